@@ -1,0 +1,14 @@
+//! The model: fixed-point numbers, interned instruments, venues, order vocabulary and the
+//! fixed-size events that cross the rings.
+
+pub mod events;
+pub mod fixed;
+pub mod instrument;
+pub mod order_types;
+pub mod venue;
+
+pub use events::*;
+pub use fixed::{DecimalError, Fixed, Price, Qty, SCALE};
+pub use instrument::{Instrument, InstrumentId, Instruments, MAX_INSTRUMENTS, Symbol};
+pub use order_types::*;
+pub use venue::Venue;

@@ -1,0 +1,5 @@
+//! Pre-trade risk, positions and the kill switch.
+
+pub mod position_board;
+
+pub use position_board::PositionBoard;

@@ -1,0 +1,145 @@
+//! Latency histograms per pipeline stage (HdrHistogram, 3 significant digits, 1 ns .. 60 s).
+//!
+//! Each hot stage owns the histograms it records into (no sharing, no lock); bounds are fixed at
+//! creation so `record` never allocates. At shutdown the stages hand them back and they are
+//! merged into one [`LatencySet`] for the report.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// The stages arbline measures, in pipeline order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Stage {
+    /// Frame read → parsed event published on the md ring.
+    Parse = 0,
+    /// Md event published → top of book published on the book ring.
+    Book = 1,
+    /// Top of book published → signal published on the signal ring.
+    Scan = 2,
+    /// Signal published → order built, risk-checked, sign-ready and handed to the gateway.
+    Order = 3,
+    /// Frame read → order handed to the gateway.
+    TickToTrade = 4,
+    /// Signal → venue acknowledgement seen by the order stage.
+    SignalToAck = 5,
+    /// Signal → first fill seen by the order stage.
+    SignalToFill = 6,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Stage::Parse,
+        Stage::Book,
+        Stage::Scan,
+        Stage::Order,
+        Stage::TickToTrade,
+        Stage::SignalToAck,
+        Stage::SignalToFill,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Parse => "parse",
+            Stage::Book => "book",
+            Stage::Scan => "scan",
+            Stage::Order => "order",
+            Stage::TickToTrade => "tick_to_trade",
+            Stage::SignalToAck => "signal_to_ack",
+            Stage::SignalToFill => "signal_to_fill",
+        }
+    }
+}
+
+const HIGHEST_NS: u64 = 60_000_000_000;
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_NS, 3).expect("static histogram bounds are valid")
+}
+
+/// One histogram per [`Stage`]; a stage records only into its own entries.
+#[derive(Clone)]
+pub struct LatencySet {
+    h: [Histogram<u64>; 7],
+}
+
+impl Default for LatencySet {
+    fn default() -> Self {
+        LatencySet {
+            h: std::array::from_fn(|_| new_histogram()),
+        }
+    }
+}
+
+/// Percentiles of one stage, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl LatencySet {
+    /// Records `ns` (clamped into the histogram's range). Never allocates.
+    #[inline]
+    pub fn record(&mut self, stage: Stage, ns: u64) {
+        let v = ns.clamp(1, HIGHEST_NS);
+        // In range by the clamp, so this cannot fail.
+        let _ = self.h[stage as usize].record(v);
+    }
+
+    pub fn histogram(&self, stage: Stage) -> &Histogram<u64> {
+        &self.h[stage as usize]
+    }
+
+    /// Adds every sample of `other` (same bounds, so this cannot fail).
+    pub fn merge(&mut self, other: &LatencySet) {
+        for (a, b) in self.h.iter_mut().zip(other.h.iter()) {
+            let _ = a.add(b);
+        }
+    }
+
+    pub fn reset(&mut self) {
+        for h in &mut self.h {
+            h.reset();
+        }
+    }
+
+    pub fn percentiles(&self, stage: Stage) -> Percentiles {
+        let h = &self.h[stage as usize];
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        Percentiles {
+            count: h.len(),
+            p50: h.value_at_quantile(0.50),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_merges_and_reports() {
+        let mut a = LatencySet::default();
+        let mut b = LatencySet::default();
+        for v in 1..=1000 {
+            a.record(Stage::Book, v);
+        }
+        b.record(Stage::Book, 5_000);
+        b.record(Stage::Scan, 0);
+        a.merge(&b);
+        let p = a.percentiles(Stage::Book);
+        assert_eq!(p.count, 1001);
+        assert!((495..=505).contains(&p.p50), "{p:?}");
+        assert!(p.max >= 4_990);
+        assert_eq!(a.percentiles(Stage::Scan).count, 1);
+        assert_eq!(a.percentiles(Stage::Order), Percentiles::default());
+    }
+}

@@ -1,0 +1,8 @@
+//! Wire protocols: parsers that turn exchange frames into fixed-size events, writers that
+//! produce the same frames (for the synthetic venue and the simulator), signing.
+
+pub mod binance;
+pub mod max;
+pub mod parse_error;
+
+pub use parse_error::ParseError;

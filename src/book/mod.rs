@@ -5,6 +5,8 @@ pub mod l2book;
 pub mod ladder;
 pub mod max_sync;
 pub mod stage;
+pub mod sync;
 
 pub use l2book::L2Book;
 pub use ladder::{Ladder, LadderSide};
+pub use sync::{ResyncReason, SyncOutcome};

@@ -4,6 +4,7 @@
 //! through [`Instruments::lookup`] (a linear scan over a handful of fixed-size byte arrays, no
 //! hashing, no allocation) and everything downstream carries the [`InstrumentId`].
 
+use super::fixed::Fixed;
 use super::venue::Venue;
 use std::fmt;
 
@@ -85,6 +86,35 @@ pub struct Instrument {
     /// Base and quote currencies, upper-case (`BTC`, `TWD`).
     pub base: Symbol,
     pub quote: Symbol,
+    /// Price increment (MAX: `10^-quote_unit_precision`).
+    pub tick: Fixed,
+    /// Quantity increment (MAX: `10^-base_unit_precision`).
+    pub lot: Fixed,
+    /// Smallest order quantity (MAX `min_base_amount`).
+    pub min_qty: Fixed,
+    /// Smallest order value in quote currency (MAX `min_quote_amount`).
+    pub min_notional: Fixed,
+}
+
+/// Trading rules of a market, as configured or read from the venue's market list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketRules {
+    pub tick: Fixed,
+    pub lot: Fixed,
+    pub min_qty: Fixed,
+    pub min_notional: Fixed,
+}
+
+impl Default for MarketRules {
+    /// 10⁻⁸ steps and no minimum: for markets the engine only watches.
+    fn default() -> Self {
+        MarketRules {
+            tick: Fixed(1),
+            lot: Fixed(1),
+            min_qty: Fixed::ZERO,
+            min_notional: Fixed::ZERO,
+        }
+    }
 }
 
 /// The interned table, built once from configuration before any thread starts; immutable after.
@@ -127,6 +157,10 @@ impl Instruments {
             symbol: sym,
             base: Symbol::new(base).ok_or_else(|| format!("invalid base currency {base:?}"))?,
             quote: Symbol::new(quote).ok_or_else(|| format!("invalid quote currency {quote:?}"))?,
+            tick: rules.tick,
+            lot: rules.lot,
+            min_qty: rules.min_qty,
+            min_notional: rules.min_notional,
         });
         Ok(id)
     }

@@ -9,6 +9,6 @@ pub mod venue;
 
 pub use events::*;
 pub use fixed::{DecimalError, Fixed, Price, Qty, SCALE};
-pub use instrument::{Instrument, InstrumentId, Instruments, MAX_INSTRUMENTS, Symbol};
+pub use instrument::{Instrument, InstrumentId, Instruments, MAX_INSTRUMENTS, MarketRules, Symbol};
 pub use order_types::*;
 pub use venue::Venue;

@@ -131,7 +131,7 @@ impl Instruments {
         Self::default()
     }
 
-    /// Interns `(venue, symbol)`; returns the existing id when already present.
+    /// Interns `(venue, symbol)` with default rules; returns the existing id when present.
     pub fn intern(
         &mut self,
         venue: Venue,
@@ -139,6 +139,28 @@ impl Instruments {
         base: &str,
         quote: &str,
     ) -> Result<InstrumentId, String> {
+        self.intern_with_rules(venue, symbol, base, quote, MarketRules::default())
+    }
+
+    /// Interns with trading rules (positive steps, non-negative minimums); returns the existing
+    /// id when `(venue, symbol)` is already present.
+    pub fn intern_with_rules(
+        &mut self,
+        venue: Venue,
+        symbol: &str,
+        base: &str,
+        quote: &str,
+        rules: MarketRules,
+    ) -> Result<InstrumentId, String> {
+        if rules.tick.raw() <= 0
+            || rules.lot.raw() <= 0
+            || rules.min_qty.raw() < 0
+            || rules.min_notional.raw() < 0
+        {
+            return Err(format!(
+                "{symbol}: tick and lot must be positive, minimums not negative"
+            ));
+        }
         let sym = Symbol::new(symbol).ok_or_else(|| format!("invalid symbol {symbol:?}"))?;
         if let Some(i) = self
             .list

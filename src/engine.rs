@@ -1,1 +1,324 @@
-//! (being written)
+//! Wiring: builds the rings, stages, threads and the side thread from a [`Config`], runs them,
+//! shuts them down in order and gathers the final statistics.
+
+use crate::book::{BookStage, BookStageParts, MidBoard};
+use crate::config::Config;
+use crate::feed::resync::ResyncRequests;
+use crate::feed::sim_feed::{SimFeed, SimFeedParts};
+use crate::model::{Instruments, PositionSnapshot};
+use crate::order::OrderManager;
+use crate::order::stage::{OrderStage, OrderStageParts};
+use crate::pipeline::gateway_queue::gateway_queue;
+use crate::pipeline::thread::spawn_stage_thread;
+use crate::pipeline::{EngineClock, Phase, Poll, Rings, Shutdown, Stage, StageName};
+use crate::risk::PositionBoard;
+use crate::scanner::Scanners;
+use crate::scanner::stage::{ScannerStage, ScannerStageParts};
+use crate::sim::exec_venue::ExecVenue;
+use crate::sim::market::SyntheticMarket;
+use crate::telemetry::summary::write_hgrm_files;
+use crate::telemetry::{
+    EngineCounters, EventCounts, LatencySet, SideConfig, SideThread, Summary, telemetry_queue,
+};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// One stage of any kind, so a thread can host any mix of them without dynamic dispatch.
+pub enum AnyStage {
+    Feed(Box<SimFeed>),
+    Book(Box<BookStage>),
+    Scanner(Box<ScannerStage>),
+    Order(Box<OrderStage>),
+}
+
+impl Stage for AnyStage {
+    fn name(&self) -> &'static str {
+        match self {
+            AnyStage::Feed(s) => s.name(),
+            AnyStage::Book(s) => s.name(),
+            AnyStage::Scanner(s) => s.name(),
+            AnyStage::Order(s) => s.name(),
+        }
+    }
+    #[inline]
+    fn poll(&mut self) -> Poll {
+        match self {
+            AnyStage::Feed(s) => s.poll(),
+            AnyStage::Book(s) => s.poll(),
+            AnyStage::Scanner(s) => s.poll(),
+            AnyStage::Order(s) => s.poll(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    pub duration_s: f64,
+    pub quiet: bool,
+    pub summary_json: Option<PathBuf>,
+    pub hist_dir: Option<PathBuf>,
+}
+
+/// The outcome of a run, beyond the printed summary.
+pub struct RunResult {
+    pub summary: Summary,
+    pub latency: LatencySet,
+    pub positions: Vec<PositionSnapshot>,
+    /// Orders still open after shutdown (should be 0 with `cancel_on_shutdown`).
+    pub open_orders_at_exit: usize,
+}
+
+/// Every stage of one engine, built but not yet placed on threads.
+pub struct Built {
+    pub feed: SimFeed,
+    pub book: BookStage,
+    pub scanner: ScannerStage,
+    pub order: OrderStage,
+    pub instruments: Instruments,
+    pub counters: Arc<EngineCounters>,
+    pub side: SideThread,
+    pub side_stop: Arc<AtomicBool>,
+    pub shutdown: Shutdown,
+}
+
+/// Builds rings and stages from `cfg`, all connected, in process with the synthetic venue.
+pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
+    let instruments = cfg.instruments()?;
+    let clock = EngineClock::new();
+    let shutdown = Shutdown::new();
+    let counters = Arc::new(EngineCounters::default());
+    let rings = Rings::new(cfg.ring_sizes());
+    let resync = Arc::new(ResyncRequests::default());
+    let mids = Arc::new(MidBoard::default());
+    let board = Arc::new(PositionBoard::default());
+    let gateway = gateway_queue(cfg.pipeline.gateway_queue);
+    let qcap = cfg.pipeline.telemetry_queue;
+    let (feed_tx, feed_rx) = telemetry_queue("feed", qcap);
+    let (book_tx, book_rx) = telemetry_queue("book", qcap);
+    let (scan_tx, scan_rx) = telemetry_queue("scanner", qcap);
+    let (order_tx, order_rx) = telemetry_queue("order", qcap);
+    let batch = cfg.pipeline.batch;
+
+    let (md_prod, md_poll) = rings.md;
+    let (book_prod, book_poll) = rings.book;
+    let (sig_prod, sig_poll) = rings.signal;
+    let (exec_prod, exec_poll) = rings.exec;
+
+    let feed = SimFeed::new(SimFeedParts {
+        market: SyntheticMarket::new(&cfg.sim)?,
+        venue: ExecVenue::new(&cfg.sim)?,
+        instruments: instruments.clone(),
+        md: md_prod,
+        exec: exec_prod,
+        gateway: gateway.clone(),
+        resync: resync.clone(),
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: feed_tx,
+        shutdown: shutdown.clone(),
+    })?;
+    let book = BookStage::new(BookStageParts {
+        md: md_poll,
+        out: book_prod,
+        instruments: instruments.clone(),
+        binance_ticker_tops: cfg.engine.binance_ticker_tops,
+        resync,
+        mids: mids.clone(),
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: book_tx,
+        batch,
+    });
+    let scanner = ScannerStage::new(ScannerStageParts {
+        input: book_poll,
+        out: sig_prod,
+        scanners: Scanners::new(&cfg.scanner, &instruments)?,
+        board: board.clone(),
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: scan_tx,
+        batch,
+    });
+    let manager = OrderManager::new(&cfg.order, &cfg.risk, &instruments, board, clock.clone())?;
+    let order = OrderStage::new(OrderStageParts {
+        signals: sig_poll,
+        exec: exec_poll,
+        manager,
+        gateway,
+        instruments: instruments.clone(),
+        mids,
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: order_tx,
+        shutdown: shutdown.clone(),
+        cancel_on_shutdown: cfg.engine.cancel_on_shutdown,
+        cancel_timeout_ms: cfg.engine.cancel_timeout_ms,
+        batch,
+    });
+    let side_stop = Arc::new(AtomicBool::new(false));
+    let side = SideThread {
+        rxs: vec![feed_rx, book_rx, scan_rx, order_rx],
+        counters: counters.clone(),
+        instruments: instruments.clone(),
+        cfg: SideConfig {
+            live,
+            stats_interval: Duration::from_millis(cfg.demo.stats_interval_ms),
+        },
+        stop: side_stop.clone(),
+        clock,
+    };
+    Ok(Built {
+        feed,
+        book,
+        scanner,
+        order,
+        instruments,
+        counters,
+        side,
+        side_stop,
+        shutdown,
+    })
+}
+
+/// Runs the demo for `opts.duration_s` (or until Ctrl+C / SIGTERM), prints the summary.
+pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+    let live = cfg.demo.live && !opts.quiet;
+    let built = build(cfg, live)?;
+    built
+        .shutdown
+        .install_signal_handlers()
+        .map_err(|e| format!("signal handlers: {e}"))?;
+    let threads = cfg.threads()?;
+    println!(
+        "arbline demo: {} s, synthetic venues (seed {}), {} instruments",
+        opts.duration_s,
+        cfg.sim.seed,
+        built.instruments.len()
+    );
+    for t in &threads {
+        let names: Vec<&str> = t.stages.iter().map(|s| s.as_str()).collect();
+        println!(
+            "  thread {:<8} {:<22} core {:<8} wait {:?}",
+            t.name,
+            names.join("+"),
+            t.core
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "unpinned".into()),
+            t.wait
+        );
+    }
+    let result = run(built, &threads, Duration::from_secs_f64(opts.duration_s))?;
+    let mut out = std::io::stdout();
+    result.summary.print(&mut out).map_err(|e| e.to_string())?;
+    if let Some(p) = &opts.summary_json {
+        result
+            .summary
+            .write_json(p)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        println!("\nsummary written to {}", p.display());
+    }
+    if let Some(d) = &opts.hist_dir {
+        write_hgrm_files(d, &result.latency).map_err(|e| format!("{}: {e}", d.display()))?;
+        println!("histograms written to {}", d.display());
+    }
+    Ok(result)
+}
+
+/// Places the stages on threads, runs until `duration` or a signal, then shuts down in order.
+pub fn run(
+    built: Built,
+    threads: &[crate::pipeline::ResolvedThread],
+    duration: Duration,
+) -> Result<RunResult, String> {
+    let Built {
+        feed,
+        book,
+        scanner,
+        order,
+        instruments,
+        counters,
+        side,
+        side_stop,
+        shutdown,
+    } = built;
+    let mut feed = Some(AnyStage::Feed(Box::new(feed)));
+    let mut book = Some(AnyStage::Book(Box::new(book)));
+    let mut scanner = Some(AnyStage::Scanner(Box::new(scanner)));
+    let mut order = Some(AnyStage::Order(Box::new(order)));
+    let side_handle = side.spawn().map_err(|e| format!("side thread: {e}"))?;
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for t in threads {
+        let stages: Vec<AnyStage> = t
+            .stages
+            .iter()
+            .filter_map(|s| match s {
+                StageName::Feed => feed.take(),
+                StageName::Book => book.take(),
+                StageName::Scanner => scanner.take(),
+                StageName::Order => order.take(),
+            })
+            .collect();
+        handles.push(spawn_stage_thread(t, stages).map_err(|e| format!("thread {}: {e}", t.name))?);
+    }
+
+    // Phase 0: run.
+    while start.elapsed() < duration && shutdown.phase() == Phase::Running {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Phase 1: stop feeds; the drain cascades; the order stage cancels and waits for confirms.
+    shutdown.advance(Phase::StopFeeds);
+    let settle_limit = Instant::now() + Duration::from_secs(30);
+    while !shutdown.orders_settled() && Instant::now() < settle_limit {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Phase 2: everything exits.
+    shutdown.advance(Phase::Done);
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut latency = LatencySet::default();
+    let mut positions = Vec::new();
+    let mut open_orders_at_exit = 0;
+    for h in handles {
+        let stages = h
+            .join()
+            .map_err(|_| "a stage thread panicked".to_string())?;
+        for s in stages {
+            match s {
+                AnyStage::Feed(f) => latency.merge(f.latency()),
+                AnyStage::Book(b) => latency.merge(b.latency()),
+                AnyStage::Scanner(s) => latency.merge(s.latency()),
+                AnyStage::Order(o) => {
+                    latency.merge(o.manager().latency());
+                    positions = o.manager().positions();
+                    open_orders_at_exit = o.manager().open_order_count();
+                }
+            }
+        }
+    }
+    side_stop.store(true, Ordering::Release);
+    let side_report = side_handle
+        .join()
+        .map_err(|_| "the side thread panicked".to_string())?;
+    let c = &counters;
+    let events = EventCounts {
+        md: c.md.get(),
+        book: c.book.get(),
+        signals: c.signals.get(),
+        orders_sent: c.orders_sent.get(),
+        acks: c.acks.get(),
+        rejects: c.rejects.get(),
+        fills: c.fills.get(),
+        cancels: c.cancels.get(),
+        parse_errors: c.parse_errors.get(),
+        telemetry_dropped: side_report.dropped,
+    };
+    let summary = Summary::new(elapsed, events, &latency, &positions, &instruments);
+    Ok(RunResult {
+        summary,
+        latency,
+        positions,
+        open_orders_at_exit,
+    })
+}

@@ -11,6 +11,7 @@
 
 pub mod book;
 pub mod config;
+#[cfg(any())]
 pub mod engine;
 pub mod feed;
 pub mod model;
@@ -18,6 +19,7 @@ pub mod order;
 pub mod pipeline;
 pub mod risk;
 pub mod scanner;
+pub mod secrets;
 pub mod sim;
 pub mod telemetry;
 pub mod venue;

@@ -22,6 +22,14 @@ impl Default for L2Book {
 }
 
 impl L2Book {
+    /// A book with no reserved levels, for instruments that never hold depth (reference rates).
+    pub fn empty() -> Self {
+        L2Book {
+            bids: Ladder::with_capacity(LadderSide::Bid, 0),
+            asks: Ladder::with_capacity(LadderSide::Ask, 0),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();

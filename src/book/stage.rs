@@ -1,1 +1,310 @@
-//! (being written)
+//! The book stage: md ring → one L2 book per instrument under its venue's sequence rules →
+//! tops of book on the book ring.
+//!
+//! Policy:
+//! - A depth frame is published as a top only once all its chunks are applied.
+//! - A book that loses sync (gap, version change, empty snapshot, crossed, buffer overflow)
+//!   publishes a `Resyncing` top at once, so the scanner stops trading on it, and raises the
+//!   instrument's resync flag for its feed; it is `Live` again only after a new snapshot.
+//! - Binance tops come from `bookTicker` when the feed subscribes to it (faster than depth);
+//!   depth is still sequenced so gaps are caught.
+//! - A `FeedDown` event marks every book of that venue `Resyncing`.
+
+use super::binance_sync::BinanceSync;
+use super::l2book::L2Book;
+use super::max_sync::MaxSync;
+use super::mid_board::MidBoard;
+use super::sync::{ResyncReason, SyncOutcome};
+use crate::feed::resync::ResyncRequests;
+use crate::model::{
+    BookStatus, BookTop, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, SystemCode,
+    SystemEvent, Telemetry, Venue,
+};
+use crate::pipeline::ring::{BookProducer, MdPoller};
+use crate::pipeline::{EngineClock, Poll, Stage};
+use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::venue::binance::BinanceMarket;
+use disruptor::{Polling, Producer};
+use std::sync::Arc;
+
+enum Sequencer {
+    Max(MaxSync),
+    Binance(BinanceSync),
+    /// Reference rates and other single-value sources: no book.
+    Direct,
+}
+
+struct InstrumentBook {
+    venue: Venue,
+    book: L2Book,
+    seq: Sequencer,
+    status: BookStatus,
+}
+
+/// Everything the stage does, apart from owning its input poller.
+pub struct BookState {
+    out: Option<BookProducer>,
+    books: Vec<InstrumentBook>,
+    /// Take Binance tops from bookTicker rather than depth.
+    binance_ticker_tops: bool,
+    resync: Arc<ResyncRequests>,
+    mids: Arc<MidBoard>,
+    clock: EngineClock,
+    latency: LatencySet,
+    counters: Arc<EngineCounters>,
+    tele: TelemetryTx,
+}
+
+pub struct BookStage {
+    md: MdPoller,
+    batch: u64,
+    state: BookState,
+}
+
+/// What the book stage needs from the engine.
+pub struct BookStageParts {
+    pub md: MdPoller,
+    pub out: BookProducer,
+    pub instruments: Instruments,
+    pub binance_ticker_tops: bool,
+    pub resync: Arc<ResyncRequests>,
+    pub mids: Arc<MidBoard>,
+    pub clock: EngineClock,
+    pub counters: Arc<EngineCounters>,
+    pub tele: TelemetryTx,
+    pub batch: u64,
+}
+
+impl BookStage {
+    pub fn new(p: BookStageParts) -> BookStage {
+        let books = p
+            .instruments
+            .iter()
+            .map(|i| InstrumentBook {
+                venue: i.venue,
+                book: if i.venue == Venue::RefRate {
+                    L2Book::empty()
+                } else {
+                    L2Book::default()
+                },
+                seq: match i.venue {
+                    Venue::Max => Sequencer::Max(MaxSync::new()),
+                    Venue::BinanceSpot => Sequencer::Binance(BinanceSync::new(BinanceMarket::Spot)),
+                    Venue::BinanceFutures => {
+                        Sequencer::Binance(BinanceSync::new(BinanceMarket::Futures))
+                    }
+                    Venue::RefRate => Sequencer::Direct,
+                },
+                status: BookStatus::Resyncing,
+            })
+            .collect();
+        BookStage {
+            md: p.md,
+            batch: p.batch,
+            state: BookState {
+                out: Some(p.out),
+                books,
+                binance_ticker_tops: p.binance_ticker_tops,
+                resync: p.resync,
+                mids: p.mids,
+                clock: p.clock,
+                latency: LatencySet::default(),
+                counters: p.counters,
+                tele: p.tele,
+            },
+        }
+    }
+
+    pub fn latency(&self) -> &LatencySet {
+        &self.state.latency
+    }
+
+    /// The local book of `i` (tests and the final report compare it with the venue's).
+    pub fn book(&self, i: InstrumentId) -> &L2Book {
+        &self.state.books[i.index()].book
+    }
+
+    pub fn status(&self, i: InstrumentId) -> BookStatus {
+        self.state.books[i.index()].status
+    }
+}
+
+impl Stage for BookStage {
+    fn name(&self) -> &'static str {
+        "book"
+    }
+
+    fn poll(&mut self) -> Poll {
+        if self.state.out.is_none() {
+            return Poll::Finished;
+        }
+        match self.md.take(self.batch) {
+            Ok(mut events) => {
+                let mut n = 0;
+                for ev in &mut events {
+                    self.state.on_md(ev);
+                    n += 1;
+                }
+                Poll::Busy(n)
+            }
+            Err(Polling::NoEvents) => Poll::Idle,
+            Err(Polling::Shutdown) => {
+                // Input closed and drained: close the output so the drain cascades.
+                self.state.out = None;
+                Poll::Finished
+            }
+        }
+    }
+}
+
+impl BookState {
+    /// Applies one md event; public for benchmarks and the allocation test.
+    #[inline]
+    pub fn on_md(&mut self, ev: &MdEvent) {
+        let idx = ev.instrument.index();
+        if idx >= self.books.len() {
+            return;
+        }
+        match ev.kind {
+            MdKind::BookSnapshot | MdKind::BookUpdate => {
+                let ib = &mut self.books[idx];
+                let outcome = match &mut ib.seq {
+                    Sequencer::Max(s) => s.on_event(ev, &mut ib.book),
+                    Sequencer::Binance(s) => s.on_event(ev, &mut ib.book),
+                    Sequencer::Direct => SyncOutcome::Dropped,
+                };
+                let tops_from_depth = !(self.binance_ticker_tops && is_binance(ib.venue));
+                match outcome {
+                    SyncOutcome::Partial | SyncOutcome::Buffered | SyncOutcome::Dropped => {}
+                    SyncOutcome::Applied | SyncOutcome::Synced => {
+                        ib.status = ib.book.integrity();
+                        if outcome == SyncOutcome::Synced {
+                            self.system(SystemCode::BookLive, ev.venue, ev.instrument, 0);
+                        }
+                        if tops_from_depth {
+                            self.publish_book_top(ev);
+                        }
+                    }
+                    SyncOutcome::Resync(reason) => self.lost_sync(ev, reason),
+                }
+            }
+            MdKind::BookTicker => {
+                if self.binance_ticker_tops {
+                    let top = top_from(ev, BookStatus::Live, first(ev.bids()), first(ev.asks()));
+                    self.publish(top, ev.ts_parsed);
+                }
+            }
+            MdKind::RefRate => {
+                let rate = first(ev.bids());
+                self.books[idx].status = BookStatus::Live;
+                let top = top_from(ev, BookStatus::Live, rate, rate);
+                self.publish(top, ev.ts_parsed);
+            }
+            MdKind::FeedDown => {
+                for i in 0..self.books.len() {
+                    if self.books[i].venue == ev.venue {
+                        let id = InstrumentId(i as u16);
+                        self.reset_book(id);
+                        let mut e = *ev;
+                        e.instrument = id;
+                        let top = top_from(
+                            &e,
+                            BookStatus::Resyncing,
+                            Level::default(),
+                            Level::default(),
+                        );
+                        self.publish(top, ev.ts_parsed);
+                    }
+                }
+                self.system(SystemCode::FeedDown, ev.venue, ev.instrument, 0);
+            }
+            MdKind::Trade | MdKind::None => {}
+        }
+    }
+
+    fn reset_book(&mut self, i: InstrumentId) {
+        let ib = &mut self.books[i.index()];
+        match &mut ib.seq {
+            Sequencer::Max(s) => s.reset(&mut ib.book),
+            Sequencer::Binance(s) => s.reset(&mut ib.book),
+            Sequencer::Direct => {}
+        }
+        ib.status = BookStatus::Resyncing;
+    }
+
+    fn lost_sync(&mut self, ev: &MdEvent, reason: ResyncReason) {
+        self.books[ev.instrument.index()].status = BookStatus::Resyncing;
+        self.resync.request(ev.instrument);
+        self.counters.resyncs.add(1);
+        self.system(SystemCode::Resync, ev.venue, ev.instrument, reason as u64);
+        let top = top_from(
+            ev,
+            BookStatus::Resyncing,
+            Level::default(),
+            Level::default(),
+        );
+        self.publish(top, ev.ts_parsed);
+    }
+
+    fn publish_book_top(&mut self, ev: &MdEvent) {
+        let ib = &self.books[ev.instrument.index()];
+        let top = top_from(ev, ib.status, ib.book.best_bid(), ib.book.best_ask());
+        self.publish(top, ev.ts_parsed);
+    }
+
+    #[inline]
+    fn publish(&mut self, mut top: BookTop, ts_parsed: u64) {
+        if top.bid.price.raw() > 0 && top.ask.price.raw() > 0 {
+            self.mids.set(
+                top.instrument,
+                Fixed((top.bid.price.raw() + top.ask.price.raw()) / 2),
+            );
+        }
+        let Some(out) = self.out.as_mut() else { return };
+        let now = self.clock.raw();
+        top.ts_book = now;
+        if out.try_publish(|slot| *slot = top).is_ok() {
+            self.counters.book.add(1);
+            self.latency
+                .record(LatencyStage::Book, self.clock.delta_ns(ts_parsed, now));
+        } else {
+            self.counters.ring_full_book.add(1);
+        }
+    }
+
+    fn system(&self, code: SystemCode, venue: Venue, instrument: InstrumentId, detail: u64) {
+        self.tele.send(Telemetry::System(SystemEvent {
+            code,
+            venue,
+            instrument,
+            detail,
+            trading_state: Default::default(),
+            ts: self.clock.raw(),
+        }));
+    }
+}
+
+#[inline]
+fn is_binance(v: Venue) -> bool {
+    matches!(v, Venue::BinanceSpot | Venue::BinanceFutures)
+}
+
+#[inline]
+fn first(levels: &[Level]) -> Level {
+    levels.first().copied().unwrap_or_default()
+}
+
+#[inline]
+fn top_from(ev: &MdEvent, status: BookStatus, bid: Level, ask: Level) -> BookTop {
+    BookTop {
+        venue: ev.venue,
+        instrument: ev.instrument,
+        status,
+        bid,
+        ask,
+        last_id: ev.last_id,
+        exch_ts_ms: ev.exch_ts_ms,
+        ts_frame: ev.ts_frame,
+        ts_book: 0,
+    }
+}

@@ -1,7 +1,17 @@
 //! Rings, stage threads, placement on cores, wait strategies, shutdown.
 
 pub mod clock;
+pub mod gateway_queue;
+pub mod placement;
+pub mod ring;
+pub mod shutdown;
+pub mod stage;
+pub mod thread;
 pub mod wait;
 
 pub use clock::EngineClock;
+pub use placement::{ResolvedThread, StageName, ThreadSpec};
+pub use ring::{RingSizes, Rings};
+pub use shutdown::{Phase, Shutdown};
+pub use stage::{Poll, Stage};
 pub use wait::{Park, Spin, Wait, WaitKind, Yield};

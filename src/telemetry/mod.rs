@@ -1,5 +1,14 @@
-//! Everything that leaves the hot path: latency histograms, lossy telemetry queues, the side thread.
+//! Everything that leaves the hot path: latency histograms, counters, lossy telemetry queues,
+//! the side thread.
 
+pub mod counters;
 pub mod latency;
+pub mod queue;
+pub mod side;
+pub mod summary;
 
+pub use counters::{Counter, EngineCounters};
 pub use latency::{LatencySet, Percentiles, Stage};
+pub use queue::{TelemetryRx, TelemetryTx, telemetry_queue};
+pub use side::{SideConfig, SideReport, SideThread};
+pub use summary::{EventCounts, Summary};

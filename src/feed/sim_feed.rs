@@ -1,0 +1,554 @@
+//! The in-process feed: the synthetic venue stands in for the network.
+//!
+//! Where a real feed thread reads a frame off a socket, this one asks the synthetic market for
+//! the frames due by now, writes them in the venue's exact wire format, stamps the TSC as the
+//! frame's arrival and hands it to the same parsers a socket feed uses. Orders taken from the
+//! gateway queue go to the synthetic execution venue, whose answers come back as MAX REST
+//! replies and private WebSocket frames, parsed and published on the exec ring.
+//!
+//! The reference rate has no wire format yet (the Bank of Taiwan CSV arrives with the real
+//! provider), so it is published as an event directly.
+
+use crate::feed::resync::ResyncRequests;
+use crate::model::{
+    ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, OrderState,
+    SystemCode, SystemEvent, Telemetry, Venue,
+};
+use crate::pipeline::gateway_queue::GatewayQueue;
+use crate::pipeline::ring::{ExecProducer, MdProducer};
+use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::sim::exec_venue::{ExecOutput, ExecVenue};
+use crate::sim::market::{MarketOutput, SyntheticMarket};
+use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::venue::binance::frames as bframes;
+use crate::venue::binance::{BinanceMarket, BinanceParser};
+use crate::venue::max::frames::{self as mframes, MaxBookFrame, MaxOrderFrame, MaxTradeFrame};
+use crate::venue::max::rest::{classify_error, parse_order};
+use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
+use disruptor::Producer;
+use std::sync::Arc;
+
+pub struct SimFeedParts {
+    pub market: SyntheticMarket,
+    pub venue: ExecVenue,
+    pub instruments: Instruments,
+    pub md: MdProducer,
+    pub exec: ExecProducer,
+    pub gateway: GatewayQueue,
+    pub resync: Arc<ResyncRequests>,
+    pub clock: EngineClock,
+    pub counters: Arc<EngineCounters>,
+    pub tele: TelemetryTx,
+    pub shutdown: Shutdown,
+}
+
+/// Parsers, buffers and ring ends: everything but the synthetic venue, so the venue can be
+/// polled while its outputs are handled.
+struct FeedIo {
+    instruments: Instruments,
+    spot: BinanceParser,
+    futures: BinanceParser,
+    max_public: MaxPublicParser,
+    max_private: MaxPrivateParser,
+    frame: Vec<u8>,
+    md: Option<MdProducer>,
+    exec: Option<ExecProducer>,
+    clock: EngineClock,
+    latency: LatencySet,
+    counters: Arc<EngineCounters>,
+    tele: TelemetryTx,
+    frames: u64,
+    md_events: u64,
+    parse_errors: u64,
+}
+
+pub struct SimFeed {
+    market: SyntheticMarket,
+    venue: ExecVenue,
+    io: FeedIo,
+    gateway: GatewayQueue,
+    resync: Arc<ResyncRequests>,
+    shutdown: Shutdown,
+    start_raw: u64,
+    /// Lower-case symbol per instrument, for the synthetic venue's lookups.
+    lower: Vec<String>,
+}
+
+impl SimFeed {
+    pub fn new(p: SimFeedParts) -> Result<SimFeed, String> {
+        let lower = p
+            .instruments
+            .iter()
+            .map(|i| i.symbol.to_lowercase())
+            .collect();
+        let start_raw = p.clock.raw();
+        p.tele.send(Telemetry::System(SystemEvent {
+            code: SystemCode::FeedUp,
+            ts: start_raw,
+            ..Default::default()
+        }));
+        Ok(SimFeed {
+            market: p.market,
+            venue: p.venue,
+            io: FeedIo {
+                instruments: p.instruments,
+                spot: BinanceParser::new(BinanceMarket::Spot),
+                futures: BinanceParser::new(BinanceMarket::Futures),
+                max_public: MaxPublicParser::new(),
+                max_private: MaxPrivateParser::new(),
+                frame: Vec::with_capacity(64 * 1024),
+                md: Some(p.md),
+                exec: Some(p.exec),
+                clock: p.clock,
+                latency: LatencySet::default(),
+                counters: p.counters,
+                tele: p.tele,
+                frames: 0,
+                md_events: 0,
+                parse_errors: 0,
+            },
+            gateway: p.gateway,
+            resync: p.resync,
+            shutdown: p.shutdown,
+            start_raw,
+            lower,
+        })
+    }
+
+    pub fn latency(&self) -> &LatencySet {
+        &self.io.latency
+    }
+}
+
+impl Stage for SimFeed {
+    fn name(&self) -> &'static str {
+        "feed"
+    }
+
+    fn poll(&mut self) -> Poll {
+        let phase = self.shutdown.phase();
+        if phase == Phase::Done {
+            // Closing the exec ring lets the order stage finish.
+            self.io.md = None;
+            self.io.exec = None;
+            return Poll::Finished;
+        }
+        if phase >= Phase::StopFeeds && self.io.md.is_some() {
+            // Closing the md ring starts the drain: book, then scanner, then order.
+            self.io.md = None;
+        }
+        let t_ns = self.io.clock.delta_ns(self.start_raw, self.io.clock.raw());
+        let before = self.io.frames;
+        if self.io.md.is_some() {
+            for i in 0..self.io.instruments.len() {
+                let id = InstrumentId(i as u16);
+                if self.resync.take(id) {
+                    let venue = self.io.instruments.get(id).venue;
+                    let io = &mut self.io;
+                    match venue {
+                        Venue::Max => self
+                            .market
+                            .max_snapshot(&self.lower[i], &mut |o| io.on_market(o)),
+                        Venue::BinanceSpot | Venue::BinanceFutures => {
+                            let sym = self.io.instruments.get(id).symbol;
+                            let io = &mut self.io;
+                            self.market
+                                .binance_snapshot(sym.as_str(), &mut |o| io.on_market(o))
+                        }
+                        Venue::RefRate => {}
+                    }
+                }
+            }
+            let io = &mut self.io;
+            self.market.poll(t_ns, &mut |o| io.on_market(o));
+        }
+        while let Some(req) = self.gateway.pop() {
+            let i = req.instrument.index();
+            if let Some(m) = self.lower.get(i) {
+                self.venue.submit(&req, m, t_ns);
+            }
+        }
+        let market = &self.market;
+        let io = &mut self.io;
+        self.venue
+            .poll(t_ns, |m: &str| market.max_top(m), |o| io.on_exec(o));
+        self.io.publish_counters();
+        let n = (self.io.frames - before) as usize;
+        if n == 0 { Poll::Idle } else { Poll::Busy(n) }
+    }
+}
+
+/// `s` lower-cased into `buf`; symbols are short ASCII.
+fn lower<'a>(s: &str, buf: &'a mut [u8; 32]) -> &'a str {
+    let n = s.len().min(buf.len());
+    for (d, c) in buf.iter_mut().zip(s.bytes()).take(n) {
+        *d = c.to_ascii_lowercase();
+    }
+    std::str::from_utf8(&buf[..n]).unwrap_or("")
+}
+
+impl FeedIo {
+    fn publish_counters(&self) {
+        self.counters.frames.set(self.frames);
+        self.counters.md.set(self.md_events);
+        self.counters.parse_errors.set(self.parse_errors);
+    }
+
+    fn parse_error(&mut self, venue: Venue) {
+        self.parse_errors += 1;
+        self.tele.send(Telemetry::System(SystemEvent {
+            code: SystemCode::ParseError,
+            venue,
+            ts: self.clock.raw(),
+            ..Default::default()
+        }));
+    }
+
+    /// Publishes one parsed event, stamping when parsing finished.
+    fn publish(
+        md: &mut Option<MdProducer>,
+        clock: &EngineClock,
+        latency: &mut LatencySet,
+        count: &mut u64,
+        ev: &MdEvent,
+    ) {
+        let Some(md) = md.as_mut() else { return };
+        let now = clock.raw();
+        // The consumer (book) is always on another thread, so waiting for room is safe here.
+        md.publish(|slot| {
+            *slot = *ev;
+            slot.ts_parsed = now;
+        });
+        *count += 1;
+        if ev.chunk == 0 {
+            latency.record(LatencyStage::Parse, clock.delta_ns(ev.ts_frame, now));
+        }
+    }
+
+    fn on_market(&mut self, o: MarketOutput<'_>) {
+        let mut lb = [0u8; 32];
+        let FeedIo {
+            instruments,
+            spot,
+            futures,
+            max_public,
+            frame,
+            md,
+            clock,
+            latency,
+            md_events,
+            ..
+        } = self;
+        let res: Result<(), Venue> = match o {
+            MarketOutput::BinanceBookTicker {
+                venue,
+                symbol,
+                update_id,
+                event_ms,
+                bid,
+                ask,
+            } => {
+                let (market, parser) = binance(venue, spot, futures);
+                bframes::write_book_ticker(
+                    frame,
+                    market,
+                    lower(symbol, &mut lb),
+                    update_id,
+                    event_ms,
+                    bid,
+                    ask,
+                );
+                let ts = clock.raw();
+                parser
+                    .parse_ws(frame, ts, instruments, |ev| {
+                        Self::publish(md, clock, latency, md_events, ev)
+                    })
+                    .map(|_| ())
+                    .map_err(|_| venue)
+            }
+            MarketOutput::BinanceDepth {
+                venue,
+                symbol,
+                first_id,
+                last_id,
+                prev_id,
+                event_ms,
+                bids,
+                asks,
+            } => {
+                let (market, parser) = binance(venue, spot, futures);
+                bframes::write_depth_update(
+                    frame,
+                    market,
+                    lower(symbol, &mut lb),
+                    first_id,
+                    last_id,
+                    prev_id,
+                    event_ms,
+                    bids,
+                    asks,
+                );
+                let ts = clock.raw();
+                parser
+                    .parse_ws(frame, ts, instruments, |ev| {
+                        Self::publish(md, clock, latency, md_events, ev)
+                    })
+                    .map(|_| ())
+                    .map_err(|_| venue)
+            }
+            MarketOutput::BinanceSnapshot {
+                venue,
+                symbol,
+                last_id,
+                event_ms,
+                bids,
+                asks,
+            } => {
+                let (market, parser) = binance(venue, spot, futures);
+                match instruments.lookup(venue, symbol.as_bytes()) {
+                    Some(id) => {
+                        bframes::write_depth_snapshot(frame, market, last_id, event_ms, bids, asks);
+                        let ts = clock.raw();
+                        parser
+                            .parse_depth_snapshot(frame, id, ts, |ev| {
+                                Self::publish(md, clock, latency, md_events, ev)
+                            })
+                            .map(|_| ())
+                            .map_err(|_| venue)
+                    }
+                    None => Err(venue),
+                }
+            }
+            MarketOutput::MaxBook {
+                snapshot,
+                market,
+                first_id,
+                last_id,
+                version,
+                ts_ms,
+                bids,
+                asks,
+            } => {
+                let kind = if snapshot {
+                    MaxBookFrame::Snapshot
+                } else {
+                    MaxBookFrame::Update
+                };
+                mframes::write_book(
+                    frame, kind, market, first_id, last_id, version, ts_ms, bids, asks,
+                );
+                let ts = clock.raw();
+                max_public
+                    .parse(frame, ts, instruments, |ev| {
+                        Self::publish(md, clock, latency, md_events, ev)
+                    })
+                    .map(|_| ())
+                    .map_err(|_| Venue::Max)
+            }
+            MarketOutput::RefRate {
+                symbol,
+                rate,
+                ts_ms,
+            } => match instruments.lookup(Venue::RefRate, symbol.as_bytes()) {
+                Some(id) => {
+                    let ts = clock.raw();
+                    let mut ev = MdEvent {
+                        kind: MdKind::RefRate,
+                        venue: Venue::RefRate,
+                        instrument: id,
+                        last_chunk: true,
+                        exch_ts_ms: ts_ms,
+                        ts_frame: ts,
+                        n_bids: 1,
+                        ..Default::default()
+                    };
+                    ev.levels[0] = Level {
+                        price: rate,
+                        qty: Fixed::ZERO,
+                    };
+                    Self::publish(md, clock, latency, md_events, &ev);
+                    Ok(())
+                }
+                None => Err(Venue::RefRate),
+            },
+        };
+        self.frames += 1;
+        if let Err(v) = res {
+            self.parse_error(v);
+        }
+    }
+
+    fn on_exec(&mut self, o: ExecOutput) {
+        let FeedIo {
+            instruments,
+            max_private,
+            frame,
+            exec,
+            clock,
+            ..
+        } = self;
+        let Some(exec) = exec.as_mut() else { return };
+        let mut publish = |ev: &ExecEvent| exec.publish(|slot| *slot = *ev);
+        let ok = match o {
+            ExecOutput::Created {
+                order_id,
+                client_oid,
+                market,
+                wallet,
+                side,
+                ord_type,
+                price,
+                volume,
+                ts_ms,
+            } => {
+                let f = MaxOrderFrame {
+                    id: order_id,
+                    client_oid: &client_oid,
+                    market_lower: market.as_str(),
+                    wallet,
+                    side,
+                    ord_type,
+                    price,
+                    avg_price: Fixed::ZERO,
+                    volume,
+                    remaining: volume,
+                    executed: Fixed::ZERO,
+                    state: "wait",
+                    trades_count: 0,
+                    created_ms: ts_ms,
+                    updated_ms: ts_ms,
+                };
+                mframes::write_order_created(frame, &f);
+                let ts = clock.raw();
+                match parse_order(frame) {
+                    Ok(order) => {
+                        publish(&ExecEvent {
+                            kind: ExecKind::Ack,
+                            client_oid: order.client_oid,
+                            exchange_order_id: order.id,
+                            instrument: instruments
+                                .lookup(Venue::Max, order.market.as_str().as_bytes())
+                                .unwrap_or_default(),
+                            side: order.side,
+                            state: OrderState::New,
+                            price: order.price.unwrap_or_default(),
+                            venue_ts_ms: order.created_at_ms,
+                            ts_recv: ts,
+                            ..Default::default()
+                        });
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            ExecOutput::Rejected {
+                client_oid,
+                code,
+                message,
+            } => {
+                mframes::write_error(frame, code, message);
+                let ts = clock.raw();
+                let err = classify_error(400, frame);
+                publish(&ExecEvent {
+                    kind: ExecKind::Reject,
+                    client_oid,
+                    state: OrderState::Rejected,
+                    reject_code: err.code.unwrap_or(0),
+                    ts_recv: ts,
+                    ..Default::default()
+                });
+                true
+            }
+            ExecOutput::OrderUpdate {
+                order_id,
+                client_oid,
+                market,
+                wallet,
+                side,
+                ord_type,
+                price,
+                volume,
+                state,
+                executed,
+                remaining,
+                avg_price,
+                trades_count,
+                created_ms,
+                ts_ms,
+            } => {
+                let f = MaxOrderFrame {
+                    id: order_id,
+                    client_oid: &client_oid,
+                    market_lower: market.as_str(),
+                    wallet,
+                    side,
+                    ord_type,
+                    price,
+                    avg_price,
+                    volume,
+                    remaining,
+                    executed,
+                    state,
+                    trades_count,
+                    created_ms,
+                    updated_ms: ts_ms,
+                };
+                mframes::write_order_update(frame, &f, ts_ms);
+                let ts = clock.raw();
+                max_private
+                    .parse(frame, ts, instruments, &mut publish, |_| {})
+                    .is_ok()
+            }
+            ExecOutput::Trade {
+                trade_id,
+                order_id,
+                client_oid,
+                market,
+                wallet,
+                side,
+                price,
+                volume,
+                fee,
+                fee_currency,
+                maker,
+                ts_ms,
+            } => {
+                let f = MaxTradeFrame {
+                    id: trade_id,
+                    order_id,
+                    client_oid: &client_oid,
+                    market_lower: market.as_str(),
+                    wallet,
+                    side,
+                    price,
+                    volume,
+                    fee,
+                    fee_currency: fee_currency.as_str(),
+                    maker,
+                    ts_ms,
+                };
+                mframes::write_trade_update(frame, &f, ts_ms);
+                let ts = clock.raw();
+                max_private
+                    .parse(frame, ts, instruments, &mut publish, |_| {})
+                    .is_ok()
+            }
+        };
+        self.frames += 1;
+        if !ok {
+            self.parse_error(Venue::Max);
+        }
+    }
+}
+
+fn binance<'a>(
+    venue: Venue,
+    spot: &'a mut BinanceParser,
+    futures: &'a mut BinanceParser,
+) -> (BinanceMarket, &'a mut BinanceParser) {
+    if venue == Venue::BinanceFutures {
+        (BinanceMarket::Futures, futures)
+    } else {
+        (BinanceMarket::Spot, spot)
+    }
+}

@@ -1,0 +1,177 @@
+//! The order stage: signal ring and exec ring → order manager → gateway queue.
+//!
+//! Shutdown: when the signal ring closes (the drain reached us), open orders are cancelled if
+//! configured, and the stage waits for the venue to confirm, up to `cancel_timeout`, before it
+//! reports the orders settled. It finishes when the exec ring closes.
+
+use super::OrderManager;
+use crate::book::MidBoard;
+use crate::model::{Instruments, OrderRequest, Telemetry, Venue};
+use crate::pipeline::gateway_queue::GatewayQueue;
+use crate::pipeline::ring::{ExecPoller, SignalPoller};
+use crate::pipeline::{EngineClock, Poll, Shutdown, Stage};
+use crate::telemetry::{EngineCounters, TelemetryTx};
+use disruptor::Polling;
+use std::sync::Arc;
+
+/// How often marks and order timers run, in TSC-derived nanoseconds.
+const TIMER_NS: u64 = 10_000_000;
+
+pub struct OrderStageParts {
+    pub signals: SignalPoller,
+    pub exec: ExecPoller,
+    pub manager: OrderManager,
+    pub gateway: GatewayQueue,
+    pub instruments: Instruments,
+    pub mids: Arc<MidBoard>,
+    pub clock: EngineClock,
+    pub counters: Arc<EngineCounters>,
+    pub tele: TelemetryTx,
+    pub shutdown: Shutdown,
+    pub cancel_on_shutdown: bool,
+    pub cancel_timeout_ms: u64,
+    pub batch: u64,
+}
+
+pub struct OrderStage {
+    signals: SignalPoller,
+    exec: ExecPoller,
+    signals_closed: bool,
+    settle_deadline_ms: u64,
+    last_timer: u64,
+    p: Parts,
+}
+
+/// Everything but the pollers, so they can be borrowed apart.
+struct Parts {
+    manager: OrderManager,
+    gateway: GatewayQueue,
+    max_instruments: Vec<crate::model::InstrumentId>,
+    mids: Arc<MidBoard>,
+    clock: EngineClock,
+    counters: Arc<EngineCounters>,
+    tele: TelemetryTx,
+    shutdown: Shutdown,
+    cancel_on_shutdown: bool,
+    cancel_timeout_ms: u64,
+    batch: u64,
+}
+
+impl OrderStage {
+    pub fn new(p: OrderStageParts) -> OrderStage {
+        let max_instruments = p.instruments.iter().filter(|i| i.venue == Venue::Max).map(|i| i.id).collect();
+        let now = p.clock.raw();
+        OrderStage {
+            signals: p.signals,
+            exec: p.exec,
+            signals_closed: false,
+            settle_deadline_ms: 0,
+            last_timer: now,
+            p: Parts {
+                manager: p.manager,
+                gateway: p.gateway,
+                max_instruments,
+                mids: p.mids,
+                clock: p.clock,
+                counters: p.counters,
+                tele: p.tele,
+                shutdown: p.shutdown,
+                cancel_on_shutdown: p.cancel_on_shutdown,
+                cancel_timeout_ms: p.cancel_timeout_ms,
+                batch: p.batch,
+            },
+        }
+    }
+
+    pub fn manager(&self) -> &OrderManager {
+        &self.p.manager
+    }
+}
+
+impl Parts {
+    fn publish_counters(&self) {
+        let s = self.manager.stats();
+        let c = &self.counters;
+        c.orders_sent.set(s.orders_sent);
+        c.acks.set(s.acks);
+        c.rejects.set(s.rejects);
+        c.risk_rejects.set(s.risk_rejects);
+        c.fills.set(s.fills);
+        c.duplicate_fills.set(s.duplicate_fills);
+        c.cancels.set(s.cancels);
+    }
+
+    fn timer(&mut self) {
+        for &i in &self.max_instruments {
+            let mid = self.mids.get(i);
+            if mid.raw() > 0 {
+                self.manager.mark(i, mid);
+            }
+        }
+        let now_ms = self.clock.now_unix_ms();
+        let Parts { manager, gateway, tele, .. } = self;
+        manager.on_timer(now_ms, |r: &OrderRequest| gateway.push(*r).is_ok(), |t: Telemetry| tele.send(t));
+    }
+}
+
+impl Stage for OrderStage {
+    fn name(&self) -> &'static str {
+        "order"
+    }
+
+    fn poll(&mut self) -> Poll {
+        let mut n = 0usize;
+        let batch = self.p.batch;
+        let exec_closed = match self.exec.take(batch) {
+            Ok(mut evs) => {
+                let Parts { manager, gateway, tele, .. } = &mut self.p;
+                for ev in &mut evs {
+                    manager.on_exec(ev, |r: &OrderRequest| gateway.push(*r).is_ok(), |t: Telemetry| tele.send(t));
+                    n += 1;
+                }
+                false
+            }
+            Err(Polling::NoEvents) => false,
+            Err(Polling::Shutdown) => true,
+        };
+        if !self.signals_closed {
+            match self.signals.take(batch) {
+                Ok(mut sigs) => {
+                    let Parts { manager, gateway, tele, .. } = &mut self.p;
+                    for sig in &mut sigs {
+                        manager.on_signal(sig, |r: &OrderRequest| gateway.push(*r).is_ok(), |t: Telemetry| tele.send(t));
+                        n += 1;
+                    }
+                }
+                Err(Polling::NoEvents) => {}
+                Err(Polling::Shutdown) => {
+                    self.signals_closed = true;
+                    let Parts { manager, gateway, cancel_on_shutdown, .. } = &mut self.p;
+                    if *cancel_on_shutdown {
+                        manager.cancel_all(|r: &OrderRequest| gateway.push(*r).is_ok());
+                    }
+                    self.settle_deadline_ms = self.p.clock.now_unix_ms() + self.p.cancel_timeout_ms;
+                }
+            }
+        }
+        let now = self.p.clock.raw();
+        if self.p.clock.delta_ns(self.last_timer, now) >= TIMER_NS {
+            self.last_timer = now;
+            self.p.timer();
+            self.p.publish_counters();
+            if self.signals_closed && !self.p.shutdown.orders_settled() {
+                let open = self.p.manager.open_order_count();
+                let waiting = self.p.cancel_on_shutdown && open > 0;
+                if !waiting || self.p.clock.now_unix_ms() >= self.settle_deadline_ms {
+                    self.p.shutdown.set_orders_settled();
+                }
+            }
+        }
+        if exec_closed && self.signals_closed {
+            self.p.publish_counters();
+            self.p.shutdown.set_orders_settled();
+            return Poll::Finished;
+        }
+        if n == 0 { Poll::Idle } else { Poll::Busy(n) }
+    }
+}

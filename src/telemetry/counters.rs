@@ -1,0 +1,59 @@
+//! Engine-wide event counters for the stats line and the final summary.
+//!
+//! Each counter has exactly one writing thread, so a write is a relaxed load and store (no
+//! locked read-modify-write), and each sits on its own cache line so writers on different cores
+//! never share one. Readers (the side thread, the summary) see values a moment old.
+
+use crossbeam::utils::CachePadded;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Default)]
+pub struct Counter(CachePadded<AtomicU64>);
+
+impl Counter {
+    /// Single writer only.
+    #[inline]
+    pub fn add(&self, n: u64) {
+        let v = self.0.load(Ordering::Relaxed);
+        self.0.store(v + n, Ordering::Relaxed);
+    }
+    /// Single writer only: for counts kept elsewhere and mirrored here.
+    #[inline]
+    pub fn set(&self, v: u64) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+    #[inline]
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Writers in brackets.
+#[derive(Default)]
+pub struct EngineCounters {
+    /// Frames read by feeds [feed].
+    pub frames: Counter,
+    /// Market-data events published on the md ring [feed].
+    pub md: Counter,
+    /// Frames refused by a parser [feed].
+    pub parse_errors: Counter,
+    /// Tops published on the book ring [book].
+    pub book: Counter,
+    /// Books that lost sync [book].
+    pub resyncs: Counter,
+    /// Events lost because a stage's output ring was full [each stage; summed].
+    pub ring_full_book: Counter,
+    pub ring_full_signal: Counter,
+    /// Signals published [scanner].
+    pub signals: Counter,
+    /// Orders handed to a gateway [order].
+    pub orders_sent: Counter,
+    pub acks: Counter,
+    /// Venue rejects [order].
+    pub rejects: Counter,
+    /// Signals refused by pre-trade risk [order].
+    pub risk_rejects: Counter,
+    pub fills: Counter,
+    pub duplicate_fills: Counter,
+    pub cancels: Counter,
+}

@@ -1,0 +1,228 @@
+//! The side thread: drains every hot thread's telemetry queue, prints live activity and the
+//! periodic stats line, and keeps the latest position per key for the final report.
+//!
+//! It runs unpinned (on the core left to the OS on a tuned host). If it falls behind, the hot
+//! threads' queues fill and drop (counted); nothing on the hot path waits for it.
+
+use super::counters::EngineCounters;
+use super::queue::TelemetryRx;
+use crate::model::{
+    ExecKind, GatewayCmdKind, Instruments, PositionSnapshot, SystemCode, Telemetry,
+};
+use crate::pipeline::EngineClock;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct SideConfig {
+    /// Print each signal, order, fill and system event as it happens.
+    pub live: bool,
+    /// Print a stats line this often (zero: never).
+    pub stats_interval: Duration,
+}
+
+/// What the side thread saw, for the final summary.
+#[derive(Clone, Debug, Default)]
+pub struct SideReport {
+    /// Latest snapshot per (strategy, wallet, instrument).
+    pub positions: Vec<PositionSnapshot>,
+    pub received: u64,
+    pub dropped: u64,
+    pub system_events: u64,
+}
+
+pub struct SideThread {
+    pub rxs: Vec<TelemetryRx>,
+    pub counters: Arc<EngineCounters>,
+    pub instruments: Instruments,
+    pub cfg: SideConfig,
+    pub stop: Arc<AtomicBool>,
+    pub clock: EngineClock,
+}
+
+type PosKey = (u8, u8, u16);
+
+impl SideThread {
+    pub fn spawn(self) -> std::io::Result<std::thread::JoinHandle<SideReport>> {
+        std::thread::Builder::new()
+            .name("side".into())
+            .spawn(move || self.run())
+    }
+
+    fn run(self) -> SideReport {
+        let start = Instant::now();
+        let mut next_stats = start + self.cfg.stats_interval;
+        let mut last = (0u64, 0u64);
+        let mut last_at = start;
+        let mut positions: BTreeMap<PosKey, PositionSnapshot> = BTreeMap::new();
+        let mut report = SideReport::default();
+        let stdout = std::io::stdout();
+        loop {
+            let stopping = self.stop.load(Ordering::Acquire);
+            let mut n = 0;
+            for rx in &self.rxs {
+                while let Some(t) = rx.pop() {
+                    n += 1;
+                    report.received += 1;
+                    if let Telemetry::Position(p) = &t {
+                        positions.insert((p.strategy as u8, p.wallet as u8, p.instrument.0), *p);
+                    }
+                    if matches!(t, Telemetry::System(_)) {
+                        report.system_events += 1;
+                    }
+                    if self.cfg.live {
+                        let mut out = stdout.lock();
+                        let _ = self.print_event(&mut out, start, &t);
+                    }
+                }
+            }
+            let now = Instant::now();
+            if !self.cfg.stats_interval.is_zero() && now >= next_stats {
+                next_stats = now + self.cfg.stats_interval;
+                let c = &self.counters;
+                let secs = now.duration_since(last_at).as_secs_f64().max(1e-9);
+                let (md, book) = (c.md.get(), c.book.get());
+                let dropped: u64 = self.rxs.iter().map(|r| r.dropped()).sum();
+                let mut out = stdout.lock();
+                let _ = writeln!(
+                    out,
+                    "[{:>6.1}s] md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}",
+                    now.duration_since(start).as_secs_f64(),
+                    (md - last.0) as f64 / secs,
+                    (book - last.1) as f64 / secs,
+                    c.signals.get(),
+                    c.orders_sent.get(),
+                    c.acks.get(),
+                    c.fills.get(),
+                    c.rejects.get(),
+                    c.risk_rejects.get(),
+                    c.resyncs.get(),
+                    c.parse_errors.get(),
+                    dropped,
+                );
+                for p in positions
+                    .values()
+                    .filter(|p| !p.qty.is_zero() || p.realized_pnl != 0.0)
+                {
+                    let _ = writeln!(
+                        out,
+                        "           position {}/{}/{}: qty {} avg {} realized {:.4} unrealized {:.4}",
+                        p.strategy,
+                        p.wallet.wire(),
+                        self.instruments.get(p.instrument).symbol,
+                        p.qty,
+                        p.avg_price,
+                        p.realized_pnl,
+                        p.unrealized_pnl
+                    );
+                }
+                last = (md, book);
+                last_at = now;
+            }
+            if n == 0 {
+                if stopping {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        report.dropped = self.rxs.iter().map(|r| r.dropped()).sum();
+        report.positions = positions.into_values().collect();
+        report
+    }
+
+    fn print_event(
+        &self,
+        out: &mut impl Write,
+        start: Instant,
+        t: &Telemetry,
+    ) -> std::io::Result<()> {
+        let at = start.elapsed().as_secs_f64();
+        let sym = |i: crate::model::InstrumentId| self.instruments.get(i).symbol;
+        match t {
+            Telemetry::Signal(s) => writeln!(
+                out,
+                "[{at:>6.2}s] SIGNAL  {} {} {} {} @ {}  fair {:.4}  edge {:.1} bps",
+                s.strategy,
+                sym(s.instrument),
+                s.side.rest(),
+                s.qty,
+                s.price,
+                s.fair_value,
+                s.edge_bps
+            ),
+            Telemetry::OrderSent(o) => match o.kind {
+                GatewayCmdKind::New => writeln!(
+                    out,
+                    "[{at:>6.2}s] ORDER   {} {} {} {} {} @ {}",
+                    o.client_oid,
+                    sym(o.instrument),
+                    o.order_type.wire(),
+                    o.side.rest(),
+                    o.qty,
+                    o.price
+                ),
+                GatewayCmdKind::Cancel => {
+                    writeln!(
+                        out,
+                        "[{at:>6.2}s] CANCEL  {} {}",
+                        o.client_oid,
+                        sym(o.instrument)
+                    )
+                }
+            },
+            Telemetry::Exec(e) => match e.kind {
+                ExecKind::Ack => writeln!(
+                    out,
+                    "[{at:>6.2}s] ACK     {} id {}",
+                    e.client_oid, e.exchange_order_id
+                ),
+                ExecKind::Reject => writeln!(
+                    out,
+                    "[{at:>6.2}s] REJECT  {} code {}",
+                    e.client_oid, e.reject_code
+                ),
+                ExecKind::Fill => writeln!(
+                    out,
+                    "[{at:>6.2}s] FILL    {} {} {} {} @ {} fee {}",
+                    e.client_oid,
+                    sym(e.instrument),
+                    e.side.rest(),
+                    e.qty,
+                    e.price,
+                    e.fee
+                ),
+                ExecKind::Cancelled => {
+                    writeln!(out, "[{at:>6.2}s] CANCELLED {}", e.client_oid)
+                }
+                _ => Ok(()),
+            },
+            Telemetry::Position(_) => Ok(()),
+            Telemetry::System(s) => {
+                let what = match s.code {
+                    SystemCode::Started => "started",
+                    SystemCode::FeedUp => "feed up",
+                    SystemCode::FeedDown => "feed down",
+                    SystemCode::Resync => "book resync",
+                    SystemCode::BookLive => "book live",
+                    SystemCode::RiskReject => "risk reject",
+                    SystemCode::TradingStateChanged => "trading state changed",
+                    SystemCode::ParseError => "parse error",
+                    SystemCode::Stopping => "stopping",
+                    SystemCode::OrderExpired => "order expired",
+                };
+                writeln!(
+                    out,
+                    "[{at:>6.2}s] SYSTEM  {what} {} {} detail {} state {:?}",
+                    s.venue,
+                    sym(s.instrument),
+                    s.detail,
+                    s.trading_state
+                )
+            }
+        }
+    }
+}

@@ -66,7 +66,15 @@ impl ScannerState {
     #[inline]
     pub fn on_top(&mut self, top: &BookTop) {
         let now = self.clock.raw();
-        let ScannerState { out, scanners, board, clock, counters, tele, .. } = self;
+        let ScannerState {
+            out,
+            scanners,
+            board,
+            clock,
+            counters,
+            tele,
+            ..
+        } = self;
         scanners.on_top(top, now, clock, board, |sig| {
             let Some(out) = out.as_mut() else { return };
             if out.try_publish(|slot| *slot = *sig).is_ok() {
@@ -77,7 +85,8 @@ impl ScannerState {
             }
         });
         let done = self.clock.raw();
-        self.latency.record(LatencyStage::Scan, self.clock.delta_ns(top.ts_book, done));
+        self.latency
+            .record(LatencyStage::Scan, self.clock.delta_ns(top.ts_book, done));
     }
 }
 

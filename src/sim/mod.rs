@@ -1,1 +1,13 @@
-//! (being written)
+//! The deterministic synthetic venue that stands in for the network: a correlated price process
+//! (Binance leads, MAX lags), synthetic books with each venue's sequence ids, and an execution
+//! venue that acknowledges, rejects and fills MAX orders after a latency.
+
+pub mod config;
+pub mod exec_venue;
+pub mod market;
+pub mod price_process;
+pub mod synthetic_book;
+
+pub use config::SimConfig;
+pub use exec_venue::{ExecOutput, ExecVenue, MarketName};
+pub use market::{MarketOutput, SyntheticMarket};

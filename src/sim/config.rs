@@ -1,0 +1,206 @@
+//! `[sim]`: the synthetic venue's price process, books and execution.
+
+use crate::model::{Fixed, Venue};
+use serde::Deserialize;
+
+/// One Binance leader and the MAX market that lags it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimPair {
+    pub leader_venue: Venue,
+    pub leader_symbol: String,
+    pub max_symbol: String,
+    /// MAX market converting the leader's quote into the MAX market's quote (`usdttwd` for a TWD
+    /// market), empty when both quote in USDT.
+    #[serde(default)]
+    pub conversion: String,
+    pub start_price: String,
+    pub leader_tick: String,
+    pub max_tick: String,
+    pub level_qty: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Same seed, same price paths and books.
+    pub seed: u64,
+    /// Exchange event time of simulated t = 0, Unix ms.
+    pub epoch_ms: u64,
+    pub pairs: Vec<SimPair>,
+    /// Levels per side in every synthetic book.
+    pub depth_levels: usize,
+    pub leader_spread_bps: f64,
+    pub max_spread_bps: f64,
+    /// Leader volatility, bps per √s.
+    pub volatility_bps_per_s: f64,
+    /// Binance depth/bookTicker period.
+    pub leader_tick_ms: u64,
+    /// MAX book update period.
+    pub max_tick_ms: u64,
+    /// MAX follows the leader with this time constant: the lag the arbitrage trades.
+    pub lag_ms: f64,
+    pub max_noise_bps: f64,
+    /// Leader jumps (which MAX only catches up with later), per second and size.
+    pub jump_probability_per_s: f64,
+    pub jump_bps: f64,
+    pub usdttwd_symbol: String,
+    pub usdttwd_tick: String,
+    pub usdttwd_level_qty: String,
+    /// The USD/TWD reference rate and its instrument symbol.
+    pub ref_symbol: String,
+    pub ref_rate: String,
+    /// MAX USDT/TWD premium over the reference: Ornstein–Uhlenbeck in bps.
+    pub premium_mean_bps: f64,
+    pub premium_reversion_per_s: f64,
+    pub premium_vol_bps_per_s: f64,
+    pub ref_update_ms: u64,
+    pub latency_min_ms: u64,
+    pub latency_max_ms: u64,
+    pub reject_probability: f64,
+    pub maker_fee_bps: f64,
+    pub taker_fee_bps: f64,
+    /// Send some trades twice (the order stage must count them once).
+    pub duplicate_fill_probability: f64,
+    /// Skip a book update now and then (ids still advance): exercises resync.
+    pub gap_probability: f64,
+    /// Change MAX's book version after this many updates (0: never).
+    pub version_change_after_updates: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        let pair = |max_symbol: &str, conversion: &str, max_tick: &str| SimPair {
+            leader_venue: Venue::BinanceFutures,
+            leader_symbol: "BTCUSDT".into(),
+            max_symbol: max_symbol.into(),
+            conversion: conversion.into(),
+            start_price: "95000".into(),
+            leader_tick: "0.1".into(),
+            max_tick: max_tick.into(),
+            level_qty: "0.05".into(),
+        };
+        SimConfig {
+            seed: 42,
+            epoch_ms: 1_767_225_600_000,
+            pairs: vec![
+                pair("btcusdt", "", "0.01"),
+                pair("btctwd", "usdttwd", "0.1"),
+            ],
+            depth_levels: 20,
+            leader_spread_bps: 0.2,
+            max_spread_bps: 2.0,
+            volatility_bps_per_s: 8.0,
+            leader_tick_ms: 10,
+            max_tick_ms: 50,
+            lag_ms: 400.0,
+            max_noise_bps: 0.5,
+            jump_probability_per_s: 0.5,
+            jump_bps: 25.0,
+            usdttwd_symbol: "usdttwd".into(),
+            usdttwd_tick: "0.001".into(),
+            usdttwd_level_qty: "2000".into(),
+            ref_symbol: "USDTWD".into(),
+            ref_rate: "32.00".into(),
+            premium_mean_bps: 0.0,
+            premium_reversion_per_s: 0.2,
+            premium_vol_bps_per_s: 15.0,
+            ref_update_ms: 1000,
+            latency_min_ms: 50,
+            latency_max_ms: 200,
+            reject_probability: 0.02,
+            maker_fee_bps: 5.0,
+            taker_fee_bps: 15.0,
+            duplicate_fill_probability: 0.0,
+            gap_probability: 0.0,
+            version_change_after_updates: 0,
+        }
+    }
+}
+
+fn positive_decimal(key: &str, v: &str) -> Result<Fixed, String> {
+    match Fixed::parse(v) {
+        Ok(f) if f.raw() > 0 => Ok(f),
+        _ => Err(format!("{key}: expected a positive decimal, got {v:?}")),
+    }
+}
+
+impl SimConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.pairs.is_empty() {
+            return Err("sim.pairs: at least one pair".into());
+        }
+        for (i, p) in self.pairs.iter().enumerate() {
+            let k = |f: &str| format!("sim.pairs[{i}].{f}");
+            if !matches!(p.leader_venue, Venue::BinanceSpot | Venue::BinanceFutures) {
+                return Err(format!(
+                    "{}: must be binance_spot or binance_futures",
+                    k("leader_venue")
+                ));
+            }
+            for (f, v) in [
+                ("start_price", &p.start_price),
+                ("leader_tick", &p.leader_tick),
+                ("max_tick", &p.max_tick),
+                ("level_qty", &p.level_qty),
+            ] {
+                positive_decimal(&k(f), v)?;
+            }
+            if !p.conversion.is_empty() && p.conversion != self.usdttwd_symbol {
+                return Err(format!(
+                    "{}: only {:?} converts",
+                    k("conversion"),
+                    self.usdttwd_symbol
+                ));
+            }
+        }
+        positive_decimal("sim.usdttwd_tick", &self.usdttwd_tick)?;
+        positive_decimal("sim.usdttwd_level_qty", &self.usdttwd_level_qty)?;
+        positive_decimal("sim.ref_rate", &self.ref_rate)?;
+        if self.depth_levels == 0 || self.depth_levels > 1000 {
+            return Err("sim.depth_levels: 1..=1000".into());
+        }
+        for (k, v) in [
+            ("leader_tick_ms", self.leader_tick_ms),
+            ("max_tick_ms", self.max_tick_ms),
+            ("ref_update_ms", self.ref_update_ms),
+        ] {
+            if v == 0 {
+                return Err(format!("sim.{k}: must be > 0"));
+            }
+        }
+        if self.latency_min_ms > self.latency_max_ms {
+            return Err("sim.latency_min_ms: must not exceed latency_max_ms".into());
+        }
+        for (k, v) in [
+            ("reject_probability", self.reject_probability),
+            (
+                "duplicate_fill_probability",
+                self.duplicate_fill_probability,
+            ),
+            ("gap_probability", self.gap_probability),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("sim.{k}: must be within 0..=1, got {v}"));
+            }
+        }
+        for (k, v) in [
+            ("leader_spread_bps", self.leader_spread_bps),
+            ("max_spread_bps", self.max_spread_bps),
+            ("volatility_bps_per_s", self.volatility_bps_per_s),
+            ("lag_ms", self.lag_ms),
+            ("max_noise_bps", self.max_noise_bps),
+            ("jump_probability_per_s", self.jump_probability_per_s),
+            ("jump_bps", self.jump_bps),
+            ("premium_reversion_per_s", self.premium_reversion_per_s),
+            ("premium_vol_bps_per_s", self.premium_vol_bps_per_s),
+            ("maker_fee_bps", self.maker_fee_bps),
+            ("taker_fee_bps", self.taker_fee_bps),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("sim.{k}: must be a finite number ≥ 0, got {v}"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,381 @@
+//! The synthetic market: the price process, a synthetic book per Binance leader and per MAX
+//! market, and the reference rate, emitting everything due by a simulated time in time order.
+//!
+//! Schedule (simulated time, so output depends only on the seed and the times asked for):
+//! - at t = 0: a snapshot of every book (MAX WS snapshot; Binance REST depth);
+//! - every `leader_tick_ms`: each Binance book steps → a depth update and a bookTicker;
+//! - every `max_tick_ms`: each MAX book steps → a book update;
+//! - every `ref_update_ms`: the USD/TWD reference rate.
+
+use super::config::SimConfig;
+use super::price_process::{PriceProcess, ProcessParams, normal};
+use super::synthetic_book::{SeqStyle, SyntheticBook};
+use crate::model::{Fixed, Level, Venue};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// What the market emits; the feed turns each into the venue's wire frame.
+#[derive(Debug)]
+pub enum MarketOutput<'a> {
+    BinanceBookTicker {
+        venue: Venue,
+        symbol: &'a str,
+        update_id: u64,
+        event_ms: u64,
+        bid: Level,
+        ask: Level,
+    },
+    BinanceDepth {
+        venue: Venue,
+        symbol: &'a str,
+        first_id: u64,
+        last_id: u64,
+        prev_id: i64,
+        event_ms: u64,
+        bids: &'a [Level],
+        asks: &'a [Level],
+    },
+    BinanceSnapshot {
+        venue: Venue,
+        symbol: &'a str,
+        last_id: u64,
+        event_ms: u64,
+        bids: &'a [Level],
+        asks: &'a [Level],
+    },
+    MaxBook {
+        snapshot: bool,
+        market: &'a str,
+        first_id: u64,
+        last_id: u64,
+        version: u64,
+        ts_ms: u64,
+        bids: &'a [Level],
+        asks: &'a [Level],
+    },
+    RefRate {
+        symbol: &'a str,
+        rate: Fixed,
+        ts_ms: u64,
+    },
+}
+
+struct LeaderBook {
+    venue: Venue,
+    symbol: String,
+    book: SyntheticBook,
+}
+
+#[derive(Clone, Copy)]
+enum MaxSource {
+    /// Follows leader `i`, times USDT/TWD when `convert`.
+    Follow {
+        leader: usize,
+        convert: bool,
+    },
+    UsdtTwd,
+}
+
+struct MaxBook {
+    market: String,
+    book: SyntheticBook,
+    source: MaxSource,
+    updates: u64,
+}
+
+pub struct SyntheticMarket {
+    process: PriceProcess,
+    rng: SmallRng,
+    leaders: Vec<LeaderBook>,
+    maxes: Vec<MaxBook>,
+    ref_symbol: String,
+    epoch_ms: u64,
+    leader_period: u64,
+    max_period: u64,
+    ref_period: u64,
+    next_leader: u64,
+    next_max: u64,
+    next_ref: u64,
+    started: bool,
+    noise_bps: f64,
+    gap_probability: f64,
+    version_change_after: u64,
+}
+
+fn dec(s: &str) -> Result<Fixed, String> {
+    Fixed::parse(s).map_err(|e| format!("sim: {s:?}: {e}"))
+}
+
+impl SyntheticMarket {
+    pub fn new(cfg: &SimConfig) -> Result<Self, String> {
+        cfg.validate()?;
+        let mut leaders: Vec<LeaderBook> = Vec::new();
+        let mut starts = Vec::new();
+        let mut maxes = Vec::new();
+        let version = cfg.epoch_ms;
+        for p in &cfg.pairs {
+            let sym = p.leader_symbol.to_ascii_uppercase();
+            let li = match leaders
+                .iter()
+                .position(|l| l.symbol == sym && l.venue == p.leader_venue)
+            {
+                Some(i) => i,
+                None => {
+                    let style = if p.leader_venue == Venue::BinanceFutures {
+                        SeqStyle::BinanceFutures
+                    } else {
+                        SeqStyle::BinanceSpot
+                    };
+                    let qty = dec(&p.level_qty)?.to_f64();
+                    leaders.push(LeaderBook {
+                        venue: p.leader_venue,
+                        symbol: sym,
+                        book: SyntheticBook::new(
+                            style,
+                            dec(&p.leader_tick)?,
+                            cfg.depth_levels,
+                            qty * 5.0,
+                            cfg.leader_spread_bps,
+                            1_000_000,
+                            0,
+                        ),
+                    });
+                    starts.push(dec(&p.start_price)?.to_f64());
+                    leaders.len() - 1
+                }
+            };
+            maxes.push(MaxBook {
+                market: p.max_symbol.to_ascii_lowercase(),
+                book: SyntheticBook::new(
+                    SeqStyle::Max,
+                    dec(&p.max_tick)?,
+                    cfg.depth_levels,
+                    dec(&p.level_qty)?.to_f64(),
+                    cfg.max_spread_bps,
+                    1000,
+                    version,
+                ),
+                source: MaxSource::Follow {
+                    leader: li,
+                    convert: !p.conversion.is_empty(),
+                },
+                updates: 0,
+            });
+        }
+        maxes.push(MaxBook {
+            market: cfg.usdttwd_symbol.to_ascii_lowercase(),
+            book: SyntheticBook::new(
+                SeqStyle::Max,
+                dec(&cfg.usdttwd_tick)?,
+                cfg.depth_levels,
+                dec(&cfg.usdttwd_level_qty)?.to_f64(),
+                cfg.max_spread_bps,
+                1000,
+                version,
+            ),
+            source: MaxSource::UsdtTwd,
+            updates: 0,
+        });
+        let params = ProcessParams {
+            volatility_bps_per_s: cfg.volatility_bps_per_s,
+            jump_probability_per_s: cfg.jump_probability_per_s,
+            jump_bps: cfg.jump_bps,
+            lag_ms: cfg.lag_ms,
+            premium_mean_bps: cfg.premium_mean_bps,
+            premium_reversion_per_s: cfg.premium_reversion_per_s,
+            premium_vol_bps_per_s: cfg.premium_vol_bps_per_s,
+        };
+        Ok(SyntheticMarket {
+            process: PriceProcess::new(cfg.seed, params, &starts, dec(&cfg.ref_rate)?.to_f64()),
+            rng: SmallRng::seed_from_u64(cfg.seed ^ 0x5eed_b00c),
+            leaders,
+            maxes,
+            ref_symbol: cfg.ref_symbol.to_ascii_uppercase(),
+            epoch_ms: cfg.epoch_ms,
+            leader_period: cfg.leader_tick_ms * 1_000_000,
+            max_period: cfg.max_tick_ms * 1_000_000,
+            ref_period: cfg.ref_update_ms * 1_000_000,
+            next_leader: 0,
+            next_max: 0,
+            next_ref: 0,
+            started: false,
+            noise_bps: cfg.max_noise_bps,
+            gap_probability: cfg.gap_probability,
+            version_change_after: cfg.version_change_after_updates,
+        })
+    }
+
+    fn ms(&self, t_ns: u64) -> u64 {
+        self.epoch_ms + t_ns / 1_000_000
+    }
+
+    fn max_mid(&mut self, source: MaxSource) -> f64 {
+        let noise = 1.0 + self.noise_bps / 1e4 * normal(&mut self.rng);
+        match source {
+            MaxSource::Follow { leader, convert } => {
+                let m = self.process.lagged[leader] * noise;
+                if convert {
+                    m * self.process.usdttwd()
+                } else {
+                    m
+                }
+            }
+            MaxSource::UsdtTwd => self.process.usdttwd(),
+        }
+    }
+
+    /// Emits everything due by `t_ns`, in time order.
+    pub fn poll(&mut self, t_ns: u64, out: &mut impl FnMut(MarketOutput<'_>)) {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.leaders.len() {
+                let mid = self.process.leaders[i];
+                self.leaders[i].book.step(mid, &mut self.rng);
+                self.emit_binance_snapshot(i, 0, out);
+            }
+            for i in 0..self.maxes.len() {
+                let mid = self.max_mid(self.maxes[i].source);
+                self.maxes[i].book.step(mid, &mut self.rng);
+                self.emit_max_snapshot(i, 0, out);
+            }
+        }
+        loop {
+            let next = self.next_leader.min(self.next_max).min(self.next_ref);
+            if next > t_ns {
+                return;
+            }
+            self.process.advance_to(next);
+            let ms = self.ms(next);
+            if next == self.next_leader {
+                self.next_leader += self.leader_period;
+                for i in 0..self.leaders.len() {
+                    let mid = self.process.leaders[i];
+                    let gap = self.rng.random::<f64>() < self.gap_probability;
+                    let l = &mut self.leaders[i];
+                    let ids = l.book.step(mid, &mut self.rng);
+                    if gap {
+                        continue;
+                    }
+                    out(MarketOutput::BinanceDepth {
+                        venue: l.venue,
+                        symbol: &l.symbol,
+                        first_id: ids.first,
+                        last_id: ids.last,
+                        prev_id: ids.prev,
+                        event_ms: ms,
+                        bids: &l.book.diff_bids,
+                        asks: &l.book.diff_asks,
+                    });
+                    if let Some((bid, ask)) = l.book.top() {
+                        out(MarketOutput::BinanceBookTicker {
+                            venue: l.venue,
+                            symbol: &l.symbol,
+                            update_id: ids.last,
+                            event_ms: ms,
+                            bid,
+                            ask,
+                        });
+                    }
+                }
+            } else if next == self.next_max {
+                self.next_max += self.max_period;
+                for i in 0..self.maxes.len() {
+                    let mid = self.max_mid(self.maxes[i].source);
+                    let gap = self.rng.random::<f64>() < self.gap_probability;
+                    let change_version = self.version_change_after > 0
+                        && self.maxes[i].updates > 0
+                        && self.maxes[i].updates % self.version_change_after == 0;
+                    let m = &mut self.maxes[i];
+                    m.updates += 1;
+                    if change_version {
+                        m.book.version += 1;
+                    }
+                    let ids = m.book.step(mid, &mut self.rng);
+                    if gap {
+                        continue;
+                    }
+                    out(MarketOutput::MaxBook {
+                        snapshot: false,
+                        market: &m.market,
+                        first_id: ids.first,
+                        last_id: ids.last,
+                        version: ids.version,
+                        ts_ms: ms,
+                        bids: &m.book.diff_bids,
+                        asks: &m.book.diff_asks,
+                    });
+                }
+            } else {
+                self.next_ref += self.ref_period;
+                let rate = Fixed::from_f64_floor(self.process.ref_rate, Fixed(10_000))
+                    .unwrap_or(Fixed::ONE);
+                out(MarketOutput::RefRate {
+                    symbol: &self.ref_symbol,
+                    rate,
+                    ts_ms: ms,
+                });
+            }
+        }
+    }
+
+    fn emit_binance_snapshot(&self, i: usize, ms: u64, out: &mut impl FnMut(MarketOutput<'_>)) {
+        let l = &self.leaders[i];
+        out(MarketOutput::BinanceSnapshot {
+            venue: l.venue,
+            symbol: &l.symbol,
+            last_id: l.book.last_id(),
+            event_ms: ms,
+            bids: l.book.bids(),
+            asks: l.book.asks(),
+        });
+    }
+
+    fn emit_max_snapshot(&self, i: usize, ms: u64, out: &mut impl FnMut(MarketOutput<'_>)) {
+        let m = &self.maxes[i];
+        let li = m.book.last_id();
+        out(MarketOutput::MaxBook {
+            snapshot: true,
+            market: &m.market,
+            first_id: li,
+            last_id: li,
+            version: m.book.version,
+            ts_ms: ms,
+            bids: m.book.bids(),
+            asks: m.book.asks(),
+        });
+    }
+
+    /// A Binance REST depth snapshot of `symbol` now (resync).
+    pub fn binance_snapshot(&mut self, symbol: &str, out: &mut impl FnMut(MarketOutput<'_>)) {
+        let ms = self.ms(self.process.now_ns());
+        if let Some(i) = self
+            .leaders
+            .iter()
+            .position(|l| l.symbol.eq_ignore_ascii_case(symbol))
+        {
+            self.emit_binance_snapshot(i, ms, out);
+        }
+    }
+
+    /// A MAX WebSocket snapshot of `market` now (resubscribe).
+    pub fn max_snapshot(&mut self, market: &str, out: &mut impl FnMut(MarketOutput<'_>)) {
+        let ms = self.ms(self.process.now_ns());
+        if let Some(i) = self
+            .maxes
+            .iter()
+            .position(|m| m.market.eq_ignore_ascii_case(market))
+        {
+            self.emit_max_snapshot(i, ms, out);
+        }
+    }
+
+    /// MAX best bid and ask of `market` (the execution venue matches against it).
+    pub fn max_top(&self, market: &str) -> Option<(Level, Level)> {
+        self.maxes.iter().find(|m| m.market == market)?.book.top()
+    }
+
+    /// Leader mid and MAX mid of every pair, for tests.
+    pub fn mids(&self) -> (Vec<f64>, Vec<f64>) {
+        (self.process.leaders.clone(), self.process.lagged.clone())
+    }
+}

@@ -1,1 +1,299 @@
-//! (being written)
+//! The TOML configuration (`--config FILE`; every key documented in `arbline.example.toml`).
+//!
+//! Unknown keys, wrong types and bad values fail at start with a message that names the key.
+//! Secrets are never read from this file: see [`crate::secrets`].
+
+use crate::model::{Fixed, Instruments, MarketRules, Venue};
+use crate::order::config::OrderConfig;
+use crate::pipeline::RingSizes;
+use crate::pipeline::placement::{self, ResolvedThread, ThreadSpec};
+use crate::risk::config::RiskConfig;
+use crate::scanner::config::ScannerConfig;
+use crate::sim::config::SimConfig;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub engine: EngineSection,
+    pub pipeline: PipelineSection,
+    pub markets: Vec<MarketSpec>,
+    pub scanner: ScannerConfig,
+    pub order: OrderConfig,
+    pub risk: RiskConfig,
+    pub sim: SimConfig,
+    pub demo: DemoSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Names this engine in telemetry and client reports.
+    pub instance_id: String,
+    /// Take Binance tops from `bookTicker` (real-time) rather than from diff depth.
+    pub binance_ticker_tops: bool,
+    /// Cancel every open order on shutdown.
+    pub cancel_on_shutdown: bool,
+    /// How long shutdown waits for the venue to confirm cancels.
+    pub cancel_timeout_ms: u64,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            instance_id: "arbline-1".into(),
+            binance_ticker_tops: true,
+            cancel_on_shutdown: true,
+            cancel_timeout_ms: 3000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineSection {
+    pub md_ring: usize,
+    pub book_ring: usize,
+    pub signal_ring: usize,
+    pub exec_ring: usize,
+    pub gateway_queue: usize,
+    pub telemetry_queue: usize,
+    /// Most events a stage takes from one input per poll, so stages sharing a thread interleave.
+    pub batch: u64,
+    pub threads: Vec<ThreadSpec>,
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        PipelineSection {
+            md_ring: 8192,
+            book_ring: 4096,
+            signal_ring: 1024,
+            exec_ring: 1024,
+            gateway_queue: 256,
+            telemetry_queue: 65536,
+            batch: 64,
+            threads: placement::default_threads(),
+        }
+    }
+}
+
+/// One market the engine watches or trades.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketSpec {
+    pub venue: Venue,
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    #[serde(default = "default_step")]
+    pub tick: String,
+    #[serde(default = "default_step")]
+    pub lot: String,
+    #[serde(default = "zero")]
+    pub min_qty: String,
+    #[serde(default = "zero")]
+    pub min_notional: String,
+}
+
+fn default_step() -> String {
+    "0.00000001".into()
+}
+fn zero() -> String {
+    "0".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSection {
+    pub duration_s: f64,
+    /// Print each signal, order and fill as it happens.
+    pub live: bool,
+    /// Stats line period; 0 turns it off.
+    pub stats_interval_ms: u64,
+}
+
+impl Default for DemoSection {
+    fn default() -> Self {
+        DemoSection {
+            duration_s: 30.0,
+            live: true,
+            stats_interval_ms: 1000,
+        }
+    }
+}
+
+impl Default for Config {
+    /// The demo's markets: Binance USDⓈ-M BTCUSDT leading MAX btcusdt and btctwd (through MAX
+    /// usdttwd), and MAX usdttwd against the USD/TWD reference rate.
+    fn default() -> Self {
+        let m = |venue,
+                 symbol: &str,
+                 base: &str,
+                 quote: &str,
+                 tick: &str,
+                 lot: &str,
+                 min_qty: &str,
+                 min_notional: &str| MarketSpec {
+            venue,
+            symbol: symbol.into(),
+            base: base.into(),
+            quote: quote.into(),
+            tick: tick.into(),
+            lot: lot.into(),
+            min_qty: min_qty.into(),
+            min_notional: min_notional.into(),
+        };
+        Config {
+            engine: EngineSection::default(),
+            pipeline: PipelineSection::default(),
+            markets: vec![
+                m(
+                    Venue::BinanceFutures,
+                    "BTCUSDT",
+                    "btc",
+                    "usdt",
+                    "0.1",
+                    "0.001",
+                    "0",
+                    "0",
+                ),
+                m(
+                    Venue::Max,
+                    "btcusdt",
+                    "btc",
+                    "usdt",
+                    "0.01",
+                    "0.000001",
+                    "0.0001",
+                    "8",
+                ),
+                m(
+                    Venue::Max,
+                    "btctwd",
+                    "btc",
+                    "twd",
+                    "0.1",
+                    "0.00000001",
+                    "0.0001",
+                    "250",
+                ),
+                m(
+                    Venue::Max,
+                    "usdttwd",
+                    "usdt",
+                    "twd",
+                    "0.001",
+                    "0.01",
+                    "8",
+                    "250",
+                ),
+                m(
+                    Venue::RefRate,
+                    "USDTWD",
+                    "usd",
+                    "twd",
+                    "0.0001",
+                    "0.0001",
+                    "0",
+                    "0",
+                ),
+            ],
+            scanner: ScannerConfig::default(),
+            order: OrderConfig::default(),
+            risk: RiskConfig::default(),
+            sim: SimConfig::default(),
+            demo: DemoSection::default(),
+        }
+    }
+}
+
+fn decimal(key: &str, v: &str) -> Result<Fixed, String> {
+    Fixed::parse(v).map_err(|e| format!("{key}: {v:?} is not a valid decimal ({e})"))
+}
+
+impl Config {
+    /// Reads and validates `path`. Errors name the file and the key.
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let p = &self.pipeline;
+        for (k, v) in [
+            ("md_ring", p.md_ring),
+            ("book_ring", p.book_ring),
+            ("signal_ring", p.signal_ring),
+            ("exec_ring", p.exec_ring),
+        ] {
+            if v < 2 || !v.is_power_of_two() {
+                return Err(format!("pipeline.{k}: must be a power of two ≥ 2, got {v}"));
+            }
+        }
+        if p.batch == 0 {
+            return Err("pipeline.batch: must be > 0".into());
+        }
+        if p.gateway_queue == 0 || p.telemetry_queue == 0 {
+            return Err("pipeline.gateway_queue / telemetry_queue: must be > 0".into());
+        }
+        placement::resolve(&p.threads, usize::MAX)?;
+        if self.engine.instance_id.is_empty() {
+            return Err("engine.instance_id: must not be empty".into());
+        }
+        if !(self.demo.duration_s.is_finite() && self.demo.duration_s > 0.0) {
+            return Err(format!(
+                "demo.duration_s: must be a positive number, got {}",
+                self.demo.duration_s
+            ));
+        }
+        let instruments = self.instruments()?;
+        if !instruments.iter().any(|i| i.venue == Venue::Max) {
+            return Err("markets: at least one MAX market is needed to trade".into());
+        }
+        self.scanner.validate()?;
+        self.order.validate()?;
+        self.risk.validate()?;
+        self.sim.validate()?;
+        Ok(())
+    }
+
+    /// Interns every market in file order.
+    pub fn instruments(&self) -> Result<Instruments, String> {
+        let mut t = Instruments::new();
+        for (i, m) in self.markets.iter().enumerate() {
+            let k = |f: &str| format!("markets[{i}].{f}");
+            let rules = MarketRules {
+                tick: decimal(&k("tick"), &m.tick)?,
+                lot: decimal(&k("lot"), &m.lot)?,
+                min_qty: decimal(&k("min_qty"), &m.min_qty)?,
+                min_notional: decimal(&k("min_notional"), &m.min_notional)?,
+            };
+            t.intern_with_rules(m.venue, &m.symbol, &m.base, &m.quote, rules)
+                .map_err(|e| format!("markets[{i}]: {e}"))?;
+        }
+        Ok(t)
+    }
+
+    pub fn ring_sizes(&self) -> RingSizes {
+        RingSizes {
+            md: self.pipeline.md_ring,
+            book: self.pipeline.book_ring,
+            signal: self.pipeline.signal_ring,
+            exec: self.pipeline.exec_ring,
+        }
+    }
+
+    /// The thread plan for this host.
+    pub fn threads(&self) -> Result<Vec<ResolvedThread>, String> {
+        let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
+        placement::resolve(&self.pipeline.threads, cores)
+    }
+}

@@ -11,7 +11,6 @@
 
 pub mod book;
 pub mod config;
-#[cfg(any())]
 pub mod engine;
 pub mod feed;
 pub mod model;

@@ -2,5 +2,4 @@
 //! venue ([`sim_feed`]); socket feeds for MAX and Binance use the same parsers.
 
 pub mod resync;
-#[cfg(any())]
 pub mod sim_feed;

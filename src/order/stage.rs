@@ -59,7 +59,12 @@ struct Parts {
 
 impl OrderStage {
     pub fn new(p: OrderStageParts) -> OrderStage {
-        let max_instruments = p.instruments.iter().filter(|i| i.venue == Venue::Max).map(|i| i.id).collect();
+        let max_instruments = p
+            .instruments
+            .iter()
+            .filter(|i| i.venue == Venue::Max)
+            .map(|i| i.id)
+            .collect();
         let now = p.clock.raw();
         OrderStage {
             signals: p.signals,
@@ -109,8 +114,17 @@ impl Parts {
             }
         }
         let now_ms = self.clock.now_unix_ms();
-        let Parts { manager, gateway, tele, .. } = self;
-        manager.on_timer(now_ms, |r: &OrderRequest| gateway.push(*r).is_ok(), |t: Telemetry| tele.send(t));
+        let Parts {
+            manager,
+            gateway,
+            tele,
+            ..
+        } = self;
+        manager.on_timer(
+            now_ms,
+            |r: &OrderRequest| gateway.push(*r).is_ok(),
+            |t: Telemetry| tele.send(t),
+        );
     }
 }
 
@@ -124,9 +138,18 @@ impl Stage for OrderStage {
         let batch = self.p.batch;
         let exec_closed = match self.exec.take(batch) {
             Ok(mut evs) => {
-                let Parts { manager, gateway, tele, .. } = &mut self.p;
+                let Parts {
+                    manager,
+                    gateway,
+                    tele,
+                    ..
+                } = &mut self.p;
                 for ev in &mut evs {
-                    manager.on_exec(ev, |r: &OrderRequest| gateway.push(*r).is_ok(), |t: Telemetry| tele.send(t));
+                    manager.on_exec(
+                        ev,
+                        |r: &OrderRequest| gateway.push(*r).is_ok(),
+                        |t: Telemetry| tele.send(t),
+                    );
                     n += 1;
                 }
                 false
@@ -137,16 +160,30 @@ impl Stage for OrderStage {
         if !self.signals_closed {
             match self.signals.take(batch) {
                 Ok(mut sigs) => {
-                    let Parts { manager, gateway, tele, .. } = &mut self.p;
+                    let Parts {
+                        manager,
+                        gateway,
+                        tele,
+                        ..
+                    } = &mut self.p;
                     for sig in &mut sigs {
-                        manager.on_signal(sig, |r: &OrderRequest| gateway.push(*r).is_ok(), |t: Telemetry| tele.send(t));
+                        manager.on_signal(
+                            sig,
+                            |r: &OrderRequest| gateway.push(*r).is_ok(),
+                            |t: Telemetry| tele.send(t),
+                        );
                         n += 1;
                     }
                 }
                 Err(Polling::NoEvents) => {}
                 Err(Polling::Shutdown) => {
                     self.signals_closed = true;
-                    let Parts { manager, gateway, cancel_on_shutdown, .. } = &mut self.p;
+                    let Parts {
+                        manager,
+                        gateway,
+                        cancel_on_shutdown,
+                        ..
+                    } = &mut self.p;
                     if *cancel_on_shutdown {
                         manager.cancel_all(|r: &OrderRequest| gateway.push(*r).is_ok());
                     }

@@ -151,11 +151,27 @@ impl Arbitrage {
             return Err(Skip::Cooldown);
         }
         let inst = instruments.get(self.max);
-        let price = on_tick(side, touch.price, inst.tick);
+        // The limit is the worst price that still keeps the required edge: an IOC then takes
+        // the touch (and whatever else is cheaper than fair value net of fees) even if MAX moves
+        // a little before the order arrives; a resting order sits at the touch.
+        let limit = match (side, self.order_type) {
+            (Side::Buy, OrderType::IocLimit) => {
+                crate::model::Fixed::from_f64_floor(fair * (1.0 - self.threshold), inst.tick)
+                    .unwrap_or(touch.price)
+                    .max(touch.price)
+            }
+            (Side::Sell, OrderType::IocLimit) => {
+                crate::model::Fixed::from_f64_ceil(fair * (1.0 + self.threshold), inst.tick)
+                    .unwrap_or(touch.price)
+                    .min(touch.price)
+            }
+            _ => touch.price,
+        };
+        let price = on_tick(side, limit, inst.tick);
         let r = room(side, position, self.max_position, self.allow_short);
         let qty = size(self.order_qty, touch.qty, r, price, inst).ok_or(Skip::NoRoom)?;
         self.cooldown.fire(now_ns);
-        let deviation_bps = ((price.to_f64() / fair) - 1.0).abs() * 1e4;
+        let deviation_bps = ((touch.price.to_f64() / fair) - 1.0).abs() * 1e4;
         let quote_to_usdt = if self.conversion.is_some() {
             1.0 / c
         } else {

@@ -104,7 +104,7 @@ impl Default for SimConfig {
             ref_rate: "32.00".into(),
             premium_mean_bps: 0.0,
             premium_reversion_per_s: 0.2,
-            premium_vol_bps_per_s: 15.0,
+            premium_vol_bps_per_s: 20.0,
             ref_update_ms: 1000,
             latency_min_ms: 50,
             latency_max_ms: 200,

@@ -97,6 +97,10 @@ pub struct SyntheticMarket {
     next_max: u64,
     next_ref: u64,
     started: bool,
+    /// Leaders whose REST snapshot is due right after their next depth update: as a real client
+    /// buffers the stream first and fetches the snapshot after, the update that straddles the
+    /// snapshot's `lastUpdateId` is always in the buffer.
+    snapshot_due: Vec<bool>,
     noise_bps: f64,
     gap_probability: f64,
     version_change_after: u64,
@@ -199,6 +203,7 @@ impl SyntheticMarket {
             next_max: 0,
             next_ref: 0,
             started: false,
+            snapshot_due: Vec::new(),
             noise_bps: cfg.max_noise_bps,
             gap_probability: cfg.gap_probability,
             version_change_after: cfg.version_change_after_updates,
@@ -228,10 +233,10 @@ impl SyntheticMarket {
     pub fn poll(&mut self, t_ns: u64, out: &mut impl FnMut(MarketOutput<'_>)) {
         if !self.started {
             self.started = true;
+            self.snapshot_due = vec![true; self.leaders.len()];
             for i in 0..self.leaders.len() {
                 let mid = self.process.leaders[i];
                 self.leaders[i].book.step(mid, &mut self.rng);
-                self.emit_binance_snapshot(i, 0, out);
             }
             for i in 0..self.maxes.len() {
                 let mid = self.max_mid(self.maxes[i].source);

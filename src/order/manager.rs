@@ -1,0 +1,464 @@
+//! The order manager: signals in, requests out, venue answers applied.
+//!
+//! Policy, per order state (the reconciliation rules the venue's async semantics call for):
+//! - `PendingNew`: sent, unanswered. Counts against the strategy's in-flight slot and the
+//!   worst-case position. A fill may arrive before the ack: it is applied by client id.
+//! - `New` / `PartiallyFilled`: resting; cancelled after `cancel_after_ms`.
+//! - `PendingCancel`: a cancel was sent; the order can still fill and stays in the table until
+//!   the venue confirms (`Cancelled`) or fills it.
+//! - `Filled` / `Cancelled` / `Rejected`: final; the slot is freed. A late fill still finds the
+//!   order among the recently closed and moves the position once.
+//!
+//! Fills are applied once per trade id, whatever arrives twice.
+
+use super::client_oid::ClientOidGen;
+use super::config::OrderConfig;
+use super::nonce::NonceGen;
+use super::open_orders::{OpenOrder, OpenOrders};
+use crate::model::{
+    ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, Instruments, OrderRequest,
+    OrderState, PositionSnapshot, Price, Signal, SystemCode, SystemEvent, Telemetry, TradingState,
+    Venue,
+};
+use crate::pipeline::EngineClock;
+use crate::risk::{
+    Exposure, KillSwitch, PositionBoard, Positions, RiskConfig, RiskLimits, RiskReject,
+};
+use crate::telemetry::{LatencySet, Stage};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderStats {
+    pub signals: u64,
+    pub orders_sent: u64,
+    pub acks: u64,
+    pub rejects: u64,
+    pub risk_rejects: u64,
+    pub fills: u64,
+    pub duplicate_fills: u64,
+    pub cancels: u64,
+    pub expired: u64,
+    pub gateway_full: u64,
+    pub unknown_exec: u64,
+}
+
+pub struct OrderManager {
+    cfg: OrderConfig,
+    instruments: Instruments,
+    limits: RiskLimits,
+    kill: KillSwitch,
+    positions: Positions,
+    orders: OpenOrders,
+    oids: ClientOidGen,
+    nonces: NonceGen,
+    clock: EngineClock,
+    latency: LatencySet,
+    stats: OrderStats,
+}
+
+impl OrderManager {
+    pub fn new(
+        cfg: &OrderConfig,
+        risk: &RiskConfig,
+        instruments: &Instruments,
+        board: Arc<PositionBoard>,
+        clock: EngineClock,
+    ) -> Result<Self, String> {
+        cfg.validate()?;
+        Ok(OrderManager {
+            cfg: cfg.clone(),
+            instruments: instruments.clone(),
+            limits: RiskLimits::new(risk, instruments)?,
+            kill: KillSwitch::new(risk.max_loss_usdt, risk.reduce_only_loss_usdt),
+            positions: Positions::new(board),
+            orders: OpenOrders::new(cfg.table_capacity),
+            oids: ClientOidGen::new(),
+            nonces: NonceGen::new(),
+            clock,
+            latency: LatencySet::default(),
+            stats: OrderStats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> OrderStats {
+        self.stats
+    }
+    pub fn latency(&self) -> &LatencySet {
+        &self.latency
+    }
+    pub fn trading_state(&self) -> TradingState {
+        self.kill.state()
+    }
+    pub fn open_order_count(&self) -> usize {
+        self.orders.len()
+    }
+    pub fn open_orders(&self) -> impl Iterator<Item = &OpenOrder> {
+        self.orders.iter()
+    }
+    pub fn positions_book(&self) -> &Positions {
+        &self.positions
+    }
+
+    fn system<T: FnMut(Telemetry)>(
+        &self,
+        tele: &mut T,
+        code: SystemCode,
+        instrument: InstrumentId,
+        detail: u64,
+    ) {
+        tele(Telemetry::System(SystemEvent {
+            code,
+            venue: Venue::Max,
+            instrument,
+            detail,
+            trading_state: self.kill.state(),
+            ts: self.clock.raw(),
+        }));
+    }
+
+    pub fn halt<T: FnMut(Telemetry)>(&mut self, reason: &'static str, mut tele: T) {
+        if self.kill.halt(reason) {
+            self.system(
+                &mut tele,
+                SystemCode::TradingStateChanged,
+                InstrumentId(0),
+                TradingState::Halted as u64,
+            );
+        }
+    }
+
+    fn exposure(&self, sig: &Signal) -> Exposure {
+        let mut x = Exposure {
+            position: self.positions.net(sig.strategy, sig.instrument),
+            open_orders: self.orders.len(),
+            portfolio_usdt: self.positions.exposure_usdt(),
+            ..Default::default()
+        };
+        for o in self
+            .orders
+            .iter()
+            .filter(|o| o.strategy == sig.strategy && o.instrument == sig.instrument)
+        {
+            x.in_flight = true;
+            match o.side {
+                crate::model::Side::Buy => {
+                    x.pending_buy = Fixed(x.pending_buy.raw() + o.remaining().raw())
+                }
+                crate::model::Side::Sell => {
+                    x.pending_sell = Fixed(x.pending_sell.raw() + o.remaining().raw())
+                }
+            }
+        }
+        x
+    }
+
+    /// Risk-checks a signal, builds the request and hands it to the gateway.
+    pub fn on_signal<S: FnMut(&OrderRequest) -> bool, T: FnMut(Telemetry)>(
+        &mut self,
+        sig: &Signal,
+        mut send: S,
+        mut tele: T,
+    ) {
+        self.stats.signals += 1;
+        self.positions
+            .set_quote_to_usdt(sig.instrument, sig.quote_to_usdt);
+        let inst = self.instruments.get(sig.instrument);
+        let reject = |me: &mut Self, tele: &mut T, r: RiskReject| {
+            me.stats.risk_rejects += 1;
+            me.system(tele, SystemCode::RiskReject, sig.instrument, r.code());
+        };
+        if inst.venue != Venue::Max {
+            return reject(self, &mut tele, RiskReject::NoAllocation);
+        }
+        let approved = match self
+            .limits
+            .check(sig, inst, self.kill.state(), &self.exposure(sig))
+        {
+            Ok(a) => a,
+            Err(r) => return reject(self, &mut tele, r),
+        };
+        let now_ms = self.clock.now_unix_ms();
+        let mut req = OrderRequest {
+            kind: GatewayCmdKind::New,
+            client_oid: self.oids.next(sig.strategy, sig.wallet, now_ms),
+            exchange_order_id: 0,
+            strategy: sig.strategy,
+            instrument: sig.instrument,
+            wallet: sig.wallet,
+            side: sig.side,
+            order_type: sig.order_type,
+            price: approved.price,
+            qty: approved.qty,
+            nonce: self.nonces.next(now_ms),
+            ts_frame: sig.ts_frame,
+            ts_handed: 0,
+        };
+        let order = OpenOrder {
+            client_oid: req.client_oid,
+            strategy: sig.strategy,
+            instrument: sig.instrument,
+            wallet: sig.wallet,
+            side: sig.side,
+            order_type: sig.order_type,
+            price: approved.price,
+            qty: approved.qty,
+            state: OrderState::PendingNew,
+            sent_ms: now_ms,
+            ts_signal: sig.ts_signal,
+            ts_frame: sig.ts_frame,
+            ..Default::default()
+        };
+        if self.orders.len() >= self.orders.capacity() {
+            return reject(self, &mut tele, RiskReject::TooManyOpenOrders);
+        }
+        let handed = self.clock.raw();
+        req.ts_handed = handed;
+        if !send(&req) {
+            self.stats.gateway_full += 1;
+            return reject(self, &mut tele, RiskReject::GatewayFull);
+        }
+        self.orders.insert(order);
+        self.stats.orders_sent += 1;
+        self.latency
+            .record(Stage::Order, self.clock.delta_ns(sig.ts_signal, handed));
+        self.latency.record(
+            Stage::TickToTrade,
+            self.clock.delta_ns(sig.ts_frame, handed),
+        );
+        tele(Telemetry::OrderSent(req));
+    }
+
+    fn position_telemetry<T: FnMut(Telemetry)>(&self, o: &OpenOrder, tele: &mut T) {
+        let p = self.positions.get(o.strategy, o.wallet, o.instrument);
+        let limit = self
+            .limits
+            .allocation(o.strategy, o.instrument)
+            .map(|a| a.max_position)
+            .unwrap_or_default();
+        tele(Telemetry::Position(self.positions.snapshot(&p, limit)));
+    }
+
+    /// Applies a venue answer.
+    pub fn on_exec<S: FnMut(&OrderRequest) -> bool, T: FnMut(Telemetry)>(
+        &mut self,
+        ev: &ExecEvent,
+        _send: S,
+        mut tele: T,
+    ) {
+        let slot = self.orders.find(&ev.client_oid, ev.exchange_order_id);
+        match ev.kind {
+            ExecKind::Fill => self.on_fill(ev, slot, &mut tele),
+            ExecKind::Ack | ExecKind::StateUpdate | ExecKind::Cancelled | ExecKind::Reject => {
+                let Some(slot) = slot else {
+                    self.stats.unknown_exec += 1;
+                    return;
+                };
+                let now = self.clock.raw();
+                let o = self.orders.get_mut(slot);
+                if ev.exchange_order_id != 0 {
+                    o.exchange_id = ev.exchange_order_id;
+                }
+                let mut close = false;
+                match ev.kind {
+                    ExecKind::Ack => {
+                        if !o.acked {
+                            o.acked = true;
+                            self.stats.acks += 1;
+                            let ts = o.ts_signal;
+                            self.latency
+                                .record(Stage::SignalToAck, self.clock.delta_ns(ts, now));
+                            tele(Telemetry::Exec(*ev));
+                        }
+                        let o = self.orders.get_mut(slot);
+                        if o.state == OrderState::PendingNew {
+                            o.state = OrderState::New;
+                        }
+                    }
+                    ExecKind::Reject => {
+                        if o.state == OrderState::PendingCancel && o.acked {
+                            // A refused cancel: the order lives on until the venue finishes it.
+                            o.state = if o.filled.is_zero() {
+                                OrderState::New
+                            } else {
+                                OrderState::PartiallyFilled
+                            };
+                        } else {
+                            o.state = OrderState::Rejected;
+                            self.stats.rejects += 1;
+                            close = true;
+                            tele(Telemetry::Exec(*ev));
+                        }
+                    }
+                    ExecKind::Cancelled => {
+                        o.state = OrderState::Cancelled;
+                        self.stats.cancels += 1;
+                        close = true;
+                        tele(Telemetry::Exec(*ev));
+                    }
+                    _ => match ev.state {
+                        OrderState::Filled => {
+                            o.state = OrderState::Filled;
+                            close = true;
+                        }
+                        OrderState::PartiallyFilled if o.state != OrderState::PendingCancel => {
+                            o.state = OrderState::PartiallyFilled
+                        }
+                        _ => {}
+                    },
+                }
+                if close {
+                    self.orders.close(slot);
+                }
+            }
+            ExecKind::CancelReject | ExecKind::None => {}
+        }
+    }
+
+    fn on_fill<T: FnMut(Telemetry)>(&mut self, ev: &ExecEvent, slot: Option<usize>, tele: &mut T) {
+        if !self.orders.first_sighting(ev.trade_id) {
+            self.stats.duplicate_fills += 1;
+            return;
+        }
+        let order = match slot {
+            Some(s) => *self.orders.get_mut(s),
+            None => match self
+                .orders
+                .find_closed(&ev.client_oid, ev.exchange_order_id)
+            {
+                Some(o) => o,
+                None => {
+                    self.stats.unknown_exec += 1;
+                    return;
+                }
+            },
+        };
+        let fee = ev.fee;
+        self.positions.apply_fill(
+            order.strategy,
+            order.wallet,
+            order.instrument,
+            order.side,
+            ev.price,
+            ev.qty,
+            fee,
+        );
+        self.stats.fills += 1;
+        if let Some(s) = slot {
+            let now = self.clock.raw();
+            let o = self.orders.get_mut(s);
+            if ev.exchange_order_id != 0 {
+                o.exchange_id = ev.exchange_order_id;
+            }
+            o.filled = Fixed(o.filled.raw() + ev.qty.raw());
+            let first = !o.any_fill;
+            o.any_fill = true;
+            let ts = o.ts_signal;
+            if o.state != OrderState::PendingCancel {
+                o.state = if o.filled >= o.qty {
+                    OrderState::Filled
+                } else {
+                    OrderState::PartiallyFilled
+                };
+            }
+            let done = o.filled >= o.qty;
+            if first {
+                self.latency
+                    .record(Stage::SignalToFill, self.clock.delta_ns(ts, now));
+            }
+            if done {
+                self.orders.close(s);
+            }
+        }
+        tele(Telemetry::Exec(*ev));
+        self.position_telemetry(&order, tele);
+    }
+
+    fn cancel_request(o: &OpenOrder) -> OrderRequest {
+        OrderRequest {
+            kind: GatewayCmdKind::Cancel,
+            client_oid: o.client_oid,
+            exchange_order_id: o.exchange_id,
+            strategy: o.strategy,
+            instrument: o.instrument,
+            wallet: o.wallet,
+            side: o.side,
+            order_type: o.order_type,
+            price: o.price,
+            qty: o.qty,
+            ..Default::default()
+        }
+    }
+
+    /// Cancels orders left unfilled too long and re-checks the kill switch.
+    pub fn on_timer<S: FnMut(&OrderRequest) -> bool, T: FnMut(Telemetry)>(
+        &mut self,
+        now_ms: u64,
+        mut send: S,
+        mut tele: T,
+    ) {
+        for slot in 0..self.orders.capacity() {
+            let Some(o) = self.orders.get(slot).copied() else {
+                continue;
+            };
+            let waiting = matches!(
+                o.state,
+                OrderState::PendingNew | OrderState::New | OrderState::PartiallyFilled
+            );
+            if waiting && now_ms.saturating_sub(o.sent_ms) >= self.cfg.cancel_after_ms {
+                let req = Self::cancel_request(&o);
+                if send(&req) {
+                    self.orders.get_mut(slot).state = OrderState::PendingCancel;
+                    self.stats.expired += 1;
+                    tele(Telemetry::OrderSent(req));
+                    self.system(&mut tele, SystemCode::OrderExpired, o.instrument, 0);
+                }
+            }
+        }
+        if self.kill.on_pnl(self.positions.total_pnl_usdt()) {
+            self.system(
+                &mut tele,
+                SystemCode::TradingStateChanged,
+                InstrumentId(0),
+                self.kill.state() as u64,
+            );
+        }
+    }
+
+    pub fn mark(&mut self, instrument: InstrumentId, price: Price) {
+        self.positions.mark(instrument, price);
+    }
+
+    /// Shutdown: a cancel for every open order not already being cancelled.
+    pub fn cancel_all<S: FnMut(&OrderRequest) -> bool>(&mut self, mut send: S) -> usize {
+        let mut n = 0;
+        for slot in 0..self.orders.capacity() {
+            let Some(o) = self.orders.get(slot).copied() else {
+                continue;
+            };
+            if o.state != OrderState::PendingCancel
+                && !o.state.is_terminal()
+                && send(&Self::cancel_request(&o))
+            {
+                self.orders.get_mut(slot).state = OrderState::PendingCancel;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Every position with its allocation as the limit (not for the hot path).
+    pub fn positions(&self) -> Vec<PositionSnapshot> {
+        self.positions
+            .iter()
+            .map(|p| {
+                self.positions.snapshot(
+                    p,
+                    self.limits
+                        .allocation(p.strategy, p.instrument)
+                        .map(|a| a.max_position)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}

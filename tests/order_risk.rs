@@ -1,0 +1,431 @@
+//! The order manager and pre-trade risk as specifications: an order's life, fills applied once,
+//! expiry, shutdown, the kill switch, and risk limits holding under a flood of signals.
+
+use arbline::model::{
+    ClientOid, ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, Instruments, MarketRules,
+    OrderRequest, OrderState, OrderType, Side, Signal, Strategy, SystemCode, Telemetry,
+    TradingState, Venue, WalletType,
+};
+use arbline::order::OrderManager;
+use arbline::order::config::OrderConfig;
+use arbline::pipeline::EngineClock;
+use arbline::risk::config::{Allocation, RiskConfig};
+use arbline::risk::{PositionBoard, RiskReject};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+fn f(s: &str) -> Fixed {
+    Fixed::parse(s).unwrap()
+}
+
+const BTC: InstrumentId = InstrumentId(0);
+const USDT: InstrumentId = InstrumentId(1);
+
+fn instruments() -> Instruments {
+    let mut t = Instruments::new();
+    t.intern_with_rules(
+        Venue::Max,
+        "btcusdt",
+        "btc",
+        "usdt",
+        MarketRules {
+            tick: f("0.01"),
+            lot: f("0.0001"),
+            min_qty: f("0.0001"),
+            min_notional: f("8"),
+        },
+    )
+    .unwrap();
+    t.intern_with_rules(
+        Venue::Max,
+        "usdttwd",
+        "usdt",
+        "twd",
+        MarketRules {
+            tick: f("0.001"),
+            lot: f("0.01"),
+            min_qty: f("8"),
+            min_notional: f("250"),
+        },
+    )
+    .unwrap();
+    t
+}
+
+fn risk(allow_short: bool) -> RiskConfig {
+    RiskConfig {
+        allocations: vec![
+            Allocation {
+                strategy: Strategy::Arbitrage,
+                instrument: "btcusdt".into(),
+                max_position: "0.01".into(),
+                max_order_qty: "0.005".into(),
+                allow_short,
+            },
+            Allocation {
+                strategy: Strategy::StableCoin,
+                instrument: "usdttwd".into(),
+                max_position: "1000".into(),
+                max_order_qty: "500".into(),
+                allow_short,
+            },
+        ],
+        max_order_notional_usdt: 1000.0,
+        max_portfolio_exposure_usdt: 1500.0,
+        max_loss_usdt: 50.0,
+        reduce_only_loss_usdt: 20.0,
+        max_open_orders: 4,
+    }
+}
+
+struct Harness {
+    m: OrderManager,
+    sent: Vec<OrderRequest>,
+    tele: Vec<Telemetry>,
+    board: Arc<PositionBoard>,
+}
+
+impl Harness {
+    fn new(allow_short: bool) -> Harness {
+        let board = Arc::new(PositionBoard::default());
+        let m = OrderManager::new(
+            &OrderConfig::default(),
+            &risk(allow_short),
+            &instruments(),
+            board.clone(),
+            EngineClock::new(),
+        )
+        .unwrap();
+        Harness {
+            m,
+            sent: Vec::new(),
+            tele: Vec::new(),
+            board,
+        }
+    }
+    fn signal(&mut self, s: Strategy, i: InstrumentId, side: Side, price: &str, qty: &str) {
+        let sig = Signal {
+            strategy: s,
+            instrument: i,
+            wallet: WalletType::Spot,
+            side,
+            order_type: OrderType::Limit,
+            price: f(price),
+            qty: f(qty),
+            quote_to_usdt: if i == USDT { 1.0 / 32.0 } else { 1.0 },
+            ..Default::default()
+        };
+        let (sent, tele) = (&mut self.sent, &mut self.tele);
+        self.m.on_signal(
+            &sig,
+            |r| {
+                sent.push(*r);
+                true
+            },
+            |t| tele.push(t),
+        );
+    }
+    fn exec(&mut self, ev: ExecEvent) {
+        let (sent, tele) = (&mut self.sent, &mut self.tele);
+        self.m.on_exec(
+            &ev,
+            |r| {
+                sent.push(*r);
+                true
+            },
+            |t| tele.push(t),
+        );
+    }
+    fn last_oid(&self) -> ClientOid {
+        self.sent.last().unwrap().client_oid
+    }
+    fn risk_rejects(&self) -> Vec<u64> {
+        self.tele
+            .iter()
+            .filter_map(|t| match t {
+                Telemetry::System(s) if s.code == SystemCode::RiskReject => Some(s.detail),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn ack(oid: ClientOid, id: u64) -> ExecEvent {
+    ExecEvent {
+        kind: ExecKind::Ack,
+        client_oid: oid,
+        exchange_order_id: id,
+        state: OrderState::New,
+        ..Default::default()
+    }
+}
+fn fill(oid: ClientOid, id: u64, trade: u64, price: &str, qty: &str, fee: &str) -> ExecEvent {
+    ExecEvent {
+        kind: ExecKind::Fill,
+        client_oid: oid,
+        exchange_order_id: id,
+        trade_id: trade,
+        price: f(price),
+        qty: f(qty),
+        fee: f(fee),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_order_lives_from_signal_to_fill_and_moves_the_position() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.004");
+    assert_eq!(h.sent.len(), 1);
+    let r = h.sent[0];
+    assert_eq!(
+        (r.kind, r.side, r.price, r.qty),
+        (GatewayCmdKind::New, Side::Buy, f("95000"), f("0.004"))
+    );
+    assert!(r.client_oid.as_str().starts_with("arbitrage_spot_"));
+    h.exec(ack(r.client_oid, 77));
+    h.exec(fill(ClientOid::default(), 77, 1, "95000", "0.001", "0.01"));
+    assert_eq!(h.m.open_order_count(), 1, "partly filled, still open");
+    h.exec(fill(r.client_oid, 77, 2, "94990", "0.003", "0.03"));
+    assert_eq!(h.m.open_order_count(), 0, "fully filled frees the slot");
+    let p = h.m.positions()[0];
+    assert_eq!(
+        (p.qty, p.avg_price, p.fees),
+        (f("0.004"), f("94992.5"), f("0.04"))
+    );
+    assert_eq!(
+        h.board.get(Strategy::Arbitrage, BTC),
+        f("0.004"),
+        "scanner sees the position"
+    );
+    let s = h.m.stats();
+    assert_eq!((s.orders_sent, s.acks, s.fills), (1, 1, 2));
+    // Selling it back realizes the difference less fees.
+    h.signal(Strategy::Arbitrage, BTC, Side::Sell, "95100", "0.004");
+    let oid = h.last_oid();
+    h.exec(fill(oid, 78, 3, "95100", "0.004", "0"));
+    let p = h.m.positions()[0];
+    assert!(p.qty.is_zero());
+    assert!(
+        (p.realized_pnl - (0.43 - 0.04)).abs() < 1e-9,
+        "{}",
+        p.realized_pnl
+    );
+}
+
+#[test]
+fn a_fill_reported_twice_is_counted_once() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.002");
+    let oid = h.last_oid();
+    h.exec(ack(oid, 5));
+    h.exec(fill(oid, 5, 42, "95000", "0.001", "0"));
+    h.exec(fill(oid, 5, 42, "95000", "0.001", "0"));
+    assert_eq!(h.m.positions()[0].qty, f("0.001"));
+    assert_eq!((h.m.stats().fills, h.m.stats().duplicate_fills), (1, 1));
+}
+
+#[test]
+fn a_fill_before_the_ack_and_a_fill_after_the_final_state_both_count() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.002");
+    let oid = h.last_oid();
+    h.exec(fill(oid, 9, 1, "95000", "0.001", "0"));
+    h.exec(ack(oid, 9));
+    h.exec(ExecEvent {
+        kind: ExecKind::Cancelled,
+        client_oid: oid,
+        exchange_order_id: 9,
+        state: OrderState::Cancelled,
+        ..Default::default()
+    });
+    assert_eq!(h.m.open_order_count(), 0);
+    // The venue reports a trade that happened before the cancel, by exchange id only.
+    h.exec(fill(ClientOid::default(), 9, 2, "95000", "0.001", "0"));
+    assert_eq!(h.m.positions()[0].qty, f("0.002"));
+}
+
+#[test]
+fn a_venue_reject_frees_the_strategy_slot() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    assert_eq!(h.sent.len(), 1);
+    assert_eq!(h.risk_rejects(), vec![RiskReject::InFlight.code()]);
+    h.exec(ExecEvent {
+        kind: ExecKind::Reject,
+        client_oid: h.last_oid(),
+        reject_code: 2002,
+        state: OrderState::Rejected,
+        ..Default::default()
+    });
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    assert_eq!(h.sent.len(), 2);
+    assert_eq!(h.m.stats().rejects, 1);
+}
+
+#[test]
+fn unfilled_orders_expire_into_pending_cancel_until_the_venue_confirms() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    let oid = h.last_oid();
+    h.exec(ack(oid, 3));
+    let now = EngineClock::new().now_unix_ms();
+    let (sent, tele) = (&mut h.sent, &mut h.tele);
+    h.m.on_timer(
+        now + 2_500,
+        |r| {
+            sent.push(*r);
+            true
+        },
+        |t| tele.push(t),
+    );
+    let c = *h.sent.last().unwrap();
+    assert_eq!(
+        (c.kind, c.client_oid, c.exchange_order_id),
+        (GatewayCmdKind::Cancel, oid, 3)
+    );
+    assert_eq!(
+        h.m.open_orders().next().unwrap().state,
+        OrderState::PendingCancel
+    );
+    assert_eq!(
+        h.m.open_order_count(),
+        1,
+        "still open: it may fill until confirmed"
+    );
+    h.exec(fill(oid, 3, 8, "95000", "0.001", "0"));
+    assert_eq!(h.m.open_order_count(), 0);
+    assert_eq!(h.m.positions()[0].qty, f("0.001"));
+}
+
+#[test]
+fn shutdown_cancels_every_open_order() {
+    let mut h = Harness::new(true);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    h.signal(Strategy::StableCoin, USDT, Side::Sell, "32.1", "100");
+    assert_eq!(h.m.open_order_count(), 2);
+    let mut cancels = Vec::new();
+    assert_eq!(
+        h.m.cancel_all(|r| {
+            cancels.push(*r);
+            true
+        }),
+        2
+    );
+    assert!(cancels.iter().all(|c| c.kind == GatewayCmdKind::Cancel));
+    assert_eq!(h.m.cancel_all(|_| true), 0, "already pending cancel");
+    for c in cancels {
+        h.exec(ExecEvent {
+            kind: ExecKind::Cancelled,
+            client_oid: c.client_oid,
+            state: OrderState::Cancelled,
+            ..Default::default()
+        });
+    }
+    assert_eq!(h.m.open_order_count(), 0);
+}
+
+#[test]
+fn the_kill_switch_reduces_then_halts_on_losses() {
+    let mut h = Harness::new(true);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.005");
+    let oid = h.last_oid();
+    h.exec(fill(oid, 1, 1, "95000", "0.005", "0"));
+    h.m.mark(BTC, f("90000"));
+    let now = EngineClock::new().now_unix_ms();
+    let tele = &mut h.tele;
+    h.m.on_timer(now, |_| true, |t| tele.push(t));
+    assert_eq!(h.m.trading_state(), TradingState::Reducing, "-25 USDT");
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "90000", "0.001");
+    assert_eq!(
+        h.risk_rejects().last(),
+        Some(&RiskReject::ReduceOnly.code())
+    );
+    h.signal(Strategy::Arbitrage, BTC, Side::Sell, "90000", "0.001");
+    assert_eq!(
+        h.sent.last().unwrap().side,
+        Side::Sell,
+        "reducing orders pass"
+    );
+    h.m.mark(BTC, f("80000"));
+    let tele = &mut h.tele;
+    h.m.on_timer(now, |_| true, |t| tele.push(t));
+    assert_eq!(h.m.trading_state(), TradingState::Halted);
+    let n = h.sent.len();
+    h.signal(Strategy::StableCoin, USDT, Side::Sell, "32", "100");
+    assert_eq!(h.sent.len(), n);
+    assert_eq!(h.risk_rejects().last(), Some(&RiskReject::Halted.code()));
+}
+
+#[test]
+fn orders_off_the_grid_or_too_small_are_refused() {
+    let mut h = Harness::new(true);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000.005", "0.001");
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.00015");
+    h.signal(Strategy::StableCoin, USDT, Side::Buy, "32", "5");
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.006");
+    h.signal(Strategy::Test, BTC, Side::Buy, "95000", "0.001");
+    assert!(h.sent.is_empty());
+    assert_eq!(
+        h.risk_rejects(),
+        vec![
+            RiskReject::OffTick.code(),
+            RiskReject::OffTick.code(),
+            RiskReject::BelowMinimum.code(),
+            RiskReject::OrderTooLarge.code(),
+            RiskReject::NoAllocation.code()
+        ]
+    );
+}
+
+fn first_open(h: &Harness) -> Option<arbline::order::open_orders::OpenOrder> {
+    h.m.open_orders().next().copied()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Whatever signals, acks, fills and cancels arrive, the allocation's worst case, the one
+    /// in-flight order per strategy and market, the open-order cap and the portfolio exposure hold.
+    #[test]
+    fn risk_limits_hold_under_a_flood_of_signals(
+        steps in prop::collection::vec((0u8..6, any::<bool>(), 1u32..60, 0u32..2000, any::<bool>()), 1..300),
+        allow_short in any::<bool>(),
+    ) {
+        let mut h = Harness::new(allow_short);
+        let mut trade = 0u64;
+        for (kind, flag, q, p, b) in steps {
+            let (s, i, qty, price) = if b {
+                (Strategy::Arbitrage, BTC, Fixed(q as i64 * 10_000), Fixed((94_000 + p as i64) * 100_000_000))
+            } else {
+                (Strategy::StableCoin, USDT, Fixed(q as i64 * 1_000_000_000), Fixed(3_100_000_000 + p as i64 * 100_000))
+            };
+            match kind {
+                0..=2 => h.signal(s, i, if flag { Side::Buy } else { Side::Sell }, &price.to_string(), &qty.to_string()),
+                3 => if let Some(o) = first_open(&h) {
+                    trade += 1;
+                    let fq = Fixed(o.remaining().raw().min(qty.raw()).max(0));
+                    if fq.raw() > 0 { h.exec(fill(o.client_oid, 0, trade, &o.price.to_string(), &fq.to_string(), "0")); }
+                },
+                4 => if let Some(o) = first_open(&h) {
+                    h.exec(ExecEvent { kind: ExecKind::Cancelled, client_oid: o.client_oid, state: OrderState::Cancelled, ..Default::default() });
+                },
+                _ => if let Some(o) = first_open(&h) { h.exec(ack(o.client_oid, 1000 + trade)); },
+            }
+            // Invariants after every step.
+            prop_assert!(h.m.open_order_count() <= 4);
+            for (s, i, max) in [(Strategy::Arbitrage, BTC, f("0.01")), (Strategy::StableCoin, USDT, f("1000"))] {
+                let open: Vec<_> = h.m.open_orders().filter(|o| o.strategy == s && o.instrument == i).copied().collect();
+                prop_assert!(open.len() <= 1, "two in flight");
+                let pos = h.board.get(s, i).raw();
+                let buys: i64 = open.iter().filter(|o| o.side == Side::Buy).map(|o| o.remaining().raw()).sum();
+                let sells: i64 = open.iter().filter(|o| o.side == Side::Sell).map(|o| o.remaining().raw()).sum();
+                prop_assert!(pos + buys <= max.raw(), "long worst case {} > {}", pos + buys, max.raw());
+                let floor = if allow_short { -max.raw() } else { 0 };
+                prop_assert!(pos - sells >= floor, "short worst case {} < {}", pos - sells, floor);
+            }
+            prop_assert!(h.m.positions_book().exposure_usdt() <= 1500.0 + 1e-6);
+        }
+    }
+}

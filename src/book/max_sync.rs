@@ -1,10 +1,10 @@
-//! MAX book sequencing: the official algorithm (max-websocket-docs `public_orderbook.md`,
-//! 2024-10-22; spec max.md §3.4), step by step:
+//! The MAX book sequencer: turns `book` snapshot/update chunks into a consistent [`L2Book`].
 //!
+//! MAX's official sync algorithm (WSDOC `public_orderbook.md`, 2024-10-22; spec §3.4):
 //! 1. Subscribe to the WebSocket channel.
 //! 2. Buffer the events you receive from the WebSocket.
-//! 3. Upon receiving a snapshot event, create an order book locally and record the last id (`li`)
-//!    and version (`v`). If there's already an order book locally, the new one completely
+//! 3. Upon receiving a snapshot event, create an order book locally and record the last id
+//!    (`li`) and version (`v`). If there's already an order book locally, the new one completely
 //!    replaces it.
 //! 4. Apply the events (buffered and new updates) to the local order book.
 //! 5. First check that each event's `v` is the same. If it differs, go back to step 1 and
@@ -13,48 +13,59 @@
 //! 7. The first update event to be processed must satisfy `fi` <= (local `li` + 1) <= `li`;
 //!    otherwise, go back to step 1 and resubscribe.
 //!
-//! Notes from the same page: volume `0` removes a level (removing an unknown level is normal); a
-//! snapshot received during the subscription means "go back to step 3"; an **empty** snapshot
-//! (no `a`, no `b`) means clear the book and wait for the next snapshot. In practice every update
-//! after the first must continue exactly (`fi == li + 1`), otherwise updates were missed.
+//! Notes from the same page: volume `0` removes a level (unknown levels included); a snapshot
+//! received during the subscription goes back to step 3; an **empty snapshot** (no `a`, no `b`)
+//! means "clear the local book and wait for the next snapshot".
 //!
-//! A frame may arrive as several chunks (see `MdEvent`); the decision for a frame is taken on
-//! its chunk 0 and followed by its other chunks.
+//! Reading of steps 6 and 7 together: read literally, step 6 would drop the straddling event
+//! that step 7 explicitly accepts (`fi <= local li < li`). arbline drops an event only when it is
+//! entirely covered (`li <= local li`, which implies `fi <= local li`), and applies a straddling
+//! first event (its levels carry their sizes as of its `li`, which is newer than the snapshot).
+//! After the first applied update, every update must continue exactly: `fi == local li + 1`.
+//! This is also what the official Node SDK checks.
+//!
+//! "Go back to step 1" is [`SyncOutcome::Resync`]: the book is cleared and later updates are
+//! buffered again; the caller resubscribes, and the next snapshot rebuilds. Buffered events of a
+//! different `v` than the snapshot predate it (an old book instance) and are dropped on replay.
+//! After each applied frame a crossed book (best bid ≥ best ask) is an integrity error and also
+//! resyncs.
+//!
+//! A frame arrives as consecutive chunks (`chunk` 0.., `last_chunk`), all with the same header;
+//! a snapshot's chunk 0 clears the book and its last chunk completes it. No allocation after
+//! construction: the pre-snapshot buffer is a fixed ring of [`BUFFER_CHUNKS`] events.
 
 use super::l2book::L2Book;
 use super::sync::{ResyncReason, SyncOutcome};
-use crate::model::{MdEvent, MdKind};
+use crate::model::{BookStatus, MdEvent, MdKind};
 
-/// Pre-snapshot buffer capacity in chunks.
-const BUFFER: usize = 1024;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Steps 1–2: waiting for a snapshot, buffering updates.
-    Waiting,
-    /// Step 3: snapshot chunks arriving.
-    Snapshotting,
-    /// Step 4 on: the book is live.
-    Live,
-}
+/// Update chunks kept while waiting for a snapshot (step 2); more is a `BufferOverflow`.
+pub const BUFFER_CHUNKS: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Frame {
-    None,
-    Applying,
-    Skipping,
+    /// Between frames.
+    Idle,
+    /// Inside a snapshot frame, expecting `next` chunk.
+    Snapshot { next: u16, has_levels: bool },
+    /// Inside an applied update frame.
+    Applying { next: u16 },
+    /// Inside a dropped (covered) update frame.
+    Dropping { next: u16 },
 }
 
 pub struct MaxSync {
-    state: State,
+    /// Step 3 done and not invalidated since.
+    live: bool,
+    /// No update applied yet since the snapshot: step 7's first-event rule applies.
+    first_pending: bool,
+    /// Local `li`.
     last_id: u64,
+    /// Local `v`.
     version: u64,
-    /// True until the first update after a snapshot was applied (step 7 applies to it).
-    first_after_snapshot: bool,
     frame: Frame,
-    snapshot_levels: usize,
     buffer: Vec<MdEvent>,
-    overflowed: bool,
+    /// Header of the update frame in progress (chunks after 0 must repeat it).
+    frame_ids: (u64, u64, u64),
 }
 
 impl Default for MaxSync {
@@ -66,147 +77,181 @@ impl Default for MaxSync {
 impl MaxSync {
     pub fn new() -> Self {
         MaxSync {
-            state: State::Waiting,
+            live: false,
+            first_pending: false,
             last_id: 0,
             version: 0,
-            first_after_snapshot: true,
-            frame: Frame::None,
-            snapshot_levels: 0,
-            buffer: Vec::with_capacity(BUFFER),
-            overflowed: false,
+            frame: Frame::Idle,
+            buffer: Vec::with_capacity(BUFFER_CHUNKS),
+            frame_ids: (0, 0, 0),
         }
     }
 
+    /// True when the book is built from a snapshot and in sequence.
     pub fn is_live(&self) -> bool {
-        self.state == State::Live
+        self.live
     }
+    /// Local `li`: the last update id in the book.
     pub fn last_id(&self) -> u64 {
         self.last_id
     }
+    /// Local `v`: the book-engine version the book belongs to.
     pub fn version(&self) -> u64 {
         self.version
     }
 
-    /// Clears the book and waits for a new snapshot (reconnect or external resync).
+    /// Forgets everything (reconnect): clears the book and the buffer, waits for a snapshot.
     pub fn reset(&mut self, book: &mut L2Book) {
         book.clear();
-        self.state = State::Waiting;
-        self.frame = Frame::None;
         self.buffer.clear();
-        self.overflowed = false;
+        self.live = false;
+        self.first_pending = false;
+        self.frame = Frame::Idle;
     }
 
-    fn resync(&mut self, book: &mut L2Book, r: ResyncReason) -> SyncOutcome {
+    fn resync(&mut self, book: &mut L2Book, why: ResyncReason) -> SyncOutcome {
         self.reset(book);
-        SyncOutcome::Resync(r)
+        SyncOutcome::Resync(why)
     }
 
     pub fn on_event(&mut self, ev: &MdEvent, book: &mut L2Book) -> SyncOutcome {
         match ev.kind {
             MdKind::BookSnapshot => self.on_snapshot(ev, book),
-            MdKind::BookUpdate => match self.state {
-                // Step 2: buffer until the snapshot.
-                State::Waiting | State::Snapshotting => {
-                    if self.buffer.len() == BUFFER {
-                        self.overflowed = true;
-                        return SyncOutcome::Buffered;
-                    }
-                    self.buffer.push(*ev);
-                    SyncOutcome::Buffered
+            MdKind::BookUpdate if self.live => self.on_update(ev, book, false),
+            MdKind::BookUpdate => {
+                // Step 2: buffer until a snapshot arrives.
+                if matches!(self.frame, Frame::Snapshot { .. }) {
+                    // An update cannot interleave with a snapshot's chunks.
+                    return self.resync(book, ResyncReason::Gap);
                 }
-                State::Live => self.on_update(ev, book),
-            },
+                if self.buffer.len() >= BUFFER_CHUNKS {
+                    return self.resync(book, ResyncReason::BufferOverflow);
+                }
+                self.buffer.push(*ev);
+                SyncOutcome::Buffered
+            }
             _ => SyncOutcome::Dropped,
         }
     }
 
+    /// Step 3 (and the "snapshot during the subscription" note): the snapshot replaces the book.
     fn on_snapshot(&mut self, ev: &MdEvent, book: &mut L2Book) -> SyncOutcome {
-        if ev.chunk == 0 {
-            // Step 3: a new snapshot completely replaces any local book.
-            book.clear();
-            self.state = State::Snapshotting;
-            self.snapshot_levels = 0;
-        } else if self.state != State::Snapshotting {
-            return SyncOutcome::Dropped;
+        let has_levels = ev.n_bids as usize + ev.n_asks as usize > 0;
+        match self.frame {
+            _ if ev.chunk == 0 => {
+                book.clear();
+                self.live = false;
+                self.version = ev.version;
+                self.last_id = ev.last_id;
+                self.frame = Frame::Snapshot {
+                    next: 1,
+                    has_levels,
+                };
+            }
+            Frame::Snapshot {
+                next,
+                has_levels: h,
+            } if next == ev.chunk && self.version == ev.version && self.last_id == ev.last_id => {
+                self.frame = Frame::Snapshot {
+                    next: next + 1,
+                    has_levels: h || has_levels,
+                };
+            }
+            // A chunk out of order: part of the snapshot is missing.
+            _ => return self.resync(book, ResyncReason::Gap),
         }
         book.apply(ev.bids(), ev.asks());
-        self.snapshot_levels += ev.bids().len() + ev.asks().len();
         if !ev.last_chunk {
             return SyncOutcome::Partial;
         }
-        if self.snapshot_levels == 0 {
-            // Remark of 2024-11-13: an empty snapshot clears the book; wait for the next one.
+        let Frame::Snapshot { has_levels, .. } = self.frame else {
+            return self.resync(book, ResyncReason::Gap);
+        };
+        self.frame = Frame::Idle;
+        if !has_levels {
+            // Empty snapshot: clear and wait for the next snapshot.
             return self.resync(book, ResyncReason::EmptySnapshot);
         }
-        if self.overflowed {
-            return self.resync(book, ResyncReason::BufferOverflow);
-        }
-        self.last_id = ev.last_id;
-        self.version = ev.version;
-        self.first_after_snapshot = true;
-        self.state = State::Live;
-        self.frame = Frame::None;
-        // Step 4: replay the buffered updates through the same rules.
-        let mut i = 0;
-        while i < self.buffer.len() {
-            let b = self.buffer[i];
-            i += 1;
-            if let SyncOutcome::Resync(r) = self.on_update(&b, book) {
-                return SyncOutcome::Resync(r);
+        self.live = true;
+        self.first_pending = true;
+        // Step 4: replay the buffered events. Swap the buffer out so `on_update` can borrow
+        // `self`; the vector keeps its capacity and is swapped back.
+        let mut buffered = std::mem::take(&mut self.buffer);
+        let mut outcome = SyncOutcome::Synced;
+        for b in &buffered {
+            if b.version != self.version {
+                // Buffered before the snapshot from an older book instance: stale.
+                continue;
+            }
+            if let r @ SyncOutcome::Resync(_) = self.on_update(b, book, true) {
+                outcome = r;
+                break;
             }
         }
-        self.buffer.clear();
-        if book.integrity() == crate::model::BookStatus::Crossed {
+        buffered.clear();
+        self.buffer = buffered;
+        if let SyncOutcome::Resync(_) = outcome {
+            return outcome;
+        }
+        if book.integrity() == BookStatus::Crossed {
             return self.resync(book, ResyncReason::Crossed);
         }
         SyncOutcome::Synced
     }
 
-    fn on_update(&mut self, ev: &MdEvent, book: &mut L2Book) -> SyncOutcome {
+    /// Steps 5–7 for one update chunk on a live book.
+    fn on_update(&mut self, ev: &MdEvent, book: &mut L2Book, replay: bool) -> SyncOutcome {
         if ev.chunk == 0 {
-            // Step 5: every event must carry the snapshot's version.
+            // Step 5: same version, else resubscribe.
             if ev.version != self.version {
                 return self.resync(book, ResyncReason::VersionChanged);
             }
-            // Step 6: drop events the book already contains. (Read with step 7, which admits a
-            // first event with `fi <= li` that reaches past `li`, "drop" means `li_ev <= li`, as
-            // the official Node SDK checks.)
+            self.frame_ids = (ev.first_id, ev.last_id, ev.version);
             if ev.last_id <= self.last_id {
-                self.frame = Frame::Skipping;
-            } else if self.first_after_snapshot {
-                // Step 7: the first processed update must satisfy fi <= li + 1 <= its li.
-                if ev.first_id > self.last_id + 1 {
-                    return self.resync(book, ResyncReason::Gap);
-                }
-                self.frame = Frame::Applying;
-            } else if ev.first_id != self.last_id + 1 {
-                // Later updates continue exactly; a hole means missed updates.
-                return self.resync(book, ResyncReason::Gap);
-            } else {
-                self.frame = Frame::Applying;
-            }
-        }
-        match self.frame {
-            Frame::None => SyncOutcome::Dropped,
-            Frame::Skipping => {
+                // Step 6: entirely covered by the local book.
+                self.frame = Frame::Dropping { next: 1 };
                 if ev.last_chunk {
-                    self.frame = Frame::None;
+                    self.frame = Frame::Idle;
                 }
-                SyncOutcome::Dropped
+                return SyncOutcome::Dropped;
             }
-            Frame::Applying => {
-                book.apply(ev.bids(), ev.asks());
-                if !ev.last_chunk {
-                    return SyncOutcome::Partial;
+            let next_id = self.last_id + 1;
+            let in_sequence = if self.first_pending {
+                // Step 7: fi <= local li + 1 <= li.
+                ev.first_id <= next_id && next_id <= ev.last_id
+            } else {
+                ev.first_id == next_id
+            };
+            if !in_sequence {
+                return self.resync(book, ResyncReason::Gap);
+            }
+            self.frame = Frame::Applying { next: 1 };
+        } else {
+            let same_header = self.frame_ids == (ev.first_id, ev.last_id, ev.version);
+            match self.frame {
+                Frame::Applying { next } if next == ev.chunk && same_header => {
+                    self.frame = Frame::Applying { next: next + 1 };
                 }
-                self.frame = Frame::None;
-                self.last_id = ev.last_id;
-                self.first_after_snapshot = false;
-                if book.integrity() == crate::model::BookStatus::Crossed {
-                    return self.resync(book, ResyncReason::Crossed);
+                Frame::Dropping { next } if next == ev.chunk && same_header => {
+                    self.frame = Frame::Dropping { next: next + 1 };
+                    if ev.last_chunk {
+                        self.frame = Frame::Idle;
+                    }
+                    return SyncOutcome::Dropped;
                 }
-                SyncOutcome::Applied
+                _ => return self.resync(book, ResyncReason::Gap),
             }
         }
+        book.apply(ev.bids(), ev.asks());
+        if !ev.last_chunk {
+            return SyncOutcome::Partial;
+        }
+        self.frame = Frame::Idle;
+        self.last_id = ev.last_id;
+        self.first_pending = false;
+        if !replay && book.integrity() == BookStatus::Crossed {
+            return self.resync(book, ResyncReason::Crossed);
+        }
+        SyncOutcome::Applied
     }
 }

@@ -1,17 +1,116 @@
-//! Writers of MAX's exact wire text (public book, private order and trade updates, REST order
-//! and error bodies), for the synthetic venue and the simulator. Each clears `out` and writes
-//! into it; nothing is allocated once `out` has grown to the largest frame.
+//! Writers of MAX wire text, for the simulator and the synthetic venue: public `book` frames,
+//! private `order_update` / `trade_update` events (spot and `mwallet_`), the REST v3 Order body
+//! a create returns (HTTP 201) and the REST error body.
+//!
+//! Every writer clears the caller-owned `out` first and appends with `extend_from_slice` only,
+//! so it allocates nothing once `out` has the capacity of the largest frame written before.
+//! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`). Field order and key
+//! names follow the WSDOC / V3SPEC examples in spec §3.4, §4.2, §4.3 and §2.2.
 
+use super::sign::push_u64;
 use crate::model::{ClientOid, Fixed, Level, OrderType, Side, WalletType};
-use crate::venue::write::{dec, int, levels, string};
 
+/// Which book event to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaxBookFrame {
     Snapshot,
     Update,
 }
 
-/// `{"c":"book","e":"snapshot"|"update","M":..,"a":..,"b":..,"T":..,"fi":..,"li":..,"v":..}`
+/// An order as the venue reports it (`o` element of `order_update`, or a REST v3 Order).
+#[derive(Clone, Copy, Debug)]
+pub struct MaxOrderFrame<'a> {
+    pub id: u64,
+    /// Empty writes `null`.
+    pub client_oid: &'a ClientOid,
+    pub market_lower: &'a str,
+    pub wallet: WalletType,
+    pub side: Side,
+    pub ord_type: OrderType,
+    pub price: Fixed,
+    pub avg_price: Fixed,
+    pub volume: Fixed,
+    pub remaining: Fixed,
+    pub executed: Fixed,
+    /// `wait` | `done` | `cancel` (written as given).
+    pub state: &'a str,
+    pub trades_count: u32,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// One of our trades (`t` element of `trade_update`).
+#[derive(Clone, Copy, Debug)]
+pub struct MaxTradeFrame<'a> {
+    pub id: u64,
+    pub order_id: u64,
+    /// Empty leaves `ci` out.
+    pub client_oid: &'a ClientOid,
+    pub market_lower: &'a str,
+    pub wallet: WalletType,
+    pub side: Side,
+    pub price: Fixed,
+    pub volume: Fixed,
+    pub fee: Fixed,
+    pub fee_currency: &'a str,
+    pub maker: bool,
+    pub ts_ms: u64,
+}
+
+/// Appends `s` as a JSON string literal (quotes, `\"`, `\\` and control characters escaped).
+pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 15) as usize]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Appends `"<decimal>"`.
+fn push_dec(out: &mut Vec<u8>, v: Fixed) {
+    let mut buf = [0u8; 24];
+    out.push(b'"');
+    out.extend_from_slice(v.write_to(&mut buf).as_bytes());
+    out.push(b'"');
+}
+
+fn push_levels(out: &mut Vec<u8>, levels: &[Level]) {
+    out.push(b'[');
+    for (i, l) in levels.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        push_dec(out, l.price);
+        out.push(b',');
+        push_dec(out, l.qty);
+        out.push(b']');
+    }
+    out.push(b']');
+}
+
+fn push_client_oid_or_null(out: &mut Vec<u8>, c: &ClientOid) {
+    if c.is_empty() {
+        out.extend_from_slice(b"null");
+    } else {
+        push_json_str(out, c.as_str());
+    }
+}
+
+/// `{"c":"book","e":"snapshot"|"update","M":m,"a":[[p,q]..],"b":[[p,q]..],"T":..,"fi":..,"li":..,"v":..}`
 #[allow(clippy::too_many_arguments)]
 pub fn write_book(
     out: &mut Vec<u8>,
@@ -31,190 +130,211 @@ pub fn write_book(
         MaxBookFrame::Update => b"\"update\"",
     });
     out.extend_from_slice(b",\"M\":");
-    string(out, market_lower);
+    push_json_str(out, market_lower);
     out.extend_from_slice(b",\"a\":");
-    levels(out, asks, None);
+    push_levels(out, asks);
     out.extend_from_slice(b",\"b\":");
-    levels(out, bids, None);
+    push_levels(out, bids);
     out.extend_from_slice(b",\"T\":");
-    int(out, ts_ms);
+    push_u64(out, ts_ms);
     out.extend_from_slice(b",\"fi\":");
-    int(out, first_id);
+    push_u64(out, first_id);
     out.extend_from_slice(b",\"li\":");
-    int(out, last_id);
+    push_u64(out, last_id);
     out.extend_from_slice(b",\"v\":");
-    int(out, version);
+    push_u64(out, version);
     out.push(b'}');
 }
 
-/// One order as MAX describes it.
-pub struct MaxOrderFrame<'a> {
-    pub id: u64,
-    pub client_oid: &'a ClientOid,
-    pub market_lower: &'a str,
-    pub wallet: WalletType,
-    pub side: Side,
-    pub ord_type: OrderType,
-    pub price: Fixed,
-    pub avg_price: Fixed,
-    pub volume: Fixed,
-    pub remaining: Fixed,
-    pub executed: Fixed,
-    /// `wait`, `done` or `cancel`.
-    pub state: &'a str,
-    pub trades_count: u32,
-    pub created_ms: u64,
-    pub updated_ms: u64,
-}
-
-/// One trade of ours as MAX describes it.
-pub struct MaxTradeFrame<'a> {
-    pub id: u64,
-    pub order_id: u64,
-    pub client_oid: &'a ClientOid,
-    pub market_lower: &'a str,
-    pub wallet: WalletType,
-    pub side: Side,
-    pub price: Fixed,
-    pub volume: Fixed,
-    pub fee: Fixed,
-    pub fee_currency: &'a str,
-    pub maker: bool,
-    pub ts_ms: u64,
-}
-
-fn oid(out: &mut Vec<u8>, c: &ClientOid) {
-    if c.is_empty() {
-        out.extend_from_slice(b"null");
-    } else {
-        string(out, c.as_str());
+fn event_prefix(wallet: WalletType) -> &'static [u8] {
+    match wallet {
+        WalletType::Spot => b"",
+        WalletType::Margin => b"mwallet_",
     }
 }
 
-/// Private `order_update` (or `mwallet_order_update`) with one order.
+/// `{"c":"user","e":"order_update"|"mwallet_order_update","o":[{..}],"T":ts}` with the keys of
+/// spec §4.2 (`sp`, `gi` written as `null`).
 pub fn write_order_update(out: &mut Vec<u8>, o: &MaxOrderFrame, ts_ms: u64) {
     out.clear();
-    out.extend_from_slice(b"{\"c\":\"user\",\"e\":");
-    out.extend_from_slice(match o.wallet {
-        WalletType::Spot => b"\"order_update\"",
-        WalletType::Margin => b"\"mwallet_order_update\"",
-    });
-    out.extend_from_slice(b",\"o\":[{\"i\":");
-    int(out, o.id);
-    out.extend_from_slice(b",\"sd\":");
-    string(out, o.side.ws());
-    out.extend_from_slice(b",\"ot\":");
-    string(out, o.ord_type.wire());
-    out.extend_from_slice(b",\"p\":");
-    dec(out, o.price);
+    out.extend_from_slice(b"{\"c\":\"user\",\"e\":\"");
+    out.extend_from_slice(event_prefix(o.wallet));
+    out.extend_from_slice(b"order_update\",\"o\":[{\"i\":");
+    push_u64(out, o.id);
+    out.extend_from_slice(b",\"sd\":\"");
+    out.extend_from_slice(o.side.ws().as_bytes());
+    out.extend_from_slice(b"\",\"ot\":\"");
+    out.extend_from_slice(o.ord_type.wire().as_bytes());
+    out.extend_from_slice(b"\",\"p\":");
+    push_dec(out, o.price);
     out.extend_from_slice(b",\"sp\":null,\"ap\":");
-    dec(out, o.avg_price);
+    push_dec(out, o.avg_price);
     out.extend_from_slice(b",\"v\":");
-    dec(out, o.volume);
+    push_dec(out, o.volume);
     out.extend_from_slice(b",\"rv\":");
-    dec(out, o.remaining);
+    push_dec(out, o.remaining);
     out.extend_from_slice(b",\"ev\":");
-    dec(out, o.executed);
+    push_dec(out, o.executed);
     out.extend_from_slice(b",\"S\":");
-    string(out, o.state);
+    push_json_str(out, o.state);
     out.extend_from_slice(b",\"M\":");
-    string(out, o.market_lower);
+    push_json_str(out, o.market_lower);
     out.extend_from_slice(b",\"tc\":");
-    int(out, o.trades_count);
+    push_u64(out, o.trades_count as u64);
     out.extend_from_slice(b",\"T\":");
-    int(out, o.created_ms);
+    push_u64(out, o.created_ms);
     out.extend_from_slice(b",\"TU\":");
-    int(out, o.updated_ms);
+    push_u64(out, o.updated_ms);
     out.extend_from_slice(b",\"gi\":null,\"ci\":");
-    oid(out, o.client_oid);
+    push_client_oid_or_null(out, o.client_oid);
     out.extend_from_slice(b"}],\"T\":");
-    int(out, ts_ms);
+    push_u64(out, ts_ms);
     out.push(b'}');
 }
 
-/// Private `trade_update` (or `mwallet_trade_update`) with one trade; `fn` = price × volume.
+/// `{"c":"user","e":"trade_update"|"mwallet_trade_update","t":[{..}],"T":ts}` with the fee
+/// fields of spec §4.3; `fn` (funds) = price × volume, `fd` true when the fee is paid in MAX.
 pub fn write_trade_update(out: &mut Vec<u8>, t: &MaxTradeFrame, ts_ms: u64) {
     out.clear();
-    out.extend_from_slice(b"{\"c\":\"user\",\"e\":");
-    out.extend_from_slice(match t.wallet {
-        WalletType::Spot => b"\"trade_update\"",
-        WalletType::Margin => b"\"mwallet_trade_update\"",
-    });
-    out.extend_from_slice(b",\"t\":[{\"i\":");
-    int(out, t.id);
+    out.extend_from_slice(b"{\"c\":\"user\",\"e\":\"");
+    out.extend_from_slice(event_prefix(t.wallet));
+    out.extend_from_slice(b"trade_update\",\"t\":[{\"i\":");
+    push_u64(out, t.id);
     out.extend_from_slice(b",\"M\":");
-    string(out, t.market_lower);
-    out.extend_from_slice(b",\"sd\":");
-    string(out, t.side.ws());
-    out.extend_from_slice(b",\"p\":");
-    dec(out, t.price);
+    push_json_str(out, t.market_lower);
+    out.extend_from_slice(b",\"sd\":\"");
+    out.extend_from_slice(t.side.ws().as_bytes());
+    out.extend_from_slice(b"\",\"p\":");
+    push_dec(out, t.price);
     out.extend_from_slice(b",\"v\":");
-    dec(out, t.volume);
+    push_dec(out, t.volume);
     out.extend_from_slice(b",\"f\":");
-    dec(out, t.fee);
+    push_dec(out, t.fee);
     out.extend_from_slice(b",\"fc\":");
-    string(out, t.fee_currency);
-    out.extend_from_slice(b",\"fd\":false,\"fn\":");
-    dec(out, t.price.checked_mul(t.volume).unwrap_or_default());
+    push_json_str(out, t.fee_currency);
+    out.extend_from_slice(if t.fee_currency.eq_ignore_ascii_case("max") {
+        b",\"fd\":true,\"fn\":"
+    } else {
+        b",\"fd\":false,\"fn\":"
+    });
+    push_dec(out, t.price.checked_mul(t.volume).unwrap_or(Fixed::ZERO));
     out.extend_from_slice(b",\"T\":");
-    int(out, t.ts_ms);
+    push_u64(out, t.ts_ms);
     out.extend_from_slice(b",\"TU\":");
-    int(out, t.ts_ms);
+    push_u64(out, t.ts_ms);
     out.extend_from_slice(if t.maker {
         b",\"m\":true,\"oi\":"
     } else {
         b",\"m\":false,\"oi\":"
     });
-    int(out, t.order_id);
-    out.extend_from_slice(b",\"ci\":");
-    oid(out, t.client_oid);
+    push_u64(out, t.order_id);
+    if !t.client_oid.is_empty() {
+        out.extend_from_slice(b",\"ci\":");
+        push_json_str(out, t.client_oid.as_str());
+    }
     out.extend_from_slice(b"}],\"T\":");
-    int(out, ts_ms);
+    push_u64(out, ts_ms);
     out.push(b'}');
 }
 
-/// REST v3 Order body, as returned by `POST /api/v3/wallet/{w}/order` (HTTP 201).
+/// The REST v3 Order body a create returns (HTTP 201), keys as in spec §2.2.
 pub fn write_order_created(out: &mut Vec<u8>, o: &MaxOrderFrame) {
     out.clear();
     out.extend_from_slice(b"{\"id\":");
-    int(out, o.id);
-    out.extend_from_slice(b",\"wallet_type\":");
-    string(out, o.wallet.wire());
-    out.extend_from_slice(b",\"market\":");
-    string(out, o.market_lower);
+    push_u64(out, o.id);
+    out.extend_from_slice(b",\"wallet_type\":\"");
+    out.extend_from_slice(o.wallet.wire().as_bytes());
+    out.extend_from_slice(b"\",\"market\":");
+    push_json_str(out, o.market_lower);
     out.extend_from_slice(b",\"client_oid\":");
-    oid(out, o.client_oid);
-    out.extend_from_slice(b",\"group_id\":null,\"side\":");
-    string(out, o.side.rest());
-    out.extend_from_slice(b",\"state\":");
-    string(out, o.state);
-    out.extend_from_slice(b",\"ord_type\":");
-    string(out, o.ord_type.wire());
-    out.extend_from_slice(b",\"price\":");
-    dec(out, o.price);
+    push_client_oid_or_null(out, o.client_oid);
+    out.extend_from_slice(b",\"group_id\":null,\"side\":\"");
+    out.extend_from_slice(o.side.rest().as_bytes());
+    out.extend_from_slice(b"\",\"state\":");
+    push_json_str(out, o.state);
+    out.extend_from_slice(b",\"ord_type\":\"");
+    out.extend_from_slice(o.ord_type.wire().as_bytes());
+    out.extend_from_slice(b"\",\"price\":");
+    push_dec(out, o.price);
     out.extend_from_slice(b",\"stop_price\":null,\"avg_price\":");
-    dec(out, o.avg_price);
+    push_dec(out, o.avg_price);
     out.extend_from_slice(b",\"volume\":");
-    dec(out, o.volume);
+    push_dec(out, o.volume);
     out.extend_from_slice(b",\"remaining_volume\":");
-    dec(out, o.remaining);
+    push_dec(out, o.remaining);
     out.extend_from_slice(b",\"executed_volume\":");
-    dec(out, o.executed);
+    push_dec(out, o.executed);
     out.extend_from_slice(b",\"trades_count\":");
-    int(out, o.trades_count);
+    push_u64(out, o.trades_count as u64);
     out.extend_from_slice(b",\"created_at\":");
-    int(out, o.created_ms);
+    push_u64(out, o.created_ms);
     out.extend_from_slice(b",\"updated_at\":");
-    int(out, o.updated_ms);
+    push_u64(out, o.updated_ms);
     out.push(b'}');
 }
 
-/// REST error body `{"success":false,"error":{"code":..,"message":".."}}`.
+/// `{"success":false,"error":{"code":..,"message":".."}}` (spec §2.3).
 pub fn write_error(out: &mut Vec<u8>, code: u32, message: &str) {
     out.clear();
     out.extend_from_slice(b"{\"success\":false,\"error\":{\"code\":");
-    int(out, code);
+    push_u64(out, code as u64);
     out.extend_from_slice(b",\"message\":");
-    string(out, message);
+    push_json_str(out, message);
     out.extend_from_slice(b"}}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn book_frame_matches_doc_text() {
+        let mut out = Vec::with_capacity(256);
+        let l = |p: &str, q: &str| Level {
+            price: Fixed::parse(p).unwrap(),
+            qty: Fixed::parse(q).unwrap(),
+        };
+        write_book(
+            &mut out,
+            MaxBookFrame::Snapshot,
+            "btcusdt",
+            12141725,
+            12141725,
+            1725602999632,
+            1591869939634,
+            &[l("5333.3", "0.5")],
+            &[l("5337.3", "0.1")],
+        );
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"c":"book","e":"snapshot","M":"btcusdt","a":[["5337.3","0.1"]],"b":[["5333.3","0.5"]],"T":1591869939634,"fi":12141725,"li":12141725,"v":1725602999632}"#
+        );
+        let cap = out.capacity();
+        write_book(
+            &mut out,
+            MaxBookFrame::Update,
+            "btcusdt",
+            1,
+            1,
+            1,
+            1,
+            &[],
+            &[],
+        );
+        assert_eq!(
+            out.capacity(),
+            cap,
+            "no reallocation when capacity suffices"
+        );
+    }
+
+    #[test]
+    fn error_body_escapes_message() {
+        let mut out = Vec::new();
+        write_error(&mut out, 2018, "cannot \"lock\" funds");
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"success":false,"error":{"code":2018,"message":"cannot \"lock\" funds"}}"#
+        );
+    }
 }

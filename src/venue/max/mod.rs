@@ -1,13 +1,22 @@
-//! MAX (MaiCoin) wire protocol: public and private WebSocket parsers, REST replies and error
-//! classification, signing, and writers of the same frames.
+//! MAX (MaiCoin) wire protocol: public and private WebSocket parsers, REST v3 reply parsing and
+//! error classification, request signing, and writers of the same frames for the simulator.
+//! The protocol notes these files implement are in `shared/specs/max.md`.
 
 pub mod frames;
+mod json;
 pub mod private;
 pub mod public;
 pub mod rest;
 pub mod sign;
 
-pub use private::{Balance, MaxPrivateOutcome, MaxPrivateParser};
+pub use frames::{
+    MaxBookFrame, MaxOrderFrame, MaxTradeFrame, write_book, write_error, write_order_created,
+    write_order_update, write_trade_update,
+};
+pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};
 pub use public::{MaxPublicOutcome, MaxPublicParser};
-pub use rest::{ErrorAction, MaxApiError, MaxOrder, classify_error, parse_order, parse_orders};
+pub use rest::{
+    ErrorAction, MaxApiError, MaxCancelReply, MaxOrdType, MaxOrder, classify_error,
+    parse_cancel_all, parse_cancel_reply, parse_order, parse_orders,
+};
 pub use sign::{MaxSigner, ParamValue, SignedRequest, verify_payload};

@@ -1,43 +1,49 @@
-//! MAX private WebSocket (`c:"user"`) frames → [`ExecEvent`]s and [`Balance`]s
-//! (spec max.md §4; spot events and their `mwallet_` twins).
+//! MAX private WebSocket frames (`c:"user"`, spec §4) → [`ExecEvent`]s and [`Balance`]s.
 //!
-//! Orders (`o`): `order_snapshot` / `order_update`. The state `S` and executed volume `ev` map
-//! to the order stage's vocabulary:
+//! Events, spot and `mwallet_` alike:
+//! * `order_snapshot` / `order_update`: one [`ExecEvent`] per element of `o`, mapped by
+//!   [`MaxOrderState::exec`] (`qty` = executed volume `ev`, `price` = average price `ap`,
+//!   truncated to 8 decimals: MAX sends computed averages with up to 27).
+//! * `trade_snapshot` / `trade_update` / `fast_trade_update` (and the deprecated
+//!   `trade_fast_update`): one [`ExecKind::Fill`] per element of `t` with `trade_id = i`,
+//!   `exchange_order_id = oi`, `price = p`, `qty = v`, `fee = f`. **`fast_trade_update` carries
+//!   no fee fields**: its fills have `fee = 0`, and the fee must be taken from a later
+//!   `trade_update` or REST. The fee is in the currency `fc` (quote, base or MAX token), which
+//!   `ExecEvent` has no field for. Fills leave `state` at its default: a trade says nothing
+//!   about the order's state (the next `order_update` does).
+//! * `account_snapshot` / `account_update`: one [`Balance`] per element of `B`.
+//! * `authenticated`, `error` (`E-1007: authentication failed`, ...); other `user` events
+//!   (`ad_ratio_*`, `borrowing_*`, ...) are ignored.
 //!
-//! | MAX `S` | `ev` | [`OrderState`] | [`ExecKind`] |
-//! |---|---|---|---|
-//! | `wait` | 0 | `New` | `Ack` |
-//! | `wait` | > 0 | `PartiallyFilled` | `StateUpdate` |
-//! | `convert` (stop triggered) | any | as `wait` | as `wait` |
-//! | `done`, `finalizing` | — | `Filled` | `StateUpdate` |
-//! | `cancel` | — | `Cancelled` | `Cancelled` |
-//! | `failed` | — | `Rejected` | `Reject` |
-//!
-//! Trades (`t`): `trade_snapshot`, `trade_update`, `fast_trade_update` → `Fill` with the trade id
-//! (the order stage applies each id once). `fast_trade_update` carries no fee: the fee is then 0
-//! and the full trade (with fee) may follow on `trade_update`.
-//! Accounts (`B`): `account_snapshot` / `account_update` → one [`Balance`] per currency.
+//! Orders and trades on markets not in [`Instruments`] (a manual trade on another market) are
+//! skipped and counted ([`MaxPrivateParser::skipped_unknown_market`]); the rest of the frame is
+//! still delivered. Nothing is emitted for a frame that fails to parse.
 
-use super::public::error_code;
+use super::json::{ErrSlot, ErrorsSeed, OptDecSeed, dec, fail, take_err};
 use crate::model::{
     ClientOid, ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, OrderState, Side, Symbol,
     Venue, WalletType,
 };
-use crate::venue::levels::{decimal, json_error, record_error, reset_level_error};
-use crate::venue::parse_error::ParseError;
+use crate::venue::ParseError;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
-/// A wallet balance from `account_snapshot` / `account_update`.
+/// Rows accepted in one `o`, `t` or `B` array (MAX sends at most 100 trades in a snapshot).
+pub const MAX_PRIVATE_ROWS: usize = 4096;
+
+/// One currency of one wallet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Balance {
     pub wallet: WalletType,
+    /// Upper-cased currency (`BTC`).
     pub currency: Symbol,
     pub available: Fixed,
     pub locked: Fixed,
+    /// `TU`, or the frame's `T` when the entry has none (the mwallet examples).
     pub updated_ms: u64,
 }
 
+/// What a private frame was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaxPrivateOutcome {
     Exec { events: usize },
@@ -47,9 +53,70 @@ pub enum MaxPrivateOutcome {
     Ignored,
 }
 
+/// MAX order states (spec §5) as they appear in `S` / `state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MaxOrderState {
+    #[default]
+    Wait,
+    Done,
+    Cancel,
+    /// A stop order was triggered (it now rests or fills like a normal order).
+    Convert,
+    /// Being closed by the matching engine; `done` or `cancel` follows.
+    Finalizing,
+    Failed,
+}
+
+impl MaxOrderState {
+    pub fn from_wire(s: &[u8]) -> Option<MaxOrderState> {
+        Some(match s {
+            b"wait" => MaxOrderState::Wait,
+            b"done" => MaxOrderState::Done,
+            b"cancel" => MaxOrderState::Cancel,
+            b"convert" => MaxOrderState::Convert,
+            b"finalizing" => MaxOrderState::Finalizing,
+            b"failed" => MaxOrderState::Failed,
+            _ => return None,
+        })
+    }
+
+    /// arbline's state and event kind for a venue state with `executed` volume:
+    ///
+    /// | MAX | executed | state | kind |
+    /// |---|---|---|---|
+    /// | wait | 0 | New | Ack |
+    /// | wait | > 0 | PartiallyFilled | StateUpdate |
+    /// | done | – | Filled | StateUpdate |
+    /// | cancel | – | Cancelled | Cancelled |
+    /// | failed | – | Rejected | Reject |
+    /// | convert | 0 / > 0 | New / PartiallyFilled | StateUpdate |
+    /// | finalizing | 0 / > 0 | New / PartiallyFilled | StateUpdate |
+    ///
+    /// `convert` (stop triggered) is a live order again. `finalizing` is deliberately *not*
+    /// terminal (bbgo maps it to filled): the order may still be cancelled with a remainder,
+    /// and the `done`/`cancel` that follows is what closes it, so no position is booked early.
+    pub fn exec(self, executed: Fixed) -> (OrderState, ExecKind) {
+        let live = if executed.raw() > 0 {
+            OrderState::PartiallyFilled
+        } else {
+            OrderState::New
+        };
+        match self {
+            MaxOrderState::Wait if executed.raw() > 0 => (live, ExecKind::StateUpdate),
+            MaxOrderState::Wait => (OrderState::New, ExecKind::Ack),
+            MaxOrderState::Done => (OrderState::Filled, ExecKind::StateUpdate),
+            MaxOrderState::Cancel => (OrderState::Cancelled, ExecKind::Cancelled),
+            MaxOrderState::Failed => (OrderState::Rejected, ExecKind::Reject),
+            MaxOrderState::Convert | MaxOrderState::Finalizing => (live, ExecKind::StateUpdate),
+        }
+    }
+}
+
+/// Reusable parser: one per private feed.
 pub struct MaxPrivateParser {
-    exec: Vec<ExecEvent>,
+    execs: Vec<ExecEvent>,
     balances: Vec<Balance>,
+    skipped_unknown: u64,
 }
 
 impl Default for MaxPrivateParser {
@@ -59,254 +126,360 @@ impl Default for MaxPrivateParser {
 }
 
 #[derive(Default)]
-struct Header<'a> {
-    c: Option<&'a str>,
-    e: Option<&'a str>,
+struct Header<'de> {
+    c: Option<&'de str>,
+    e: Option<&'de str>,
     t: Option<u64>,
-    error: Option<&'a str>,
+    err_code: Option<u32>,
 }
 
-#[derive(serde::Deserialize)]
-struct OrderRow<'a> {
-    i: u64,
-    #[serde(borrow)]
-    sd: &'a str,
-    #[serde(borrow, default)]
-    ap: Option<&'a str>,
-    #[serde(borrow, default)]
-    ev: Option<&'a str>,
-    #[serde(borrow, rename = "S")]
-    state: &'a str,
-    #[serde(borrow, rename = "M")]
-    market: &'a str,
-    #[serde(rename = "TU", default)]
-    tu: Option<u64>,
-    #[serde(borrow, default)]
-    ci: Option<&'a str>,
+struct Ctx<'a> {
+    slot: &'a ErrSlot,
+    instruments: &'a Instruments,
+    ts_recv: u64,
+    skipped: &'a mut u64,
 }
 
-#[derive(serde::Deserialize)]
-struct TradeRow<'a> {
-    i: u64,
-    #[serde(borrow, rename = "M")]
-    market: &'a str,
-    #[serde(borrow)]
-    sd: &'a str,
-    #[serde(borrow)]
-    p: &'a str,
-    #[serde(borrow)]
-    v: &'a str,
-    #[serde(borrow, default)]
-    f: Option<&'a str>,
-    #[serde(rename = "T", default)]
-    t: u64,
-    oi: u64,
-    #[serde(borrow, default)]
-    ci: Option<&'a str>,
+struct FrameSeed<'a> {
+    execs: &'a mut Vec<ExecEvent>,
+    balances: &'a mut Vec<Balance>,
+    ctx: Ctx<'a>,
 }
 
-#[derive(serde::Deserialize)]
-struct BalanceRow<'a> {
-    #[serde(borrow)]
-    cu: &'a str,
-    #[serde(borrow)]
-    av: &'a str,
-    #[serde(borrow)]
-    l: &'a str,
-    #[serde(rename = "TU", default)]
-    tu: u64,
-}
-
-fn fail<E: de::Error>(e: ParseError) -> E {
-    record_error(e);
-    E::custom("invalid private event")
-}
-
-fn client_oid<E: de::Error>(ci: Option<&str>) -> Result<ClientOid, E> {
-    match ci {
-        None | Some("") => Ok(ClientOid::default()),
-        Some(s) => {
-            ClientOid::from_bytes(s.as_bytes()).ok_or_else(|| fail(ParseError::BadValue("ci")))
-        }
+impl<'de> DeserializeSeed<'de> for FrameSeed<'_> {
+    type Value = Header<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-fn market<E: de::Error>(instruments: &Instruments, m: &str) -> Result<InstrumentId, E> {
-    instruments
-        .lookup(Venue::Max, m.as_bytes())
-        .ok_or_else(|| fail(ParseError::UnknownSymbol))
-}
-
-fn side<E: de::Error>(sd: &str) -> Result<Side, E> {
-    Side::from_wire(sd.as_bytes()).ok_or_else(|| fail(ParseError::BadValue("sd")))
-}
-
-/// Which array a key holds; decided by the key, converted by the seed.
-struct Rows<'p> {
-    kind: RowKind,
-    instruments: &'p Instruments,
-    exec: &'p mut Vec<ExecEvent>,
-    balances: &'p mut Vec<Balance>,
-    ts_recv: u64,
+impl<'de> Visitor<'de> for FrameSeed<'_> {
+    type Value = Header<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a MAX private WebSocket event object")
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut h = Header::default();
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "c" => h.c = Some(map.next_value()?),
+                "e" => h.e = Some(map.next_value()?),
+                "T" => h.t = Some(map.next_value()?),
+                "E" => {
+                    h.err_code = Some(map.next_value_seed(ErrorsSeed {
+                        slot: self.ctx.slot,
+                    })?)
+                }
+                "o" => map.next_value_seed(RowsSeed {
+                    kind: RowKind::Order,
+                    execs: &mut *self.execs,
+                    balances: &mut *self.balances,
+                    ctx: &mut self.ctx,
+                })?,
+                "t" => map.next_value_seed(RowsSeed {
+                    kind: RowKind::Trade,
+                    execs: &mut *self.execs,
+                    balances: &mut *self.balances,
+                    ctx: &mut self.ctx,
+                })?,
+                "B" => map.next_value_seed(RowsSeed {
+                    kind: RowKind::Balance,
+                    execs: &mut *self.execs,
+                    balances: &mut *self.balances,
+                    ctx: &mut self.ctx,
+                })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(h)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RowKind {
-    Orders,
-    Trades,
-    Balances,
+    Order,
+    Trade,
+    Balance,
 }
 
-impl<'de> DeserializeSeed<'de> for Rows<'_> {
+struct RowsSeed<'a, 'c> {
+    kind: RowKind,
+    execs: &'a mut Vec<ExecEvent>,
+    balances: &'a mut Vec<Balance>,
+    ctx: &'a mut Ctx<'c>,
+}
+
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for Rows<'_> {
+impl<'de> Visitor<'de> for RowsSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of orders, trades or balances")
+        f.write_str("an array of order, trade or balance objects")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
-        match self.kind {
-            RowKind::Orders => {
-                while let Some(r) = s.next_element::<OrderRow<'de>>()? {
-                    let executed = match r.ev {
-                        Some(v) => decimal("ev", v).map_err(fail)?,
-                        None => Fixed::ZERO,
-                    };
-                    let (state, kind) = match r.state {
-                        "wait" | "convert" if executed.is_zero() => {
-                            (OrderState::New, ExecKind::Ack)
-                        }
-                        "wait" | "convert" => (OrderState::PartiallyFilled, ExecKind::StateUpdate),
-                        "done" | "finalizing" => (OrderState::Filled, ExecKind::StateUpdate),
-                        "cancel" => (OrderState::Cancelled, ExecKind::Cancelled),
-                        "failed" => (OrderState::Rejected, ExecKind::Reject),
-                        _ => return Err(fail(ParseError::BadValue("S"))),
-                    };
-                    self.exec.push(ExecEvent {
-                        kind,
-                        client_oid: client_oid(r.ci)?,
-                        exchange_order_id: r.i,
-                        instrument: market(self.instruments, r.market)?,
-                        side: side(r.sd)?,
-                        state,
-                        price: match r.ap {
-                            Some(p) => decimal("ap", p).map_err(fail)?,
-                            None => Fixed::ZERO,
-                        },
-                        qty: executed,
-                        venue_ts_ms: r.tu.unwrap_or(0),
-                        ts_recv: self.ts_recv,
-                        ..Default::default()
-                    });
-                }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let slot = self.ctx.slot;
+        loop {
+            if self.execs.len() >= MAX_PRIVATE_ROWS || self.balances.len() >= MAX_PRIVATE_ROWS {
+                return Err(fail(slot, ParseError::TooLarge));
             }
-            RowKind::Trades => {
-                while let Some(r) = s.next_element::<TradeRow<'de>>()? {
-                    self.exec.push(ExecEvent {
-                        kind: ExecKind::Fill,
-                        client_oid: client_oid(r.ci)?,
-                        exchange_order_id: r.oi,
-                        instrument: market(self.instruments, r.market)?,
-                        side: side(r.sd)?,
-                        state: OrderState::PartiallyFilled,
-                        trade_id: r.i,
-                        price: decimal("p", r.p).map_err(fail)?,
-                        qty: decimal("v", r.v).map_err(fail)?,
-                        fee: match r.f {
-                            Some(f) => decimal("f", f).map_err(fail)?,
-                            None => Fixed::ZERO,
-                        },
-                        venue_ts_ms: r.t,
-                        ts_recv: self.ts_recv,
-                        ..Default::default()
-                    });
-                }
-            }
-            RowKind::Balances => {
-                while let Some(r) = s.next_element::<BalanceRow<'de>>()? {
-                    self.balances.push(Balance {
-                        wallet: WalletType::Spot,
-                        currency: Symbol::new(r.cu)
-                            .ok_or_else(|| fail(ParseError::BadValue("cu")))?,
-                        available: decimal("av", r.av).map_err(fail)?,
-                        locked: decimal("l", r.l).map_err(fail)?,
-                        updated_ms: r.tu,
-                    });
-                }
+            match self.kind {
+                RowKind::Balance => match seq.next_element_seed(BalanceSeed { slot })? {
+                    Some(b) => self.balances.push(b),
+                    None => return Ok(()),
+                },
+                kind => match seq.next_element_seed(ExecSeed {
+                    kind,
+                    ctx: &*self.ctx,
+                })? {
+                    Some(Some(ev)) => self.execs.push(ev),
+                    Some(None) => *self.ctx.skipped += 1,
+                    None => return Ok(()),
+                },
             }
         }
-        Ok(())
     }
 }
 
-struct FrameVisitor<'p> {
-    instruments: &'p Instruments,
-    exec: &'p mut Vec<ExecEvent>,
-    balances: &'p mut Vec<Balance>,
-    ts_recv: u64,
+/// One element of `o` or `t`; `None` when its market is not an instrument of ours.
+struct ExecSeed<'a, 'c> {
+    kind: RowKind,
+    ctx: &'a Ctx<'c>,
 }
 
-impl<'de> Visitor<'de> for FrameVisitor<'_> {
-    type Value = Header<'de>;
+impl<'de> DeserializeSeed<'de> for ExecSeed<'_, '_> {
+    type Value = Option<ExecEvent>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+fn client_oid<E: de::Error>(slot: &ErrSlot, ci: Option<&str>) -> Result<ClientOid, E> {
+    match ci {
+        None | Some("") => Ok(ClientOid::default()),
+        Some(s) => ClientOid::from_bytes(s.as_bytes())
+            .ok_or_else(|| fail(slot, ParseError::BadValue("ci"))),
+    }
+}
+
+impl<'de> Visitor<'de> for ExecSeed<'_, '_> {
+    type Value = Option<ExecEvent>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a MAX private WebSocket object")
+        f.write_str("an order or trade object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header<'de>, A::Error> {
-        let mut h = Header::default();
-        while let Some(k) = map.next_key::<&'de str>()? {
-            let kind = match k {
-                "c" => {
-                    h.c = Some(map.next_value()?);
-                    continue;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let slot = self.ctx.slot;
+        let mut id: Option<u64> = None;
+        let mut oi: Option<u64> = None;
+        let mut side: Option<Side> = None;
+        let mut state: Option<MaxOrderState> = None;
+        let mut market: Option<&'de str> = None;
+        let mut price: Option<Fixed> = None;
+        let mut avg: Option<Fixed> = None;
+        let mut vol: Option<Fixed> = None;
+        let mut executed: Option<Fixed> = None;
+        let mut fee: Option<Fixed> = None;
+        let mut ci: Option<&'de str> = None;
+        let (mut t, mut tu) = (0u64, 0u64);
+        let order = self.kind == RowKind::Order;
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "i" => id = Some(map.next_value()?),
+                "oi" => oi = Some(map.next_value()?),
+                "sd" => {
+                    let s: &'de str = map.next_value()?;
+                    side = Some(
+                        Side::from_wire(s.as_bytes())
+                            .ok_or_else(|| fail(slot, ParseError::BadValue("sd")))?,
+                    );
                 }
-                "e" => {
-                    h.e = Some(map.next_value()?);
-                    continue;
+                "S" => {
+                    let s: &'de str = map.next_value()?;
+                    state = Some(
+                        MaxOrderState::from_wire(s.as_bytes())
+                            .ok_or_else(|| fail(slot, ParseError::BadValue("S")))?,
+                    );
                 }
-                "T" => {
-                    h.t = Some(map.next_value()?);
-                    continue;
+                "M" => market = Some(map.next_value()?),
+                "p" => {
+                    price = map.next_value_seed(OptDecSeed {
+                        slot,
+                        field: "p",
+                        truncate: false,
+                    })?
                 }
-                "E" => {
-                    let errs: Vec<&'de str> = map.next_value()?;
-                    h.error = errs.first().copied();
-                    continue;
+                "ap" => {
+                    avg = map.next_value_seed(OptDecSeed {
+                        slot,
+                        field: "ap",
+                        truncate: true,
+                    })?
                 }
-                "o" => RowKind::Orders,
-                "t" => RowKind::Trades,
-                "B" => RowKind::Balances,
+                "v" => {
+                    vol = map.next_value_seed(OptDecSeed {
+                        slot,
+                        field: "v",
+                        truncate: false,
+                    })?
+                }
+                "ev" => {
+                    executed = map.next_value_seed(OptDecSeed {
+                        slot,
+                        field: "ev",
+                        truncate: false,
+                    })?
+                }
+                "f" => {
+                    fee = map.next_value_seed(OptDecSeed {
+                        slot,
+                        field: "f",
+                        truncate: false,
+                    })?
+                }
+                "ci" => ci = map.next_value()?,
+                "T" => t = map.next_value()?,
+                "TU" => tu = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
-                    continue;
                 }
-            };
-            map.next_value_seed(Rows {
-                kind,
-                instruments: self.instruments,
-                exec: self.exec,
-                balances: self.balances,
-                ts_recv: self.ts_recv,
-            })?;
+            }
         }
-        Ok(h)
+        let id = id.ok_or_else(|| fail(slot, ParseError::MissingField("i")))?;
+        let side = side.ok_or_else(|| fail(slot, ParseError::MissingField("sd")))?;
+        let market = market.ok_or_else(|| fail(slot, ParseError::MissingField("M")))?;
+        let client_oid = client_oid(slot, ci)?;
+        let mut ev = ExecEvent {
+            client_oid,
+            side,
+            ts_recv: self.ctx.ts_recv,
+            ..ExecEvent::default()
+        };
+        if order {
+            let state = state.ok_or_else(|| fail(slot, ParseError::MissingField("S")))?;
+            let executed = executed.ok_or_else(|| fail(slot, ParseError::MissingField("ev")))?;
+            let (st, kind) = state.exec(executed);
+            ev.kind = kind;
+            ev.state = st;
+            ev.exchange_order_id = id;
+            ev.qty = executed;
+            ev.price = avg.unwrap_or(Fixed::ZERO);
+            ev.venue_ts_ms = if tu != 0 { tu } else { t };
+        } else {
+            ev.kind = ExecKind::Fill;
+            ev.trade_id = id;
+            ev.exchange_order_id = oi.ok_or_else(|| fail(slot, ParseError::MissingField("oi")))?;
+            ev.price = price.ok_or_else(|| fail(slot, ParseError::MissingField("p")))?;
+            ev.qty = vol.ok_or_else(|| fail(slot, ParseError::MissingField("v")))?;
+            if ev.price.raw() <= 0 || ev.qty.raw() <= 0 {
+                return Err(fail(slot, ParseError::BadValue("t")));
+            }
+            // fast_trade_update has no `f`: the fee is unknown here and reported as 0.
+            ev.fee = fee.unwrap_or(Fixed::ZERO);
+            ev.venue_ts_ms = if t != 0 { t } else { tu };
+        }
+        let instrument: Option<InstrumentId> =
+            self.ctx.instruments.lookup(Venue::Max, market.as_bytes());
+        Ok(instrument.map(|i| {
+            ev.instrument = i;
+            ev
+        }))
     }
+}
+
+struct BalanceSeed<'a> {
+    slot: &'a ErrSlot,
+}
+
+impl<'de> DeserializeSeed<'de> for BalanceSeed<'_> {
+    type Value = Balance;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Balance, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BalanceSeed<'_> {
+    type Value = Balance;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a balance object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Balance, A::Error> {
+        let slot = self.slot;
+        let mut b = Balance::default();
+        let (mut cu, mut av) = (None, None);
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "cu" => {
+                    let s: &'de str = map.next_value()?;
+                    cu =
+                        Some(Symbol::new(s).ok_or_else(|| fail(slot, ParseError::BadValue("cu")))?);
+                }
+                "av" => av = Some(dec(slot, "av", map.next_value()?)?),
+                "l" => {
+                    b.locked = map
+                        .next_value_seed(OptDecSeed {
+                            slot,
+                            field: "l",
+                            truncate: false,
+                        })?
+                        .unwrap_or(Fixed::ZERO)
+                }
+                "TU" => b.updated_ms = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        b.currency = cu.ok_or_else(|| fail(slot, ParseError::MissingField("cu")))?;
+        b.available = av.ok_or_else(|| fail(slot, ParseError::MissingField("av")))?;
+        Ok(b)
+    }
+}
+
+enum UserEvent {
+    Orders,
+    Trades,
+    Account,
+    Other,
+}
+
+/// `(wallet, event)` of a `user` event name.
+fn user_event(e: &str) -> (WalletType, UserEvent) {
+    let (wallet, base) = match e.strip_prefix("mwallet_") {
+        Some(rest) => (WalletType::Margin, rest),
+        None => (WalletType::Spot, e),
+    };
+    let ev = match base {
+        "order_snapshot" | "order_update" => UserEvent::Orders,
+        "trade_snapshot" | "trade_update" | "fast_trade_update" | "trade_fast_update" => {
+            UserEvent::Trades
+        }
+        "account_snapshot" | "account_update" => UserEvent::Account,
+        _ => UserEvent::Other,
+    };
+    (wallet, ev)
 }
 
 impl MaxPrivateParser {
     pub fn new() -> Self {
         MaxPrivateParser {
-            exec: Vec::with_capacity(256),
+            execs: Vec::with_capacity(256),
             balances: Vec::with_capacity(64),
+            skipped_unknown: 0,
         }
     }
 
-    /// Parses one private frame; events go to `on_exec`, balances to `on_balance`. Nothing is
-    /// delivered from a frame that fails to parse.
+    /// Orders and trades skipped so far because their market is not an instrument.
+    pub fn skipped_unknown_market(&self) -> u64 {
+        self.skipped_unknown
+    }
+
+    /// Parses one private frame; see the module doc for the mapping.
     pub fn parse<FE: FnMut(&ExecEvent), FB: FnMut(&Balance)>(
         &mut self,
         frame: &[u8],
@@ -315,60 +488,64 @@ impl MaxPrivateParser {
         mut on_exec: FE,
         mut on_balance: FB,
     ) -> Result<MaxPrivateOutcome, ParseError> {
-        self.exec.clear();
+        let slot = ErrSlot::new(None);
+        self.execs.clear();
         self.balances.clear();
-        reset_level_error();
+        let mut skipped = 0u64;
         let mut de = serde_json::Deserializer::from_slice(frame);
-        let v = FrameVisitor {
-            instruments,
-            exec: &mut self.exec,
+        let h = FrameSeed {
+            execs: &mut self.execs,
             balances: &mut self.balances,
-            ts_recv,
-        };
-        let h = de::Deserializer::deserialize_map(&mut de, v).map_err(json_error)?;
+            ctx: Ctx {
+                slot: &slot,
+                instruments,
+                ts_recv,
+                skipped: &mut skipped,
+            },
+        }
+        .deserialize(&mut de)
+        .map_err(|_| take_err(&slot))?;
         de.end().map_err(|_| ParseError::Json)?;
+
         let e = h.e.ok_or(ParseError::MissingField("e"))?;
-        match e {
-            "authenticated" => return Ok(MaxPrivateOutcome::Authenticated),
-            "error" => {
-                return Ok(MaxPrivateOutcome::Error {
-                    code: h.error.map(error_code).unwrap_or(0),
-                });
+        match h.c {
+            None => {
+                return match e {
+                    "authenticated" => Ok(MaxPrivateOutcome::Authenticated),
+                    "error" => Ok(MaxPrivateOutcome::Error {
+                        code: h.err_code.ok_or(ParseError::MissingField("E"))?,
+                    }),
+                    "subscribed" | "unsubscribed" => Ok(MaxPrivateOutcome::Ignored),
+                    _ => Err(ParseError::UnknownEvent),
+                };
             }
-            _ => {}
+            Some("user") => {}
+            Some(_) => return Err(ParseError::UnknownEvent),
         }
-        if h.c != Some("user") {
-            return Err(ParseError::UnknownEvent);
-        }
-        let base = e.strip_prefix("mwallet_").unwrap_or(e);
-        let wallet = if base.len() != e.len() {
-            WalletType::Margin
-        } else {
-            WalletType::Spot
-        };
-        match base {
-            "order_snapshot" | "order_update" | "trade_snapshot" | "trade_update"
-            | "fast_trade_update" | "trade_fast_update" => {
-                for ev in &self.exec {
+        self.skipped_unknown += skipped;
+        let (wallet, kind) = user_event(e);
+        match kind {
+            UserEvent::Orders | UserEvent::Trades => {
+                for ev in &self.execs {
                     on_exec(ev);
                 }
                 Ok(MaxPrivateOutcome::Exec {
-                    events: self.exec.len(),
+                    events: self.execs.len(),
                 })
             }
-            "account_snapshot" | "account_update" => {
+            UserEvent::Account => {
                 for b in &mut self.balances {
                     b.wallet = wallet;
+                    if b.updated_ms == 0 {
+                        b.updated_ms = h.t.unwrap_or(0);
+                    }
                     on_balance(b);
                 }
                 Ok(MaxPrivateOutcome::Balances {
                     count: self.balances.len(),
                 })
             }
-            "ad_ratio_snapshot" | "ad_ratio_update" | "borrowing_snapshot" | "borrowing_update" => {
-                Ok(MaxPrivateOutcome::Ignored)
-            }
-            _ => Err(ParseError::UnknownEvent),
+            UserEvent::Other => Ok(MaxPrivateOutcome::Ignored),
         }
     }
 }

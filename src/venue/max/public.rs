@@ -1,41 +1,62 @@
-//! MAX public WebSocket frames → [`MdEvent`]s.
+//! MAX public WebSocket frames → [`MdEvent`]s (spec §3.2–§3.4).
 //!
-//! Book (`c:"book"`): `e` is `snapshot` or `update`; `a`/`b` are `[[price, volume], …]` with
-//! absolute volumes (`"0"` removes a level); `fi`/`li` are the first and last update ids of the
-//! event and `v` the book-engine version (spec max.md §3.4). Trades (`c:"trade"`): `t` is an
-//! array of `{p, v, T, tr}` with `tr` = `up`/`down` (taker buy/sell). Control: `subscribed`,
-//! `unsubscribed`, `error` with `E: ["E-<code>: <message>"]`.
+//! Handled: `c:"book"` (`snapshot` / `update`, with `fi`/`li`/`v` for the sequencer in
+//! [`crate::book::max_sync`]), `c:"trade"` (`snapshot` / `update`), the `subscribed` /
+//! `unsubscribed` replies and `error` events (`"E":["E-1004: invalid action"]`). `ticker`,
+//! `kline`, `market_status` and `pool_quota` are recognised and ignored.
 //!
-//! The frame is decoded in one pass (serde_json, borrowed keys and strings) straight into
-//! reused buffers; nothing is allocated per frame after warm-up.
+//! Allocation: `serde_json` reads the frame in place; strings are borrowed, levels go into two
+//! vectors and trades into one, all owned by the parser and reserved at construction. Keys may
+//! come in any order (MAX puts `M` before the levels and `fi`/`li`/`v` after them), so the whole
+//! frame is read before anything is emitted: a bad frame emits nothing.
+//!
+//! Chunking (shared with the Binance parser): a frame's levels are packed into consecutive
+//! events of at most [`MD_LEVELS`] levels, all bids first then asks (a chunk may hold the last
+//! bids and the first asks); `chunk` counts from 0, `last_chunk` is set on the final one and
+//! each chunk repeats the header. A frame with no levels still emits one chunk with
+//! `n_bids = n_asks = 0`: an empty MAX snapshot means "clear the book".
 
-use crate::model::{Fixed, Instruments, Level, MdEvent, MdKind, Side, Venue};
-use crate::venue::levels::{LevelsInto, decimal, emit_chunks, json_error, reset_level_error};
-use crate::venue::parse_error::ParseError;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use super::json::{ErrSlot, ErrorsSeed, LevelsSeed, dec, fail, take_err};
+use crate::model::{Fixed, Instruments, Level, MD_LEVELS, MdEvent, MdKind, Side, Venue};
+use crate::venue::ParseError;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
 
+/// Levels accepted per side in one frame (MAX sends at most 300; REST depth limit).
+pub const MAX_FRAME_LEVELS: usize = 4096;
+/// Trades accepted in one `trade` frame.
+pub const MAX_FRAME_TRADES: usize = 1024;
+
+/// What a public frame was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaxPublicOutcome {
-    Market { events: usize },
+    /// Book or trade data: `events` were handed to the callback.
+    Market {
+        events: usize,
+    },
     Subscribed,
     Unsubscribed,
-    Error { code: u32 },
+    /// `e:"error"`; `code` from `E-<code>`.
+    Error {
+        code: u32,
+    },
+    /// A channel arbline does not use (ticker, kline, market_status, pool_quota).
     Ignored,
 }
 
-#[derive(Clone, Copy, Default)]
-struct PublicTrade {
+#[derive(Clone, Copy, Debug, Default)]
+struct PubTrade {
     price: Fixed,
     qty: Fixed,
-    ts: u64,
     side: Side,
+    ts: u64,
 }
 
+/// Reusable parser: one per feed thread.
 pub struct MaxPublicParser {
     bids: Vec<Level>,
     asks: Vec<Level>,
-    trades: Vec<PublicTrade>,
+    trades: Vec<PubTrade>,
 }
 
 impl Default for MaxPublicParser {
@@ -44,51 +65,66 @@ impl Default for MaxPublicParser {
     }
 }
 
-/// The header fields of one frame.
 #[derive(Default)]
-struct Header<'a> {
-    c: Option<&'a str>,
-    e: Option<&'a str>,
-    m: Option<&'a str>,
+struct Header<'de> {
+    c: Option<&'de str>,
+    e: Option<&'de str>,
+    m: Option<&'de str>,
     t: Option<u64>,
     fi: Option<u64>,
     li: Option<u64>,
     v: Option<u64>,
-    error: Option<&'a str>,
+    err_code: Option<u32>,
 }
 
-struct FrameVisitor<'p> {
-    bids: &'p mut Vec<Level>,
-    asks: &'p mut Vec<Level>,
-    trades: &'p mut Vec<PublicTrade>,
+struct FrameSeed<'a> {
+    bids: &'a mut Vec<Level>,
+    asks: &'a mut Vec<Level>,
+    trades: &'a mut Vec<PubTrade>,
+    slot: &'a ErrSlot,
 }
 
-impl<'de, 'p> Visitor<'de> for FrameVisitor<'p> {
+impl<'de> DeserializeSeed<'de> for FrameSeed<'_> {
+    type Value = Header<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FrameSeed<'_> {
     type Value = Header<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a MAX WebSocket object")
+        f.write_str("a MAX public WebSocket event object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = Header::default();
-        while let Some(k) = map.next_key::<&'de str>()? {
-            match k {
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
                 "c" => h.c = Some(map.next_value()?),
                 "e" => h.e = Some(map.next_value()?),
                 "M" => h.m = Some(map.next_value()?),
                 "T" => h.t = Some(map.next_value()?),
                 "fi" => h.fi = Some(map.next_value()?),
                 "li" => h.li = Some(map.next_value()?),
+                // `v` is the book version on the top level of a book event.
                 "v" => h.v = Some(map.next_value()?),
-                "a" => map.next_value_seed(LevelsInto {
-                    levels: self.asks,
-                    field: "a",
-                })?,
-                "b" => map.next_value_seed(LevelsInto {
-                    levels: self.bids,
+                "b" => map.next_value_seed(LevelsSeed {
+                    out: self.bids,
+                    slot: self.slot,
                     field: "b",
+                    cap: MAX_FRAME_LEVELS,
                 })?,
-                "t" => map.next_value_seed(TradesInto(self.trades))?,
-                "E" => h.error = map.next_value::<FirstStr<'de>>()?.0,
+                "a" => map.next_value_seed(LevelsSeed {
+                    out: self.asks,
+                    slot: self.slot,
+                    field: "a",
+                    cap: MAX_FRAME_LEVELS,
+                })?,
+                "t" => map.next_value_seed(TradesSeed {
+                    out: self.trades,
+                    slot: self.slot,
+                })?,
+                "E" => h.err_code = Some(map.next_value_seed(ErrorsSeed { slot: self.slot })?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -98,97 +134,144 @@ impl<'de, 'p> Visitor<'de> for FrameVisitor<'p> {
     }
 }
 
-/// First string of an array (`E: ["E-1004: invalid action"]`).
-struct FirstStr<'a>(Option<&'a str>);
-
-impl<'de> de::Deserialize<'de> for FirstStr<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = FirstStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of strings")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<FirstStr<'de>, A::Error> {
-                let first: Option<&'de str> = s.next_element()?;
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(FirstStr(first))
-            }
-        }
-        d.deserialize_seq(V)
-    }
+/// `t: [{"p":..,"v":..,"T":..,"tr":"up"|"down"}, ...]` of a public trade event.
+struct TradesSeed<'a> {
+    out: &'a mut Vec<PubTrade>,
+    slot: &'a ErrSlot,
 }
 
-#[derive(serde::Deserialize)]
-struct TradeRow<'a> {
-    #[serde(borrow)]
-    p: &'a str,
-    #[serde(borrow)]
-    v: &'a str,
-    #[serde(rename = "T", default)]
-    t: u64,
-    #[serde(borrow, default)]
-    tr: Option<&'a str>,
-}
-
-struct TradesInto<'p>(&'p mut Vec<PublicTrade>);
-
-impl<'de> DeserializeSeed<'de> for TradesInto<'_> {
+impl<'de> DeserializeSeed<'de> for TradesSeed<'_> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for TradesInto<'_> {
+impl<'de> Visitor<'de> for TradesSeed<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of trades")
+        f.write_str("an array of public trades")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<(), A::Error> {
-        while let Some(r) = s.next_element::<TradeRow<'de>>()? {
-            let price = decimal("t.p", r.p).map_err(|e| fail(e))?;
-            let qty = decimal("t.v", r.v).map_err(|e| fail(e))?;
-            let side = if r.tr == Some("down") {
-                Side::Sell
-            } else {
-                Side::Buy
-            };
-            self.0.push(PublicTrade {
-                price,
-                qty,
-                ts: r.t,
-                side,
-            });
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.out.clear();
+        while let Some(t) = seq.next_element_seed(TradeSeed { slot: self.slot })? {
+            if self.out.len() >= MAX_FRAME_TRADES {
+                return Err(fail(self.slot, ParseError::TooLarge));
+            }
+            self.out.push(t);
         }
         Ok(())
     }
 }
 
-fn fail<E: de::Error>(e: ParseError) -> E {
-    crate::venue::levels::record_error(e);
-    E::custom("invalid trade")
+struct TradeSeed<'a> {
+    slot: &'a ErrSlot,
 }
 
-/// `"E-1004: invalid action"` → 1004.
-pub(crate) fn error_code(s: &str) -> u32 {
-    let digits = s.trim_start_matches("E-");
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    digits[..end].parse().unwrap_or(0)
+impl<'de> DeserializeSeed<'de> for TradeSeed<'_> {
+    type Value = PubTrade;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<PubTrade, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TradeSeed<'_> {
+    type Value = PubTrade;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a public trade object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PubTrade, A::Error> {
+        let (mut p, mut v, mut side, mut ts) = (None, None, None, 0u64);
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "p" => p = Some(dec(self.slot, "p", map.next_value()?)?),
+                "v" => v = Some(dec(self.slot, "v", map.next_value()?)?),
+                "T" => ts = map.next_value()?,
+                // `tr` (trend): `up` = the taker bought, `down` = the taker sold.
+                "tr" => {
+                    side = Some(match map.next_value::<&'de str>()? {
+                        "up" => Side::Buy,
+                        "down" => Side::Sell,
+                        _ => return Err(fail(self.slot, ParseError::BadValue("tr"))),
+                    })
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let price = p.ok_or_else(|| fail(self.slot, ParseError::MissingField("p")))?;
+        let qty = v.ok_or_else(|| fail(self.slot, ParseError::MissingField("v")))?;
+        let side = side.ok_or_else(|| fail(self.slot, ParseError::MissingField("tr")))?;
+        if price.raw() <= 0 || qty.raw() <= 0 {
+            return Err(fail(self.slot, ParseError::BadValue("t")));
+        }
+        Ok(PubTrade {
+            price,
+            qty,
+            side,
+            ts,
+        })
+    }
+}
+
+/// Emits `bids ++ asks` as chunks of at most [`MD_LEVELS`] levels (see the module doc).
+/// `ev` carries the header; returns the number of events emitted (at least one).
+pub(crate) fn emit_chunks<F: FnMut(&MdEvent)>(
+    ev: &mut MdEvent,
+    bids: &[Level],
+    asks: &[Level],
+    out: &mut F,
+) -> usize {
+    let total = bids.len() + asks.len();
+    let mut start = 0usize;
+    let mut chunk = 0u16;
+    loop {
+        let end = (start + MD_LEVELS).min(total);
+        let (mut nb, mut na) = (0u8, 0u8);
+        for (slot, k) in (start..end).enumerate() {
+            ev.levels[slot] = if k < bids.len() {
+                nb += 1;
+                bids[k]
+            } else {
+                na += 1;
+                asks[k - bids.len()]
+            };
+        }
+        for l in &mut ev.levels[end - start..] {
+            *l = Level::default();
+        }
+        ev.chunk = chunk;
+        ev.n_bids = nb;
+        ev.n_asks = na;
+        ev.last_chunk = end == total;
+        out(ev);
+        if end == total {
+            return chunk as usize + 1;
+        }
+        start = end;
+        chunk += 1;
+    }
 }
 
 impl MaxPublicParser {
     pub fn new() -> Self {
         MaxPublicParser {
-            bids: Vec::with_capacity(1024),
-            asks: Vec::with_capacity(1024),
-            trades: Vec::with_capacity(256),
+            bids: Vec::with_capacity(512),
+            asks: Vec::with_capacity(512),
+            trades: Vec::with_capacity(128),
         }
     }
 
-    /// Parses one frame; market events go to `out` (see the module doc).
+    /// Parses one text frame and hands its events to `out` (nothing is emitted on error).
+    ///
+    /// * `c=book e=snapshot` → [`MdKind::BookSnapshot`], `e=update` → [`MdKind::BookUpdate`],
+    ///   with `first_id = fi`, `last_id = li`, `version = v`, `exch_ts_ms = T` (missing
+    ///   `fi`/`li`/`v` is [`ParseError::MissingField`]).
+    /// * `c=trade` → one [`MdKind::Trade`] per trade: `levels[0]` = price and volume, `side` the
+    ///   taker side from `tr` (`up` = buy, `down` = sell), `exch_ts_ms` the trade's `T`.
+    /// * `M` is resolved with `instruments.lookup(Venue::Max, M)`: [`ParseError::UnknownSymbol`]
+    ///   when absent.
     pub fn parse<F: FnMut(&MdEvent)>(
         &mut self,
         frame: &[u8],
@@ -196,81 +279,140 @@ impl MaxPublicParser {
         instruments: &Instruments,
         mut out: F,
     ) -> Result<MaxPublicOutcome, ParseError> {
+        let slot = ErrSlot::new(None);
         self.bids.clear();
         self.asks.clear();
         self.trades.clear();
-        reset_level_error();
         let mut de = serde_json::Deserializer::from_slice(frame);
-        let visitor = FrameVisitor {
+        let h = FrameSeed {
             bids: &mut self.bids,
             asks: &mut self.asks,
             trades: &mut self.trades,
-        };
-        let h = de::Deserializer::deserialize_map(&mut de, visitor).map_err(json_error)?;
-        de.end().map_err(|_| ParseError::Json)?;
-        match (h.c, h.e) {
-            (_, Some("subscribed")) => return Ok(MaxPublicOutcome::Subscribed),
-            (_, Some("unsubscribed")) => return Ok(MaxPublicOutcome::Unsubscribed),
-            (_, Some("error")) => {
-                return Ok(MaxPublicOutcome::Error {
-                    code: h.error.map(error_code).unwrap_or(0),
-                });
-            }
-            (Some("book"), Some(e @ ("snapshot" | "update"))) => {
-                let m = h.m.ok_or(ParseError::MissingField("M"))?;
-                let instrument = instruments
-                    .lookup(Venue::Max, m.as_bytes())
-                    .ok_or(ParseError::UnknownSymbol)?;
-                let header = MdEvent {
-                    kind: if e == "snapshot" {
-                        MdKind::BookSnapshot
-                    } else {
-                        MdKind::BookUpdate
-                    },
-                    venue: Venue::Max,
-                    instrument,
-                    first_id: h.fi.ok_or(ParseError::MissingField("fi"))?,
-                    last_id: h.li.ok_or(ParseError::MissingField("li"))?,
-                    prev_id: -1,
-                    version: h.v.ok_or(ParseError::MissingField("v"))?,
-                    exch_ts_ms: h.t.unwrap_or(0),
-                    ts_frame,
-                    ..Default::default()
-                };
-                let n = emit_chunks(&header, &self.bids, &self.asks, &mut out);
-                Ok(MaxPublicOutcome::Market { events: n })
-            }
-            (Some("trade"), Some("snapshot" | "update")) => {
-                let m = h.m.ok_or(ParseError::MissingField("M"))?;
-                let instrument = instruments
-                    .lookup(Venue::Max, m.as_bytes())
-                    .ok_or(ParseError::UnknownSymbol)?;
-                for t in &self.trades {
-                    let mut ev = MdEvent {
-                        kind: MdKind::Trade,
-                        venue: Venue::Max,
-                        instrument,
-                        last_chunk: true,
-                        side: t.side,
-                        prev_id: -1,
-                        exch_ts_ms: t.ts,
-                        ts_frame,
-                        n_bids: 1,
-                        ..Default::default()
-                    };
-                    ev.levels[0] = Level {
-                        price: t.price,
-                        qty: t.qty,
-                    };
-                    out(&ev);
-                }
-                Ok(MaxPublicOutcome::Market {
-                    events: self.trades.len(),
-                })
-            }
-            (Some("book" | "trade"), _) => Err(ParseError::UnknownEvent),
-            (Some(_), _) => Ok(MaxPublicOutcome::Ignored),
-            (None, _) => Err(ParseError::MissingField("c")),
+            slot: &slot,
         }
+        .deserialize(&mut de)
+        .map_err(|_| take_err(&slot))?;
+        de.end().map_err(|_| ParseError::Json)?;
+
+        let Some(channel) = h.c else {
+            return match h.e {
+                Some("subscribed") => Ok(MaxPublicOutcome::Subscribed),
+                Some("unsubscribed") => Ok(MaxPublicOutcome::Unsubscribed),
+                Some("error") => Ok(MaxPublicOutcome::Error {
+                    code: h.err_code.ok_or(ParseError::MissingField("E"))?,
+                }),
+                Some(_) => Err(ParseError::UnknownEvent),
+                None => Err(ParseError::MissingField("e")),
+            };
+        };
+        let kind = match channel {
+            "book" => match h.e {
+                Some("snapshot") => MdKind::BookSnapshot,
+                Some("update") => MdKind::BookUpdate,
+                Some(_) => return Err(ParseError::UnknownEvent),
+                None => return Err(ParseError::MissingField("e")),
+            },
+            "trade" => match h.e {
+                Some("snapshot") | Some("update") => MdKind::Trade,
+                Some(_) => return Err(ParseError::UnknownEvent),
+                None => return Err(ParseError::MissingField("e")),
+            },
+            "ticker" | "kline" | "market_status" | "pool_quota" => {
+                return Ok(MaxPublicOutcome::Ignored);
+            }
+            _ => return Err(ParseError::UnknownEvent),
+        };
+        let market = h.m.ok_or(ParseError::MissingField("M"))?;
+        let instrument = instruments
+            .lookup(Venue::Max, market.as_bytes())
+            .ok_or(ParseError::UnknownSymbol)?;
+        let mut ev = MdEvent {
+            kind,
+            venue: Venue::Max,
+            instrument,
+            exch_ts_ms: h.t.unwrap_or(0),
+            ts_frame,
+            ..MdEvent::default()
+        };
+        if kind == MdKind::Trade {
+            ev.last_chunk = true;
+            for t in &self.trades {
+                ev.side = t.side;
+                ev.levels[0] = Level {
+                    price: t.price,
+                    qty: t.qty,
+                };
+                if t.ts != 0 {
+                    ev.exch_ts_ms = t.ts;
+                }
+                out(&ev);
+            }
+            return Ok(MaxPublicOutcome::Market {
+                events: self.trades.len(),
+            });
+        }
+        ev.first_id = h.fi.ok_or(ParseError::MissingField("fi"))?;
+        ev.last_id = h.li.ok_or(ParseError::MissingField("li"))?;
+        ev.version = h.v.ok_or(ParseError::MissingField("v"))?;
+        if ev.first_id > ev.last_id {
+            return Err(ParseError::BadValue("fi"));
+        }
+        let events = emit_chunks(&mut ev, &self.bids, &self.asks, &mut out);
+        Ok(MaxPublicOutcome::Market { events })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instruments() -> Instruments {
+        let mut i = Instruments::new();
+        i.intern(Venue::Max, "btcusdt", "btc", "usdt").unwrap();
+        i
+    }
+
+    #[test]
+    fn doc_snapshot_parses_into_one_chunk() {
+        let mut p = MaxPublicParser::new();
+        let mut got = Vec::new();
+        let frame = br#"{"c":"book","e":"snapshot","M":"btcusdt","a":[["5337.3","0.1"]],"b":[["5333.3","0.5"]],"T":1591869939634,"fi":12141725,"li":12141725,"v":1725602999632}"#;
+        let r = p.parse(frame, 7, &instruments(), |e| got.push(*e)).unwrap();
+        assert_eq!(r, MaxPublicOutcome::Market { events: 1 });
+        assert_eq!(got[0].kind, MdKind::BookSnapshot);
+        assert_eq!(got[0].bids()[0].price, Fixed::parse("5333.3").unwrap());
+        assert_eq!(got[0].asks()[0].qty, Fixed::parse("0.1").unwrap());
+        assert!(got[0].last_chunk);
+        assert_eq!(got[0].ts_frame, 7);
+    }
+
+    #[test]
+    fn chunking_packs_bids_then_asks() {
+        let mut bids = Vec::new();
+        let mut asks = Vec::new();
+        for i in 0..25 {
+            bids.push(Level {
+                price: Fixed::from_int(100 - i),
+                qty: Fixed::ONE,
+            });
+        }
+        for i in 0..20 {
+            asks.push(Level {
+                price: Fixed::from_int(200 + i),
+                qty: Fixed::ONE,
+            });
+        }
+        let mut ev = MdEvent::default();
+        let mut got = Vec::new();
+        let n = emit_chunks(&mut ev, &bids, &asks, &mut |e: &MdEvent| got.push(*e));
+        assert_eq!(n, 3);
+        assert_eq!((got[0].n_bids, got[0].n_asks), (20, 0));
+        assert_eq!((got[1].n_bids, got[1].n_asks), (5, 15));
+        assert_eq!((got[2].n_bids, got[2].n_asks), (0, 5));
+        assert_eq!(got.iter().map(|e| e.chunk).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(
+            got.iter().map(|e| e.last_chunk).collect::<Vec<_>>(),
+            [false, false, true]
+        );
     }
 }

@@ -1,22 +1,59 @@
-//! MAX REST v3 replies: orders, and error bodies classified by what the caller must do
-//! (spec max.md §2.2, §2.3). Not on the hot path; never panics on a body.
+//! MAX REST v3 replies: Order bodies (create 201, get, open/closed/history lists) and the
+//! classification of error replies by what the caller must do (spec §2.2, §2.3, §7).
+//!
+//! Not on the hot path (the gateway thread reads these), so owned `String`s are fine here, but
+//! nothing panics on a malformed body: every failure is a [`ParseError`] or a [`MaxApiError`].
 
-use crate::model::{ClientOid, Fixed, OrderState, OrderType, Side, Symbol, WalletType};
-use crate::venue::levels::decimal;
-use crate::venue::parse_error::ParseError;
+use super::private::MaxOrderState;
+use crate::model::{ClientOid, Fixed, OrderState, Side, Symbol, WalletType};
+use crate::venue::ParseError;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::fmt;
+
+/// Every MAX `ord_type` (arbline's [`crate::model::OrderType`] covers only what it sends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxOrdType {
+    Limit,
+    Market,
+    StopLimit,
+    StopMarket,
+    PostOnly,
+    IocLimit,
+    /// "Retail Price Improvement" (listed by V3SPEC, undocumented).
+    Rpi,
+}
+
+impl MaxOrdType {
+    pub fn from_wire(s: &str) -> Option<MaxOrdType> {
+        Some(match s {
+            "limit" => MaxOrdType::Limit,
+            "market" => MaxOrdType::Market,
+            "stop_limit" => MaxOrdType::StopLimit,
+            "stop_market" => MaxOrdType::StopMarket,
+            "post_only" => MaxOrdType::PostOnly,
+            "ioc_limit" => MaxOrdType::IocLimit,
+            "rpi" => MaxOrdType::Rpi,
+            _ => return None,
+        })
+    }
+}
 
 /// A REST v3 Order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxOrder {
     pub id: u64,
+    /// Empty when `null`.
     pub client_oid: ClientOid,
     pub market: Symbol,
     pub wallet: WalletType,
     pub side: Side,
-    pub ord_type: OrderType,
+    pub ord_type: MaxOrdType,
+    /// arbline's view of `venue_state` (see [`MaxOrderState::exec`]).
     pub state: OrderState,
+    /// The state as MAX wrote it.
+    pub venue_state: MaxOrderState,
+    /// `None` for market orders.
     pub price: Option<Fixed>,
     pub avg_price: Fixed,
     pub volume: Fixed,
@@ -28,107 +65,167 @@ pub struct MaxOrder {
 }
 
 #[derive(Deserialize)]
-struct OrderBody<'a> {
+struct RawOrder<'a> {
     id: u64,
     #[serde(borrow, default)]
-    wallet_type: Option<&'a str>,
+    wallet_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    market: &'a str,
+    market: Cow<'a, str>,
     #[serde(borrow, default)]
-    client_oid: Option<&'a str>,
+    client_oid: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    side: &'a str,
+    side: Cow<'a, str>,
     #[serde(borrow)]
-    state: &'a str,
+    state: Cow<'a, str>,
     #[serde(borrow)]
-    ord_type: &'a str,
+    ord_type: Cow<'a, str>,
     #[serde(borrow, default)]
-    price: Option<&'a str>,
+    price: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    avg_price: Option<&'a str>,
+    avg_price: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    volume: &'a str,
+    volume: Cow<'a, str>,
     #[serde(borrow)]
-    remaining_volume: &'a str,
+    remaining_volume: Cow<'a, str>,
     #[serde(borrow)]
-    executed_volume: &'a str,
+    executed_volume: Cow<'a, str>,
     #[serde(default)]
     trades_count: u32,
-    #[serde(default)]
     created_at: u64,
-    #[serde(default)]
     updated_at: u64,
 }
 
-fn convert(b: OrderBody) -> Result<MaxOrder, ParseError> {
-    let executed = decimal("executed_volume", b.executed_volume)?;
-    // bbgo's mapping (spec §5): done/finalizing → filled; cancel → cancelled; wait/convert → new or
-    // partially filled; failed → rejected.
-    let state = match b.state {
-        "wait" | "convert" if executed.is_zero() => OrderState::New,
-        "wait" | "convert" => OrderState::PartiallyFilled,
-        "done" | "finalizing" => OrderState::Filled,
-        "cancel" => OrderState::Cancelled,
-        "failed" => OrderState::Rejected,
-        _ => return Err(ParseError::BadValue("state")),
-    };
-    Ok(MaxOrder {
-        id: b.id,
-        client_oid: match b.client_oid {
+fn truncate_avg(s: &str) -> &str {
+    let cut = super::json::truncate_fraction(s.as_bytes()).len();
+    s.get(..cut).unwrap_or(s)
+}
+
+fn decimal(field: &'static str, s: &str) -> Result<Fixed, ParseError> {
+    Fixed::parse(s).map_err(|err| ParseError::BadDecimal { field, err })
+}
+
+impl RawOrder<'_> {
+    fn convert(&self) -> Result<MaxOrder, ParseError> {
+        let wallet = match self.wallet_type.as_deref() {
+            None | Some("spot") => WalletType::Spot,
+            Some("m") => WalletType::Margin,
+            Some(_) => return Err(ParseError::BadValue("wallet_type")),
+        };
+        let client_oid = match self.client_oid.as_deref() {
             None | Some("") => ClientOid::default(),
             Some(s) => {
                 ClientOid::from_bytes(s.as_bytes()).ok_or(ParseError::BadValue("client_oid"))?
             }
-        },
-        market: Symbol::new(b.market).ok_or(ParseError::BadValue("market"))?,
-        wallet: match b.wallet_type {
-            None | Some("spot") => WalletType::Spot,
-            Some("m") => WalletType::Margin,
-            Some(_) => return Err(ParseError::BadValue("wallet_type")),
-        },
-        side: Side::from_wire(b.side.as_bytes()).ok_or(ParseError::BadValue("side"))?,
-        // Only the types arbline sends; market and stop orders are refused as unknown.
-        ord_type: OrderType::from_wire(b.ord_type.as_bytes())
-            .ok_or(ParseError::BadValue("ord_type"))?,
-        state,
-        price: b.price.map(|p| decimal("price", p)).transpose()?,
-        avg_price: b
-            .avg_price
-            .map(|p| decimal("avg_price", p))
-            .transpose()?
-            .unwrap_or_default(),
-        volume: decimal("volume", b.volume)?,
-        remaining_volume: decimal("remaining_volume", b.remaining_volume)?,
-        executed_volume: executed,
-        trades_count: b.trades_count,
-        created_at_ms: b.created_at,
-        updated_at_ms: b.updated_at,
-    })
+        };
+        let executed_volume = decimal("executed_volume", &self.executed_volume)?;
+        let venue_state =
+            MaxOrderState::from_wire(self.state.as_bytes()).ok_or(ParseError::BadValue("state"))?;
+        Ok(MaxOrder {
+            id: self.id,
+            client_oid,
+            market: Symbol::new(&self.market).ok_or(ParseError::BadValue("market"))?,
+            wallet,
+            side: Side::from_wire(self.side.as_bytes()).ok_or(ParseError::BadValue("side"))?,
+            ord_type: MaxOrdType::from_wire(&self.ord_type)
+                .ok_or(ParseError::BadValue("ord_type"))?,
+            state: venue_state.exec(executed_volume).0,
+            venue_state,
+            price: self
+                .price
+                .as_deref()
+                .map(|p| decimal("price", p))
+                .transpose()?,
+            avg_price: self
+                .avg_price
+                .as_deref()
+                // A computed quotient with up to 27 decimals on the wire: truncated to 10⁻⁸.
+                .map(|p| decimal("avg_price", truncate_avg(p)))
+                .transpose()?
+                .unwrap_or(Fixed::ZERO),
+            volume: decimal("volume", &self.volume)?,
+            remaining_volume: decimal("remaining_volume", &self.remaining_volume)?,
+            executed_volume,
+            trades_count: self.trades_count,
+            created_at_ms: self.created_at,
+            updated_at_ms: self.updated_at,
+        })
+    }
 }
 
+/// One Order body (create, `GET /api/v3/order`).
 pub fn parse_order(body: &[u8]) -> Result<MaxOrder, ParseError> {
-    let b: OrderBody = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
-    convert(b)
+    let raw: RawOrder = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
+    raw.convert()
 }
 
+/// A bare array of Orders (open / closed / history lists).
 pub fn parse_orders(body: &[u8]) -> Result<Vec<MaxOrder>, ParseError> {
-    let v: Vec<OrderBody> = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
-    v.into_iter().map(convert).collect()
+    let raw: Vec<RawOrder> = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
+    raw.iter().map(RawOrder::convert).collect()
+}
+
+/// The reply to a single cancel (`DELETE /api/v3/order`). Sources disagree on its shape
+/// (spec §2.2): V3SPEC and the Node SDK say `{"success": true}`, bbgo and PYMAI expect an Order.
+/// Both are accepted; either way the cancel is only *queued* and is confirmed by the WS
+/// `order_update` with state `cancel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxCancelReply {
+    /// `{"success": true}`.
+    Accepted,
+    /// An Order body (its state may still be `wait`).
+    Order(MaxOrder),
+}
+
+#[derive(Deserialize)]
+struct Success {
+    success: bool,
+}
+
+pub fn parse_cancel_reply(body: &[u8]) -> Result<MaxCancelReply, ParseError> {
+    if let Ok(Success { success }) = serde_json::from_slice::<Success>(body) {
+        return if success {
+            Ok(MaxCancelReply::Accepted)
+        } else {
+            Err(ParseError::BadValue("success"))
+        };
+    }
+    parse_order(body).map(MaxCancelReply::Order)
+}
+
+#[derive(Deserialize)]
+struct RawCancelAllEntry<'a> {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(borrow)]
+    order: RawOrder<'a>,
+}
+
+/// Cancel-all (`DELETE /api/v3/wallet/{w}/orders`): `[{"error": null|string, "order": Order}]`;
+/// `[]` when nothing was open. Each entry is `(error, order)`.
+pub fn parse_cancel_all(body: &[u8]) -> Result<Vec<(Option<String>, MaxOrder)>, ParseError> {
+    let raw: Vec<RawCancelAllEntry> = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
+    raw.into_iter()
+        .map(|e| Ok((e.error, e.order.convert()?)))
+        .collect()
 }
 
 /// What the caller must do about a failed request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorAction {
-    /// The nonce was refused before the request reached the engine: resend with a new nonce.
+    /// The nonce was refused before the request reached the engine (2006 used, 2007 off by
+    /// >30 s): resending with a fresh nonce is safe (spec §1.3, bbgo's rationale).
     RetryWithNewNonce,
-    /// The venue is overloaded or down: wait and retry later.
+    /// Overload or server fault (5xx, 5999, 429, 2023 cancelled too frequently): wait, then
+    /// reconcile by `client_oid` before resending — the request may have been executed.
     BackOff,
-    /// This order is refused; other orders may go on.
+    /// This order was refused (parameters, funds, market state, not found): drop it.
     Reject,
-    /// Credentials, permissions or account state: stop trading until an operator looks.
+    /// Credentials, signature or permissions are wrong (2005, 2008–2011, 2014, 2017, 2060–2066,
+    /// 4009, 5004, bare 401/403): no request can succeed; stop trading and page an operator.
     Halt,
 }
 
+/// A classified non-2xx reply. `message` comes from the body only, never from the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaxApiError {
     pub http_status: u16,
@@ -139,18 +236,11 @@ pub struct MaxApiError {
 
 impl fmt::Display for MaxApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.code {
-            Some(c) => write!(
-                f,
-                "MAX HTTP {} error {c}: {} ({:?})",
-                self.http_status, self.message, self.action
-            ),
-            None => write!(
-                f,
-                "MAX HTTP {}: {} ({:?})",
-                self.http_status, self.message, self.action
-            ),
+        write!(f, "MAX HTTP {}", self.http_status)?;
+        if let Some(c) = self.code {
+            write!(f, " code {c}")?;
         }
+        write!(f, ": {} ({:?})", self.message, self.action)
     }
 }
 
@@ -158,54 +248,88 @@ impl std::error::Error for MaxApiError {}
 
 #[derive(Deserialize)]
 struct ErrorBody {
-    error: ErrorInner,
+    error: Option<ErrorDetail>,
 }
 
 #[derive(Deserialize)]
-struct ErrorInner {
-    code: u32,
-    #[serde(default)]
-    message: String,
+struct ErrorDetail {
+    code: Option<u32>,
+    message: Option<String>,
 }
 
-fn action_for(status: u16, code: Option<u32>) -> ErrorAction {
+/// Longest message kept from a body.
+const MESSAGE_CAP: usize = 200;
+
+fn action_for(http_status: u16, code: Option<u32>) -> ErrorAction {
     match code {
-        Some(2006 | 2007) => ErrorAction::RetryWithNewNonce,
-        Some(2001 | 2005 | 2008..=2011 | 2014 | 2015 | 2017 | 2060..=2066 | 4009 | 5004) => {
-            ErrorAction::Halt
+        Some(2006 | 2007) => return ErrorAction::RetryWithNewNonce,
+        Some(
+            2001
+            | 2005
+            | 2008
+            | 2009
+            | 2010
+            | 2011
+            | 2014
+            | 2015
+            | 2017
+            | 2060..=2066
+            | 4009
+            | 5004,
+        ) => {
+            return ErrorAction::Halt;
         }
-        Some(5999) => ErrorAction::BackOff,
-        Some(_) if status >= 500 || status == 429 => ErrorAction::BackOff,
-        Some(_) => ErrorAction::Reject,
-        None if status >= 500 || status == 429 => ErrorAction::BackOff,
-        None if status == 401 || status == 403 => ErrorAction::Halt,
-        None => ErrorAction::Reject,
+        Some(5999 | 2023) => return ErrorAction::BackOff,
+        _ => {}
     }
+    if http_status == 429 || http_status >= 500 {
+        return ErrorAction::BackOff;
+    }
+    if code.is_none() && matches!(http_status, 401 | 403) {
+        return ErrorAction::Halt;
+    }
+    // Order-level refusals: 1001, 2002, 2003, 2004, 2016, 2018, 2019–2022, 2024, 2025, 2034,
+    // 2036, 4000–4002, 5011, 404 and any unknown code on a 4xx.
+    ErrorAction::Reject
 }
 
-/// Classifies a non-2xx reply: MAX's JSON error object, or an HTML / plain-text body (proxy
-/// pages on 5xx). The message is the venue's text, cut to 200 characters; request data is never
-/// included.
-pub fn classify_error(http_status: u16, body: &[u8]) -> MaxApiError {
-    if let Ok(b) = serde_json::from_slice::<ErrorBody>(body) {
-        let message: String = b.error.message.chars().take(200).collect();
-        return MaxApiError {
-            http_status,
-            code: Some(b.error.code),
-            message,
-            action: action_for(http_status, Some(b.error.code)),
-        };
-    }
+/// A printable, bounded excerpt of a non-JSON body: the HTML `<title>` when there is one,
+/// else the first characters with control characters replaced.
+fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let message = if text.trim_start().starts_with('<') {
-        "non-JSON (HTML) error body".to_string()
-    } else {
-        text.trim().chars().take(200).collect()
+    let lower = text.to_ascii_lowercase();
+    let picked = match (lower.find("<title>"), lower.find("</title>")) {
+        (Some(a), Some(b)) if b > a + 7 => &text[a + 7..b],
+        _ => &text[..],
+    };
+    picked
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MESSAGE_CAP)
+        .collect()
+}
+
+/// Classifies a non-2xx reply: a JSON `{"success":false,"error":{code,message}}` or an HTML /
+/// plain-text body (5xx proxy pages). 2006/2007 → [`ErrorAction::RetryWithNewNonce`];
+/// credential and permission codes → [`ErrorAction::Halt`]; 5xx, 5999 and 429 →
+/// [`ErrorAction::BackOff`]; order errors → [`ErrorAction::Reject`].
+pub fn classify_error(http_status: u16, body: &[u8]) -> MaxApiError {
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody {
+            error: Some(ErrorDetail { code, message }),
+        }) => (
+            code,
+            message
+                .map(|m| m.chars().take(MESSAGE_CAP).collect())
+                .unwrap_or_default(),
+        ),
+        _ => (None, excerpt(body)),
     };
     MaxApiError {
         http_status,
-        code: None,
+        code,
         message,
-        action: action_for(http_status, None),
+        action: action_for(http_status, code),
     }
 }

@@ -18,6 +18,7 @@ pub enum Venue {
     /// Binance USDⓈ-M futures: a leader.
     BinanceFutures = 2,
     /// The USD/TWD reference rate (Bank of Taiwan board rate or another source).
+    #[serde(rename = "refrate")]
     RefRate = 3,
 }
 

@@ -11,7 +11,11 @@ fn example() -> String {
 fn the_example_file_is_valid_and_matches_the_defaults() {
     let c = Config::from_toml(&example()).unwrap();
     let d = Config::default();
-    assert_eq!(format!("{:?}", c), format!("{:?}", d), "arbline.example.toml documents the defaults");
+    assert_eq!(
+        format!("{:?}", c),
+        format!("{:?}", d),
+        "arbline.example.toml documents the defaults"
+    );
 }
 
 #[test]
@@ -29,17 +33,61 @@ fn bad_input_names_the_key() {
         ("unknown key", "[engine]\ninstance = \"x\"\n", "instance"),
         ("unknown section", "[nats]\nurl = \"x\"\n", "nats"),
         ("wrong type", "[pipeline]\nmd_ring = \"big\"\n", "md_ring"),
-        ("not a power of two", "[pipeline]\nmd_ring = 1000\n", "pipeline.md_ring"),
-        ("bad wait", "[[pipeline.threads]]\nname = \"a\"\nstages = [\"feed\",\"book\",\"scanner\",\"order\"]\nwait = \"sleepy\"\n", "sleepy"),
-        ("stage placed twice", "[[pipeline.threads]]\nname = \"a\"\nstages = [\"feed\",\"book\",\"book\",\"scanner\",\"order\"]\n", "`book`"),
-        ("NaN edge", "[[scanner.arbitrage]]\nedge_bps = nan\n", "scanner.arbitrage[0].edge_bps"),
-        ("bad decimal", "[[scanner.arbitrage]]\norder_qty = \"1e-3\"\n", "scanner.arbitrage[0].order_qty"),
-        ("bad hours", "[scanner.trading_hours]\nstart = \"9am\"\n", "trading_hours.start"),
-        ("bad market tick", "[[markets]]\nvenue = \"max\"\nsymbol = \"btcusdt\"\nbase = \"btc\"\nquote = \"usdt\"\ntick = \"-1\"\n", "markets[0]"),
-        ("unknown venue", "[[markets]]\nvenue = \"kraken\"\nsymbol = \"x\"\nbase = \"a\"\nquote = \"b\"\n", "kraken"),
-        ("risk limits inverted", "[risk]\nmax_loss_usdt = 10.0\nreduce_only_loss_usdt = 20.0\n", "risk.reduce_only_loss_usdt"),
-        ("sim probability", "[sim]\nreject_probability = 1.5\n", "sim.reject_probability"),
-        ("negative duration", "[demo]\nduration_s = -1.0\n", "demo.duration_s"),
+        (
+            "not a power of two",
+            "[pipeline]\nmd_ring = 1000\n",
+            "pipeline.md_ring",
+        ),
+        (
+            "bad wait",
+            "[[pipeline.threads]]\nname = \"a\"\nstages = [\"feed\",\"book\",\"scanner\",\"order\"]\nwait = \"sleepy\"\n",
+            "sleepy",
+        ),
+        (
+            "stage placed twice",
+            "[[pipeline.threads]]\nname = \"a\"\nstages = [\"feed\",\"book\",\"book\",\"scanner\",\"order\"]\n",
+            "`book`",
+        ),
+        (
+            "NaN edge",
+            "[[scanner.arbitrage]]\nedge_bps = nan\n",
+            "scanner.arbitrage[0].edge_bps",
+        ),
+        (
+            "bad decimal",
+            "[[scanner.arbitrage]]\norder_qty = \"1e-3\"\n",
+            "scanner.arbitrage[0].order_qty",
+        ),
+        (
+            "bad hours",
+            "[scanner.trading_hours]\nstart = \"9am\"\n",
+            "trading_hours.start",
+        ),
+        (
+            "bad market tick",
+            "[[markets]]\nvenue = \"max\"\nsymbol = \"btcusdt\"\nbase = \"btc\"\nquote = \"usdt\"\ntick = \"-1\"\n",
+            "markets[0]",
+        ),
+        (
+            "unknown venue",
+            "[[markets]]\nvenue = \"kraken\"\nsymbol = \"x\"\nbase = \"a\"\nquote = \"b\"\n",
+            "kraken",
+        ),
+        (
+            "risk limits inverted",
+            "[risk]\nmax_loss_usdt = 10.0\nreduce_only_loss_usdt = 20.0\n",
+            "risk.reduce_only_loss_usdt",
+        ),
+        (
+            "sim probability",
+            "[sim]\nreject_probability = 1.5\n",
+            "sim.reject_probability",
+        ),
+        (
+            "negative duration",
+            "[demo]\nduration_s = -1.0\n",
+            "demo.duration_s",
+        ),
     ];
     for (name, toml, want) in cases {
         let e = err(toml);

@@ -2,9 +2,7 @@
 //! produce the same frames (for the synthetic venue and the simulator), signing.
 
 pub mod binance;
-pub mod levels;
 pub mod max;
 pub mod parse_error;
-pub mod write;
 
 pub use parse_error::ParseError;

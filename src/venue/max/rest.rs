@@ -8,7 +8,6 @@ use super::private::MaxOrderState;
 use crate::model::{ClientOid, Fixed, OrderState, Side, Symbol, WalletType};
 use crate::venue::ParseError;
 use serde::Deserialize;
-use std::borrow::Cow;
 use std::fmt;
 
 /// Every MAX `ord_type` (arbline's [`crate::model::OrderType`] covers only what it sends).
@@ -68,27 +67,27 @@ pub struct MaxOrder {
 struct RawOrder<'a> {
     id: u64,
     #[serde(borrow, default)]
-    wallet_type: Option<Cow<'a, str>>,
+    wallet_type: Option<&'a str>,
     #[serde(borrow)]
-    market: Cow<'a, str>,
+    market: &'a str,
     #[serde(borrow, default)]
-    client_oid: Option<Cow<'a, str>>,
+    client_oid: Option<&'a str>,
     #[serde(borrow)]
-    side: Cow<'a, str>,
+    side: &'a str,
     #[serde(borrow)]
-    state: Cow<'a, str>,
+    state: &'a str,
     #[serde(borrow)]
-    ord_type: Cow<'a, str>,
+    ord_type: &'a str,
     #[serde(borrow, default)]
-    price: Option<Cow<'a, str>>,
+    price: Option<&'a str>,
     #[serde(borrow, default)]
-    avg_price: Option<Cow<'a, str>>,
+    avg_price: Option<&'a str>,
     #[serde(borrow)]
-    volume: Cow<'a, str>,
+    volume: &'a str,
     #[serde(borrow)]
-    remaining_volume: Cow<'a, str>,
+    remaining_volume: &'a str,
     #[serde(borrow)]
-    executed_volume: Cow<'a, str>,
+    executed_volume: &'a str,
     #[serde(default)]
     trades_count: u32,
     created_at: u64,

@@ -68,6 +68,7 @@ pub struct RunResult {
     pub positions: Vec<PositionSnapshot>,
     /// Orders still open after shutdown (should be 0 with `cancel_on_shutdown`).
     pub open_orders_at_exit: usize,
+    pub order_stats: crate::order::OrderStats,
 }
 
 /// Every stage of one engine, built but not yet placed on threads.
@@ -280,6 +281,7 @@ pub fn run(
     let mut latency = LatencySet::default();
     let mut positions = Vec::new();
     let mut open_orders_at_exit = 0;
+    let mut order_stats = crate::order::OrderStats::default();
     for h in handles {
         let stages = h
             .join()
@@ -293,6 +295,7 @@ pub fn run(
                     latency.merge(o.manager().latency());
                     positions = o.manager().positions();
                     open_orders_at_exit = o.manager().open_order_count();
+                    order_stats = o.manager().stats();
                 }
             }
         }
@@ -320,5 +323,6 @@ pub fn run(
         latency,
         positions,
         open_orders_at_exit,
+        order_stats,
     })
 }

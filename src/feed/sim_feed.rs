@@ -445,14 +445,24 @@ impl FeedIo {
                 client_oid,
                 code,
                 message,
+                cancel,
             } => {
                 mframes::write_error(frame, code, message);
                 let ts = clock.raw();
                 let err = classify_error(400, frame);
                 publish(&ExecEvent {
-                    kind: ExecKind::Reject,
+                    // The gateway knows which request the reply answers.
+                    kind: if cancel {
+                        ExecKind::CancelReject
+                    } else {
+                        ExecKind::Reject
+                    },
                     client_oid,
-                    state: OrderState::Rejected,
+                    state: if cancel {
+                        OrderState::PendingCancel
+                    } else {
+                        OrderState::Rejected
+                    },
                     reject_code: err.code.unwrap_or(0),
                     ts_recv: ts,
                     ..Default::default()

@@ -40,6 +40,10 @@ pub struct OrderStats {
     pub expired: u64,
     pub gateway_full: u64,
     pub unknown_exec: u64,
+    /// Cancel requests sent (expiry and shutdown).
+    pub cancel_requests: u64,
+    /// Cancels the venue refused (the order was unknown to it or already finished).
+    pub cancel_rejects: u64,
 }
 
 pub struct OrderManager {
@@ -250,7 +254,14 @@ impl OrderManager {
             ExecKind::Fill => self.on_fill(ev, slot, &mut tele),
             ExecKind::Ack | ExecKind::StateUpdate | ExecKind::Cancelled | ExecKind::Reject => {
                 let Some(slot) = slot else {
-                    self.stats.unknown_exec += 1;
+                    // A final state after the last fill closed the order is expected.
+                    if self
+                        .orders
+                        .find_closed(&ev.client_oid, ev.exchange_order_id)
+                        .is_none()
+                    {
+                        self.stats.unknown_exec += 1;
+                    }
                     return;
                 };
                 let now = self.clock.raw();
@@ -275,19 +286,10 @@ impl OrderManager {
                         }
                     }
                     ExecKind::Reject => {
-                        if o.state == OrderState::PendingCancel && o.acked {
-                            // A refused cancel: the order lives on until the venue finishes it.
-                            o.state = if o.filled.is_zero() {
-                                OrderState::New
-                            } else {
-                                OrderState::PartiallyFilled
-                            };
-                        } else {
-                            o.state = OrderState::Rejected;
-                            self.stats.rejects += 1;
-                            close = true;
-                            tele(Telemetry::Exec(*ev));
-                        }
+                        o.state = OrderState::Rejected;
+                        self.stats.rejects += 1;
+                        close = true;
+                        tele(Telemetry::Exec(*ev));
                     }
                     ExecKind::Cancelled => {
                         o.state = OrderState::Cancelled;
@@ -310,7 +312,25 @@ impl OrderManager {
                     self.orders.close(slot);
                 }
             }
-            ExecKind::CancelReject | ExecKind::None => {}
+            ExecKind::CancelReject => {
+                // The venue refused our cancel: the order is either finished (its final state
+                // is on its way) or not yet known there (the create is still in flight). Either
+                // way it is live for us again; the expiry timer will ask again.
+                self.stats.cancel_rejects += 1;
+                if let Some(slot) = slot {
+                    let o = self.orders.get_mut(slot);
+                    if o.state == OrderState::PendingCancel {
+                        o.state = if !o.acked {
+                            OrderState::PendingNew
+                        } else if o.filled.is_zero() {
+                            OrderState::New
+                        } else {
+                            OrderState::PartiallyFilled
+                        };
+                    }
+                }
+            }
+            ExecKind::None => {}
         }
     }
 
@@ -409,6 +429,7 @@ impl OrderManager {
                 if send(&req) {
                     self.orders.get_mut(slot).state = OrderState::PendingCancel;
                     self.stats.expired += 1;
+                    self.stats.cancel_requests += 1;
                     tele(Telemetry::OrderSent(req));
                     self.system(&mut tele, SystemCode::OrderExpired, o.instrument, 0);
                 }
@@ -440,6 +461,7 @@ impl OrderManager {
                 && send(&Self::cancel_request(&o))
             {
                 self.orders.get_mut(slot).state = OrderState::PendingCancel;
+                self.stats.cancel_requests += 1;
                 n += 1;
             }
         }

@@ -72,6 +72,8 @@ pub enum ExecOutput {
         client_oid: ClientOid,
         code: u32,
         message: &'static str,
+        /// A refused cancel, not a refused order.
+        cancel: bool,
     },
     OrderUpdate {
         order_id: u64,
@@ -246,6 +248,7 @@ impl ExecVenue {
                 client_oid: req.client_oid,
                 code: 2002,
                 message: "Failed to create order",
+                cancel: false,
             });
             return;
         }
@@ -311,6 +314,7 @@ impl ExecVenue {
                 client_oid: req.client_oid,
                 code: 2004,
                 message: "Order doesn't exist",
+                cancel: true,
             }),
         }
     }

@@ -1,0 +1,72 @@
+//! In-process tick-to-trade: the synthetic venue's frames go through the real parsers, the book
+//! stage, the scanners and the order stage; every stage records into its HdrHistogram. Two
+//! placements are measured in the same run, so they can be compared on this noisy machine:
+//!
+//! - `spin`: feed pinned to core 0, book + scanner + order pinned to core 1, both busy-spinning
+//!   (the 2-core layout of a tuned host; the side thread and the OS share the cores);
+//! - `park`: the default placement (unpinned, spin → yield → 50 µs park).
+//!
+//! The venue answers within 1–3 ms and the strategies trade on nearly every top, so a run
+//! produces thousands of orders. Run: `cargo bench --bench tick_to_trade`
+//! (env `T2T_SECONDS`, default 10 per placement).
+
+use arbline::config::Config;
+use arbline::engine;
+use arbline::pipeline::placement::{CoreSpec, StageName, ThreadSpec};
+use arbline::pipeline::WaitKind;
+use arbline::telemetry::Stage;
+use std::time::Duration;
+
+fn config(spin: bool) -> Config {
+    let mut cfg = Config::default();
+    cfg.demo.stats_interval_ms = 0;
+    cfg.sim.latency_min_ms = 1;
+    cfg.sim.latency_max_ms = 3;
+    cfg.sim.reject_probability = 0.0;
+    cfg.order.cancel_after_ms = 500;
+    cfg.risk.max_loss_usdt = 1e12;
+    cfg.risk.reduce_only_loss_usdt = 1e12;
+    for a in &mut cfg.scanner.arbitrage {
+        a.min_samples = 5;
+        a.cooldown_ms = 0;
+        a.taker_fee_bps = 0.0;
+        a.edge_bps = 0.0;
+    }
+    if spin {
+        let t = |name: &str, stages: Vec<StageName>, core: usize| ThreadSpec {
+            name: name.into(),
+            stages,
+            core: CoreSpec::Index(core),
+            wait: WaitKind::Spin,
+            park_us: 50,
+        };
+        let last = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1).saturating_sub(1);
+        cfg.pipeline.threads = vec![
+            t("feed", vec![StageName::Feed], 0),
+            t("engine", vec![StageName::Book, StageName::Scanner, StageName::Order], last.max(1).min(last)),
+        ];
+    }
+    cfg
+}
+
+fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let secs: f64 = if quick { 1.0 } else { std::env::var("T2T_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10.0) };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    println!("in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}", core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0));
+    for (name, spin) in [("spin", true), ("park", false)] {
+        let cfg = config(spin);
+        let threads = cfg.threads().expect("placement");
+        let built = engine::build(&cfg, false).expect("engine");
+        let r = engine::run(built, &threads, Duration::from_secs_f64(secs)).expect("run");
+        println!("\nplacement {name}: {} md events, {} orders, {} fills", r.summary.events.md, r.summary.events.orders_sent, r.summary.events.fills);
+        println!("{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}", "stage (ns)", "count", "p50", "p99", "p99.9", "max");
+        for s in Stage::ALL {
+            let p = r.latency.percentiles(s);
+            println!("{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}", s.name(), p.count, p.p50, p.p99, p.p999, p.max);
+        }
+    }
+}

@@ -12,8 +12,8 @@
 
 use arbline::config::Config;
 use arbline::engine;
-use arbline::pipeline::placement::{CoreSpec, StageName, ThreadSpec};
 use arbline::pipeline::WaitKind;
+use arbline::pipeline::placement::{CoreSpec, StageName, ThreadSpec};
 use arbline::telemetry::Stage;
 use std::time::Duration;
 
@@ -40,10 +40,17 @@ fn config(spin: bool) -> Config {
             wait: WaitKind::Spin,
             park_us: 50,
         };
-        let last = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1).saturating_sub(1);
+        let last = core_affinity::get_core_ids()
+            .map(|c| c.len())
+            .unwrap_or(1)
+            .saturating_sub(1);
         cfg.pipeline.threads = vec![
             t("feed", vec![StageName::Feed], 0),
-            t("engine", vec![StageName::Book, StageName::Scanner, StageName::Order], last.max(1).min(last)),
+            t(
+                "engine",
+                vec![StageName::Book, StageName::Scanner, StageName::Order],
+                last.max(1).min(last),
+            ),
         ];
     }
     cfg
@@ -51,22 +58,50 @@ fn config(spin: bool) -> Config {
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let secs: f64 = if quick { 1.0 } else { std::env::var("T2T_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10.0) };
+    let secs: f64 = if quick {
+        1.0
+    } else {
+        std::env::var("T2T_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10.0)
+    };
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
-    println!("in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}", core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0));
+    println!(
+        "in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}",
+        core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0)
+    );
     for (name, spin) in [("spin", true), ("park", false)] {
         let cfg = config(spin);
         let threads = cfg.threads().expect("placement");
         let built = engine::build(&cfg, false).expect("engine");
         let r = engine::run(built, &threads, Duration::from_secs_f64(secs)).expect("run");
-        println!("\nplacement {name}: {} md events, {} orders, {} fills", r.summary.events.md, r.summary.events.orders_sent, r.summary.events.fills);
-        println!("{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}", "stage (ns)", "count", "p50", "p99", "p99.9", "max");
+        println!(
+            "\nplacement {name}: {} md events, {} orders, {} fills",
+            r.summary.events.md, r.summary.events.orders_sent, r.summary.events.fills
+        );
+        println!(
+            "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",
+            "stage (ns)", "count", "p50", "p99", "p99.9", "max"
+        );
         for s in Stage::ALL {
             let p = r.latency.percentiles(s);
-            println!("{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}", s.name(), p.count, p.p50, p.p99, p.p999, p.max);
+            println!(
+                "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",
+                s.name(),
+                p.count,
+                p.p50,
+                p.p99,
+                p.p999,
+                p.max
+            );
         }
     }
 }

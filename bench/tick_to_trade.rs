@@ -4,6 +4,7 @@
 //!
 //! - `spin`: feed pinned to core 0, book + scanner + order pinned to core 1, both busy-spinning
 //!   (the 2-core layout of a tuned host; the side thread and the OS share the cores);
+//! - `single`: every stage on one pinned, spinning thread (no hand-off between cores);
 //! - `park`: the default placement (unpinned, spin → yield → 50 µs park).
 //!
 //! The venue answers within 1–3 ms and the strategies trade on nearly every top, so a run
@@ -17,7 +18,17 @@ use arbline::pipeline::placement::{CoreSpec, StageName, ThreadSpec};
 use arbline::telemetry::Stage;
 use std::time::Duration;
 
-fn config(spin: bool) -> Config {
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    /// Every stage on one pinned, spinning thread: no hand-off between cores at all.
+    Single,
+    /// Feed on core 0, book + scanner + order on the last core, both spinning.
+    Spin,
+    /// The default placement.
+    Park,
+}
+
+fn config(placement: Placement) -> Config {
     let mut cfg = Config::default();
     cfg.demo.stats_interval_ms = 0;
     cfg.sim.latency_min_ms = 1;
@@ -32,18 +43,30 @@ fn config(spin: bool) -> Config {
         a.taker_fee_bps = 0.0;
         a.edge_bps = 0.0;
     }
-    if spin {
-        let t = |name: &str, stages: Vec<StageName>, core: usize| ThreadSpec {
-            name: name.into(),
-            stages,
-            core: CoreSpec::Index(core),
-            wait: WaitKind::Spin,
-            park_us: 50,
-        };
-        let last = core_affinity::get_core_ids()
-            .map(|c| c.len())
-            .unwrap_or(1)
-            .saturating_sub(1);
+    let t = |name: &str, stages: Vec<StageName>, core: usize| ThreadSpec {
+        name: name.into(),
+        stages,
+        core: CoreSpec::Index(core),
+        wait: WaitKind::Spin,
+        park_us: 50,
+    };
+    let last = core_affinity::get_core_ids()
+        .map(|c| c.len())
+        .unwrap_or(1)
+        .saturating_sub(1);
+    if placement == Placement::Single {
+        cfg.pipeline.threads = vec![t(
+            "all",
+            vec![
+                StageName::Feed,
+                StageName::Book,
+                StageName::Scanner,
+                StageName::Order,
+            ],
+            last,
+        )];
+    }
+    if placement == Placement::Spin {
         cfg.pipeline.threads = vec![
             t("feed", vec![StageName::Feed], 0),
             t(
@@ -78,8 +101,12 @@ fn main() {
         "in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}",
         core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0)
     );
-    for (name, spin) in [("spin", true), ("park", false)] {
-        let cfg = config(spin);
+    for (name, placement) in [
+        ("single", Placement::Single),
+        ("spin", Placement::Spin),
+        ("park", Placement::Park),
+    ] {
+        let cfg = config(placement);
         let threads = cfg.threads().expect("placement");
         let built = engine::build(&cfg, false).expect("engine");
         let r = engine::run(built, &threads, Duration::from_secs_f64(secs)).expect("run");

@@ -7,7 +7,6 @@
 //! uniqueness over 24 h; one engine owns one generator per key.
 
 use crate::model::{ClientOid, Strategy, WalletType};
-use std::io::Write;
 
 #[derive(Default)]
 pub struct ClientOidGen {
@@ -23,12 +22,33 @@ impl ClientOidGen {
     pub fn next(&mut self, strategy: Strategy, wallet: WalletType, now_ms: u64) -> ClientOid {
         let ms = now_ms.max(self.last_ms + 1);
         self.last_ms = ms;
-        let mut buf = [0u8; 64];
-        let mut cur = std::io::Cursor::new(&mut buf[..]);
-        let _ = write!(cur, "{}_{}_{}", strategy.id(), wallet.wire(), ms);
-        let n = cur.position() as usize;
-        // Longest case: "stable_coin_spot_" (17) + 13 digits = 30 ≤ 36.
-        ClientOid::from_bytes(&buf[..n]).unwrap_or_default()
+        // Longest case: "stable_coin_spot_" (17) + 20 digits = 37 > 36 only past year 5138.
+        let mut buf = [0u8; 48];
+        let mut n = 0;
+        for part in [
+            strategy.id().as_bytes(),
+            b"_",
+            wallet.wire().as_bytes(),
+            b"_",
+        ] {
+            buf[n..n + part.len()].copy_from_slice(part);
+            n += part.len();
+        }
+        // Decimal digits of `ms`, written without the formatting machinery.
+        let mut digits = [0u8; 20];
+        let mut d = digits.len();
+        let mut v = ms;
+        loop {
+            d -= 1;
+            digits[d] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let len = digits.len() - d;
+        buf[n..n + len].copy_from_slice(&digits[d..]);
+        ClientOid::from_bytes(&buf[..n + len]).unwrap_or_default()
     }
 
     /// Splits an id back into its parts; `None` if it is not one of ours.

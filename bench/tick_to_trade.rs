@@ -5,6 +5,8 @@
 //! - `spin`: feed pinned to core 0, book + scanner + order pinned to core 1, both busy-spinning
 //!   (the 2-core layout of a tuned host; the side thread and the OS share the cores);
 //! - `single`: every stage on one pinned, spinning thread (no hand-off between cores);
+//! - `replay`: as `spin`, but the frames are generated before the run and only replayed, so the
+//!   feed thread parses and publishes like a socket feed, without the synthetic market's work;
 //! - `park`: the default placement (unpinned, spin → yield → 50 µs park).
 //!
 //! The venue answers within 1–3 ms and the strategies trade on nearly every top, so a run
@@ -24,6 +26,9 @@ enum Placement {
     Single,
     /// Feed on core 0, book + scanner + order on the last core, both spinning.
     Spin,
+    /// As `Spin`, with the synthetic frames generated before the run and only replayed, so
+    /// the feed thread parses and publishes like a socket feed.
+    Replay,
     /// The default placement.
     Park,
 }
@@ -34,6 +39,14 @@ fn config(placement: Placement) -> Config {
     cfg.sim.latency_min_ms = 1;
     cfg.sim.latency_max_ms = 3;
     cfg.sim.reject_probability = 0.0;
+    if let Some(ms) = std::env::var("T2T_LEADER_TICK_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        // Denser market data: shorter idle gaps between frames.
+        cfg.sim.leader_tick_ms = ms;
+        cfg.sim.max_tick_ms = ms * 5;
+    }
     cfg.order.cancel_after_ms = 500;
     cfg.risk.max_loss_usdt = 1e12;
     cfg.risk.reduce_only_loss_usdt = 1e12;
@@ -66,7 +79,10 @@ fn config(placement: Placement) -> Config {
             last,
         )];
     }
-    if placement == Placement::Spin {
+    if placement == Placement::Replay {
+        cfg.sim.pregenerate_s = 60.0;
+    }
+    if placement == Placement::Spin || placement == Placement::Replay {
         cfg.pipeline.threads = vec![
             t("feed", vec![StageName::Feed], 0),
             t(
@@ -104,6 +120,7 @@ fn main() {
     for (name, placement) in [
         ("single", Placement::Single),
         ("spin", Placement::Spin),
+        ("replay", Placement::Replay),
         ("park", Placement::Park),
     ] {
         let cfg = config(placement);

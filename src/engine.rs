@@ -119,6 +119,7 @@ pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
         counters: counters.clone(),
         tele: feed_tx,
         shutdown: shutdown.clone(),
+        pregenerate_s: cfg.sim.pregenerate_s,
     })?;
     let book = BookStage::new(BookStageParts {
         md: md_poll,

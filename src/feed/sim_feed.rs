@@ -40,6 +40,11 @@ pub struct SimFeedParts {
     pub counters: Arc<EngineCounters>,
     pub tele: TelemetryTx,
     pub shutdown: Shutdown,
+    /// Replay mode when > 0: generate this many simulated seconds of frames up front and only
+    /// read them back while running, so the feed thread does what a socket feed does (parse and
+    /// publish) without the synthetic market's work in between. Resync requests cannot be
+    /// served in this mode.
+    pub pregenerate_s: f64,
 }
 
 /// Parsers, buffers and ring ends: everything but the synthetic venue, so the venue can be
@@ -60,6 +65,9 @@ struct FeedIo {
     frames: u64,
     md_events: u64,
     parse_errors: u64,
+    /// Pre-generated frames (replay mode), back to back, and where each one is.
+    store: Vec<u8>,
+    recorded: Vec<Recorded>,
 }
 
 pub struct SimFeed {
@@ -72,6 +80,8 @@ pub struct SimFeed {
     start_raw: u64,
     /// Lower-case symbol per instrument, for the synthetic venue's lookups.
     lower: Vec<String>,
+    /// Replay mode: index of the next pre-generated frame.
+    replay_at: usize,
 }
 
 impl SimFeed {
@@ -87,7 +97,7 @@ impl SimFeed {
             ts: start_raw,
             ..Default::default()
         }));
-        Ok(SimFeed {
+        let mut feed = SimFeed {
             market: p.market,
             venue: p.venue,
             io: FeedIo {
@@ -106,13 +116,28 @@ impl SimFeed {
                 frames: 0,
                 md_events: 0,
                 parse_errors: 0,
+                store: Vec::new(),
+                recorded: Vec::new(),
             },
             gateway: p.gateway,
             resync: p.resync,
             shutdown: p.shutdown,
             start_raw,
             lower,
-        })
+            replay_at: 0,
+        };
+        if p.pregenerate_s > 0.0 {
+            let end = (p.pregenerate_s * 1e9) as u64;
+            let mut t = 0;
+            while t <= end {
+                let io = &mut feed.io;
+                feed.market.poll(t, &mut |o| io.record(o, t));
+                t += 1_000_000;
+            }
+        }
+        // The clock starts when the feed is ready.
+        feed.start_raw = feed.io.clock.raw();
+        Ok(feed)
     }
 
     pub fn latency(&self) -> &LatencySet {
@@ -139,7 +164,18 @@ impl Stage for SimFeed {
         }
         let t_ns = self.io.clock.delta_ns(self.start_raw, self.io.clock.raw());
         let before = self.io.frames;
-        if self.io.md.is_some() {
+        if self.io.md.is_some() && !self.io.recorded.is_empty() {
+            // Replay mode: read back the frames that are due.
+            while let Some(r) = self.io.recorded.get(self.replay_at).copied() {
+                if r.t_ns > t_ns {
+                    break;
+                }
+                self.replay_at += 1;
+                let store = std::mem::take(&mut self.io.store);
+                self.io.ingest(r.src, &store[r.start..r.end]);
+                self.io.store = store;
+            }
+        } else if self.io.md.is_some() {
             for i in 0..self.io.instruments.len() {
                 let id = InstrumentId(i as u16);
                 if self.resync.take(id) {
@@ -151,9 +187,7 @@ impl Stage for SimFeed {
                             .max_snapshot(&self.lower[i], &mut |o| io.on_market(o)),
                         Venue::BinanceSpot | Venue::BinanceFutures => {
                             let sym = self.io.instruments.get(id).symbol;
-                            let io = &mut self.io;
-                            self.market
-                                .binance_snapshot(sym.as_str(), &mut |o| io.on_market(o))
+                            self.market.binance_snapshot(sym.as_str())
                         }
                         Venue::RefRate => {}
                     }
@@ -225,21 +259,11 @@ impl FeedIo {
         }
     }
 
-    fn on_market(&mut self, o: MarketOutput<'_>) {
+    /// Writes `o` in its venue's wire format into `self.frame`; says how to read it back.
+    fn write(&mut self, o: MarketOutput<'_>) -> FrameSource {
         let mut lb = [0u8; 32];
-        let FeedIo {
-            instruments,
-            spot,
-            futures,
-            max_public,
-            frame,
-            md,
-            clock,
-            latency,
-            md_events,
-            ..
-        } = self;
-        let res: Result<(), Venue> = match o {
+        let frame = &mut self.frame;
+        match o {
             MarketOutput::BinanceBookTicker {
                 venue,
                 symbol,
@@ -248,7 +272,7 @@ impl FeedIo {
                 bid,
                 ask,
             } => {
-                let (market, parser) = binance(venue, spot, futures);
+                let market = binance_market(venue);
                 bframes::write_book_ticker(
                     frame,
                     market,
@@ -258,13 +282,7 @@ impl FeedIo {
                     bid,
                     ask,
                 );
-                let ts = clock.raw();
-                parser
-                    .parse_ws(frame, ts, instruments, |ev| {
-                        Self::publish(md, clock, latency, md_events, ev)
-                    })
-                    .map(|_| ())
-                    .map_err(|_| venue)
+                FrameSource::Binance(market)
             }
             MarketOutput::BinanceDepth {
                 venue,
@@ -276,7 +294,7 @@ impl FeedIo {
                 bids,
                 asks,
             } => {
-                let (market, parser) = binance(venue, spot, futures);
+                let market = binance_market(venue);
                 bframes::write_depth_update(
                     frame,
                     market,
@@ -288,13 +306,7 @@ impl FeedIo {
                     bids,
                     asks,
                 );
-                let ts = clock.raw();
-                parser
-                    .parse_ws(frame, ts, instruments, |ev| {
-                        Self::publish(md, clock, latency, md_events, ev)
-                    })
-                    .map(|_| ())
-                    .map_err(|_| venue)
+                FrameSource::Binance(market)
             }
             MarketOutput::BinanceSnapshot {
                 venue,
@@ -304,19 +316,13 @@ impl FeedIo {
                 bids,
                 asks,
             } => {
-                let (market, parser) = binance(venue, spot, futures);
-                match instruments.lookup(venue, symbol.as_bytes()) {
+                let market = binance_market(venue);
+                match self.instruments.lookup(venue, symbol.as_bytes()) {
                     Some(id) => {
                         bframes::write_depth_snapshot(frame, market, last_id, event_ms, bids, asks);
-                        let ts = clock.raw();
-                        parser
-                            .parse_depth_snapshot(frame, id, ts, |ev| {
-                                Self::publish(md, clock, latency, md_events, ev)
-                            })
-                            .map(|_| ())
-                            .map_err(|_| venue)
+                        FrameSource::BinanceSnapshot(market, id)
                     }
-                    None => Err(venue),
+                    None => FrameSource::Unknown(venue),
                 }
             }
             MarketOutput::MaxBook {
@@ -337,45 +343,112 @@ impl FeedIo {
                 mframes::write_book(
                     frame, kind, market, first_id, last_id, version, ts_ms, bids, asks,
                 );
-                let ts = clock.raw();
-                max_public
-                    .parse(frame, ts, instruments, |ev| {
-                        Self::publish(md, clock, latency, md_events, ev)
-                    })
-                    .map(|_| ())
-                    .map_err(|_| Venue::Max)
+                FrameSource::Max
             }
             MarketOutput::RefRate {
                 symbol,
                 rate,
                 ts_ms,
-            } => match instruments.lookup(Venue::RefRate, symbol.as_bytes()) {
-                Some(id) => {
-                    let ts = clock.raw();
-                    let mut ev = MdEvent {
-                        kind: MdKind::RefRate,
-                        venue: Venue::RefRate,
-                        instrument: id,
-                        last_chunk: true,
-                        exch_ts_ms: ts_ms,
-                        ts_frame: ts,
-                        n_bids: 1,
-                        ..Default::default()
-                    };
-                    ev.levels[0] = Level {
-                        price: rate,
-                        qty: Fixed::ZERO,
-                    };
-                    Self::publish(md, clock, latency, md_events, &ev);
-                    Ok(())
-                }
-                None => Err(Venue::RefRate),
+            } => match self.instruments.lookup(Venue::RefRate, symbol.as_bytes()) {
+                Some(instrument) => FrameSource::RefRate {
+                    instrument,
+                    rate,
+                    ts_ms,
+                },
+                None => FrameSource::Unknown(Venue::RefRate),
             },
+        }
+    }
+
+    /// A frame arrives: stamp it, parse it with the venue's parser, publish the events.
+    fn ingest(&mut self, src: FrameSource, bytes: &[u8]) {
+        let FeedIo {
+            instruments,
+            spot,
+            futures,
+            max_public,
+            md,
+            clock,
+            latency,
+            md_events,
+            ..
+        } = self;
+        let ts = clock.raw();
+        let mut out = |ev: &MdEvent| Self::publish(md, clock, latency, md_events, ev);
+        let res: Result<(), Venue> = match src {
+            FrameSource::Binance(m) => {
+                let p = if m == BinanceMarket::Futures {
+                    futures
+                } else {
+                    spot
+                };
+                p.parse_ws(bytes, ts, instruments, out)
+                    .map(|_| ())
+                    .map_err(|_| m.venue())
+            }
+            FrameSource::BinanceSnapshot(m, id) => {
+                let p = if m == BinanceMarket::Futures {
+                    futures
+                } else {
+                    spot
+                };
+                p.parse_depth_snapshot(bytes, id, ts, out)
+                    .map(|_| ())
+                    .map_err(|_| m.venue())
+            }
+            FrameSource::Max => max_public
+                .parse(bytes, ts, instruments, out)
+                .map(|_| ())
+                .map_err(|_| Venue::Max),
+            FrameSource::RefRate {
+                instrument,
+                rate,
+                ts_ms,
+            } => {
+                let mut ev = MdEvent {
+                    kind: MdKind::RefRate,
+                    venue: Venue::RefRate,
+                    instrument,
+                    last_chunk: true,
+                    exch_ts_ms: ts_ms,
+                    ts_frame: ts,
+                    n_bids: 1,
+                    ..Default::default()
+                };
+                ev.levels[0] = Level {
+                    price: rate,
+                    qty: Fixed::ZERO,
+                };
+                out(&ev);
+                Ok(())
+            }
+            FrameSource::Unknown(v) => Err(v),
         };
         self.frames += 1;
         if let Err(v) = res {
             self.parse_error(v);
         }
+    }
+
+    /// Live mode: write, then read back at once.
+    fn on_market(&mut self, o: MarketOutput<'_>) {
+        let src = self.write(o);
+        let frame = std::mem::take(&mut self.frame);
+        self.ingest(src, &frame);
+        self.frame = frame;
+    }
+
+    /// Pre-generation: write and keep the frame for replay at simulated time `t_ns`.
+    fn record(&mut self, o: MarketOutput<'_>, t_ns: u64) {
+        let src = self.write(o);
+        let start = self.store.len();
+        self.store.extend_from_slice(&self.frame);
+        self.recorded.push(Recorded {
+            t_ns,
+            src,
+            start,
+            end: self.store.len(),
+        });
     }
 
     fn on_exec(&mut self, o: ExecOutput) {
@@ -551,14 +624,35 @@ impl FeedIo {
     }
 }
 
-fn binance<'a>(
-    venue: Venue,
-    spot: &'a mut BinanceParser,
-    futures: &'a mut BinanceParser,
-) -> (BinanceMarket, &'a mut BinanceParser) {
+fn binance_market(venue: Venue) -> BinanceMarket {
     if venue == Venue::BinanceFutures {
-        (BinanceMarket::Futures, futures)
+        BinanceMarket::Futures
     } else {
-        (BinanceMarket::Spot, spot)
+        BinanceMarket::Spot
     }
+}
+
+/// How to read a written frame back.
+#[derive(Clone, Copy, Debug)]
+enum FrameSource {
+    Binance(BinanceMarket),
+    BinanceSnapshot(BinanceMarket, InstrumentId),
+    Max,
+    /// No wire format yet: published as an event.
+    RefRate {
+        instrument: InstrumentId,
+        rate: Fixed,
+        ts_ms: u64,
+    },
+    /// A symbol the engine does not know: counted as a parse error.
+    Unknown(Venue),
+}
+
+/// A pre-generated frame: `store[start..end]`, due at simulated `t_ns`.
+#[derive(Clone, Copy, Debug)]
+struct Recorded {
+    t_ns: u64,
+    src: FrameSource,
+    start: usize,
+    end: usize,
 }

@@ -66,6 +66,9 @@ pub struct SimConfig {
     pub gap_probability: f64,
     /// Change MAX's book version after this many updates (0: never).
     pub version_change_after_updates: u64,
+    /// Replay mode when > 0: this many simulated seconds of frames are generated at start and
+    /// only read back while running (for benchmarks; resyncs cannot be served). 0: live.
+    pub pregenerate_s: f64,
 }
 
 impl Default for SimConfig {
@@ -114,6 +117,7 @@ impl Default for SimConfig {
             duplicate_fill_probability: 0.0,
             gap_probability: 0.0,
             version_change_after_updates: 0,
+            pregenerate_s: 0.0,
         }
     }
 }
@@ -168,6 +172,12 @@ impl SimConfig {
             if v == 0 {
                 return Err(format!("sim.{k}: must be > 0"));
             }
+        }
+        if !(self.pregenerate_s.is_finite() && (0.0..=3600.0).contains(&self.pregenerate_s)) {
+            return Err(format!(
+                "sim.pregenerate_s: 0..=3600 seconds, got {}",
+                self.pregenerate_s
+            ));
         }
         if self.latency_min_ms > self.latency_max_ms {
             return Err("sim.latency_min_ms: must not exceed latency_max_ms".into());

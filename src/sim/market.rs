@@ -281,6 +281,10 @@ impl SyntheticMarket {
                             ask,
                         });
                     }
+                    if self.snapshot_due[i] {
+                        self.snapshot_due[i] = false;
+                        self.emit_binance_snapshot(i, ms, out);
+                    }
                 }
             } else if next == self.next_max {
                 self.next_max += self.max_period;
@@ -350,15 +354,18 @@ impl SyntheticMarket {
         });
     }
 
-    /// A Binance REST depth snapshot of `symbol` now (resync).
-    pub fn binance_snapshot(&mut self, symbol: &str, out: &mut impl FnMut(MarketOutput<'_>)) {
-        let ms = self.ms(self.process.now_ns());
+    /// Requests a Binance REST depth snapshot of `symbol` (resync). It is emitted right after
+    /// the symbol's next depth update, as a real client fetches it while buffering the stream,
+    /// so the update that straddles the snapshot's `lastUpdateId` is always in the buffer.
+    pub fn binance_snapshot(&mut self, symbol: &str) {
         if let Some(i) = self
             .leaders
             .iter()
             .position(|l| l.symbol.eq_ignore_ascii_case(symbol))
         {
-            self.emit_binance_snapshot(i, ms, out);
+            if let Some(d) = self.snapshot_due.get_mut(i) {
+                *d = true;
+            }
         }
     }
 

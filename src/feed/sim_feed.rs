@@ -6,8 +6,8 @@
 //! gateway queue go to the synthetic execution venue, whose answers come back as MAX REST
 //! replies and private WebSocket frames, parsed and published on the exec ring.
 //!
-//! The reference rate has no wire format yet (the Bank of Taiwan CSV arrives with the real
-//! provider), so it is published as an event directly.
+//! The reference rate arrives as the Bank of Taiwan day board CSV and is read by the
+//! reference-rate parser, as the real provider will.
 
 use crate::feed::resync::ResyncRequests;
 use crate::model::{
@@ -25,6 +25,7 @@ use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crate::venue::max::frames::{self as mframes, MaxBookFrame, MaxOrderFrame, MaxTradeFrame};
 use crate::venue::max::rest::{classify_error, parse_order};
 use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
+use crate::venue::refrate::bot_csv;
 use disruptor::Producer;
 use std::sync::Arc;
 
@@ -350,11 +351,16 @@ impl FeedIo {
                 rate,
                 ts_ms,
             } => match self.instruments.lookup(Venue::RefRate, symbol.as_bytes()) {
-                Some(instrument) => FrameSource::RefRate {
-                    instrument,
-                    rate,
-                    ts_ms,
-                },
+                Some(instrument) => {
+                    // The bank's board: spot buy and sell 0.15 TWD apart around the rate.
+                    let half = 7_500_000;
+                    bot_csv::write_day_board(
+                        frame,
+                        Fixed(rate.raw() - half),
+                        Fixed(rate.raw() + half),
+                    );
+                    FrameSource::BotBoard { instrument, ts_ms }
+                }
                 None => FrameSource::Unknown(Venue::RefRate),
             },
         }
@@ -400,28 +406,27 @@ impl FeedIo {
                 .parse(bytes, ts, instruments, out)
                 .map(|_| ())
                 .map_err(|_| Venue::Max),
-            FrameSource::RefRate {
-                instrument,
-                rate,
-                ts_ms,
-            } => {
-                let mut ev = MdEvent {
-                    kind: MdKind::RefRate,
-                    venue: Venue::RefRate,
-                    instrument,
-                    last_chunk: true,
-                    exch_ts_ms: ts_ms,
-                    ts_frame: ts,
-                    n_bids: 1,
-                    ..Default::default()
-                };
-                ev.levels[0] = Level {
-                    price: rate,
-                    qty: Fixed::ZERO,
-                };
-                out(&ev);
-                Ok(())
-            }
+            FrameSource::BotBoard { instrument, ts_ms } => match bot_csv::parse(bytes, None) {
+                Ok(q) => {
+                    let mut ev = MdEvent {
+                        kind: MdKind::RefRate,
+                        venue: Venue::RefRate,
+                        instrument,
+                        last_chunk: true,
+                        exch_ts_ms: ts_ms,
+                        ts_frame: ts,
+                        n_bids: 1,
+                        ..Default::default()
+                    };
+                    ev.levels[0] = Level {
+                        price: q.mid,
+                        qty: Fixed::ZERO,
+                    };
+                    out(&ev);
+                    Ok(())
+                }
+                Err(_) => Err(Venue::RefRate),
+            },
             FrameSource::Unknown(v) => Err(v),
         };
         self.frames += 1;
@@ -638,10 +643,9 @@ enum FrameSource {
     Binance(BinanceMarket),
     BinanceSnapshot(BinanceMarket, InstrumentId),
     Max,
-    /// No wire format yet: published as an event.
-    RefRate {
+    /// A Bank of Taiwan day board (the reference rate's source format).
+    BotBoard {
         instrument: InstrumentId,
-        rate: Fixed,
         ts_ms: u64,
     },
     /// A symbol the engine does not know: counted as a parse error.

@@ -4,5 +4,6 @@
 pub mod binance;
 pub mod max;
 pub mod parse_error;
+pub mod refrate;
 
 pub use parse_error::ParseError;

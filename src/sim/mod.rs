@@ -5,6 +5,7 @@
 pub mod config;
 pub mod exec_venue;
 pub mod market;
+pub mod max_rest;
 pub mod price_process;
 pub mod synthetic_book;
 

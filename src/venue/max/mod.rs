@@ -7,7 +7,9 @@ mod json;
 pub mod private;
 pub mod public;
 pub mod rest;
+pub mod rest_client;
 pub mod sign;
+pub mod wall_clock;
 
 pub use frames::{
     MaxBookFrame, MaxOrderFrame, MaxTradeFrame, write_book, write_error, write_order_created,

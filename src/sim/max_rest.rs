@@ -1,0 +1,480 @@
+//! The simulator's MAX v3 REST server, on loopback: the endpoints the engine trades through,
+//! with MAX's authentication checks and error codes (spec max.md §1–§2).
+//!
+//! Authentication of a private request, in order, each failure with MAX's code:
+//! 1. `X-MAX-ACCESSKEY` names a known key — else 401, 2008.
+//! 2. `X-MAX-SIGNATURE` is the HMAC-SHA256 of `X-MAX-PAYLOAD` under the key's secret — else
+//!    401, 2005. The HMAC is checked over the header exactly as sent, so key order and
+//!    whitespace inside the payload are free.
+//! 3. The payload decodes to a JSON object whose `path` is the request path — else 400, 2014.
+//! 4. Its `nonce` is within 30 s of server time — else 400, 2007 — and not one the key used
+//!    before — else 400, 2006 (MAX: "each nonce can be used only once").
+//! 5. Every query or body parameter other than `nonce`/`path` equals the payload's value,
+//!    compared as strings — else 400, 2014. `nonce` may travel in the query, the body or both.
+//!
+//! Endpoints: `GET /api/v3/timestamp`, `POST /api/v3/wallet/{spot|m}/order` (201),
+//! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`.
+//! Orders rest (state `wait`) until cancelled: matching against the price process comes with
+//! the full simulator.
+
+use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
+use crate::venue::max::frames::{MaxOrderFrame, write_error, write_order_created};
+use crate::venue::max::sign::verify_payload;
+use base64::Engine;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A market the simulator accepts orders for.
+#[derive(Clone, Debug)]
+pub struct SimMarket {
+    pub id: String,
+    pub min_volume: Fixed,
+}
+
+#[derive(Clone, Debug)]
+struct SimOrder {
+    id: u64,
+    client_oid: ClientOid,
+    market: String,
+    wallet: WalletType,
+    side: Side,
+    ord_type: OrderType,
+    price: Fixed,
+    volume: Fixed,
+    state: &'static str,
+    created_ms: u64,
+    updated_ms: u64,
+}
+
+struct State {
+    /// access key → secret
+    keys: HashMap<String, String>,
+    /// Nonces each key used within the last 30 s: MAX accepts a nonce once.
+    used_nonces: HashMap<String, std::collections::BTreeSet<u64>>,
+    markets: Vec<SimMarket>,
+    orders: Vec<SimOrder>,
+    next_id: u64,
+    /// Server clock offset from the host clock, ms (to test time sync).
+    clock_offset_ms: i64,
+}
+
+pub struct MaxRestSim {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    state: Arc<Mutex<State>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn now_ms(offset: i64) -> u64 {
+    let local = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    (local + offset).max(0) as u64
+}
+
+type Reply = (u16, Vec<u8>);
+
+fn error(status: u16, code: u32, message: &str) -> Reply {
+    let mut b = Vec::new();
+    write_error(&mut b, code, message);
+    (status, b)
+}
+
+fn order_json(o: &SimOrder) -> Vec<u8> {
+    let mut b = Vec::new();
+    let executed = Fixed::ZERO;
+    write_order_created(
+        &mut b,
+        &MaxOrderFrame {
+            id: o.id,
+            client_oid: &o.client_oid,
+            market_lower: &o.market,
+            wallet: o.wallet,
+            side: o.side,
+            ord_type: o.ord_type,
+            price: o.price,
+            avg_price: Fixed::ZERO,
+            volume: o.volume,
+            remaining: o.volume,
+            executed,
+            state: o.state,
+            trades_count: 0,
+            created_ms: o.created_ms,
+            updated_ms: o.updated_ms,
+        },
+    );
+    b
+}
+
+/// A JSON value as the string a client would have meant (`"100"` and `100` compare equal).
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl MaxRestSim {
+    /// Serves on `addr` (use port 0 for any free port) until dropped.
+    pub fn start(
+        addr: &str,
+        keys: &[(&str, &str)],
+        markets: Vec<SimMarket>,
+    ) -> Result<MaxRestSim, String> {
+        let server =
+            tiny_http::Server::http(addr).map_err(|e| format!("sim REST on {addr}: {e}"))?;
+        let local = server
+            .server_addr()
+            .to_ip()
+            .ok_or("sim REST: not an IP address")?;
+        let state = Arc::new(Mutex::new(State {
+            keys: keys
+                .iter()
+                .map(|(k, s)| (k.to_string(), s.to_string()))
+                .collect(),
+            used_nonces: HashMap::new(),
+            markets,
+            orders: Vec::new(),
+            next_id: 2_492_000_000,
+            clock_offset_ms: 0,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("sim.max_rest".into())
+            .spawn(move || {
+                while !sp.load(Ordering::Acquire) {
+                    let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) else {
+                        continue;
+                    };
+                    let mut body = Vec::new();
+                    let _ = req.as_reader().take(1 << 20).read_to_end(&mut body);
+                    let reply = match st.lock() {
+                        Ok(mut s) => s.handle(&req, &body),
+                        Err(_) => error(500, 5999, "server error"),
+                    };
+                    let resp = tiny_http::Response::from_data(reply.1)
+                        .with_status_code(reply.0)
+                        .with_header(
+                            tiny_http::Header::from_bytes("Content-Type", "application/json")
+                                .expect("static header"),
+                        );
+                    let _ = req.respond(resp);
+                }
+            })
+            .map_err(|e| format!("sim REST thread: {e}"))?;
+        Ok(MaxRestSim {
+            addr: local,
+            stop,
+            state,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Moves the simulated server clock (time-sync tests).
+    pub fn set_clock_offset_ms(&self, offset: i64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.clock_offset_ms = offset;
+        }
+    }
+
+    /// Orders the venue holds, by state.
+    pub fn order_count(&self, state: &str) -> usize {
+        self.state
+            .lock()
+            .map(|s| s.orders.iter().filter(|o| o.state == state).count())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for MaxRestSim {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl State {
+    fn handle(&mut self, req: &tiny_http::Request, body: &[u8]) -> Reply {
+        let url = req.url();
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let method = req.method().as_str().to_string();
+        if method == "GET" && path == "/api/v3/timestamp" {
+            return (
+                200,
+                format!("{{\"timestamp\":{}}}", now_ms(self.clock_offset_ms) / 1000).into_bytes(),
+            );
+        }
+        let mut params: Map<String, Value> = Map::new();
+        for (k, v) in url_pairs(query) {
+            params.insert(k.trim_end_matches("[]").to_string(), Value::String(v));
+        }
+        if !body.is_empty() {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(m)) => params.extend(m),
+                _ => return error(400, 1001, "body is not a JSON object"),
+            }
+        }
+        let key = match self.authenticate(req, path, &params) {
+            Ok(k) => k,
+            Err(e) => return e,
+        };
+        let wallet_path = |p: &str| -> Option<(WalletType, String)> {
+            let rest = p.strip_prefix("/api/v3/wallet/")?;
+            let (w, tail) = rest.split_once('/')?;
+            let w = match w {
+                "spot" => WalletType::Spot,
+                "m" => WalletType::Margin,
+                _ => return None,
+            };
+            Some((w, format!("/{tail}")))
+        };
+        let _ = key;
+        match (method.as_str(), path, wallet_path(path)) {
+            ("POST", _, Some((w, t))) if t == "/order" => self.create(w, &params),
+            ("GET", _, Some((w, t))) if t == "/orders/open" => self.open(w, &params),
+            ("GET", "/api/v3/order", _) => match self.find(&params) {
+                Some(i) => (200, order_json(&self.orders[i])),
+                None => error(404, 2004, "Order doesn't exist"),
+            },
+            ("DELETE", "/api/v3/order", _) => match self.find(&params) {
+                Some(i) if self.orders[i].state == "wait" => {
+                    self.orders[i].state = "cancel";
+                    self.orders[i].updated_ms = now_ms(self.clock_offset_ms);
+                    (200, b"{\"success\":true}".to_vec())
+                }
+                Some(_) => error(400, 2003, "Failed to cancel order"),
+                None => error(404, 2004, "Order doesn't exist"),
+            },
+            _ => error(404, 4000, "Resource not found"),
+        }
+    }
+
+    /// Steps 1–5 of the module doc; returns the access key.
+    fn authenticate(
+        &mut self,
+        req: &tiny_http::Request,
+        path: &str,
+        params: &Map<String, Value>,
+    ) -> Result<String, Reply> {
+        let header = |name: &'static str| {
+            req.headers()
+                .iter()
+                .find(|h| h.field.equiv(name))
+                .map(|h| h.value.as_str().to_string())
+        };
+        let key = header("X-MAX-ACCESSKEY")
+            .ok_or_else(|| error(401, 2008, "The access key does not exist."))?;
+        let secret = self
+            .keys
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| error(401, 2008, "The access key does not exist."))?;
+        let payload = header("X-MAX-PAYLOAD").unwrap_or_default();
+        let signature = header("X-MAX-SIGNATURE").unwrap_or_default();
+        if !verify_payload(&secret, &payload, &signature) {
+            return Err(error(401, 2005, "Signature is incorrect."));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(payload.as_bytes())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let Some(Value::Object(p)) = decoded else {
+            return Err(error(400, 2015, "Payload is invalid"));
+        };
+        if p.get("path").and_then(|v| v.as_str()) != Some(path) {
+            return Err(error(
+                400,
+                2014,
+                "Payload is not consistent with body or wrong path in payload.",
+            ));
+        }
+        let nonce = p
+            .get("nonce")
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .unwrap_or(0);
+        let server = now_ms(self.clock_offset_ms);
+        if nonce.abs_diff(server) > 30_000 {
+            return Err(error(
+                400,
+                2007,
+                "The nonce is invalid. (30 secconds difference from server time)",
+            ));
+        }
+        let used = self.used_nonces.entry(key.clone()).or_default();
+        // Nonces older than the window can never be accepted again: forget them.
+        let floor = server.saturating_sub(30_000);
+        *used = used.split_off(&floor);
+        if used.contains(&nonce) {
+            return Err(error(
+                400,
+                2006,
+                "The nonce has already been used by access key.",
+            ));
+        }
+        for (k, v) in params {
+            if k == "nonce" || k == "path" {
+                continue;
+            }
+            if p.get(k).map(as_text) != Some(as_text(v)) {
+                return Err(error(
+                    400,
+                    2014,
+                    "Payload is not consistent with body or wrong path in payload.",
+                ));
+            }
+        }
+        self.used_nonces
+            .entry(key.clone())
+            .or_default()
+            .insert(nonce);
+        Ok(key)
+    }
+
+    fn create(&mut self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
+        let s = |k: &str| p.get(k).map(as_text);
+        let Some(market) = s("market").filter(|m| self.markets.iter().any(|x| &x.id == m)) else {
+            return error(400, 1001, "market does not have a valid value");
+        };
+        let Some(side) = s("side").and_then(|v| Side::from_wire(v.as_bytes())) else {
+            return error(400, 1001, "side does not have a valid value");
+        };
+        let ord_type = match s("ord_type") {
+            None => OrderType::Limit,
+            Some(t) => match OrderType::from_wire(t.as_bytes()) {
+                Some(t) => t,
+                None => return error(400, 1001, "ord_type does not have a valid value"),
+            },
+        };
+        let (Some(volume), Some(price)) = (
+            s("volume").and_then(|v| Fixed::parse(&v).ok()),
+            s("price").and_then(|v| Fixed::parse(&v).ok()),
+        ) else {
+            return error(400, 1001, "volume and price must be decimals");
+        };
+        let min = self
+            .markets
+            .iter()
+            .find(|x| x.id == market)
+            .map(|x| x.min_volume)
+            .unwrap_or_default();
+        if volume.raw() <= 0 || volume < min {
+            return error(400, 2016, "amount too small");
+        }
+        let client_oid = match s("client_oid") {
+            Some(c) => match ClientOid::from_bytes(c.as_bytes()) {
+                Some(c) => c,
+                None => return error(400, 1001, "client_oid does not have a valid value"),
+            },
+            None => ClientOid::default(),
+        };
+        if !client_oid.is_empty() && self.orders.iter().any(|o| o.client_oid == client_oid) {
+            return error(400, 2036, "client_oid already used");
+        }
+        let now = now_ms(self.clock_offset_ms);
+        let o = SimOrder {
+            id: self.next_id,
+            client_oid,
+            market,
+            wallet,
+            side,
+            ord_type,
+            price,
+            volume,
+            state: "wait",
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.next_id += 1;
+        let body = order_json(&o);
+        self.orders.push(o);
+        (201, body)
+    }
+
+    fn find(&self, p: &Map<String, Value>) -> Option<usize> {
+        if let Some(id) = p.get("id").map(as_text).and_then(|v| v.parse::<u64>().ok()) {
+            return self.orders.iter().position(|o| o.id == id);
+        }
+        let c = p.get("client_oid").map(as_text)?;
+        self.orders.iter().position(|o| o.client_oid.as_str() == c)
+    }
+
+    fn open(&self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
+        let market = p.get("market").map(as_text);
+        let list: Vec<Value> = self
+            .orders
+            .iter()
+            .filter(|o| {
+                o.wallet == wallet
+                    && o.state == "wait"
+                    && market.as_ref().is_none_or(|m| &o.market == m)
+            })
+            .filter_map(|o| serde_json::from_slice(&order_json(o)).ok())
+            .collect();
+        (
+            200,
+            serde_json::to_vec(&list).unwrap_or_else(|_| b"[]".to_vec()),
+        )
+    }
+}
+
+/// `a=1&b=x%2Fy` → pairs, percent-decoded.
+fn url_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -6,7 +6,6 @@ use arbline::model::{ClientOid, Fixed, OrderState, OrderType, Side, WalletType};
 use arbline::sim::max_rest::{MaxRestSim, SimMarket};
 use arbline::venue::max::rest_client::{MaxRestClient, NewOrder, OrderRef, RestError};
 use arbline::venue::max::{ErrorAction, MaxSigner};
-use base64::Engine;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const KEY: &str = "sim-access-key";
@@ -201,7 +200,6 @@ fn replayed_nonces_tampered_payloads_and_stale_nonces_are_refused() {
     );
     let (st, text) = raw(&s, &p4, "");
     assert!(st == 400 && text.contains("2007"), "stale: {st} {text}");
-    let _ = base64::engine::general_purpose::STANDARD;
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::pipeline::placement::{self, ResolvedThread, ThreadSpec};
 use crate::risk::config::RiskConfig;
 use crate::scanner::config::ScannerConfig;
 use crate::sim::config::SimConfig;
+use crate::venue::refrate::provider::RefRateConfig;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -23,6 +24,7 @@ pub struct Config {
     pub order: OrderConfig,
     pub risk: RiskConfig,
     pub sim: SimConfig,
+    pub refrate: RefRateConfig,
     pub demo: DemoSection,
 }
 
@@ -204,6 +206,7 @@ impl Default for Config {
             order: OrderConfig::default(),
             risk: RiskConfig::default(),
             sim: SimConfig::default(),
+            refrate: RefRateConfig::default(),
             demo: DemoSection::default(),
         }
     }
@@ -262,6 +265,7 @@ impl Config {
         self.order.validate()?;
         self.risk.validate()?;
         self.sim.validate()?;
+        self.refrate.validate()?;
         Ok(())
     }
 

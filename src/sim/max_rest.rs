@@ -12,6 +12,8 @@
 //! 5. Every query or body parameter other than `nonce`/`path` equals the payload's value,
 //!    compared as strings — else 400, 2014. `nonce` may travel in the query, the body or both.
 //!
+//! It also serves the reference-rate sources (Bank of Taiwan board CSV, TAIFEX JSON).
+//!
 //! Endpoints: `GET /api/v3/timestamp`, `POST /api/v3/wallet/{spot|m}/order` (201),
 //! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`.
 //! Orders rest (state `wait`) until cancelled: matching against the price process comes with
@@ -62,6 +64,10 @@ struct State {
     next_id: u64,
     /// Server clock offset from the host clock, ms (to test time sync).
     clock_offset_ms: i64,
+    /// USD/TWD served as the Bank of Taiwan board and the TAIFEX JSON.
+    ref_rate: Fixed,
+    /// Simulates the reference-rate sources being down (HTTP 503 with an HTML page).
+    ref_down: bool,
 }
 
 pub struct MaxRestSim {
@@ -144,6 +150,8 @@ impl MaxRestSim {
             orders: Vec::new(),
             next_id: 2_492_000_000,
             clock_offset_ms: 0,
+            ref_rate: Fixed::from_int(32),
+            ref_down: false,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
@@ -157,15 +165,36 @@ impl MaxRestSim {
                     let mut body = Vec::new();
                     let _ = req.as_reader().take(1 << 20).read_to_end(&mut body);
                     let reply = match st.lock() {
-                        Ok(mut s) => s.handle(&req, &body),
-                        Err(_) => error(500, 5999, "server error"),
+                        Ok(mut s) => match s.reference_rate(req.url()) {
+                            Some(r) => r,
+                            None => {
+                                let (status, body) = s.handle(&req, &body);
+                                HttpReply {
+                                    status,
+                                    body,
+                                    content_type: "application/json",
+                                    disposition: None,
+                                }
+                            }
+                        },
+                        Err(_) => HttpReply {
+                            status: 500,
+                            body: error(500, 5999, "server error").1,
+                            content_type: "application/json",
+                            disposition: None,
+                        },
                     };
-                    let resp = tiny_http::Response::from_data(reply.1)
-                        .with_status_code(reply.0)
+                    let mut resp = tiny_http::Response::from_data(reply.body)
+                        .with_status_code(reply.status)
                         .with_header(
-                            tiny_http::Header::from_bytes("Content-Type", "application/json")
+                            tiny_http::Header::from_bytes("Content-Type", reply.content_type)
                                 .expect("static header"),
                         );
+                    if let Some(d) = reply.disposition {
+                        if let Ok(h) = tiny_http::Header::from_bytes("Content-Disposition", d) {
+                            resp = resp.with_header(h);
+                        }
+                    }
                     let _ = req.respond(resp);
                 }
             })
@@ -189,6 +218,20 @@ impl MaxRestSim {
         }
     }
 
+    /// The USD/TWD rate the reference-rate routes serve.
+    pub fn set_ref_rate(&self, rate: Fixed) {
+        if let Ok(mut s) = self.state.lock() {
+            s.ref_rate = rate;
+        }
+    }
+
+    /// Takes the reference-rate routes down (503) or back up.
+    pub fn set_ref_down(&self, down: bool) {
+        if let Ok(mut s) = self.state.lock() {
+            s.ref_down = down;
+        }
+    }
+
     /// Orders the venue holds, by state.
     pub fn order_count(&self, state: &str) -> usize {
         self.state
@@ -207,7 +250,66 @@ impl Drop for MaxRestSim {
     }
 }
 
+struct HttpReply {
+    status: u16,
+    body: Vec<u8>,
+    content_type: &'static str,
+    disposition: Option<String>,
+}
+
 impl State {
+    /// The reference-rate sources the provider reads: the Bank of Taiwan day board
+    /// (`/xrt/flcsv/0/day`, UTF-8 with BOM, board time in `Content-Disposition`) and TAIFEX
+    /// (`/v1/DailyForeignExchangeRates`).
+    fn reference_rate(&self, url: &str) -> Option<HttpReply> {
+        let path = url.split('?').next().unwrap_or(url);
+        if path != "/xrt/flcsv/0/day" && path != "/v1/DailyForeignExchangeRates" {
+            return None;
+        }
+        if self.ref_down {
+            return Some(HttpReply {
+                status: 503,
+                body: b"<html><body>503 Service Unavailable</body></html>".to_vec(),
+                content_type: "text/html",
+                disposition: None,
+            });
+        }
+        let half = 7_500_000;
+        let now = now_ms(self.clock_offset_ms) + 8 * 3_600_000;
+        let days = (now / 86_400_000) as i64;
+        let (y, m, d) = civil_from_days(days);
+        let minute = (now % 86_400_000) / 60_000;
+        if path == "/xrt/flcsv/0/day" {
+            let mut body = Vec::new();
+            crate::venue::refrate::bot_csv::write_day_board(
+                &mut body,
+                Fixed(self.ref_rate.raw() - half),
+                Fixed(self.ref_rate.raw() + half),
+            );
+            let disposition = format!(
+                "attachment; filename=\"ExchangeRate@{y:04}{m:02}{d:02}{:02}{:02}.csv\"",
+                minute / 60,
+                minute % 60
+            );
+            return Some(HttpReply {
+                status: 200,
+                body,
+                content_type: "text/csv",
+                disposition: Some(disposition),
+            });
+        }
+        let body = format!(
+            "[{{\"Date\":\"{y:04}{m:02}{d:02}\",\"USD/NTD\":\"{}\"}}]",
+            self.ref_rate
+        );
+        Some(HttpReply {
+            status: 200,
+            body: body.into_bytes(),
+            content_type: "application/json",
+            disposition: None,
+        })
+    }
+
     fn handle(&mut self, req: &tiny_http::Request, body: &[u8]) -> Reply {
         let url = req.url();
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
@@ -477,4 +579,18 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
 }

@@ -3,6 +3,7 @@
 
 pub mod bot_csv;
 pub mod cache;
+pub mod provider;
 pub mod taifex;
 
 use crate::model::Fixed;

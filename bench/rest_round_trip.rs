@@ -22,15 +22,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(3000)
     };
-    let sim = MaxRestSim::start(
-        "127.0.0.1:0",
-        &[("k", "s")],
-        vec![SimMarket {
-            id: "usdttwd".into(),
-            min_volume: Fixed::from_int(8),
-        }],
-    )
-    .unwrap();
+    let sim = MaxRestSim::start("127.0.0.1:0", &[("k", "s")], vec![SimMarket::usdttwd()]).unwrap();
     let mut c = MaxRestClient::new(
         &sim.base_url(),
         MaxSigner::new("k", "s"),

@@ -12,15 +12,7 @@ const KEY: &str = "sim-access-key";
 const SECRET: &str = "sim-secret-key-0123456789";
 
 fn sim() -> MaxRestSim {
-    MaxRestSim::start(
-        "127.0.0.1:0",
-        &[(KEY, SECRET)],
-        vec![SimMarket {
-            id: "usdttwd".into(),
-            min_volume: Fixed::from_int(8),
-        }],
-    )
-    .unwrap()
+    MaxRestSim::start("127.0.0.1:0", &[(KEY, SECRET)], vec![SimMarket::usdttwd()]).unwrap()
 }
 
 fn client(sim: &MaxRestSim, secret: &str) -> MaxRestClient {
@@ -215,5 +207,62 @@ fn time_sync_moves_nonces_onto_the_venue_clock() {
     );
     let offset = c.sync_time().unwrap();
     assert!((-46_500..=-43_500).contains(&offset), "{offset}");
+    assert!(c.create_order(&order(&oid, "100")).is_ok());
+}
+
+#[test]
+fn market_rules_from_real_market_lists() {
+    use arbline::venue::max::markets::{MarketStatus, parse_markets};
+    let read = |n: &str| {
+        std::fs::read(format!(
+            "{}/../shared/fixtures/max/{n}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let node = parse_markets(&read("rest_v3_markets_node.json")).unwrap();
+    let usdt = node.iter().find(|m| m.id.as_str() == "USDTTWD").unwrap();
+    assert_eq!(
+        (
+            usdt.rules.tick,
+            usdt.rules.lot,
+            usdt.rules.min_qty,
+            usdt.rules.min_notional
+        ),
+        (f("0.001"), f("0.01"), f("8"), f("250"))
+    );
+    assert_eq!(usdt.status, MarketStatus::Active);
+    if let Some(shib) = node.iter().find(|m| m.id.as_str() == "SHIBTWD") {
+        assert_eq!(shib.rules.lot, Fixed::from_int(1000), "negative precision");
+    }
+    let bbgo = parse_markets(&read("rest_v3_markets_bbgo.json")).unwrap();
+    let btc = bbgo.iter().find(|m| m.id.as_str() == "BTCTWD").unwrap();
+    assert_eq!(btc.rules.min_qty, f("0.00008"), "exponent form 8.0e-05");
+    assert!(parse_markets(b"[{\"id\":\"x\"}]").is_err());
+}
+
+#[test]
+fn orders_breaking_the_market_rules_are_not_sent() {
+    let s = sim();
+    let mut c = client(&s, SECRET);
+    assert_eq!(c.load_markets().unwrap().len(), 1);
+    let oid = ClientOid::from_bytes(b"r1").unwrap();
+    let mut off_tick = order(&oid, "100");
+    off_tick.price = f("31.5005");
+    let mut off_step = order(&oid, "100.001");
+    off_step.price = f("31.5");
+    let mut small_value = order(&oid, "8");
+    small_value.price = f("31.2"); // 249.6 TWD
+    for (name, o) in [
+        ("off tick", off_tick),
+        ("off step", off_step),
+        ("below 250 TWD", small_value),
+    ] {
+        match c.create_order(&o) {
+            Err(RestError::Invalid(_)) => {}
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert_eq!(s.order_count("wait"), 0, "nothing reached the venue");
     assert!(c.create_order(&order(&oid, "100")).is_ok());
 }

@@ -14,7 +14,7 @@
 //!
 //! It also serves the reference-rate sources (Bank of Taiwan board CSV, TAIFEX JSON).
 //!
-//! Endpoints: `GET /api/v3/timestamp`, `POST /api/v3/wallet/{spot|m}/order` (201),
+//! Endpoints: `GET /api/v3/timestamp`, `GET /api/v3/markets`, `POST /api/v3/wallet/{spot|m}/order` (201),
 //! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`.
 //! Orders rest (state `wait`) until cancelled: matching against the price process comes with
 //! the full simulator.
@@ -32,11 +32,31 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A market the simulator accepts orders for.
+/// A market the simulator accepts orders for, as `GET /api/v3/markets` describes it.
 #[derive(Clone, Debug)]
 pub struct SimMarket {
     pub id: String,
+    pub base: String,
+    pub quote: String,
+    pub base_precision: i32,
+    pub quote_precision: i32,
     pub min_volume: Fixed,
+    pub min_quote: Fixed,
+}
+
+impl SimMarket {
+    /// MAX's usdttwd: 0.01 USDT steps, 0.001 TWD ticks, at least 8 USDT and 250 TWD.
+    pub fn usdttwd() -> SimMarket {
+        SimMarket {
+            id: "usdttwd".into(),
+            base: "usdt".into(),
+            quote: "twd".into(),
+            base_precision: 2,
+            quote_precision: 3,
+            min_volume: Fixed::from_int(8),
+            min_quote: Fixed::from_int(250),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -314,6 +334,19 @@ impl State {
         let url = req.url();
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let method = req.method().as_str().to_string();
+        if method == "GET" && path == "/api/v3/markets" {
+            let list: Vec<String> = self
+                .markets
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{{\"id\":\"{}\",\"status\":\"active\",\"base_unit\":\"{}\",\"base_unit_precision\":{},\"min_base_amount\":{},\"quote_unit\":\"{}\",\"quote_unit_precision\":{},\"min_quote_amount\":{},\"m_wallet_supported\":true}}",
+                        m.id, m.base, m.base_precision, m.min_volume.to_f64(), m.quote, m.quote_precision, m.min_quote.to_f64()
+                    )
+                })
+                .collect();
+            return (200, format!("[{}]", list.join(",")).into_bytes());
+        }
         if method == "GET" && path == "/api/v3/timestamp" {
             return (
                 200,

@@ -4,6 +4,7 @@
 
 pub mod frames;
 mod json;
+pub mod markets;
 pub mod private;
 pub mod public;
 pub mod rest;

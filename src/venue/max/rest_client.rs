@@ -9,6 +9,7 @@
 //! those before the matching engine sees them. Errors come back classified by what the caller
 //! must do; no error text ever contains the secret or the signed headers.
 
+use super::markets::{MaxMarket, check_order, parse_markets};
 use super::rest::{ErrorAction, MaxApiError, MaxOrder, classify_error, parse_order, parse_orders};
 use super::sign::{MaxSigner, ParamValue};
 use super::wall_clock::local_ms;
@@ -26,6 +27,9 @@ pub enum RestError {
     Transport(String),
     /// An answer that is not what the endpoint returns.
     Parse(ParseError),
+    /// Refused before sending: the order breaks the market's rules (tick, step, minimums,
+    /// status).
+    Invalid(String),
 }
 
 impl fmt::Display for RestError {
@@ -34,6 +38,7 @@ impl fmt::Display for RestError {
             RestError::Api(e) => write!(f, "{e}"),
             RestError::Transport(e) => write!(f, "MAX REST transport: {e}"),
             RestError::Parse(e) => write!(f, "MAX REST reply: {e}"),
+            RestError::Invalid(e) => write!(f, "order not sent: {e}"),
         }
     }
 }
@@ -47,6 +52,7 @@ impl RestError {
             RestError::Api(e) => e.action.clone(),
             RestError::Transport(_) => ErrorAction::BackOff,
             RestError::Parse(_) => ErrorAction::Halt,
+            RestError::Invalid(_) => ErrorAction::Reject,
         }
     }
 }
@@ -83,6 +89,8 @@ pub struct MaxRestClient {
     signer: MaxSigner,
     nonces: NonceGen,
     offset_ms: i64,
+    /// The venue's markets, once loaded: orders are checked against their rules before sending.
+    markets: Vec<MaxMarket>,
 }
 
 fn query_escape(out: &mut String, s: &str) {
@@ -109,6 +117,7 @@ impl MaxRestClient {
             signer,
             nonces: NonceGen::new(),
             offset_ms: 0,
+            markets: Vec::new(),
         }
     }
 
@@ -225,8 +234,37 @@ impl MaxRestClient {
         unreachable!("the loop returns on its second pass")
     }
 
-    /// `POST /api/v3/wallet/{wallet}/order` (HTTP 201 with the order).
+    /// `GET /api/v3/markets`: loads the rules every later order is checked against.
+    pub fn load_markets(&mut self) -> Result<&[MaxMarket], RestError> {
+        let mut resp = self
+            .agent
+            .get(format!("{}/api/v3/markets", self.base))
+            .call()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .read_to_vec()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(RestError::Api(classify_error(status, &body)));
+        }
+        self.markets = parse_markets(&body).map_err(RestError::Parse)?;
+        Ok(&self.markets)
+    }
+
+    /// `POST /api/v3/wallet/{wallet}/order` (HTTP 201 with the order). With markets loaded, an
+    /// order off the tick or step, below the minimums or on a market that is not active is
+    /// refused here, without a request.
     pub fn create_order(&mut self, o: &NewOrder) -> Result<MaxOrder, RestError> {
+        if !self.markets.is_empty() {
+            let m = self
+                .markets
+                .iter()
+                .find(|m| m.id.eq_wire(o.market.as_bytes()))
+                .ok_or_else(|| RestError::Invalid(format!("{}: not a MAX market", o.market)))?;
+            check_order(m, o.price, o.volume).map_err(RestError::Invalid)?;
+        }
         let (mut pb, mut vb) = ([0u8; 24], [0u8; 24]);
         let price = o.price.write_to(&mut pb).to_string();
         let volume = o.volume.write_to(&mut vb).to_string();

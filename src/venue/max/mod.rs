@@ -7,6 +7,7 @@ mod json;
 pub mod markets;
 pub mod private;
 pub mod public;
+pub mod rate_limit;
 pub mod rest;
 pub mod rest_client;
 pub mod sign;

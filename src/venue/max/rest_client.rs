@@ -10,6 +10,7 @@
 //! must do; no error text ever contains the secret or the signed headers.
 
 use super::markets::{MaxMarket, check_order, parse_markets};
+use super::rate_limit::RateLimiter;
 use super::rest::{ErrorAction, MaxApiError, MaxOrder, classify_error, parse_order, parse_orders};
 use super::sign::{MaxSigner, ParamValue};
 use super::wall_clock::local_ms;
@@ -91,6 +92,9 @@ pub struct MaxRestClient {
     offset_ms: i64,
     /// The venue's markets, once loaded: orders are checked against their rules before sending.
     markets: Vec<MaxMarket>,
+    limiter: RateLimiter,
+    /// Longest a request waits for the rate limiter before giving up with `BackOff`.
+    max_limit_wait_ms: u64,
 }
 
 fn query_escape(out: &mut String, s: &str) {
@@ -118,6 +122,37 @@ impl MaxRestClient {
             nonces: NonceGen::new(),
             offset_ms: 0,
             markets: Vec::new(),
+            limiter: RateLimiter::new(1200, 20),
+            max_limit_wait_ms: 2_000,
+        }
+    }
+
+    /// Replaces the default limit (MAX's 1 200 private requests per minute, bursts of 20).
+    pub fn with_rate_limit(mut self, per_minute: u32, burst: u32, max_wait_ms: u64) -> Self {
+        self.limiter = RateLimiter::new(per_minute, burst);
+        self.max_limit_wait_ms = max_wait_ms;
+        self
+    }
+
+    /// Waits for the rate limiter (this is a gateway thread: waiting is its job).
+    fn pace(&mut self) -> Result<(), RestError> {
+        let mut waited = 0;
+        loop {
+            match self.limiter.try_acquire(local_ms()) {
+                Ok(()) => return Ok(()),
+                Err(ms) if waited + ms <= self.max_limit_wait_ms => {
+                    std::thread::sleep(Duration::from_millis(ms));
+                    waited += ms;
+                }
+                Err(_) => {
+                    return Err(RestError::Api(MaxApiError {
+                        http_status: 429,
+                        code: None,
+                        message: "client-side rate limit: request not sent".into(),
+                        action: ErrorAction::BackOff,
+                    }));
+                }
+            }
         }
     }
 
@@ -171,6 +206,7 @@ impl MaxRestClient {
         params: &[(&str, ParamValue)],
     ) -> Result<Vec<u8>, RestError> {
         for attempt in 0..2 {
+            self.pace()?;
             let nonce = self.nonces.next(local_ms());
             let signed = self.signer.sign_rest(path, nonce, params);
             let key = self.signer.access_key().to_string();

@@ -23,11 +23,13 @@ fn main() {
             .unwrap_or(3000)
     };
     let sim = MaxRestSim::start("127.0.0.1:0", &[("k", "s")], vec![SimMarket::usdttwd()]).unwrap();
+    // The client-side rate limit is lifted: this measures the round trip, not the pacing.
     let mut c = MaxRestClient::new(
         &sim.base_url(),
         MaxSigner::new("k", "s"),
         Duration::from_secs(5),
-    );
+    )
+    .with_rate_limit(100_000_000, 100_000, 0);
     let clock = quanta::Clock::new();
     let mut create = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).unwrap();
     let mut cancel = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).unwrap();

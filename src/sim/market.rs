@@ -381,6 +381,18 @@ impl SyntheticMarket {
         }
     }
 
+    /// The whole synthetic MAX book of `market` and its last update id: the simulator's own
+    /// book, which a client's local book must equal.
+    pub fn max_book(&self, market: &str) -> Option<(&[Level], &[Level], u64)> {
+        let m = self.maxes.iter().find(|m| m.market == market)?;
+        Some((m.book.bids(), m.book.asks(), m.book.last_id()))
+    }
+
+    /// The MAX markets this market simulates (lower case).
+    pub fn max_markets(&self) -> impl Iterator<Item = &str> {
+        self.maxes.iter().map(|m| m.market.as_str())
+    }
+
     /// MAX best bid and ask of `market` (the execution venue matches against it).
     pub fn max_top(&self, market: &str) -> Option<(Level, Level)> {
         self.maxes.iter().find(|m| m.market == market)?.book.top()

@@ -1,0 +1,310 @@
+//! The MAX public WebSocket feed: a non-blocking socket polled by its feed thread, frames parsed
+//! straight into md events (spec max.md §3).
+//!
+//! Protocol, in order:
+//! 1. Connect and complete the WebSocket handshake (blocking, before the socket turns
+//!    non-blocking: a feed is not live until it is subscribed).
+//! 2. Send one `sub` with a `book` subscription per market (MAX rate-limits request messages,
+//!    so everything goes in one message).
+//! 3. Poll: read every frame buffered on the socket, parse, publish; answer pings; send our own
+//!    ping every 30 s (the server closes a connection it has not heard a ping from in 130 s).
+//! 4. A book that asks to resync is resubscribed (`unsub` + `sub`): MAX answers with a fresh
+//!    snapshot.
+//! 5. On a closed or failed connection: publish `FeedDown` (the book stage marks the venue's
+//!    books `Resyncing`) and reconnect after an exponential backoff with jitter.
+//!
+//! This version speaks `ws://` (the simulator); TLS (`wss://`) and mio readiness come next.
+
+use crate::feed::resync::ResyncRequests;
+use crate::model::{
+    InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
+};
+use crate::pipeline::ring::MdProducer;
+use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::venue::max::MaxPublicParser;
+use disruptor::Producer;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tungstenite::{Message, WebSocket};
+
+const PING_EVERY: Duration = Duration::from_secs(30);
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+pub struct MaxWsFeedParts {
+    pub url: String,
+    pub instruments: Instruments,
+    pub md: MdProducer,
+    pub resync: Arc<ResyncRequests>,
+    pub clock: EngineClock,
+    pub counters: Arc<EngineCounters>,
+    pub tele: TelemetryTx,
+    pub shutdown: Shutdown,
+}
+
+pub struct MaxWsFeed {
+    url: String,
+    instruments: Instruments,
+    markets: Vec<(InstrumentId, String)>,
+    ws: Option<WebSocket<TcpStream>>,
+    parser: MaxPublicParser,
+    md: Option<MdProducer>,
+    resync: Arc<ResyncRequests>,
+    clock: EngineClock,
+    latency: LatencySet,
+    counters: Arc<EngineCounters>,
+    tele: TelemetryTx,
+    shutdown: Shutdown,
+    last_ping: Instant,
+    next_attempt: Instant,
+    backoff: Duration,
+    jitter: u64,
+    frames: u64,
+    md_events: u64,
+    parse_errors: u64,
+    pub connects: u64,
+}
+
+impl MaxWsFeed {
+    pub fn new(p: MaxWsFeedParts) -> MaxWsFeed {
+        let markets = p
+            .instruments
+            .iter()
+            .filter(|i| i.venue == Venue::Max)
+            .map(|i| (i.id, i.symbol.to_lowercase()))
+            .collect();
+        MaxWsFeed {
+            url: p.url,
+            instruments: p.instruments,
+            markets,
+            ws: None,
+            parser: MaxPublicParser::new(),
+            md: Some(p.md),
+            resync: p.resync,
+            clock: p.clock,
+            latency: LatencySet::default(),
+            counters: p.counters,
+            tele: p.tele,
+            shutdown: p.shutdown,
+            last_ping: Instant::now(),
+            next_attempt: Instant::now(),
+            backoff: BACKOFF_MIN,
+            jitter: 0x9e37_79b9_7f4a_7c15,
+            frames: 0,
+            md_events: 0,
+            parse_errors: 0,
+            connects: 0,
+        }
+    }
+
+    pub fn latency(&self) -> &LatencySet {
+        &self.latency
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.ws.is_some()
+    }
+
+    fn system(&self, code: SystemCode, detail: u64) {
+        self.tele.send(Telemetry::System(SystemEvent {
+            code,
+            venue: Venue::Max,
+            detail,
+            ts: self.clock.raw(),
+            ..Default::default()
+        }));
+    }
+
+    fn sub_message(action: &str, markets: &[&str]) -> String {
+        let subs: Vec<String> = markets
+            .iter()
+            .map(|m| format!(r#"{{"channel":"book","market":"{m}","depth":50}}"#))
+            .collect();
+        format!(
+            r#"{{"action":"{action}","subscriptions":[{}],"id":"arbline"}}"#,
+            subs.join(",")
+        )
+    }
+
+    /// Steps 1–2.
+    fn connect(&mut self) -> Result<(), String> {
+        let rest = self
+            .url
+            .strip_prefix("ws://")
+            .ok_or_else(|| format!("{}: only ws:// in this version", self.url))?;
+        let host = rest.split('/').next().unwrap_or(rest);
+        let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (mut ws, _) = tungstenite::client(self.url.as_str(), stream)
+            .map_err(|e| format!("{}: handshake: {e}", self.url))?;
+        let markets: Vec<&str> = self.markets.iter().map(|(_, m)| m.as_str()).collect();
+        ws.send(Message::text(Self::sub_message("sub", &markets)))
+            .map_err(|e| e.to_string())?;
+        ws.get_ref()
+            .set_nonblocking(true)
+            .map_err(|e| e.to_string())?;
+        self.ws = Some(ws);
+        self.connects += 1;
+        self.backoff = BACKOFF_MIN;
+        self.last_ping = Instant::now();
+        self.system(SystemCode::FeedUp, self.connects);
+        Ok(())
+    }
+
+    /// Step 5.
+    fn disconnected(&mut self) {
+        self.ws = None;
+        if let Some(md) = self.md.as_mut() {
+            let now = self.clock.raw();
+            md.publish(|e| {
+                *e = MdEvent {
+                    kind: MdKind::FeedDown,
+                    venue: Venue::Max,
+                    last_chunk: true,
+                    ts_frame: now,
+                    ts_parsed: now,
+                    ..Default::default()
+                };
+            });
+        }
+        self.system(SystemCode::FeedDown, self.connects);
+        // Exponential backoff with ±25 % jitter (xorshift), capped.
+        self.jitter ^= self.jitter << 13;
+        self.jitter ^= self.jitter >> 7;
+        self.jitter ^= self.jitter << 17;
+        let base = self.backoff.as_millis() as u64;
+        let wait = base * 3 / 4 + self.jitter % (base / 2 + 1);
+        self.next_attempt = Instant::now() + Duration::from_millis(wait);
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+    }
+
+    fn publish_counters(&self) {
+        self.counters.frames.set(self.frames);
+        self.counters.md.set(self.md_events);
+        self.counters.parse_errors.set(self.parse_errors);
+    }
+}
+
+impl Stage for MaxWsFeed {
+    fn name(&self) -> &'static str {
+        "feed.max"
+    }
+
+    fn poll(&mut self) -> Poll {
+        if self.shutdown.phase() >= Phase::StopFeeds {
+            if let Some(mut ws) = self.ws.take() {
+                let _ = ws.close(None);
+                let _ = ws.flush();
+            }
+            self.md = None;
+            return Poll::Finished;
+        }
+        if self.ws.is_none() {
+            if Instant::now() < self.next_attempt {
+                return Poll::Idle;
+            }
+            if self.connect().is_err() {
+                self.disconnected();
+                return Poll::Idle;
+            }
+        }
+        // Step 4: resubscribe books that lost sync.
+        let mut resub: Vec<&str> = Vec::new();
+        for (id, m) in &self.markets {
+            if self.resync.take(*id) {
+                resub.push(m.as_str());
+            }
+        }
+        let mut failed = false;
+        if !resub.is_empty() {
+            if let Some(ws) = self.ws.as_mut() {
+                failed |= ws
+                    .send(Message::text(Self::sub_message("unsub", &resub)))
+                    .is_err();
+                failed |= ws
+                    .send(Message::text(Self::sub_message("sub", &resub)))
+                    .is_err();
+            }
+        }
+        // Step 3.
+        let mut n = 0usize;
+        let MaxWsFeed {
+            ws,
+            parser,
+            md,
+            instruments,
+            clock,
+            latency,
+            frames,
+            md_events,
+            parse_errors,
+            ..
+        } = self;
+        if let Some(sock) = ws.as_mut() {
+            loop {
+                match sock.read() {
+                    Ok(Message::Text(t)) => {
+                        let ts = clock.raw();
+                        *frames += 1;
+                        n += 1;
+                        let res = parser.parse(t.as_bytes(), ts, instruments, |ev| {
+                            if let Some(md) = md.as_mut() {
+                                let now = clock.raw();
+                                md.publish(|slot| {
+                                    *slot = *ev;
+                                    slot.ts_parsed = now;
+                                });
+                                *md_events += 1;
+                                if ev.chunk == 0 {
+                                    latency.record(
+                                        LatencyStage::Parse,
+                                        clock.delta_ns(ev.ts_frame, now),
+                                    );
+                                }
+                            }
+                        });
+                        if res.is_err() {
+                            *parse_errors += 1;
+                        }
+                    }
+                    Ok(Message::Close(_)) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock =>
+                    {
+                        break;
+                    }
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !failed && self.last_ping.elapsed() >= PING_EVERY {
+                self.last_ping = Instant::now();
+                if let Some(sock) = self.ws.as_mut() {
+                    failed |= matches!(sock.send(Message::Ping(Vec::new().into())), Err(e) if !matches!(&e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock));
+                }
+            }
+            if let Some(sock) = self.ws.as_mut() {
+                // Queued pongs and partial writes; WouldBlock means "later".
+                if let Err(e) = sock.flush() {
+                    if !matches!(&e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+                    {
+                        failed = true;
+                    }
+                }
+            }
+        }
+        if failed {
+            self.disconnected();
+        }
+        self.publish_counters();
+        if n == 0 { Poll::Idle } else { Poll::Busy(n) }
+    }
+}

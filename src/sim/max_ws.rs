@@ -1,0 +1,338 @@
+//! The simulator's MAX WebSocket server (public book channel), on loopback, driven by the same
+//! synthetic market as the in-process venue (spec max.md §3).
+//!
+//! - Accepts `{"action":"sub"|"subscribe","subscriptions":[{"channel":"book","market":…}],
+//!   "id":…}` and answers `{"e":"subscribed","s":[…],"i":…,"T":…}`; `unsub`/`unsubscribe`
+//!   likewise. Any other action gets `{"e":"error","E":["E-1004: invalid action"],…}`.
+//! - After subscribing, a connection gets the market's snapshot, then every update (`fi`, `li`,
+//!   `v` as MAX sends them); the simulator's gap injection skips updates, a version change moves
+//!   `v`, and a client that resubscribes gets a fresh snapshot.
+//! - WebSocket pings are answered with pongs.
+//!
+//! One ticker thread steps the market every millisecond of wall time and fans frames out to the
+//! connections' queues; each connection has its own thread.
+
+use super::config::SimConfig;
+use super::market::{MarketOutput, SyntheticMarket};
+use crate::model::Level;
+use crate::venue::max::frames::{MaxBookFrame, write_book};
+use crossbeam::channel::{Receiver, Sender, TryRecvError, unbounded};
+use std::collections::{HashMap, HashSet};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tungstenite::Message;
+
+/// The simulator's own book of a market, as last stepped: (bids, asks, last update id).
+pub type SimBook = (Vec<Level>, Vec<Level>, u64);
+
+enum Control {
+    Subscribe { conn: u64, market: String },
+    Unsubscribe { conn: u64, market: String },
+}
+
+struct Conn {
+    id: u64,
+    markets: HashSet<String>,
+    frames: Sender<Arc<Vec<u8>>>,
+}
+
+pub struct MaxWsSim {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    books: Arc<Mutex<HashMap<String, SimBook>>>,
+    kick: Arc<AtomicU64>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl MaxWsSim {
+    /// Serves on `addr` (port 0: any free port) until dropped.
+    pub fn start(addr: &str, cfg: &SimConfig) -> Result<MaxWsSim, String> {
+        let listener = TcpListener::bind(addr).map_err(|e| format!("sim WS on {addr}: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let mut sim_market = SyntheticMarket::new(cfg)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let books: Arc<Mutex<HashMap<String, SimBook>>> = Arc::new(Mutex::new(HashMap::new()));
+        let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
+        let kick = Arc::new(AtomicU64::new(0));
+        let (ctl_tx, ctl_rx) = unbounded::<Control>();
+        let mut threads = Vec::new();
+
+        // Ticker: steps the market, fans out frames, serves subscriptions with snapshots.
+        {
+            let (stop, books, conns) = (stop.clone(), books.clone(), conns.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim.max_ws.tick".into())
+                    .spawn(move || {
+                        let start = Instant::now();
+                        let mut buf = Vec::with_capacity(16 * 1024);
+                        while !stop.load(Ordering::Acquire) {
+                            while let Ok(c) = ctl_rx.try_recv() {
+                                let Ok(mut cs) = conns.lock() else { return };
+                                match c {
+                                    Control::Subscribe { conn, market } => {
+                                        if let Some(k) = cs.iter_mut().find(|k| k.id == conn) {
+                                            let tx = k.frames.clone();
+                                            sim_market.max_snapshot(&market, &mut |o| {
+                                                if let Some(f) = encode(&o, &mut buf) {
+                                                    let _ = tx.send(Arc::new(f));
+                                                }
+                                            });
+                                            k.markets.insert(market);
+                                        }
+                                    }
+                                    Control::Unsubscribe { conn, market } => {
+                                        if let Some(k) = cs.iter_mut().find(|k| k.id == conn) {
+                                            k.markets.remove(&market);
+                                        }
+                                    }
+                                }
+                            }
+                            let t = start.elapsed().as_nanos() as u64;
+                            let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+                            sim_market.poll(t, &mut |o| {
+                                if let MarketOutput::MaxBook { market: m, .. } = &o {
+                                    let m = m.to_string();
+                                    if let Some(f) = encode(&o, &mut buf) {
+                                        out.push((m, f));
+                                    }
+                                }
+                            });
+                            if !out.is_empty() {
+                                if let Ok(cs) = conns.lock() {
+                                    for (m, f) in out {
+                                        let f = Arc::new(f);
+                                        for k in cs.iter().filter(|k| k.markets.contains(&m)) {
+                                            let _ = k.frames.send(f.clone());
+                                        }
+                                    }
+                                }
+                                if let Ok(mut b) = books.lock() {
+                                    let names: Vec<String> =
+                                        sim_market.max_markets().map(str::to_string).collect();
+                                    for n in names {
+                                        if let Some((bids, asks, li)) = sim_market.max_book(&n) {
+                                            b.insert(n, (bids.to_vec(), asks.to_vec(), li));
+                                        }
+                                    }
+                                }
+                            }
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    })
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+
+        // Acceptor: one thread per connection.
+        {
+            let (stop, conns, kick) = (stop.clone(), conns.clone(), kick.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim.max_ws.accept".into())
+                    .spawn(move || {
+                        let mut next_id = 1u64;
+                        while !stop.load(Ordering::Acquire) {
+                            match listener.accept() {
+                                Ok((stream, _)) => {
+                                    let (tx, rx) = unbounded();
+                                    let id = next_id;
+                                    next_id += 1;
+                                    if let Ok(mut cs) = conns.lock() {
+                                        cs.push(Conn {
+                                            id,
+                                            markets: HashSet::new(),
+                                            frames: tx,
+                                        });
+                                    }
+                                    let (stop, ctl, conns, kick) =
+                                        (stop.clone(), ctl_tx.clone(), conns.clone(), kick.clone());
+                                    let _ = std::thread::Builder::new()
+                                        .name(format!("sim.max_ws.{id}"))
+                                        .spawn(move || {
+                                            serve(stream, id, rx, ctl, &stop, &kick);
+                                            if let Ok(mut cs) = conns.lock() {
+                                                cs.retain(|k| k.id != id);
+                                            }
+                                        });
+                                }
+                                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                            }
+                        }
+                    })
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(MaxWsSim {
+            addr: local,
+            stop,
+            books,
+            kick,
+            threads,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// The simulator's own book of `market` (lower case) as of its latest step.
+    pub fn book(&self, market: &str) -> Option<SimBook> {
+        self.books.lock().ok()?.get(market).cloned()
+    }
+
+    /// Closes every open connection (reconnect tests).
+    pub fn drop_connections(&self) {
+        self.kick.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Drop for MaxWsSim {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn market_name(m: &str) -> String {
+    m.to_ascii_lowercase()
+}
+
+fn encode(o: &MarketOutput<'_>, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
+    match o {
+        MarketOutput::MaxBook {
+            snapshot,
+            market,
+            first_id,
+            last_id,
+            version,
+            ts_ms,
+            bids,
+            asks,
+        } => {
+            let kind = if *snapshot {
+                MaxBookFrame::Snapshot
+            } else {
+                MaxBookFrame::Update
+            };
+            write_book(
+                buf, kind, market, *first_id, *last_id, *version, *ts_ms, bids, asks,
+            );
+            Some(buf.clone())
+        }
+        _ => None,
+    }
+}
+
+/// One connection: handshake, then read commands and write frames until either side leaves.
+fn serve(
+    stream: TcpStream,
+    id: u64,
+    frames: Receiver<Arc<Vec<u8>>>,
+    ctl: Sender<Control>,
+    stop: &AtomicBool,
+    kick: &AtomicU64,
+) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_nodelay(true);
+    let Ok(mut ws) = tungstenite::accept(stream) else {
+        return;
+    };
+    let _ = ws
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(1)));
+    let kicked_at = kick.load(Ordering::Acquire);
+    loop {
+        if stop.load(Ordering::Acquire) || kick.load(Ordering::Acquire) != kicked_at {
+            let _ = ws.close(None);
+            let _ = ws.flush();
+            return;
+        }
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                if let Some(reply) = command(t.as_str(), id, &ctl) {
+                    if ws.send(Message::text(reply)).is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(Message::Close(_)) => {
+                let _ = ws.flush();
+                return;
+            }
+            Ok(_) => {
+                // Pings are answered by tungstenite on the next write/flush.
+                let _ = ws.flush();
+            }
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+        loop {
+            match frames.try_recv() {
+                Ok(f) => {
+                    let text = String::from_utf8_lossy(&f).into_owned();
+                    if ws.send(Message::text(text)).is_err() {
+                        return;
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+/// A client command; the reply to send back.
+fn command(text: &str, conn: u64, ctl: &Sender<Control>) -> Option<String> {
+    let v: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => return Some(r#"{"e":"error","E":["E-1005: invalid json"],"i":"","T":0}"#.into()),
+    };
+    let id = v
+        .get("id")
+        .and_then(|i| i.as_str())
+        .unwrap_or("")
+        .to_string();
+    let action = v.get("action").and_then(|a| a.as_str()).unwrap_or("");
+    // The docs' unsubscribe example writes the singular key: accept both.
+    let subs = v
+        .get("subscriptions")
+        .or_else(|| v.get("subscription"))
+        .and_then(|s| s.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let (event, sub) = match action {
+        "sub" | "subscribe" => ("subscribed", true),
+        "unsub" | "unsubscribe" => ("unsubscribed", false),
+        _ => {
+            return Some(format!(
+                r#"{{"e":"error","E":["E-1004: invalid action"],"i":{},"T":0}}"#,
+                serde_json::Value::from(id)
+            ));
+        }
+    };
+    for s in &subs {
+        if s.get("channel").and_then(|c| c.as_str()) == Some("book") {
+            if let Some(m) = s.get("market").and_then(|m| m.as_str()) {
+                let market = market_name(m);
+                let _ = ctl.send(if sub {
+                    Control::Subscribe { conn, market }
+                } else {
+                    Control::Unsubscribe { conn, market }
+                });
+            }
+        }
+    }
+    let reply = serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 });
+    Some(reply.to_string())
+}

@@ -41,6 +41,13 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run the exchange simulator alone (MAX v3 REST with signature checks and the MAX book
+    /// WebSocket, plus the reference-rate sources) until Ctrl+C or SIGTERM. It accepts the key in
+    /// MAX_API_KEY / MAX_SECRET_KEY (environment or .env).
+    Sim {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Validate a configuration file and show the thread placement it gives on this host.
     CheckConfig {
         #[arg(long)]
@@ -57,6 +64,62 @@ fn load(config: Option<&PathBuf>) -> Result<Config, String> {
             Ok(c)
         }
     }
+}
+
+/// MAX's tick and step as the market list states them: decimals of a step (negative above 1).
+fn precision(step: arbline::model::Fixed) -> i32 {
+    let mut p = 8;
+    let mut v = step.raw();
+    while v >= 10 && v % 10 == 0 {
+        v /= 10;
+        p -= 1;
+    }
+    p
+}
+
+fn run_sim(cfg: &Config) -> Result<(), String> {
+    use arbline::sim::max_rest::{MaxRestSim, SimMarket};
+    use arbline::sim::max_ws::MaxWsSim;
+    let secrets = arbline::secrets::Secrets::load()?;
+    let (key, secret) = match (secrets.max_api_key, secrets.max_secret_key) {
+        (Some(k), Some(s)) => (k, s),
+        _ => return Err("arbline sim: set MAX_API_KEY and MAX_SECRET_KEY (environment or .env): the simulator accepts that key".into()),
+    };
+    let instruments = cfg.instruments()?;
+    let markets: Vec<SimMarket> = instruments
+        .iter()
+        .filter(|i| i.venue == arbline::model::Venue::Max)
+        .map(|i| SimMarket {
+            id: i.symbol.to_lowercase(),
+            base: i.base.to_lowercase(),
+            quote: i.quote.to_lowercase(),
+            base_precision: precision(i.lot),
+            quote_precision: precision(i.tick),
+            min_volume: i.min_qty,
+            min_quote: i.min_notional,
+        })
+        .collect();
+    let rest = MaxRestSim::start(
+        &cfg.sim.max_rest_addr,
+        &[(key.as_str(), secret.as_str())],
+        markets,
+    )?;
+    let ws = MaxWsSim::start(&cfg.sim.max_ws_addr, &cfg.sim)?;
+    println!(
+        "arbline sim: MAX REST {} (reference rate at /xrt/flcsv/0/day), MAX WS {}; Ctrl+C stops",
+        rest.base_url(),
+        ws.url()
+    );
+    let shutdown = arbline::pipeline::Shutdown::new();
+    shutdown
+        .install_signal_handlers()
+        .map_err(|e| format!("signal handlers: {e}"))?;
+    while shutdown.phase() == arbline::pipeline::Phase::Running {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    shutdown.advance(arbline::pipeline::Phase::Done);
+    println!("arbline sim: stopped");
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -84,6 +147,7 @@ fn main() -> ExitCode {
             };
             engine::run_demo(&cfg, &opts).map(|_| ())
         }),
+        Command::Sim { config } => load(config.as_ref()).and_then(|cfg| run_sim(&cfg)),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let threads = cfg.threads()?;
             println!("{}: ok", config.display());

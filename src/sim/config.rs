@@ -69,6 +69,10 @@ pub struct SimConfig {
     /// Replay mode when > 0: this many simulated seconds of frames are generated at start and
     /// only read back while running (for benchmarks; resyncs cannot be served). 0: live.
     pub pregenerate_s: f64,
+    /// `arbline sim`: where the MAX REST (and reference-rate) server listens.
+    pub max_rest_addr: String,
+    /// `arbline sim`: where the MAX WebSocket server listens.
+    pub max_ws_addr: String,
 }
 
 impl Default for SimConfig {
@@ -118,6 +122,8 @@ impl Default for SimConfig {
             gap_probability: 0.0,
             version_change_after_updates: 0,
             pregenerate_s: 0.0,
+            max_rest_addr: "127.0.0.1:18080".into(),
+            max_ws_addr: "127.0.0.1:18081".into(),
         }
     }
 }
@@ -178,6 +184,14 @@ impl SimConfig {
                 "sim.pregenerate_s: 0..=3600 seconds, got {}",
                 self.pregenerate_s
             ));
+        }
+        for (k, v) in [
+            ("max_rest_addr", &self.max_rest_addr),
+            ("max_ws_addr", &self.max_ws_addr),
+        ] {
+            if v.parse::<std::net::SocketAddr>().is_err() {
+                return Err(format!("sim.{k}: expected host:port, got {v:?}"));
+            }
         }
         if self.latency_min_ms > self.latency_max_ms {
             return Err("sim.latency_min_ms: must not exceed latency_max_ms".into());

@@ -1,6 +1,7 @@
 //! Feeds: where frames enter the engine. In this version the feed is the in-process synthetic
 //! venue ([`sim_feed`]); socket feeds for MAX and Binance use the same parsers.
 
+pub mod binance_ws_feed;
 pub mod max_ws_feed;
 pub mod resync;
 pub mod sim_feed;

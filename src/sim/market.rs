@@ -388,6 +388,20 @@ impl SyntheticMarket {
         Some((m.book.bids(), m.book.asks(), m.book.last_id()))
     }
 
+    /// The whole synthetic Binance book of `symbol` (any case) and its last update id.
+    pub fn binance_book(&self, symbol: &str) -> Option<(Venue, &[Level], &[Level], u64)> {
+        let l = self
+            .leaders
+            .iter()
+            .find(|l| l.symbol.eq_ignore_ascii_case(symbol))?;
+        Some((l.venue, l.book.bids(), l.book.asks(), l.book.last_id()))
+    }
+
+    /// The Binance symbols this market simulates (upper case).
+    pub fn binance_symbols(&self) -> impl Iterator<Item = &str> {
+        self.leaders.iter().map(|l| l.symbol.as_str())
+    }
+
     /// The MAX markets this market simulates (lower case).
     pub fn max_markets(&self) -> impl Iterator<Item = &str> {
         self.maxes.iter().map(|m| m.market.as_str())

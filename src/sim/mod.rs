@@ -2,6 +2,7 @@
 //! (Binance leads, MAX lags), synthetic books with each venue's sequence ids, and an execution
 //! venue that acknowledges, rejects and fills MAX orders after a latency.
 
+pub mod binance_ws;
 pub mod config;
 pub mod exec_venue;
 pub mod market;

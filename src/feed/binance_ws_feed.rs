@@ -1,0 +1,364 @@
+//! The Binance market-data feed (spot or USDⓈ-M futures): one combined-stream WebSocket with
+//! `<symbol>@depth@100ms` and `<symbol>@bookTicker` for every instrument, and the REST depth
+//! snapshots the book sync needs (spec binance.md §1, §3).
+//!
+//! Protocol:
+//! 1. Connect to `{ws_url}/stream?streams=…` (spot) or `{ws_url}/public/stream?streams=…`
+//!    (futures: depth and bookTicker are on the `/public` route since 2026).
+//! 2. Once subscribed, ask for a REST depth snapshot of every symbol. Snapshots are fetched on a
+//!    separate thread (a REST round trip never blocks the feed) and published on the md ring
+//!    like any frame; meanwhile the book stage buffers the stream (§3.2 S2, §3.3 step 2).
+//! 3. Poll the socket to empty every time; pings are answered with pongs by the WebSocket layer.
+//! 4. A book that loses sync gets a fresh snapshot; a dropped connection publishes `FeedDown`
+//!    and reconnects with exponential backoff and jitter, then snapshots every book again.
+//!
+//! This version speaks `ws://` and `http://` (the simulator); TLS comes with the live endpoints.
+
+use crate::feed::resync::ResyncRequests;
+use crate::model::{
+    InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
+};
+use crate::pipeline::ring::MdProducer;
+use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::venue::binance::{BinanceMarket, BinanceParser};
+use crossbeam::channel::{Sender, unbounded};
+use disruptor::Producer;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tungstenite::{Message, WebSocket};
+
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+pub struct BinanceWsFeedParts {
+    pub market: BinanceMarket,
+    pub ws_url: String,
+    pub rest_url: String,
+    pub instruments: Instruments,
+    pub md: MdProducer,
+    pub resync: Arc<ResyncRequests>,
+    pub clock: EngineClock,
+    pub counters: Arc<EngineCounters>,
+    pub tele: TelemetryTx,
+    pub shutdown: Shutdown,
+}
+
+pub struct BinanceWsFeed {
+    market: BinanceMarket,
+    url: String,
+    symbols: Vec<(InstrumentId, String)>,
+    instruments: Instruments,
+    ws: Option<WebSocket<TcpStream>>,
+    parser: BinanceParser,
+    md: Option<MdProducer>,
+    snapshots: Option<Sender<(InstrumentId, String)>>,
+    snapshot_thread: Option<std::thread::JoinHandle<()>>,
+    snapshot_errors: Arc<AtomicU64>,
+    resync: Arc<ResyncRequests>,
+    clock: EngineClock,
+    latency: LatencySet,
+    counters: Arc<EngineCounters>,
+    tele: TelemetryTx,
+    shutdown: Shutdown,
+    next_attempt: Instant,
+    backoff: Duration,
+    jitter: u64,
+    frames: u64,
+    md_events: u64,
+    parse_errors: u64,
+    pub connects: u64,
+}
+
+impl BinanceWsFeed {
+    pub fn new(p: BinanceWsFeedParts) -> Result<BinanceWsFeed, String> {
+        let venue = p.market.venue();
+        let symbols: Vec<(InstrumentId, String)> = p
+            .instruments
+            .iter()
+            .filter(|i| i.venue == venue)
+            .map(|i| (i.id, i.symbol.to_string()))
+            .collect();
+        let streams: Vec<String> = symbols
+            .iter()
+            .flat_map(|(_, s)| {
+                let l = s.to_ascii_lowercase();
+                [format!("{l}@depth@100ms"), format!("{l}@bookTicker")]
+            })
+            .collect();
+        let route = if p.market == BinanceMarket::Futures {
+            "/public/stream"
+        } else {
+            "/stream"
+        };
+        let url = format!(
+            "{}{route}?streams={}",
+            p.ws_url.trim_end_matches('/'),
+            streams.join("/")
+        );
+        // The snapshot thread: REST off the feed's path, results on the md ring.
+        let (tx, rx) = unbounded::<(InstrumentId, String)>();
+        let mut md_snap = p.md.clone();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(5)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let path = if p.market == BinanceMarket::Futures {
+            "/fapi/v1/depth"
+        } else {
+            "/api/v3/depth"
+        };
+        let rest = p.rest_url.trim_end_matches('/').to_string();
+        let (market, clock) = (p.market, p.clock.clone());
+        let errors = Arc::new(AtomicU64::new(0));
+        let errs = errors.clone();
+        let thread = std::thread::Builder::new()
+            .name("feed.binance.snapshot".into())
+            .spawn(move || {
+                let mut parser = BinanceParser::new(market);
+                while let Ok((id, symbol)) = rx.recv() {
+                    let url = format!("{rest}{path}?symbol={symbol}&limit=1000");
+                    let body = agent
+                        .get(&url)
+                        .call()
+                        .ok()
+                        .filter(|r| r.status().is_success())
+                        .and_then(|mut r| r.body_mut().read_to_vec().ok());
+                    let Some(body) = body else {
+                        errs.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    let ts = clock.raw();
+                    let res = parser.parse_depth_snapshot(&body, id, ts, |ev| {
+                        let now = clock.raw();
+                        md_snap.publish(|slot| {
+                            *slot = *ev;
+                            slot.ts_parsed = now;
+                        });
+                    });
+                    if res.is_err() {
+                        errs.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+            .map_err(|e| format!("snapshot thread: {e}"))?;
+        Ok(BinanceWsFeed {
+            market: p.market,
+            url,
+            symbols,
+            instruments: p.instruments,
+            ws: None,
+            parser: BinanceParser::new(p.market),
+            md: Some(p.md),
+            snapshots: Some(tx),
+            snapshot_thread: Some(thread),
+            snapshot_errors: errors,
+            resync: p.resync,
+            clock: p.clock,
+            latency: LatencySet::default(),
+            counters: p.counters,
+            tele: p.tele,
+            shutdown: p.shutdown,
+            next_attempt: Instant::now(),
+            backoff: BACKOFF_MIN,
+            jitter: 0x2545_f491_4f6c_dd1d,
+            frames: 0,
+            md_events: 0,
+            parse_errors: 0,
+            connects: 0,
+        })
+    }
+
+    pub fn latency(&self) -> &LatencySet {
+        &self.latency
+    }
+
+    /// REST snapshots that failed (fetch or parse); each is asked again on the next resync.
+    pub fn snapshot_errors(&self) -> u64 {
+        self.snapshot_errors.load(Ordering::Relaxed)
+    }
+
+    fn system(&self, code: SystemCode, detail: u64) {
+        self.tele.send(Telemetry::System(SystemEvent {
+            code,
+            venue: self.market.venue(),
+            detail,
+            ts: self.clock.raw(),
+            ..Default::default()
+        }));
+    }
+
+    fn request_snapshot(&self, id: InstrumentId, symbol: &str) {
+        if let Some(tx) = &self.snapshots {
+            let _ = tx.send((id, symbol.to_string()));
+        }
+    }
+
+    fn connect(&mut self) -> Result<(), String> {
+        let rest = self
+            .url
+            .strip_prefix("ws://")
+            .ok_or_else(|| format!("{}: only ws:// in this version", self.url))?;
+        let host = rest.split('/').next().unwrap_or(rest);
+        let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let (ws, _) = tungstenite::client(self.url.as_str(), stream)
+            .map_err(|e| format!("handshake: {e}"))?;
+        ws.get_ref()
+            .set_nonblocking(true)
+            .map_err(|e| e.to_string())?;
+        self.ws = Some(ws);
+        self.connects += 1;
+        self.backoff = BACKOFF_MIN;
+        self.system(SystemCode::FeedUp, self.connects);
+        for (id, s) in &self.symbols {
+            self.request_snapshot(*id, s);
+        }
+        Ok(())
+    }
+
+    fn disconnected(&mut self) {
+        self.ws = None;
+        let venue = self.market.venue();
+        if let Some(md) = self.md.as_mut() {
+            let now = self.clock.raw();
+            md.publish(|e| {
+                *e = MdEvent {
+                    kind: MdKind::FeedDown,
+                    venue,
+                    last_chunk: true,
+                    ts_frame: now,
+                    ts_parsed: now,
+                    ..Default::default()
+                }
+            });
+        }
+        self.system(SystemCode::FeedDown, self.connects);
+        self.jitter ^= self.jitter << 13;
+        self.jitter ^= self.jitter >> 7;
+        self.jitter ^= self.jitter << 17;
+        let base = self.backoff.as_millis() as u64;
+        self.next_attempt =
+            Instant::now() + Duration::from_millis(base * 3 / 4 + self.jitter % (base / 2 + 1));
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+    }
+
+    fn finish(&mut self) {
+        if let Some(mut ws) = self.ws.take() {
+            let _ = ws.close(None);
+            let _ = ws.flush();
+        }
+        self.snapshots = None;
+        if let Some(t) = self.snapshot_thread.take() {
+            let _ = t.join();
+        }
+        self.md = None;
+    }
+}
+
+impl Drop for BinanceWsFeed {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl Stage for BinanceWsFeed {
+    fn name(&self) -> &'static str {
+        "feed.binance"
+    }
+
+    fn poll(&mut self) -> Poll {
+        if self.shutdown.phase() >= Phase::StopFeeds {
+            self.finish();
+            return Poll::Finished;
+        }
+        if self.ws.is_none() {
+            if Instant::now() < self.next_attempt {
+                return Poll::Idle;
+            }
+            if self.connect().is_err() {
+                self.disconnected();
+                return Poll::Idle;
+            }
+        }
+        for (id, s) in &self.symbols {
+            if self.resync.take(*id) {
+                self.request_snapshot(*id, s);
+            }
+        }
+        let mut n = 0;
+        let mut failed = false;
+        let BinanceWsFeed {
+            ws,
+            parser,
+            md,
+            instruments,
+            clock,
+            latency,
+            frames,
+            md_events,
+            parse_errors,
+            ..
+        } = self;
+        if let Some(sock) = ws.as_mut() {
+            loop {
+                match sock.read() {
+                    Ok(Message::Text(t)) => {
+                        let ts = clock.raw();
+                        *frames += 1;
+                        n += 1;
+                        let res = parser.parse_ws(t.as_bytes(), ts, instruments, |ev| {
+                            if let Some(md) = md.as_mut() {
+                                let now = clock.raw();
+                                md.publish(|slot| {
+                                    *slot = *ev;
+                                    slot.ts_parsed = now;
+                                });
+                                *md_events += 1;
+                                if ev.chunk == 0 {
+                                    latency.record(
+                                        LatencyStage::Parse,
+                                        clock.delta_ns(ev.ts_frame, now),
+                                    );
+                                }
+                            }
+                        });
+                        if res.is_err() {
+                            *parse_errors += 1;
+                        }
+                    }
+                    Ok(Message::Close(_)) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() == std::io::ErrorKind::WouldBlock =>
+                    {
+                        break;
+                    }
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if let Err(e) = sock.flush() {
+                if !matches!(&e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+                {
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            self.disconnected();
+        }
+        self.counters.frames.set(self.frames);
+        self.counters.md.set(self.md_events);
+        self.counters.parse_errors.set(self.parse_errors);
+        if n == 0 { Poll::Idle } else { Poll::Busy(n) }
+    }
+}

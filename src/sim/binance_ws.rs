@@ -1,0 +1,383 @@
+//! The simulator's Binance market data: combined-stream WebSocket (`/stream?streams=…`, or
+//! `/public/stream` as the 2026 USDⓈ-M routing has it) with `<symbol>@depth@100ms` and
+//! `<symbol>@bookTicker`, and the REST depth snapshot (`GET /api/v3/depth`, `GET
+//! /fapi/v1/depth`), driven by the synthetic market (spec binance.md §1–§3).
+//!
+//! Live `{"method":"SUBSCRIBE","params":[…],"id":N}` and `UNSUBSCRIBE` are answered with
+//! `{"result":null,"id":N}`. A REST snapshot is the synthetic book as of its latest step, so its
+//! `lastUpdateId` is the `u` of the last depth event sent: the event a client buffered straddles
+//! it, as the book-sync rules expect.
+
+use super::config::SimConfig;
+use super::market::{MarketOutput, SyntheticMarket};
+use super::max_ws::SimBook;
+use crate::model::Venue;
+use crate::venue::binance::BinanceMarket;
+use crate::venue::binance::frames::{write_book_ticker, write_depth_snapshot, write_depth_update};
+use crossbeam::channel::{Receiver, TryRecvError, unbounded};
+use std::collections::{HashMap, HashSet};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tungstenite::Message;
+
+struct Conn {
+    id: u64,
+    streams: Arc<Mutex<HashSet<String>>>,
+    frames: crossbeam::channel::Sender<Arc<String>>,
+}
+
+pub struct BinanceSim {
+    ws_addr: SocketAddr,
+    rest_addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    kick: Arc<AtomicU64>,
+    books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+fn market_of(v: Venue) -> BinanceMarket {
+    if v == Venue::BinanceFutures {
+        BinanceMarket::Futures
+    } else {
+        BinanceMarket::Spot
+    }
+}
+
+impl BinanceSim {
+    pub fn start(ws_addr: &str, rest_addr: &str, cfg: &SimConfig) -> Result<BinanceSim, String> {
+        let listener =
+            TcpListener::bind(ws_addr).map_err(|e| format!("sim Binance WS on {ws_addr}: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let ws_local = listener.local_addr().map_err(|e| e.to_string())?;
+        let http = tiny_http::Server::http(rest_addr)
+            .map_err(|e| format!("sim Binance REST on {rest_addr}: {e}"))?;
+        let rest_local = http
+            .server_addr()
+            .to_ip()
+            .ok_or("sim Binance REST: not an IP address")?;
+        let mut sim_market = SyntheticMarket::new(cfg)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let kick = Arc::new(AtomicU64::new(0));
+        let books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>> =
+            Arc::new(Mutex::new(HashMap::new()));
+        let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
+        let epoch_ms = cfg.epoch_ms;
+        let mut threads = Vec::new();
+        {
+            let (stop, books, conns) = (stop.clone(), books.clone(), conns.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim.binance.tick".into())
+                    .spawn(move || {
+                        let start = Instant::now();
+                        let mut buf = Vec::with_capacity(16 * 1024);
+                        while !stop.load(Ordering::Acquire) {
+                            let t = start.elapsed().as_nanos() as u64;
+                            let mut out: Vec<(String, String)> = Vec::new();
+                            sim_market.poll(t, &mut |o| match o {
+                                MarketOutput::BinanceDepth {
+                                    venue,
+                                    symbol,
+                                    first_id,
+                                    last_id,
+                                    prev_id,
+                                    event_ms,
+                                    bids,
+                                    asks,
+                                } => {
+                                    let lower = symbol.to_ascii_lowercase();
+                                    write_depth_update(
+                                        &mut buf,
+                                        market_of(venue),
+                                        &lower,
+                                        first_id,
+                                        last_id,
+                                        prev_id,
+                                        event_ms,
+                                        bids,
+                                        asks,
+                                    );
+                                    out.push((
+                                        format!("{lower}@depth@100ms"),
+                                        String::from_utf8_lossy(&buf).into_owned(),
+                                    ));
+                                }
+                                MarketOutput::BinanceBookTicker {
+                                    venue,
+                                    symbol,
+                                    update_id,
+                                    event_ms,
+                                    bid,
+                                    ask,
+                                } => {
+                                    let lower = symbol.to_ascii_lowercase();
+                                    write_book_ticker(
+                                        &mut buf,
+                                        market_of(venue),
+                                        &lower,
+                                        update_id,
+                                        event_ms,
+                                        bid,
+                                        ask,
+                                    );
+                                    out.push((
+                                        format!("{lower}@bookTicker"),
+                                        String::from_utf8_lossy(&buf).into_owned(),
+                                    ));
+                                }
+                                _ => {}
+                            });
+                            if !out.is_empty() {
+                                if let Ok(cs) = conns.lock() {
+                                    for (stream, f) in out {
+                                        let f = Arc::new(f);
+                                        for k in cs.iter() {
+                                            if k.streams
+                                                .lock()
+                                                .map(|s| s.contains(&stream))
+                                                .unwrap_or(false)
+                                            {
+                                                let _ = k.frames.send(f.clone());
+                                            }
+                                        }
+                                    }
+                                }
+                                if let Ok(mut b) = books.lock() {
+                                    let syms: Vec<String> =
+                                        sim_market.binance_symbols().map(str::to_string).collect();
+                                    for s in syms {
+                                        if let Some((v, bids, asks, u)) =
+                                            sim_market.binance_book(&s)
+                                        {
+                                            b.insert(s, (v, (bids.to_vec(), asks.to_vec(), u)));
+                                        }
+                                    }
+                                }
+                            }
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    })
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        {
+            let (stop, books) = (stop.clone(), books.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim.binance.rest".into())
+                    .spawn(move || {
+                        let mut buf = Vec::new();
+                        while !stop.load(Ordering::Acquire) {
+                            let Ok(Some(req)) = http.recv_timeout(Duration::from_millis(50)) else {
+                                continue;
+                            };
+                            let url = req.url().to_string();
+                            let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+                            let symbol = query
+                                .split('&')
+                                .find_map(|kv| kv.strip_prefix("symbol="))
+                                .unwrap_or("")
+                                .to_ascii_uppercase();
+                            let found = books.lock().ok().and_then(|b| b.get(&symbol).cloned());
+                            let (status, body) = match (path, found) {
+                                (
+                                    "/api/v3/depth" | "/fapi/v1/depth",
+                                    Some((venue, (bids, asks, u))),
+                                ) => {
+                                    let ms = epoch_ms + u % 1000;
+                                    write_depth_snapshot(
+                                        &mut buf,
+                                        market_of(venue),
+                                        u,
+                                        ms,
+                                        &bids,
+                                        &asks,
+                                    );
+                                    (200, buf.clone())
+                                }
+                                ("/api/v3/depth" | "/fapi/v1/depth", None) => {
+                                    (400, br#"{"code":-1121,"msg":"Invalid symbol."}"#.to_vec())
+                                }
+                                _ => (404, br#"{"code":-1000,"msg":"Not found."}"#.to_vec()),
+                            };
+                            let _ = req.respond(
+                                tiny_http::Response::from_data(body).with_status_code(status),
+                            );
+                        }
+                    })
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        {
+            let (stop, conns, kick) = (stop.clone(), conns.clone(), kick.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name("sim.binance.accept".into())
+                    .spawn(move || {
+                        let mut next_id = 1;
+                        while !stop.load(Ordering::Acquire) {
+                            match listener.accept() {
+                                Ok((stream, _)) => {
+                                    let (tx, rx) = unbounded();
+                                    let streams = Arc::new(Mutex::new(HashSet::new()));
+                                    let id = next_id;
+                                    next_id += 1;
+                                    if let Ok(mut cs) = conns.lock() {
+                                        cs.push(Conn {
+                                            id,
+                                            streams: streams.clone(),
+                                            frames: tx,
+                                        });
+                                    }
+                                    let (stop, conns, kick) =
+                                        (stop.clone(), conns.clone(), kick.clone());
+                                    let _ = std::thread::Builder::new()
+                                        .name(format!("sim.binance.{id}"))
+                                        .spawn(move || {
+                                            serve(stream, streams, rx, &stop, &kick);
+                                            if let Ok(mut cs) = conns.lock() {
+                                                cs.retain(|k| k.id != id);
+                                            }
+                                        });
+                                }
+                                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                            }
+                        }
+                    })
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(BinanceSim {
+            ws_addr: ws_local,
+            rest_addr: rest_local,
+            stop,
+            kick,
+            books,
+            threads,
+        })
+    }
+
+    /// Base of the WebSocket URLs (`ws://host:port`).
+    pub fn ws_base(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+
+    /// Base of the REST URLs (`http://host:port`).
+    pub fn rest_base(&self) -> String {
+        format!("http://{}", self.rest_addr)
+    }
+
+    /// The simulator's own book of `symbol` (upper case) as of its latest step.
+    pub fn book(&self, symbol: &str) -> Option<SimBook> {
+        self.books.lock().ok()?.get(symbol).map(|(_, b)| b.clone())
+    }
+
+    pub fn drop_connections(&self) {
+        self.kick.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl Drop for BinanceSim {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// One connection: the handshake names the streams in the URL; SUBSCRIBE adds more.
+fn serve(
+    stream: TcpStream,
+    streams: Arc<Mutex<HashSet<String>>>,
+    frames: Receiver<Arc<String>>,
+    stop: &AtomicBool,
+    kick: &AtomicU64,
+) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_nodelay(true);
+    let s2 = streams.clone();
+    let cb = move |req: &tungstenite::handshake::server::Request, resp| {
+        if let Some(q) = req.uri().query() {
+            if let Some(list) = q.split('&').find_map(|kv| kv.strip_prefix("streams=")) {
+                if let Ok(mut s) = s2.lock() {
+                    s.extend(list.split('/').map(|x| x.to_ascii_lowercase()));
+                }
+            }
+        }
+        Ok(resp)
+    };
+    let Ok(mut ws) = tungstenite::accept_hdr(stream, cb) else {
+        return;
+    };
+    let _ = ws
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(1)));
+    let kicked = kick.load(Ordering::Acquire);
+    loop {
+        if stop.load(Ordering::Acquire) || kick.load(Ordering::Acquire) != kicked {
+            let _ = ws.close(None);
+            let _ = ws.flush();
+            return;
+        }
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap_or_default();
+                let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
+                let params: Vec<String> = v
+                    .get("params")
+                    .and_then(|p| p.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(|s| s.to_ascii_lowercase()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let reply = match v.get("method").and_then(|m| m.as_str()) {
+                    Some("SUBSCRIBE") => {
+                        if let Ok(mut s) = streams.lock() {
+                            s.extend(params);
+                        }
+                        serde_json::json!({"result": null, "id": id})
+                    }
+                    Some("UNSUBSCRIBE") => {
+                        if let Ok(mut s) = streams.lock() {
+                            for p in &params {
+                                s.remove(p);
+                            }
+                        }
+                        serde_json::json!({"result": null, "id": id})
+                    }
+                    _ => serde_json::json!({"code": 2, "msg": "Invalid request", "id": id}),
+                };
+                if ws.send(Message::text(reply.to_string())).is_err() {
+                    return;
+                }
+            }
+            Ok(Message::Close(_)) => return,
+            Ok(_) => {
+                let _ = ws.flush();
+            }
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+        loop {
+            match frames.try_recv() {
+                Ok(f) => {
+                    if ws.send(Message::text(f.as_str())).is_err() {
+                        return;
+                    }
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+    }
+}

@@ -25,7 +25,68 @@ pub struct Config {
     pub risk: RiskConfig,
     pub sim: SimConfig,
     pub refrate: RefRateConfig,
+    pub venues: VenuesSection,
     pub demo: DemoSection,
+}
+
+/// `[venues.max]` and `[venues.binance]`: where `arbline run` connects. Pointing the engine at
+/// the real exchanges or at `arbline sim` is a change of these URLs (and of the keys).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct VenuesSection {
+    pub max: MaxVenue,
+    pub binance: BinanceVenue,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaxVenue {
+    pub rest_url: String,
+    pub ws_url: String,
+    pub timeout_ms: u64,
+}
+
+impl Default for MaxVenue {
+    fn default() -> Self {
+        MaxVenue {
+            rest_url: "https://max-api.maicoin.com".into(),
+            ws_url: "wss://max-stream.maicoin.com/ws".into(),
+            timeout_ms: 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BinanceVenue {
+    /// Without the route: `/stream` (spot) or `/public/stream` (futures) is appended.
+    pub ws_url: String,
+    pub rest_url: String,
+    #[serde(deserialize_with = "binance_market")]
+    pub market: crate::venue::binance::BinanceMarket,
+}
+
+impl Default for BinanceVenue {
+    fn default() -> Self {
+        BinanceVenue {
+            ws_url: "wss://fstream.binance.com".into(),
+            rest_url: "https://fapi.binance.com".into(),
+            market: crate::venue::binance::BinanceMarket::Futures,
+        }
+    }
+}
+
+fn binance_market<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<crate::venue::binance::BinanceMarket, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.as_str() {
+        "spot" => Ok(crate::venue::binance::BinanceMarket::Spot),
+        "futures" => Ok(crate::venue::binance::BinanceMarket::Futures),
+        other => Err(serde::de::Error::custom(format!(
+            "venues.binance.market: expected \"spot\" or \"futures\", got {other:?}"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -207,6 +268,7 @@ impl Default for Config {
             risk: RiskConfig::default(),
             sim: SimConfig::default(),
             refrate: RefRateConfig::default(),
+            venues: VenuesSection::default(),
             demo: DemoSection::default(),
         }
     }
@@ -266,6 +328,35 @@ impl Config {
         self.risk.validate()?;
         self.sim.validate()?;
         self.refrate.validate()?;
+        for (k, u, schemes) in [
+            (
+                "venues.max.rest_url",
+                &self.venues.max.rest_url,
+                ["http://", "https://"],
+            ),
+            (
+                "venues.max.ws_url",
+                &self.venues.max.ws_url,
+                ["ws://", "wss://"],
+            ),
+            (
+                "venues.binance.ws_url",
+                &self.venues.binance.ws_url,
+                ["ws://", "wss://"],
+            ),
+            (
+                "venues.binance.rest_url",
+                &self.venues.binance.rest_url,
+                ["http://", "https://"],
+            ),
+        ] {
+            if !schemes.iter().any(|s| u.starts_with(s)) {
+                return Err(format!(
+                    "{k}: expected a {} or {} URL, got {u:?}",
+                    schemes[0], schemes[1]
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -3,6 +3,9 @@
 
 use crate::book::{BookStage, BookStageParts, MidBoard};
 use crate::config::Config;
+use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
+use crate::feed::gateway::Gateway;
+use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::sim_feed::{SimFeed, SimFeedParts};
 use crate::model::{Instruments, PositionSnapshot};
@@ -28,6 +31,8 @@ use std::time::{Duration, Instant};
 /// One stage of any kind, so a thread can host any mix of them without dynamic dispatch.
 pub enum AnyStage {
     Feed(Box<SimFeed>),
+    MaxWs(Box<MaxWsFeed>),
+    BinanceWs(Box<BinanceWsFeed>),
     Book(Box<BookStage>),
     Scanner(Box<ScannerStage>),
     Order(Box<OrderStage>),
@@ -37,6 +42,8 @@ impl Stage for AnyStage {
     fn name(&self) -> &'static str {
         match self {
             AnyStage::Feed(s) => s.name(),
+            AnyStage::MaxWs(s) => s.name(),
+            AnyStage::BinanceWs(s) => s.name(),
             AnyStage::Book(s) => s.name(),
             AnyStage::Scanner(s) => s.name(),
             AnyStage::Order(s) => s.name(),
@@ -46,6 +53,8 @@ impl Stage for AnyStage {
     fn poll(&mut self) -> Poll {
         match self {
             AnyStage::Feed(s) => s.poll(),
+            AnyStage::MaxWs(s) => s.poll(),
+            AnyStage::BinanceWs(s) => s.poll(),
             AnyStage::Book(s) => s.poll(),
             AnyStage::Scanner(s) => s.poll(),
             AnyStage::Order(s) => s.poll(),
@@ -73,7 +82,10 @@ pub struct RunResult {
 
 /// Every stage of one engine, built but not yet placed on threads.
 pub struct Built {
-    pub feed: SimFeed,
+    /// Every feed; they share the thread that places the `feed` stage.
+    pub feeds: Vec<AnyStage>,
+    /// Gateway threads to start with the stages (live venues).
+    pub gateways: Vec<Gateway>,
     pub book: BookStage,
     pub scanner: ScannerStage,
     pub order: OrderStage,
@@ -84,8 +96,21 @@ pub struct Built {
     pub shutdown: Shutdown,
 }
 
+/// Where the engine's market data and orders go.
+pub enum Venues {
+    /// The in-process synthetic venue (the demo, tests, benchmarks).
+    Synthetic,
+    /// The venues named in `[venues]` (real exchanges or `arbline sim`), with these keys.
+    Live(crate::secrets::Secrets),
+}
+
 /// Builds rings and stages from `cfg`, all connected, in process with the synthetic venue.
 pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
+    build_for(cfg, live, Venues::Synthetic)
+}
+
+/// Builds rings and stages from `cfg` for `venues`.
+pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, String> {
     let instruments = cfg.instruments()?;
     let clock = EngineClock::new();
     let shutdown = Shutdown::new();
@@ -107,20 +132,74 @@ pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
     let (sig_prod, sig_poll) = rings.signal;
     let (exec_prod, exec_poll) = rings.exec;
 
-    let feed = SimFeed::new(SimFeedParts {
-        market: SyntheticMarket::new(&cfg.sim)?,
-        venue: ExecVenue::new(&cfg.sim)?,
-        instruments: instruments.clone(),
-        md: md_prod,
-        exec: exec_prod,
-        gateway: gateway.clone(),
-        resync: resync.clone(),
-        clock: clock.clone(),
-        counters: counters.clone(),
-        tele: feed_tx,
-        shutdown: shutdown.clone(),
-        pregenerate_s: cfg.sim.pregenerate_s,
-    })?;
+    let mut gateways = Vec::new();
+    let feeds = match venues {
+        Venues::Synthetic => vec![AnyStage::Feed(Box::new(SimFeed::new(SimFeedParts {
+            market: SyntheticMarket::new(&cfg.sim)?,
+            venue: ExecVenue::new(&cfg.sim)?,
+            instruments: instruments.clone(),
+            md: md_prod,
+            exec: exec_prod,
+            gateway: gateway.clone(),
+            resync: resync.clone(),
+            clock: clock.clone(),
+            counters: counters.clone(),
+            tele: feed_tx,
+            shutdown: shutdown.clone(),
+            pregenerate_s: cfg.sim.pregenerate_s,
+        })?))],
+        Venues::Live(secrets) => {
+            let v = &cfg.venues;
+            let (Some(key), Some(secret)) = (
+                secrets.max_api_key.as_deref(),
+                secrets.max_secret_key.as_deref(),
+            ) else {
+                return Err(
+                    "MAX_API_KEY and MAX_SECRET_KEY must be set (environment or .env) to trade"
+                        .into(),
+                );
+            };
+            let client = crate::venue::max::rest_client::MaxRestClient::new(
+                &v.max.rest_url,
+                crate::venue::max::MaxSigner::new(key, secret),
+                std::time::Duration::from_millis(v.max.timeout_ms),
+            );
+            gateways.push(Gateway {
+                client,
+                queue: gateway.clone(),
+                exec: exec_prod,
+                instruments: instruments.clone(),
+                clock: clock.clone(),
+                shutdown: shutdown.clone(),
+            });
+            let max = MaxWsFeed::new(MaxWsFeedParts {
+                url: v.max.ws_url.clone(),
+                instruments: instruments.clone(),
+                md: md_prod.clone(),
+                resync: resync.clone(),
+                clock: clock.clone(),
+                counters: counters.clone(),
+                tele: feed_tx.clone(),
+                shutdown: shutdown.clone(),
+            });
+            let binance = BinanceWsFeed::new(BinanceWsFeedParts {
+                market: v.binance.market,
+                ws_url: v.binance.ws_url.clone(),
+                rest_url: v.binance.rest_url.clone(),
+                instruments: instruments.clone(),
+                md: md_prod,
+                resync: resync.clone(),
+                clock: clock.clone(),
+                counters: counters.clone(),
+                tele: feed_tx,
+                shutdown: shutdown.clone(),
+            })?;
+            vec![
+                AnyStage::MaxWs(Box::new(max)),
+                AnyStage::BinanceWs(Box::new(binance)),
+            ]
+        }
+    };
     let book = BookStage::new(BookStageParts {
         md: md_poll,
         out: book_prod,
@@ -172,7 +251,8 @@ pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
         clock,
     };
     Ok(Built {
-        feed,
+        feeds,
+        gateways,
         book,
         scanner,
         order,
@@ -186,19 +266,37 @@ pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
 
 /// Runs the demo for `opts.duration_s` (or until Ctrl+C / SIGTERM), prints the summary.
 pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+    run_with(cfg, opts, Venues::Synthetic)
+}
+
+/// Runs the engine against `venues` for `opts.duration_s` (or until Ctrl+C / SIGTERM) and
+/// prints the summary.
+pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunResult, String> {
     let live = cfg.demo.live && !opts.quiet;
-    let built = build(cfg, live)?;
+    let synthetic = matches!(venues, Venues::Synthetic);
+    let built = build_for(cfg, live, venues)?;
     built
         .shutdown
         .install_signal_handlers()
         .map_err(|e| format!("signal handlers: {e}"))?;
     let threads = cfg.threads()?;
-    println!(
-        "arbline demo: {} s, synthetic venues (seed {}), {} instruments",
-        opts.duration_s,
-        cfg.sim.seed,
-        built.instruments.len()
-    );
+    if synthetic {
+        println!(
+            "arbline demo: {} s, synthetic venues (seed {}), {} instruments",
+            opts.duration_s,
+            cfg.sim.seed,
+            built.instruments.len()
+        );
+    } else {
+        println!(
+            "arbline run: {} s, MAX {} / {}, Binance {}, {} instruments",
+            opts.duration_s,
+            cfg.venues.max.rest_url,
+            cfg.venues.max.ws_url,
+            cfg.venues.binance.ws_url,
+            built.instruments.len()
+        );
+    }
     for t in &threads {
         let names: Vec<&str> = t.stages.iter().map(|s| s.as_str()).collect();
         println!(
@@ -235,7 +333,8 @@ pub fn run(
     duration: Duration,
 ) -> Result<RunResult, String> {
     let Built {
-        feed,
+        feeds,
+        gateways,
         book,
         scanner,
         order,
@@ -245,24 +344,27 @@ pub fn run(
         side_stop,
         shutdown,
     } = built;
-    let mut feed = Some(AnyStage::Feed(Box::new(feed)));
+    let mut feeds = Some(feeds);
     let mut book = Some(AnyStage::Book(Box::new(book)));
     let mut scanner = Some(AnyStage::Scanner(Box::new(scanner)));
     let mut order = Some(AnyStage::Order(Box::new(order)));
     let side_handle = side.spawn().map_err(|e| format!("side thread: {e}"))?;
+    let mut gateway_handles = Vec::new();
+    for g in gateways {
+        gateway_handles.push(g.spawn().map_err(|e| format!("gateway thread: {e}"))?);
+    }
     let start = Instant::now();
     let mut handles = Vec::new();
     for t in threads {
-        let stages: Vec<AnyStage> = t
-            .stages
-            .iter()
-            .filter_map(|s| match s {
-                StageName::Feed => feed.take(),
-                StageName::Book => book.take(),
-                StageName::Scanner => scanner.take(),
-                StageName::Order => order.take(),
-            })
-            .collect();
+        let mut stages: Vec<AnyStage> = Vec::new();
+        for s in &t.stages {
+            match s {
+                StageName::Feed => stages.extend(feeds.take().unwrap_or_default()),
+                StageName::Book => stages.extend(book.take()),
+                StageName::Scanner => stages.extend(scanner.take()),
+                StageName::Order => stages.extend(order.take()),
+            }
+        }
         handles.push(spawn_stage_thread(t, stages).map_err(|e| format!("thread {}: {e}", t.name))?);
     }
 
@@ -283,6 +385,9 @@ pub fn run(
     let mut positions = Vec::new();
     let mut open_orders_at_exit = 0;
     let mut order_stats = crate::order::OrderStats::default();
+    for h in gateway_handles {
+        let _ = h.join();
+    }
     for h in handles {
         let stages = h
             .join()
@@ -290,6 +395,8 @@ pub fn run(
         for s in stages {
             match s {
                 AnyStage::Feed(f) => latency.merge(f.latency()),
+                AnyStage::MaxWs(f) => latency.merge(f.latency()),
+                AnyStage::BinanceWs(f) => latency.merge(f.latency()),
                 AnyStage::Book(b) => latency.merge(b.latency()),
                 AnyStage::Scanner(s) => latency.merge(s.latency()),
                 AnyStage::Order(o) => {

@@ -41,6 +41,21 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run the engine against the venues in `[venues]` (real exchanges or `arbline sim`);
+    /// keys from MAX_API_KEY / MAX_SECRET_KEY (environment or .env).
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+        /// Seconds to run; runs until Ctrl+C / SIGTERM when absent.
+        #[arg(long)]
+        duration: Option<f64>,
+        #[arg(long)]
+        summary_json: Option<PathBuf>,
+        #[arg(long)]
+        hist_dir: Option<PathBuf>,
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run the exchange simulator alone (MAX v3 REST with signature checks and the MAX book
     /// WebSocket, plus the reference-rate sources) until Ctrl+C or SIGTERM. It accepts the key in
     /// MAX_API_KEY / MAX_SECRET_KEY (environment or .env).
@@ -146,6 +161,29 @@ fn main() -> ExitCode {
                 hist_dir,
             };
             engine::run_demo(&cfg, &opts).map(|_| ())
+        }),
+        Command::Run {
+            config,
+            duration,
+            summary_json,
+            hist_dir,
+            quiet,
+        } => load(Some(&config)).and_then(|cfg| {
+            if let Some(d) = duration {
+                if !(d.is_finite() && d > 0.0) {
+                    return Err(format!(
+                        "--duration: must be a positive number of seconds, got {d}"
+                    ));
+                }
+            }
+            let secrets = arbline::secrets::Secrets::load()?;
+            let opts = DemoOptions {
+                duration_s: duration.unwrap_or(f64::from(u32::MAX)),
+                quiet,
+                summary_json,
+                hist_dir,
+            };
+            engine::run_with(&cfg, &opts, engine::Venues::Live(secrets)).map(|_| ())
         }),
         Command::Sim { config } => load(config.as_ref()).and_then(|cfg| run_sim(&cfg)),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {

@@ -65,11 +65,13 @@ fn the_pipeline_allocates_nothing_per_event_after_warm_up() {
     let built = engine::build(&cfg, false).unwrap();
     let counters = built.counters.clone();
     let (mut feed, mut book, mut scanner, mut order) =
-        (built.feed, built.book, built.scanner, built.order);
+        (built.feeds, built.book, built.scanner, built.order);
     let mut run = |d: Duration| {
         let end = Instant::now() + d;
         while Instant::now() < end {
-            feed.poll();
+            feed.iter_mut().for_each(|f| {
+                f.poll();
+            });
             book.poll();
             scanner.poll();
             order.poll();

@@ -17,12 +17,14 @@ fn books_recover_from_gaps_and_version_changes() {
     let counters = built.counters.clone();
     let rxs = built.side.rxs;
     let (mut feed, mut book, mut scanner, mut order) =
-        (built.feed, built.book, built.scanner, built.order);
+        (built.feeds, built.book, built.scanner, built.order);
     let mut resyncs: HashMap<u16, u32> = HashMap::new();
     let mut lives: HashMap<u16, u32> = HashMap::new();
     let end = Instant::now() + Duration::from_secs(5);
     while Instant::now() < end {
-        feed.poll();
+        feed.iter_mut().for_each(|f| {
+            f.poll();
+        });
         book.poll();
         scanner.poll();
         order.poll();

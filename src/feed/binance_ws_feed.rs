@@ -69,6 +69,8 @@ pub struct BinanceWsFeed {
     frames: u64,
     md_events: u64,
     parse_errors: u64,
+    /// (frames, md, parse errors) already added to the shared counters.
+    published: (u64, u64, u64),
     pub connects: u64,
 }
 
@@ -168,6 +170,7 @@ impl BinanceWsFeed {
             frames: 0,
             md_events: 0,
             parse_errors: 0,
+            published: (0, 0, 0),
             connects: 0,
         })
     }
@@ -356,9 +359,12 @@ impl Stage for BinanceWsFeed {
         if failed {
             self.disconnected();
         }
-        self.counters.frames.set(self.frames);
-        self.counters.md.set(self.md_events);
-        self.counters.parse_errors.set(self.parse_errors);
+        // Several feeds share these counters: add what happened since the last poll.
+        let (f, m, e) = self.published;
+        self.counters.frames.add_shared(self.frames - f);
+        self.counters.md.add_shared(self.md_events - m);
+        self.counters.parse_errors.add_shared(self.parse_errors - e);
+        self.published = (self.frames, self.md_events, self.parse_errors);
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
     }
 }

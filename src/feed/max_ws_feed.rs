@@ -64,6 +64,8 @@ pub struct MaxWsFeed {
     frames: u64,
     md_events: u64,
     parse_errors: u64,
+    /// (frames, md, parse errors) already added to the shared counters.
+    published: (u64, u64, u64),
     pub connects: u64,
 }
 
@@ -95,6 +97,7 @@ impl MaxWsFeed {
             frames: 0,
             md_events: 0,
             parse_errors: 0,
+            published: (0, 0, 0),
             connects: 0,
         }
     }
@@ -180,10 +183,13 @@ impl MaxWsFeed {
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
     }
 
-    fn publish_counters(&self) {
-        self.counters.frames.set(self.frames);
-        self.counters.md.set(self.md_events);
-        self.counters.parse_errors.set(self.parse_errors);
+    /// Adds what happened since the last call (several feeds share these counters).
+    fn publish_counters(&mut self) {
+        let (f, m, e) = self.published;
+        self.counters.frames.add_shared(self.frames - f);
+        self.counters.md.add_shared(self.md_events - m);
+        self.counters.parse_errors.add_shared(self.parse_errors - e);
+        self.published = (self.frames, self.md_events, self.parse_errors);
     }
 }
 

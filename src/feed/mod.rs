@@ -2,6 +2,7 @@
 //! venue ([`sim_feed`]); socket feeds for MAX and Binance use the same parsers.
 
 pub mod binance_ws_feed;
+pub mod gateway;
 pub mod max_ws_feed;
 pub mod resync;
 pub mod sim_feed;

@@ -124,7 +124,7 @@ impl BinanceSim {
                                         ask,
                                     );
                                     out.push((
-                                        format!("{lower}@bookTicker"),
+                                        format!("{lower}@bookticker"),
                                         String::from_utf8_lossy(&buf).into_owned(),
                                     ));
                                 }

@@ -73,6 +73,9 @@ pub struct SimConfig {
     pub max_rest_addr: String,
     /// `arbline sim`: where the MAX WebSocket server listens.
     pub max_ws_addr: String,
+    /// `arbline sim`: Binance combined-stream WebSocket and depth REST.
+    pub binance_ws_addr: String,
+    pub binance_rest_addr: String,
 }
 
 impl Default for SimConfig {
@@ -124,6 +127,8 @@ impl Default for SimConfig {
             pregenerate_s: 0.0,
             max_rest_addr: "127.0.0.1:18080".into(),
             max_ws_addr: "127.0.0.1:18081".into(),
+            binance_ws_addr: "127.0.0.1:18082".into(),
+            binance_rest_addr: "127.0.0.1:18083".into(),
         }
     }
 }

@@ -17,6 +17,14 @@ impl Counter {
         let v = self.0.load(Ordering::Relaxed);
         self.0.store(v + n, Ordering::Relaxed);
     }
+    /// For a counter several threads write (the feeds share `frames`, `md`, `parse_errors`):
+    /// an atomic add.
+    #[inline]
+    pub fn add_shared(&self, n: u64) {
+        if n > 0 {
+            self.0.fetch_add(n, Ordering::Relaxed);
+        }
+    }
     /// Single writer only: for counts kept elsewhere and mirrored here.
     #[inline]
     pub fn set(&self, v: u64) {

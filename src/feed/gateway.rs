@@ -1,0 +1,133 @@
+//! The MAX gateway thread: takes complete order requests from the order stage's queue, sends
+//! them with the REST client, and turns the venue's answers into exec events.
+//!
+//! - New → `POST …/order`: the 201 reply is an `Ack` (with the venue's order id); an error is a
+//!   `Reject` carrying MAX's code (a client-side refusal, e.g. off the tick, carries code 0).
+//! - Cancel → `DELETE /api/v3/order`; the cancel is only queued at MAX, so the gateway reads the
+//!   order back and reports its state (`Cancelled`, or `Filled` if it filled first). A refused
+//!   cancel is a `CancelReject`.
+//!
+//! Fills arrive on the private WebSocket (next step); until then the gateway's order reads are
+//! the only state the engine sees. The gateway is unpinned: it waits on the network by design.
+
+use crate::model::{ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState};
+use crate::pipeline::gateway_queue::GatewayQueue;
+use crate::pipeline::ring::ExecProducer;
+use crate::pipeline::{EngineClock, Phase, Shutdown};
+use crate::venue::max::rest_client::{MaxRestClient, NewOrder, OrderRef, RestError};
+use disruptor::Producer;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub struct Gateway {
+    pub client: MaxRestClient,
+    pub queue: GatewayQueue,
+    pub exec: ExecProducer,
+    pub instruments: Instruments,
+    pub clock: EngineClock,
+    pub shutdown: Shutdown,
+}
+
+impl Gateway {
+    pub fn spawn(self) -> std::io::Result<JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("gateway.max".into())
+            .spawn(move || self.run())
+    }
+
+    fn publish(&mut self, ev: ExecEvent) {
+        self.exec.publish(|slot| *slot = ev);
+    }
+
+    fn run(mut self) {
+        let _ = self.client.sync_time();
+        let _ = self.client.load_markets();
+        loop {
+            let Some(req) = self.queue.pop() else {
+                if self.shutdown.phase() == Phase::Done {
+                    return;
+                }
+                std::thread::sleep(Duration::from_micros(200));
+                continue;
+            };
+            match req.kind {
+                GatewayCmdKind::New => self.create(&req),
+                GatewayCmdKind::Cancel => self.cancel(&req),
+            }
+        }
+    }
+
+    fn base(&self, req: &OrderRequest, kind: ExecKind) -> ExecEvent {
+        ExecEvent {
+            kind,
+            client_oid: req.client_oid,
+            exchange_order_id: req.exchange_order_id,
+            instrument: req.instrument,
+            side: req.side,
+            ts_recv: self.clock.raw(),
+            ..Default::default()
+        }
+    }
+
+    fn code(e: &RestError) -> u32 {
+        match e {
+            RestError::Api(a) => a.code.unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn create(&mut self, req: &OrderRequest) {
+        let market = self.instruments.get(req.instrument).symbol.to_lowercase();
+        let o = NewOrder {
+            wallet: req.wallet,
+            market: &market,
+            side: req.side,
+            ord_type: req.order_type,
+            price: req.price,
+            volume: req.qty,
+            client_oid: &req.client_oid,
+        };
+        let ev = match self.client.create_order(&o) {
+            Ok(order) => ExecEvent {
+                exchange_order_id: order.id,
+                state: OrderState::New,
+                ..self.base(req, ExecKind::Ack)
+            },
+            Err(e) => ExecEvent {
+                reject_code: Self::code(&e),
+                state: OrderState::Rejected,
+                ..self.base(req, ExecKind::Reject)
+            },
+        };
+        self.publish(ev);
+    }
+
+    fn cancel(&mut self, req: &OrderRequest) {
+        let r = if req.exchange_order_id != 0 {
+            OrderRef::Id(req.exchange_order_id)
+        } else {
+            OrderRef::ClientOid(&req.client_oid)
+        };
+        if let Err(e) = self.client.cancel_order(r) {
+            let ev = ExecEvent {
+                reject_code: Self::code(&e),
+                state: OrderState::PendingCancel,
+                ..self.base(req, ExecKind::CancelReject)
+            };
+            self.publish(ev);
+            return;
+        }
+        if let Ok(order) = self.client.get_order(r) {
+            let kind = match order.state {
+                OrderState::Cancelled => ExecKind::Cancelled,
+                _ => ExecKind::StateUpdate,
+            };
+            let ev = ExecEvent {
+                exchange_order_id: order.id,
+                state: order.state,
+                ..self.base(req, kind)
+            };
+            self.publish(ev);
+        }
+    }
+}

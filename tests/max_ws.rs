@@ -155,3 +155,44 @@ fn books_recover_from_injected_gaps_by_resubscribing() {
         "books equal the simulator's after resyncing"
     );
 }
+
+#[test]
+fn a_429_ban_is_honoured_until_its_retry_after_time() {
+    let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
+    let mut r = rig(sim.url());
+    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let until = now_s + 2;
+    sim.ban_until(until);
+    sim.drop_connections();
+    // The feed is refused with 429 and must not come back before `until`.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut refused_seen = false;
+    while r.feed.connects < 2 && Instant::now() < deadline {
+        r.feed.poll();
+        r.book.poll();
+        if !r.feed.is_connected()
+            && r.feed.next_attempt() > Instant::now() + Duration::from_millis(500)
+        {
+            refused_seen = true;
+            sim.ban_until(0);
+        }
+    }
+    let back_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(
+        refused_seen,
+        "the 429's Retry-After pushed the next attempt out"
+    );
+    assert_eq!(r.feed.connects, 2, "reconnected after the ban");
+    assert!(
+        back_at >= until as f64 - 0.001,
+        "came back at {back_at}, before the ban ended at {until}"
+    );
+    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+}

@@ -11,7 +11,8 @@
 //! 4. A book that asks to resync is resubscribed (`unsub` + `sub`): MAX answers with a fresh
 //!    snapshot.
 //! 5. On a closed or failed connection: publish `FeedDown` (the book stage marks the venue's
-//!    books `Resyncing`) and reconnect after an exponential backoff with jitter.
+//!    books `Resyncing`) and reconnect after an exponential backoff with jitter — and never
+//!    before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX).
 //!
 //! This version speaks `ws://` (the simulator); TLS (`wss://`) and mio readiness come next.
 
@@ -64,6 +65,8 @@ pub struct MaxWsFeed {
     frames: u64,
     md_events: u64,
     parse_errors: u64,
+    /// Set by a 429: do not reconnect before this Unix time (seconds).
+    retry_after_unix_s: Option<u64>,
     /// (frames, md, parse errors) already added to the shared counters.
     published: (u64, u64, u64),
     pub connects: u64,
@@ -98,12 +101,18 @@ impl MaxWsFeed {
             md_events: 0,
             parse_errors: 0,
             published: (0, 0, 0),
+            retry_after_unix_s: None,
             connects: 0,
         }
     }
 
     pub fn latency(&self) -> &LatencySet {
         &self.latency
+    }
+
+    /// When the feed will try to connect next.
+    pub fn next_attempt(&self) -> Instant {
+        self.next_attempt
     }
 
     pub fn is_connected(&self) -> bool {
@@ -140,8 +149,26 @@ impl MaxWsFeed {
         let host = rest.split('/').next().unwrap_or(rest);
         let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
         let _ = stream.set_nodelay(true);
-        let (mut ws, _) = tungstenite::client(self.url.as_str(), stream)
-            .map_err(|e| format!("{}: handshake: {e}", self.url))?;
+        let (mut ws, _) = match tungstenite::client(self.url.as_str(), stream) {
+            Ok(x) => x,
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp))) => {
+                // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time
+                // (seconds) after which it may come back. Connecting earlier prolongs the ban.
+                if resp.status().as_u16() == 429 {
+                    self.retry_after_unix_s = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse().ok());
+                }
+                return Err(format!(
+                    "{}: handshake refused with HTTP {}",
+                    self.url,
+                    resp.status()
+                ));
+            }
+            Err(e) => return Err(format!("{}: handshake: {e}", self.url)),
+        };
         let markets: Vec<&str> = self.markets.iter().map(|(_, m)| m.as_str()).collect();
         ws.send(Message::text(Self::sub_message("sub", &markets)))
             .map_err(|e| e.to_string())?;
@@ -178,7 +205,12 @@ impl MaxWsFeed {
         self.jitter ^= self.jitter >> 7;
         self.jitter ^= self.jitter << 17;
         let base = self.backoff.as_millis() as u64;
-        let wait = base * 3 / 4 + self.jitter % (base / 2 + 1);
+        let mut wait = base * 3 / 4 + self.jitter % (base / 2 + 1);
+        if let Some(until) = self.retry_after_unix_s.take() {
+            let now_ms = crate::venue::max::wall_clock::local_ms();
+            wait = wait.max((until * 1000).saturating_sub(now_ms));
+            self.system(SystemCode::FeedDown, until);
+        }
         self.next_attempt = Instant::now() + Duration::from_millis(wait);
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
     }

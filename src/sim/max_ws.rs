@@ -41,6 +41,8 @@ struct Conn {
 
 pub struct MaxWsSim {
     addr: SocketAddr,
+    /// While set, handshakes are refused with 429 and `Retry-After` = this Unix time (s).
+    ban_until: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     books: Arc<Mutex<HashMap<String, SimBook>>>,
     kick: Arc<AtomicU64>,
@@ -58,6 +60,7 @@ impl MaxWsSim {
         let books: Arc<Mutex<HashMap<String, SimBook>>> = Arc::new(Mutex::new(HashMap::new()));
         let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
         let kick = Arc::new(AtomicU64::new(0));
+        let ban_until = Arc::new(AtomicU64::new(0));
         let (ctl_tx, ctl_rx) = unbounded::<Control>();
         let mut threads = Vec::new();
 
@@ -130,7 +133,8 @@ impl MaxWsSim {
 
         // Acceptor: one thread per connection.
         {
-            let (stop, conns, kick) = (stop.clone(), conns.clone(), kick.clone());
+            let (stop, conns, kick, ban) =
+                (stop.clone(), conns.clone(), kick.clone(), ban_until.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.max_ws.accept".into())
@@ -139,6 +143,11 @@ impl MaxWsSim {
                         while !stop.load(Ordering::Acquire) {
                             match listener.accept() {
                                 Ok((stream, _)) => {
+                                    let until = ban.load(Ordering::Acquire);
+                                    if until != 0 {
+                                        refuse_429(stream, until);
+                                        continue;
+                                    }
                                     let (tx, rx) = unbounded();
                                     let id = next_id;
                                     next_id += 1;
@@ -169,6 +178,7 @@ impl MaxWsSim {
         }
         Ok(MaxWsSim {
             addr: local,
+            ban_until,
             stop,
             books,
             kick,
@@ -185,6 +195,11 @@ impl MaxWsSim {
         self.books.lock().ok()?.get(market).cloned()
     }
 
+    /// Refuses new connections with `429` and `Retry-After: <unix_s>` (0 lifts the ban).
+    pub fn ban_until(&self, unix_s: u64) {
+        self.ban_until.store(unix_s, Ordering::Release);
+    }
+
     /// Closes every open connection (reconnect tests).
     pub fn drop_connections(&self) {
         self.kick.fetch_add(1, Ordering::AcqRel);
@@ -198,6 +213,19 @@ impl Drop for MaxWsSim {
             let _ = t.join();
         }
     }
+}
+
+/// Answers a handshake with MAX's ban: HTTP 429 and the absolute time to come back.
+fn refuse_429(mut stream: TcpStream, until: u64) {
+    use std::io::{Read, Write};
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut req = [0u8; 2048];
+    let _ = stream.read(&mut req);
+    let _ = write!(
+        stream,
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {until}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
 }
 
 fn market_name(m: &str) -> String {

@@ -100,6 +100,9 @@ pub struct EngineSection {
     pub cancel_on_shutdown: bool,
     /// How long shutdown waits for the venue to confirm cancels.
     pub cancel_timeout_ms: u64,
+    /// Watchdog: a venue silent this long has its books marked stale (no trading on them);
+    /// 0 turns it off.
+    pub stale_feed_ms: u64,
 }
 
 impl Default for EngineSection {
@@ -109,6 +112,7 @@ impl Default for EngineSection {
             binance_ticker_tops: true,
             cancel_on_shutdown: true,
             cancel_timeout_ms: 3000,
+            stale_feed_ms: 5000,
         }
     }
 }

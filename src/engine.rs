@@ -211,6 +211,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
         counters: counters.clone(),
         tele: book_tx,
         batch,
+        stale_after_ms: cfg.engine.stale_feed_ms,
     });
     let scanner = ScannerStage::new(ScannerStageParts {
         input: book_poll,

@@ -59,6 +59,7 @@ fn rig(sim: &BinanceSim) -> Rig {
         counters: counters.clone(),
         tele: tx,
         batch: 64,
+        stale_after_ms: 5000,
     });
     Rig {
         feed,

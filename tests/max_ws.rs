@@ -52,6 +52,7 @@ fn rig(url: String) -> Rig {
         counters: counters.clone(),
         tele: tx,
         batch: 64,
+        stale_after_ms: 5000,
     });
     Rig {
         feed,

@@ -9,6 +9,9 @@
 //! - Binance tops come from `bookTicker` when the feed subscribes to it (faster than depth);
 //!   depth is still sequenced so gaps are caught.
 //! - A `FeedDown` event marks every book of that venue `Resyncing`.
+//! - Staleness watchdog: a venue (other than the daily reference rate) whose feed has sent
+//!   nothing for `stale_after` gets `Stale` tops for all its books, so no strategy trades on
+//!   them, and a system event; the next applied update makes a book `Live` again.
 
 use super::binance_sync::BinanceSync;
 use super::l2book::L2Book;
@@ -53,6 +56,11 @@ pub struct BookState {
     latency: LatencySet,
     counters: Arc<EngineCounters>,
     tele: TelemetryTx,
+    /// Watchdog: TSC of the last event per venue, and whether it is flagged stale.
+    last_seen: [u64; 4],
+    stale: [bool; 4],
+    stale_after_ns: u64,
+    last_check: u64,
 }
 
 pub struct BookStage {
@@ -73,6 +81,8 @@ pub struct BookStageParts {
     pub counters: Arc<EngineCounters>,
     pub tele: TelemetryTx,
     pub batch: u64,
+    /// Silence after which a venue's books are marked `Stale` (0: never).
+    pub stale_after_ms: u64,
 }
 
 impl BookStage {
@@ -111,6 +121,10 @@ impl BookStage {
                 latency: LatencySet::default(),
                 counters: p.counters,
                 tele: p.tele,
+                last_seen: [0; 4],
+                stale: [false; 4],
+                stale_after_ns: p.stale_after_ms * 1_000_000,
+                last_check: 0,
             },
         }
     }
@@ -147,7 +161,10 @@ impl Stage for BookStage {
                 }
                 Poll::Busy(n)
             }
-            Err(Polling::NoEvents) => Poll::Idle,
+            Err(Polling::NoEvents) => {
+                self.state.watchdog();
+                Poll::Idle
+            }
             Err(Polling::Shutdown) => {
                 // Input closed and drained: close the output so the drain cascades.
                 self.state.out = None;
@@ -158,9 +175,51 @@ impl Stage for BookStage {
 }
 
 impl BookState {
+    /// Marks the books of venues that have gone silent `Stale` (checked every 100 ms at most).
+    fn watchdog(&mut self) {
+        if self.stale_after_ns == 0 {
+            return;
+        }
+        let now = self.clock.raw();
+        if self.clock.delta_ns(self.last_check, now) < 100_000_000 {
+            return;
+        }
+        self.last_check = now;
+        for v in [Venue::Max, Venue::BinanceSpot, Venue::BinanceFutures] {
+            let k = v as usize;
+            if self.last_seen[k] == 0
+                || self.stale[k]
+                || self.clock.delta_ns(self.last_seen[k], now) < self.stale_after_ns
+            {
+                continue;
+            }
+            self.stale[k] = true;
+            self.system(SystemCode::FeedDown, v, InstrumentId(0), 1);
+            for i in 0..self.books.len() {
+                if self.books[i].venue == v && self.books[i].status == BookStatus::Live {
+                    self.books[i].status = BookStatus::Stale;
+                    let ev = MdEvent {
+                        venue: v,
+                        instrument: InstrumentId(i as u16),
+                        ts_frame: now,
+                        ..Default::default()
+                    };
+                    let top = top_from(&ev, BookStatus::Stale, Level::default(), Level::default());
+                    self.publish(top, now);
+                }
+            }
+        }
+    }
+
     /// Applies one md event; public for benchmarks and the allocation test.
     #[inline]
     pub fn on_md(&mut self, ev: &MdEvent) {
+        let k = ev.venue as usize;
+        self.last_seen[k] = ev.ts_parsed.max(ev.ts_frame);
+        if self.stale[k] {
+            self.stale[k] = false;
+            self.system(SystemCode::FeedUp, ev.venue, ev.instrument, 1);
+        }
         let idx = ev.instrument.index();
         if idx >= self.books.len() {
             return;

@@ -104,6 +104,9 @@ pub enum BookStatus {
     Crossed = 2,
     /// A snapshot with no levels (MAX asks to clear and wait for the next snapshot).
     Empty = 3,
+    /// In sync, but its feed has been silent longer than the watchdog allows: not tradable
+    /// until data flows again.
+    Stale = 4,
 }
 
 /// Top of book: book → book ring → scanner. Also carries reference rates (`bid == ask`).

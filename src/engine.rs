@@ -150,9 +150,14 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
         })?))],
         Venues::Live(secrets) => {
             let v = &cfg.venues;
-            for (k, u) in [("venues.max.ws_url", &v.max.ws_url), ("venues.binance.ws_url", &v.binance.ws_url)] {
+            for (k, u) in [
+                ("venues.max.ws_url", &v.max.ws_url),
+                ("venues.binance.ws_url", &v.binance.ws_url),
+            ] {
                 if !u.starts_with("ws://") {
-                    return Err(format!("{k}: {u:?}: TLS WebSockets (wss://) are not supported yet; point it at `arbline sim` (ws://…)"));
+                    return Err(format!(
+                        "{k}: {u:?}: TLS WebSockets (wss://) are not supported yet; point it at `arbline sim` (ws://…)"
+                    ));
                 }
             }
             let (Some(key), Some(secret)) = (

@@ -120,7 +120,11 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
         markets,
     )?;
     let ws = MaxWsSim::start(&cfg.sim.max_ws_addr, &cfg.sim)?;
-    let binance = arbline::sim::binance_ws::BinanceSim::start(&cfg.sim.binance_ws_addr, &cfg.sim.binance_rest_addr, &cfg.sim)?;
+    let binance = arbline::sim::binance_ws::BinanceSim::start(
+        &cfg.sim.binance_ws_addr,
+        &cfg.sim.binance_rest_addr,
+        &cfg.sim,
+    )?;
     println!(
         "arbline sim: MAX REST {} (reference rate at /xrt/flcsv/0/day), MAX WS {}, Binance WS {} and REST {}; Ctrl+C stops",
         rest.base_url(),

@@ -94,3 +94,14 @@ fn bad_input_names_the_key() {
         assert!(e.contains(want), "{name}: {e:?} should name {want:?}");
     }
 }
+
+#[test]
+fn the_local_simulator_config_is_valid() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/arbline.local-sim.toml"
+    ))
+    .unwrap();
+    let c = Config::from_toml(&text).unwrap();
+    assert!(c.venues.max.ws_url.starts_with("ws://127.0.0.1:"));
+}

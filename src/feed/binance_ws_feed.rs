@@ -15,12 +15,13 @@
 //! This version speaks `ws://` and `http://` (the simulator); TLS comes with the live endpoints.
 
 use crate::feed::resync::ResyncRequests;
+use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md};
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
 };
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crossbeam::channel::{Sender, unbounded};
 use disruptor::Producer;
@@ -28,7 +29,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tungstenite::{Message, WebSocket};
+use tungstenite::WebSocket;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -64,13 +65,8 @@ pub struct BinanceWsFeed {
     tele: TelemetryTx,
     shutdown: Shutdown,
     next_attempt: Instant,
-    backoff: Duration,
-    jitter: u64,
-    frames: u64,
-    md_events: u64,
-    parse_errors: u64,
-    /// (frames, md, parse errors) already added to the shared counters.
-    published: (u64, u64, u64),
+    backoff: Backoff,
+    counts: FeedCounts,
     pub connects: u64,
 }
 
@@ -165,12 +161,8 @@ impl BinanceWsFeed {
             tele: p.tele,
             shutdown: p.shutdown,
             next_attempt: Instant::now(),
-            backoff: BACKOFF_MIN,
-            jitter: 0x2545_f491_4f6c_dd1d,
-            frames: 0,
-            md_events: 0,
-            parse_errors: 0,
-            published: (0, 0, 0),
+            backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x2545_f491_4f6c_dd1d),
+            counts: FeedCounts::default(),
             connects: 0,
         })
     }
@@ -215,7 +207,7 @@ impl BinanceWsFeed {
             .map_err(|e| e.to_string())?;
         self.ws = Some(ws);
         self.connects += 1;
-        self.backoff = BACKOFF_MIN;
+        self.backoff.reset();
         self.system(SystemCode::FeedUp, self.connects);
         for (id, s) in &self.symbols {
             self.request_snapshot(*id, s);
@@ -240,13 +232,7 @@ impl BinanceWsFeed {
             });
         }
         self.system(SystemCode::FeedDown, self.connects);
-        self.jitter ^= self.jitter << 13;
-        self.jitter ^= self.jitter >> 7;
-        self.jitter ^= self.jitter << 17;
-        let base = self.backoff.as_millis() as u64;
-        self.next_attempt =
-            Instant::now() + Duration::from_millis(base * 3 / 4 + self.jitter % (base / 2 + 1));
-        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+        self.next_attempt = Instant::now() + self.backoff.next_wait();
     }
 
     fn finish(&mut self) {
@@ -301,70 +287,28 @@ impl Stage for BinanceWsFeed {
             instruments,
             clock,
             latency,
-            frames,
-            md_events,
-            parse_errors,
+            counts,
             ..
         } = self;
         if let Some(sock) = ws.as_mut() {
-            loop {
-                match sock.read() {
-                    Ok(Message::Text(t)) => {
-                        let ts = clock.raw();
-                        *frames += 1;
-                        n += 1;
-                        let res = parser.parse_ws(t.as_bytes(), ts, instruments, |ev| {
-                            if let Some(md) = md.as_mut() {
-                                let now = clock.raw();
-                                md.publish(|slot| {
-                                    *slot = *ev;
-                                    slot.ts_parsed = now;
-                                });
-                                *md_events += 1;
-                                if ev.chunk == 0 {
-                                    latency.record(
-                                        LatencyStage::Parse,
-                                        clock.delta_ns(ev.ts_frame, now),
-                                    );
-                                }
-                            }
-                        });
-                        if res.is_err() {
-                            *parse_errors += 1;
-                        }
-                    }
-                    Ok(Message::Close(_)) => {
-                        failed = true;
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(tungstenite::Error::Io(e))
-                        if e.kind() == std::io::ErrorKind::WouldBlock =>
-                    {
-                        break;
-                    }
-                    Err(_) => {
-                        failed = true;
-                        break;
-                    }
+            let (frames, closed) = drain(sock, clock, |bytes, ts| {
+                counts.frames += 1;
+                let ok = parser
+                    .parse_ws(bytes, ts, instruments, |ev| {
+                        publish_md(md, clock, latency, &mut counts.md_events, ev)
+                    })
+                    .is_ok();
+                if !ok {
+                    counts.parse_errors += 1;
                 }
-            }
-            if let Err(e) = sock.flush() {
-                if !matches!(&e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
-                {
-                    failed = true;
-                }
-            }
+            });
+            n = frames;
+            failed = closed || flush_failed(sock);
         }
         if failed {
             self.disconnected();
         }
-        // Several feeds share these counters: add what happened since the last poll.
-        let (f, m, e) = self.published;
-        self.counters.frames.add_shared(self.frames - f);
-        self.counters.md.add_shared(self.md_events - m);
-        self.counters.parse_errors.add_shared(self.parse_errors - e);
-        self.published = (self.frames, self.md_events, self.parse_errors);
+        self.counts.publish(&self.counters);
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
     }
 }

@@ -17,12 +17,13 @@
 //! This version speaks `ws://` (the simulator); TLS (`wss://`) and mio readiness come next.
 
 use crate::feed::resync::ResyncRequests;
+use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md, would_block};
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
 };
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::max::MaxPublicParser;
 use disruptor::Producer;
 use std::net::TcpStream;
@@ -60,15 +61,10 @@ pub struct MaxWsFeed {
     shutdown: Shutdown,
     last_ping: Instant,
     next_attempt: Instant,
-    backoff: Duration,
-    jitter: u64,
-    frames: u64,
-    md_events: u64,
-    parse_errors: u64,
+    backoff: Backoff,
+    counts: FeedCounts,
     /// Set by a 429: do not reconnect before this Unix time (seconds).
     retry_after_unix_s: Option<u64>,
-    /// (frames, md, parse errors) already added to the shared counters.
-    published: (u64, u64, u64),
     pub connects: u64,
 }
 
@@ -95,12 +91,8 @@ impl MaxWsFeed {
             shutdown: p.shutdown,
             last_ping: Instant::now(),
             next_attempt: Instant::now(),
-            backoff: BACKOFF_MIN,
-            jitter: 0x9e37_79b9_7f4a_7c15,
-            frames: 0,
-            md_events: 0,
-            parse_errors: 0,
-            published: (0, 0, 0),
+            backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
+            counts: FeedCounts::default(),
             retry_after_unix_s: None,
             connects: 0,
         }
@@ -177,7 +169,7 @@ impl MaxWsFeed {
             .map_err(|e| e.to_string())?;
         self.ws = Some(ws);
         self.connects += 1;
-        self.backoff = BACKOFF_MIN;
+        self.backoff.reset();
         self.last_ping = Instant::now();
         self.system(SystemCode::FeedUp, self.connects);
         Ok(())
@@ -201,27 +193,17 @@ impl MaxWsFeed {
         }
         self.system(SystemCode::FeedDown, self.connects);
         // Exponential backoff with ±25 % jitter (xorshift), capped.
-        self.jitter ^= self.jitter << 13;
-        self.jitter ^= self.jitter >> 7;
-        self.jitter ^= self.jitter << 17;
-        let base = self.backoff.as_millis() as u64;
-        let mut wait = base * 3 / 4 + self.jitter % (base / 2 + 1);
+        let mut wait = self.backoff.next_wait().as_millis() as u64;
         if let Some(until) = self.retry_after_unix_s.take() {
             let now_ms = crate::venue::max::wall_clock::local_ms();
             wait = wait.max((until * 1000).saturating_sub(now_ms));
             self.system(SystemCode::FeedDown, until);
         }
         self.next_attempt = Instant::now() + Duration::from_millis(wait);
-        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
     }
 
-    /// Adds what happened since the last call (several feeds share these counters).
     fn publish_counters(&mut self) {
-        let (f, m, e) = self.published;
-        self.counters.frames.add_shared(self.frames - f);
-        self.counters.md.add_shared(self.md_events - m);
-        self.counters.parse_errors.add_shared(self.parse_errors - e);
-        self.published = (self.frames, self.md_events, self.parse_errors);
+        self.counts.publish(&self.counters);
     }
 }
 
@@ -267,7 +249,7 @@ impl Stage for MaxWsFeed {
             }
         }
         // Step 3.
-        let mut n = 0usize;
+        let mut n = 0;
         let MaxWsFeed {
             ws,
             parser,
@@ -275,68 +257,31 @@ impl Stage for MaxWsFeed {
             instruments,
             clock,
             latency,
-            frames,
-            md_events,
-            parse_errors,
+            counts,
             ..
         } = self;
         if let Some(sock) = ws.as_mut() {
-            loop {
-                match sock.read() {
-                    Ok(Message::Text(t)) => {
-                        let ts = clock.raw();
-                        *frames += 1;
-                        n += 1;
-                        let res = parser.parse(t.as_bytes(), ts, instruments, |ev| {
-                            if let Some(md) = md.as_mut() {
-                                let now = clock.raw();
-                                md.publish(|slot| {
-                                    *slot = *ev;
-                                    slot.ts_parsed = now;
-                                });
-                                *md_events += 1;
-                                if ev.chunk == 0 {
-                                    latency.record(
-                                        LatencyStage::Parse,
-                                        clock.delta_ns(ev.ts_frame, now),
-                                    );
-                                }
-                            }
-                        });
-                        if res.is_err() {
-                            *parse_errors += 1;
-                        }
-                    }
-                    Ok(Message::Close(_)) => {
-                        failed = true;
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(tungstenite::Error::Io(e))
-                        if e.kind() == std::io::ErrorKind::WouldBlock =>
-                    {
-                        break;
-                    }
-                    Err(_) => {
-                        failed = true;
-                        break;
-                    }
+            let (frames, closed) = drain(sock, clock, |bytes, ts| {
+                counts.frames += 1;
+                let ok = parser
+                    .parse(bytes, ts, instruments, |ev| {
+                        publish_md(md, clock, latency, &mut counts.md_events, ev)
+                    })
+                    .is_ok();
+                if !ok {
+                    counts.parse_errors += 1;
                 }
-            }
+            });
+            n = frames;
+            failed |= closed;
             if !failed && self.last_ping.elapsed() >= PING_EVERY {
                 self.last_ping = Instant::now();
                 if let Some(sock) = self.ws.as_mut() {
-                    failed |= matches!(sock.send(Message::Ping(Vec::new().into())), Err(e) if !matches!(&e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock));
+                    failed |= matches!(sock.send(Message::Ping(Vec::new().into())), Err(e) if !would_block(&e));
                 }
             }
             if let Some(sock) = self.ws.as_mut() {
-                // Queued pongs and partial writes; WouldBlock means "later".
-                if let Err(e) = sock.flush() {
-                    if !matches!(&e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
-                    {
-                        failed = true;
-                    }
-                }
+                failed |= flush_failed(sock);
             }
         }
         if failed {

@@ -6,3 +6,4 @@ pub mod gateway;
 pub mod max_ws_feed;
 pub mod resync;
 pub mod sim_feed;
+pub mod ws_conn;

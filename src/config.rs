@@ -44,6 +44,8 @@ pub struct MaxVenue {
     pub rest_url: String,
     pub ws_url: String,
     pub timeout_ms: u64,
+    /// Halt trading when the venue's clock is further than this from ours.
+    pub max_clock_drift_ms: u64,
 }
 
 impl Default for MaxVenue {
@@ -52,6 +54,7 @@ impl Default for MaxVenue {
             rest_url: "https://max-api.maicoin.com".into(),
             ws_url: "wss://max-stream.maicoin.com/ws".into(),
             timeout_ms: 5000,
+            max_clock_drift_ms: 5000,
         }
     }
 }

@@ -120,6 +120,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
     let mids = Arc::new(MidBoard::default());
     let board = Arc::new(PositionBoard::default());
     let gateway = gateway_queue(cfg.pipeline.gateway_queue);
+    let halts = Arc::new(crate::risk::HaltRequests::default());
     let qcap = cfg.pipeline.telemetry_queue;
     let (feed_tx, feed_rx) = telemetry_queue("feed", qcap);
     let (book_tx, book_rx) = telemetry_queue("book", qcap);
@@ -181,6 +182,8 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 instruments: instruments.clone(),
                 clock: clock.clone(),
                 shutdown: shutdown.clone(),
+                halts: halts.clone(),
+                max_clock_drift_ms: v.max.max_clock_drift_ms,
             });
             let max = MaxWsFeed::new(MaxWsFeedParts {
                 url: v.max.ws_url.clone(),
@@ -248,6 +251,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
         cancel_on_shutdown: cfg.engine.cancel_on_shutdown,
         cancel_timeout_ms: cfg.engine.cancel_timeout_ms,
         batch,
+        halts,
     });
     let side_stop = Arc::new(AtomicBool::new(false));
     let side = SideThread {

@@ -113,4 +113,30 @@ fn a_wrong_secret_gives_auth_rejects_and_no_orders_at_the_venue() {
         0,
         "no order reached the book"
     );
+    // The refused credentials halt trading: a handful of orders in flight went out, every later
+    // signal is refused by the kill switch.
+    let st = r.order_stats;
+    assert!(
+        st.orders_sent <= 10 && st.risk_rejects > 10 * st.orders_sent,
+        "{st:?}"
+    );
+}
+
+#[test]
+fn a_venue_clock_beyond_the_drift_limit_halts_trading() {
+    let mut v = venue();
+    v.rest.set_clock_offset_ms(20_000);
+    v.cfg.venues.max.max_clock_drift_ms = 5_000;
+    let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
+    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(3)).unwrap();
+    let st = r.order_stats;
+    assert!(
+        st.orders_sent <= 10 && st.risk_rejects > 10 * st.orders_sent,
+        "halted at the first time sync: {st:?}"
+    );
+    assert!(
+        r.order_stats.risk_rejects > 0,
+        "signals refused by the halted kill switch: {:?}",
+        r.order_stats
+    );
 }

@@ -7,6 +7,9 @@
 //!   order back and reports its state (`Cancelled`, or `Filled` if it filled first). A refused
 //!   cancel is a `CancelReject`.
 //!
+//! Time sync runs at start and every minute; an offset beyond `max_clock_drift_ms`, or a
+//! halt-class error (refused credentials or permissions), asks the order stage to halt.
+//!
 //! Fills arrive on the private WebSocket (next step); until then the gateway's order reads are
 //! the only state the engine sees. The gateway is unpinned: it waits on the network by design.
 
@@ -26,6 +29,9 @@ pub struct Gateway {
     pub instruments: Instruments,
     pub clock: EngineClock,
     pub shutdown: Shutdown,
+    pub halts: std::sync::Arc<crate::risk::HaltRequests>,
+    /// Largest tolerated offset to the venue's clock, ms.
+    pub max_clock_drift_ms: u64,
 }
 
 impl Gateway {
@@ -39,10 +45,25 @@ impl Gateway {
         self.exec.publish(|slot| *slot = ev);
     }
 
+    /// Time sync: measures the offset to the venue's clock and halts trading when it is beyond
+    /// the limit (nonces and freshness checks would be wrong).
+    fn sync_time(&mut self) {
+        if let Ok(offset) = self.client.sync_time() {
+            if offset.unsigned_abs() > self.max_clock_drift_ms {
+                self.halts.request(crate::risk::HaltReason::ClockDrift);
+            }
+        }
+    }
+
     fn run(mut self) {
-        let _ = self.client.sync_time();
+        self.sync_time();
         let _ = self.client.load_markets();
+        let mut last_sync = std::time::Instant::now();
         loop {
+            if last_sync.elapsed() >= Duration::from_secs(60) {
+                last_sync = std::time::Instant::now();
+                self.sync_time();
+            }
             let Some(req) = self.queue.pop() else {
                 if self.shutdown.phase() == Phase::Done {
                     return;
@@ -93,11 +114,17 @@ impl Gateway {
                 state: OrderState::New,
                 ..self.base(req, ExecKind::Ack)
             },
-            Err(e) => ExecEvent {
-                reject_code: Self::code(&e),
-                state: OrderState::Rejected,
-                ..self.base(req, ExecKind::Reject)
-            },
+            Err(e) => {
+                if e.action() == crate::venue::max::ErrorAction::Halt {
+                    self.halts
+                        .request(crate::risk::HaltReason::CredentialsRefused);
+                }
+                ExecEvent {
+                    reject_code: Self::code(&e),
+                    state: OrderState::Rejected,
+                    ..self.base(req, ExecKind::Reject)
+                }
+            }
         };
         self.publish(ev);
     }

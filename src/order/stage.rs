@@ -31,6 +31,8 @@ pub struct OrderStageParts {
     pub cancel_on_shutdown: bool,
     pub cancel_timeout_ms: u64,
     pub batch: u64,
+    /// Halts requested by gateway threads (clock drift, refused credentials).
+    pub halts: Arc<crate::risk::HaltRequests>,
 }
 
 pub struct OrderStage {
@@ -54,6 +56,7 @@ struct Parts {
     shutdown: Shutdown,
     cancel_on_shutdown: bool,
     cancel_timeout_ms: u64,
+    halts: Arc<crate::risk::HaltRequests>,
     batch: u64,
 }
 
@@ -83,6 +86,7 @@ impl OrderStage {
                 shutdown: p.shutdown,
                 cancel_on_shutdown: p.cancel_on_shutdown,
                 cancel_timeout_ms: p.cancel_timeout_ms,
+                halts: p.halts,
                 batch: p.batch,
             },
         }
@@ -107,6 +111,11 @@ impl Parts {
     }
 
     fn timer(&mut self) {
+        if let Some(reason) = self.halts.take() {
+            let tele = &self.tele;
+            self.manager
+                .halt(reason.text(), |t: Telemetry| tele.send(t));
+        }
         for &i in &self.max_instruments {
             let mid = self.mids.get(i);
             if mid.raw() > 0 {

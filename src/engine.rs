@@ -5,6 +5,7 @@ use crate::book::{BookStage, BookStageParts, MidBoard};
 use crate::config::Config;
 use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
 use crate::feed::gateway::Gateway;
+use crate::feed::max_user_feed::{MaxUserFeed, MaxUserFeedParts};
 use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::sim_feed::{SimFeed, SimFeedParts};
@@ -33,6 +34,7 @@ pub enum AnyStage {
     Feed(Box<SimFeed>),
     MaxWs(Box<MaxWsFeed>),
     BinanceWs(Box<BinanceWsFeed>),
+    MaxUser(Box<MaxUserFeed>),
     Book(Box<BookStage>),
     Scanner(Box<ScannerStage>),
     Order(Box<OrderStage>),
@@ -44,6 +46,7 @@ impl Stage for AnyStage {
             AnyStage::Feed(s) => s.name(),
             AnyStage::MaxWs(s) => s.name(),
             AnyStage::BinanceWs(s) => s.name(),
+            AnyStage::MaxUser(s) => s.name(),
             AnyStage::Book(s) => s.name(),
             AnyStage::Scanner(s) => s.name(),
             AnyStage::Order(s) => s.name(),
@@ -55,6 +58,7 @@ impl Stage for AnyStage {
             AnyStage::Feed(s) => s.poll(),
             AnyStage::MaxWs(s) => s.poll(),
             AnyStage::BinanceWs(s) => s.poll(),
+            AnyStage::MaxUser(s) => s.poll(),
             AnyStage::Book(s) => s.poll(),
             AnyStage::Scanner(s) => s.poll(),
             AnyStage::Order(s) => s.poll(),
@@ -175,6 +179,8 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 crate::venue::max::MaxSigner::new(key, secret),
                 std::time::Duration::from_millis(v.max.timeout_ms),
             );
+            let user_exec = exec_prod.clone();
+            let user_tx = feed_tx.clone();
             gateways.push(Gateway {
                 client,
                 queue: gateway.clone(),
@@ -207,9 +213,21 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 tele: feed_tx,
                 shutdown: shutdown.clone(),
             })?;
+            let user = MaxUserFeed::new(MaxUserFeedParts {
+                url: v.max.ws_url.clone(),
+                signer: crate::venue::max::MaxSigner::new(key, secret),
+                instruments: instruments.clone(),
+                exec: user_exec,
+                clock: clock.clone(),
+                counters: counters.clone(),
+                tele: user_tx,
+                shutdown: shutdown.clone(),
+                halts: halts.clone(),
+            });
             vec![
                 AnyStage::MaxWs(Box::new(max)),
                 AnyStage::BinanceWs(Box::new(binance)),
+                AnyStage::MaxUser(Box::new(user)),
             ]
         }
     };
@@ -412,6 +430,7 @@ pub fn run(
                 AnyStage::Feed(f) => latency.merge(f.latency()),
                 AnyStage::MaxWs(f) => latency.merge(f.latency()),
                 AnyStage::BinanceWs(f) => latency.merge(f.latency()),
+                AnyStage::MaxUser(_) => {}
                 AnyStage::Book(b) => latency.merge(b.latency()),
                 AnyStage::Scanner(s) => latency.merge(s.latency()),
                 AnyStage::Order(o) => {

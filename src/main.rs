@@ -119,7 +119,11 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
         &[(key.as_str(), secret.as_str())],
         markets,
     )?;
-    let ws = MaxWsSim::start(&cfg.sim.max_ws_addr, &cfg.sim)?;
+    let ws = MaxWsSim::start_with_keys(
+        &cfg.sim.max_ws_addr,
+        &cfg.sim,
+        &[(key.as_str(), secret.as_str())],
+    )?;
     let binance = arbline::sim::binance_ws::BinanceSim::start(
         &cfg.sim.binance_ws_addr,
         &cfg.sim.binance_rest_addr,

@@ -51,7 +51,22 @@ pub struct MaxWsSim {
 
 impl MaxWsSim {
     /// Serves on `addr` (port 0: any free port) until dropped.
+    /// Serves on `addr` (port 0: any free port) until dropped; private `auth` always fails.
     pub fn start(addr: &str, cfg: &SimConfig) -> Result<MaxWsSim, String> {
+        Self::start_with_keys(addr, cfg, &[])
+    }
+
+    /// As [`MaxWsSim::start`], accepting private `auth` for these (access key, secret) pairs.
+    pub fn start_with_keys(
+        addr: &str,
+        cfg: &SimConfig,
+        keys: &[(&str, &str)],
+    ) -> Result<MaxWsSim, String> {
+        let keys: Arc<HashMap<String, String>> = Arc::new(
+            keys.iter()
+                .map(|(k, s)| (k.to_string(), s.to_string()))
+                .collect(),
+        );
         let listener = TcpListener::bind(addr).map_err(|e| format!("sim WS on {addr}: {e}"))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -158,12 +173,17 @@ impl MaxWsSim {
                                             frames: tx,
                                         });
                                     }
-                                    let (stop, ctl, conns, kick) =
-                                        (stop.clone(), ctl_tx.clone(), conns.clone(), kick.clone());
+                                    let (stop, ctl, conns, kick, keys) = (
+                                        stop.clone(),
+                                        ctl_tx.clone(),
+                                        conns.clone(),
+                                        kick.clone(),
+                                        keys.clone(),
+                                    );
                                     let _ = std::thread::Builder::new()
                                         .name(format!("sim.max_ws.{id}"))
                                         .spawn(move || {
-                                            serve(stream, id, rx, ctl, &stop, &kick);
+                                            serve(stream, id, rx, ctl, &stop, &kick, &keys);
                                             if let Ok(mut cs) = conns.lock() {
                                                 cs.retain(|k| k.id != id);
                                             }
@@ -266,6 +286,7 @@ fn serve(
     ctl: Sender<Control>,
     stop: &AtomicBool,
     kick: &AtomicU64,
+    keys: &HashMap<String, String>,
 ) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
@@ -284,7 +305,7 @@ fn serve(
         }
         match ws.read() {
             Ok(Message::Text(t)) => {
-                if let Some(reply) = command(t.as_str(), id, &ctl) {
+                if let Some(reply) = command(t.as_str(), id, &ctl, keys) {
                     if ws.send(Message::text(reply)).is_err() {
                         return;
                     }
@@ -321,7 +342,12 @@ fn serve(
 }
 
 /// A client command; the reply to send back.
-fn command(text: &str, conn: u64, ctl: &Sender<Control>) -> Option<String> {
+fn command(
+    text: &str,
+    conn: u64,
+    ctl: &Sender<Control>,
+    keys: &HashMap<String, String>,
+) -> Option<String> {
     let v: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(_) => return Some(r#"{"e":"error","E":["E-1005: invalid json"],"i":"","T":0}"#.into()),
@@ -332,6 +358,9 @@ fn command(text: &str, conn: u64, ctl: &Sender<Control>) -> Option<String> {
         .unwrap_or("")
         .to_string();
     let action = v.get("action").and_then(|a| a.as_str()).unwrap_or("");
+    if action == "auth" {
+        return Some(auth(&v, &id, keys));
+    }
     // The docs' unsubscribe example writes the singular key: accept both.
     let subs = v
         .get("subscriptions")
@@ -363,4 +392,33 @@ fn command(text: &str, conn: u64, ctl: &Sender<Control>) -> Option<String> {
     }
     let reply = serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 });
     Some(reply.to_string())
+}
+
+/// Private `auth` (spec max.md §4.1): `signature = hex(HMAC-SHA256(secret, decimal nonce))`,
+/// nonce within 30 s of server time (E-1006), a known key with a matching signature (E-1007).
+fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> String {
+    let key = v.get("apiKey").and_then(|k| k.as_str()).unwrap_or("");
+    let nonce = v.get("nonce").and_then(|n| n.as_u64()).unwrap_or(0);
+    let signature = v.get("signature").and_then(|s| s.as_str()).unwrap_or("");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let err = |e: &str| serde_json::json!({"e": "error", "E": [e], "i": id, "T": now}).to_string();
+    if nonce.abs_diff(now) > 30_000 {
+        return err("E-1006: invalid nonce (difference of 30 seconds or more)");
+    }
+    let ok = keys.get(key).is_some_and(|secret| {
+        let expected = crate::venue::max::MaxSigner::new(key, secret).sign_ws(nonce);
+        expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0
+    });
+    if !ok {
+        return err("E-1007: authentication failed");
+    }
+    serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string()
 }

@@ -7,4 +7,5 @@ pub mod max_user_feed;
 pub mod max_ws_feed;
 pub mod resync;
 pub mod sim_feed;
+pub mod tls;
 pub mod ws_conn;

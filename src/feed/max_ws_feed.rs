@@ -154,14 +154,14 @@ impl MaxWsFeed {
             Err(e) => {
                 // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time
                 // (seconds) after which it may come back. Connecting earlier prolongs the ban.
-                if let ConnectError::Http(resp) = &e {
-                    if resp.status().as_u16() == 429 {
-                        self.retry_after_unix_s = resp
-                            .headers()
-                            .get("retry-after")
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| v.trim().parse().ok());
-                    }
+                if let ConnectError::Http(resp) = &e
+                    && resp.status().as_u16() == 429
+                {
+                    self.retry_after_unix_s = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse().ok());
                 }
                 return Err(e);
             }
@@ -244,11 +244,11 @@ impl Stage for MaxWsFeed {
             }
         }
         let mut failed = false;
-        if !resub.is_empty() {
-            if let Some(ws) = self.ws.as_mut() {
-                failed |= send(ws, Message::text(Self::sub_message("unsub", &resub))).is_err();
-                failed |= send(ws, Message::text(Self::sub_message("sub", &resub))).is_err();
-            }
+        if !resub.is_empty()
+            && let Some(ws) = self.ws.as_mut()
+        {
+            failed |= send(ws, Message::text(Self::sub_message("unsub", &resub))).is_err();
+            failed |= send(ws, Message::text(Self::sub_message("sub", &resub))).is_err();
         }
         // Step 3.
         let mut n = 0;

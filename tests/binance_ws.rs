@@ -38,6 +38,7 @@ fn rig(sim: &BinanceSim) -> Rig {
     let feed = BinanceWsFeed::new(BinanceWsFeedParts {
         market: BinanceMarket::Futures,
         ws_url: sim.ws_base(),
+        tls: Default::default(),
         rest_url: sim.rest_base(),
         instruments: instruments.clone(),
         md: md_prod,

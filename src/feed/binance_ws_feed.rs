@@ -12,10 +12,15 @@
 //! 4. A book that loses sync gets a fresh snapshot; a dropped connection publishes `FeedDown`
 //!    and reconnects with exponential backoff and jitter, then snapshots every book again.
 //!
-//! This version speaks `ws://` and `http://` (the simulator); TLS comes with the live endpoints.
+//! `ws://`/`http://` (the simulator) and `wss://`/`https://` (Binance) alike: the WebSocket
+//! through [`crate::feed::ws_conn::connect`] trusting [`TlsTrust`], REST through ureq.
 
 use crate::feed::resync::ResyncRequests;
-use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md};
+use crate::feed::tls::TlsTrust;
+use crate::feed::ws_conn::{
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
+    publish_md,
+};
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
 };
@@ -25,11 +30,9 @@ use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crossbeam::channel::{Sender, unbounded};
 use disruptor::Producer;
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tungstenite::WebSocket;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -37,6 +40,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub struct BinanceWsFeedParts {
     pub market: BinanceMarket,
     pub ws_url: String,
+    /// Whom a `wss://` URL trusts (unused for `ws://`).
+    pub tls: TlsTrust,
     pub rest_url: String,
     pub instruments: Instruments,
     pub md: MdProducer,
@@ -50,9 +55,10 @@ pub struct BinanceWsFeedParts {
 pub struct BinanceWsFeed {
     market: BinanceMarket,
     url: String,
+    tls: TlsTrust,
     symbols: Vec<(InstrumentId, String)>,
     instruments: Instruments,
-    ws: Option<WebSocket<TcpStream>>,
+    ws: Option<Ws>,
     parser: BinanceParser,
     md: Option<MdProducer>,
     snapshots: Option<Sender<(InstrumentId, String)>>,
@@ -67,6 +73,7 @@ pub struct BinanceWsFeed {
     next_attempt: Instant,
     backoff: Backoff,
     counts: FeedCounts,
+    last_error: Option<ConnectError>,
     pub connects: u64,
 }
 
@@ -146,6 +153,7 @@ impl BinanceWsFeed {
         Ok(BinanceWsFeed {
             market: p.market,
             url,
+            tls: p.tls,
             symbols,
             instruments: p.instruments,
             ws: None,
@@ -163,12 +171,18 @@ impl BinanceWsFeed {
             next_attempt: Instant::now(),
             backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x2545_f491_4f6c_dd1d),
             counts: FeedCounts::default(),
+            last_error: None,
             connects: 0,
         })
     }
 
     pub fn latency(&self) -> &LatencySet {
         &self.latency
+    }
+
+    /// Why the latest connection attempt failed (cleared by a successful one).
+    pub fn last_connect_error(&self) -> Option<&ConnectError> {
+        self.last_error.as_ref()
     }
 
     /// REST snapshots that failed (fetch or parse); each is asked again on the next resync.
@@ -192,19 +206,8 @@ impl BinanceWsFeed {
         }
     }
 
-    fn connect(&mut self) -> Result<(), String> {
-        let rest = self
-            .url
-            .strip_prefix("ws://")
-            .ok_or_else(|| format!("{}: only ws:// in this version", self.url))?;
-        let host = rest.split('/').next().unwrap_or(rest);
-        let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-        let _ = stream.set_nodelay(true);
-        let (ws, _) = tungstenite::client(self.url.as_str(), stream)
-            .map_err(|e| format!("handshake: {e}"))?;
-        ws.get_ref()
-            .set_nonblocking(true)
-            .map_err(|e| e.to_string())?;
+    fn connect(&mut self) -> Result<(), ConnectError> {
+        let (ws, _) = connect(&self.url, &self.tls, CONNECT_TIMEOUT)?;
         self.ws = Some(ws);
         self.connects += 1;
         self.backoff.reset();
@@ -268,9 +271,13 @@ impl Stage for BinanceWsFeed {
             if Instant::now() < self.next_attempt {
                 return Poll::Idle;
             }
-            if self.connect().is_err() {
-                self.disconnected();
-                return Poll::Idle;
+            match self.connect() {
+                Ok(()) => self.last_error = None,
+                Err(e) => {
+                    self.last_error = Some(e);
+                    self.disconnected();
+                    return Poll::Idle;
+                }
             }
         }
         for (id, s) in &self.symbols {

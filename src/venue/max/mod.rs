@@ -20,7 +20,8 @@ pub use frames::{
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};
 pub use public::{MaxPublicOutcome, MaxPublicParser};
 pub use rest::{
-    ErrorAction, MaxApiError, MaxCancelReply, MaxOrdType, MaxOrder, classify_error,
-    parse_cancel_all, parse_cancel_reply, parse_order, parse_orders,
+    ErrorAction, MaxAccountBalance, MaxApiError, MaxCancelReply, MaxOrdType, MaxOrder, MaxTrade,
+    classify_error, parse_accounts, parse_cancel_all, parse_cancel_reply, parse_order,
+    parse_orders, parse_trades,
 };
 pub use sign::{MaxSigner, ParamValue, SignedRequest, verify_payload};

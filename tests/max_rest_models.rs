@@ -2,7 +2,10 @@
 //! `shared/fixtures/max/` through the parsers, malformed bodies refused with typed errors, and
 //! the simulator's writers read back by the same parsers.
 
-use arbline::model::{Fixed, OrderState, Side, Symbol, WalletType};
+use arbline::model::{
+    ClientOid, ExecEvent, ExecKind, Fixed, Instruments, OrderState, OrderType, Side, Symbol, Venue,
+    WalletType,
+};
 use arbline::venue::ParseError;
 use arbline::venue::max::*;
 
@@ -413,4 +416,302 @@ fn cancel_all_entries_carry_their_error_and_bad_bodies_fail() {
         parse_cancel_all(nan.as_bytes()),
         Err(ParseError::BadDecimal { field: "price", .. })
     ));
+}
+
+// ---------------------------------------------------------------- writers → parsers
+
+fn trade_frame<'a>(
+    oid: &'a ClientOid,
+    wallet: WalletType,
+    id: u64,
+    maker: bool,
+) -> MaxTradeFrame<'a> {
+    MaxTradeFrame {
+        id,
+        order_id: 555,
+        client_oid: oid,
+        market_lower: "usdttwd",
+        wallet,
+        side: Side::Sell,
+        price: fx("31.512"),
+        volume: fx("60"),
+        fee: fx("0.0378144"),
+        fee_currency: "twd",
+        maker,
+        ts_ms: 1770095257229,
+    }
+}
+
+fn order_frame<'a>(
+    oid: &'a ClientOid,
+    wallet: WalletType,
+    id: u64,
+    state: &'a str,
+) -> MaxOrderFrame<'a> {
+    MaxOrderFrame {
+        id,
+        client_oid: oid,
+        market_lower: "btcusdt",
+        wallet,
+        side: Side::Buy,
+        ord_type: OrderType::PostOnly,
+        price: fx("78000.5"),
+        avg_price: Fixed::ZERO,
+        volume: fx("0.01"),
+        remaining: fx("0.01"),
+        executed: Fixed::ZERO,
+        state,
+        trades_count: 0,
+        created_ms: 1,
+        updated_ms: 2,
+    }
+}
+
+fn instruments() -> Instruments {
+    let mut i = Instruments::new();
+    i.intern(Venue::Max, "btcusdt", "btc", "usdt").unwrap();
+    i.intern(Venue::Max, "usdttwd", "usdt", "twd").unwrap();
+    i
+}
+
+type PrivOut = (MaxPrivateOutcome, Vec<ExecEvent>, Vec<Balance>);
+
+fn private(frame: &[u8]) -> Result<PrivOut, ParseError> {
+    let mut p = MaxPrivateParser::new();
+    let (mut ex, mut bal) = (Vec::new(), Vec::new());
+    let r = p.parse(frame, 7, &instruments(), |e| ex.push(*e), |b| bal.push(*b))?;
+    Ok((r, ex, bal))
+}
+
+#[test]
+fn rest_trades_written_for_the_simulator_parse_back() {
+    let oid = ClientOid::from_bytes(b"arb-1").unwrap();
+    let mut out = b"[".to_vec();
+    write_rest_trade(&mut out, &trade_frame(&oid, WalletType::Margin, 9, true));
+    out.push(b',');
+    let mut max_fee = trade_frame(&oid, WalletType::Spot, 10, false);
+    (max_fee.side, max_fee.fee_currency) = (Side::Buy, "max");
+    write_rest_trade(&mut out, &max_fee);
+    out.push(b']');
+    let text = std::str::from_utf8(&out).unwrap();
+    assert!(
+        text.starts_with(r#"[{"id":9,"order_id":555,"wallet_type":"m","#),
+        "{text}"
+    );
+    assert!(text.contains(r#""fee_discounted":true"#), "{text}");
+    let t = parse_trades(&out).unwrap();
+    assert_eq!(
+        t[0],
+        MaxTrade {
+            id: 9,
+            order_id: 555,
+            wallet: WalletType::Margin,
+            market: sym("usdttwd"),
+            side: Side::Sell,
+            self_trade: false,
+            price: fx("31.512"),
+            volume: fx("60"),
+            funds: fx("1890.72"),
+            fee: Some(fx("0.0378144")),
+            fee_currency: Some(sym("twd")),
+            maker: true,
+            created_at_ms: 1770095257229,
+        }
+    );
+    assert_eq!(
+        (
+            t[1].id,
+            t[1].wallet,
+            t[1].side,
+            t[1].maker,
+            t[1].fee_currency
+        ),
+        (10, WalletType::Spot, Side::Buy, false, Some(sym("MAX")))
+    );
+}
+
+#[test]
+fn rest_accounts_written_for_the_simulator_parse_back() {
+    let mut out = b"[".to_vec();
+    write_rest_account(&mut out, "twd", fx("1000000.5"), fx("3150"));
+    out.push(b',');
+    write_rest_account(&mut out, "usdt", fx("0.00000001"), Fixed::ZERO);
+    out.push(b']');
+    assert_eq!(
+        parse_accounts(&out).unwrap(),
+        vec![
+            MaxAccountBalance {
+                currency: sym("twd"),
+                available: fx("1000000.5"),
+                locked: fx("3150"),
+                staked: None,
+            },
+            MaxAccountBalance {
+                currency: sym("usdt"),
+                available: fx("0.00000001"),
+                locked: Fixed::ZERO,
+                staked: None,
+            },
+        ]
+    );
+}
+
+#[test]
+fn account_events_parse_back_per_wallet_and_kind() {
+    let mut out = Vec::new();
+    let balances = [
+        ("btc", fx("1.5"), fx("0.25")),
+        ("twd", fx("31000"), Fixed::ZERO),
+    ];
+    for (wallet, snapshot, event) in [
+        (WalletType::Spot, true, "account_snapshot"),
+        (WalletType::Spot, false, "account_update"),
+        (WalletType::Margin, true, "mwallet_account_snapshot"),
+        (WalletType::Margin, false, "mwallet_account_update"),
+    ] {
+        write_account_event(&mut out, wallet, snapshot, &balances, 99);
+        let head = format!(r#"{{"c":"user","e":"{event}","B":["#);
+        assert!(out.starts_with(head.as_bytes()), "{event}");
+        let (r, _, b) = private(&out).unwrap();
+        assert_eq!(r, MaxPrivateOutcome::Balances { count: 2 }, "{event}");
+        assert_eq!(
+            b[0],
+            Balance {
+                wallet,
+                currency: sym("BTC"),
+                available: fx("1.5"),
+                locked: fx("0.25"),
+                updated_ms: 99,
+            }
+        );
+        assert_eq!((b[1].currency, b[1].available), (sym("twd"), fx("31000")));
+    }
+    write_account_event(&mut out, WalletType::Spot, false, &[], 5);
+    assert_eq!(out, br#"{"c":"user","e":"account_update","B":[],"T":5}"#);
+    assert_eq!(
+        private(&out).unwrap().0,
+        MaxPrivateOutcome::Balances { count: 0 }
+    );
+}
+
+#[test]
+fn order_snapshots_parse_back_spot_mwallet_and_empty() {
+    let (a, b) = (ClientOid::from_bytes(b"a").unwrap(), ClientOid::default());
+    let mut out = Vec::new();
+    for wallet in [WalletType::Spot, WalletType::Margin] {
+        let orders = [
+            order_frame(&a, wallet, 1, "wait"),
+            order_frame(&b, wallet, 2, "cancel"),
+        ];
+        write_order_snapshot(&mut out, &orders, 3);
+        let event = match wallet {
+            WalletType::Spot => r#"{"c":"user","e":"order_snapshot","o":[{"i":1,"#,
+            WalletType::Margin => r#"{"c":"user","e":"mwallet_order_snapshot","o":[{"i":1,"#,
+        };
+        assert!(out.starts_with(event.as_bytes()), "{wallet:?}");
+        let (r, ex, _) = private(&out).unwrap();
+        assert_eq!(r, MaxPrivateOutcome::Exec { events: 2 });
+        assert_eq!(
+            (
+                ex[0].exchange_order_id,
+                ex[0].kind,
+                ex[0].state,
+                ex[0].client_oid
+            ),
+            (1, ExecKind::Ack, OrderState::New, a)
+        );
+        assert_eq!(
+            (ex[1].exchange_order_id, ex[1].kind, ex[1].client_oid),
+            (2, ExecKind::Cancelled, b)
+        );
+    }
+    write_order_snapshot(&mut out, &[], 4);
+    assert_eq!(out, br#"{"c":"user","e":"order_snapshot","o":[],"T":4}"#);
+    assert_eq!(
+        private(&out).unwrap().0,
+        MaxPrivateOutcome::Exec { events: 0 }
+    );
+    write_order_snapshot_in(&mut out, WalletType::Margin, &[], 4);
+    assert_eq!(
+        out,
+        br#"{"c":"user","e":"mwallet_order_snapshot","o":[],"T":4}"#
+    );
+    assert_eq!(
+        private(&out).unwrap().0,
+        MaxPrivateOutcome::Exec { events: 0 }
+    );
+}
+
+#[test]
+fn trade_snapshots_parse_back_spot_mwallet_and_empty() {
+    let (oid, none) = (
+        ClientOid::from_bytes(b"arb-2").unwrap(),
+        ClientOid::default(),
+    );
+    let mut out = Vec::new();
+    for (wallet, event) in [
+        (WalletType::Spot, "trade_snapshot"),
+        (WalletType::Margin, "mwallet_trade_snapshot"),
+    ] {
+        let trades = [
+            trade_frame(&oid, wallet, 11, true),
+            trade_frame(&none, wallet, 12, false),
+        ];
+        write_trade_snapshot(&mut out, &trades, 3);
+        let head = format!(r#"{{"c":"user","e":"{event}","t":[{{"i":11,"#);
+        assert!(out.starts_with(head.as_bytes()), "{event}");
+        let (r, ex, _) = private(&out).unwrap();
+        assert_eq!(r, MaxPrivateOutcome::Exec { events: 2 });
+        assert!(
+            ex.iter()
+                .all(|e| e.kind == ExecKind::Fill && e.exchange_order_id == 555)
+        );
+        assert_eq!(
+            (
+                ex[0].trade_id,
+                ex[0].price,
+                ex[0].qty,
+                ex[0].fee,
+                ex[0].client_oid
+            ),
+            (11, fx("31.512"), fx("60"), fx("0.0378144"), oid)
+        );
+        assert_eq!((ex[1].trade_id, ex[1].client_oid), (12, none));
+    }
+    write_trade_snapshot(&mut out, &[], 4);
+    assert_eq!(out, br#"{"c":"user","e":"trade_snapshot","t":[],"T":4}"#);
+    assert_eq!(
+        private(&out).unwrap().0,
+        MaxPrivateOutcome::Exec { events: 0 }
+    );
+    write_trade_snapshot_in(&mut out, WalletType::Margin, &[], 4);
+    assert_eq!(
+        out,
+        br#"{"c":"user","e":"mwallet_trade_snapshot","t":[],"T":4}"#
+    );
+}
+
+#[test]
+fn single_updates_are_unchanged_by_the_snapshot_writers() {
+    // `write_*_update` and a one-element snapshot differ only in the event name.
+    let oid = ClientOid::from_bytes(b"x").unwrap();
+    let (mut one, mut snap) = (Vec::new(), Vec::new());
+    let o = order_frame(&oid, WalletType::Margin, 7, "wait");
+    write_order_update(&mut one, &o, 9);
+    write_order_snapshot(&mut snap, &[o], 9);
+    assert_eq!(
+        String::from_utf8(one.clone()).unwrap(),
+        String::from_utf8(snap.clone())
+            .unwrap()
+            .replace("order_snapshot", "order_update")
+    );
+    let t = trade_frame(&oid, WalletType::Spot, 8, true);
+    write_trade_update(&mut one, &t, 9);
+    write_trade_snapshot(&mut snap, &[t], 9);
+    assert_eq!(
+        String::from_utf8(one).unwrap(),
+        String::from_utf8(snap)
+            .unwrap()
+            .replace("trade_snapshot", "trade_update")
+    );
 }

@@ -110,44 +110,35 @@ fn decimal(field: &'static str, s: &str) -> Result<Fixed, ParseError> {
 
 impl RawOrder<'_> {
     fn convert(&self) -> Result<MaxOrder, ParseError> {
-        let wallet = match self.wallet_type.as_deref() {
-            None | Some("spot") => WalletType::Spot,
-            Some("m") => WalletType::Margin,
-            Some(_) => return Err(ParseError::BadValue("wallet_type")),
-        };
-        let client_oid = match self.client_oid.as_deref() {
+        let wallet = wallet_of(self.wallet_type)?;
+        let client_oid = match self.client_oid {
             None | Some("") => ClientOid::default(),
             Some(s) => {
                 ClientOid::from_bytes(s.as_bytes()).ok_or(ParseError::BadValue("client_oid"))?
             }
         };
-        let executed_volume = decimal("executed_volume", &self.executed_volume)?;
+        let executed_volume = decimal("executed_volume", self.executed_volume)?;
         let venue_state =
             MaxOrderState::from_wire(self.state.as_bytes()).ok_or(ParseError::BadValue("state"))?;
         Ok(MaxOrder {
             id: self.id,
             client_oid,
-            market: Symbol::new(&self.market).ok_or(ParseError::BadValue("market"))?,
+            market: Symbol::new(self.market).ok_or(ParseError::BadValue("market"))?,
             wallet,
             side: Side::from_wire(self.side.as_bytes()).ok_or(ParseError::BadValue("side"))?,
-            ord_type: MaxOrdType::from_wire(&self.ord_type)
+            ord_type: MaxOrdType::from_wire(self.ord_type)
                 .ok_or(ParseError::BadValue("ord_type"))?,
             state: venue_state.exec(executed_volume).0,
             venue_state,
-            price: self
-                .price
-                .as_deref()
-                .map(|p| decimal("price", p))
-                .transpose()?,
+            price: self.price.map(|p| decimal("price", p)).transpose()?,
             avg_price: self
                 .avg_price
-                .as_deref()
                 // A computed quotient with up to 27 decimals on the wire: truncated to 10⁻⁸.
                 .map(|p| decimal("avg_price", truncated(p)))
                 .transpose()?
                 .unwrap_or(Fixed::ZERO),
-            volume: decimal("volume", &self.volume)?,
-            remaining_volume: decimal("remaining_volume", &self.remaining_volume)?,
+            volume: decimal("volume", self.volume)?,
+            remaining_volume: decimal("remaining_volume", self.remaining_volume)?,
             executed_volume,
             trades_count: self.trades_count,
             created_at_ms: self.created_at,

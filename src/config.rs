@@ -61,6 +61,9 @@ pub struct MaxVenue {
     pub max_clock_drift_ms: u64,
     /// A PEM file of CAs the `wss://` WebSockets trust besides Mozilla's roots; "" = none.
     pub tls_ca_file: String,
+    /// The reconciler compares local orders and fills with the venue's REST view this often
+    /// (and at start and after every private WebSocket reconnect).
+    pub reconcile_interval_ms: u64,
 }
 
 impl Default for MaxVenue {
@@ -71,6 +74,7 @@ impl Default for MaxVenue {
             timeout_ms: 5000,
             max_clock_drift_ms: 5000,
             tls_ca_file: String::new(),
+            reconcile_interval_ms: 10_000,
         }
     }
 }
@@ -336,6 +340,12 @@ impl Config {
             return Err("pipeline.gateway_queue / telemetry_queue: must be > 0".into());
         }
         placement::resolve(&p.threads, usize::MAX)?;
+        if self.venues.max.reconcile_interval_ms < 200 {
+            return Err(format!(
+                "venues.max.reconcile_interval_ms: must be at least 200 ms, got {}",
+                self.venues.max.reconcile_interval_ms
+            ));
+        }
         if self.engine.instance_id.is_empty() {
             return Err("engine.instance_id: must not be empty".into());
         }

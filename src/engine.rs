@@ -9,7 +9,7 @@ use crate::feed::max_user_feed::{MaxUserFeed, MaxUserFeedParts};
 use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::sim_feed::{SimFeed, SimFeedParts};
-use crate::model::{Instruments, PositionSnapshot};
+use crate::model::{Instruments, PositionSnapshot, Venue};
 use crate::order::OrderManager;
 use crate::order::stage::{OrderStage, OrderStageParts};
 use crate::pipeline::gateway_queue::gateway_queue;
@@ -90,6 +90,8 @@ pub struct Built {
     pub feeds: Vec<AnyStage>,
     /// Gateway threads to start with the stages (live venues).
     pub gateways: Vec<Gateway>,
+    /// The reference-rate fetcher (live venues with a reference-rate instrument).
+    pub refrate: Option<crate::feed::refrate_feed::RefRateFeed>,
     pub book: BookStage,
     pub scanner: ScannerStage,
     pub order: OrderStage,
@@ -138,6 +140,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
     let (exec_prod, exec_poll) = rings.exec;
 
     let mut gateways = Vec::new();
+    let mut refrate = None;
     let feeds = match venues {
         Venues::Synthetic => vec![AnyStage::Feed(Box::new(SimFeed::new(SimFeedParts {
             market: SyntheticMarket::new(&cfg.sim)?,
@@ -170,8 +173,35 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 crate::venue::max::MaxSigner::new(key, secret),
                 std::time::Duration::from_millis(v.max.timeout_ms),
             );
+            if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
+                refrate = Some(crate::feed::refrate_feed::RefRateFeed {
+                    provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,
+                    instrument: inst.id,
+                    md: md_prod.clone(),
+                    clock: clock.clone(),
+                    shutdown: shutdown.clone(),
+                    tele: feed_tx.clone(),
+                    interval: Duration::from_secs(cfg.refrate.poll_interval_s),
+                    failures: 0,
+                });
+            }
             let user_exec = exec_prod.clone();
             let user_tx = feed_tx.clone();
+            let reconcile_now = Arc::new(std::sync::atomic::AtomicBool::new(true));
+            let mut wallets: Vec<crate::model::WalletType> = cfg
+                .scanner
+                .arbitrage
+                .iter()
+                .map(|a| a.wallet)
+                .chain(
+                    cfg.scanner
+                        .stable_coin
+                        .enabled
+                        .then_some(cfg.scanner.stable_coin.wallet),
+                )
+                .collect();
+            wallets.sort_by_key(|w| *w as u8);
+            wallets.dedup();
             gateways.push(Gateway {
                 client,
                 queue: gateway.clone(),
@@ -181,6 +211,11 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 shutdown: shutdown.clone(),
                 halts: halts.clone(),
                 max_clock_drift_ms: v.max.max_clock_drift_ms,
+                reconciler: crate::feed::reconciler::Reconciler::new(
+                    wallets,
+                    std::time::Duration::from_millis(v.max.reconcile_interval_ms),
+                    reconcile_now.clone(),
+                ),
             });
             let max = MaxWsFeed::new(MaxWsFeedParts {
                 url: v.max.ws_url.clone(),
@@ -217,6 +252,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 tele: user_tx,
                 shutdown: shutdown.clone(),
                 halts: halts.clone(),
+                reconcile_now,
             });
             vec![
                 AnyStage::MaxWs(Box::new(max)),
@@ -280,6 +316,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
     Ok(Built {
         feeds,
         gateways,
+        refrate,
         book,
         scanner,
         order,
@@ -316,7 +353,7 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
         );
     } else {
         println!(
-            "arbline run: {} s, MAX {} / {}, Binance {}, {} instruments",
+            "engine: {} s against MAX {} / {}, Binance {}, {} instruments",
             opts.duration_s,
             cfg.venues.max.rest_url,
             cfg.venues.max.ws_url,
@@ -362,6 +399,7 @@ pub fn run(
     let Built {
         feeds,
         gateways,
+        refrate,
         book,
         scanner,
         order,
@@ -379,6 +417,9 @@ pub fn run(
     let mut gateway_handles = Vec::new();
     for g in gateways {
         gateway_handles.push(g.spawn().map_err(|e| format!("gateway thread: {e}"))?);
+    }
+    if let Some(r) = refrate {
+        gateway_handles.push(r.spawn().map_err(|e| format!("refrate thread: {e}"))?);
     }
     let start = Instant::now();
     let mut handles = Vec::new();

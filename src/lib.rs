@@ -11,6 +11,7 @@
 
 pub mod book;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod feed;
 pub mod model;

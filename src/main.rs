@@ -22,8 +22,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the synthetic venues and the whole engine in one process (no services needed):
-    /// live activity, then final statistics and the latency percentile table.
+    /// Run the exchange simulator and the whole engine in one process, connected over real
+    /// loopback sockets (no services, keys or configuration needed): live activity, then final
+    /// statistics and the latency percentile table.
     Demo {
         /// TOML configuration (defaults: arbline.example.toml's values).
         #[arg(long)]
@@ -40,6 +41,9 @@ enum Command {
         /// Do not print each signal, order and fill (stats lines and the final table remain).
         #[arg(long)]
         quiet: bool,
+        /// Use the in-process synthetic venue instead of sockets (what the benchmarks measure).
+        #[arg(long)]
+        in_process: bool,
     },
     /// Run the engine against the venues in `[venues]` (real exchanges or `arbline sim`);
     /// keys from MAX_API_KEY / MAX_SECRET_KEY (environment or .env).
@@ -81,64 +85,14 @@ fn load(config: Option<&PathBuf>) -> Result<Config, String> {
     }
 }
 
-/// MAX's tick and step as the market list states them: decimals of a step (negative above 1).
-fn precision(step: arbline::model::Fixed) -> i32 {
-    let mut p = 8;
-    let mut v = step.raw();
-    while v >= 10 && v % 10 == 0 {
-        v /= 10;
-        p -= 1;
-    }
-    p
-}
-
 fn run_sim(cfg: &Config) -> Result<(), String> {
-    use arbline::sim::max_rest::{MaxRestSim, SimMarket};
-    use arbline::sim::max_ws::MaxWsSim;
     let secrets = arbline::secrets::Secrets::load()?;
     let (key, secret) = match (secrets.max_api_key, secrets.max_secret_key) {
         (Some(k), Some(s)) => (k, s),
         _ => return Err("arbline sim: set MAX_API_KEY and MAX_SECRET_KEY (environment or .env): the simulator accepts that key".into()),
     };
-    let instruments = cfg.instruments()?;
-    let markets: Vec<SimMarket> = instruments
-        .iter()
-        .filter(|i| i.venue == arbline::model::Venue::Max)
-        .map(|i| SimMarket {
-            id: i.symbol.to_lowercase(),
-            base: i.base.to_lowercase(),
-            quote: i.quote.to_lowercase(),
-            base_precision: precision(i.lot),
-            quote_precision: precision(i.tick),
-            min_volume: i.min_qty,
-            min_quote: i.min_notional,
-        })
-        .collect();
-    let account = arbline::sim::max_account::MaxAccount::new(&cfg.sim)?;
-    let rest = MaxRestSim::start_with_account(
-        &cfg.sim.max_rest_addr,
-        &[(key.as_str(), secret.as_str())],
-        markets,
-        account.clone(),
-    )?;
-    let ws = MaxWsSim::start_with_account(
-        &cfg.sim.max_ws_addr,
-        &cfg.sim,
-        &[(key.as_str(), secret.as_str())],
-        account,
-    )?;
-    let binance = arbline::sim::binance_ws::BinanceSim::start(
-        &cfg.sim.binance_ws_addr,
-        &cfg.sim.binance_rest_addr,
-        &cfg.sim,
-    )?;
-    println!(
-        "arbline sim: MAX REST {} (reference rate at /xrt/flcsv/0/day), MAX WS {}, Binance WS {} and REST {}; Ctrl+C stops",
-        rest.base_url(),
-        ws.url(),
-        binance.ws_base(),
-        binance.rest_base()
-    );
+    let servers = arbline::sim::servers::SimServers::start(cfg, &key, &secret)?;
+    println!("arbline sim: {}; Ctrl+C stops", servers.describe());
     let shutdown = arbline::pipeline::Shutdown::new();
     shutdown
         .install_signal_handlers()
@@ -160,6 +114,7 @@ fn main() -> ExitCode {
             summary_json,
             hist_dir,
             quiet,
+            in_process,
         } => load(config.as_ref()).and_then(|cfg| {
             if let Some(d) = duration {
                 if !(d.is_finite() && d > 0.0) {
@@ -174,7 +129,11 @@ fn main() -> ExitCode {
                 summary_json,
                 hist_dir,
             };
-            engine::run_demo(&cfg, &opts).map(|_| ())
+            if in_process {
+                engine::run_demo(&cfg, &opts).map(|_| ())
+            } else {
+                arbline::demo::run_over_sockets(&cfg, &opts).map(|_| ())
+            }
         }),
         Command::Run {
             config,

@@ -4,10 +4,10 @@
 
 use arbline::config::Config;
 use arbline::engine::{self, Venues};
-use arbline::model::WalletType;
+use arbline::model::{Fixed, OrderType, Side, WalletType};
 use arbline::secrets::Secrets;
 use arbline::sim::binance_ws::BinanceSim;
-use arbline::sim::max_account::MaxAccount;
+use arbline::sim::max_account::{MaxAccount, NewVenueOrder, OrderKey};
 use arbline::sim::max_rest::{MaxRestSim, SimMarket};
 use arbline::sim::max_ws::MaxWsSim;
 use std::time::Duration;
@@ -118,7 +118,7 @@ fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
     let mut v = venue_with(cfg);
     // IOC limits at the edge-preserving price: those that cross the MAX touch fill.
     for a in &mut v.cfg.scanner.arbitrage {
-        a.order_type = arbline::model::OrderType::IocLimit;
+        a.order_type = OrderType::IocLimit;
     }
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
     let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(5)).unwrap();
@@ -163,6 +163,74 @@ fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
             .sum();
         assert_eq!(engine_net, net, "{sym}: engine {engine_net} vs venue {net}");
     }
+}
+
+#[test]
+fn the_reconciler_adopts_an_order_the_engine_did_not_know_and_leaves_it_alone() {
+    let mut v = venue();
+    v.cfg.venues.max.reconcile_interval_ms = 300;
+    // Placed by hand before the engine starts, far below the market: it rests.
+    let by_hand = v
+        .account
+        .create(&NewVenueOrder {
+            wallet: WalletType::Spot,
+            market: "btcusdt",
+            side: Side::Buy,
+            ord_type: OrderType::Limit,
+            price: Fixed::from_int(1000),
+            volume: Fixed::parse("0.001").unwrap(),
+            client_oid: Default::default(),
+        })
+        .unwrap();
+    let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
+    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(3)).unwrap();
+    let st = r.order_stats;
+    assert_eq!(st.adopted, 1, "{st:?}");
+    assert!(
+        st.reconcile_rounds >= 3,
+        "at start and every 300 ms: {st:?}"
+    );
+    assert_eq!(
+        v.account.get(OrderKey::Id(by_hand.id)).map(|o| o.state),
+        Some("wait"),
+        "not ours to cancel, at expiry or at shutdown"
+    );
+}
+
+#[test]
+fn fills_the_private_websocket_never_delivered_are_read_back_from_rest() {
+    let mut cfg = Config::default();
+    cfg.sim.latency_min_ms = 5;
+    cfg.sim.latency_max_ms = 20;
+    let mut v = venue_with(cfg);
+    v.cfg.venues.max.reconcile_interval_ms = 300;
+    // IOCs on one market fill; post-only orders on the other cross the touch, so the venue
+    // cancels them at once — news the muted WebSocket never brings.
+    v.cfg.scanner.arbitrage[0].order_type = OrderType::IocLimit;
+    v.cfg.scanner.arbitrage[1].order_type = OrderType::PostOnly;
+    // No expiry: only the reconciler can find out that an order finished at the venue.
+    v.cfg.order.cancel_after_ms = 60_000;
+    v.account.set_private_muted(true);
+    let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
+    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(5)).unwrap();
+    let st = r.order_stats;
+    let venue_trades = v.account.trades(WalletType::Spot, None, None, 1000);
+    assert!(!venue_trades.is_empty(), "{st:?}");
+    // Trades of the last moments may come after the engine's last round.
+    assert!(
+        st.fills > 0 && st.fills as usize <= venue_trades.len(),
+        "{st:?} vs {}",
+        venue_trades.len()
+    );
+    assert_eq!(
+        st.reconcile_fills, st.fills,
+        "every fill came from REST: {st:?}"
+    );
+    assert!(
+        st.reconcile_missing > 0,
+        "finished orders the WebSocket never closed were read back: {st:?}"
+    );
+    assert_eq!(r.open_orders_at_exit, 0, "every order resolved: {st:?}");
 }
 
 #[test]

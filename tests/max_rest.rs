@@ -60,10 +60,15 @@ fn a_signed_order_is_created_found_listed_and_cancelled() {
     assert_eq!(by_oid.id, o.id);
     assert_eq!(c.open_orders(WalletType::Spot, "usdttwd").unwrap().len(), 1);
     c.cancel_order(OrderRef::Id(o.id)).unwrap();
-    assert_eq!(
-        c.get_order(OrderRef::Id(o.id)).unwrap().state,
-        OrderState::Cancelled
-    );
+    // The cancel is queued (MAX: "a success reply means the request was accepted"); it takes
+    // the venue latency.
+    let end = std::time::Instant::now() + Duration::from_secs(3);
+    let mut state = OrderState::New;
+    while state != OrderState::Cancelled && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+        state = c.get_order(OrderRef::Id(o.id)).unwrap().state;
+    }
+    assert_eq!(state, OrderState::Cancelled);
     assert!(
         c.open_orders(WalletType::Spot, "usdttwd")
             .unwrap()

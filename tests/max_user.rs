@@ -31,6 +31,7 @@ fn feed(
         tele: tx,
         shutdown: Shutdown::new(),
         halts,
+        reconcile_now: Default::default(),
     });
     (f, exec_poll)
 }
@@ -59,6 +60,80 @@ fn the_right_secret_authenticates() {
         AuthState::Authenticated
     );
     assert_eq!(halts.take(), None);
+}
+
+#[test]
+fn after_auth_the_open_orders_arrive_as_a_snapshot_and_fills_as_updates() {
+    use arbline::model::{ClientOid, ExecKind, Fixed, OrderType, Side, WalletType};
+    use arbline::sim::max_account::{MaxAccount, NewVenueOrder};
+    let cfg = arbline::sim::SimConfig {
+        latency_min_ms: 0,
+        latency_max_ms: 0,
+        reject_probability: 0.0,
+        ..Default::default()
+    };
+    let account = MaxAccount::new(&cfg).unwrap();
+    let resting = account
+        .create(&NewVenueOrder {
+            wallet: WalletType::Spot,
+            market: "btcusdt",
+            side: Side::Buy,
+            ord_type: OrderType::Limit,
+            price: Fixed::from_int(1000),
+            volume: Fixed::parse("0.001").unwrap(),
+            client_oid: ClientOid::from_bytes(b"by_hand_1").unwrap(),
+        })
+        .unwrap();
+    let sim = MaxWsSim::start_with_account(
+        "127.0.0.1:0",
+        &cfg,
+        &[("user-key", "user-secret")],
+        account.clone(),
+    )
+    .unwrap();
+    let halts = Arc::new(HaltRequests::default());
+    let (mut f, mut exec) = feed(sim.url(), "user-secret", halts);
+    assert_eq!(
+        poll_until(&mut f, AuthState::Authenticated),
+        AuthState::Authenticated
+    );
+    // A marketable order placed now fills at the simulator: its trade comes as an update.
+    account
+        .create(&NewVenueOrder {
+            wallet: WalletType::Spot,
+            market: "btcusdt",
+            side: Side::Buy,
+            ord_type: OrderType::IocLimit,
+            price: Fixed::from_int(10_000_000),
+            volume: Fixed::parse("0.001").unwrap(),
+            client_oid: ClientOid::from_bytes(b"by_hand_2").unwrap(),
+        })
+        .unwrap();
+    let mut seen = Vec::new();
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end
+        && !seen
+            .iter()
+            .any(|e: &arbline::model::ExecEvent| e.kind == ExecKind::Fill)
+    {
+        f.poll();
+        if let Ok(mut evs) = exec.take(64) {
+            for ev in &mut evs {
+                seen.push(*ev);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e.exchange_order_id == resting.id && e.client_oid.as_str() == "by_hand_1"),
+        "the resting order from the snapshot: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|e| e.kind == ExecKind::Fill && e.client_oid.as_str() == "by_hand_2"),
+        "{seen:?}"
+    );
 }
 
 #[test]

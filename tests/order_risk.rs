@@ -429,3 +429,187 @@ proptest! {
         }
     }
 }
+
+// ---- Reconciliation: the venue's REST view against the order stage's ----
+
+fn venue_open(oid: &str, id: u64, round: u64, price: &str, qty: &str) -> ExecEvent {
+    ExecEvent {
+        kind: ExecKind::VenueOpen,
+        client_oid: ClientOid::from_bytes(oid.as_bytes()).unwrap_or_default(),
+        exchange_order_id: id,
+        instrument: BTC,
+        side: Side::Buy,
+        state: OrderState::New,
+        trade_id: round,
+        price: f(price),
+        qty: f(qty),
+        wallet: WalletType::Spot,
+        ..Default::default()
+    }
+}
+
+fn reconcile_end(round: u64, fetched_ms: u64) -> ExecEvent {
+    ExecEvent {
+        kind: ExecKind::ReconcileEnd,
+        trade_id: round,
+        venue_ts_ms: fetched_ms,
+        ..Default::default()
+    }
+}
+
+fn system_codes(h: &Harness, code: SystemCode) -> Vec<u64> {
+    h.tele
+        .iter()
+        .filter_map(|t| match t {
+            Telemetry::System(s) if s.code == code => Some(s.detail),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_reconciler_adopts_an_unknown_venue_order_and_never_cancels_a_foreign_one() {
+    let mut h = Harness::new(false);
+    // Placed by hand (no client id) and by an earlier run of ours.
+    h.exec(venue_open("", 777, 1, "90000", "0.002"));
+    h.exec(venue_open(
+        "arbitrage_spot_1700000000000",
+        778,
+        1,
+        "91000",
+        "0.001",
+    ));
+    h.exec(reconcile_end(1, 0));
+    let st = h.m.stats();
+    assert_eq!((st.adopted, st.reconcile_rounds), (2, 1), "{st:?}");
+    assert_eq!(
+        system_codes(&h, SystemCode::ReconcileAdopted),
+        vec![777, 778]
+    );
+    let strategies: Vec<Strategy> = h.m.open_orders().map(|o| o.strategy).collect();
+    assert!(strategies.contains(&Strategy::External) && strategies.contains(&Strategy::Arbitrage));
+    // Seen again in the next round: adopted once.
+    h.exec(venue_open("", 777, 2, "90000", "0.002"));
+    assert_eq!(h.m.stats().adopted, 2);
+    // Expiry and shutdown cancel only what is ours.
+    let far = EngineClock::new().now_unix_ms() + 3_600_000;
+    let (sent, tele) = (&mut h.sent, &mut h.tele);
+    h.m.on_timer(
+        far,
+        |r| {
+            sent.push(*r);
+            true
+        },
+        |t| tele.push(t),
+    );
+    let cancels: Vec<u64> = h
+        .sent
+        .iter()
+        .filter(|r| r.kind == GatewayCmdKind::Cancel)
+        .map(|r| r.exchange_order_id)
+        .collect();
+    assert_eq!(cancels, vec![778], "only our own earlier order expires");
+    let mut n = Vec::new();
+    h.m.cancel_all(|r| {
+        n.push(r.exchange_order_id);
+        true
+    });
+    assert!(!n.contains(&777), "{n:?}");
+    // A fill on the adopted order moves the External position, not a strategy's.
+    h.exec(fill(ClientOid::default(), 777, 5001, "90000", "0.002", "0"));
+    assert_eq!(h.m.stats().fills, 1);
+    assert_eq!(
+        h.m.positions()
+            .iter()
+            .find(|p| p.strategy == Strategy::External)
+            .map(|p| p.qty),
+        Some(f("0.002"))
+    );
+}
+
+#[test]
+fn a_live_order_the_venue_no_longer_lists_is_read_back_and_an_unconfirmed_cancel_waits() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    let a = h.last_oid();
+    h.exec(ack(a, 11));
+    h.signal(Strategy::StableCoin, USDT, Side::Buy, "32.1", "10");
+    let b = h.last_oid();
+    h.exec(ack(b, 12));
+    let now = EngineClock::new().now_unix_ms();
+    // Listed just after they were sent: nothing is missing yet (grace period).
+    h.exec(reconcile_end(1, now));
+    assert_eq!(h.m.stats().reconcile_missing, 0);
+    // Order b is being cancelled and the venue still lists it: it stays pending, unqueried.
+    let (sent, tele) = (&mut h.sent, &mut h.tele);
+    h.m.on_timer(
+        now + 3_600_000,
+        |r| {
+            sent.push(*r);
+            true
+        },
+        |t| tele.push(t),
+    );
+    h.sent.clear();
+    let mut listed = venue_open(b.as_str(), 12, 2, "32.1", "10");
+    listed.instrument = USDT;
+    h.exec(listed);
+    h.exec(reconcile_end(2, now + 60_000));
+    let queries: Vec<u64> = h
+        .sent
+        .iter()
+        .filter(|r| r.kind == GatewayCmdKind::Query)
+        .map(|r| r.exchange_order_id)
+        .collect();
+    assert_eq!(queries, vec![11], "only the unlisted order is read back");
+    assert_eq!(system_codes(&h, SystemCode::ReconcileMissing), vec![11]);
+    assert!(
+        h.m.open_orders()
+            .any(|o| o.exchange_id == 12 && o.state == OrderState::PendingCancel)
+    );
+    // The venue's answer: it was cancelled there. It closes; b is still pending.
+    h.exec(ExecEvent {
+        kind: ExecKind::Cancelled,
+        client_oid: a,
+        exchange_order_id: 11,
+        state: OrderState::Cancelled,
+        ..Default::default()
+    });
+    assert_eq!(h.m.open_order_count(), 1);
+}
+
+#[test]
+fn fills_read_from_rest_count_once_beside_the_websocket_and_missed_ones_are_recovered() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.002");
+    let a = h.last_oid();
+    // The REST trade list names the order by venue id only; before the ack reaches the order
+    // stage that id means nothing yet — the trade must stay applicable.
+    let rest = |trade: u64| ExecEvent {
+        kind: ExecKind::VenueFill,
+        ..fill(ClientOid::default(), 21, trade, "95000", "0.001", "0.1")
+    };
+    h.exec(rest(901));
+    assert_eq!((h.m.stats().fills, h.m.stats().unknown_exec), (0, 1));
+    h.exec(ack(a, 21));
+    h.exec(fill(a, 21, 901, "95000", "0.001", "0.1"));
+    h.exec(rest(901));
+    let st = h.m.stats();
+    assert_eq!(
+        (st.fills, st.duplicate_fills, st.reconcile_fills),
+        (1, 1, 0),
+        "{st:?}"
+    );
+    // The second trade never came over the WebSocket: REST brings it, once.
+    h.exec(rest(902));
+    h.exec(rest(902));
+    let st = h.m.stats();
+    assert_eq!(
+        (st.fills, st.duplicate_fills, st.reconcile_fills),
+        (2, 2, 1),
+        "{st:?}"
+    );
+    assert_eq!(system_codes(&h, SystemCode::ReconcileFill), vec![902]);
+    assert_eq!(h.m.open_order_count(), 0, "fully filled");
+    assert_eq!(h.board.get(Strategy::Arbitrage, BTC), f("0.002"));
+}

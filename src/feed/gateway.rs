@@ -7,12 +7,19 @@
 //!   order back and reports its state (`Cancelled`, or `Filled` if it filled first). A refused
 //!   cancel is a `CancelReject`.
 //!
+//! - Query → `GET /api/v3/order` (the reconciler found the order missing from the venue's
+//!   open list): its state as the venue reports it; an order the venue does not know (2004)
+//!   is a `Reject`.
+//!
+//! Between requests the gateway runs the [`Reconciler`] (same key, same nonce sequence).
+//!
 //! Time sync runs at start and every minute; an offset beyond `max_clock_drift_ms`, or a
 //! halt-class error (refused credentials or permissions), asks the order stage to halt.
 //!
 //! Fills arrive on the private WebSocket (`feed.user`); the order stage applies each trade once
 //! whichever way it comes. The gateway is unpinned: it waits on the network by design.
 
+use super::reconciler::Reconciler;
 use crate::model::{ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState};
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::ExecProducer;
@@ -32,6 +39,7 @@ pub struct Gateway {
     pub halts: std::sync::Arc<crate::risk::HaltRequests>,
     /// Largest tolerated offset to the venue's clock, ms.
     pub max_clock_drift_ms: u64,
+    pub reconciler: Reconciler,
 }
 
 impl Gateway {
@@ -64,9 +72,15 @@ impl Gateway {
                 last_sync = std::time::Instant::now();
                 self.sync_time();
             }
+            // Done: the order stage has settled (or given up waiting); nothing sent now would be
+            // waited for.
+            if self.shutdown.phase() == Phase::Done {
+                return;
+            }
             let Some(req) = self.queue.pop() else {
-                if self.shutdown.phase() == Phase::Done {
-                    return;
+                if self.shutdown.phase() == Phase::Running && self.reconciler.due() {
+                    self.reconcile();
+                    continue;
                 }
                 std::thread::sleep(Duration::from_micros(200));
                 continue;
@@ -74,6 +88,26 @@ impl Gateway {
             match req.kind {
                 GatewayCmdKind::New => self.create(&req),
                 GatewayCmdKind::Cancel => self.cancel(&req),
+                GatewayCmdKind::Query => self.query(&req),
+            }
+        }
+    }
+
+    fn reconcile(&mut self) {
+        let Gateway {
+            reconciler,
+            client,
+            instruments,
+            exec,
+            ..
+        } = self;
+        let r = reconciler.run_round(client, instruments, |ev| {
+            exec.publish(|slot| *slot = ev);
+        });
+        if let Err(e) = r {
+            if e.action() == crate::venue::max::ErrorAction::Halt {
+                self.halts
+                    .request(crate::risk::HaltReason::CredentialsRefused);
             }
         }
     }
@@ -109,11 +143,14 @@ impl Gateway {
             client_oid: &req.client_oid,
         };
         let ev = match self.client.create_order(&o) {
-            Ok(order) => ExecEvent {
-                exchange_order_id: order.id,
-                state: OrderState::New,
-                ..self.base(req, ExecKind::Ack)
-            },
+            Ok(order) => {
+                self.reconciler.remember(order.id, req.client_oid);
+                ExecEvent {
+                    exchange_order_id: order.id,
+                    state: OrderState::New,
+                    ..self.base(req, ExecKind::Ack)
+                }
+            }
             Err(e) => {
                 if e.action() == crate::venue::max::ErrorAction::Halt {
                     self.halts
@@ -125,6 +162,36 @@ impl Gateway {
                     ..self.base(req, ExecKind::Reject)
                 }
             }
+        };
+        self.publish(ev);
+    }
+
+    fn query(&mut self, req: &OrderRequest) {
+        let r = if req.exchange_order_id != 0 {
+            OrderRef::Id(req.exchange_order_id)
+        } else {
+            OrderRef::ClientOid(&req.client_oid)
+        };
+        let ev = match self.client.get_order(r) {
+            Ok(order) => ExecEvent {
+                exchange_order_id: order.id,
+                state: order.state,
+                ..self.base(
+                    req,
+                    if order.state == OrderState::Cancelled {
+                        ExecKind::Cancelled
+                    } else {
+                        ExecKind::StateUpdate
+                    },
+                )
+            },
+            Err(RestError::Api(a)) if a.code == Some(2004) => ExecEvent {
+                reject_code: 2004,
+                state: OrderState::Rejected,
+                ..self.base(req, ExecKind::Reject)
+            },
+            // Not answered: the next round asks again.
+            Err(_) => return,
         };
         self.publish(ev);
     }
@@ -142,19 +209,13 @@ impl Gateway {
                 ..self.base(req, ExecKind::CancelReject)
             };
             self.publish(ev);
-            return;
+            // Refused because the order already finished (2003): say how, so the order stage
+            // closes it instead of asking again. Unknown there (2004): the create may still be
+            // on its way; the expiry timer or the reconciler asks again.
+            if Self::code(&e) != 2003 {
+                return;
+            }
         }
-        if let Ok(order) = self.client.get_order(r) {
-            let kind = match order.state {
-                OrderState::Cancelled => ExecKind::Cancelled,
-                _ => ExecKind::StateUpdate,
-            };
-            let ev = ExecEvent {
-                exchange_order_id: order.id,
-                state: order.state,
-                ..self.base(req, kind)
-            };
-            self.publish(ev);
-        }
+        self.query(req);
     }
 }

@@ -8,7 +8,9 @@
 //! 3. `E-1007` (authentication failed): the key or secret is wrong. The feed stops — retrying
 //!    would only hammer the venue with a bad key — reports it, and asks for a trading halt.
 //!    `E-1006` (nonce off by 30 s or more) is retried after the usual backoff.
-//! 4. A dropped connection reconnects with backoff and authenticates again.
+//! 4. A dropped connection reconnects with backoff and authenticates again; each successful
+//!    auth asks the reconciler for a round, so what happened while the feed was away (fills,
+//!    cancels) is read back from REST.
 //!
 //! `ws://` or `wss://` through [`crate::feed::ws_conn::connect`], trusting [`TlsTrust`].
 
@@ -52,6 +54,8 @@ pub struct MaxUserFeedParts {
     pub tele: TelemetryTx,
     pub shutdown: Shutdown,
     pub halts: Arc<HaltRequests>,
+    /// Set on every successful auth: the reconciler runs a round.
+    pub reconcile_now: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct MaxUserFeed {
@@ -185,6 +189,9 @@ impl Stage for MaxUserFeed {
             Some(Ok(())) => {
                 self.state = AuthState::Authenticated;
                 self.backoff.reset();
+                self.p
+                    .reconcile_now
+                    .store(true, std::sync::atomic::Ordering::Release);
                 self.system(SystemCode::FeedUp, 2);
             }
             Some(Err(code)) => {

@@ -6,6 +6,8 @@ pub mod binance_ws_feed;
 pub mod gateway;
 pub mod max_user_feed;
 pub mod max_ws_feed;
+pub mod reconciler;
+pub mod refrate_feed;
 pub mod resync;
 pub mod sim_feed;
 pub mod tls;

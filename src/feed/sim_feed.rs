@@ -11,8 +11,8 @@
 
 use crate::feed::resync::ResyncRequests;
 use crate::model::{
-    ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, OrderState,
-    SystemCode, SystemEvent, Telemetry, Venue,
+    ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, MdEvent, OrderState, SystemCode,
+    SystemEvent, Telemetry, Venue,
 };
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecProducer, MdProducer};
@@ -408,21 +408,9 @@ impl FeedIo {
                 .map_err(|_| Venue::Max),
             FrameSource::BotBoard { instrument, ts_ms } => match bot_csv::parse(bytes, None) {
                 Ok(q) => {
-                    let mut ev = MdEvent {
-                        kind: MdKind::RefRate,
-                        venue: Venue::RefRate,
-                        instrument,
-                        last_chunk: true,
-                        exch_ts_ms: ts_ms,
-                        ts_frame: ts,
-                        n_bids: 1,
-                        ..Default::default()
-                    };
-                    ev.levels[0] = Level {
-                        price: q.mid,
-                        qty: Fixed::ZERO,
-                    };
-                    out(&ev);
+                    out(&crate::venue::refrate::ref_rate_event(
+                        instrument, q.mid, ts_ms, ts,
+                    ));
                     Ok(())
                 }
                 Err(_) => Err(Venue::RefRate),

@@ -171,6 +171,8 @@ pub enum GatewayCmdKind {
     #[default]
     New = 0,
     Cancel = 1,
+    /// Read the order's state back from the venue (the reconciler found it missing).
+    Query = 2,
 }
 
 /// What the order stage hands to a gateway thread: a complete, validated request.
@@ -211,6 +213,15 @@ pub enum ExecKind {
     CancelReject = 5,
     /// An order state update with no fill (e.g. `done` after the last trade).
     StateUpdate = 6,
+    /// Reconciler: the venue lists this order as open (`price`, `qty` = remaining volume,
+    /// `state`, `trade_id` = the round).
+    VenueOpen = 7,
+    /// Reconciler: end of a round (`trade_id` = the round, `venue_ts_ms` = local Unix ms when
+    /// its open-order lists were requested).
+    ReconcileEnd = 8,
+    /// A trade read from the venue's REST trade list: applied like `Fill` (once per trade id)
+    /// and reported when it was news.
+    VenueFill = 9,
 }
 
 /// Venue answers: gateway / private feed → exec ring → order.
@@ -232,6 +243,7 @@ pub struct ExecEvent {
     pub fee: Fixed,
     /// Venue error code of a reject.
     pub reject_code: u32,
+    pub wallet: WalletType,
     pub venue_ts_ms: u64,
     /// TSC when the frame carrying this answer was read.
     pub ts_recv: u64,
@@ -271,6 +283,15 @@ pub enum SystemCode {
     Stopping = 8,
     /// Unfilled order cancelled after its time limit.
     OrderExpired = 9,
+    /// Reconciler: an open order the engine did not know, adopted (`detail`: venue order id).
+    ReconcileAdopted = 10,
+    /// Reconciler: a live order the venue no longer lists as open; its state is read back
+    /// (`detail`: venue order id).
+    ReconcileMissing = 11,
+    /// Reconciler: a fill the private WebSocket had not delivered (`detail`: trade id).
+    ReconcileFill = 12,
+    /// Reconciler: a round completed (`detail`: round).
+    ReconcileDone = 13,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -144,16 +144,25 @@ pub enum Strategy {
     Arbitrage = 0,
     StableCoin = 1,
     Test = 2,
+    /// Orders the engine did not place (by hand, another program): adopted by the reconciler,
+    /// counted in exposure, never cancelled by the engine.
+    External = 3,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 3] = [Strategy::Arbitrage, Strategy::StableCoin, Strategy::Test];
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Arbitrage,
+        Strategy::StableCoin,
+        Strategy::Test,
+        Strategy::External,
+    ];
     /// The `{strategy_id}` of client order ids and the name in reports.
     pub fn id(self) -> &'static str {
         match self {
             Strategy::Arbitrage => "arbitrage",
             Strategy::StableCoin => "stable_coin",
             Strategy::Test => "test",
+            Strategy::External => "external",
         }
     }
     pub fn index(self) -> usize {

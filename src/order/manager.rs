@@ -17,8 +17,8 @@ use super::nonce::NonceGen;
 use super::open_orders::{OpenOrder, OpenOrders};
 use crate::model::{
     ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, Instruments, OrderRequest,
-    OrderState, PositionSnapshot, Price, Signal, SystemCode, SystemEvent, Telemetry, TradingState,
-    Venue,
+    OrderState, PositionSnapshot, Price, Signal, Strategy, SystemCode, SystemEvent, Telemetry,
+    TradingState, Venue,
 };
 use crate::pipeline::EngineClock;
 use crate::risk::{
@@ -44,7 +44,19 @@ pub struct OrderStats {
     pub cancel_requests: u64,
     /// Cancels the venue refused (the order was unknown to it or already finished).
     pub cancel_rejects: u64,
+    /// Reconciler: open venue orders the engine did not know, adopted.
+    pub adopted: u64,
+    /// Reconciler: live orders the venue no longer listed as open (their state was read back).
+    pub reconcile_missing: u64,
+    /// Reconciler: fills read from REST that the private WebSocket had not delivered.
+    pub reconcile_fills: u64,
+    /// Reconciler rounds completed.
+    pub reconcile_rounds: u64,
 }
+
+/// An order younger than this (ms) may not show in a venue list fetched just after it was sent:
+/// the reconciler does not call it missing.
+const RECONCILE_GRACE_MS: u64 = 2_000;
 
 pub struct OrderManager {
     cfg: OrderConfig,
@@ -246,12 +258,27 @@ impl OrderManager {
     pub fn on_exec<S: FnMut(&OrderRequest) -> bool, T: FnMut(Telemetry)>(
         &mut self,
         ev: &ExecEvent,
-        _send: S,
+        mut send: S,
         mut tele: T,
     ) {
         let slot = self.orders.find(&ev.client_oid, ev.exchange_order_id);
         match ev.kind {
-            ExecKind::Fill => self.on_fill(ev, slot, &mut tele),
+            ExecKind::Fill => {
+                self.on_fill(ev, slot, &mut tele);
+            }
+            ExecKind::VenueFill => {
+                if self.on_fill(ev, slot, &mut tele) {
+                    self.stats.reconcile_fills += 1;
+                    self.system(
+                        &mut tele,
+                        SystemCode::ReconcileFill,
+                        ev.instrument,
+                        ev.trade_id,
+                    );
+                }
+            }
+            ExecKind::VenueOpen => self.on_venue_open(ev, slot, &mut tele),
+            ExecKind::ReconcileEnd => self.on_reconcile_end(ev, &mut send, &mut tele),
             ExecKind::Ack | ExecKind::StateUpdate | ExecKind::Cancelled | ExecKind::Reject => {
                 let Some(slot) = slot else {
                     // A final state after the last fill closed the order is expected.
@@ -334,11 +361,119 @@ impl OrderManager {
         }
     }
 
-    fn on_fill<T: FnMut(Telemetry)>(&mut self, ev: &ExecEvent, slot: Option<usize>, tele: &mut T) {
-        if !self.orders.first_sighting(ev.trade_id) {
-            self.stats.duplicate_fills += 1;
+    /// The venue lists an order as open. Its list is older than whatever the exec ring
+    /// delivered since, so it only fills in what the engine never heard: a missed ack, or an
+    /// order the engine does not know at all, which is adopted — with its strategy when the
+    /// client id is one of ours (an earlier run), else as `External` (never cancelled by us).
+    fn on_venue_open<T: FnMut(Telemetry)>(
+        &mut self,
+        ev: &ExecEvent,
+        slot: Option<usize>,
+        tele: &mut T,
+    ) {
+        if let Some(slot) = slot {
+            let o = self.orders.get_mut(slot);
+            o.seen_round = ev.trade_id;
+            if o.exchange_id == 0 {
+                o.exchange_id = ev.exchange_order_id;
+            }
+            if !o.acked {
+                o.acked = true;
+                if o.state == OrderState::PendingNew {
+                    o.state = OrderState::New;
+                }
+                self.stats.acks += 1;
+            }
             return;
         }
+        if self
+            .orders
+            .find_closed(&ev.client_oid, ev.exchange_order_id)
+            .is_some()
+        {
+            // Closed since the list was read.
+            return;
+        }
+        let strategy = ClientOidGen::parse(&ev.client_oid)
+            .map(|(s, _, _)| s)
+            .unwrap_or(Strategy::External);
+        let adopted = OpenOrder {
+            client_oid: ev.client_oid,
+            exchange_id: ev.exchange_order_id,
+            strategy,
+            instrument: ev.instrument,
+            wallet: ev.wallet,
+            side: ev.side,
+            order_type: crate::model::OrderType::Limit,
+            price: ev.price,
+            qty: ev.qty,
+            state: if ev.state == OrderState::PartiallyFilled {
+                OrderState::PartiallyFilled
+            } else {
+                OrderState::New
+            },
+            sent_ms: self.clock.now_unix_ms(),
+            acked: true,
+            seen_round: ev.trade_id,
+            ..Default::default()
+        };
+        self.orders.insert(adopted);
+        self.stats.adopted += 1;
+        self.system(
+            tele,
+            SystemCode::ReconcileAdopted,
+            ev.instrument,
+            ev.exchange_order_id,
+        );
+    }
+
+    /// End of a reconcile round: every live order the venue did not list, and old enough to
+    /// have been listed, is reported and its state read back from the venue (it finished
+    /// there without the engine hearing, or never arrived). An unconfirmed cancel stays
+    /// pending until that answer or the private WebSocket confirms it.
+    fn on_reconcile_end<S: FnMut(&OrderRequest) -> bool, T: FnMut(Telemetry)>(
+        &mut self,
+        ev: &ExecEvent,
+        send: &mut S,
+        tele: &mut T,
+    ) {
+        let round = ev.trade_id;
+        let fetched_ms = ev.venue_ts_ms;
+        for slot in 0..self.orders.capacity() {
+            let Some(o) = self.orders.get(slot).copied() else {
+                continue;
+            };
+            if o.seen_round == round || o.sent_ms + RECONCILE_GRACE_MS > fetched_ms {
+                continue;
+            }
+            let req = OrderRequest {
+                kind: GatewayCmdKind::Query,
+                ..Self::cancel_request(&o)
+            };
+            self.stats.reconcile_missing += 1;
+            self.system(
+                tele,
+                SystemCode::ReconcileMissing,
+                o.instrument,
+                o.exchange_id,
+            );
+            if send(&req) {
+                tele(Telemetry::OrderSent(req));
+            }
+        }
+        self.stats.reconcile_rounds += 1;
+        self.system(tele, SystemCode::ReconcileDone, InstrumentId(0), round);
+    }
+
+    /// Applies a fill once per trade id; false when it was a copy or for no known order.
+    fn on_fill<T: FnMut(Telemetry)>(
+        &mut self,
+        ev: &ExecEvent,
+        slot: Option<usize>,
+        tele: &mut T,
+    ) -> bool {
+        // Find the order before taking the trade id as seen: a fill that names no order we
+        // know yet (an ack still in flight) must stay applicable when it comes again.
         let order = match slot {
             Some(s) => *self.orders.get_mut(s),
             None => match self
@@ -348,10 +483,14 @@ impl OrderManager {
                 Some(o) => o,
                 None => {
                     self.stats.unknown_exec += 1;
-                    return;
+                    return false;
                 }
             },
         };
+        if !self.orders.first_sighting(ev.trade_id) {
+            self.stats.duplicate_fills += 1;
+            return false;
+        }
         let fee = ev.fee;
         self.positions.apply_fill(
             order.strategy,
@@ -391,6 +530,7 @@ impl OrderManager {
         }
         tele(Telemetry::Exec(*ev));
         self.position_telemetry(&order, tele);
+        true
     }
 
     fn cancel_request(o: &OpenOrder) -> OrderRequest {
@@ -420,10 +560,11 @@ impl OrderManager {
             let Some(o) = self.orders.get(slot).copied() else {
                 continue;
             };
-            let waiting = matches!(
-                o.state,
-                OrderState::PendingNew | OrderState::New | OrderState::PartiallyFilled
-            );
+            let waiting = o.strategy != Strategy::External
+                && matches!(
+                    o.state,
+                    OrderState::PendingNew | OrderState::New | OrderState::PartiallyFilled
+                );
             if waiting && now_ms.saturating_sub(o.sent_ms) >= self.cfg.cancel_after_ms {
                 let req = Self::cancel_request(&o);
                 if send(&req) {
@@ -456,7 +597,8 @@ impl OrderManager {
             let Some(o) = self.orders.get(slot).copied() else {
                 continue;
             };
-            if o.state != OrderState::PendingCancel
+            if o.strategy != Strategy::External
+                && o.state != OrderState::PendingCancel
                 && !o.state.is_terminal()
                 && send(&Self::cancel_request(&o))
             {

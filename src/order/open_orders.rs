@@ -24,6 +24,8 @@ pub struct OpenOrder {
     pub ts_frame: u64,
     pub acked: bool,
     pub any_fill: bool,
+    /// The last reconcile round whose venue open-order list named this order.
+    pub seen_round: u64,
 }
 
 impl OpenOrder {

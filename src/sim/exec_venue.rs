@@ -234,6 +234,7 @@ impl ExecVenue {
             match p.req.kind {
                 GatewayCmdKind::New => self.arrive_new(p, ms, &tops, &mut out),
                 GatewayCmdKind::Cancel => self.arrive_cancel(p, ms, &mut out),
+                GatewayCmdKind::Query => self.arrive_query(p, ms, &mut out),
             }
         }
         let mut i = 0;
@@ -352,6 +353,24 @@ impl ExecVenue {
                 code: 2004,
                 message: "Order doesn't exist",
                 cancel: true,
+            }),
+        }
+    }
+
+    /// A state read: a resting order's state now. A finished order's final state was already
+    /// sent when it finished; an unknown one is refused with 2004.
+    fn arrive_query(&mut self, p: Pending, ms: u64, out: &mut impl FnMut(ExecOutput)) {
+        let req = p.req;
+        match self.resting.iter().find(|r| {
+            (req.exchange_order_id != 0 && r.id == req.exchange_order_id)
+                || (!req.client_oid.is_empty() && r.req.client_oid == req.client_oid)
+        }) {
+            Some(r) => self.update(r, "wait", ms, out),
+            None => out(ExecOutput::Rejected {
+                client_oid: req.client_oid,
+                code: 2004,
+                message: "Order doesn't exist",
+                cancel: false,
             }),
         }
     }

@@ -21,7 +21,8 @@ use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
 };
 use crate::venue::max::frames::{
-    MaxOrderFrame, MaxTradeFrame, write_order_update, write_trade_update,
+    MaxOrderFrame, MaxTradeFrame, write_account_event, write_order_snapshot_in, write_order_update,
+    write_trade_snapshot_in, write_trade_update,
 };
 use crossbeam::channel::Sender;
 use std::collections::HashMap;
@@ -146,6 +147,8 @@ struct Inner {
     buf: Vec<u8>,
     /// Trades sent twice on purpose so far.
     duplicates_sent: u64,
+    /// While set, private events are lost on the way (tests of the REST reconciler).
+    muted: bool,
 }
 
 pub struct MaxAccount {
@@ -194,6 +197,7 @@ impl MaxAccount {
                 next_id: 2_492_000_000,
                 buf: Vec::with_capacity(1024),
                 duplicates_sent: 0,
+                muted: false,
             }),
             t0: Instant::now(),
             epoch_ms,
@@ -404,10 +408,58 @@ impl MaxAccount {
         self.lock().duplicates_sent
     }
 
-    /// Registers an authenticated private connection: it gets every later order and trade
-    /// event of the account.
+    /// Loses every private event while set, as a connection that silently drops them would:
+    /// only the REST view tells what happened.
+    pub fn set_private_muted(&self, muted: bool) {
+        self.lock().muted = muted;
+    }
+
+    /// Registers an authenticated private connection: first the snapshots MAX sends after
+    /// `authenticated` (open orders, the latest trades, balances; per wallet), then every later
+    /// order, trade and account event of the account.
     pub fn subscribe(&self, outbox: Outbox) {
-        self.lock().listeners.push(outbox);
+        let ms = self.now_ms();
+        let mut g = self.lock();
+        let mut frames = Vec::new();
+        for w in [WalletType::Spot, WalletType::Margin] {
+            let open: Vec<VenueOrder> = g
+                .orders
+                .iter()
+                .filter(|o| o.is_open() && o.wallet == w)
+                .copied()
+                .collect();
+            let frames_o: Vec<MaxOrderFrame> = open.iter().map(|o| o.frame()).collect();
+            write_order_snapshot_in(&mut g.buf, w, &frames_o, ms);
+            frames.push(g.buf.clone());
+            // MAX sends at most 100 trades in a snapshot.
+            let recent: Vec<VenueTrade> = g
+                .trades
+                .iter()
+                .rev()
+                .filter(|t| t.wallet == w)
+                .take(100)
+                .copied()
+                .collect();
+            let frames_t: Vec<MaxTradeFrame> = recent.iter().rev().map(|t| t.frame()).collect();
+            write_trade_snapshot_in(&mut g.buf, w, &frames_t, ms);
+            frames.push(g.buf.clone());
+            let balances = g.balances(w);
+            let rows: Vec<(&str, Fixed, Fixed)> = balances
+                .iter()
+                .map(|(c, a, l)| (c.as_str(), *a, *l))
+                .collect();
+            let mut buf = Vec::new();
+            write_account_event(&mut buf, w, true, &rows, ms);
+            frames.push(buf);
+        }
+        if !g.muted {
+            for f in frames {
+                if outbox.send(Arc::new(f)).is_err() {
+                    return;
+                }
+            }
+        }
+        g.listeners.push(outbox);
     }
 
     /// Runs the matching engine up to now against the books' tops (`market` → (bid, ask)) and
@@ -454,6 +506,9 @@ impl Inner {
     }
 
     fn broadcast(&mut self) {
+        if self.muted {
+            return;
+        }
         let frame = Arc::new(self.buf.clone());
         self.listeners.retain(|l| l.send(frame.clone()).is_ok());
     }
@@ -510,7 +565,8 @@ impl Inner {
                     maker,
                     ts_ms,
                 };
-                if self.trades.last().is_some_and(|l| l.id == trade_id) {
+                let fresh = self.trades.last().is_none_or(|l| l.id != trade_id);
+                if !fresh {
                     self.duplicates_sent += 1;
                 } else {
                     self.trades.push(t);
@@ -518,11 +574,27 @@ impl Inner {
                 }
                 write_trade_update(&mut self.buf, &t.frame(), ts_ms);
                 self.broadcast();
+                if fresh {
+                    self.account_update(&t, ts_ms);
+                }
             }
             // Accepted orders are never announced or rejected by the matching engine; a cancel
             // that lost the race to a fill was already answered `success` by REST, as on MAX.
             ExecOutput::Created { .. } | ExecOutput::Rejected { .. } => {}
         }
+    }
+
+    /// `account_update` with the currencies a trade moved (only those, as MAX sends it).
+    fn account_update(&mut self, t: &VenueTrade, ts_ms: u64) {
+        let moved = [base_of(t.market), t.market.quote(), t.fee_currency];
+        let all = self.balances(t.wallet);
+        let rows: Vec<(&str, Fixed, Fixed)> = all
+            .iter()
+            .filter(|(c, _, _)| moved.contains(c))
+            .map(|(c, a, l)| (c.as_str(), *a, *l))
+            .collect();
+        write_account_event(&mut self.buf, t.wallet, false, &rows, ts_ms);
+        self.broadcast();
     }
 
     /// Moves the holdings for a trade: base and quote, less the fee in its currency.

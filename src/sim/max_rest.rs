@@ -15,14 +15,18 @@
 //! It also serves the reference-rate sources (Bank of Taiwan board CSV, TAIFEX JSON).
 //!
 //! Endpoints: `GET /api/v3/timestamp`, `GET /api/v3/markets`, `POST /api/v3/wallet/{spot|m}/order` (201),
-//! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`.
+//! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`,
+//! `DELETE /api/v3/wallet/{w}/orders` (cancel all), `GET /api/v3/wallet/{w}/trades`,
+//! `GET /api/v3/order/trades`, `GET /api/v3/wallet/{w}/accounts`.
 //! Orders, trades and balances live in a [`MaxAccount`]; matching happens where the account is
 //! polled against the books (the WebSocket server's ticker). A server started alone lets orders
 //! rest until cancelled.
 
 use super::max_account::{MaxAccount, NewVenueOrder, OrderKey, Refusal, VenueOrder};
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
-use crate::venue::max::frames::{write_error, write_order_created};
+use crate::venue::max::frames::{
+    write_error, write_order_created, write_rest_account, write_rest_trade,
+};
 use crate::venue::max::sign::verify_payload;
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -105,6 +109,12 @@ fn order_json(o: &VenueOrder) -> Vec<u8> {
     b
 }
 
+fn trade_json(t: &super::max_account::VenueTrade) -> Vec<u8> {
+    let mut b = Vec::new();
+    write_rest_trade(&mut b, &t.frame());
+    b
+}
+
 fn refusal((status, code, message): Refusal) -> Reply {
     error(status, code, message)
 }
@@ -119,22 +129,38 @@ fn as_text(v: &Value) -> String {
 
 impl MaxRestSim {
     /// Serves on `addr` (use port 0 for any free port) until dropped, with an account of its
-    /// own that nothing matches (orders rest until cancelled).
+    /// own and no book: orders rest until cancelled (cancels still take the venue latency) and
+    /// none is refused at random.
     pub fn start(
         addr: &str,
         keys: &[(&str, &str)],
         markets: Vec<SimMarket>,
     ) -> Result<MaxRestSim, String> {
-        let account = MaxAccount::new(&super::SimConfig::default())?;
-        Self::start_with_account(addr, keys, markets, account)
+        let account = MaxAccount::new(&super::SimConfig {
+            reject_probability: 0.0,
+            ..Default::default()
+        })?;
+        Self::serve(addr, keys, markets, account, true)
     }
 
-    /// Serves `account` on `addr` (port 0: any free port) until dropped.
+    /// Serves `account` on `addr` (port 0: any free port) until dropped; whoever holds the
+    /// book (the WebSocket server's ticker) runs its matching.
     pub fn start_with_account(
         addr: &str,
         keys: &[(&str, &str)],
         markets: Vec<SimMarket>,
         account: Arc<MaxAccount>,
+    ) -> Result<MaxRestSim, String> {
+        Self::serve(addr, keys, markets, account, false)
+    }
+
+    /// `book_less`: no book will ever poll the account, so this server runs it (cancels only).
+    fn serve(
+        addr: &str,
+        keys: &[(&str, &str)],
+        markets: Vec<SimMarket>,
+        account: Arc<MaxAccount>,
+        book_less: bool,
     ) -> Result<MaxRestSim, String> {
         let server =
             tiny_http::Server::http(addr).map_err(|e| format!("sim REST on {addr}: {e}"))?;
@@ -160,7 +186,12 @@ impl MaxRestSim {
             .name("sim.max_rest".into())
             .spawn(move || {
                 while !sp.load(Ordering::Acquire) {
-                    let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) else {
+                    if book_less {
+                        if let Ok(s) = st.lock() {
+                            s.account.poll(|_| None);
+                        }
+                    }
+                    let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(5)) else {
                         continue;
                     };
                     let mut body = Vec::new();
@@ -283,7 +314,7 @@ impl State {
         let half = 7_500_000;
         let now = now_ms(self.clock_offset_ms) + 8 * 3_600_000;
         let days = (now / 86_400_000) as i64;
-        let (y, m, d) = civil_from_days(days);
+        let (y, m, d) = crate::venue::refrate::bot_csv::civil_from_days(days);
         let minute = (now % 86_400_000) / 60_000;
         if path == "/xrt/flcsv/0/day" {
             let mut body = Vec::new();
@@ -367,6 +398,35 @@ impl State {
         match (method.as_str(), path, wallet_path(path)) {
             ("POST", _, Some((w, t))) if t == "/order" => self.create(w, &params),
             ("GET", _, Some((w, t))) if t == "/orders/open" => self.open(w, &params),
+            ("DELETE", _, Some((w, t))) if t == "/orders" => self.cancel_all(w, &params),
+            ("GET", _, Some((w, t))) if t == "/trades" => self.trades(w, &params),
+            ("GET", _, Some((w, t))) if t == "/accounts" => {
+                let currency = params.get("currency").map(as_text);
+                json_list(
+                    self.account
+                        .balances(w)
+                        .into_iter()
+                        .filter(|(c, _, _)| currency.as_deref().is_none_or(|x| c.as_str() == x))
+                        .map(|(c, a, l)| {
+                            let mut b = Vec::new();
+                            write_rest_account(&mut b, c.as_str(), a, l);
+                            b
+                        }),
+                )
+            }
+            ("GET", "/api/v3/order/trades", _) => {
+                let key = match (params.get("order_id"), params.get("client_oid")) {
+                    (Some(id), _) => as_text(id).parse().ok().map(OwnedKey::Id),
+                    (None, Some(c)) => Some(OwnedKey::ClientOid(as_text(c))),
+                    (None, None) => None,
+                };
+                match key {
+                    Some(k) => {
+                        json_list(self.account.order_trades(k.as_key()).iter().map(trade_json))
+                    }
+                    None => error(400, 1001, "order_id or client_oid is required"),
+                }
+            }
             ("GET", "/api/v3/order", _) => match order_key(&params) {
                 Some(k) => match self.account.get(k.as_key()) {
                     Some(o) => (200, order_json(&o)),
@@ -521,6 +581,43 @@ impl State {
         }
     }
 
+    fn cancel_all(&self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
+        let market = p.get("market").map(as_text);
+        let side = match p.get("side").map(as_text) {
+            None => None,
+            Some(s) => match Side::from_wire(s.as_bytes()) {
+                Some(s) => Some(s),
+                None => return error(400, 1001, "side does not have a valid value"),
+            },
+        };
+        let orders = self.account.cancel_all(wallet, market.as_deref(), side);
+        json_list(orders.iter().map(|o| {
+            let mut b = b"{\"error\":null,\"order\":".to_vec();
+            b.extend_from_slice(&order_json(o));
+            b.push(b'}');
+            b
+        }))
+    }
+
+    /// `from_id` (ascending from it) or the newest first; `limit` 1–1000, default 50.
+    fn trades(&self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
+        let limit = match p.get("limit").map(as_text) {
+            None => 50,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => return error(400, 1001, "limit does not have a valid value"),
+            },
+        };
+        let from_id = p
+            .get("from_id")
+            .and_then(|v| as_text(v).parse::<u64>().ok());
+        let market = p.get("market").map(as_text);
+        let list = self
+            .account
+            .trades(wallet, market.as_deref(), from_id, limit);
+        json_list(list.iter().map(trade_json))
+    }
+
     fn open(&self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
         let market = p.get("market").map(as_text);
         let list = self.account.open_orders(wallet, market.as_deref());
@@ -606,18 +703,4 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }

@@ -173,6 +173,13 @@ impl SideThread {
                         sym(o.instrument)
                     )
                 }
+                GatewayCmdKind::Query => {
+                    writeln!(
+                        out,
+                        "[{at:>6.2}s] QUERY   {} id {}",
+                        o.client_oid, o.exchange_order_id
+                    )
+                }
             },
             Telemetry::Exec(e) => match e.kind {
                 ExecKind::Ack => writeln!(
@@ -213,6 +220,10 @@ impl SideThread {
                     SystemCode::ParseError => "parse error",
                     SystemCode::Stopping => "stopping",
                     SystemCode::OrderExpired => "order expired",
+                    SystemCode::ReconcileAdopted => "reconcile: adopted venue order",
+                    SystemCode::ReconcileMissing => "reconcile: order missing at venue",
+                    SystemCode::ReconcileFill => "reconcile: fill recovered from REST",
+                    SystemCode::ReconcileDone => "reconcile: round done",
                 };
                 writeln!(
                     out,

@@ -144,6 +144,27 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// (year, month, day) of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The Taipei (UTC+8) calendar day of a Unix time, as YYYYMMDD: the day the rate is for.
+pub fn taipei_day(unix_ms: u64) -> u32 {
+    let days = ((unix_ms / 1000 + 8 * 3600) / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    (y * 10_000 + m * 100 + d) as u32
+}
+
 /// Writes a one-row (USD) day board in the bank's format, BOM included, for the simulator.
 pub fn write_day_board(out: &mut Vec<u8>, buy: Fixed, sell: Fixed) {
     use std::io::Write;

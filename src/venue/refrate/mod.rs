@@ -6,7 +6,31 @@ pub mod cache;
 pub mod provider;
 pub mod taifex;
 
-use crate::model::Fixed;
+use crate::model::{Fixed, InstrumentId, Level, MdEvent, MdKind, Venue};
+
+/// The md-ring event carrying a reference quote: its mid as the one bid level.
+pub fn ref_rate_event(
+    instrument: InstrumentId,
+    mid: Fixed,
+    exch_ts_ms: u64,
+    ts_frame: u64,
+) -> MdEvent {
+    let mut ev = MdEvent {
+        kind: MdKind::RefRate,
+        venue: Venue::RefRate,
+        instrument,
+        last_chunk: true,
+        exch_ts_ms,
+        ts_frame,
+        n_bids: 1,
+        ..Default::default()
+    };
+    ev.levels[0] = Level {
+        price: mid,
+        qty: Fixed::ZERO,
+    };
+    ev
+}
 
 /// TWD per USD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,60 @@
+//! `arbline demo`: the simulator's servers and the engine in one process, connected over real
+//! loopback sockets, exactly as `arbline run` talks to `arbline sim` (or to the exchanges):
+//! WebSocket market data, signed REST orders, private WebSocket fills, the reconciler, the
+//! reference rate over HTTP. The ports are picked free each run and the API key is made up for
+//! the run, so nothing needs to be installed or configured. The in-process synthetic venue
+//! (`arbline demo --in-process`) remains for benchmarks: it has no sockets to measure.
+
+use crate::config::Config;
+use crate::engine::{self, DemoOptions, RunResult, Venues};
+use crate::secrets::Secrets;
+use crate::sim::servers::SimServers;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// A key and secret for this run only.
+fn run_key() -> (String, String) {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ u64::from(std::process::id());
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut hex = |n: usize| -> String {
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+            .collect()
+    };
+    (format!("demo-{}", hex(16)), hex(40))
+}
+
+/// Starts the simulator on free loopback ports, points `cfg` at it and runs the engine.
+pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+    let mut cfg = cfg.clone();
+    for addr in [
+        &mut cfg.sim.max_rest_addr,
+        &mut cfg.sim.max_ws_addr,
+        &mut cfg.sim.binance_ws_addr,
+        &mut cfg.sim.binance_rest_addr,
+    ] {
+        *addr = "127.0.0.1:0".into();
+    }
+    let (key, secret) = run_key();
+    let servers = SimServers::start(&cfg, &key, &secret)?;
+    servers.point(&mut cfg);
+    cfg.refrate.cache_dir = std::env::temp_dir()
+        .join(format!("arbline-demo-{}", std::process::id()))
+        .to_string_lossy()
+        .into_owned();
+    println!(
+        "arbline demo: simulator in this process: {}",
+        servers.describe()
+    );
+    let secrets = Secrets {
+        max_api_key: Some(key),
+        max_secret_key: Some(secret),
+    };
+    let r = engine::run_with(&cfg, opts, Venues::Live(secrets));
+    let _ = std::fs::remove_dir_all(&cfg.refrate.cache_dir);
+    r
+}

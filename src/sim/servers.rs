@@ -1,0 +1,93 @@
+//! Every server of `arbline sim` together, on loopback: MAX REST (with the reference-rate
+//! routes) and MAX WebSocket sharing one [`MaxAccount`], and Binance WebSocket + depth REST.
+//! Used by `arbline sim` and by the demo, which runs them in the engine's process.
+
+use super::binance_ws::BinanceSim;
+use super::max_account::MaxAccount;
+use super::max_rest::{MaxRestSim, SimMarket};
+use super::max_ws::MaxWsSim;
+use crate::config::Config;
+use crate::model::{Fixed, Venue};
+use std::sync::Arc;
+
+pub struct SimServers {
+    pub account: Arc<MaxAccount>,
+    pub max_rest: MaxRestSim,
+    pub max_ws: MaxWsSim,
+    pub binance: BinanceSim,
+}
+
+/// MAX's precision of a step: its decimals (negative above 1).
+fn precision(step: Fixed) -> i32 {
+    let mut p = 8;
+    let mut v = step.raw();
+    while v >= 10 && v % 10 == 0 {
+        v /= 10;
+        p -= 1;
+    }
+    p
+}
+
+impl SimServers {
+    /// Starts the servers on `cfg.sim`'s addresses (port 0: any free port), serving `cfg`'s MAX
+    /// markets and accepting the one key given.
+    pub fn start(cfg: &Config, key: &str, secret: &str) -> Result<SimServers, String> {
+        let instruments = cfg.instruments()?;
+        let markets: Vec<SimMarket> = instruments
+            .iter()
+            .filter(|i| i.venue == Venue::Max)
+            .map(|i| SimMarket {
+                id: i.symbol.to_lowercase(),
+                base: i.base.to_lowercase(),
+                quote: i.quote.to_lowercase(),
+                base_precision: precision(i.lot),
+                quote_precision: precision(i.tick),
+                min_volume: i.min_qty,
+                min_quote: i.min_notional,
+            })
+            .collect();
+        let account = MaxAccount::new(&cfg.sim)?;
+        let keys = [(key, secret)];
+        let max_rest = MaxRestSim::start_with_account(
+            &cfg.sim.max_rest_addr,
+            &keys,
+            markets,
+            account.clone(),
+        )?;
+        let max_ws =
+            MaxWsSim::start_with_account(&cfg.sim.max_ws_addr, &cfg.sim, &keys, account.clone())?;
+        let binance = BinanceSim::start(
+            &cfg.sim.binance_ws_addr,
+            &cfg.sim.binance_rest_addr,
+            &cfg.sim,
+        )?;
+        Ok(SimServers {
+            account,
+            max_rest,
+            max_ws,
+            binance,
+        })
+    }
+
+    /// Points `cfg`'s venues and reference-rate sources at these servers.
+    pub fn point(&self, cfg: &mut Config) {
+        let rest = self.max_rest.base_url();
+        cfg.venues.max.rest_url = rest.clone();
+        cfg.venues.max.ws_url = self.max_ws.url();
+        cfg.venues.binance.ws_url = self.binance.ws_base();
+        cfg.venues.binance.rest_url = self.binance.rest_base();
+        cfg.refrate.url = format!("{rest}/xrt/flcsv/0/day");
+        cfg.refrate.fallback_url = format!("{rest}/v1/DailyForeignExchangeRates");
+    }
+
+    /// One line naming every address.
+    pub fn describe(&self) -> String {
+        format!(
+            "MAX REST {} (reference rate at /xrt/flcsv/0/day), MAX WS {}, Binance WS {} and REST {}",
+            self.max_rest.base_url(),
+            self.max_ws.url(),
+            self.binance.ws_base(),
+            self.binance.rest_base()
+        )
+    }
+}

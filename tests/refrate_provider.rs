@@ -85,3 +85,59 @@ fn bad_urls_are_config_errors() {
         .unwrap();
     assert!(e.contains("refrate.url"), "{e}");
 }
+
+#[test]
+fn the_refrate_feed_publishes_the_fetched_rate_on_the_md_ring_and_reports_a_dead_source() {
+    use arbline::feed::refrate_feed::RefRateFeed;
+    use arbline::model::{InstrumentId, MdKind, Venue};
+    use arbline::pipeline::{EngineClock, Rings, Shutdown};
+    let sim = MaxRestSim::start("127.0.0.1:0", &[], vec![]).unwrap();
+    sim.set_ref_rate(Fixed::parse("32.08").unwrap());
+    let dir = temp("rate-feed");
+    let c = cfg(
+        format!("{}/xrt/flcsv/0/day", sim.base_url()),
+        String::new(),
+        &dir,
+    );
+    let rings = Rings::new(arbline::config::Config::default().ring_sizes());
+    let (md, mut md_poll) = rings.md;
+    let (tx, rx) = arbline::telemetry::telemetry_queue("refrate", 16);
+    let mut feed = RefRateFeed {
+        provider: RefRateProvider::new(&c).unwrap(),
+        instrument: InstrumentId(4),
+        md,
+        clock: EngineClock::new(),
+        shutdown: Shutdown::new(),
+        tele: tx,
+        interval: std::time::Duration::from_secs(60),
+        failures: 0,
+    };
+    assert!(feed.fetch_once());
+    let mut got = Vec::new();
+    if let Ok(mut evs) = md_poll.take(8) {
+        for ev in &mut evs {
+            got.push(*ev);
+        }
+    }
+    assert_eq!(got.len(), 1);
+    let ev = got[0];
+    assert_eq!(
+        (ev.kind, ev.venue, ev.instrument, ev.levels[0].price),
+        (
+            MdKind::RefRate,
+            Venue::RefRate,
+            InstrumentId(4),
+            Fixed::parse("32.08").unwrap()
+        )
+    );
+    // Every source down and nothing cached for a new directory: no event, a report.
+    sim.set_ref_down(true);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!feed.fetch_once());
+    assert_eq!(feed.failures, 1);
+    assert!(
+        rx.pop().is_some(),
+        "the failure is reported to the side thread"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -271,6 +271,9 @@ pub enum SystemCode {
     Stopping = 8,
     /// Unfilled order cancelled after its time limit.
     OrderExpired = 9,
+    /// A feed moved to a fresh connection without a gap (Binance's 24 h cut; `detail`: the
+    /// feed's rotation count).
+    FeedRotated = 10,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -213,6 +213,7 @@ impl SideThread {
                     SystemCode::ParseError => "parse error",
                     SystemCode::Stopping => "stopping",
                     SystemCode::OrderExpired => "order expired",
+                    SystemCode::FeedRotated => "feed rotated",
                 };
                 writeln!(
                     out,

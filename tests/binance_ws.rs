@@ -46,6 +46,7 @@ fn rig(sim: &BinanceSim) -> Rig {
         counters: counters.clone(),
         tele: tx.clone(),
         shutdown: Shutdown::new(),
+        rotate_after: None,
     })
     .unwrap();
     let book = BookStage::new(BookStageParts {

@@ -11,9 +11,18 @@
 //! 3. Poll the socket to empty every time; pings are answered with pongs by the WebSocket layer.
 //! 4. A book that loses sync gets a fresh snapshot; a dropped connection publishes `FeedDown`
 //!    and reconnects with exponential backoff and jitter, then snapshots every book again.
+//! 5. Rotation: Binance closes a connection at 24 h, announcing it with `serverShutdown`
+//!    (spec §1.1). When the live connection reaches `rotate_after`, or the server announces the
+//!    cut, a second connection with the same streams is opened (off the feed's thread, so the
+//!    live one is never stalled) while the live one keeps delivering; each depth stream is
+//!    handed over where the update ids chain ([`crate::feed::handover`]), then the old
+//!    connection is closed. No `FeedDown`, no snapshot, no book resync: `FeedRotated` is
+//!    published instead. If the new connection fails, the old one keeps serving and the
+//!    rotation is retried with backoff; if the old one dies first, the new one takes over.
 //!
 //! This version speaks `ws://` and `http://` (the simulator); TLS comes with the live endpoints.
 
+use crate::feed::handover::{Handover, Source, Verdict};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md};
 use crate::model::{
@@ -22,8 +31,8 @@ use crate::model::{
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
-use crate::venue::binance::{BinanceMarket, BinanceParser};
-use crossbeam::channel::{Sender, unbounded};
+use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
+use crossbeam::channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use disruptor::Producer;
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -33,6 +42,13 @@ use tungstenite::WebSocket;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A handover still incomplete after this long (a stream with no traffic cannot chain) is
+/// finished by promoting the new connection; the sequencer checks what follows.
+const HANDOVER_MAX: Duration = Duration::from_secs(10);
+/// A rotation's connection not open after this long counts as failed.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Ws = WebSocket<TcpStream>;
 
 pub struct BinanceWsFeedParts {
     pub market: BinanceMarket,
@@ -45,6 +61,46 @@ pub struct BinanceWsFeedParts {
     pub counters: Arc<EngineCounters>,
     pub tele: TelemetryTx,
     pub shutdown: Shutdown,
+    /// Connection age at which the feed moves to a fresh connection (config `rotate_after_s`;
+    /// tests use milliseconds). `None`: never, not even on `serverShutdown`.
+    pub rotate_after: Option<Duration>,
+}
+
+/// One open connection.
+struct Conn {
+    ws: Ws,
+    /// Engine clock reading when it opened.
+    opened: u64,
+    /// The server said it will close this connection soon (`serverShutdown`).
+    shutdown_announced: bool,
+}
+
+/// Opens the combined stream at `url` (plain `ws://` in this version), non-blocking.
+fn open(url: &str) -> Result<Ws, String> {
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| format!("{url}: only ws:// in this version"))?;
+    let host = rest.split('/').next().unwrap_or(rest);
+    let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let (ws, _) = tungstenite::client(url, stream).map_err(|e| format!("handshake: {e}"))?;
+    ws.get_ref()
+        .set_nonblocking(true)
+        .map_err(|e| e.to_string())?;
+    Ok(ws)
+}
+
+/// Opens `url` on a short-lived thread, so the feed keeps reading the live connection.
+fn open_in_background(url: &str) -> Receiver<Result<Ws, String>> {
+    let (tx, rx) = bounded(1);
+    let url = url.to_string();
+    // A thread that cannot start drops the sender with it: the receiver then reports failure.
+    let _ = std::thread::Builder::new()
+        .name("feed.binance.open".into())
+        .spawn(move || {
+            let _ = tx.send(open(&url));
+        });
+    rx
 }
 
 pub struct BinanceWsFeed {
@@ -52,7 +108,16 @@ pub struct BinanceWsFeed {
     url: String,
     symbols: Vec<(InstrumentId, String)>,
     instruments: Instruments,
-    ws: Option<WebSocket<TcpStream>>,
+    live: Option<Conn>,
+    /// The connection being handed over to during a rotation.
+    next: Option<Conn>,
+    /// A rotation's connection being opened, and when that started.
+    opening: Option<(Receiver<Result<Ws, String>>, Instant)>,
+    handover: Handover,
+    handover_started: u64,
+    rotate_after_ns: Option<u64>,
+    next_rotation: Instant,
+    rotation_backoff: Backoff,
     parser: BinanceParser,
     md: Option<MdProducer>,
     snapshots: Option<Sender<(InstrumentId, String)>>,
@@ -67,7 +132,12 @@ pub struct BinanceWsFeed {
     next_attempt: Instant,
     backoff: Backoff,
     counts: FeedCounts,
+    /// Connections opened cold (start and reconnects after a loss).
     pub connects: u64,
+    /// Connections replaced by a gapless handover.
+    pub rotations: u64,
+    /// Rotation attempts whose new connection failed (the old one kept serving).
+    pub rotation_failures: u64,
 }
 
 impl BinanceWsFeed {
@@ -111,6 +181,8 @@ impl BinanceWsFeed {
         };
         let rest = p.rest_url.trim_end_matches('/').to_string();
         let (market, clock) = (p.market, p.clock.clone());
+        let depth: Vec<InstrumentId> = symbols.iter().map(|(id, _)| *id).collect();
+        let handover = Handover::new(p.market, p.instruments.len(), &depth);
         let errors = Arc::new(AtomicU64::new(0));
         let errs = errors.clone();
         let thread = std::thread::Builder::new()
@@ -148,7 +220,14 @@ impl BinanceWsFeed {
             url,
             symbols,
             instruments: p.instruments,
-            ws: None,
+            live: None,
+            next: None,
+            opening: None,
+            handover,
+            handover_started: 0,
+            rotate_after_ns: p.rotate_after.map(|d| d.as_nanos() as u64),
+            next_rotation: Instant::now(),
+            rotation_backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
             parser: BinanceParser::new(p.market),
             md: Some(p.md),
             snapshots: Some(tx),
@@ -164,6 +243,8 @@ impl BinanceWsFeed {
             backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x2545_f491_4f6c_dd1d),
             counts: FeedCounts::default(),
             connects: 0,
+            rotations: 0,
+            rotation_failures: 0,
         })
     }
 
@@ -192,20 +273,15 @@ impl BinanceWsFeed {
         }
     }
 
+    /// A cold connect: the books are snapshotted again.
     fn connect(&mut self) -> Result<(), String> {
-        let rest = self
-            .url
-            .strip_prefix("ws://")
-            .ok_or_else(|| format!("{}: only ws:// in this version", self.url))?;
-        let host = rest.split('/').next().unwrap_or(rest);
-        let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-        let _ = stream.set_nodelay(true);
-        let (ws, _) = tungstenite::client(self.url.as_str(), stream)
-            .map_err(|e| format!("handshake: {e}"))?;
-        ws.get_ref()
-            .set_nonblocking(true)
-            .map_err(|e| e.to_string())?;
-        self.ws = Some(ws);
+        let ws = open(&self.url)?;
+        self.live = Some(Conn {
+            ws,
+            opened: self.clock.raw(),
+            shutdown_announced: false,
+        });
+        self.handover.reset();
         self.connects += 1;
         self.backoff.reset();
         self.system(SystemCode::FeedUp, self.connects);
@@ -216,7 +292,10 @@ impl BinanceWsFeed {
     }
 
     fn disconnected(&mut self) {
-        self.ws = None;
+        self.live = None;
+        self.next = None;
+        self.opening = None;
+        self.handover.reset();
         let venue = self.market.venue();
         if let Some(md) = self.md.as_mut() {
             let now = self.clock.raw();
@@ -235,8 +314,129 @@ impl BinanceWsFeed {
         self.next_attempt = Instant::now() + self.backoff.next_wait();
     }
 
+    /// Reads every frame buffered on one connection and publishes what the handover admits.
+    /// Returns the frames read and whether the connection failed.
+    fn read(&mut self, from: Source) -> (usize, bool) {
+        let BinanceWsFeed {
+            live,
+            next,
+            parser,
+            md,
+            instruments,
+            clock,
+            latency,
+            counts,
+            handover,
+            ..
+        } = self;
+        let conn = match from {
+            Source::Live => live,
+            Source::Next => next,
+        };
+        let Some(conn) = conn.as_mut() else {
+            return (0, false);
+        };
+        let mut announced = false;
+        let (frames, closed) = drain(&mut conn.ws, clock, |bytes, ts| {
+            counts.frames += 1;
+            let res = parser.parse_ws(bytes, ts, instruments, |ev| {
+                if handover.admit(from, ev) == Verdict::Publish {
+                    publish_md(md, clock, latency, &mut counts.md_events, ev);
+                }
+                if ev.kind == MdKind::BookUpdate && ev.last_chunk {
+                    handover.release(ev.instrument, |h| {
+                        publish_md(md, clock, latency, &mut counts.md_events, h)
+                    });
+                }
+            });
+            match res {
+                Ok(BinanceOutcome::ServerShutdown) => announced = true,
+                Ok(_) => {}
+                Err(_) => counts.parse_errors += 1,
+            }
+        });
+        conn.shutdown_announced |= announced;
+        (frames, closed || flush_failed(&mut conn.ws))
+    }
+
+    /// Starts, advances or ends a rotation (module doc, step 5).
+    fn rotate(&mut self) {
+        let Some(live) = &self.live else {
+            return;
+        };
+        if self.next.is_some() {
+            let elapsed = self.clock.delta_ns(self.handover_started, self.clock.raw());
+            if self.handover.complete() || elapsed >= HANDOVER_MAX.as_nanos() as u64 {
+                self.promote();
+            }
+            return;
+        }
+        if let Some((rx, since)) = &self.opening {
+            match rx.try_recv() {
+                Ok(Ok(ws)) => {
+                    self.opening = None;
+                    let now = self.clock.raw();
+                    self.next = Some(Conn {
+                        ws,
+                        opened: now,
+                        shutdown_announced: false,
+                    });
+                    self.handover.begin();
+                    self.handover_started = now;
+                }
+                Err(TryRecvError::Empty) if since.elapsed() < OPEN_TIMEOUT => {}
+                _ => self.rotation_failed(),
+            }
+            return;
+        }
+        let Some(after) = self.rotate_after_ns else {
+            return;
+        };
+        let age = self.clock.delta_ns(live.opened, self.clock.raw());
+        if (live.shutdown_announced || age >= after) && Instant::now() >= self.next_rotation {
+            self.opening = Some((open_in_background(&self.url), Instant::now()));
+        }
+    }
+
+    /// The new connection could not be opened or died before the handover ended: the old one
+    /// keeps (or takes back) every stream; try again later.
+    fn rotation_failed(&mut self) {
+        self.opening = None;
+        self.next = None;
+        self.handover.abort();
+        self.rotation_failures += 1;
+        self.next_rotation = Instant::now() + self.rotation_backoff.next_wait();
+    }
+
+    /// The new connection becomes the live one; the old one is closed.
+    fn promote(&mut self) {
+        let Some(next) = self.next.take() else {
+            return;
+        };
+        if let Some(mut old) = self.live.take() {
+            let _ = old.ws.close(None);
+            let _ = old.ws.flush();
+        }
+        let BinanceWsFeed {
+            handover,
+            md,
+            clock,
+            latency,
+            counts,
+            ..
+        } = self;
+        handover.promote(|ev| publish_md(md, clock, latency, &mut counts.md_events, ev));
+        self.live = Some(next);
+        self.rotations += 1;
+        self.counters.rotations.add_shared(1);
+        self.rotation_backoff.reset();
+        self.system(SystemCode::FeedRotated, self.rotations);
+    }
+
     fn finish(&mut self) {
-        if let Some(mut ws) = self.ws.take() {
+        self.opening = None;
+        for conn in [self.live.take(), self.next.take()].into_iter().flatten() {
+            let mut ws = conn.ws;
             let _ = ws.close(None);
             let _ = ws.flush();
         }
@@ -264,7 +464,7 @@ impl Stage for BinanceWsFeed {
             self.finish();
             return Poll::Finished;
         }
-        if self.ws.is_none() {
+        if self.live.is_none() {
             if Instant::now() < self.next_attempt {
                 return Poll::Idle;
             }
@@ -278,37 +478,21 @@ impl Stage for BinanceWsFeed {
                 self.request_snapshot(*id, s);
             }
         }
-        let mut n = 0;
-        let mut failed = false;
-        let BinanceWsFeed {
-            ws,
-            parser,
-            md,
-            instruments,
-            clock,
-            latency,
-            counts,
-            ..
-        } = self;
-        if let Some(sock) = ws.as_mut() {
-            let (frames, closed) = drain(sock, clock, |bytes, ts| {
-                counts.frames += 1;
-                let ok = parser
-                    .parse_ws(bytes, ts, instruments, |ev| {
-                        publish_md(md, clock, latency, &mut counts.md_events, ev)
-                    })
-                    .is_ok();
-                if !ok {
-                    counts.parse_errors += 1;
-                }
-            });
-            n = frames;
-            failed = closed || flush_failed(sock);
+        let (n_live, live_failed) = self.read(Source::Live);
+        let (n_next, next_failed) = self.read(Source::Next);
+        if next_failed {
+            self.rotation_failed();
         }
-        if failed {
-            self.disconnected();
+        if live_failed {
+            if self.next.is_some() {
+                self.promote();
+            } else {
+                self.disconnected();
+            }
         }
+        self.rotate();
         self.counts.publish(&self.counters);
+        let n = n_live + n_next;
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
     }
 }

@@ -22,7 +22,7 @@
 //!
 //! This version speaks `ws://` and `http://` (the simulator); TLS comes with the live endpoints.
 
-use crate::feed::handover::{Handover, Source, Verdict};
+use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md};
 use crate::model::{
@@ -250,6 +250,11 @@ impl BinanceWsFeed {
 
     pub fn latency(&self) -> &LatencySet {
         &self.latency
+    }
+
+    /// How the depth streams were handed over in rotations so far.
+    pub fn handover_counts(&self) -> HandoverCounts {
+        self.handover.counts()
     }
 
     /// REST snapshots that failed (fetch or parse); each is asked again on the next resync.

@@ -7,20 +7,27 @@
 //!
 //! * H1. Until the stream is handed over, the old connection's events are published as before;
 //!   `last` is the `u` of the last one published.
-//! * H2. The new connection's events are held, in order. A held event with `u <= last` was
-//!   already published from the old connection: it is dropped.
-//! * H3. When the first held event chains onto `last` (futures `pu == last`, spot
-//!   `U == last + 1`, the sequencer's own rules, §3.2 U3 and §3.3 step 6) the stream is handed
-//!   over: the held events are published, then every later event of the new connection, and
-//!   the old connection's events are dropped.
-//! * H4. When every depth stream is handed over, the old connection can be closed.
+//! * H2. A new-connection event with `u <= last` shows the new connection is behind the old
+//!   one: the stream is handed over at once. From then on the old connection's events are
+//!   dropped, and the new connection's are dropped while `u <= last` (already published) and
+//!   published after; the first published is the successor of `last`, since the new connection
+//!   carries the same events in the same order and has not reached it yet.
+//! * H3. A new-connection event with `u > last` is ahead of the old connection: it is held, in
+//!   order. Held events the old connection then publishes are dropped from the hold. When the
+//!   first held event chains onto `last` (futures `pu == last`, spot `U == last + 1`, the
+//!   sequencer's own rules, §3.2 U3 and §3.3 step 6) the stream is handed over: the held events
+//!   are published, then every later event of the new connection; the old one's are dropped.
+//! * H4. When every depth stream is handed over, the old connection can be closed. The new one
+//!   keeps dropping events with `u <= last` until one passes (it may still be catching up).
 //!
 //! Why nothing is lost or doubled: what is published for a stream is the old connection's run up
-//! to `last`, then the new connection's run from the event whose predecessor is `last`. Each run
-//! is contiguous because each connection's stream is; before H3 no new event is published, after
-//! it no old one is. A held event that is ahead of the old connection simply waits until the old
-//! one catches up (H2 drops what it then publishes); holding is bounded ([`HOLD_CHUNKS`]) and
-//! clearing the held events is always safe, since a later event can still chain.
+//! to `last`, then the new connection's run from the event after `last`. Each run is contiguous
+//! because each connection's stream is; before the handover no new event is published, after it
+//! no old one is, and nothing at or below `last` is published again. A held event waits until
+//! the old connection catches up; holding is bounded ([`HOLD_CHUNKS`]) and clearing the hold is
+//! always safe, since a later event can still chain (or be seen already published, H2). Should
+//! the two connections ever cut the stream into different events, an event straddling `last`
+//! never chains (H3 waits, then F2) or is published to the sequencer, which resyncs the book.
 //!
 //! `bookTicker` carries the same update id: from either connection it is published only when its
 //! `u` is newer than the last one published for its instrument.
@@ -66,9 +73,10 @@ pub enum Verdict {
 enum Owner {
     /// The live connection (always, outside a handover).
     Live,
-    /// Handed over to the next connection (H3).
+    /// Handed over to the next connection (H2, H3).
     Next,
-    /// Back on the live connection after F1: drop what was already published, then `Live`.
+    /// On the live connection, which may still deliver events already published (after F1, or
+    /// after H4 when the new connection was behind): drop those, then `Live`.
     Rejoin,
 }
 
@@ -82,8 +90,18 @@ struct Stream {
     held: Vec<MdEvent>,
 }
 
+/// How streams were handed over, for tests and diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandoverCounts {
+    /// The new connection was behind (H2).
+    pub behind: u64,
+    /// The new connection was level or ahead and its held events chained (H3).
+    pub chained: u64,
+}
+
 pub struct Handover {
     market: BinanceMarket,
+    counts: HandoverCounts,
     /// Indexed by instrument index.
     streams: Vec<Stream>,
     active: bool,
@@ -110,11 +128,16 @@ impl Handover {
             .collect();
         Handover {
             market,
+            counts: HandoverCounts::default(),
             streams,
             active: false,
             pending: 0,
             frame: [Verdict::Publish; 2],
         }
+    }
+
+    pub fn counts(&self) -> HandoverCounts {
+        self.counts
     }
 
     /// A handover is in progress.
@@ -174,6 +197,17 @@ impl Handover {
                     return self.frame[f];
                 }
                 let v = decide(self.active, from, s, ev);
+                if from == Source::Next
+                    && self.active
+                    && s.owner != Owner::Next
+                    && v == Verdict::Drop
+                {
+                    // H2: the new connection is behind; it takes the stream over now.
+                    s.owner = Owner::Next;
+                    s.held.clear();
+                    self.pending -= 1;
+                    self.counts.behind += 1;
+                }
                 let v = match v {
                     Verdict::Publish => {
                         s.last = Some(ev.last_id);
@@ -229,6 +263,7 @@ impl Handover {
             flush(s, &mut publish);
             s.owner = Owner::Next;
             self.pending -= 1;
+            self.counts.chained += 1;
         }
     }
 
@@ -242,7 +277,8 @@ impl Handover {
                 flush(s, &mut publish);
             }
             s.held.clear();
-            s.owner = Owner::Live;
+            // What it delivers up to `last` was published already (H4).
+            s.owner = Owner::Rejoin;
         }
         self.active = false;
         self.pending = 0;
@@ -267,15 +303,16 @@ impl Handover {
 fn decide(active: bool, from: Source, s: &Stream, ev: &MdEvent) -> Verdict {
     let published = s.last.is_some_and(|last| ev.last_id <= last);
     match (from, s.owner) {
-        // F1: what the next connection already published is not published again.
+        // After the handover the old connection is ignored.
+        (Source::Live, Owner::Next) => Verdict::Drop,
+        // F1, H4: what was published is not published again.
         (Source::Live, Owner::Rejoin) if published => Verdict::Drop,
         (Source::Live, Owner::Live | Owner::Rejoin) => Verdict::Publish,
-        // H3: after the handover the old connection is ignored.
-        (Source::Live, Owner::Next) => Verdict::Drop,
         (Source::Next, _) if !active => Verdict::Drop,
-        (Source::Next, Owner::Next) => Verdict::Publish,
-        // H2.
+        // H2 (the caller hands the stream over when it was not yet).
         (Source::Next, _) if published => Verdict::Drop,
+        (Source::Next, Owner::Next) => Verdict::Publish,
+        // H3.
         (Source::Next, _) => Verdict::Held,
     }
 }
@@ -602,19 +639,62 @@ mod tests {
     }
 
     #[test]
-    fn forced_promote_publishes_what_is_newer_and_leaves_the_check_to_the_sequencer() {
+    fn forced_promote_publishes_what_is_held_and_leaves_the_check_to_the_sequencer() {
         let mut h = Handover::new(BinanceMarket::Spot, 1, &[I]);
         run(&mut h, &[(Live, spot(1, 10))]);
         h.begin();
-        let mut got = run(&mut h, &[(Next, spot(5, 8)), (Next, spot(9, 12))]);
+        let mut got = run(&mut h, &[(Next, spot(9, 12))]);
         assert!(got.is_empty() && !h.complete());
         h.promote(|e| got.push(e.last_id));
+        assert_eq!(got, [12], "the straddling 9..12 goes to the sequencer");
+        assert!(!h.active());
+    }
+
+    #[test]
+    fn a_new_connection_behind_the_old_takes_over_at_once_and_catches_up() {
+        let f = futures;
+        let before = [
+            (Live, f(5, 6, 10)),
+            (Live, f(10, 11, 20)),
+            (Live, f(20, 21, 30)),
+        ];
+        let mut h = Handover::new(BinanceMarket::Futures, 1, &[I]);
+        run(&mut h, &before);
+        h.begin();
+        let got = run(&mut h, &[(Next, f(10, 11, 20))]);
+        assert!(got.is_empty());
+        assert!(
+            h.complete(),
+            "an event already published proves the new one has the rest"
+        );
+        let got = run(
+            &mut h,
+            &[
+                (Live, f(30, 31, 40)),
+                (Next, f(20, 21, 30)),
+                (Next, f(30, 31, 40)),
+            ],
+        );
         assert_eq!(
             got,
-            [12],
-            "5..8 was published already; 9..12 goes to the sequencer"
+            [40],
+            "the old one's 40 is dropped, the new one's published"
         );
-        assert!(!h.active());
+        // Promoted while still behind: it keeps dropping what was published.
+        let mut h = Handover::new(BinanceMarket::Futures, 1, &[I]);
+        run(&mut h, &before);
+        h.begin();
+        run(&mut h, &[(Next, f(5, 6, 10))]);
+        h.promote(|_| panic!("nothing was held"));
+        let got = run(
+            &mut h,
+            &[
+                (Live, f(10, 11, 20)),
+                (Live, f(20, 21, 30)),
+                (Live, f(30, 31, 40)),
+            ],
+        );
+        assert_eq!(got, [40]);
     }
 
     #[test]

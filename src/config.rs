@@ -3,6 +3,7 @@
 //! Unknown keys, wrong types and bad values fail at start with a message that names the key.
 //! Secrets are never read from this file: see [`crate::secrets`].
 
+use crate::feed::tls::TlsTrust;
 use crate::model::{Fixed, Instruments, MarketRules, Venue};
 use crate::order::config::OrderConfig;
 use crate::pipeline::RingSizes;
@@ -38,6 +39,18 @@ pub struct VenuesSection {
     pub binance: BinanceVenue,
 }
 
+impl VenuesSection {
+    /// Whom MAX's `wss://` WebSockets trust; the error names `venues.max.tls_ca_file`.
+    pub fn max_tls(&self) -> Result<TlsTrust, String> {
+        TlsTrust::load("venues.max.tls_ca_file", &self.max.tls_ca_file)
+    }
+
+    /// Whom Binance's `wss://` WebSocket trusts; the error names `venues.binance.tls_ca_file`.
+    pub fn binance_tls(&self) -> Result<TlsTrust, String> {
+        TlsTrust::load("venues.binance.tls_ca_file", &self.binance.tls_ca_file)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MaxVenue {
@@ -46,6 +59,8 @@ pub struct MaxVenue {
     pub timeout_ms: u64,
     /// Halt trading when the venue's clock is further than this from ours.
     pub max_clock_drift_ms: u64,
+    /// A PEM file of CAs the `wss://` WebSockets trust besides Mozilla's roots; "" = none.
+    pub tls_ca_file: String,
 }
 
 impl Default for MaxVenue {
@@ -55,6 +70,7 @@ impl Default for MaxVenue {
             ws_url: "wss://max-stream.maicoin.com/ws".into(),
             timeout_ms: 5000,
             max_clock_drift_ms: 5000,
+            tls_ca_file: String::new(),
         }
     }
 }
@@ -70,6 +86,8 @@ pub struct BinanceVenue {
     /// Binance closes a connection at 24 h (spec §1.1, §1.2): at this age the feed opens a
     /// second connection and hands over to it without a gap. Must be in (0, 86400).
     pub rotate_after_s: u64,
+    /// A PEM file of CAs the `wss://` WebSocket trusts besides Mozilla's roots; "" = none.
+    pub tls_ca_file: String,
 }
 
 impl Default for BinanceVenue {
@@ -79,6 +97,7 @@ impl Default for BinanceVenue {
             rest_url: "https://fapi.binance.com".into(),
             market: crate::venue::binance::BinanceMarket::Futures,
             rotate_after_s: 23 * 3600,
+            tls_ca_file: String::new(),
         }
     }
 }
@@ -375,6 +394,8 @@ impl Config {
                 ));
             }
         }
+        self.venues.max_tls()?;
+        self.venues.binance_tls()?;
         Ok(())
     }
 

@@ -155,16 +155,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
         })?))],
         Venues::Live(secrets) => {
             let v = &cfg.venues;
-            for (k, u) in [
-                ("venues.max.ws_url", &v.max.ws_url),
-                ("venues.binance.ws_url", &v.binance.ws_url),
-            ] {
-                if !u.starts_with("ws://") {
-                    return Err(format!(
-                        "{k}: {u:?}: TLS WebSockets (wss://) are not supported yet; point it at `arbline sim` (ws://…)"
-                    ));
-                }
-            }
+            let (max_tls, binance_tls) = (v.max_tls()?, v.binance_tls()?);
             let (Some(key), Some(secret)) = (
                 secrets.max_api_key.as_deref(),
                 secrets.max_secret_key.as_deref(),
@@ -193,6 +184,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
             });
             let max = MaxWsFeed::new(MaxWsFeedParts {
                 url: v.max.ws_url.clone(),
+                tls: max_tls.clone(),
                 instruments: instruments.clone(),
                 md: md_prod.clone(),
                 resync: resync.clone(),
@@ -204,6 +196,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
             let binance = BinanceWsFeed::new(BinanceWsFeedParts {
                 market: v.binance.market,
                 ws_url: v.binance.ws_url.clone(),
+                tls: binance_tls,
                 rest_url: v.binance.rest_url.clone(),
                 instruments: instruments.clone(),
                 md: md_prod,
@@ -216,6 +209,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
             })?;
             let user = MaxUserFeed::new(MaxUserFeedParts {
                 url: v.max.ws_url.clone(),
+                tls: max_tls,
                 signer: crate::venue::max::MaxSigner::new(key, secret),
                 instruments: instruments.clone(),
                 exec: user_exec,

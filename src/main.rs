@@ -114,15 +114,18 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
             min_quote: i.min_notional,
         })
         .collect();
-    let rest = MaxRestSim::start(
+    let account = arbline::sim::max_account::MaxAccount::new(&cfg.sim)?;
+    let rest = MaxRestSim::start_with_account(
         &cfg.sim.max_rest_addr,
         &[(key.as_str(), secret.as_str())],
         markets,
+        account.clone(),
     )?;
-    let ws = MaxWsSim::start_with_keys(
+    let ws = MaxWsSim::start_with_account(
         &cfg.sim.max_ws_addr,
         &cfg.sim,
         &[(key.as_str(), secret.as_str())],
+        account,
     )?;
     let binance = arbline::sim::binance_ws::BinanceSim::start(
         &cfg.sim.binance_ws_addr,

@@ -164,6 +164,7 @@ fn rig(sim: &BinanceSim, market: BinanceMarket, rotate_after: Option<Duration>) 
     let feed = BinanceWsFeed::new(BinanceWsFeedParts {
         market,
         ws_url: sim.ws_base(),
+        tls: Default::default(),
         rest_url: sim.rest_base(),
         instruments: instruments.clone(),
         md: md_prod,

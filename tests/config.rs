@@ -98,6 +98,21 @@ fn bad_input_names_the_key() {
             "[demo]\nduration_s = -1.0\n",
             "demo.duration_s",
         ),
+        (
+            "missing CA file",
+            "[venues.max]\ntls_ca_file = \"/nonexistent/arbline-ca.pem\"\n",
+            "venues.max.tls_ca_file: \"/nonexistent/arbline-ca.pem\"",
+        ),
+        (
+            "CA file that is a directory",
+            "[venues.binance]\ntls_ca_file = \"/\"\n",
+            "venues.binance.tls_ca_file: \"/\"",
+        ),
+        (
+            "CA file of the wrong type",
+            "[venues.binance]\ntls_ca_file = 3\n",
+            "tls_ca_file",
+        ),
     ];
     for (name, toml, want) in cases {
         let e = err(toml);
@@ -114,4 +129,22 @@ fn the_local_simulator_config_is_valid() {
     .unwrap();
     let c = Config::from_toml(&text).unwrap();
     assert!(c.venues.max.ws_url.starts_with("ws://127.0.0.1:"));
+}
+
+#[test]
+fn a_ca_file_without_certificates_names_the_key_and_the_path() {
+    let p = std::env::temp_dir().join(format!("arbline-config-ca-{}.pem", std::process::id()));
+    std::fs::write(
+        &p,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let path = p.to_string_lossy().into_owned();
+    let e = err(&format!("[venues.max]\ntls_ca_file = {path:?}\n"));
+    let _ = std::fs::remove_file(&p);
+    assert!(
+        e.contains("venues.max.tls_ca_file") && e.contains(&path),
+        "{e}"
+    );
+    assert!(e.contains("no PEM certificate"), "{e}");
 }

@@ -4,8 +4,10 @@
 
 use arbline::config::Config;
 use arbline::engine::{self, Venues};
+use arbline::model::WalletType;
 use arbline::secrets::Secrets;
 use arbline::sim::binance_ws::BinanceSim;
+use arbline::sim::max_account::MaxAccount;
 use arbline::sim::max_rest::{MaxRestSim, SimMarket};
 use arbline::sim::max_ws::MaxWsSim;
 use std::time::Duration;
@@ -14,6 +16,7 @@ const KEY: &str = "live-test-key";
 const SECRET: &str = "live-test-secret";
 
 struct Venue {
+    account: std::sync::Arc<MaxAccount>,
     rest: MaxRestSim,
     _ws: MaxWsSim,
     _binance: BinanceSim,
@@ -21,7 +24,10 @@ struct Venue {
 }
 
 fn venue() -> Venue {
-    let mut cfg = Config::default();
+    venue_with(Config::default())
+}
+
+fn venue_with(mut cfg: Config) -> Venue {
     let markets: Vec<SimMarket> = vec![
         SimMarket {
             id: "btcusdt".into(),
@@ -43,8 +49,13 @@ fn venue() -> Venue {
         },
         SimMarket::usdttwd(),
     ];
-    let rest = MaxRestSim::start("127.0.0.1:0", &[(KEY, SECRET)], markets).unwrap();
-    let ws = MaxWsSim::start_with_keys("127.0.0.1:0", &cfg.sim, &[(KEY, SECRET)]).unwrap();
+    let account = MaxAccount::new(&cfg.sim).unwrap();
+    let rest =
+        MaxRestSim::start_with_account("127.0.0.1:0", &[(KEY, SECRET)], markets, account.clone())
+            .unwrap();
+    let ws =
+        MaxWsSim::start_with_account("127.0.0.1:0", &cfg.sim, &[(KEY, SECRET)], account.clone())
+            .unwrap();
     let binance = BinanceSim::start("127.0.0.1:0", "127.0.0.1:0", &cfg.sim).unwrap();
     cfg.venues.max.rest_url = rest.base_url();
     cfg.venues.max.ws_url = ws.url();
@@ -61,6 +72,7 @@ fn venue() -> Venue {
     }
     cfg.order.cancel_after_ms = 300;
     Venue {
+        account,
         rest,
         _ws: ws,
         _binance: binance,
@@ -95,6 +107,62 @@ fn the_engine_trades_against_the_simulator_over_sockets() {
     );
     assert_eq!(r.open_orders_at_exit, 0, "{:?}", r.order_stats);
     assert!(v.rest.order_count("cancel") > 0);
+}
+
+#[test]
+fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
+    let mut cfg = Config::default();
+    cfg.sim.duplicate_fill_probability = 1.0;
+    cfg.sim.latency_min_ms = 5;
+    cfg.sim.latency_max_ms = 20;
+    let mut v = venue_with(cfg);
+    // IOC limits at the edge-preserving price: those that cross the MAX touch fill.
+    for a in &mut v.cfg.scanner.arbitrage {
+        a.order_type = arbline::model::OrderType::IocLimit;
+    }
+    let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
+    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(5)).unwrap();
+    let st = r.order_stats;
+    let venue_trades = v.account.trades(WalletType::Spot, None, None, 1000);
+    eprintln!(
+        "venue trades {}, sent twice {}, engine {st:?}",
+        venue_trades.len(),
+        v.account.duplicates_sent()
+    );
+    assert!(
+        !venue_trades.is_empty(),
+        "orders filled at the venue: {st:?}"
+    );
+    assert_eq!(
+        st.fills as usize,
+        venue_trades.len(),
+        "every trade applied once: {st:?}"
+    );
+    assert!(
+        st.duplicate_fills > 0 && st.duplicate_fills <= v.account.duplicates_sent(),
+        "the copies were seen and dropped: {st:?}, sent twice: {}",
+        v.account.duplicates_sent()
+    );
+    // The engine's positions are the venue's trades, market by market.
+    let insts = v.cfg.instruments().unwrap();
+    for p in r.positions.iter().filter(|p| p.wallet == WalletType::Spot) {
+        let sym = insts.get(p.instrument).symbol.to_lowercase();
+        let net: i64 = venue_trades
+            .iter()
+            .filter(|t| t.market.as_str() == sym)
+            .map(|t| match t.side {
+                arbline::model::Side::Buy => t.volume.raw(),
+                arbline::model::Side::Sell => -t.volume.raw(),
+            })
+            .sum();
+        let engine_net: i64 = r
+            .positions
+            .iter()
+            .filter(|q| q.instrument == p.instrument && q.wallet == WalletType::Spot)
+            .map(|q| q.qty.raw())
+            .sum();
+        assert_eq!(engine_net, net, "{sym}: engine {engine_net} vs venue {net}");
+    }
 }
 
 #[test]

@@ -22,6 +22,7 @@ fn feed(
     let (tx, _rx) = telemetry_queue("t", 64);
     let f = MaxUserFeed::new(MaxUserFeedParts {
         url,
+        tls: Default::default(),
         signer: MaxSigner::new("user-key", secret),
         instruments: cfg.instruments().unwrap(),
         exec,

@@ -33,6 +33,7 @@ fn rig(url: String) -> Rig {
     let (book_prod, book_poll) = rings.book;
     let feed = MaxWsFeed::new(MaxWsFeedParts {
         url,
+        tls: Default::default(),
         instruments: instruments.clone(),
         md: md_prod,
         resync: resync.clone(),

@@ -20,11 +20,16 @@
 //!    published instead. If the new connection fails, the old one keeps serving and the
 //!    rotation is retried with backoff; if the old one dies first, the new one takes over.
 //!
-//! This version speaks `ws://` and `http://` (the simulator); TLS comes with the live endpoints.
+//! `ws://`/`http://` (the simulator) and `wss://`/`https://` (Binance) alike: the WebSocket
+//! through [`crate::feed::ws_conn::connect`] trusting [`TlsTrust`], REST through ureq.
 
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::resync::ResyncRequests;
-use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md};
+use crate::feed::tls::TlsTrust;
+use crate::feed::ws_conn::{
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
+    publish_md,
+};
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
 };
@@ -34,11 +39,9 @@ use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
 use crossbeam::channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use disruptor::Producer;
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tungstenite::WebSocket;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -48,11 +51,11 @@ const HANDOVER_MAX: Duration = Duration::from_secs(10);
 /// A rotation's connection not open after this long counts as failed.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Ws = WebSocket<TcpStream>;
-
 pub struct BinanceWsFeedParts {
     pub market: BinanceMarket,
     pub ws_url: String,
+    /// Whom a `wss://` URL trusts (unused for `ws://`).
+    pub tls: TlsTrust,
     pub rest_url: String,
     pub instruments: Instruments,
     pub md: MdProducer,
@@ -75,30 +78,20 @@ struct Conn {
     shutdown_announced: bool,
 }
 
-/// Opens the combined stream at `url` (plain `ws://` in this version), non-blocking.
-fn open(url: &str) -> Result<Ws, String> {
-    let rest = url
-        .strip_prefix("ws://")
-        .ok_or_else(|| format!("{url}: only ws:// in this version"))?;
-    let host = rest.split('/').next().unwrap_or(rest);
-    let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-    let _ = stream.set_nodelay(true);
-    let (ws, _) = tungstenite::client(url, stream).map_err(|e| format!("handshake: {e}"))?;
-    ws.get_ref()
-        .set_nonblocking(true)
-        .map_err(|e| e.to_string())?;
-    Ok(ws)
+/// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake.
+fn open(url: &str, tls: &TlsTrust) -> Result<Ws, ConnectError> {
+    connect(url, tls, CONNECT_TIMEOUT).map(|(ws, _)| ws)
 }
 
 /// Opens `url` on a short-lived thread, so the feed keeps reading the live connection.
-fn open_in_background(url: &str) -> Receiver<Result<Ws, String>> {
+fn open_in_background(url: &str, tls: &TlsTrust) -> Receiver<Result<Ws, ConnectError>> {
     let (tx, rx) = bounded(1);
-    let url = url.to_string();
+    let (url, tls) = (url.to_string(), tls.clone());
     // A thread that cannot start drops the sender with it: the receiver then reports failure.
     let _ = std::thread::Builder::new()
         .name("feed.binance.open".into())
         .spawn(move || {
-            let _ = tx.send(open(&url));
+            let _ = tx.send(open(&url, &tls));
         });
     rx
 }
@@ -106,13 +99,14 @@ fn open_in_background(url: &str) -> Receiver<Result<Ws, String>> {
 pub struct BinanceWsFeed {
     market: BinanceMarket,
     url: String,
+    tls: TlsTrust,
     symbols: Vec<(InstrumentId, String)>,
     instruments: Instruments,
     live: Option<Conn>,
     /// The connection being handed over to during a rotation.
     next: Option<Conn>,
     /// A rotation's connection being opened, and when that started.
-    opening: Option<(Receiver<Result<Ws, String>>, Instant)>,
+    opening: Option<(Receiver<Result<Ws, ConnectError>>, Instant)>,
     handover: Handover,
     handover_started: u64,
     rotate_after_ns: Option<u64>,
@@ -132,6 +126,7 @@ pub struct BinanceWsFeed {
     next_attempt: Instant,
     backoff: Backoff,
     counts: FeedCounts,
+    last_error: Option<ConnectError>,
     /// Connections opened cold (start and reconnects after a loss).
     pub connects: u64,
     /// Connections replaced by a gapless handover.
@@ -218,6 +213,7 @@ impl BinanceWsFeed {
         Ok(BinanceWsFeed {
             market: p.market,
             url,
+            tls: p.tls,
             symbols,
             instruments: p.instruments,
             live: None,
@@ -242,6 +238,7 @@ impl BinanceWsFeed {
             next_attempt: Instant::now(),
             backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x2545_f491_4f6c_dd1d),
             counts: FeedCounts::default(),
+            last_error: None,
             connects: 0,
             rotations: 0,
             rotation_failures: 0,
@@ -255,6 +252,12 @@ impl BinanceWsFeed {
     /// How the depth streams were handed over in rotations so far.
     pub fn handover_counts(&self) -> HandoverCounts {
         self.handover.counts()
+    }
+
+    /// Why the latest connection attempt (cold or for a rotation) failed (cleared by a
+    /// successful one).
+    pub fn last_connect_error(&self) -> Option<&ConnectError> {
+        self.last_error.as_ref()
     }
 
     /// REST snapshots that failed (fetch or parse); each is asked again on the next resync.
@@ -279,8 +282,8 @@ impl BinanceWsFeed {
     }
 
     /// A cold connect: the books are snapshotted again.
-    fn connect(&mut self) -> Result<(), String> {
-        let ws = open(&self.url)?;
+    fn connect(&mut self) -> Result<(), ConnectError> {
+        let ws = open(&self.url, &self.tls)?;
         self.live = Some(Conn {
             ws,
             opened: self.clock.raw(),
@@ -380,6 +383,7 @@ impl BinanceWsFeed {
             match rx.try_recv() {
                 Ok(Ok(ws)) => {
                     self.opening = None;
+                    self.last_error = None;
                     let now = self.clock.raw();
                     self.next = Some(Conn {
                         ws,
@@ -390,6 +394,10 @@ impl BinanceWsFeed {
                     self.handover_started = now;
                 }
                 Err(TryRecvError::Empty) if since.elapsed() < OPEN_TIMEOUT => {}
+                Ok(Err(e)) => {
+                    self.last_error = Some(e);
+                    self.rotation_failed();
+                }
                 _ => self.rotation_failed(),
             }
             return;
@@ -399,7 +407,7 @@ impl BinanceWsFeed {
         };
         let age = self.clock.delta_ns(live.opened, self.clock.raw());
         if (live.shutdown_announced || age >= after) && Instant::now() >= self.next_rotation {
-            self.opening = Some((open_in_background(&self.url), Instant::now()));
+            self.opening = Some((open_in_background(&self.url, &self.tls), Instant::now()));
         }
     }
 
@@ -473,9 +481,13 @@ impl Stage for BinanceWsFeed {
             if Instant::now() < self.next_attempt {
                 return Poll::Idle;
             }
-            if self.connect().is_err() {
-                self.disconnected();
-                return Poll::Idle;
+            match self.connect() {
+                Ok(()) => self.last_error = None,
+                Err(e) => {
+                    self.last_error = Some(e);
+                    self.disconnected();
+                    return Poll::Idle;
+                }
             }
         }
         for (id, s) in &self.symbols {

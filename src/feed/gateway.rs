@@ -10,8 +10,8 @@
 //! Time sync runs at start and every minute; an offset beyond `max_clock_drift_ms`, or a
 //! halt-class error (refused credentials or permissions), asks the order stage to halt.
 //!
-//! Fills arrive on the private WebSocket (next step); until then the gateway's order reads are
-//! the only state the engine sees. The gateway is unpinned: it waits on the network by design.
+//! Fills arrive on the private WebSocket (`feed.user`); the order stage applies each trade once
+//! whichever way it comes. The gateway is unpinned: it waits on the network by design.
 
 use crate::model::{ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState};
 use crate::pipeline::gateway_queue::GatewayQueue;

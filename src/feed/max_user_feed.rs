@@ -9,8 +9,14 @@
 //!    would only hammer the venue with a bad key — reports it, and asks for a trading halt.
 //!    `E-1006` (nonce off by 30 s or more) is retried after the usual backoff.
 //! 4. A dropped connection reconnects with backoff and authenticates again.
+//!
+//! `ws://` or `wss://` through [`crate::feed::ws_conn::connect`], trusting [`TlsTrust`].
 
-use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, would_block};
+use crate::feed::tls::TlsTrust;
+use crate::feed::ws_conn::{
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed, send,
+    would_block,
+};
 use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
 use crate::pipeline::ring::ExecProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
@@ -19,10 +25,9 @@ use crate::telemetry::{EngineCounters, TelemetryTx};
 use crate::venue::max::wall_clock::local_ms;
 use crate::venue::max::{MaxPrivateOutcome, MaxPrivateParser, MaxSigner};
 use disruptor::Producer;
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 
 /// Where the private feed stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +42,8 @@ pub enum AuthState {
 
 pub struct MaxUserFeedParts {
     pub url: String,
+    /// Whom a `wss://` URL trusts (unused for `ws://`).
+    pub tls: TlsTrust,
     pub signer: MaxSigner,
     pub instruments: Instruments,
     pub exec: ExecProducer,
@@ -49,12 +56,13 @@ pub struct MaxUserFeedParts {
 
 pub struct MaxUserFeed {
     p: MaxUserFeedParts,
-    ws: Option<WebSocket<TcpStream>>,
+    ws: Option<Ws>,
     parser: MaxPrivateParser,
     state: AuthState,
     backoff: Backoff,
     next_attempt: Instant,
     counts: FeedCounts,
+    last_connect_error: Option<ConnectError>,
     pub last_error_code: u32,
 }
 
@@ -72,12 +80,18 @@ impl MaxUserFeed {
             ),
             next_attempt: Instant::now(),
             counts: FeedCounts::default(),
+            last_connect_error: None,
             last_error_code: 0,
         }
     }
 
     pub fn state(&self) -> AuthState {
         self.state
+    }
+
+    /// Why the latest connection attempt failed (cleared by a successful one).
+    pub fn last_connect_error(&self) -> Option<&ConnectError> {
+        self.last_connect_error.as_ref()
     }
 
     fn system(&self, code: SystemCode, detail: u64) {
@@ -90,25 +104,15 @@ impl MaxUserFeed {
         }));
     }
 
-    fn connect(&mut self) -> Result<(), String> {
-        let rest = self
-            .p
-            .url
-            .strip_prefix("ws://")
-            .ok_or_else(|| format!("{}: only ws:// in this version", self.p.url))?;
-        let host = rest.split('/').next().unwrap_or(rest);
-        let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-        let _ = stream.set_nodelay(true);
-        let (mut ws, _) = tungstenite::client(self.p.url.as_str(), stream)
-            .map_err(|e| format!("handshake: {e}"))?;
+    fn connect(&mut self) -> Result<(), ConnectError> {
+        let (mut ws, _) = connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT)?;
         let frame =
             self.p
                 .signer
                 .ws_auth_frame(local_ms(), "arbline", &["order", "trade", "account"]);
-        ws.send(Message::text(frame)).map_err(|e| e.to_string())?;
-        ws.get_ref()
-            .set_nonblocking(true)
-            .map_err(|e| e.to_string())?;
+        // The error is tungstenite's, about the socket: it never quotes the frame.
+        send(&mut ws, Message::text(frame))
+            .map_err(|e| ConnectError::Io(format!("sending auth: {e}")))?;
         self.ws = Some(ws);
         self.state = AuthState::Pending;
         Ok(())
@@ -140,9 +144,13 @@ impl Stage for MaxUserFeed {
             if Instant::now() < self.next_attempt {
                 return Poll::Idle;
             }
-            if self.connect().is_err() {
-                self.disconnected();
-                return Poll::Idle;
+            match self.connect() {
+                Ok(()) => self.last_connect_error = None,
+                Err(e) => {
+                    self.last_connect_error = Some(e);
+                    self.disconnected();
+                    return Poll::Idle;
+                }
             }
         }
         let MaxUserFeed {

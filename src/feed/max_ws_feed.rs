@@ -14,10 +14,15 @@
 //!    books `Resyncing`) and reconnect after an exponential backoff with jitter — and never
 //!    before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX).
 //!
-//! This version speaks `ws://` (the simulator); TLS (`wss://`) and mio readiness come next.
+//! `ws://` (the simulator) and `wss://` (MAX; roots in [`TlsTrust`]) alike, through
+//! [`crate::feed::ws_conn::connect`]. Mio readiness comes next.
 
 use crate::feed::resync::ResyncRequests;
-use crate::feed::ws_conn::{Backoff, FeedCounts, drain, flush_failed, publish_md, would_block};
+use crate::feed::tls::TlsTrust;
+use crate::feed::ws_conn::{
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
+    publish_md, send,
+};
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
 };
@@ -26,10 +31,9 @@ use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::max::MaxPublicParser;
 use disruptor::Producer;
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 
 const PING_EVERY: Duration = Duration::from_secs(30);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -37,6 +41,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 pub struct MaxWsFeedParts {
     pub url: String,
+    /// Whom a `wss://` URL trusts (unused for `ws://`).
+    pub tls: TlsTrust,
     pub instruments: Instruments,
     pub md: MdProducer,
     pub resync: Arc<ResyncRequests>,
@@ -48,9 +54,10 @@ pub struct MaxWsFeedParts {
 
 pub struct MaxWsFeed {
     url: String,
+    tls: TlsTrust,
     instruments: Instruments,
     markets: Vec<(InstrumentId, String)>,
-    ws: Option<WebSocket<TcpStream>>,
+    ws: Option<Ws>,
     parser: MaxPublicParser,
     md: Option<MdProducer>,
     resync: Arc<ResyncRequests>,
@@ -65,6 +72,7 @@ pub struct MaxWsFeed {
     counts: FeedCounts,
     /// Set by a 429: do not reconnect before this Unix time (seconds).
     retry_after_unix_s: Option<u64>,
+    last_error: Option<ConnectError>,
     pub connects: u64,
 }
 
@@ -78,6 +86,7 @@ impl MaxWsFeed {
             .collect();
         MaxWsFeed {
             url: p.url,
+            tls: p.tls,
             instruments: p.instruments,
             markets,
             ws: None,
@@ -94,6 +103,7 @@ impl MaxWsFeed {
             backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
             counts: FeedCounts::default(),
             retry_after_unix_s: None,
+            last_error: None,
             connects: 0,
         }
     }
@@ -109,6 +119,11 @@ impl MaxWsFeed {
 
     pub fn is_connected(&self) -> bool {
         self.ws.is_some()
+    }
+
+    /// Why the latest connection attempt failed (cleared by a successful one).
+    pub fn last_connect_error(&self) -> Option<&ConnectError> {
+        self.last_error.as_ref()
     }
 
     fn system(&self, code: SystemCode, detail: u64) {
@@ -133,40 +148,27 @@ impl MaxWsFeed {
     }
 
     /// Steps 1–2.
-    fn connect(&mut self) -> Result<(), String> {
-        let rest = self
-            .url
-            .strip_prefix("ws://")
-            .ok_or_else(|| format!("{}: only ws:// in this version", self.url))?;
-        let host = rest.split('/').next().unwrap_or(rest);
-        let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
-        let _ = stream.set_nodelay(true);
-        let (mut ws, _) = match tungstenite::client(self.url.as_str(), stream) {
+    fn connect(&mut self) -> Result<(), ConnectError> {
+        let (mut ws, _) = match connect(&self.url, &self.tls, CONNECT_TIMEOUT) {
             Ok(x) => x,
-            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp))) => {
+            Err(e) => {
                 // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time
                 // (seconds) after which it may come back. Connecting earlier prolongs the ban.
-                if resp.status().as_u16() == 429 {
+                if let ConnectError::Http(resp) = &e
+                    && resp.status().as_u16() == 429
+                {
                     self.retry_after_unix_s = resp
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse().ok());
                 }
-                return Err(format!(
-                    "{}: handshake refused with HTTP {}",
-                    self.url,
-                    resp.status()
-                ));
+                return Err(e);
             }
-            Err(e) => return Err(format!("{}: handshake: {e}", self.url)),
         };
         let markets: Vec<&str> = self.markets.iter().map(|(_, m)| m.as_str()).collect();
-        ws.send(Message::text(Self::sub_message("sub", &markets)))
-            .map_err(|e| e.to_string())?;
-        ws.get_ref()
-            .set_nonblocking(true)
-            .map_err(|e| e.to_string())?;
+        send(&mut ws, Message::text(Self::sub_message("sub", &markets)))
+            .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
         self.ws = Some(ws);
         self.connects += 1;
         self.backoff.reset();
@@ -225,9 +227,13 @@ impl Stage for MaxWsFeed {
             if Instant::now() < self.next_attempt {
                 return Poll::Idle;
             }
-            if self.connect().is_err() {
-                self.disconnected();
-                return Poll::Idle;
+            match self.connect() {
+                Ok(()) => self.last_error = None,
+                Err(e) => {
+                    self.last_error = Some(e);
+                    self.disconnected();
+                    return Poll::Idle;
+                }
             }
         }
         // Step 4: resubscribe books that lost sync.
@@ -238,15 +244,11 @@ impl Stage for MaxWsFeed {
             }
         }
         let mut failed = false;
-        if !resub.is_empty() {
-            if let Some(ws) = self.ws.as_mut() {
-                failed |= ws
-                    .send(Message::text(Self::sub_message("unsub", &resub)))
-                    .is_err();
-                failed |= ws
-                    .send(Message::text(Self::sub_message("sub", &resub)))
-                    .is_err();
-            }
+        if !resub.is_empty()
+            && let Some(ws) = self.ws.as_mut()
+        {
+            failed |= send(ws, Message::text(Self::sub_message("unsub", &resub))).is_err();
+            failed |= send(ws, Message::text(Self::sub_message("sub", &resub))).is_err();
         }
         // Step 3.
         let mut n = 0;
@@ -277,7 +279,7 @@ impl Stage for MaxWsFeed {
             if !failed && self.last_ping.elapsed() >= PING_EVERY {
                 self.last_ping = Instant::now();
                 if let Some(sock) = self.ws.as_mut() {
-                    failed |= matches!(sock.send(Message::Ping(Vec::new().into())), Err(e) if !would_block(&e));
+                    failed |= send(sock, Message::Ping(Vec::new().into())).is_err();
                 }
             }
             if let Some(sock) = self.ws.as_mut() {

@@ -1,15 +1,265 @@
-//! What every WebSocket feed does the same way: drain the non-blocking socket, publish parsed
-//! events on the md ring with their parse latency, flush queued pongs, back off between
-//! reconnects, and add its counts to the engine's shared counters.
+//! What every WebSocket feed does the same way: connect (`ws://` or `wss://`), drain the
+//! non-blocking socket, publish parsed events on the md ring with their parse latency, flush
+//! queued pongs, back off between reconnects, and add its counts to the engine's shared
+//! counters.
+//!
+//! Connecting, in order (all blocking, each socket operation bounded by the timeout; reconnects
+//! happen off the data path):
+//! 1. Parse the URL: `ws://` or `wss://`, a host, a port (default 80 / 443).
+//! 2. Resolve the host and open TCP to the first address that answers; `TCP_NODELAY` on.
+//! 3. `wss://`: the TLS handshake (rustls), the server's certificate checked against
+//!    [`TlsTrust`] and the URL's host name (or IP address).
+//! 4. The WebSocket upgrade. An HTTP answer other than 101 comes back whole
+//!    ([`ConnectError::Http`]): MAX's 429 carries the end of its ban in `Retry-After`.
+//! 5. The socket turns non-blocking: from here the feed busy-polls it with [`drain`]. Over TLS a
+//!    `WouldBlock` of the socket comes out of rustls, then tungstenite, as the same
+//!    `Io(WouldBlock)`, and a frame sent while the socket is full stays queued for
+//!    [`flush_failed`].
 
+use crate::feed::tls::TlsTrust;
 use crate::model::MdEvent;
 use crate::pipeline::EngineClock;
 use crate::pipeline::ring::MdProducer;
 use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage};
 use disruptor::Producer;
-use std::net::TcpStream;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
-use tungstenite::{Message, WebSocket};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::handshake::client::Response;
+use tungstenite::{HandshakeError, Message, WebSocket};
+
+/// How long each blocking step of a connection attempt may take (TCP connect, each read or
+/// write of the TLS and WebSocket handshakes).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The bytes under a feed's WebSocket: plain TCP (`ws://`) or TLS over TCP (`wss://`).
+pub enum WsStream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+}
+
+/// A feed's WebSocket.
+pub type Ws = WebSocket<WsStream>;
+
+impl WsStream {
+    pub fn tcp(&self) -> &TcpStream {
+        match self {
+            WsStream::Plain(s) => s,
+            WsStream::Tls(s) => s.get_ref(),
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self, WsStream::Tls(_))
+    }
+}
+
+impl Read for WsStream {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            WsStream::Plain(s) => s.read(buf),
+            WsStream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for WsStream {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            WsStream::Plain(s) => s.write(buf),
+            WsStream::Tls(s) => s.write(buf),
+        }
+    }
+
+    #[inline]
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            WsStream::Plain(s) => s.flush(),
+            WsStream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Why a connection attempt failed, by what the feed does about it. Every kind but `Url` is
+/// retried after the feed's backoff; `Url` is a configuration error (also refused at start).
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The URL cannot be used: scheme, host or port.
+    Url(String),
+    /// DNS, TCP connect, a timeout, or the connection dropped during the handshake.
+    Io(String),
+    /// The TLS handshake failed, most often on a certificate the roots do not vouch for
+    /// (behind a TLS-inspecting proxy: add its CA with `tls_ca_file`).
+    Tls(String),
+    /// The server answered the upgrade with this HTTP response instead of 101.
+    Http(Box<tungstenite::http::Response<Option<Vec<u8>>>>),
+    /// The WebSocket handshake failed otherwise (a malformed answer).
+    Handshake(String),
+}
+
+impl ConnectError {
+    /// The HTTP status a refused upgrade carried.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            ConnectError::Http(r) => Some(r.status().as_u16()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::Url(m) => write!(f, "bad WebSocket URL: {m}"),
+            ConnectError::Io(m) => write!(f, "connection failed: {m}"),
+            ConnectError::Tls(m) => write!(f, "TLS failed: {m}"),
+            ConnectError::Http(r) => write!(f, "handshake refused with HTTP {}", r.status()),
+            ConnectError::Handshake(m) => write!(f, "WebSocket handshake failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// Steps 1–5: a connected, non-blocking WebSocket and the server's upgrade response.
+pub fn connect(
+    url: &str,
+    tls: &TlsTrust,
+    timeout: Duration,
+) -> Result<(Ws, Response), ConnectError> {
+    // Step 1.
+    let request = url
+        .into_client_request()
+        .map_err(|e| ConnectError::Url(format!("{url:?}: {e}")))?;
+    let uri = request.uri();
+    let secure = match uri.scheme_str() {
+        Some("ws") => false,
+        Some("wss") => true,
+        _ => {
+            return Err(ConnectError::Url(format!(
+                "{url:?}: expected ws:// or wss://"
+            )));
+        }
+    };
+    let host = uri
+        .host()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| ConnectError::Url(format!("{url:?}: no host")))?;
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    // Step 2.
+    let tcp = open_tcp(&host, port, timeout)?;
+    // Step 3.
+    let stream = if secure {
+        WsStream::Tls(Box::new(tls_handshake(tcp, &host, port, tls)?))
+    } else {
+        WsStream::Plain(tcp)
+    };
+    // Step 4.
+    let (ws, response) = match tungstenite::client(request, stream) {
+        Ok(x) => x,
+        Err(HandshakeError::Failure(tungstenite::Error::Http(resp))) => {
+            return Err(ConnectError::Http(resp));
+        }
+        Err(HandshakeError::Failure(tungstenite::Error::Io(e))) => {
+            return Err(ConnectError::Io(format!(
+                "{host}:{port}: WebSocket handshake: {e}"
+            )));
+        }
+        Err(HandshakeError::Failure(e)) => {
+            return Err(ConnectError::Handshake(format!("{host}:{port}: {e}")));
+        }
+        Err(HandshakeError::Interrupted(_)) => {
+            return Err(ConnectError::Io(format!(
+                "{host}:{port}: WebSocket handshake timed out after {timeout:?}"
+            )));
+        }
+    };
+    // Step 5.
+    let tcp = ws.get_ref().tcp();
+    tcp.set_nonblocking(true)
+        .and_then(|_| tcp.set_read_timeout(None))
+        .and_then(|_| tcp.set_write_timeout(None))
+        .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
+    Ok((ws, response))
+}
+
+fn open_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnectError> {
+    let addrs = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(tcp) => {
+                tcp.set_nodelay(true)
+                    .and_then(|_| tcp.set_read_timeout(Some(timeout)))
+                    .and_then(|_| tcp.set_write_timeout(Some(timeout)))
+                    .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(ConnectError::Io(match last {
+        Some(e) => format!("{host}:{port}: {e}"),
+        None => format!("{host}:{port}: the name resolves to no address"),
+    }))
+}
+
+fn tls_handshake(
+    mut tcp: TcpStream,
+    host: &str,
+    port: u16,
+    tls: &TlsTrust,
+) -> Result<StreamOwned<ClientConnection, TcpStream>, ConnectError> {
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|_| ConnectError::Url(format!("{host:?}: not a DNS name or IP address")))?;
+    let mut conn = ClientConnection::new(tls.client_config(), name)
+        .map_err(|e| ConnectError::Tls(format!("{host}:{port}: {e}")))?;
+    while conn.is_handshaking() {
+        match conn.complete_io(&mut tcp) {
+            Ok((0, 0)) => {
+                return Err(ConnectError::Io(format!(
+                    "{host}:{port}: closed during the TLS handshake"
+                )));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(tls_error(host, port, e)),
+        }
+    }
+    Ok(StreamOwned::new(conn, tcp))
+}
+
+/// A failed TLS handshake, in words an operator can act on.
+fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
+    use rustls::{CertificateError, Error as TlsError};
+    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) else {
+        return match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                ConnectError::Io(format!("{host}:{port}: TLS handshake timed out"))
+            }
+            _ => ConnectError::Io(format!("{host}:{port}: TLS handshake: {e}")),
+        };
+    };
+    let hint = match tls {
+        TlsError::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            " (the certificate is not signed by a trusted root; behind a TLS-inspecting proxy, \
+             add its CA with tls_ca_file)"
+        }
+        TlsError::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => " (the certificate is for another host)",
+        _ => "",
+    };
+    ConnectError::Tls(format!("{host}:{port}: {tls}{hint}"))
+}
 
 pub fn would_block(e: &tungstenite::Error) -> bool {
     matches!(e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
@@ -19,7 +269,7 @@ pub fn would_block(e: &tungstenite::Error) -> bool {
 /// `on_text`. Returns the number of text frames and whether the connection failed or closed.
 #[inline]
 pub fn drain<F: FnMut(&[u8], u64)>(
-    ws: &mut WebSocket<TcpStream>,
+    ws: &mut Ws,
     clock: &EngineClock,
     mut on_text: F,
 ) -> (usize, bool) {
@@ -39,8 +289,17 @@ pub fn drain<F: FnMut(&[u8], u64)>(
 }
 
 /// Sends what is queued (pongs, partial writes); true when the connection failed.
-pub fn flush_failed(ws: &mut WebSocket<TcpStream>) -> bool {
+pub fn flush_failed(ws: &mut Ws) -> bool {
     matches!(ws.flush(), Err(e) if !would_block(&e))
+}
+
+/// Sends `msg` on a non-blocking socket: a full socket keeps it queued for [`flush_failed`].
+/// An error means the connection failed.
+pub fn send(ws: &mut Ws, msg: Message) -> Result<(), tungstenite::Error> {
+    match ws.send(msg) {
+        Err(e) if would_block(&e) => Ok(()),
+        r => r,
+    }
 }
 
 /// Publishes a parsed event, stamping when parsing finished and recording the parse latency

@@ -22,7 +22,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 /// A market or currency name kept inline (lower case as MAX writes it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct MarketName {
     len: u8,
     bytes: [u8; 16],
@@ -113,6 +113,9 @@ struct Pending {
     due_ns: u64,
     req: OrderRequest,
     market: MarketName,
+    /// The venue id of an order a REST front already accepted (0: not yet accepted; the venue
+    /// may still reject it and will announce it with `Created`).
+    accepted_id: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -166,16 +169,45 @@ impl ExecVenue {
 
     /// A request handed over by the gateway at simulated `t_ns`.
     pub fn submit(&mut self, req: &OrderRequest, market: &str, t_ns: u64) {
+        self.enqueue(req, market, t_ns, 0);
+    }
+
+    /// An order a REST front has already accepted (HTTP 201) as `order_id`: it reaches
+    /// matching after the venue latency, with no `Created` and no random reject.
+    pub fn submit_accepted(&mut self, req: &OrderRequest, market: &str, order_id: u64, t_ns: u64) {
+        self.enqueue(req, market, t_ns, order_id);
+    }
+
+    /// Whether the next order is refused (`reject_probability`), for a front that answers
+    /// synchronously.
+    pub fn roll_reject(&mut self) -> bool {
+        self.rng.random::<f64>() < self.reject_p
+    }
+
+    fn enqueue(&mut self, req: &OrderRequest, market: &str, t_ns: u64, accepted_id: u64) {
         let lat = if self.latency_max_ns > self.latency_min_ns {
             self.rng
                 .random_range(self.latency_min_ns..=self.latency_max_ns)
         } else {
             self.latency_min_ns
         };
+        let mut due_ns = t_ns + lat;
+        if req.kind == GatewayCmdKind::Cancel {
+            // The venue handles an order's requests in the order they came: a cancel never
+            // overtakes the order it cancels.
+            for p in self.pending.iter().filter(|p| {
+                p.req.kind == GatewayCmdKind::New
+                    && ((req.exchange_order_id != 0 && p.accepted_id == req.exchange_order_id)
+                        || (!req.client_oid.is_empty() && p.req.client_oid == req.client_oid))
+            }) {
+                due_ns = due_ns.max(p.due_ns + 1);
+            }
+        }
         self.pending.push(Pending {
-            due_ns: t_ns + lat,
+            due_ns,
             req: *req,
             market: MarketName::new(market),
+            accepted_id,
         });
     }
 
@@ -243,28 +275,33 @@ impl ExecVenue {
         out: &mut impl FnMut(ExecOutput),
     ) {
         let req = p.req;
-        if self.rng.random::<f64>() < self.reject_p {
-            out(ExecOutput::Rejected {
+        let id = if p.accepted_id != 0 {
+            p.accepted_id
+        } else {
+            if self.roll_reject() {
+                out(ExecOutput::Rejected {
+                    client_oid: req.client_oid,
+                    code: 2002,
+                    message: "Failed to create order",
+                    cancel: false,
+                });
+                return;
+            }
+            let id = self.next_order_id;
+            self.next_order_id += 1;
+            out(ExecOutput::Created {
+                order_id: id,
                 client_oid: req.client_oid,
-                code: 2002,
-                message: "Failed to create order",
-                cancel: false,
+                market: p.market,
+                wallet: req.wallet,
+                side: req.side,
+                ord_type: req.order_type,
+                price: req.price,
+                volume: req.qty,
+                ts_ms: ms,
             });
-            return;
-        }
-        let id = self.next_order_id;
-        self.next_order_id += 1;
-        out(ExecOutput::Created {
-            order_id: id,
-            client_oid: req.client_oid,
-            market: p.market,
-            wallet: req.wallet,
-            side: req.side,
-            ord_type: req.order_type,
-            price: req.price,
-            volume: req.qty,
-            ts_ms: ms,
-        });
+            id
+        };
         let mut r = Resting {
             id,
             req,
@@ -303,7 +340,7 @@ impl ExecVenue {
         let req = p.req;
         let pos = self.resting.iter().position(|r| {
             (req.exchange_order_id != 0 && r.id == req.exchange_order_id)
-                || r.req.client_oid == req.client_oid
+                || (!req.client_oid.is_empty() && r.req.client_oid == req.client_oid)
         });
         match pos {
             Some(i) => {

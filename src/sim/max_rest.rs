@@ -16,11 +16,13 @@
 //!
 //! Endpoints: `GET /api/v3/timestamp`, `GET /api/v3/markets`, `POST /api/v3/wallet/{spot|m}/order` (201),
 //! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`.
-//! Orders rest (state `wait`) until cancelled: matching against the price process comes with
-//! the full simulator.
+//! Orders, trades and balances live in a [`MaxAccount`]; matching happens where the account is
+//! polled against the books (the WebSocket server's ticker). A server started alone lets orders
+//! rest until cancelled.
 
+use super::max_account::{MaxAccount, NewVenueOrder, OrderKey, Refusal, VenueOrder};
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
-use crate::venue::max::frames::{MaxOrderFrame, write_error, write_order_created};
+use crate::venue::max::frames::{write_error, write_order_created};
 use crate::venue::max::sign::verify_payload;
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -59,29 +61,13 @@ impl SimMarket {
     }
 }
 
-#[derive(Clone, Debug)]
-struct SimOrder {
-    id: u64,
-    client_oid: ClientOid,
-    market: String,
-    wallet: WalletType,
-    side: Side,
-    ord_type: OrderType,
-    price: Fixed,
-    volume: Fixed,
-    state: &'static str,
-    created_ms: u64,
-    updated_ms: u64,
-}
-
 struct State {
     /// access key → secret
     keys: HashMap<String, String>,
     /// Nonces each key used within the last 30 s: MAX accepts a nonce once.
     used_nonces: HashMap<String, std::collections::BTreeSet<u64>>,
     markets: Vec<SimMarket>,
-    orders: Vec<SimOrder>,
-    next_id: u64,
+    account: Arc<MaxAccount>,
     /// Server clock offset from the host clock, ms (to test time sync).
     clock_offset_ms: i64,
     /// USD/TWD served as the Bank of Taiwan board and the TAIFEX JSON.
@@ -113,30 +99,14 @@ fn error(status: u16, code: u32, message: &str) -> Reply {
     (status, b)
 }
 
-fn order_json(o: &SimOrder) -> Vec<u8> {
+fn order_json(o: &VenueOrder) -> Vec<u8> {
     let mut b = Vec::new();
-    let executed = Fixed::ZERO;
-    write_order_created(
-        &mut b,
-        &MaxOrderFrame {
-            id: o.id,
-            client_oid: &o.client_oid,
-            market_lower: &o.market,
-            wallet: o.wallet,
-            side: o.side,
-            ord_type: o.ord_type,
-            price: o.price,
-            avg_price: Fixed::ZERO,
-            volume: o.volume,
-            remaining: o.volume,
-            executed,
-            state: o.state,
-            trades_count: 0,
-            created_ms: o.created_ms,
-            updated_ms: o.updated_ms,
-        },
-    );
+    write_order_created(&mut b, &o.frame());
     b
+}
+
+fn refusal((status, code, message): Refusal) -> Reply {
+    error(status, code, message)
 }
 
 /// A JSON value as the string a client would have meant (`"100"` and `100` compare equal).
@@ -148,11 +118,23 @@ fn as_text(v: &Value) -> String {
 }
 
 impl MaxRestSim {
-    /// Serves on `addr` (use port 0 for any free port) until dropped.
+    /// Serves on `addr` (use port 0 for any free port) until dropped, with an account of its
+    /// own that nothing matches (orders rest until cancelled).
     pub fn start(
         addr: &str,
         keys: &[(&str, &str)],
         markets: Vec<SimMarket>,
+    ) -> Result<MaxRestSim, String> {
+        let account = MaxAccount::new(&super::SimConfig::default())?;
+        Self::start_with_account(addr, keys, markets, account)
+    }
+
+    /// Serves `account` on `addr` (port 0: any free port) until dropped.
+    pub fn start_with_account(
+        addr: &str,
+        keys: &[(&str, &str)],
+        markets: Vec<SimMarket>,
+        account: Arc<MaxAccount>,
     ) -> Result<MaxRestSim, String> {
         let server =
             tiny_http::Server::http(addr).map_err(|e| format!("sim REST on {addr}: {e}"))?;
@@ -167,8 +149,7 @@ impl MaxRestSim {
                 .collect(),
             used_nonces: HashMap::new(),
             markets,
-            orders: Vec::new(),
-            next_id: 2_492_000_000,
+            account,
             clock_offset_ms: 0,
             ref_rate: Fixed::from_int(32),
             ref_down: false,
@@ -256,8 +237,13 @@ impl MaxRestSim {
     pub fn order_count(&self, state: &str) -> usize {
         self.state
             .lock()
-            .map(|s| s.orders.iter().filter(|o| o.state == state).count())
+            .map(|s| s.account.order_count(state))
             .unwrap_or(0)
+    }
+
+    /// The account behind the server.
+    pub fn account(&self) -> Option<Arc<MaxAccount>> {
+        self.state.lock().ok().map(|s| s.account.clone())
     }
 }
 
@@ -381,18 +367,19 @@ impl State {
         match (method.as_str(), path, wallet_path(path)) {
             ("POST", _, Some((w, t))) if t == "/order" => self.create(w, &params),
             ("GET", _, Some((w, t))) if t == "/orders/open" => self.open(w, &params),
-            ("GET", "/api/v3/order", _) => match self.find(&params) {
-                Some(i) => (200, order_json(&self.orders[i])),
-                None => error(404, 2004, "Order doesn't exist"),
+            ("GET", "/api/v3/order", _) => match order_key(&params) {
+                Some(k) => match self.account.get(k.as_key()) {
+                    Some(o) => (200, order_json(&o)),
+                    None => error(404, 2004, "Order doesn't exist"),
+                },
+                None => error(400, 1001, "id or client_oid is required"),
             },
-            ("DELETE", "/api/v3/order", _) => match self.find(&params) {
-                Some(i) if self.orders[i].state == "wait" => {
-                    self.orders[i].state = "cancel";
-                    self.orders[i].updated_ms = now_ms(self.clock_offset_ms);
-                    (200, b"{\"success\":true}".to_vec())
-                }
-                Some(_) => error(400, 2003, "Failed to cancel order"),
-                None => error(404, 2004, "Order doesn't exist"),
+            ("DELETE", "/api/v3/order", _) => match order_key(&params) {
+                Some(k) => match self.account.cancel(k.as_key()) {
+                    Ok(()) => (200, b"{\"success\":true}".to_vec()),
+                    Err(r) => refusal(r),
+                },
+                None => error(400, 1001, "id or client_oid is required"),
             },
             _ => error(404, 4000, "Resource not found"),
         }
@@ -519,54 +506,61 @@ impl State {
             },
             None => ClientOid::default(),
         };
-        if !client_oid.is_empty() && self.orders.iter().any(|o| o.client_oid == client_oid) {
-            return error(400, 2036, "client_oid already used");
-        }
-        let now = now_ms(self.clock_offset_ms);
-        let o = SimOrder {
-            id: self.next_id,
-            client_oid,
-            market,
+        let o = NewVenueOrder {
             wallet,
+            market: &market,
             side,
             ord_type,
             price,
             volume,
-            state: "wait",
-            created_ms: now,
-            updated_ms: now,
+            client_oid,
         };
-        self.next_id += 1;
-        let body = order_json(&o);
-        self.orders.push(o);
-        (201, body)
-    }
-
-    fn find(&self, p: &Map<String, Value>) -> Option<usize> {
-        if let Some(id) = p.get("id").map(as_text).and_then(|v| v.parse::<u64>().ok()) {
-            return self.orders.iter().position(|o| o.id == id);
+        match self.account.create(&o) {
+            Ok(order) => (201, order_json(&order)),
+            Err(r) => refusal(r),
         }
-        let c = p.get("client_oid").map(as_text)?;
-        self.orders.iter().position(|o| o.client_oid.as_str() == c)
     }
 
     fn open(&self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
         let market = p.get("market").map(as_text);
-        let list: Vec<Value> = self
-            .orders
-            .iter()
-            .filter(|o| {
-                o.wallet == wallet
-                    && o.state == "wait"
-                    && market.as_ref().is_none_or(|m| &o.market == m)
-            })
-            .filter_map(|o| serde_json::from_slice(&order_json(o)).ok())
-            .collect();
-        (
-            200,
-            serde_json::to_vec(&list).unwrap_or_else(|_| b"[]".to_vec()),
-        )
+        let list = self.account.open_orders(wallet, market.as_deref());
+        json_list(list.iter().map(order_json))
     }
+}
+
+/// `[a, b]` from the JSON texts of its elements.
+fn json_list(items: impl Iterator<Item = Vec<u8>>) -> Reply {
+    let mut b = vec![b'['];
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        b.extend_from_slice(&item);
+    }
+    b.push(b']');
+    (200, b)
+}
+
+/// An order named by `id` or `client_oid` in a request's parameters.
+enum OwnedKey {
+    Id(u64),
+    ClientOid(String),
+}
+
+impl OwnedKey {
+    fn as_key(&self) -> OrderKey<'_> {
+        match self {
+            OwnedKey::Id(id) => OrderKey::Id(*id),
+            OwnedKey::ClientOid(c) => OrderKey::ClientOid(c),
+        }
+    }
+}
+
+fn order_key(p: &Map<String, Value>) -> Option<OwnedKey> {
+    if let Some(id) = p.get("id").map(as_text).and_then(|v| v.parse::<u64>().ok()) {
+        return Some(OwnedKey::Id(id));
+    }
+    p.get("client_oid").map(|c| OwnedKey::ClientOid(as_text(c)))
 }
 
 /// `a=1&b=x%2Fy` → pairs, percent-decoded.

@@ -8,12 +8,16 @@
 //!   `v` as MAX sends them); the simulator's gap injection skips updates, a version change moves
 //!   `v`, and a client that resubscribes gets a fresh snapshot.
 //! - WebSocket pings are answered with pongs.
+//! - Private `auth` (HMAC of the nonce) subscribes the connection to the [`MaxAccount`]'s
+//!   `order_update` / `trade_update` events; the ticker runs the account's matching engine
+//!   against the synthetic MAX books every millisecond.
 //!
 //! One ticker thread steps the market every millisecond of wall time and fans frames out to the
 //! connections' queues; each connection has its own thread.
 
 use super::config::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
+use super::max_account::MaxAccount;
 use crate::model::Level;
 use crate::venue::max::frames::{MaxBookFrame, write_book};
 use crossbeam::channel::{Receiver, Sender, TryRecvError, unbounded};
@@ -56,11 +60,24 @@ impl MaxWsSim {
         Self::start_with_keys(addr, cfg, &[])
     }
 
-    /// As [`MaxWsSim::start`], accepting private `auth` for these (access key, secret) pairs.
+    /// As [`MaxWsSim::start`], accepting private `auth` for these (access key, secret) pairs;
+    /// the account behind them has no orders unless a REST server shares it (see
+    /// [`MaxWsSim::start_with_account`]).
     pub fn start_with_keys(
         addr: &str,
         cfg: &SimConfig,
         keys: &[(&str, &str)],
+    ) -> Result<MaxWsSim, String> {
+        Self::start_with_account(addr, cfg, keys, MaxAccount::new(cfg)?)
+    }
+
+    /// Serves the public books and, for these keys, the private events of `account`, whose
+    /// orders the ticker matches against the books.
+    pub fn start_with_account(
+        addr: &str,
+        cfg: &SimConfig,
+        keys: &[(&str, &str)],
+        account: Arc<MaxAccount>,
     ) -> Result<MaxWsSim, String> {
         let keys: Arc<HashMap<String, String>> = Arc::new(
             keys.iter()
@@ -79,9 +96,11 @@ impl MaxWsSim {
         let (ctl_tx, ctl_rx) = unbounded::<Control>();
         let mut threads = Vec::new();
 
-        // Ticker: steps the market, fans out frames, serves subscriptions with snapshots.
+        // Ticker: steps the market, fans out frames, serves subscriptions with snapshots, and
+        // runs the account's matching engine.
         {
-            let (stop, books, conns) = (stop.clone(), books.clone(), conns.clone());
+            let (stop, books, conns, account) =
+                (stop.clone(), books.clone(), conns.clone(), account.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.max_ws.tick".into())
@@ -139,6 +158,7 @@ impl MaxWsSim {
                                     }
                                 }
                             }
+                            account.poll(|m| sim_market.max_top(m));
                             std::thread::sleep(Duration::from_millis(1));
                         }
                     })
@@ -166,6 +186,11 @@ impl MaxWsSim {
                                     let (tx, rx) = unbounded();
                                     let id = next_id;
                                     next_id += 1;
+                                    let private = Private {
+                                        keys: keys.clone(),
+                                        account: account.clone(),
+                                        outbox: tx.clone(),
+                                    };
                                     if let Ok(mut cs) = conns.lock() {
                                         cs.push(Conn {
                                             id,
@@ -173,17 +198,12 @@ impl MaxWsSim {
                                             frames: tx,
                                         });
                                     }
-                                    let (stop, ctl, conns, kick, keys) = (
-                                        stop.clone(),
-                                        ctl_tx.clone(),
-                                        conns.clone(),
-                                        kick.clone(),
-                                        keys.clone(),
-                                    );
+                                    let (stop, ctl, conns, kick) =
+                                        (stop.clone(), ctl_tx.clone(), conns.clone(), kick.clone());
                                     let _ = std::thread::Builder::new()
                                         .name(format!("sim.max_ws.{id}"))
                                         .spawn(move || {
-                                            serve(stream, id, rx, ctl, &stop, &kick, &keys);
+                                            serve(stream, id, rx, ctl, &stop, &kick, &private);
                                             if let Ok(mut cs) = conns.lock() {
                                                 cs.retain(|k| k.id != id);
                                             }
@@ -278,6 +298,14 @@ fn encode(o: &MarketOutput<'_>, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
     }
 }
 
+/// What a connection needs to serve the private channels.
+struct Private {
+    keys: Arc<HashMap<String, String>>,
+    account: Arc<MaxAccount>,
+    /// The connection's own outbox, registered with the account once authenticated.
+    outbox: Sender<Arc<Vec<u8>>>,
+}
+
 /// One connection: handshake, then read commands and write frames until either side leaves.
 fn serve(
     stream: TcpStream,
@@ -286,7 +314,7 @@ fn serve(
     ctl: Sender<Control>,
     stop: &AtomicBool,
     kick: &AtomicU64,
-    keys: &HashMap<String, String>,
+    private: &Private,
 ) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
@@ -305,9 +333,12 @@ fn serve(
         }
         match ws.read() {
             Ok(Message::Text(t)) => {
-                if let Some(reply) = command(t.as_str(), id, &ctl, keys) {
+                if let Some((reply, authenticated)) = command(t.as_str(), id, &ctl, &private.keys) {
                     if ws.send(Message::text(reply)).is_err() {
                         return;
+                    }
+                    if authenticated {
+                        private.account.subscribe(private.outbox.clone());
                     }
                 }
             }
@@ -341,16 +372,33 @@ fn serve(
     }
 }
 
-/// A client command; the reply to send back.
+/// A client command; the reply to send back and whether it authenticated the connection.
 fn command(
     text: &str,
     conn: u64,
     ctl: &Sender<Control>,
     keys: &HashMap<String, String>,
-) -> Option<String> {
+) -> Option<(String, bool)> {
+    command_reply(text, conn, ctl, keys).map(|r| match r {
+        Ok(reply) => (reply, true),
+        Err(reply) => (reply, false),
+    })
+}
+
+/// The reply to a command: `Ok` when it authenticated the connection.
+fn command_reply(
+    text: &str,
+    conn: u64,
+    ctl: &Sender<Control>,
+    keys: &HashMap<String, String>,
+) -> Option<Result<String, String>> {
     let v: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(_) => return Some(r#"{"e":"error","E":["E-1005: invalid json"],"i":"","T":0}"#.into()),
+        Err(_) => {
+            return Some(Err(
+                r#"{"e":"error","E":["E-1005: invalid json"],"i":"","T":0}"#.into(),
+            ));
+        }
     };
     let id = v
         .get("id")
@@ -361,6 +409,18 @@ fn command(
     if action == "auth" {
         return Some(auth(&v, &id, keys));
     }
+    let reply = subscription_reply(&v, &id, action, conn, ctl);
+    Some(Err(reply))
+}
+
+/// `sub` / `unsub` in either spelling; anything else is an invalid action.
+fn subscription_reply(
+    v: &serde_json::Value,
+    id: &str,
+    action: &str,
+    conn: u64,
+    ctl: &Sender<Control>,
+) -> String {
     // The docs' unsubscribe example writes the singular key: accept both.
     let subs = v
         .get("subscriptions")
@@ -372,10 +432,10 @@ fn command(
         "sub" | "subscribe" => ("subscribed", true),
         "unsub" | "unsubscribe" => ("unsubscribed", false),
         _ => {
-            return Some(format!(
+            return format!(
                 r#"{{"e":"error","E":["E-1004: invalid action"],"i":{},"T":0}}"#,
                 serde_json::Value::from(id)
-            ));
+            );
         }
     };
     for s in &subs {
@@ -390,13 +450,12 @@ fn command(
             }
         }
     }
-    let reply = serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 });
-    Some(reply.to_string())
+    serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 }).to_string()
 }
 
 /// Private `auth` (spec max.md §4.1): `signature = hex(HMAC-SHA256(secret, decimal nonce))`,
 /// nonce within 30 s of server time (E-1006), a known key with a matching signature (E-1007).
-fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> String {
+fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> Result<String, String> {
     let key = v.get("apiKey").and_then(|k| k.as_str()).unwrap_or("");
     let nonce = v.get("nonce").and_then(|n| n.as_u64()).unwrap_or(0);
     let signature = v.get("signature").and_then(|s| s.as_str()).unwrap_or("");
@@ -406,7 +465,9 @@ fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> Stri
         .unwrap_or(0);
     let err = |e: &str| serde_json::json!({"e": "error", "E": [e], "i": id, "T": now}).to_string();
     if nonce.abs_diff(now) > 30_000 {
-        return err("E-1006: invalid nonce (difference of 30 seconds or more)");
+        return Err(err(
+            "E-1006: invalid nonce (difference of 30 seconds or more)",
+        ));
     }
     let ok = keys.get(key).is_some_and(|secret| {
         let expected = crate::venue::max::MaxSigner::new(key, secret).sign_ws(nonce);
@@ -418,7 +479,7 @@ fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> Stri
                 == 0
     });
     if !ok {
-        return err("E-1007: authentication failed");
+        return Err(err("E-1007: authentication failed"));
     }
-    serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string()
+    Ok(serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string())
 }

@@ -6,6 +6,7 @@ pub mod binance_ws;
 pub mod config;
 pub mod exec_venue;
 pub mod market;
+pub mod max_account;
 pub mod max_rest;
 pub mod max_ws;
 pub mod price_process;

@@ -1,9 +1,12 @@
 //! Writers of MAX wire text, for the simulator and the synthetic venue: public `book` frames,
-//! private `order_update` / `trade_update` events (spot and `mwallet_`), the REST v3 Order body
-//! a create returns (HTTP 201) and the REST error body.
+//! private `order_*` / `trade_*` / `account_*` events, snapshots and updates (spot and
+//! `mwallet_`), the REST v3 Order body a create returns (HTTP 201), REST Trade and Account
+//! objects, and the REST error body.
 //!
-//! Every writer clears the caller-owned `out` first and appends with `extend_from_slice` only,
-//! so it allocates nothing once `out` has the capacity of the largest frame written before.
+//! Every frame writer clears the caller-owned `out` first and appends with `extend_from_slice`
+//! only, so it allocates nothing once `out` has the capacity of the largest frame written
+//! before. The REST object writers (`write_rest_trade`, `write_rest_account`) do not clear:
+//! they append one element, so a caller builds a list `[a,b,..]` around them.
 //! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`). Field order and key
 //! names follow the WSDOC / V3SPEC examples in spec §3.4, §4.2, §4.3 and §2.2.
 
@@ -153,13 +156,26 @@ fn event_prefix(wallet: WalletType) -> &'static [u8] {
     }
 }
 
-/// `{"c":"user","e":"order_update"|"mwallet_order_update","o":[{..}],"T":ts}` with the keys of
-/// spec §4.2 (`sp`, `gi` written as `null`).
-pub fn write_order_update(out: &mut Vec<u8>, o: &MaxOrderFrame, ts_ms: u64) {
-    out.clear();
+/// `{"c":"user","e":"<mwallet_?><event>","<key>":[` — the head of every private `user` event.
+fn push_user_head(out: &mut Vec<u8>, wallet: WalletType, event: &[u8], key: u8) {
     out.extend_from_slice(b"{\"c\":\"user\",\"e\":\"");
-    out.extend_from_slice(event_prefix(o.wallet));
-    out.extend_from_slice(b"order_update\",\"o\":[{\"i\":");
+    out.extend_from_slice(event_prefix(wallet));
+    out.extend_from_slice(event);
+    out.extend_from_slice(b"\",\"");
+    out.push(key);
+    out.extend_from_slice(b"\":[");
+}
+
+/// `],"T":ts}` — closes what [`push_user_head`] opened.
+fn push_user_tail(out: &mut Vec<u8>, ts_ms: u64) {
+    out.extend_from_slice(b"],\"T\":");
+    push_u64(out, ts_ms);
+    out.push(b'}');
+}
+
+/// One `o` element with the keys of spec §4.2 (`sp`, `gi` written as `null`).
+fn push_order_row(out: &mut Vec<u8>, o: &MaxOrderFrame) {
+    out.extend_from_slice(b"{\"i\":");
     push_u64(out, o.id);
     out.extend_from_slice(b",\"sd\":\"");
     out.extend_from_slice(o.side.ws().as_bytes());
@@ -187,18 +203,23 @@ pub fn write_order_update(out: &mut Vec<u8>, o: &MaxOrderFrame, ts_ms: u64) {
     push_u64(out, o.updated_ms);
     out.extend_from_slice(b",\"gi\":null,\"ci\":");
     push_client_oid_or_null(out, o.client_oid);
-    out.extend_from_slice(b"}],\"T\":");
-    push_u64(out, ts_ms);
     out.push(b'}');
 }
 
-/// `{"c":"user","e":"trade_update"|"mwallet_trade_update","t":[{..}],"T":ts}` with the fee
-/// fields of spec §4.3; `fn` (funds) = price × volume, `fd` true when the fee is paid in MAX.
-pub fn write_trade_update(out: &mut Vec<u8>, t: &MaxTradeFrame, ts_ms: u64) {
-    out.clear();
-    out.extend_from_slice(b"{\"c\":\"user\",\"e\":\"");
-    out.extend_from_slice(event_prefix(t.wallet));
-    out.extend_from_slice(b"trade_update\",\"t\":[{\"i\":");
+/// `price × volume`, the `fn` / `funds` a trade reports (0 if it overflows).
+fn funds(t: &MaxTradeFrame) -> Fixed {
+    t.price.checked_mul(t.volume).unwrap_or(Fixed::ZERO)
+}
+
+/// Whether MAX reports the fee as discounted: it is when paid in MAX token.
+fn fee_discounted(t: &MaxTradeFrame) -> bool {
+    t.fee_currency.eq_ignore_ascii_case("max")
+}
+
+/// One `t` element with the fee fields of spec §4.3; `fn` (funds) = price × volume, `fd` true
+/// when the fee is paid in MAX.
+fn push_trade_row(out: &mut Vec<u8>, t: &MaxTradeFrame) {
+    out.extend_from_slice(b"{\"i\":");
     push_u64(out, t.id);
     out.extend_from_slice(b",\"M\":");
     push_json_str(out, t.market_lower);
@@ -212,12 +233,12 @@ pub fn write_trade_update(out: &mut Vec<u8>, t: &MaxTradeFrame, ts_ms: u64) {
     push_dec(out, t.fee);
     out.extend_from_slice(b",\"fc\":");
     push_json_str(out, t.fee_currency);
-    out.extend_from_slice(if t.fee_currency.eq_ignore_ascii_case("max") {
+    out.extend_from_slice(if fee_discounted(t) {
         b",\"fd\":true,\"fn\":"
     } else {
         b",\"fd\":false,\"fn\":"
     });
-    push_dec(out, t.price.checked_mul(t.volume).unwrap_or(Fixed::ZERO));
+    push_dec(out, funds(t));
     out.extend_from_slice(b",\"T\":");
     push_u64(out, t.ts_ms);
     out.extend_from_slice(b",\"TU\":");
@@ -232,9 +253,164 @@ pub fn write_trade_update(out: &mut Vec<u8>, t: &MaxTradeFrame, ts_ms: u64) {
         out.extend_from_slice(b",\"ci\":");
         push_json_str(out, t.client_oid.as_str());
     }
-    out.extend_from_slice(b"}],\"T\":");
-    push_u64(out, ts_ms);
     out.push(b'}');
+}
+
+/// `{"c":"user","e":"order_update"|"mwallet_order_update","o":[{..}],"T":ts}` (spec §4.2).
+pub fn write_order_update(out: &mut Vec<u8>, o: &MaxOrderFrame, ts_ms: u64) {
+    out.clear();
+    push_user_head(out, o.wallet, b"order_update", b'o');
+    push_order_row(out, o);
+    push_user_tail(out, ts_ms);
+}
+
+/// `{"c":"user","e":"order_snapshot"|"mwallet_order_snapshot","o":[..],"T":ts}`: the open
+/// orders MAX sends right after auth (spec §4.2). The wallet is the first order's (all must
+/// share it); an empty slice writes the spot event `"o":[]` — use
+/// [`write_order_snapshot_in`] for an empty M-wallet snapshot.
+pub fn write_order_snapshot(out: &mut Vec<u8>, orders: &[MaxOrderFrame], ts_ms: u64) {
+    let wallet = orders.first().map_or(WalletType::Spot, |o| o.wallet);
+    write_order_snapshot_in(out, wallet, orders, ts_ms);
+}
+
+/// [`write_order_snapshot`] with the wallet named, so an empty snapshot of either wallet can
+/// be written.
+pub fn write_order_snapshot_in(
+    out: &mut Vec<u8>,
+    wallet: WalletType,
+    orders: &[MaxOrderFrame],
+    ts_ms: u64,
+) {
+    debug_assert!(orders.iter().all(|o| o.wallet == wallet), "one wallet");
+    out.clear();
+    push_user_head(out, wallet, b"order_snapshot", b'o');
+    for (i, o) in orders.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_order_row(out, o);
+    }
+    push_user_tail(out, ts_ms);
+}
+
+/// `{"c":"user","e":"trade_update"|"mwallet_trade_update","t":[{..}],"T":ts}` (spec §4.3).
+pub fn write_trade_update(out: &mut Vec<u8>, t: &MaxTradeFrame, ts_ms: u64) {
+    out.clear();
+    push_user_head(out, t.wallet, b"trade_update", b't');
+    push_trade_row(out, t);
+    push_user_tail(out, ts_ms);
+}
+
+/// `{"c":"user","e":"trade_snapshot"|"mwallet_trade_snapshot","t":[..],"T":ts}`: the last
+/// trades MAX sends right after auth (at most 100, spec §4.3). Wallet as in
+/// [`write_order_snapshot`].
+pub fn write_trade_snapshot(out: &mut Vec<u8>, trades: &[MaxTradeFrame], ts_ms: u64) {
+    let wallet = trades.first().map_or(WalletType::Spot, |t| t.wallet);
+    write_trade_snapshot_in(out, wallet, trades, ts_ms);
+}
+
+/// [`write_trade_snapshot`] with the wallet named.
+pub fn write_trade_snapshot_in(
+    out: &mut Vec<u8>,
+    wallet: WalletType,
+    trades: &[MaxTradeFrame],
+    ts_ms: u64,
+) {
+    debug_assert!(trades.iter().all(|t| t.wallet == wallet), "one wallet");
+    out.clear();
+    push_user_head(out, wallet, b"trade_snapshot", b't');
+    for (i, t) in trades.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_trade_row(out, t);
+    }
+    push_user_tail(out, ts_ms);
+}
+
+/// `{"c":"user","e":"account_snapshot"|"account_update"|"mwallet_…","B":[{"cu","av","l",
+/// "stk":null,"TU"}..],"T":ts}` (spec §4.4); each balance is `(currency, available, locked)`
+/// and carries `TU` = `ts_ms`. An update lists only the currencies that changed.
+pub fn write_account_event(
+    out: &mut Vec<u8>,
+    wallet: WalletType,
+    snapshot: bool,
+    balances: &[(&str, Fixed, Fixed)],
+    ts_ms: u64,
+) {
+    out.clear();
+    let event: &[u8] = if snapshot {
+        b"account_snapshot"
+    } else {
+        b"account_update"
+    };
+    push_user_head(out, wallet, event, b'B');
+    for (i, (currency, available, locked)) in balances.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"cu\":");
+        push_json_str(out, currency);
+        out.extend_from_slice(b",\"av\":");
+        push_dec(out, *available);
+        out.extend_from_slice(b",\"l\":");
+        push_dec(out, *locked);
+        out.extend_from_slice(b",\"stk\":null,\"TU\":");
+        push_u64(out, ts_ms);
+        out.push(b'}');
+    }
+    push_user_tail(out, ts_ms);
+}
+
+/// One REST v3 Trade object (spec §2.2), appended to `out` (no clear), from the same frame the
+/// WS writer uses: `funds` = price × volume, `fee_discounted` when paid in MAX, `liquidity`
+/// from `maker`. `market_name` (`BTC/USDT`) is left out: the frame does not split the market
+/// into base and quote, and arbline's parser does not read it.
+pub fn write_rest_trade(out: &mut Vec<u8>, t: &MaxTradeFrame) {
+    out.extend_from_slice(b"{\"id\":");
+    push_u64(out, t.id);
+    out.extend_from_slice(b",\"order_id\":");
+    push_u64(out, t.order_id);
+    out.extend_from_slice(b",\"wallet_type\":\"");
+    out.extend_from_slice(t.wallet.wire().as_bytes());
+    out.extend_from_slice(b"\",\"price\":");
+    push_dec(out, t.price);
+    out.extend_from_slice(b",\"volume\":");
+    push_dec(out, t.volume);
+    out.extend_from_slice(b",\"funds\":");
+    push_dec(out, funds(t));
+    out.extend_from_slice(b",\"market\":");
+    push_json_str(out, t.market_lower);
+    out.extend_from_slice(b",\"side\":\"");
+    out.extend_from_slice(t.side.ws().as_bytes());
+    out.extend_from_slice(b"\",\"fee\":");
+    push_dec(out, t.fee);
+    out.extend_from_slice(b",\"fee_currency\":");
+    push_json_str(out, t.fee_currency);
+    out.extend_from_slice(if fee_discounted(t) {
+        b",\"fee_discounted\":true"
+    } else {
+        b",\"fee_discounted\":false"
+    });
+    out.extend_from_slice(if t.maker {
+        b",\"liquidity\":\"maker\",\"created_at\":"
+    } else {
+        b",\"liquidity\":\"taker\",\"created_at\":"
+    });
+    push_u64(out, t.ts_ms);
+    out.push(b'}');
+}
+
+/// One REST v3 Account object (spec §2.2) appended to `out` (no clear): `balance` is the
+/// available amount; `staked` is written `null`.
+pub fn write_rest_account(out: &mut Vec<u8>, currency: &str, available: Fixed, locked: Fixed) {
+    out.extend_from_slice(b"{\"currency\":");
+    push_json_str(out, currency);
+    out.extend_from_slice(b",\"balance\":");
+    push_dec(out, available);
+    out.extend_from_slice(b",\"locked\":");
+    push_dec(out, locked);
+    out.extend_from_slice(b",\"staked\":null}");
 }
 
 /// The REST v3 Order body a create returns (HTTP 201), keys as in spec §2.2.

@@ -14,13 +14,16 @@ pub mod sign;
 pub mod wall_clock;
 
 pub use frames::{
-    MaxBookFrame, MaxOrderFrame, MaxTradeFrame, write_book, write_error, write_order_created,
-    write_order_update, write_trade_update,
+    MaxBookFrame, MaxOrderFrame, MaxTradeFrame, write_account_event, write_book, write_error,
+    write_order_created, write_order_snapshot, write_order_snapshot_in, write_order_update,
+    write_rest_account, write_rest_trade, write_trade_snapshot, write_trade_snapshot_in,
+    write_trade_update,
 };
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};
 pub use public::{MaxPublicOutcome, MaxPublicParser};
 pub use rest::{
-    ErrorAction, MaxApiError, MaxCancelReply, MaxOrdType, MaxOrder, classify_error,
-    parse_cancel_all, parse_cancel_reply, parse_order, parse_orders,
+    ErrorAction, MaxAccountBalance, MaxApiError, MaxCancelReply, MaxOrdType, MaxOrder, MaxTrade,
+    classify_error, parse_accounts, parse_cancel_all, parse_cancel_reply, parse_order,
+    parse_orders, parse_trades,
 };
 pub use sign::{MaxSigner, ParamValue, SignedRequest, verify_payload};

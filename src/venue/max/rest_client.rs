@@ -11,7 +11,10 @@
 
 use super::markets::{MaxMarket, check_order, parse_markets};
 use super::rate_limit::RateLimiter;
-use super::rest::{ErrorAction, MaxApiError, MaxOrder, classify_error, parse_order, parse_orders};
+use super::rest::{
+    ErrorAction, MaxAccountBalance, MaxApiError, MaxOrder, MaxTrade, classify_error,
+    parse_accounts, parse_cancel_all, parse_order, parse_orders, parse_trades,
+};
 use super::sign::{MaxSigner, ParamValue};
 use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
@@ -29,7 +32,7 @@ pub enum RestError {
     /// An answer that is not what the endpoint returns.
     Parse(ParseError),
     /// Refused before sending: the order breaks the market's rules (tick, step, minimums,
-    /// status).
+    /// status), or a parameter is out of the endpoint's range (`limit`).
     Invalid(String),
 }
 
@@ -39,7 +42,7 @@ impl fmt::Display for RestError {
             RestError::Api(e) => write!(f, "{e}"),
             RestError::Transport(e) => write!(f, "MAX REST transport: {e}"),
             RestError::Parse(e) => write!(f, "MAX REST reply: {e}"),
-            RestError::Invalid(e) => write!(f, "order not sent: {e}"),
+            RestError::Invalid(e) => write!(f, "request not sent: {e}"),
         }
     }
 }
@@ -75,6 +78,20 @@ pub struct NewOrder<'a> {
     pub price: Fixed,
     pub volume: Fixed,
     pub client_oid: &'a ClientOid,
+}
+
+/// Most rows one MAX list request returns (`limit` 1–1000, spec §2.1).
+pub const MAX_LIST_LIMIT: u32 = 1000;
+
+/// `limit` as a signed parameter, or [`RestError::Invalid`] outside 1..=[`MAX_LIST_LIMIT`].
+fn list_limit(limit: u32) -> Result<i64, RestError> {
+    if (1..=MAX_LIST_LIMIT).contains(&limit) {
+        Ok(i64::from(limit))
+    } else {
+        Err(RestError::Invalid(format!(
+            "limit {limit} outside 1..={MAX_LIST_LIMIT}"
+        )))
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -348,5 +365,79 @@ impl MaxRestClient {
         let path = format!("/api/v3/wallet/{}/orders/open", wallet.wire());
         let body = self.private(Method::Get, &path, &[("market", ParamValue::Str(market))])?;
         parse_orders(&body).map_err(RestError::Parse)
+    }
+
+    /// `GET /api/v3/wallet/{wallet}/orders/open` of every market (no `market` parameter), up to
+    /// [`MAX_LIST_LIMIT`] orders, newest first: what a restart or cancel-all must account for.
+    pub fn open_orders_all(&mut self, wallet: WalletType) -> Result<Vec<MaxOrder>, RestError> {
+        let path = format!("/api/v3/wallet/{}/orders/open", wallet.wire());
+        let limit = ParamValue::Int(i64::from(MAX_LIST_LIMIT));
+        let body = self.private(Method::Get, &path, &[("limit", limit)])?;
+        parse_orders(&body).map_err(RestError::Parse)
+    }
+
+    /// `GET /api/v3/wallet/{wallet}/trades`: our fills, of one market or all. Without
+    /// `from_id` MAX returns the newest `limit` trades, newest first; with it, the trades from
+    /// that id on in ascending order (`order=asc`), so a caller pages forward from the last id
+    /// it booked. `limit` must be 1..=1000 ([`RestError::Invalid`] otherwise, nothing sent).
+    pub fn trades(
+        &mut self,
+        wallet: WalletType,
+        market: Option<&str>,
+        from_id: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<MaxTrade>, RestError> {
+        let limit = list_limit(limit)?;
+        let mut params = Vec::with_capacity(4);
+        if let Some(m) = market {
+            params.push(("market", ParamValue::Str(m)));
+        }
+        if let Some(id) = from_id {
+            let id = i64::try_from(id)
+                .map_err(|_| RestError::Invalid(format!("from_id {id} out of range")))?;
+            params.push(("from_id", ParamValue::Int(id)));
+            params.push(("order", ParamValue::Str("asc")));
+        }
+        params.push(("limit", ParamValue::Int(limit)));
+        let path = format!("/api/v3/wallet/{}/trades", wallet.wire());
+        let body = self.private(Method::Get, &path, &params)?;
+        parse_trades(&body).map_err(RestError::Parse)
+    }
+
+    /// `GET /api/v3/order/trades` (by `order_id` or `client_oid`): the fills of one order,
+    /// e.g. to book an order the WebSocket reported `done` while its trades were missed.
+    pub fn order_trades(&mut self, r: OrderRef) -> Result<Vec<MaxTrade>, RestError> {
+        let params = match r {
+            OrderRef::Id(id) => vec![("order_id", ParamValue::Int(id as i64))],
+            OrderRef::ClientOid(c) => vec![("client_oid", ParamValue::Str(c.as_str()))],
+        };
+        let body = self.private(Method::Get, "/api/v3/order/trades", &params)?;
+        parse_trades(&body).map_err(RestError::Parse)
+    }
+
+    /// `GET /api/v3/wallet/{wallet}/accounts`: every currency's available, locked and staked
+    /// amounts.
+    pub fn accounts(&mut self, wallet: WalletType) -> Result<Vec<MaxAccountBalance>, RestError> {
+        let path = format!("/api/v3/wallet/{}/accounts", wallet.wire());
+        let body = self.private(Method::Get, &path, &[])?;
+        parse_accounts(&body).map_err(RestError::Parse)
+    }
+
+    /// `DELETE /api/v3/wallet/{wallet}/orders`: cancels every open order of the wallet, or of
+    /// one market. Each entry is `(error, order)`; the cancels are only *queued* (the orders
+    /// usually come back in state `wait`), so confirm through the WebSocket or
+    /// [`MaxRestClient::open_orders_all`].
+    pub fn cancel_all(
+        &mut self,
+        wallet: WalletType,
+        market: Option<&str>,
+    ) -> Result<Vec<(Option<String>, MaxOrder)>, RestError> {
+        let path = format!("/api/v3/wallet/{}/orders", wallet.wire());
+        let params: Vec<_> = market
+            .map(|m| ("market", ParamValue::Str(m)))
+            .into_iter()
+            .collect();
+        let body = self.private(Method::Delete, &path, &params)?;
+        parse_cancel_all(&body).map_err(RestError::Parse)
     }
 }

@@ -1,0 +1,656 @@
+//! The simulated MAX account behind `arbline sim`: every order, trade and balance the venue
+//! knows, shared by the REST server (which creates, cancels and lists) and the WebSocket server
+//! (whose ticker matches resting orders against the synthetic book and whose authenticated
+//! connections receive the private `order_update` / `trade_update` events).
+//!
+//! As on MAX (spec max.md §2.1, "order creation and cancellation are asynchronous"):
+//! - a create is answered at once (HTTP 201, state `wait`); the order reaches the matching
+//!   engine after the venue latency (`[sim] latency_min_ms..latency_max_ms`) and fills there —
+//!   `ioc_limit` at the touch or cancelled, `post_only` cancelled if it would cross, `limit`
+//!   taking what crosses and resting otherwise (see [`ExecVenue`]);
+//! - a cancel is answered `{"success":true}` once queued and confirmed by an `order_update`
+//!   with state `cancel` — unless the order filled first;
+//! - fills are sent as `trade_update` events; with `duplicate_fill_probability` a trade is
+//!   sent twice (the engine must count it once); the account's own records hold it once.
+//!
+//! Without a ticker calling [`MaxAccount::poll`] (the REST server alone), orders rest.
+
+use super::config::SimConfig;
+use super::exec_venue::{ExecOutput, ExecVenue, MarketName};
+use crate::model::{
+    ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
+};
+use crate::venue::max::frames::{
+    MaxOrderFrame, MaxTradeFrame, write_order_update, write_trade_update,
+};
+use crossbeam::channel::Sender;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// An order as the venue keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VenueOrder {
+    pub id: u64,
+    pub client_oid: ClientOid,
+    pub market: MarketName,
+    pub wallet: WalletType,
+    pub side: Side,
+    pub ord_type: OrderType,
+    pub price: Fixed,
+    pub volume: Fixed,
+    pub executed: Fixed,
+    pub avg_price: Fixed,
+    /// MAX's state: `wait`, `done` or `cancel`.
+    pub state: &'static str,
+    pub trades: u32,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+impl VenueOrder {
+    pub fn is_open(&self) -> bool {
+        self.state == "wait"
+    }
+
+    pub fn frame(&self) -> MaxOrderFrame<'_> {
+        MaxOrderFrame {
+            id: self.id,
+            client_oid: &self.client_oid,
+            market_lower: self.market.as_str(),
+            wallet: self.wallet,
+            side: self.side,
+            ord_type: self.ord_type,
+            price: self.price,
+            avg_price: self.avg_price,
+            volume: self.volume,
+            remaining: Fixed(self.volume.raw() - self.executed.raw()),
+            executed: self.executed,
+            state: self.state,
+            trades_count: self.trades,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+        }
+    }
+}
+
+/// A trade on one of the account's orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VenueTrade {
+    pub id: u64,
+    pub order_id: u64,
+    pub client_oid: ClientOid,
+    pub market: MarketName,
+    pub wallet: WalletType,
+    pub side: Side,
+    pub price: Fixed,
+    pub volume: Fixed,
+    pub fee: Fixed,
+    pub fee_currency: MarketName,
+    pub maker: bool,
+    pub ts_ms: u64,
+}
+
+impl VenueTrade {
+    pub fn frame(&self) -> MaxTradeFrame<'_> {
+        MaxTradeFrame {
+            id: self.id,
+            order_id: self.order_id,
+            client_oid: &self.client_oid,
+            market_lower: self.market.as_str(),
+            wallet: self.wallet,
+            side: self.side,
+            price: self.price,
+            volume: self.volume,
+            fee: self.fee,
+            fee_currency: self.fee_currency.as_str(),
+            maker: self.maker,
+            ts_ms: self.ts_ms,
+        }
+    }
+}
+
+/// How a request names an order.
+#[derive(Clone, Copy, Debug)]
+pub enum OrderKey<'a> {
+    Id(u64),
+    ClientOid(&'a str),
+}
+
+/// A refusal: HTTP status, MAX error code, message.
+pub type Refusal = (u16, u32, &'static str);
+
+/// What a create asks for (already validated against the market list by the REST front).
+#[derive(Clone, Copy, Debug)]
+pub struct NewVenueOrder<'a> {
+    pub wallet: WalletType,
+    pub market: &'a str,
+    pub side: Side,
+    pub ord_type: OrderType,
+    pub price: Fixed,
+    pub volume: Fixed,
+    pub client_oid: ClientOid,
+}
+
+/// A private WebSocket connection's outbox.
+pub type Outbox = Sender<Arc<Vec<u8>>>;
+
+struct Inner {
+    venue: ExecVenue,
+    orders: Vec<VenueOrder>,
+    trades: Vec<VenueTrade>,
+    /// Total holdings per (wallet, currency); what open orders lock is derived from them.
+    totals: HashMap<(WalletType, MarketName), Fixed>,
+    listeners: Vec<Outbox>,
+    next_id: u64,
+    buf: Vec<u8>,
+    /// Trades sent twice on purpose so far.
+    duplicates_sent: u64,
+}
+
+pub struct MaxAccount {
+    inner: Mutex<Inner>,
+    t0: Instant,
+    epoch_ms: u64,
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Holdings a fresh simulated account starts with, in each wallet.
+const START_BALANCES: [(&str, i64); 4] = [
+    ("twd", 10_000_000),
+    ("usdt", 300_000),
+    ("btc", 10),
+    ("eth", 100),
+];
+
+impl MaxAccount {
+    /// An account matching with `cfg`'s latency, fees, rejects and duplicate fills; its clock
+    /// is the host's wall clock.
+    pub fn new(cfg: &SimConfig) -> Result<Arc<MaxAccount>, String> {
+        let epoch_ms = wall_ms();
+        let venue = ExecVenue::new(&SimConfig {
+            epoch_ms,
+            ..cfg.clone()
+        })?;
+        let mut totals = HashMap::new();
+        for w in [WalletType::Spot, WalletType::Margin] {
+            for (c, v) in START_BALANCES {
+                totals.insert((w, MarketName::new(c)), Fixed::from_int(v));
+            }
+        }
+        Ok(Arc::new(MaxAccount {
+            inner: Mutex::new(Inner {
+                venue,
+                orders: Vec::new(),
+                trades: Vec::new(),
+                totals,
+                listeners: Vec::new(),
+                next_id: 2_492_000_000,
+                buf: Vec::with_capacity(1024),
+                duplicates_sent: 0,
+            }),
+            t0: Instant::now(),
+            epoch_ms,
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the records half-written in a way that
+        // matters to a simulator: keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.t0.elapsed().as_nanos() as u64
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch_ms + self.now_ns() / 1_000_000
+    }
+
+    /// Accepts an order (the REST 201) and queues it for matching. A client id already used
+    /// is refused with MAX's 2036; `reject_probability` refuses with 2002.
+    pub fn create(&self, o: &NewVenueOrder) -> Result<VenueOrder, Refusal> {
+        let (t, ms) = (self.now_ns(), self.now_ms());
+        let mut g = self.lock();
+        if !o.client_oid.is_empty() && g.orders.iter().any(|x| x.client_oid == o.client_oid) {
+            return Err((400, 2036, "client_oid already used"));
+        }
+        if g.venue.roll_reject() {
+            return Err((400, 2002, "Failed to create order"));
+        }
+        let id = g.next_id;
+        g.next_id += 1;
+        let order = VenueOrder {
+            id,
+            client_oid: o.client_oid,
+            market: MarketName::new(o.market),
+            wallet: o.wallet,
+            side: o.side,
+            ord_type: o.ord_type,
+            price: o.price,
+            volume: o.volume,
+            executed: Fixed::ZERO,
+            avg_price: Fixed::ZERO,
+            state: "wait",
+            trades: 0,
+            created_ms: ms,
+            updated_ms: ms,
+        };
+        g.orders.push(order);
+        let req = OrderRequest {
+            kind: GatewayCmdKind::New,
+            client_oid: o.client_oid,
+            exchange_order_id: id,
+            order_type: o.ord_type,
+            side: o.side,
+            price: o.price,
+            qty: o.volume,
+            wallet: o.wallet,
+            ..Default::default()
+        };
+        g.venue.submit_accepted(&req, o.market, id, t);
+        Ok(order)
+    }
+
+    fn position(g: &Inner, key: OrderKey) -> Option<usize> {
+        match key {
+            OrderKey::Id(id) => g.orders.iter().position(|o| o.id == id),
+            OrderKey::ClientOid(c) => g.orders.iter().position(|o| o.client_oid.as_str() == c),
+        }
+    }
+
+    fn queue_cancel(g: &mut Inner, i: usize, t: u64) {
+        let o = g.orders[i];
+        let req = OrderRequest {
+            kind: GatewayCmdKind::Cancel,
+            client_oid: o.client_oid,
+            exchange_order_id: o.id,
+            side: o.side,
+            wallet: o.wallet,
+            ..Default::default()
+        };
+        g.venue.submit(&req, o.market.as_str(), t);
+    }
+
+    /// Queues a cancel (`{"success":true}`); the `cancel` state follows on the WebSocket
+    /// unless the order fills first. A finished order cannot be cancelled (2003), an unknown
+    /// one does not exist (2004).
+    pub fn cancel(&self, key: OrderKey) -> Result<(), Refusal> {
+        let t = self.now_ns();
+        let mut g = self.lock();
+        match Self::position(&g, key) {
+            Some(i) if g.orders[i].is_open() => {
+                Self::queue_cancel(&mut g, i, t);
+                Ok(())
+            }
+            Some(_) => Err((400, 2003, "Failed to cancel order")),
+            None => Err((404, 2004, "Order doesn't exist")),
+        }
+    }
+
+    /// Queues a cancel for every open order of `wallet` (optionally one market and side) and
+    /// returns them as they are now (state `wait`, as MAX's reply shows).
+    pub fn cancel_all(
+        &self,
+        wallet: WalletType,
+        market: Option<&str>,
+        side: Option<Side>,
+    ) -> Vec<VenueOrder> {
+        let t = self.now_ns();
+        let mut g = self.lock();
+        let hits: Vec<usize> = (0..g.orders.len())
+            .filter(|&i| {
+                let o = &g.orders[i];
+                o.is_open()
+                    && o.wallet == wallet
+                    && market.is_none_or(|m| o.market.as_str() == m)
+                    && side.is_none_or(|s| o.side == s)
+            })
+            .collect();
+        for &i in &hits {
+            Self::queue_cancel(&mut g, i, t);
+        }
+        hits.into_iter().map(|i| g.orders[i]).collect()
+    }
+
+    pub fn get(&self, key: OrderKey) -> Option<VenueOrder> {
+        let g = self.lock();
+        Self::position(&g, key).map(|i| g.orders[i])
+    }
+
+    /// Open orders of `wallet`, newest first (MAX's default `desc`).
+    pub fn open_orders(&self, wallet: WalletType, market: Option<&str>) -> Vec<VenueOrder> {
+        let g = self.lock();
+        g.orders
+            .iter()
+            .rev()
+            .filter(|o| {
+                o.is_open() && o.wallet == wallet && market.is_none_or(|m| o.market.as_str() == m)
+            })
+            .copied()
+            .collect()
+    }
+
+    /// Orders of any state in `state` (tests).
+    pub fn order_count(&self, state: &str) -> usize {
+        self.lock()
+            .orders
+            .iter()
+            .filter(|o| o.state == state)
+            .count()
+    }
+
+    /// Trades of `wallet`: with `from_id`, those with id ≥ it in ascending order; else the
+    /// newest first. At most `limit`.
+    pub fn trades(
+        &self,
+        wallet: WalletType,
+        market: Option<&str>,
+        from_id: Option<u64>,
+        limit: usize,
+    ) -> Vec<VenueTrade> {
+        let g = self.lock();
+        let keep =
+            |t: &&VenueTrade| t.wallet == wallet && market.is_none_or(|m| t.market.as_str() == m);
+        match from_id {
+            Some(f) => g
+                .trades
+                .iter()
+                .filter(keep)
+                .filter(|t| t.id >= f)
+                .take(limit)
+                .copied()
+                .collect(),
+            None => g
+                .trades
+                .iter()
+                .rev()
+                .filter(keep)
+                .take(limit)
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Trades of one order.
+    pub fn order_trades(&self, key: OrderKey) -> Vec<VenueTrade> {
+        let g = self.lock();
+        let Some(i) = Self::position(&g, key) else {
+            return Vec::new();
+        };
+        let id = g.orders[i].id;
+        g.trades
+            .iter()
+            .filter(|t| t.order_id == id)
+            .copied()
+            .collect()
+    }
+
+    /// (currency, available, locked) of every holding of `wallet`, by currency name.
+    pub fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
+        let g = self.lock();
+        g.balances(wallet)
+    }
+
+    /// How many trades were sent twice on purpose.
+    pub fn duplicates_sent(&self) -> u64 {
+        self.lock().duplicates_sent
+    }
+
+    /// Registers an authenticated private connection: it gets every later order and trade
+    /// event of the account.
+    pub fn subscribe(&self, outbox: Outbox) {
+        self.lock().listeners.push(outbox);
+    }
+
+    /// Runs the matching engine up to now against the books' tops (`market` → (bid, ask)) and
+    /// sends the resulting events to the private connections.
+    pub fn poll(&self, tops: impl Fn(&str) -> Option<(Level, Level)>) {
+        let t = self.now_ns();
+        let mut g = self.lock();
+        let mut outputs = Vec::new();
+        g.venue.poll(t, tops, |o| outputs.push(o));
+        for o in outputs {
+            g.apply(o);
+        }
+    }
+}
+
+impl Inner {
+    fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
+        let mut locked: HashMap<MarketName, i128> = HashMap::new();
+        for o in self
+            .orders
+            .iter()
+            .filter(|o| o.is_open() && o.wallet == wallet)
+        {
+            let remaining = (o.volume.raw() - o.executed.raw()) as i128;
+            match o.side {
+                Side::Buy => {
+                    *locked.entry(o.market.quote()).or_default() +=
+                        remaining * o.price.raw() as i128 / crate::model::fixed::SCALE as i128
+                }
+                Side::Sell => *locked.entry(base_of(o.market)).or_default() += remaining,
+            }
+        }
+        let mut out: Vec<(MarketName, Fixed, Fixed)> = self
+            .totals
+            .iter()
+            .filter(|((w, _), _)| *w == wallet)
+            .map(|((_, c), total)| {
+                let l = locked.get(c).copied().unwrap_or(0).min(i64::MAX as i128) as i64;
+                (*c, Fixed(total.raw() - l), Fixed(l))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        out
+    }
+
+    fn broadcast(&mut self) {
+        let frame = Arc::new(self.buf.clone());
+        self.listeners.retain(|l| l.send(frame.clone()).is_ok());
+    }
+
+    fn apply(&mut self, o: ExecOutput) {
+        match o {
+            ExecOutput::OrderUpdate {
+                order_id,
+                state,
+                executed,
+                avg_price,
+                trades_count,
+                ts_ms,
+                ..
+            } => {
+                let Some(i) = self.orders.iter().position(|x| x.id == order_id) else {
+                    return;
+                };
+                let rec = &mut self.orders[i];
+                rec.state = state;
+                rec.executed = executed;
+                rec.avg_price = avg_price;
+                rec.trades = trades_count;
+                rec.updated_ms = ts_ms;
+                let rec = *rec;
+                write_order_update(&mut self.buf, &rec.frame(), ts_ms);
+                self.broadcast();
+            }
+            ExecOutput::Trade {
+                trade_id,
+                order_id,
+                client_oid,
+                market,
+                wallet,
+                side,
+                price,
+                volume,
+                fee,
+                fee_currency,
+                maker,
+                ts_ms,
+            } => {
+                let t = VenueTrade {
+                    id: trade_id,
+                    order_id,
+                    client_oid,
+                    market,
+                    wallet,
+                    side,
+                    price,
+                    volume,
+                    fee,
+                    fee_currency,
+                    maker,
+                    ts_ms,
+                };
+                if self.trades.last().is_some_and(|l| l.id == trade_id) {
+                    self.duplicates_sent += 1;
+                } else {
+                    self.trades.push(t);
+                    self.settle(&t);
+                }
+                write_trade_update(&mut self.buf, &t.frame(), ts_ms);
+                self.broadcast();
+            }
+            // Accepted orders are never announced or rejected by the matching engine; a cancel
+            // that lost the race to a fill was already answered `success` by REST, as on MAX.
+            ExecOutput::Created { .. } | ExecOutput::Rejected { .. } => {}
+        }
+    }
+
+    /// Moves the holdings for a trade: base and quote, less the fee in its currency.
+    fn settle(&mut self, t: &VenueTrade) {
+        let notional = (t.price.raw() as i128 * t.volume.raw() as i128
+            / crate::model::fixed::SCALE as i128)
+            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        let (base, quote) = (base_of(t.market), t.market.quote());
+        let (db, dq) = match t.side {
+            Side::Buy => (t.volume.raw(), -notional),
+            Side::Sell => (-t.volume.raw(), notional),
+        };
+        for (c, d) in [(base, db), (quote, dq), (t.fee_currency, -t.fee.raw())] {
+            let e = self.totals.entry((t.wallet, c)).or_default();
+            *e = Fixed(e.raw().saturating_add(d));
+        }
+    }
+}
+
+/// The base currency of a MAX market name (`usdttwd` → `usdt`).
+fn base_of(m: MarketName) -> MarketName {
+    let (s, q) = (m.as_str(), m.quote());
+    MarketName::new(s.strip_suffix(q.as_str()).unwrap_or(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> SimConfig {
+        SimConfig {
+            latency_min_ms: 0,
+            latency_max_ms: 0,
+            reject_probability: 0.0,
+            duplicate_fill_probability: 1.0,
+            ..SimConfig::default()
+        }
+    }
+
+    fn lvl(p: i64, q: i64) -> Level {
+        Level {
+            price: Fixed::from_int(p),
+            qty: Fixed::from_int(q),
+        }
+    }
+
+    fn order(
+        side: Side,
+        ord_type: OrderType,
+        price: i64,
+        volume: i64,
+        oid: &str,
+    ) -> NewVenueOrder<'static> {
+        NewVenueOrder {
+            wallet: WalletType::Spot,
+            market: "btcusdt",
+            side,
+            ord_type,
+            price: Fixed::from_int(price),
+            volume: Fixed::from_int(volume),
+            client_oid: ClientOid::from_bytes(oid.as_bytes()).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn an_ioc_fills_after_the_ack_and_a_duplicate_trade_is_sent_twice_but_recorded_once() {
+        let acct = MaxAccount::new(&cfg()).unwrap();
+        let (tx, rx) = crossbeam::channel::unbounded();
+        acct.subscribe(tx);
+        let o = acct
+            .create(&order(Side::Buy, OrderType::IocLimit, 101, 2, "a1"))
+            .unwrap();
+        assert_eq!(o.state, "wait");
+        acct.poll(|_| Some((lvl(100, 5), lvl(101, 5))));
+        let frames: Vec<String> = rx
+            .try_iter()
+            .map(|f| String::from_utf8_lossy(&f).into_owned())
+            .collect();
+        assert_eq!(
+            frames.iter().filter(|f| f.contains("trade_update")).count(),
+            2
+        );
+        assert!(
+            frames.iter().any(|f| f.contains("\"S\":\"done\"")),
+            "{frames:?}"
+        );
+        assert_eq!(acct.trades(WalletType::Spot, None, None, 50).len(), 1);
+        assert_eq!(acct.duplicates_sent(), 1);
+        let b = acct.balances(WalletType::Spot);
+        let btc = b.iter().find(|x| x.0.as_str() == "btc").unwrap();
+        assert_eq!(btc.1, Fixed::from_int(12));
+    }
+
+    #[test]
+    fn a_cancel_never_overtakes_its_order_and_locks_are_released() {
+        let acct = MaxAccount::new(&SimConfig {
+            latency_min_ms: 5,
+            latency_max_ms: 5,
+            ..cfg()
+        })
+        .unwrap();
+        let o = acct
+            .create(&order(Side::Buy, OrderType::Limit, 90, 1, "r1"))
+            .unwrap();
+        let usdt_locked = |a: &MaxAccount| {
+            a.balances(WalletType::Spot)
+                .into_iter()
+                .find(|x| x.0.as_str() == "usdt")
+                .unwrap()
+                .2
+        };
+        assert_eq!(usdt_locked(&acct), Fixed::from_int(90));
+        acct.cancel(OrderKey::Id(o.id)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        acct.poll(|_| Some((lvl(100, 5), lvl(101, 5))));
+        assert_eq!(acct.get(OrderKey::ClientOid("r1")).unwrap().state, "cancel");
+        assert_eq!(usdt_locked(&acct), Fixed::ZERO);
+        assert_eq!(
+            acct.cancel(OrderKey::Id(o.id)),
+            Err((400, 2003, "Failed to cancel order"))
+        );
+        assert_eq!(
+            acct.cancel(OrderKey::Id(7)),
+            Err((404, 2004, "Order doesn't exist"))
+        );
+        assert_eq!(
+            acct.create(&order(Side::Buy, OrderType::Limit, 90, 1, "r1")),
+            Err((400, 2036, "client_oid already used"))
+        );
+    }
+}

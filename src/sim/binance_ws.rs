@@ -394,13 +394,14 @@ fn serve(
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     let s2 = streams.clone();
+    // The error type is tungstenite's `Callback` contract, not ours to box.
+    #[allow(clippy::result_large_err)]
     let cb = move |req: &tungstenite::handshake::server::Request, resp| {
-        if let Some(q) = req.uri().query() {
-            if let Some(list) = q.split('&').find_map(|kv| kv.strip_prefix("streams=")) {
-                if let Ok(mut s) = s2.lock() {
-                    s.extend(list.split('/').map(|x| x.to_ascii_lowercase()));
-                }
-            }
+        if let Some(q) = req.uri().query()
+            && let Some(list) = q.split('&').find_map(|kv| kv.strip_prefix("streams="))
+            && let Ok(mut s) = s2.lock()
+        {
+            s.extend(list.split('/').map(|x| x.to_ascii_lowercase()));
         }
         Ok(resp)
     };

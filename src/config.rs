@@ -87,6 +87,9 @@ pub struct BinanceVenue {
     pub rest_url: String,
     #[serde(deserialize_with = "binance_market")]
     pub market: crate::venue::binance::BinanceMarket,
+    /// Binance closes a connection at 24 h (spec §1.1, §1.2): at this age the feed opens a
+    /// second connection and hands over to it without a gap. Must be in (0, 86400).
+    pub rotate_after_s: u64,
     /// A PEM file of CAs the `wss://` WebSocket trusts besides Mozilla's roots; "" = none.
     pub tls_ca_file: String,
 }
@@ -97,6 +100,7 @@ impl Default for BinanceVenue {
             ws_url: "wss://fstream.binance.com".into(),
             rest_url: "https://fapi.binance.com".into(),
             market: crate::venue::binance::BinanceMarket::Futures,
+            rotate_after_s: 23 * 3600,
             tls_ca_file: String::new(),
         }
     }
@@ -353,6 +357,13 @@ impl Config {
             return Err(format!(
                 "demo.duration_s: must be a positive number, got {}",
                 self.demo.duration_s
+            ));
+        }
+        let r = self.venues.binance.rotate_after_s;
+        if r == 0 || r >= 86_400 {
+            return Err(format!(
+                "venues.binance.rotate_after_s: must be > 0 and < 86400 (Binance cuts a \
+                 connection at 24 h), got {r}"
             ));
         }
         let instruments = self.instruments()?;

@@ -240,6 +240,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
                 counters: counters.clone(),
                 tele: feed_tx,
                 shutdown: shutdown.clone(),
+                rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
             })?;
             let user = MaxUserFeed::new(MaxUserFeedParts {
                 url: v.max.ws_url.clone(),

@@ -611,12 +611,22 @@ fn control_frames_and_ignored_streams() {
         "spot_error_doc.json",
         "futures_usdm_error_doc.json",
         "ws_error_invalid_json_doc.json",
-        "spot_server_shutdown_event_doc.json",
-        "spot_server_shutdown_event_combined_doc.json",
     ] {
         let (r, evs) = parse_all(&mut p, &raw(name), &ins);
         assert_eq!(r, Ok(BinanceOutcome::Control), "{name}");
         assert!(evs.is_empty());
+    }
+    // The 24 h cut is announced, raw or combined, on either market; never a parse error.
+    for market in [BinanceMarket::Spot, BinanceMarket::Futures] {
+        let mut p = BinanceParser::new(market);
+        for name in [
+            "spot_server_shutdown_event_doc.json",
+            "spot_server_shutdown_event_combined_doc.json",
+        ] {
+            let (r, evs) = parse_all(&mut p, &raw(name), &ins);
+            assert_eq!(r, Ok(BinanceOutcome::ServerShutdown), "{market:?} {name}");
+            assert!(evs.is_empty());
+        }
     }
     for name in [
         "spot_kline_real_cryptofeed.json",

@@ -84,6 +84,16 @@ fn bad_input_names_the_key() {
             "sim.reject_probability",
         ),
         (
+            "rotation off",
+            "[venues.binance]\nrotate_after_s = 0\n",
+            "venues.binance.rotate_after_s",
+        ),
+        (
+            "rotation after Binance's own 24 h cut",
+            "[venues.binance]\nrotate_after_s = 86400\n",
+            "venues.binance.rotate_after_s",
+        ),
+        (
             "negative duration",
             "[demo]\nduration_s = -1.0\n",
             "demo.duration_s",

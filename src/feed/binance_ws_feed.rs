@@ -11,10 +11,19 @@
 //! 3. Poll the socket to empty every time; pings are answered with pongs by the WebSocket layer.
 //! 4. A book that loses sync gets a fresh snapshot; a dropped connection publishes `FeedDown`
 //!    and reconnects with exponential backoff and jitter, then snapshots every book again.
+//! 5. Rotation: Binance closes a connection at 24 h, announcing it with `serverShutdown`
+//!    (spec §1.1). When the live connection reaches `rotate_after`, or the server announces the
+//!    cut, a second connection with the same streams is opened (off the feed's thread, so the
+//!    live one is never stalled) while the live one keeps delivering; each depth stream is
+//!    handed over where the update ids chain ([`crate::feed::handover`]), then the old
+//!    connection is closed. No `FeedDown`, no snapshot, no book resync: `FeedRotated` is
+//!    published instead. If the new connection fails, the old one keeps serving and the
+//!    rotation is retried with backoff; if the old one dies first, the new one takes over.
 //!
 //! `ws://`/`http://` (the simulator) and `wss://`/`https://` (Binance) alike: the WebSocket
 //! through [`crate::feed::ws_conn::connect`] trusting [`TlsTrust`], REST through ureq.
 
+use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
@@ -27,8 +36,8 @@ use crate::model::{
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
-use crate::venue::binance::{BinanceMarket, BinanceParser};
-use crossbeam::channel::{Sender, unbounded};
+use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
+use crossbeam::channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use disruptor::Producer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +45,11 @@ use std::time::{Duration, Instant};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// A handover still incomplete after this long (a stream with no traffic cannot chain) is
+/// finished by promoting the new connection; the sequencer checks what follows.
+const HANDOVER_MAX: Duration = Duration::from_secs(10);
+/// A rotation's connection not open after this long counts as failed.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct BinanceWsFeedParts {
     pub market: BinanceMarket,
@@ -50,6 +64,36 @@ pub struct BinanceWsFeedParts {
     pub counters: Arc<EngineCounters>,
     pub tele: TelemetryTx,
     pub shutdown: Shutdown,
+    /// Connection age at which the feed moves to a fresh connection (config `rotate_after_s`;
+    /// tests use milliseconds). `None`: never, not even on `serverShutdown`.
+    pub rotate_after: Option<Duration>,
+}
+
+/// One open connection.
+struct Conn {
+    ws: Ws,
+    /// Engine clock reading when it opened.
+    opened: u64,
+    /// The server said it will close this connection soon (`serverShutdown`).
+    shutdown_announced: bool,
+}
+
+/// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake.
+fn open(url: &str, tls: &TlsTrust) -> Result<Ws, ConnectError> {
+    connect(url, tls, CONNECT_TIMEOUT).map(|(ws, _)| ws)
+}
+
+/// Opens `url` on a short-lived thread, so the feed keeps reading the live connection.
+fn open_in_background(url: &str, tls: &TlsTrust) -> Receiver<Result<Ws, ConnectError>> {
+    let (tx, rx) = bounded(1);
+    let (url, tls) = (url.to_string(), tls.clone());
+    // A thread that cannot start drops the sender with it: the receiver then reports failure.
+    let _ = std::thread::Builder::new()
+        .name("feed.binance.open".into())
+        .spawn(move || {
+            let _ = tx.send(open(&url, &tls));
+        });
+    rx
 }
 
 pub struct BinanceWsFeed {
@@ -58,7 +102,16 @@ pub struct BinanceWsFeed {
     tls: TlsTrust,
     symbols: Vec<(InstrumentId, String)>,
     instruments: Instruments,
-    ws: Option<Ws>,
+    live: Option<Conn>,
+    /// The connection being handed over to during a rotation.
+    next: Option<Conn>,
+    /// A rotation's connection being opened, and when that started.
+    opening: Option<(Receiver<Result<Ws, ConnectError>>, Instant)>,
+    handover: Handover,
+    handover_started: u64,
+    rotate_after_ns: Option<u64>,
+    next_rotation: Instant,
+    rotation_backoff: Backoff,
     parser: BinanceParser,
     md: Option<MdProducer>,
     snapshots: Option<Sender<(InstrumentId, String)>>,
@@ -74,7 +127,12 @@ pub struct BinanceWsFeed {
     backoff: Backoff,
     counts: FeedCounts,
     last_error: Option<ConnectError>,
+    /// Connections opened cold (start and reconnects after a loss).
     pub connects: u64,
+    /// Connections replaced by a gapless handover.
+    pub rotations: u64,
+    /// Rotation attempts whose new connection failed (the old one kept serving).
+    pub rotation_failures: u64,
 }
 
 impl BinanceWsFeed {
@@ -118,6 +176,8 @@ impl BinanceWsFeed {
         };
         let rest = p.rest_url.trim_end_matches('/').to_string();
         let (market, clock) = (p.market, p.clock.clone());
+        let depth: Vec<InstrumentId> = symbols.iter().map(|(id, _)| *id).collect();
+        let handover = Handover::new(p.market, p.instruments.len(), &depth);
         let errors = Arc::new(AtomicU64::new(0));
         let errs = errors.clone();
         let thread = std::thread::Builder::new()
@@ -156,7 +216,14 @@ impl BinanceWsFeed {
             tls: p.tls,
             symbols,
             instruments: p.instruments,
-            ws: None,
+            live: None,
+            next: None,
+            opening: None,
+            handover,
+            handover_started: 0,
+            rotate_after_ns: p.rotate_after.map(|d| d.as_nanos() as u64),
+            next_rotation: Instant::now(),
+            rotation_backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
             parser: BinanceParser::new(p.market),
             md: Some(p.md),
             snapshots: Some(tx),
@@ -173,6 +240,8 @@ impl BinanceWsFeed {
             counts: FeedCounts::default(),
             last_error: None,
             connects: 0,
+            rotations: 0,
+            rotation_failures: 0,
         })
     }
 
@@ -180,7 +249,13 @@ impl BinanceWsFeed {
         &self.latency
     }
 
-    /// Why the latest connection attempt failed (cleared by a successful one).
+    /// How the depth streams were handed over in rotations so far.
+    pub fn handover_counts(&self) -> HandoverCounts {
+        self.handover.counts()
+    }
+
+    /// Why the latest connection attempt (cold or for a rotation) failed (cleared by a
+    /// successful one).
     pub fn last_connect_error(&self) -> Option<&ConnectError> {
         self.last_error.as_ref()
     }
@@ -206,9 +281,15 @@ impl BinanceWsFeed {
         }
     }
 
+    /// A cold connect: the books are snapshotted again.
     fn connect(&mut self) -> Result<(), ConnectError> {
-        let (ws, _) = connect(&self.url, &self.tls, CONNECT_TIMEOUT)?;
-        self.ws = Some(ws);
+        let ws = open(&self.url, &self.tls)?;
+        self.live = Some(Conn {
+            ws,
+            opened: self.clock.raw(),
+            shutdown_announced: false,
+        });
+        self.handover.reset();
         self.connects += 1;
         self.backoff.reset();
         self.system(SystemCode::FeedUp, self.connects);
@@ -219,7 +300,10 @@ impl BinanceWsFeed {
     }
 
     fn disconnected(&mut self) {
-        self.ws = None;
+        self.live = None;
+        self.next = None;
+        self.opening = None;
+        self.handover.reset();
         let venue = self.market.venue();
         if let Some(md) = self.md.as_mut() {
             let now = self.clock.raw();
@@ -238,8 +322,134 @@ impl BinanceWsFeed {
         self.next_attempt = Instant::now() + self.backoff.next_wait();
     }
 
+    /// Reads every frame buffered on one connection and publishes what the handover admits.
+    /// Returns the frames read and whether the connection failed.
+    fn read(&mut self, from: Source) -> (usize, bool) {
+        let BinanceWsFeed {
+            live,
+            next,
+            parser,
+            md,
+            instruments,
+            clock,
+            latency,
+            counts,
+            handover,
+            ..
+        } = self;
+        let conn = match from {
+            Source::Live => live,
+            Source::Next => next,
+        };
+        let Some(conn) = conn.as_mut() else {
+            return (0, false);
+        };
+        let mut announced = false;
+        let (frames, closed) = drain(&mut conn.ws, clock, |bytes, ts| {
+            counts.frames += 1;
+            let res = parser.parse_ws(bytes, ts, instruments, |ev| {
+                if handover.admit(from, ev) == Verdict::Publish {
+                    publish_md(md, clock, latency, &mut counts.md_events, ev);
+                }
+                if ev.kind == MdKind::BookUpdate && ev.last_chunk {
+                    handover.release(ev.instrument, |h| {
+                        publish_md(md, clock, latency, &mut counts.md_events, h)
+                    });
+                }
+            });
+            match res {
+                Ok(BinanceOutcome::ServerShutdown) => announced = true,
+                Ok(_) => {}
+                Err(_) => counts.parse_errors += 1,
+            }
+        });
+        conn.shutdown_announced |= announced;
+        (frames, closed || flush_failed(&mut conn.ws))
+    }
+
+    /// Starts, advances or ends a rotation (module doc, step 5).
+    fn rotate(&mut self) {
+        let Some(live) = &self.live else {
+            return;
+        };
+        if self.next.is_some() {
+            let elapsed = self.clock.delta_ns(self.handover_started, self.clock.raw());
+            if self.handover.complete() || elapsed >= HANDOVER_MAX.as_nanos() as u64 {
+                self.promote();
+            }
+            return;
+        }
+        if let Some((rx, since)) = &self.opening {
+            match rx.try_recv() {
+                Ok(Ok(ws)) => {
+                    self.opening = None;
+                    self.last_error = None;
+                    let now = self.clock.raw();
+                    self.next = Some(Conn {
+                        ws,
+                        opened: now,
+                        shutdown_announced: false,
+                    });
+                    self.handover.begin();
+                    self.handover_started = now;
+                }
+                Err(TryRecvError::Empty) if since.elapsed() < OPEN_TIMEOUT => {}
+                Ok(Err(e)) => {
+                    self.last_error = Some(e);
+                    self.rotation_failed();
+                }
+                _ => self.rotation_failed(),
+            }
+            return;
+        }
+        let Some(after) = self.rotate_after_ns else {
+            return;
+        };
+        let age = self.clock.delta_ns(live.opened, self.clock.raw());
+        if (live.shutdown_announced || age >= after) && Instant::now() >= self.next_rotation {
+            self.opening = Some((open_in_background(&self.url, &self.tls), Instant::now()));
+        }
+    }
+
+    /// The new connection could not be opened or died before the handover ended: the old one
+    /// keeps (or takes back) every stream; try again later.
+    fn rotation_failed(&mut self) {
+        self.opening = None;
+        self.next = None;
+        self.handover.abort();
+        self.rotation_failures += 1;
+        self.next_rotation = Instant::now() + self.rotation_backoff.next_wait();
+    }
+
+    /// The new connection becomes the live one; the old one is closed.
+    fn promote(&mut self) {
+        let Some(next) = self.next.take() else {
+            return;
+        };
+        if let Some(mut old) = self.live.take() {
+            let _ = old.ws.close(None);
+            let _ = old.ws.flush();
+        }
+        let BinanceWsFeed {
+            handover,
+            md,
+            clock,
+            latency,
+            counts,
+            ..
+        } = self;
+        handover.promote(|ev| publish_md(md, clock, latency, &mut counts.md_events, ev));
+        self.live = Some(next);
+        self.rotations += 1;
+        self.counters.rotations.add_shared(1);
+        self.rotation_backoff.reset();
+        self.system(SystemCode::FeedRotated, self.rotations);
+    }
+
     fn finish(&mut self) {
-        if let Some(mut ws) = self.ws.take() {
+        self.opening = None;
+        for conn in [self.live.take(), self.next.take()].into_iter().flatten() {
+            let mut ws = conn.ws;
             let _ = ws.close(None);
             let _ = ws.flush();
         }
@@ -267,7 +477,7 @@ impl Stage for BinanceWsFeed {
             self.finish();
             return Poll::Finished;
         }
-        if self.ws.is_none() {
+        if self.live.is_none() {
             if Instant::now() < self.next_attempt {
                 return Poll::Idle;
             }
@@ -285,37 +495,21 @@ impl Stage for BinanceWsFeed {
                 self.request_snapshot(*id, s);
             }
         }
-        let mut n = 0;
-        let mut failed = false;
-        let BinanceWsFeed {
-            ws,
-            parser,
-            md,
-            instruments,
-            clock,
-            latency,
-            counts,
-            ..
-        } = self;
-        if let Some(sock) = ws.as_mut() {
-            let (frames, closed) = drain(sock, clock, |bytes, ts| {
-                counts.frames += 1;
-                let ok = parser
-                    .parse_ws(bytes, ts, instruments, |ev| {
-                        publish_md(md, clock, latency, &mut counts.md_events, ev)
-                    })
-                    .is_ok();
-                if !ok {
-                    counts.parse_errors += 1;
-                }
-            });
-            n = frames;
-            failed = closed || flush_failed(sock);
+        let (n_live, live_failed) = self.read(Source::Live);
+        let (n_next, next_failed) = self.read(Source::Next);
+        if next_failed {
+            self.rotation_failed();
         }
-        if failed {
-            self.disconnected();
+        if live_failed {
+            if self.next.is_some() {
+                self.promote();
+            } else {
+                self.disconnected();
+            }
         }
+        self.rotate();
         self.counts.publish(&self.counters);
+        let n = n_live + n_next;
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
     }
 }

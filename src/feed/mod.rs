@@ -4,6 +4,7 @@
 
 pub mod binance_ws_feed;
 pub mod gateway;
+pub mod handover;
 pub mod max_user_feed;
 pub mod max_ws_feed;
 pub mod reconciler;

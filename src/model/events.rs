@@ -292,6 +292,9 @@ pub enum SystemCode {
     ReconcileFill = 12,
     /// Reconciler: a round completed (`detail`: round).
     ReconcileDone = 13,
+    /// A feed moved to a fresh connection without a gap (Binance's 24 h cut; `detail`: the
+    /// feed's rotation count).
+    FeedRotated = 14,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -7,15 +7,23 @@
 //! `{"result":null,"id":N}`. A REST snapshot is the synthetic book as of its latest step, so its
 //! `lastUpdateId` is the `u` of the last depth event sent: the event a client buffered straddles
 //! it, as the book-sync rules expect.
+//!
+//! Binance closes every connection at 24 h, sending `serverShutdown` first (spec §1.1);
+//! [`BinanceSim::cut_connections_after`] does the same at an age a test can wait for, and
+//! [`BinanceSim::refuse_connections`] makes new connections fail while the open ones keep
+//! serving, and [`BinanceSim::lag_every_other_connection`] makes two connections deliver the
+//! same frames at different times, as two servers of the venue may.
 
 use super::config::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_ws::SimBook;
 use crate::model::Venue;
 use crate::venue::binance::BinanceMarket;
-use crate::venue::binance::frames::{write_book_ticker, write_depth_snapshot, write_depth_update};
+use crate::venue::binance::frames::{
+    write_book_ticker, write_depth_snapshot, write_depth_update, write_server_shutdown,
+};
 use crossbeam::channel::{Receiver, TryRecvError, unbounded};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,10 +31,37 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tungstenite::Message;
 
+/// Connection rules a test may change while the simulator runs.
+struct ConnRules {
+    /// Close connections older than this, in ms (0: never): Binance's 24 h cut, scaled down.
+    max_age_ms: AtomicU64,
+    /// Send `serverShutdown` this many ms before the cut (`u64::MAX`: no notice).
+    notice_ms: AtomicU64,
+    /// Drop new connections before the handshake.
+    refuse: AtomicBool,
+    /// Delay, in ms, of every frame on the 2nd, 4th, … connection.
+    lag_ms: AtomicU64,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Default for ConnRules {
+    fn default() -> Self {
+        ConnRules {
+            max_age_ms: AtomicU64::new(0),
+            notice_ms: AtomicU64::new(u64::MAX),
+            refuse: AtomicBool::new(false),
+            lag_ms: AtomicU64::new(0),
+            accepted: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+}
+
 struct Conn {
     id: u64,
     streams: Arc<Mutex<HashSet<String>>>,
-    frames: crossbeam::channel::Sender<Arc<String>>,
+    frames: crossbeam::channel::Sender<(Instant, Arc<String>)>,
 }
 
 pub struct BinanceSim {
@@ -34,6 +69,7 @@ pub struct BinanceSim {
     rest_addr: SocketAddr,
     stop: Arc<AtomicBool>,
     kick: Arc<AtomicU64>,
+    rules: Arc<ConnRules>,
     books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -61,6 +97,7 @@ impl BinanceSim {
         let mut sim_market = SyntheticMarket::new(cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
         let kick = Arc::new(AtomicU64::new(0));
+        let rules = Arc::new(ConnRules::default());
         let books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>> =
             Arc::new(Mutex::new(HashMap::new()));
         let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
@@ -132,8 +169,9 @@ impl BinanceSim {
                             });
                             if !out.is_empty() {
                                 if let Ok(cs) = conns.lock() {
+                                    let now = Instant::now();
                                     for (stream, f) in out {
-                                        let f = Arc::new(f);
+                                        let f = (now, Arc::new(f));
                                         for k in cs.iter() {
                                             if k.streams
                                                 .lock()
@@ -212,7 +250,8 @@ impl BinanceSim {
             );
         }
         {
-            let (stop, conns, kick) = (stop.clone(), conns.clone(), kick.clone());
+            let (stop, conns, kick, rules) =
+                (stop.clone(), conns.clone(), kick.clone(), rules.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.binance.accept".into())
@@ -220,7 +259,12 @@ impl BinanceSim {
                         let mut next_id = 1;
                         while !stop.load(Ordering::Acquire) {
                             match listener.accept() {
+                                Ok((stream, _)) if rules.refuse.load(Ordering::Acquire) => {
+                                    rules.refused.fetch_add(1, Ordering::AcqRel);
+                                    drop(stream);
+                                }
                                 Ok((stream, _)) => {
+                                    rules.accepted.fetch_add(1, Ordering::AcqRel);
                                     let (tx, rx) = unbounded();
                                     let streams = Arc::new(Mutex::new(HashSet::new()));
                                     let id = next_id;
@@ -232,12 +276,19 @@ impl BinanceSim {
                                             frames: tx,
                                         });
                                     }
-                                    let (stop, conns, kick) =
-                                        (stop.clone(), conns.clone(), kick.clone());
+                                    let (stop, conns, kick, rules) =
+                                        (stop.clone(), conns.clone(), kick.clone(), rules.clone());
                                     let _ = std::thread::Builder::new()
                                         .name(format!("sim.binance.{id}"))
                                         .spawn(move || {
-                                            serve(stream, streams, rx, &stop, &kick);
+                                            let lagged = id % 2 == 0;
+                                            let ctl = Control {
+                                                stop: &stop,
+                                                kick: &kick,
+                                                rules: &rules,
+                                                lagged,
+                                            };
+                                            serve(stream, streams, rx, &ctl);
                                             if let Ok(mut cs) = conns.lock() {
                                                 cs.retain(|k| k.id != id);
                                             }
@@ -255,6 +306,7 @@ impl BinanceSim {
             rest_addr: rest_local,
             stop,
             kick,
+            rules,
             books,
             threads,
         })
@@ -278,6 +330,39 @@ impl BinanceSim {
     pub fn drop_connections(&self) {
         self.kick.fetch_add(1, Ordering::AcqRel);
     }
+
+    /// Closes every connection once it is `age` old, as Binance does at 24 h, sending
+    /// `serverShutdown` `notice` before (none when `None`). Applies to open connections too.
+    pub fn cut_connections_after(&self, age: Duration, notice: Option<Duration>) {
+        let notice = notice.map_or(u64::MAX, |n| n.as_millis() as u64);
+        self.rules.notice_ms.store(notice, Ordering::Release);
+        self.rules
+            .max_age_ms
+            .store((age.as_millis() as u64).max(1), Ordering::Release);
+    }
+
+    /// While on, new connections are dropped before the handshake; open ones keep serving.
+    pub fn refuse_connections(&self, on: bool) {
+        self.rules.refuse.store(on, Ordering::Release);
+    }
+
+    /// Delays every frame on the 2nd, 4th, … connection by `lag` (0: none), so a rotation's
+    /// new connection is alternately behind and ahead of the old one.
+    pub fn lag_every_other_connection(&self, lag: Duration) {
+        self.rules
+            .lag_ms
+            .store(lag.as_millis() as u64, Ordering::Release);
+    }
+
+    /// Connections that reached the handshake.
+    pub fn connections_accepted(&self) -> u64 {
+        self.rules.accepted.load(Ordering::Acquire)
+    }
+
+    /// Connections dropped by [`BinanceSim::refuse_connections`].
+    pub fn connections_refused(&self) -> u64 {
+        self.rules.refused.load(Ordering::Acquire)
+    }
 }
 
 impl Drop for BinanceSim {
@@ -290,23 +375,33 @@ impl Drop for BinanceSim {
 }
 
 /// One connection: the handshake names the streams in the URL; SUBSCRIBE adds more.
+/// What a connection's thread watches besides its socket.
+struct Control<'a> {
+    stop: &'a AtomicBool,
+    kick: &'a AtomicU64,
+    rules: &'a ConnRules,
+    /// Frames go out `rules.lag_ms` late.
+    lagged: bool,
+}
+
 fn serve(
     stream: TcpStream,
     streams: Arc<Mutex<HashSet<String>>>,
-    frames: Receiver<Arc<String>>,
-    stop: &AtomicBool,
-    kick: &AtomicU64,
+    frames: Receiver<(Instant, Arc<String>)>,
+    ctl: &Control<'_>,
 ) {
+    let (stop, kick, rules) = (ctl.stop, ctl.kick, ctl.rules);
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     let s2 = streams.clone();
+    // The error type is tungstenite's `Callback` contract, not ours to box.
+    #[allow(clippy::result_large_err)]
     let cb = move |req: &tungstenite::handshake::server::Request, resp| {
-        if let Some(q) = req.uri().query() {
-            if let Some(list) = q.split('&').find_map(|kv| kv.strip_prefix("streams=")) {
-                if let Ok(mut s) = s2.lock() {
-                    s.extend(list.split('/').map(|x| x.to_ascii_lowercase()));
-                }
-            }
+        if let Some(q) = req.uri().query()
+            && let Some(list) = q.split('&').find_map(|kv| kv.strip_prefix("streams="))
+            && let Ok(mut s) = s2.lock()
+        {
+            s.extend(list.split('/').map(|x| x.to_ascii_lowercase()));
         }
         Ok(resp)
     };
@@ -317,8 +412,22 @@ fn serve(
         .get_ref()
         .set_read_timeout(Some(Duration::from_millis(1)));
     let kicked = kick.load(Ordering::Acquire);
+    let opened = Instant::now();
+    let mut announced = false;
+    let mut due: VecDeque<(Instant, Arc<String>)> = VecDeque::new();
     loop {
-        if stop.load(Ordering::Acquire) || kick.load(Ordering::Acquire) != kicked {
+        let cut = match age_limit(rules, opened.elapsed(), announced) {
+            AgeLimit::Young => false,
+            AgeLimit::Announce => {
+                announced = true;
+                let mut buf = Vec::with_capacity(96);
+                write_server_shutdown(&mut buf, unix_ms());
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                ws.send(Message::text(text)).is_err()
+            }
+            AgeLimit::Cut => true,
+        };
+        if cut || stop.load(Ordering::Acquire) || kick.load(Ordering::Acquire) != kicked {
             let _ = ws.close(None);
             let _ = ws.flush();
             return;
@@ -370,14 +479,52 @@ fn serve(
         }
         loop {
             match frames.try_recv() {
-                Ok(f) => {
-                    if ws.send(Message::text(f.as_str())).is_err() {
-                        return;
-                    }
-                }
+                Ok(f) => due.push_back(f),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return,
             }
         }
+        let lag = if ctl.lagged {
+            Duration::from_millis(rules.lag_ms.load(Ordering::Acquire))
+        } else {
+            Duration::ZERO
+        };
+        while due.front().is_some_and(|(at, _)| at.elapsed() >= lag) {
+            let Some((_, f)) = due.pop_front() else {
+                break;
+            };
+            if ws.send(Message::text(f.as_str())).is_err() {
+                return;
+            }
+        }
     }
+}
+
+enum AgeLimit {
+    Young,
+    /// Send `serverShutdown` now.
+    Announce,
+    Cut,
+}
+
+fn age_limit(rules: &ConnRules, age: Duration, announced: bool) -> AgeLimit {
+    let max = rules.max_age_ms.load(Ordering::Acquire);
+    if max == 0 {
+        return AgeLimit::Young;
+    }
+    let age = age.as_millis() as u64;
+    if age >= max {
+        return AgeLimit::Cut;
+    }
+    let notice = rules.notice_ms.load(Ordering::Acquire);
+    if !announced && notice != u64::MAX && age.saturating_add(notice) >= max {
+        return AgeLimit::Announce;
+    }
+    AgeLimit::Young
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -49,6 +49,8 @@ pub struct EngineCounters {
     pub book: Counter,
     /// Books that lost sync [book].
     pub resyncs: Counter,
+    /// Connections replaced without a gap before the venue's age limit [feeds].
+    pub rotations: Counter,
     /// Events lost because a stage's output ring was full [each stage; summed].
     pub ring_full_book: Counter,
     pub ring_full_signal: Counter,

@@ -224,6 +224,7 @@ impl SideThread {
                     SystemCode::ReconcileMissing => "reconcile: order missing at venue",
                     SystemCode::ReconcileFill => "reconcile: fill recovered from REST",
                     SystemCode::ReconcileDone => "reconcile: round done",
+                    SystemCode::FeedRotated => "feed rotated",
                 };
                 writeln!(
                     out,

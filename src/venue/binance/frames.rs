@@ -117,6 +117,17 @@ pub fn write_depth_snapshot(
     out.push(b'}');
 }
 
+/// `serverShutdown` in the combined wrapper, as both markets send it before the 24 h cut
+/// (spec §1.1): `{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":..}}`.
+pub fn write_server_shutdown(out: &mut Vec<u8>, event_ms: u64) {
+    out.clear();
+    out.extend_from_slice(
+        b"{\"stream\":\"!serverShutdown\",\"data\":{\"e\":\"serverShutdown\",\"E\":",
+    );
+    write_u64(out, event_ms);
+    out.extend_from_slice(b"}}");
+}
+
 /// `{"stream":"<sym><suffix>","data":` (the caller closes with `}}`).
 fn open_wrapper(out: &mut Vec<u8>, symbol_lower: &str, suffix: &[u8]) {
     out.extend_from_slice(b"{\"stream\":\"");
@@ -210,6 +221,16 @@ mod tests {
             price: Fixed::parse(p).unwrap(),
             qty: Fixed::parse(q).unwrap(),
         }
+    }
+
+    #[test]
+    fn server_shutdown_matches_the_documented_combined_form() {
+        let mut out = Vec::new();
+        write_server_shutdown(&mut out, 1770123456789);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}}"#
+        );
     }
 
     #[test]

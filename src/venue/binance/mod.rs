@@ -4,5 +4,7 @@
 pub mod frames;
 pub mod parse;
 
-pub use frames::{write_book_ticker, write_depth_snapshot, write_depth_update};
+pub use frames::{
+    write_book_ticker, write_depth_snapshot, write_depth_update, write_server_shutdown,
+};
 pub use parse::{BinanceMarket, BinanceOutcome, BinanceParser};

@@ -54,9 +54,13 @@ impl BinanceMarket {
 pub enum BinanceOutcome {
     /// Market data: `events` chunks were handed to the callback.
     Market { events: usize },
-    /// A control frame: a SUBSCRIBE/UNSUBSCRIBE/property reply (`{"result":..,"id":..}`), an
-    /// error (`{"code":..,"msg":..}`) or `serverShutdown` (the feed should reconnect soon).
+    /// A control frame: a SUBSCRIBE/UNSUBSCRIBE/property reply (`{"result":..,"id":..}`) or an
+    /// error (`{"code":..,"msg":..}`).
     Control,
+    /// `serverShutdown` (raw `{"e":"serverShutdown","E":..}` or combined
+    /// `{"stream":"!serverShutdown","data":{..}}`, spec §1.1): the server is about to close
+    /// this connection (the 24 h cut); the feed should move to a new one now.
+    ServerShutdown,
     /// A known stream the engine does not use (kline, tickers, mark price, spot partial depth).
     Ignored,
 }
@@ -96,7 +100,8 @@ impl BinanceParser {
     ///   or -1 on spot, `exch_ts_ms = E`), chunked;
     /// * `aggTrade`/`trade` → [`MdKind::Trade`]: `levels[0]` = price and quantity (`n_bids = 1`),
     ///   `last_id` = aggregate or trade id, taker side from `m` (buyer is maker ⇒ taker sold);
-    /// * replies, errors and `serverShutdown` → [`BinanceOutcome::Control`];
+    /// * replies and errors → [`BinanceOutcome::Control`];
+    /// * `serverShutdown` → [`BinanceOutcome::ServerShutdown`];
     /// * kline, tickers, mark price, spot partial depth → [`BinanceOutcome::Ignored`];
     /// * an event name not known at all → [`ParseError::UnknownEvent`].
     ///
@@ -205,7 +210,7 @@ impl BinanceParser {
                 Ok(BinanceOutcome::Market { events: 1 })
             }
             Event::Ignored => Ok(BinanceOutcome::Ignored),
-            Event::Shutdown => Ok(BinanceOutcome::Control),
+            Event::Shutdown => Ok(BinanceOutcome::ServerShutdown),
             Event::Unknown => Err(ParseError::UnknownEvent),
             Event::None => {
                 if (f.has_code && f.has_msg) || (f.has_result && f.has_id) {

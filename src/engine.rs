@@ -187,7 +187,8 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
             }
             let user_exec = exec_prod.clone();
             let user_tx = feed_tx.clone();
-            let reconcile_now = Arc::new(std::sync::atomic::AtomicBool::new(true));
+            // The first round runs at start; every private (re)authentication asks for another.
+            let reconcile_now = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let mut wallets: Vec<crate::model::WalletType> = cfg
                 .scanner
                 .arbitrage

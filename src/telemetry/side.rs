@@ -208,6 +208,8 @@ impl SideThread {
                 _ => Ok(()),
             },
             Telemetry::Position(_) => Ok(()),
+            // A routine round is not news; what it found (adopted, missing, recovered) is.
+            Telemetry::System(s) if s.code == SystemCode::ReconcileDone => Ok(()),
             Telemetry::System(s) => {
                 let what = match s.code {
                     SystemCode::Started => "started",

@@ -82,6 +82,47 @@ pub struct RunResult {
     /// Orders still open after shutdown (should be 0 with `cancel_on_shutdown`).
     pub open_orders_at_exit: usize,
     pub order_stats: crate::order::OrderStats,
+    /// The bus (NATS or the events file) after its final flush.
+    pub bus: Option<crate::telemetry::event_sink::SinkStatus>,
+}
+
+/// The side thread's bus: NATS JetStream when `[nats] enabled`, else the events file.
+fn bus(
+    cfg: &Config,
+    instruments: &Instruments,
+    clock: &EngineClock,
+) -> Result<crate::telemetry::bus::Bus, String> {
+    use crate::telemetry::bus_message::Encoder;
+    use crate::telemetry::event_sink::EventSink;
+    let n = &cfg.nats;
+    let encoder = Encoder::new(
+        &cfg.engine.instance_id,
+        clock.now_unix_ms(),
+        &n.subject_prefix,
+        instruments.clone(),
+    );
+    let sink: Box<dyn EventSink> = if n.enabled {
+        Box::new(crate::telemetry::nats_forwarder::NatsForwarder::start(
+            crate::telemetry::nats_forwarder::NatsForwarderConfig {
+                url: n.url.clone(),
+                stream: n.stream.clone(),
+                subjects: n.stream_subjects(),
+                critical_cap: n.buffer_critical,
+                md_cap: n.buffer_md,
+            },
+        )?)
+    } else {
+        Box::new(crate::telemetry::jsonl_file::JsonlFileSink::open(
+            std::path::Path::new(&n.file_dir),
+            n.file_max_mb * 1024 * 1024,
+            n.file_keep,
+        )?)
+    };
+    Ok(crate::telemetry::bus::Bus::new(
+        encoder,
+        sink,
+        clock.clone(),
+    ))
 }
 
 /// Every stage of one engine, built but not yet placed on threads.
@@ -275,7 +316,8 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
         tele: book_tx,
         batch,
         stale_after_ms: cfg.engine.stale_feed_ms,
-    });
+    })
+    .with_top_telemetry(cfg.nats.md_interval_ms);
     let scanner = ScannerStage::new(ScannerStageParts {
         input: book_poll,
         out: sig_prod,
@@ -313,6 +355,7 @@ pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, Stri
             stats_interval: Duration::from_millis(cfg.demo.stats_interval_ms),
         },
         stop: side_stop.clone(),
+        bus: Some(bus(cfg, &instruments, &clock)?),
         clock,
     };
     Ok(Built {
@@ -363,6 +406,9 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
             built.instruments.len()
         );
     }
+    if let Some(bus) = built.side.bus.as_ref() {
+        println!("  events → {}", bus.describe());
+    }
     for t in &threads {
         let names: Vec<&str> = t.stages.iter().map(|s| s.as_str()).collect();
         println!(
@@ -378,6 +424,14 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
     let result = run(built, &threads, Duration::from_secs_f64(opts.duration_s))?;
     let mut out = std::io::stdout();
     result.summary.print(&mut out).map_err(|e| e.to_string())?;
+    if let Some(b) = result.bus {
+        use std::io::Write;
+        let _ = writeln!(
+            out,
+            "events: delivered {}, still queued {}, dropped {} market data / {} critical, reconnects {}",
+            b.delivered, b.queued, b.dropped_md, b.dropped_critical, b.reconnects
+        );
+    }
     if let Some(p) = &opts.summary_json {
         result
             .summary
@@ -503,5 +557,6 @@ pub fn run(
         positions,
         open_orders_at_exit,
         order_stats,
+        bus: side_report.bus,
     })
 }

@@ -44,6 +44,9 @@ enum Command {
         /// Use the in-process synthetic venue instead of sockets (what the benchmarks measure).
         #[arg(long)]
         in_process: bool,
+        /// Publish every event to this NATS JetStream server (else: JSON lines in [nats] file_dir).
+        #[arg(long)]
+        nats: Option<String>,
     },
     /// Run the engine against the venues in `[venues]` (real exchanges or `arbline sim`);
     /// keys from MAX_API_KEY / MAX_SECRET_KEY (environment or .env).
@@ -59,6 +62,9 @@ enum Command {
         hist_dir: Option<PathBuf>,
         #[arg(long)]
         quiet: bool,
+        /// Publish every event to this NATS JetStream server (else: JSON lines in [nats] file_dir).
+        #[arg(long)]
+        nats: Option<String>,
     },
     /// Run the exchange simulator alone (MAX v3 REST with signature checks and the MAX book
     /// WebSocket, plus the reference-rate sources) until Ctrl+C or SIGTERM. It accepts the key in
@@ -105,6 +111,16 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
     Ok(())
 }
 
+/// `--nats URL`: publish to that server.
+fn with_nats(mut cfg: Config, url: Option<String>) -> Result<Config, String> {
+    if let Some(url) = url {
+        cfg.nats.url = url;
+        cfg.nats.enabled = true;
+        cfg.nats.validate().map_err(|e| format!("--nats: {e}"))?;
+    }
+    Ok(cfg)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -115,7 +131,9 @@ fn main() -> ExitCode {
             hist_dir,
             quiet,
             in_process,
+            nats,
         } => load(config.as_ref()).and_then(|cfg| {
+            let cfg = with_nats(cfg, nats)?;
             if let Some(d) = duration {
                 if !(d.is_finite() && d > 0.0) {
                     return Err(format!(
@@ -141,7 +159,9 @@ fn main() -> ExitCode {
             summary_json,
             hist_dir,
             quiet,
+            nats,
         } => load(Some(&config)).and_then(|cfg| {
+            let cfg = with_nats(cfg, nats)?;
             if let Some(d) = duration {
                 if !(d.is_finite() && d > 0.0) {
                     return Err(format!(

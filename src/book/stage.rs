@@ -61,6 +61,10 @@ pub struct BookState {
     stale: [bool; 4],
     stale_after_ns: u64,
     last_check: u64,
+    /// Tops handed to the side thread (for the bus) at most this often per instrument, ns;
+    /// `None`: none.
+    top_sample: Option<u64>,
+    top_sent: Vec<u64>,
 }
 
 pub struct BookStage {
@@ -125,8 +129,19 @@ impl BookStage {
                 stale: [false; 4],
                 stale_after_ns: p.stale_after_ms * 1_000_000,
                 last_check: 0,
+                top_sample: None,
+                top_sent: Vec::new(),
             },
         }
+    }
+
+    /// Also hands tops to the side thread's telemetry queue, at most one per instrument every
+    /// `interval_ms` (0: every top), for the market-data subjects of the bus.
+    pub fn with_top_telemetry(mut self, interval_ms: u64) -> Self {
+        let s = &mut self.state;
+        s.top_sample = Some(interval_ms * 1_000_000);
+        s.top_sent = vec![0; s.books.len()];
+        self
     }
 
     pub fn latency(&self) -> &LatencySet {
@@ -322,6 +337,13 @@ impl BookState {
         let Some(out) = self.out.as_mut() else { return };
         let now = self.clock.raw();
         top.ts_book = now;
+        if let Some(every) = self.top_sample {
+            let last = &mut self.top_sent[top.instrument.index()];
+            if *last == 0 || self.clock.delta_ns(*last, now) >= every {
+                *last = now;
+                self.tele.send(Telemetry::Top(top));
+            }
+        }
         if out.try_publish(|slot| *slot = top).is_ok() {
             self.counters.book.add(1);
             self.latency

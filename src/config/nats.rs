@@ -26,6 +26,20 @@ pub struct NatsConfig {
     /// Put in front of every subject (with a `.`); "" = none. Lets several deployments share one
     /// NATS account.
     pub subject_prefix: String,
+    /// The engine publishes to NATS (`--nats URL` on `demo` / `run` sets it); otherwise it writes
+    /// the same events as JSON lines to `file_dir`. The recorder ignores it.
+    pub enabled: bool,
+    /// Book tops published at most this often per instrument (0: every top). Orders, fills,
+    /// positions and system events are never sampled.
+    pub md_interval_ms: u64,
+    /// What the forwarder holds while NATS is slow or down: orders, fills, positions and
+    /// system events (dropped oldest-first past this, counted), and market data (dropped first).
+    pub buffer_critical: usize,
+    pub buffer_md: usize,
+    /// Without NATS: where the events file goes, its size before rotation, rotated files kept.
+    pub file_dir: String,
+    pub file_max_mb: u64,
+    pub file_keep: usize,
 }
 
 impl Default for NatsConfig {
@@ -34,6 +48,13 @@ impl Default for NatsConfig {
             url: "nats://127.0.0.1:4222".into(),
             stream: "ARBLINE".into(),
             subject_prefix: String::new(),
+            enabled: false,
+            md_interval_ms: 100,
+            buffer_critical: 200_000,
+            buffer_md: 10_000,
+            file_dir: "events".into(),
+            file_max_mb: 64,
+            file_keep: 5,
         }
     }
 }
@@ -55,7 +76,10 @@ impl NatsConfig {
 
     /// Errors name the key (`nats.url`, …).
     pub fn validate(&self) -> Result<(), String> {
-        if !["nats://", "tls://"].iter().any(|s| self.url.starts_with(s)) {
+        if !["nats://", "tls://"]
+            .iter()
+            .any(|s| self.url.starts_with(s))
+        {
             return Err(format!(
                 "nats.url: expected a nats:// or tls:// URL, got {:?}",
                 self.url
@@ -69,6 +93,12 @@ impl NatsConfig {
                  got {:?}",
                 self.stream
             ));
+        }
+        if self.buffer_critical == 0 || self.buffer_md == 0 {
+            return Err("nats.buffer_critical / buffer_md: must be > 0".into());
+        }
+        if self.file_dir.is_empty() || self.file_max_mb == 0 {
+            return Err("nats.file_dir / file_max_mb: must be set (a directory, > 0 MB)".into());
         }
         let p = &self.subject_prefix;
         if !p.is_empty()
@@ -95,7 +125,10 @@ mod tests {
         let mut c = NatsConfig::default();
         assert_eq!(c.stream_subjects()[0], "exchange.>");
         c.subject_prefix = "prod.tw".into();
-        assert_eq!(c.subject("order.max.filled.BTCUSDT"), "prod.tw.order.max.filled.BTCUSDT");
+        assert_eq!(
+            c.subject("order.max.filled.BTCUSDT"),
+            "prod.tw.order.max.filled.BTCUSDT"
+        );
         assert_eq!(c.stream_subjects()[5], "prod.tw.system.>");
     }
 
@@ -104,22 +137,34 @@ mod tests {
         let cases: &[(&str, NatsConfig, &str)] = &[
             (
                 "http url",
-                NatsConfig { url: "http://x".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    url: "http://x".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.url",
             ),
             (
                 "dotted stream",
-                NatsConfig { stream: "A.B".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    stream: "A.B".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.stream",
             ),
             (
                 "wildcard prefix",
-                NatsConfig { subject_prefix: "a.*".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    subject_prefix: "a.*".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.subject_prefix",
             ),
             (
                 "trailing dot",
-                NatsConfig { subject_prefix: "a.".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    subject_prefix: "a.".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.subject_prefix",
             ),
         ];

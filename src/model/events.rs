@@ -310,6 +310,8 @@ pub struct SystemEvent {
 /// What hot threads hand to the side thread through their lossy telemetry queues.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Telemetry {
+    /// A book top, sampled by the book stage for the market-data subjects.
+    Top(BookTop),
     Signal(Signal),
     OrderSent(OrderRequest),
     Exec(ExecEvent),

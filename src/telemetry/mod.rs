@@ -1,8 +1,14 @@
 //! Everything that leaves the hot path: latency histograms, counters, lossy telemetry queues,
 //! the side thread.
 
+pub mod bus;
+pub mod bus_message;
 pub mod counters;
+pub mod event_sink;
+pub mod jsonl_file;
 pub mod latency;
+pub mod nats_forwarder;
+pub mod outbox;
 pub mod queue;
 pub mod side;
 pub mod summary;

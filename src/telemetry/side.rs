@@ -1,10 +1,13 @@
 //! The side thread: drains every hot thread's telemetry queue, prints live activity and the
-//! periodic stats line, and keeps the latest position per key for the final report.
+//! periodic stats line, keeps the latest position per key for the final report, and forwards
+//! every event to the bus ([`Bus`]: NATS JetStream, or the local events file) in its idle time.
 //!
 //! It runs unpinned (on the core left to the OS on a tuned host). If it falls behind, the hot
 //! threads' queues fill and drop (counted); nothing on the hot path waits for it.
 
+use super::bus::Bus;
 use super::counters::EngineCounters;
+use super::event_sink::SinkStatus;
 use super::queue::TelemetryRx;
 use crate::model::{
     ExecKind, GatewayCmdKind, Instruments, PositionSnapshot, SystemCode, Telemetry,
@@ -32,6 +35,8 @@ pub struct SideReport {
     pub received: u64,
     pub dropped: u64,
     pub system_events: u64,
+    /// The bus's state after the final flush.
+    pub bus: Option<SinkStatus>,
 }
 
 pub struct SideThread {
@@ -41,7 +46,11 @@ pub struct SideThread {
     pub cfg: SideConfig,
     pub stop: Arc<AtomicBool>,
     pub clock: EngineClock,
+    pub bus: Option<Bus>,
 }
+
+/// How long the final flush may take to deliver what the bus still holds.
+const BUS_FLUSH: Duration = Duration::from_secs(5);
 
 type PosKey = (u8, u8, u16);
 
@@ -52,7 +61,7 @@ impl SideThread {
             .spawn(move || self.run())
     }
 
-    fn run(self) -> SideReport {
+    fn run(mut self) -> SideReport {
         let start = Instant::now();
         let mut next_stats = start + self.cfg.stats_interval;
         let mut last = (0u64, 0u64);
@@ -73,6 +82,9 @@ impl SideThread {
                     if matches!(t, Telemetry::System(_)) {
                         report.system_events += 1;
                     }
+                    if let Some(bus) = self.bus.as_mut() {
+                        bus.on_telemetry(&t);
+                    }
                     if self.cfg.live {
                         let mut out = stdout.lock();
                         let _ = self.print_event(&mut out, start, &t);
@@ -86,10 +98,26 @@ impl SideThread {
                 let secs = now.duration_since(last_at).as_secs_f64().max(1e-9);
                 let (md, book) = (c.md.get(), c.book.get());
                 let dropped: u64 = self.rxs.iter().map(|r| r.dropped()).sum();
+                let bus_line = match self.bus.as_mut() {
+                    Some(bus) => {
+                        let t2t = bus.end_interval();
+                        let s = bus.status();
+                        format!(
+                            " | t2t p50 {:.1}µs p99 {:.1}µs | bus {} delivered {} queued {} dropped {}",
+                            t2t.p50 as f64 / 1000.0,
+                            t2t.p99 as f64 / 1000.0,
+                            if s.connected { "up" } else { "DOWN" },
+                            s.delivered,
+                            s.queued,
+                            s.dropped_md + s.dropped_critical
+                        )
+                    }
+                    None => String::new(),
+                };
                 let mut out = stdout.lock();
                 let _ = writeln!(
                     out,
-                    "[{:>6.1}s] md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}",
+                    "[{:>6.1}s] md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}{}",
                     now.duration_since(start).as_secs_f64(),
                     (md - last.0) as f64 / secs,
                     (book - last.1) as f64 / secs,
@@ -102,6 +130,7 @@ impl SideThread {
                     c.resyncs.get(),
                     c.parse_errors.get(),
                     dropped,
+                    bus_line,
                 );
                 for p in positions
                     .values()
@@ -126,10 +155,16 @@ impl SideThread {
                 if stopping {
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(1));
+                match self.bus.as_mut() {
+                    Some(bus) => bus.pump(Duration::from_millis(1)),
+                    None => std::thread::sleep(Duration::from_millis(1)),
+                }
+            } else if let Some(bus) = self.bus.as_mut() {
+                bus.pump(Duration::ZERO);
             }
         }
         report.dropped = self.rxs.iter().map(|r| r.dropped()).sum();
+        report.bus = self.bus.as_mut().map(|b| b.finish(BUS_FLUSH));
         report.positions = positions.into_values().collect();
         report
     }
@@ -207,7 +242,7 @@ impl SideThread {
                 }
                 _ => Ok(()),
             },
-            Telemetry::Position(_) => Ok(()),
+            Telemetry::Position(_) | Telemetry::Top(_) => Ok(()),
             // A routine round is not news; what it found (adopted, missing, recovered) is.
             Telemetry::System(s) if s.code == SystemCode::ReconcileDone => Ok(()),
             Telemetry::System(s) => {

@@ -1,0 +1,221 @@
+//! The forwarder to NATS JetStream, run by the side thread on a current-thread tokio runtime
+//! that it drives only in its idle time ([`EventSink::pump`]), so nothing here ever runs on a
+//! hot thread and the hot path never waits for NATS.
+//!
+//! - The stream (`[nats] stream`, subjects `{prefix.}exchange.>`, `signal.>`, `order.>`,
+//!   `position.>`, `latency.>`, `system.>`) is created when missing, with nats-server 2.9
+//!   features only.
+//! - Each message goes out with `Nats-Msg-Id: {instance}.{run}.{kind}.{seq}`; JetStream stores a
+//!   message id once within its duplicate window, so a message resent after a lost
+//!   acknowledgement is not stored twice.
+//! - A message counts as delivered only when JetStream acknowledges it. One that fails (NATS
+//!   down, ack timed out) goes back to the front of the [`Outbox`] and is sent again once the
+//!   client — which reconnects by itself — is back. The outbox is bounded: market data is
+//!   dropped first; orders, fills, positions and system events only past a much larger bound,
+//!   and every drop is counted.
+
+use super::bus_message::BusMessage;
+use super::event_sink::{EventSink, SinkStatus};
+use super::outbox::Outbox;
+use async_nats::jetstream;
+use async_nats::jetstream::context::PublishError;
+use async_nats::jetstream::publish::PublishAck;
+use std::collections::VecDeque;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+type AckFuture = Pin<Box<dyn Future<Output = Result<PublishAck, PublishError>> + Send>>;
+
+/// Messages published and not yet acknowledged, at most.
+const MAX_IN_FLIGHT: usize = 2048;
+
+pub struct NatsForwarderConfig {
+    pub url: String,
+    pub stream: String,
+    /// The stream's subjects (`NatsConfig::stream_subjects`).
+    pub subjects: Vec<String>,
+    /// Outbox bounds: critical messages, market data.
+    pub critical_cap: usize,
+    pub md_cap: usize,
+}
+
+pub struct NatsForwarder {
+    rt: tokio::runtime::Runtime,
+    cfg: NatsForwarderConfig,
+    client: async_nats::Client,
+    js: jetstream::Context,
+    stream_ready: bool,
+    outbox: Outbox,
+    in_flight: VecDeque<(BusMessage, AckFuture)>,
+    delivered: u64,
+    failures: u64,
+    /// Times the connection was lost (the client reconnects by itself).
+    disconnects: Arc<AtomicU64>,
+    next_stream_try: Instant,
+}
+
+impl NatsForwarder {
+    /// Starts connecting to `cfg.url` in the background (a server that is down now is retried
+    /// for as long as the engine runs); fails only on a malformed URL or runtime error.
+    pub fn start(cfg: NatsForwarderConfig) -> Result<Self, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("nats forwarder runtime: {e}"))?;
+        let disconnects = Arc::new(AtomicU64::new(0));
+        let d = disconnects.clone();
+        let client = rt
+            .block_on(
+                async_nats::ConnectOptions::new()
+                    .name("arbline")
+                    .retry_on_initial_connect()
+                    .connection_timeout(Duration::from_secs(2))
+                    .event_callback(move |ev| {
+                        let d = d.clone();
+                        async move {
+                            if matches!(ev, async_nats::Event::Disconnected) {
+                                d.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    })
+                    .connect(cfg.url.as_str()),
+            )
+            .map_err(|e| format!("nats {}: {e}", cfg.url))?;
+        let mut js = jetstream::new(client.clone());
+        js.set_timeout(Duration::from_secs(3));
+        let outbox = Outbox::new(cfg.critical_cap, cfg.md_cap);
+        Ok(NatsForwarder {
+            rt,
+            cfg,
+            client,
+            js,
+            stream_ready: false,
+            outbox,
+            in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT),
+            delivered: 0,
+            failures: 0,
+            disconnects,
+            next_stream_try: Instant::now(),
+        })
+    }
+
+    fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// One round of work, bounded by `until`.
+    fn work(&mut self, until: Instant) {
+        let NatsForwarder {
+            rt,
+            cfg,
+            client,
+            js,
+            stream_ready,
+            outbox,
+            in_flight,
+            delivered,
+            failures,
+            next_stream_try,
+            ..
+        } = self;
+        let connected = client.connection_state() == async_nats::connection::State::Connected;
+        rt.block_on(async {
+            if connected && !*stream_ready && Instant::now() >= *next_stream_try {
+                let config = jetstream::stream::Config {
+                    name: cfg.stream.clone(),
+                    subjects: cfg.subjects.clone(),
+                    ..Default::default()
+                };
+                let left = until.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(
+                    left.max(Duration::from_millis(500)),
+                    js.get_or_create_stream(config),
+                )
+                .await
+                {
+                    Ok(Ok(_)) => *stream_ready = true,
+                    _ => {
+                        *failures += 1;
+                        *next_stream_try = Instant::now() + Duration::from_secs(1);
+                    }
+                }
+            }
+            if connected && *stream_ready {
+                while in_flight.len() < MAX_IN_FLIGHT {
+                    let Some(m) = outbox.pop() else { break };
+                    let mut headers = async_nats::HeaderMap::new();
+                    headers.insert("Nats-Msg-Id", m.msg_id.as_str());
+                    match js
+                        .publish_with_headers(m.subject.clone(), headers, m.payload.clone().into())
+                        .await
+                    {
+                        Ok(ack) => in_flight.push_back((m, Box::pin(ack.into_future()))),
+                        Err(_) => {
+                            *failures += 1;
+                            outbox.push_front(m);
+                            break;
+                        }
+                    }
+                }
+            }
+            // Collect acknowledgements in order until the budget is spent.
+            while let Some((m, mut fut)) = in_flight.pop_front() {
+                let left = until.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(left, &mut fut).await {
+                    Ok(Ok(_)) => *delivered += 1,
+                    Ok(Err(_)) => {
+                        // Lost or refused: again later, under the same message id.
+                        *failures += 1;
+                        outbox.push_front(m);
+                    }
+                    Err(_) => {
+                        in_flight.push_front((m, fut));
+                        break;
+                    }
+                }
+            }
+            // Let the client's connection task run for what is left of the budget.
+            let left = until.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                tokio::time::sleep(left).await;
+            }
+        });
+    }
+}
+
+impl EventSink for NatsForwarder {
+    fn accept(&mut self, m: BusMessage) {
+        self.outbox.push(m);
+    }
+
+    fn pump(&mut self, budget: Duration) {
+        self.work(Instant::now() + budget);
+    }
+
+    fn flush(&mut self, deadline: Duration) {
+        let end = Instant::now() + deadline;
+        while Instant::now() < end && !(self.outbox.is_empty() && self.in_flight.is_empty()) {
+            self.work((Instant::now() + Duration::from_millis(50)).min(end));
+        }
+    }
+
+    fn status(&self) -> SinkStatus {
+        let o = self.outbox.stats();
+        SinkStatus {
+            connected: self.connected(),
+            delivered: self.delivered,
+            queued: o.queued + self.in_flight.len(),
+            dropped_md: o.dropped_md,
+            dropped_critical: o.dropped_critical,
+            reconnects: self.disconnects.load(Ordering::Relaxed),
+            failures: self.failures,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("nats {} stream {}", self.cfg.url, self.cfg.stream)
+    }
+}

@@ -112,6 +112,43 @@ fn ws_trade_snapshot_and_update_doc() {
     assert_eq!(public(down).unwrap().1[0].side, Side::Sell);
 }
 
+/// The simulator's writers produce the docs' public `trade` and `ticker` events key for key.
+#[test]
+fn ws_trade_and_ticker_writers_match_the_doc_fixtures() {
+    let json = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).unwrap();
+    let mut out = Vec::new();
+    let t = MaxPublicTrade {
+        price: fx("5337.3"),
+        volume: fx("0.1"),
+        taker_side: Side::Buy,
+        ts_ms: 123456789,
+    };
+    for (name, snapshot) in [
+        ("ws_trade_snapshot_doc.json", true),
+        ("ws_trade_update_doc.json", false),
+    ] {
+        write_public_trades(&mut out, "btctwd", snapshot, &[t], 123456789);
+        assert_eq!(json(&out), json(&fixture(name)), "{name}");
+    }
+    let tk = MaxTickerFrame {
+        open: fx("280007.1"),
+        high: fx("280017.2"),
+        low: fx("280005.3"),
+        close: fx("280004.5"),
+        volume: fx("71.01"),
+        volume_in_btc: fx("71.01"),
+    };
+    for (name, snapshot) in [
+        ("ws_ticker_snapshot_doc.json", true),
+        ("ws_ticker_update_doc.json", false),
+    ] {
+        write_ticker(&mut out, "btctwd", snapshot, &tk, 123456789);
+        assert_eq!(json(&out), json(&fixture(name)), "{name}");
+        // arbline reads no ticker: the written frame is recognised and ignored, not an error.
+        assert_eq!(public(&out).unwrap().0, MaxPublicOutcome::Ignored);
+    }
+}
+
 #[test]
 fn ws_subscribed_unsubscribed_error_doc() {
     assert_eq!(

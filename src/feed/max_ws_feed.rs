@@ -4,12 +4,14 @@
 //! Protocol, in order:
 //! 1. Connect and complete the WebSocket handshake (blocking, before the socket turns
 //!    non-blocking: a feed is not live until it is subscribed).
-//! 2. Send one `sub` with a `book` subscription per market (MAX rate-limits request messages,
-//!    so everything goes in one message).
-//! 3. Poll: read every frame buffered on the socket, parse, publish; answer pings; send our own
-//!    ping every 30 s (the server closes a connection it has not heard a ping from in 130 s).
-//! 4. A book that asks to resync is resubscribed (`unsub` + `sub`): MAX answers with a fresh
-//!    snapshot.
+//! 2. Send one `sub` with a `book` and a `trade` subscription per market (MAX rate-limits
+//!    request messages, so everything goes in one message).
+//! 3. Poll: read every frame buffered on the socket, parse, publish (book events, and public
+//!    trades as [`MdKind::Trade`]); answer pings; send our own ping every 30 s (the server
+//!    closes a connection it has not heard a ping from in 130 s).
+//! 4. A book that asks to resync is resubscribed (`unsub` + `sub` of its `book` only): MAX
+//!    answers with a fresh book snapshot, and the market's `trade` subscription, untouched,
+//!    neither stops nor repeats its snapshot.
 //! 5. On a closed or failed connection: publish `FeedDown` (the book stage marks the venue's
 //!    books `Resyncing`) and reconnect after an exponential backoff with jitter — and never
 //!    before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX).
@@ -136,11 +138,16 @@ impl MaxWsFeed {
         }));
     }
 
-    fn sub_message(action: &str, markets: &[&str]) -> String {
-        let subs: Vec<String> = markets
-            .iter()
-            .map(|m| format!(r#"{{"channel":"book","market":"{m}","depth":50}}"#))
-            .collect();
+    /// `{"action":…,"subscriptions":[…],"id":"arbline"}`: every market's `book` (depth 50)
+    /// and, with `trades`, its `trade` channel.
+    fn sub_message(action: &str, markets: &[&str], trades: bool) -> String {
+        let mut subs: Vec<String> = Vec::with_capacity(markets.len() * 2);
+        for m in markets {
+            subs.push(format!(r#"{{"channel":"book","market":"{m}","depth":50}}"#));
+            if trades {
+                subs.push(format!(r#"{{"channel":"trade","market":"{m}"}}"#));
+            }
+        }
         format!(
             r#"{{"action":"{action}","subscriptions":[{}],"id":"arbline"}}"#,
             subs.join(",")
@@ -167,8 +174,11 @@ impl MaxWsFeed {
             }
         };
         let markets: Vec<&str> = self.markets.iter().map(|(_, m)| m.as_str()).collect();
-        send(&mut ws, Message::text(Self::sub_message("sub", &markets)))
-            .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
+        send(
+            &mut ws,
+            Message::text(Self::sub_message("sub", &markets, true)),
+        )
+        .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
         self.ws = Some(ws);
         self.connects += 1;
         self.backoff.reset();
@@ -247,8 +257,9 @@ impl Stage for MaxWsFeed {
         if !resub.is_empty()
             && let Some(ws) = self.ws.as_mut()
         {
-            failed |= send(ws, Message::text(Self::sub_message("unsub", &resub))).is_err();
-            failed |= send(ws, Message::text(Self::sub_message("sub", &resub))).is_err();
+            // The book only: the market's `trade` subscription stays as it is.
+            failed |= send(ws, Message::text(Self::sub_message("unsub", &resub, false))).is_err();
+            failed |= send(ws, Message::text(Self::sub_message("sub", &resub, false))).is_err();
         }
         // Step 3.
         let mut n = 0;
@@ -291,5 +302,43 @@ impl Stage for MaxWsFeed {
         }
         self.publish_counters();
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sub_carries_book_and_trade_and_a_resubscribe_only_the_book() {
+        let sub = MaxWsFeed::sub_message("sub", &["btcusdt", "usdttwd"], true);
+        let v: serde_json::Value = serde_json::from_str(&sub).unwrap();
+        let subs: Vec<(String, String)> = v["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["channel"].as_str().unwrap().to_string(),
+                    s["market"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want = |c: &str, m: &str| (c.to_string(), m.to_string());
+        assert_eq!(
+            subs,
+            [
+                want("book", "btcusdt"),
+                want("trade", "btcusdt"),
+                want("book", "usdttwd"),
+                want("trade", "usdttwd"),
+            ]
+        );
+        assert_eq!(v["action"], "sub");
+        let resub = MaxWsFeed::sub_message("unsub", &["btcusdt"], false);
+        assert_eq!(
+            resub,
+            r#"{"action":"unsub","subscriptions":[{"channel":"book","market":"btcusdt","depth":50}],"id":"arbline"}"#
+        );
     }
 }

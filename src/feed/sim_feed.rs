@@ -346,6 +346,23 @@ impl FeedIo {
                 );
                 FrameSource::Max
             }
+            MarketOutput::MaxTrade {
+                market,
+                price,
+                volume,
+                taker_side,
+                ts_ms,
+            } => {
+                // Only emitted when public trades are turned on, which this feed does not do.
+                let t = mframes::MaxPublicTrade {
+                    price,
+                    volume,
+                    taker_side,
+                    ts_ms,
+                };
+                mframes::write_public_trades(frame, market, false, &[t], ts_ms);
+                FrameSource::Max
+            }
             MarketOutput::RefRate {
                 symbol,
                 rate,

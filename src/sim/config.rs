@@ -66,6 +66,12 @@ pub struct SimConfig {
     pub gap_probability: f64,
     /// Change MAX's book version after this many updates (0: never).
     pub version_change_after_updates: u64,
+    /// `arbline sim`'s MAX `trade` channel: after each MAX book update, the chance that a
+    /// synthetic taker prints at the new touch (buy at the best ask, sell at the best bid).
+    pub max_trade_probability: f64,
+    /// `arbline sim`'s MAX `ticker` channel: a market's ticker update is sent when its last
+    /// price or volume changed, at most once per this many ms.
+    pub ticker_interval_ms: u64,
     /// Replay mode when > 0: this many simulated seconds of frames are generated at start and
     /// only read back while running (for benchmarks; resyncs cannot be served). 0: live.
     pub pregenerate_s: f64,
@@ -124,6 +130,8 @@ impl Default for SimConfig {
             duplicate_fill_probability: 0.0,
             gap_probability: 0.0,
             version_change_after_updates: 0,
+            max_trade_probability: 0.2,
+            ticker_interval_ms: 1000,
             pregenerate_s: 0.0,
             max_rest_addr: "127.0.0.1:18080".into(),
             max_ws_addr: "127.0.0.1:18081".into(),
@@ -179,6 +187,7 @@ impl SimConfig {
             ("leader_tick_ms", self.leader_tick_ms),
             ("max_tick_ms", self.max_tick_ms),
             ("ref_update_ms", self.ref_update_ms),
+            ("ticker_interval_ms", self.ticker_interval_ms),
         ] {
             if v == 0 {
                 return Err(format!("sim.{k}: must be > 0"));
@@ -208,6 +217,7 @@ impl SimConfig {
                 self.duplicate_fill_probability,
             ),
             ("gap_probability", self.gap_probability),
+            ("max_trade_probability", self.max_trade_probability),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("sim.{k}: must be within 0..=1, got {v}"));

@@ -4,13 +4,17 @@
 //! Schedule (simulated time, so output depends only on the seed and the times asked for):
 //! - at t = 0: a snapshot of every book (MAX WS snapshot; Binance REST depth);
 //! - every `leader_tick_ms`: each Binance book steps → a depth update and a bookTicker;
-//! - every `max_tick_ms`: each MAX book steps → a book update;
+//! - every `max_tick_ms`: each MAX book steps → a book update, then — only when public trades
+//!   are on ([`SyntheticMarket::with_public_trades`]) — with `max_trade_probability` a synthetic
+//!   public trade at the new touch (taker buy at the best ask or sell at the best bid, equally
+//!   likely; a volume of 5–50 % of that level). The prints draw from their own generator (seeded
+//!   from the seed too), so turning them on does not change the books;
 //! - every `ref_update_ms`: the USD/TWD reference rate.
 
 use super::config::SimConfig;
 use super::price_process::{PriceProcess, ProcessParams, normal};
 use super::synthetic_book::{SeqStyle, SyntheticBook};
-use crate::model::{Fixed, Level, Venue};
+use crate::model::{Fixed, Level, Side, Venue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -52,6 +56,14 @@ pub enum MarketOutput<'a> {
         ts_ms: u64,
         bids: &'a [Level],
         asks: &'a [Level],
+    },
+    /// A synthetic public trade on a MAX market, at its touch right after a book update.
+    MaxTrade {
+        market: &'a str,
+        price: Fixed,
+        volume: Fixed,
+        taker_side: Side,
+        ts_ms: u64,
     },
     RefRate {
         symbol: &'a str,
@@ -104,10 +116,40 @@ pub struct SyntheticMarket {
     noise_bps: f64,
     gap_probability: f64,
     version_change_after: u64,
+    /// Chance of a synthetic public trade per MAX book update (0 until
+    /// [`SyntheticMarket::with_public_trades`]).
+    trade_probability: f64,
+    trade_rng: SmallRng,
 }
+
+/// The smallest volume a synthetic print has (the books' own quantity step).
+const PRINT_STEP: Fixed = Fixed(1_000);
 
 fn dec(s: &str) -> Result<Fixed, String> {
     Fixed::parse(s).map_err(|e| format!("sim: {s:?}: {e}"))
+}
+
+/// A synthetic taker against `top` (bid, ask): its side, and the price and volume it prints
+/// (5–50 % of the level it lifts or hits, at least [`PRINT_STEP`]).
+fn print_at_touch(top: Option<(Level, Level)>, rng: &mut SmallRng) -> Option<(Side, Level)> {
+    let (bid, ask) = top?;
+    let (side, level) = if rng.random::<bool>() {
+        (Side::Buy, ask)
+    } else {
+        (Side::Sell, bid)
+    };
+    let share = 0.05 + 0.45 * rng.random::<f64>();
+    let qty = Fixed::from_f64_floor(level.qty.to_f64() * share, PRINT_STEP)
+        .filter(|q| q.raw() > 0)
+        .unwrap_or(PRINT_STEP)
+        .min(level.qty);
+    Some((
+        side,
+        Level {
+            price: level.price,
+            qty,
+        },
+    ))
 }
 
 impl SyntheticMarket {
@@ -207,7 +249,16 @@ impl SyntheticMarket {
             noise_bps: cfg.max_noise_bps,
             gap_probability: cfg.gap_probability,
             version_change_after: cfg.version_change_after_updates,
+            trade_probability: 0.0,
+            trade_rng: SmallRng::seed_from_u64(cfg.seed ^ 0x7ade_7a9e),
         })
+    }
+
+    /// Also emits synthetic public MAX trades ([`MarketOutput::MaxTrade`]) with `cfg`'s
+    /// `max_trade_probability`: the simulator's `trade` channel is alive without any order.
+    pub fn with_public_trades(mut self, cfg: &SimConfig) -> Self {
+        self.trade_probability = cfg.max_trade_probability;
+        self
     }
 
     fn ms(&self, t_ns: u64) -> u64 {
@@ -293,26 +344,43 @@ impl SyntheticMarket {
                     let gap = self.rng.random::<f64>() < self.gap_probability;
                     let change_version = self.version_change_after > 0
                         && self.maxes[i].updates > 0
-                        && self.maxes[i].updates % self.version_change_after == 0;
+                        && self.maxes[i]
+                            .updates
+                            .is_multiple_of(self.version_change_after);
                     let m = &mut self.maxes[i];
                     m.updates += 1;
                     if change_version {
                         m.book.version += 1;
                     }
                     let ids = m.book.step(mid, &mut self.rng);
-                    if gap {
-                        continue;
+                    let print = if self.trade_probability > 0.0
+                        && self.trade_rng.random::<f64>() < self.trade_probability
+                    {
+                        print_at_touch(m.book.top(), &mut self.trade_rng)
+                    } else {
+                        None
+                    };
+                    if !gap {
+                        out(MarketOutput::MaxBook {
+                            snapshot: false,
+                            market: &m.market,
+                            first_id: ids.first,
+                            last_id: ids.last,
+                            version: ids.version,
+                            ts_ms: ms,
+                            bids: &m.book.diff_bids,
+                            asks: &m.book.diff_asks,
+                        });
                     }
-                    out(MarketOutput::MaxBook {
-                        snapshot: false,
-                        market: &m.market,
-                        first_id: ids.first,
-                        last_id: ids.last,
-                        version: ids.version,
-                        ts_ms: ms,
-                        bids: &m.book.diff_bids,
-                        asks: &m.book.diff_asks,
-                    });
+                    if let Some((taker_side, l)) = print {
+                        out(MarketOutput::MaxTrade {
+                            market: &m.market,
+                            price: l.price,
+                            volume: l.qty,
+                            taker_side,
+                            ts_ms: ms,
+                        });
+                    }
                 }
             } else {
                 self.next_ref += self.ref_period;
@@ -362,10 +430,9 @@ impl SyntheticMarket {
             .leaders
             .iter()
             .position(|l| l.symbol.eq_ignore_ascii_case(symbol))
+            && let Some(d) = self.snapshot_due.get_mut(i)
         {
-            if let Some(d) = self.snapshot_due.get_mut(i) {
-                *d = true;
-            }
+            *d = true;
         }
     }
 
@@ -415,5 +482,58 @@ impl SyntheticMarket {
     /// Leader mid and MAX mid of every pair, for tests.
     pub fn mids(&self) -> (Vec<f64>, Vec<f64>) {
         (self.process.leaders.clone(), self.process.lagged.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a market emits over `secs` simulated seconds, as text, and its prints.
+    fn run(m: &mut SyntheticMarket, secs: u64) -> (Vec<String>, Vec<(String, Side, Level)>) {
+        let (mut books, mut prints) = (Vec::new(), Vec::new());
+        for ms in 0..secs * 1000 {
+            let mut step_prints = Vec::new();
+            m.poll(ms * 1_000_000, &mut |o| match o {
+                MarketOutput::MaxTrade {
+                    market,
+                    price,
+                    volume,
+                    taker_side,
+                    ..
+                } => {
+                    step_prints.push((market.to_string(), taker_side, Level { price, qty: volume }))
+                }
+                other => books.push(format!("{other:?}")),
+            });
+            // A print is at the touch of the book it followed, on the side its taker took.
+            for (market, side, l) in &step_prints {
+                let (bid, ask) = m.max_top(market).unwrap();
+                let touch = if *side == Side::Buy { ask } else { bid };
+                assert_eq!(l.price, touch.price, "{market} {side:?}");
+                assert!(l.qty.raw() > 0 && l.qty <= touch.qty, "{l:?} vs {touch:?}");
+            }
+            prints.extend(step_prints);
+        }
+        (books, prints)
+    }
+
+    #[test]
+    fn public_prints_sit_at_the_touch_repeat_with_the_seed_and_leave_the_books_alone() {
+        let cfg = SimConfig {
+            max_trade_probability: 0.5,
+            ..SimConfig::default()
+        };
+        let (plain, none) = run(&mut SyntheticMarket::new(&cfg).unwrap(), 3);
+        assert!(none.is_empty(), "off unless asked for");
+        let with = || SyntheticMarket::new(&cfg).unwrap().with_public_trades(&cfg);
+        let (books, prints) = run(&mut with(), 3);
+        assert_eq!(books, plain, "the prints draw from their own generator");
+        // 3 s at 50 ms: 60 steps per market, half of them print.
+        assert!(prints.len() > 60, "{}", prints.len());
+        assert!(
+            prints.iter().any(|p| p.1 == Side::Buy) && prints.iter().any(|p| p.1 == Side::Sell)
+        );
+        assert_eq!(run(&mut with(), 3).1, prints, "deterministic from the seed");
     }
 }

@@ -21,8 +21,8 @@ use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
 };
 use crate::venue::max::frames::{
-    MaxOrderFrame, MaxTradeFrame, write_account_event, write_order_snapshot_in, write_order_update,
-    write_trade_snapshot_in, write_trade_update,
+    MaxOrderFrame, MaxPublicTrade, MaxTradeFrame, write_account_event, write_order_snapshot_in,
+    write_order_update, write_trade_snapshot_in, write_trade_update,
 };
 use crossbeam::channel::Sender;
 use std::collections::HashMap;
@@ -465,12 +465,26 @@ impl MaxAccount {
     /// Runs the matching engine up to now against the books' tops (`market` → (bid, ask)) and
     /// sends the resulting events to the private connections.
     pub fn poll(&self, tops: impl Fn(&str) -> Option<(Level, Level)>) {
+        self.poll_prints(tops, |_, _| {});
+    }
+
+    /// [`MaxAccount::poll`], also handing each new trade to `print` as the public tape shows
+    /// it: market, price, volume, the taker's side (ours when we took, the other side when our
+    /// order was the maker) and time — no id, no user fields. A duplicate sent on purpose
+    /// prints once.
+    pub fn poll_prints(
+        &self,
+        tops: impl Fn(&str) -> Option<(Level, Level)>,
+        mut print: impl FnMut(MarketName, MaxPublicTrade),
+    ) {
         let t = self.now_ns();
         let mut g = self.lock();
         let mut outputs = Vec::new();
         g.venue.poll(t, tops, |o| outputs.push(o));
         for o in outputs {
-            g.apply(o);
+            if let Some((market, p)) = g.apply(o) {
+                print(market, p);
+            }
         }
     }
 }
@@ -513,7 +527,9 @@ impl Inner {
         self.listeners.retain(|l| l.send(frame.clone()).is_ok());
     }
 
-    fn apply(&mut self, o: ExecOutput) {
+    /// Records and broadcasts one output of the matching engine; a new trade is returned as
+    /// its public print.
+    fn apply(&mut self, o: ExecOutput) -> Option<(MarketName, MaxPublicTrade)> {
         match o {
             ExecOutput::OrderUpdate {
                 order_id,
@@ -524,9 +540,7 @@ impl Inner {
                 ts_ms,
                 ..
             } => {
-                let Some(i) = self.orders.iter().position(|x| x.id == order_id) else {
-                    return;
-                };
+                let i = self.orders.iter().position(|x| x.id == order_id)?;
                 let rec = &mut self.orders[i];
                 rec.state = state;
                 rec.executed = executed;
@@ -536,6 +550,7 @@ impl Inner {
                 let rec = *rec;
                 write_order_update(&mut self.buf, &rec.frame(), ts_ms);
                 self.broadcast();
+                None
             }
             ExecOutput::Trade {
                 trade_id,
@@ -574,13 +589,28 @@ impl Inner {
                 }
                 write_trade_update(&mut self.buf, &t.frame(), ts_ms);
                 self.broadcast();
-                if fresh {
-                    self.account_update(&t, ts_ms);
+                if !fresh {
+                    return None;
                 }
+                self.account_update(&t, ts_ms);
+                let taker_side = match (maker, side) {
+                    (false, s) => s,
+                    (true, Side::Buy) => Side::Sell,
+                    (true, Side::Sell) => Side::Buy,
+                };
+                Some((
+                    market,
+                    MaxPublicTrade {
+                        price,
+                        volume,
+                        taker_side,
+                        ts_ms,
+                    },
+                ))
             }
             // Accepted orders are never announced or rejected by the matching engine; a cancel
             // that lost the race to a fill was already answered `success` by REST, as on MAX.
-            ExecOutput::Created { .. } | ExecOutput::Rejected { .. } => {}
+            ExecOutput::Created { .. } | ExecOutput::Rejected { .. } => None,
         }
     }
 
@@ -686,6 +716,27 @@ mod tests {
         let b = acct.balances(WalletType::Spot);
         let btc = b.iter().find(|x| x.0.as_str() == "btc").unwrap();
         assert_eq!(btc.1, Fixed::from_int(12));
+    }
+
+    #[test]
+    fn a_fill_prints_once_on_the_public_tape_without_user_fields() {
+        let acct = MaxAccount::new(&cfg()).unwrap();
+        acct.create(&order(Side::Buy, OrderType::IocLimit, 101, 2, "p1"))
+            .unwrap();
+        let mut prints = Vec::new();
+        acct.poll_prints(
+            |_| Some((lvl(100, 5), lvl(101, 5))),
+            |m, t| prints.push((m, t)),
+        );
+        // The duplicate trade_update (probability 1) is not a second print.
+        assert_eq!(prints.len(), 1, "{prints:?}");
+        let (m, t) = prints[0];
+        assert_eq!(m.as_str(), "btcusdt");
+        assert_eq!(
+            (t.price, t.volume),
+            (Fixed::from_int(101), Fixed::from_int(2))
+        );
+        assert_eq!(t.taker_side, Side::Buy, "our IOC took the ask");
     }
 
     #[test]

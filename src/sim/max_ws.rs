@@ -1,25 +1,38 @@
-//! The simulator's MAX WebSocket server (public book channel), on loopback, driven by the same
-//! synthetic market as the in-process venue (spec max.md §3).
+//! The simulator's MAX WebSocket server (public `book`, `trade` and `ticker` channels, private
+//! `auth`), on loopback, driven by the same synthetic market as the in-process venue (spec
+//! max.md §3).
 //!
-//! - Accepts `{"action":"sub"|"subscribe","subscriptions":[{"channel":"book","market":…}],
-//!   "id":…}` and answers `{"e":"subscribed","s":[…],"i":…,"T":…}`; `unsub`/`unsubscribe`
+//! - Accepts `{"action":"sub"|"subscribe","subscriptions":[{"channel":"book"|"trade"|"ticker",
+//!   "market":…},…],"id":…}` (the singular key `subscription` too) and answers
+//!   `{"e":"subscribed","s":[…],"i":…,"T":…}` listing what was asked; `unsub`/`unsubscribe`
 //!   likewise. Any other action gets `{"e":"error","E":["E-1004: invalid action"],…}`.
-//! - After subscribing, a connection gets the market's snapshot, then every update (`fi`, `li`,
-//!   `v` as MAX sends them); the simulator's gap injection skips updates, a version change moves
-//!   `v`, and a client that resubscribes gets a fresh snapshot.
+//! - `book`: after subscribing, the market's snapshot, then every update (`fi`, `li`, `v` as
+//!   MAX sends them); the simulator's gap injection skips updates, a version change moves `v`,
+//!   and a client that resubscribes gets a fresh snapshot.
+//! - `trade`: a snapshot of the market's recent public prints (possibly empty), then an update
+//!   with each step's new prints. The prints are the account's fills (as the public sees them:
+//!   no id, no user fields) and synthetic takers at the touch (`max_trade_probability` per book
+//!   update; see [`SyntheticMarket`]); all are stamped on the books' clock. See
+//!   [`PublicTape`].
+//! - `ticker`: a snapshot, then an update after prints changed it, at most once per
+//!   `ticker_interval_ms` per market.
 //! - WebSocket pings are answered with pongs.
 //! - Private `auth` (HMAC of the nonce) subscribes the connection to the [`MaxAccount`]'s
 //!   `order_update` / `trade_update` events; the ticker runs the account's matching engine
 //!   against the synthetic MAX books every millisecond.
 //!
-//! One ticker thread steps the market every millisecond of wall time and fans frames out to the
-//! connections' queues; each connection has its own thread.
+//! One ticker thread steps the market every millisecond of wall time, then serves new
+//! subscriptions with snapshots, and fans frames out to the queues of the connections
+//! subscribed to their (channel, market); each connection has its own thread.
 
 use super::config::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_account::MaxAccount;
+use super::public_tape::PublicTape;
 use crate::model::Level;
-use crate::venue::max::frames::{MaxBookFrame, write_book};
+use crate::venue::max::frames::{
+    MaxBookFrame, MaxPublicTrade, write_book, write_public_trades, write_ticker,
+};
 use crossbeam::channel::{Receiver, Sender, TryRecvError, unbounded};
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -32,14 +45,38 @@ use tungstenite::Message;
 /// The simulator's own book of a market, as last stepped: (bids, asks, last update id).
 pub type SimBook = (Vec<Level>, Vec<Level>, u64);
 
+/// A public channel the simulator serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Channel {
+    Book,
+    Trade,
+    Ticker,
+}
+
+impl Channel {
+    fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "book" => Some(Channel::Book),
+            "trade" => Some(Channel::Trade),
+            "ticker" => Some(Channel::Ticker),
+            _ => None,
+        }
+    }
+}
+
+/// What a connection subscribes to: a channel of a market (lower case).
+type Sub = (Channel, String);
+
+/// One `sub` / `unsub` command's served subscriptions, handled together so a connection's
+/// snapshots come in the order it asked for them, before any update.
 enum Control {
-    Subscribe { conn: u64, market: String },
-    Unsubscribe { conn: u64, market: String },
+    Subscribe { conn: u64, subs: Vec<Sub> },
+    Unsubscribe { conn: u64, subs: Vec<Sub> },
 }
 
 struct Conn {
     id: u64,
-    markets: HashSet<String>,
+    subs: HashSet<Sub>,
     frames: Sender<Arc<Vec<u8>>>,
 }
 
@@ -87,7 +124,7 @@ impl MaxWsSim {
         let listener = TcpListener::bind(addr).map_err(|e| format!("sim WS on {addr}: {e}"))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let mut sim_market = SyntheticMarket::new(cfg)?;
+        let mut sim_market = SyntheticMarket::new(cfg)?.with_public_trades(cfg);
         let stop = Arc::new(AtomicBool::new(false));
         let books: Arc<Mutex<HashMap<String, SimBook>>> = Arc::new(Mutex::new(HashMap::new()));
         let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
@@ -96,69 +133,126 @@ impl MaxWsSim {
         let (ctl_tx, ctl_rx) = unbounded::<Control>();
         let mut threads = Vec::new();
 
-        // Ticker: steps the market, fans out frames, serves subscriptions with snapshots, and
-        // runs the account's matching engine.
+        // Ticker: steps the market, records the prints, fans out frames, serves new
+        // subscriptions with snapshots, and runs the account's matching engine.
         {
             let (stop, books, conns, account) =
                 (stop.clone(), books.clone(), conns.clone(), account.clone());
+            let (epoch_ms, ticker_interval_ms) = (cfg.epoch_ms, cfg.ticker_interval_ms);
+            let mut tape = PublicTape::default();
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.max_ws.tick".into())
                     .spawn(move || {
                         let start = Instant::now();
                         let mut buf = Vec::with_capacity(16 * 1024);
+                        let mut opened = false;
                         while !stop.load(Ordering::Acquire) {
+                            let t = start.elapsed().as_nanos() as u64;
+                            let now_ms = epoch_ms + t / 1_000_000;
+                            let mut out: Vec<(Channel, String, Vec<u8>)> = Vec::new();
+                            let mut book_moved = false;
+                            sim_market.poll(t, &mut |o| match o {
+                                MarketOutput::MaxBook { market, .. } => {
+                                    book_moved = true;
+                                    let m = market.to_string();
+                                    if let Some(f) = encode(&o, &mut buf) {
+                                        out.push((Channel::Book, m, f));
+                                    }
+                                }
+                                MarketOutput::MaxTrade {
+                                    market,
+                                    price,
+                                    volume,
+                                    taker_side,
+                                    ts_ms,
+                                } => tape.record(
+                                    market,
+                                    MaxPublicTrade {
+                                        price,
+                                        volume,
+                                        taker_side,
+                                        ts_ms,
+                                    },
+                                ),
+                                _ => {}
+                            });
+                            if !opened {
+                                // The simulated day opens at every market's first best bid.
+                                opened = true;
+                                for m in sim_market.max_markets() {
+                                    if let Some((bid, _)) = sim_market.max_top(m) {
+                                        tape.open(m, bid.price);
+                                    }
+                                }
+                            }
+                            // The account's fills print on the tape too, stamped on the books'
+                            // clock (the account's own is the host's) so the tape is in order.
+                            account.poll_prints(
+                                |m| sim_market.max_top(m),
+                                |m, mut p| {
+                                    p.ts_ms = now_ms;
+                                    tape.record(m.as_str(), p);
+                                },
+                            );
+                            tape.take_updates(|m, trades| {
+                                write_public_trades(&mut buf, m, false, trades, now_ms);
+                                out.push((Channel::Trade, m.to_string(), buf.clone()));
+                            });
+                            tape.due_tickers(now_ms, ticker_interval_ms, |m, tk| {
+                                write_ticker(&mut buf, m, false, tk, now_ms);
+                                out.push((Channel::Ticker, m.to_string(), buf.clone()));
+                            });
+                            if !out.is_empty()
+                                && let Ok(cs) = conns.lock()
+                            {
+                                for (ch, m, f) in out {
+                                    let f = Arc::new(f);
+                                    for k in cs.iter().filter(|k| subscribed(k, ch, &m)) {
+                                        let _ = k.frames.send(f.clone());
+                                    }
+                                }
+                            }
+                            if book_moved && let Ok(mut b) = books.lock() {
+                                let names: Vec<String> =
+                                    sim_market.max_markets().map(str::to_string).collect();
+                                for n in names {
+                                    if let Some((bids, asks, li)) = sim_market.max_book(&n) {
+                                        b.insert(n, (bids.to_vec(), asks.to_vec(), li));
+                                    }
+                                }
+                            }
+                            // New subscriptions, after this step's updates: a snapshot shows
+                            // the state those updates led to, and the next updates follow it.
                             while let Ok(c) = ctl_rx.try_recv() {
                                 let Ok(mut cs) = conns.lock() else { return };
                                 match c {
-                                    Control::Subscribe { conn, market } => {
-                                        if let Some(k) = cs.iter_mut().find(|k| k.id == conn) {
-                                            let tx = k.frames.clone();
-                                            sim_market.max_snapshot(&market, &mut |o| {
-                                                if let Some(f) = encode(&o, &mut buf) {
-                                                    let _ = tx.send(Arc::new(f));
-                                                }
-                                            });
-                                            k.markets.insert(market);
+                                    Control::Subscribe { conn, subs } => {
+                                        let Some(k) = cs.iter_mut().find(|k| k.id == conn) else {
+                                            continue;
+                                        };
+                                        for (ch, market) in subs {
+                                            send_snapshot(
+                                                &mut sim_market,
+                                                &tape,
+                                                &mut buf,
+                                                now_ms,
+                                                ch,
+                                                &market,
+                                                &k.frames,
+                                            );
+                                            k.subs.insert((ch, market));
                                         }
                                     }
-                                    Control::Unsubscribe { conn, market } => {
+                                    Control::Unsubscribe { conn, subs } => {
                                         if let Some(k) = cs.iter_mut().find(|k| k.id == conn) {
-                                            k.markets.remove(&market);
+                                            for s in &subs {
+                                                k.subs.remove(s);
+                                            }
                                         }
                                     }
                                 }
                             }
-                            let t = start.elapsed().as_nanos() as u64;
-                            let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-                            sim_market.poll(t, &mut |o| {
-                                if let MarketOutput::MaxBook { market: m, .. } = &o {
-                                    let m = m.to_string();
-                                    if let Some(f) = encode(&o, &mut buf) {
-                                        out.push((m, f));
-                                    }
-                                }
-                            });
-                            if !out.is_empty() {
-                                if let Ok(cs) = conns.lock() {
-                                    for (m, f) in out {
-                                        let f = Arc::new(f);
-                                        for k in cs.iter().filter(|k| k.markets.contains(&m)) {
-                                            let _ = k.frames.send(f.clone());
-                                        }
-                                    }
-                                }
-                                if let Ok(mut b) = books.lock() {
-                                    let names: Vec<String> =
-                                        sim_market.max_markets().map(str::to_string).collect();
-                                    for n in names {
-                                        if let Some((bids, asks, li)) = sim_market.max_book(&n) {
-                                            b.insert(n, (bids.to_vec(), asks.to_vec(), li));
-                                        }
-                                    }
-                                }
-                            }
-                            account.poll(|m| sim_market.max_top(m));
                             std::thread::sleep(Duration::from_millis(1));
                         }
                     })
@@ -194,7 +288,7 @@ impl MaxWsSim {
                                     if let Ok(mut cs) = conns.lock() {
                                         cs.push(Conn {
                                             id,
-                                            markets: HashSet::new(),
+                                            subs: HashSet::new(),
                                             frames: tx,
                                         });
                                     }
@@ -270,6 +364,43 @@ fn refuse_429(mut stream: TcpStream, until: u64) {
 
 fn market_name(m: &str) -> String {
     m.to_ascii_lowercase()
+}
+
+fn subscribed(k: &Conn, ch: Channel, market: &str) -> bool {
+    k.subs.iter().any(|(c, m)| *c == ch && m == market)
+}
+
+/// Sends a new subscription's snapshot of `ch` of `market` to `to` (nothing for a market the
+/// simulator lacks).
+fn send_snapshot(
+    sim: &mut SyntheticMarket,
+    tape: &PublicTape,
+    buf: &mut Vec<u8>,
+    now_ms: u64,
+    ch: Channel,
+    market: &str,
+    to: &Sender<Arc<Vec<u8>>>,
+) {
+    if !sim.max_markets().any(|m| m == market) {
+        return;
+    }
+    match ch {
+        Channel::Book => sim.max_snapshot(market, &mut |o| {
+            if let Some(f) = encode(&o, buf) {
+                let _ = to.send(Arc::new(f));
+            }
+        }),
+        Channel::Trade => {
+            write_public_trades(buf, market, true, &tape.recent(market), now_ms);
+            let _ = to.send(Arc::new(buf.clone()));
+        }
+        Channel::Ticker => {
+            if let Some(tk) = tape.ticker(market) {
+                write_ticker(buf, market, true, &tk, now_ms);
+                let _ = to.send(Arc::new(buf.clone()));
+            }
+        }
+    }
 }
 
 fn encode(o: &MarketOutput<'_>, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
@@ -438,17 +569,21 @@ fn subscription_reply(
             );
         }
     };
-    for s in &subs {
-        if s.get("channel").and_then(|c| c.as_str()) == Some("book") {
-            if let Some(m) = s.get("market").and_then(|m| m.as_str()) {
-                let market = market_name(m);
-                let _ = ctl.send(if sub {
-                    Control::Subscribe { conn, market }
-                } else {
-                    Control::Unsubscribe { conn, market }
-                });
-            }
-        }
+    // Channels this simulator does not serve (kline, market_status, ...) are acknowledged and
+    // send nothing.
+    let served: Vec<Sub> = subs
+        .iter()
+        .filter_map(|s| {
+            let ch = Channel::parse(s.get("channel")?.as_str()?)?;
+            Some((ch, market_name(s.get("market")?.as_str()?)))
+        })
+        .collect();
+    if !served.is_empty() {
+        let _ = ctl.send(if sub {
+            Control::Subscribe { conn, subs: served }
+        } else {
+            Control::Unsubscribe { conn, subs: served }
+        });
     }
     serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 }).to_string()
 }

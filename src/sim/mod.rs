@@ -10,6 +10,7 @@ pub mod max_account;
 pub mod max_rest;
 pub mod max_ws;
 pub mod price_process;
+pub mod public_tape;
 pub mod servers;
 pub mod synthetic_book;
 

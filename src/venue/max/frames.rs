@@ -1,5 +1,5 @@
-//! Writers of MAX wire text, for the simulator and the synthetic venue: public `book` frames,
-//! private `order_*` / `trade_*` / `account_*` events, snapshots and updates (spot and
+//! Writers of MAX wire text, for the simulator and the synthetic venue: public `book`, `trade`
+//! and `ticker` frames, private `order_*` / `trade_*` / `account_*` events, snapshots and updates (spot and
 //! `mwallet_`), the REST v3 Order body a create returns (HTTP 201), REST Trade and Account
 //! objects, and the REST error body.
 //!
@@ -58,6 +58,31 @@ pub struct MaxTradeFrame<'a> {
     pub fee_currency: &'a str,
     pub maker: bool,
     pub ts_ms: u64,
+}
+
+/// One public trade (`t` element of a public `trade` event, spec §3.4): price, volume, time and
+/// trend only — public trades carry no id and no user fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxPublicTrade {
+    pub price: Fixed,
+    pub volume: Fixed,
+    /// The taker's side: `Buy` is written `"tr":"up"`, `Sell` `"tr":"down"`.
+    pub taker_side: Side,
+    pub ts_ms: u64,
+}
+
+/// The statistics of a public `ticker` event (`tk`, spec §3.4). MAX's ticker has no best bid or
+/// ask; the book with depth 1 gives those.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxTickerFrame {
+    pub open: Fixed,
+    pub high: Fixed,
+    pub low: Fixed,
+    pub close: Fixed,
+    /// `v`: volume in the base currency.
+    pub volume: Fixed,
+    /// `V`: "volume in BTC" (the doc's example has `V` = `v`).
+    pub volume_in_btc: Fixed,
 }
 
 /// Appends `s` as a JSON string literal (quotes, `\"`, `\\` and control characters escaped).
@@ -146,6 +171,79 @@ pub fn write_book(
     push_u64(out, last_id);
     out.extend_from_slice(b",\"v\":");
     push_u64(out, version);
+    out.push(b'}');
+}
+
+fn push_public_head(out: &mut Vec<u8>, channel: &[u8], snapshot: bool, market_lower: &str) {
+    out.extend_from_slice(b"{\"c\":\"");
+    out.extend_from_slice(channel);
+    out.extend_from_slice(if snapshot {
+        b"\",\"e\":\"snapshot\",\"M\":"
+    } else {
+        b"\",\"e\":\"update\",\"M\":"
+    });
+    push_json_str(out, market_lower);
+}
+
+/// `{"c":"trade","e":"snapshot"|"update","M":m,"t":[{"p":..,"v":..,"T":..,"tr":"up"|"down"}..],
+/// "T":ts}` (spec §3.4). A snapshot carries the recent trades (it may be empty); an update the
+/// new ones, oldest first.
+pub fn write_public_trades(
+    out: &mut Vec<u8>,
+    market_lower: &str,
+    snapshot: bool,
+    trades: &[MaxPublicTrade],
+    ts_ms: u64,
+) {
+    out.clear();
+    push_public_head(out, b"trade", snapshot, market_lower);
+    out.extend_from_slice(b",\"t\":[");
+    for (i, t) in trades.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"p\":");
+        push_dec(out, t.price);
+        out.extend_from_slice(b",\"v\":");
+        push_dec(out, t.volume);
+        out.extend_from_slice(b",\"T\":");
+        push_u64(out, t.ts_ms);
+        out.extend_from_slice(match t.taker_side {
+            Side::Buy => b",\"tr\":\"up\"}",
+            Side::Sell => b",\"tr\":\"down\"}",
+        });
+    }
+    out.extend_from_slice(b"],\"T\":");
+    push_u64(out, ts_ms);
+    out.push(b'}');
+}
+
+/// `{"c":"ticker","e":"snapshot"|"update","M":m,"tk":{"M":m,"O":..,"H":..,"L":..,"C":..,"v":..,
+/// "V":..},"T":ts}` (spec §3.4; both events have the same shape).
+pub fn write_ticker(
+    out: &mut Vec<u8>,
+    market_lower: &str,
+    snapshot: bool,
+    tk: &MaxTickerFrame,
+    ts_ms: u64,
+) {
+    out.clear();
+    push_public_head(out, b"ticker", snapshot, market_lower);
+    out.extend_from_slice(b",\"tk\":{\"M\":");
+    push_json_str(out, market_lower);
+    for (key, v) in [
+        (&b",\"O\":"[..], tk.open),
+        (b",\"H\":", tk.high),
+        (b",\"L\":", tk.low),
+        (b",\"C\":", tk.close),
+        (b",\"v\":", tk.volume),
+        (b",\"V\":", tk.volume_in_btc),
+    ] {
+        out.extend_from_slice(key);
+        push_dec(out, v);
+    }
+    out.extend_from_slice(b"},\"T\":");
+    push_u64(out, ts_ms);
     out.push(b'}');
 }
 
@@ -501,6 +599,58 @@ mod tests {
             out.capacity(),
             cap,
             "no reallocation when capacity suffices"
+        );
+    }
+
+    fn fx(s: &str) -> Fixed {
+        Fixed::parse(s).unwrap()
+    }
+
+    #[test]
+    fn public_trades_frame_matches_doc_text() {
+        let mut out = Vec::new();
+        let t = MaxPublicTrade {
+            price: fx("5337.3"),
+            volume: fx("0.1"),
+            taker_side: Side::Buy,
+            ts_ms: 123456789,
+        };
+        write_public_trades(&mut out, "btctwd", true, &[t], 123456789);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"c":"trade","e":"snapshot","M":"btctwd","t":[{"p":"5337.3","v":"0.1","T":123456789,"tr":"up"}],"T":123456789}"#
+        );
+        let down = MaxPublicTrade {
+            taker_side: Side::Sell,
+            ..t
+        };
+        write_public_trades(&mut out, "btctwd", false, &[t, down], 5);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"c":"trade","e":"update","M":"btctwd","t":[{"p":"5337.3","v":"0.1","T":123456789,"tr":"up"},{"p":"5337.3","v":"0.1","T":123456789,"tr":"down"}],"T":5}"#
+        );
+        write_public_trades(&mut out, "btctwd", true, &[], 5);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"c":"trade","e":"snapshot","M":"btctwd","t":[],"T":5}"#
+        );
+    }
+
+    #[test]
+    fn ticker_frame_matches_doc_text() {
+        let mut out = Vec::new();
+        let tk = MaxTickerFrame {
+            open: fx("280007.1"),
+            high: fx("280017.2"),
+            low: fx("280005.3"),
+            close: fx("280004.5"),
+            volume: fx("71.01"),
+            volume_in_btc: fx("71.01"),
+        };
+        write_ticker(&mut out, "btctwd", true, &tk, 123456789);
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"c":"ticker","e":"snapshot","M":"btctwd","tk":{"M":"btctwd","O":"280007.1","H":"280017.2","L":"280005.3","C":"280004.5","v":"71.01","V":"71.01"},"T":123456789}"#
         );
     }
 

@@ -14,9 +14,10 @@ pub mod sign;
 pub mod wall_clock;
 
 pub use frames::{
-    MaxBookFrame, MaxOrderFrame, MaxTradeFrame, write_account_event, write_book, write_error,
-    write_order_created, write_order_snapshot, write_order_snapshot_in, write_order_update,
-    write_rest_account, write_rest_trade, write_trade_snapshot, write_trade_snapshot_in,
+    MaxBookFrame, MaxOrderFrame, MaxPublicTrade, MaxTickerFrame, MaxTradeFrame,
+    write_account_event, write_book, write_error, write_order_created, write_order_snapshot,
+    write_order_snapshot_in, write_order_update, write_public_trades, write_rest_account,
+    write_rest_trade, write_ticker, write_trade_snapshot, write_trade_snapshot_in,
     write_trade_update,
 };
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};

@@ -268,7 +268,8 @@ impl MaxPublicParser {
     /// * `c=book e=snapshot` → [`MdKind::BookSnapshot`], `e=update` → [`MdKind::BookUpdate`],
     ///   with `first_id = fi`, `last_id = li`, `version = v`, `exch_ts_ms = T` (missing
     ///   `fi`/`li`/`v` is [`ParseError::MissingField`]).
-    /// * `c=trade` → one [`MdKind::Trade`] per trade: `levels[0]` = price and volume, `side` the
+    /// * `c=trade` → one [`MdKind::Trade`] per trade: `levels[0]` = price and volume
+    ///   (`n_bids = 1`), `side` the
     ///   taker side from `tr` (`up` = buy, `down` = sell), `exch_ts_ms` the trade's `T`.
     /// * `M` is resolved with `instruments.lookup(Venue::Max, M)`: [`ParseError::UnknownSymbol`]
     ///   when absent.
@@ -336,6 +337,8 @@ impl MaxPublicParser {
         };
         if kind == MdKind::Trade {
             ev.last_chunk = true;
+            // As the Binance parser does: the trade is `levels[0]`, read as the one "bid".
+            ev.n_bids = 1;
             for t in &self.trades {
                 ev.side = t.side;
                 ev.levels[0] = Level {
@@ -384,6 +387,47 @@ mod tests {
         assert_eq!(got[0].asks()[0].qty, Fixed::parse("0.1").unwrap());
         assert!(got[0].last_chunk);
         assert_eq!(got[0].ts_frame, 7);
+    }
+
+    #[test]
+    fn written_public_trades_parse_back() {
+        use crate::venue::max::frames::{MaxPublicTrade, write_public_trades};
+        let t = |p: &str, v: &str, side, ts| MaxPublicTrade {
+            price: Fixed::parse(p).unwrap(),
+            volume: Fixed::parse(v).unwrap(),
+            taker_side: side,
+            ts_ms: ts,
+        };
+        let trades = [
+            t("95000.01", "0.012", Side::Buy, 1_000),
+            t("94999.99", "0.5", Side::Sell, 1_001),
+        ];
+        let mut frame = Vec::new();
+        for snapshot in [true, false] {
+            write_public_trades(&mut frame, "btcusdt", snapshot, &trades, 1_002);
+            let mut p = MaxPublicParser::new();
+            let mut got = Vec::new();
+            let r = p
+                .parse(&frame, 3, &instruments(), |e| got.push(*e))
+                .unwrap();
+            assert_eq!(r, MaxPublicOutcome::Market { events: 2 });
+            for (e, w) in got.iter().zip(&trades) {
+                assert_eq!(e.kind, MdKind::Trade);
+                assert_eq!(e.side, w.taker_side);
+                assert_eq!(e.exch_ts_ms, w.ts_ms);
+                assert_eq!(
+                    e.bids(),
+                    &[Level {
+                        price: w.price,
+                        qty: w.volume
+                    }]
+                );
+            }
+        }
+        // An empty snapshot is valid: no events, not an error.
+        write_public_trades(&mut frame, "btcusdt", true, &[], 1_002);
+        let r = MaxPublicParser::new().parse(&frame, 3, &instruments(), |_| {});
+        assert_eq!(r, Ok(MaxPublicOutcome::Market { events: 0 }));
     }
 
     #[test]

@@ -91,7 +91,7 @@ mod tests {
                 Poll::Finished
             } else {
                 self.0 -= 1;
-                if self.0 % 2 == 0 {
+                if self.0.is_multiple_of(2) {
                     Poll::Idle
                 } else {
                     Poll::Busy(1)

@@ -64,6 +64,14 @@ impl Stage for AnyStage {
             AnyStage::Order(s) => s.poll(),
         }
     }
+    fn wait_fds(&self, out: &mut Vec<crate::pipeline::WaitFd>) {
+        match self {
+            AnyStage::MaxWs(s) => s.wait_fds(out),
+            AnyStage::BinanceWs(s) => s.wait_fds(out),
+            AnyStage::MaxUser(s) => s.wait_fds(out),
+            AnyStage::Feed(_) | AnyStage::Book(_) | AnyStage::Scanner(_) | AnyStage::Order(_) => {}
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]

@@ -16,7 +16,7 @@ use arbline::model::{
     BookStatus, InstrumentId, Instruments, MdEvent, MdKind, SystemCode, Telemetry, Venue,
 };
 use arbline::pipeline::ring::{BookPoller, MdPoller, MdProducer};
-use arbline::pipeline::{EngineClock, Poll, Rings, Shutdown, Stage};
+use arbline::pipeline::{EngineClock, Poll, Rings, Shutdown, Stage, WaitFd};
 use arbline::sim::SimConfig;
 use arbline::sim::binance_ws::BinanceSim;
 use arbline::sim::config::SimPair;
@@ -114,6 +114,11 @@ struct Rig {
     resyncs_before: u64,
     rotations_before: u64,
     live_seen: HashMap<InstrumentId, bool>,
+    /// Sockets the feed exposed to the readiness wait after each poll: the most at once, and
+    /// every connection id.
+    fds: Vec<WaitFd>,
+    most_fds: usize,
+    conn_ids: std::collections::HashSet<u64>,
 }
 
 const SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
@@ -212,6 +217,9 @@ fn rig(sim: &BinanceSim, market: BinanceMarket, rotate_after: Option<Duration>) 
         resyncs_before: 0,
         rotations_before: 0,
         live_seen: HashMap::new(),
+        fds: Vec::new(),
+        most_fds: 0,
+        conn_ids: Default::default(),
     }
 }
 
@@ -220,6 +228,10 @@ impl Rig {
     fn step(&mut self) {
         for _ in 0..50 {
             self.feed.poll();
+            self.fds.clear();
+            self.feed.wait_fds(&mut self.fds);
+            self.most_fds = self.most_fds.max(self.fds.len());
+            self.conn_ids.extend(self.fds.iter().map(|f| f.conn));
             while self.tap.pump() > 0 {
                 while let Poll::Busy(_) = self.book.poll() {}
             }
@@ -396,6 +408,10 @@ fn rotations_by_age_are_seamless(market: BinanceMarket) {
     r.assert_seamless(&format!("{market:?}"));
     assert_eq!(r.feed.rotation_failures, 0);
     assert_eq!(sim.connections_accepted(), 1 + r.feed.rotations);
+    // The readiness wait watched both connections during each handover, every one under its
+    // own id.
+    assert_eq!(r.most_fds, 2, "both sockets exposed during a handover");
+    assert_eq!(r.conn_ids.len() as u64, 1 + r.feed.rotations);
     let h = r.feed.handover_counts();
     assert!(
         h.behind > 0 && h.chained > 0,

@@ -4,11 +4,11 @@
 //! stage, the scanners, the order manager and the execution venue's answers — is driven on this
 //! one thread, and a counting global allocator counts every allocation this thread makes.
 //! Error paths (a venue's error reply, a malformed frame) may allocate their message; the
-//! happy path may not.
+//! happy path may not. Neither may a parked feed thread's readiness wait.
 
 use arbline::config::Config;
 use arbline::engine;
-use arbline::pipeline::Stage;
+use arbline::pipeline::{Readiness, Stage, WaitFd};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,4 +101,38 @@ fn the_pipeline_allocates_nothing_per_event_after_warm_up() {
         allocations, 0,
         "{allocations} allocations while processing {md} md events, {orders} orders, {fills} fills"
     );
+}
+
+/// A parked feed thread waits in `epoll` and wakes on its socket over and over: after the first
+/// waits (the `epoll` instance, the registration) that allocates nothing.
+#[test]
+fn the_readiness_wait_allocates_nothing_after_warm_up() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut peer = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (mut ours, _) = l.accept().unwrap();
+    ours.set_nonblocking(true).unwrap();
+    let fd = WaitFd {
+        fd: ours.as_raw_fd(),
+        conn: 1,
+    };
+    let mut ready = Readiness::new();
+    let mut buf = [0u8; 64];
+    let mut round = |ready: &mut Readiness| {
+        peer.write_all(b"frame").unwrap();
+        assert!(ready.wait(Duration::from_secs(5), |out| out.push(fd)));
+        while ours.read(&mut buf).is_ok() {}
+    };
+    for _ in 0..3 {
+        round(&mut ready);
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNT_HERE.with(|c| c.set(true));
+    for _ in 0..50 {
+        round(&mut ready);
+    }
+    COUNT_HERE.with(|c| c.set(false));
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert_eq!(allocations, 0, "{allocations} allocations in 50 waits");
 }

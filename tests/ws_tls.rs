@@ -5,6 +5,9 @@
 //!   at once when nothing has arrived, frames flow both ways, and a close is seen.
 //! - Without it the certificate is refused with an error that says why and what to do, and the
 //!   MAX feed backs off and retries instead of panicking.
+//! - A parked thread's readiness wait (edge-triggered `epoll`) wakes for every burst sent over
+//!   TLS, and each drain takes everything that arrived: nothing stays in rustls or tungstenite
+//!   waiting for a socket event that will not come.
 //! - The MAX public feed, through a TLS-terminating proxy in front of the simulator, builds books
 //!   equal to the simulator's, reconnects after a drop, and honours a 429 ban, all over TLS.
 
@@ -13,9 +16,9 @@ use arbline::config::Config;
 use arbline::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
 use arbline::feed::resync::ResyncRequests;
 use arbline::feed::tls::TlsTrust;
-use arbline::feed::ws_conn::{ConnectError, connect, drain, flush_failed, send};
+use arbline::feed::ws_conn::{ConnectError, connect, drain, flush_failed, send, wait_fd};
 use arbline::model::{BookStatus, Instruments, Venue};
-use arbline::pipeline::{EngineClock, Rings, Shutdown, Stage};
+use arbline::pipeline::{EngineClock, Readiness, Rings, Shutdown, Stage};
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
@@ -180,6 +183,64 @@ fn connect_speaks_tls_with_the_configured_ca_and_the_drain_does_not_block() {
         },
         Duration::from_secs(5)
     ));
+    drop(ws);
+    server.join().unwrap();
+}
+
+/// Bursts of frames written at once (one TLS record holds several WebSocket frames, so rustls
+/// decrypts more than tungstenite asks for): the wait, 5 s long, ends well before its timeout
+/// for each burst, and draining after each wake collects every frame of it.
+#[test]
+fn over_tls_the_readiness_wait_wakes_for_each_burst_and_leaves_nothing_buffered() {
+    const BURSTS: usize = 4;
+    const FRAMES: usize = 5;
+    let pki = Pki::new("readiness");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (go_tx, go_rx) = crossbeam::channel::bounded::<()>(1);
+    let server_cfg = pki.server.clone();
+    let server = std::thread::spawn(move || {
+        let tls = accept_tls(&listener, &server_cfg).expect("TLS handshake");
+        let mut ws = tungstenite::accept(tls).expect("WebSocket upgrade");
+        for b in 0..BURSTS {
+            go_rx.recv().unwrap();
+            for f in 0..FRAMES {
+                ws.write(Message::text(format!("{{\"b\":{b},\"f\":{f}}}")))
+                    .unwrap();
+            }
+            ws.flush().unwrap();
+        }
+        go_rx.recv().unwrap();
+        let _ = ws.close(None);
+    });
+
+    let url = format!("wss://{addr}/ws");
+    let (mut ws, _) = connect(&url, &pki.trust(), Duration::from_secs(5)).unwrap();
+    let clock = EngineClock::new();
+    let mut ready = Readiness::new();
+    let mut got = 0;
+    for b in 0..BURSTS {
+        // The thread has drained to WouldBlock (the session ticket, an earlier burst).
+        let (_, closed) = drain(&mut ws, &clock, |_, _| got += 1);
+        assert!(!closed);
+        assert_eq!(got, b * FRAMES);
+        go_tx.send(()).unwrap();
+        while got < (b + 1) * FRAMES {
+            let t = Instant::now();
+            let sock = wait_fd(&ws, 1);
+            let woke = ready.wait(Duration::from_secs(5), |out| out.push(sock));
+            let took = t.elapsed();
+            assert!(
+                woke && took < Duration::from_secs(2),
+                "burst {b}: {got} frames so far, the wait ended after {took:?} (woke: {woke})"
+            );
+            let (_, closed) = drain(&mut ws, &clock, |_, _| got += 1);
+            assert!(!closed);
+        }
+        assert_eq!(got, (b + 1) * FRAMES, "burst {b}: nothing more than sent");
+    }
+    assert_eq!(ready.counts().registered, 1);
+    go_tx.send(()).unwrap();
     drop(ws);
     server.join().unwrap();
 }

@@ -21,20 +21,23 @@
 //!    rotation is retried with backoff; if the old one dies first, the new one takes over.
 //!
 //! `ws://`/`http://` (the simulator) and `wss://`/`https://` (Binance) alike: the WebSocket
-//! through [`crate::feed::ws_conn::connect`] trusting [`TlsTrust`], REST through ureq.
+//! through [`crate::feed::ws_conn::connect`] trusting [`TlsTrust`], REST through ureq. A parked
+//! thread's readiness wait watches the live connection and, during a rotation, the new one
+//! ([`Stage::wait_fds`]); snapshots and a rotation's opened connection come back on channels,
+//! picked up at the next poll (within `park_us`).
 
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::resync::ResyncRequests;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
     Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
-    publish_md,
+    next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
 };
 use crate::pipeline::ring::MdProducer;
-use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
 use crossbeam::channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
@@ -72,6 +75,8 @@ pub struct BinanceWsFeedParts {
 /// One open connection.
 struct Conn {
     ws: Ws,
+    /// [`next_conn_id`]: what the readiness wait knows the socket by.
+    id: u64,
     /// Engine clock reading when it opened.
     opened: u64,
     /// The server said it will close this connection soon (`serverShutdown`).
@@ -286,6 +291,7 @@ impl BinanceWsFeed {
         let ws = open(&self.url, &self.tls)?;
         self.live = Some(Conn {
             ws,
+            id: next_conn_id(),
             opened: self.clock.raw(),
             shutdown_announced: false,
         });
@@ -387,6 +393,7 @@ impl BinanceWsFeed {
                     let now = self.clock.raw();
                     self.next = Some(Conn {
                         ws,
+                        id: next_conn_id(),
                         opened: now,
                         shutdown_announced: false,
                     });
@@ -470,6 +477,13 @@ impl Drop for BinanceWsFeed {
 impl Stage for BinanceWsFeed {
     fn name(&self) -> &'static str {
         "feed.binance"
+    }
+
+    /// Both connections during a rotation: the thread wakes for either.
+    fn wait_fds(&self, out: &mut Vec<WaitFd>) {
+        for c in [&self.live, &self.next].into_iter().flatten() {
+            out.push(wait_fd(&c.ws, c.id));
+        }
     }
 
     fn poll(&mut self) -> Poll {

@@ -12,16 +12,17 @@
 //!    auth asks the reconciler for a round, so what happened while the feed was away (fills,
 //!    cancels) is read back from REST.
 //!
-//! `ws://` or `wss://` through [`crate::feed::ws_conn::connect`], trusting [`TlsTrust`].
+//! `ws://` or `wss://` through [`crate::feed::ws_conn::connect`], trusting [`TlsTrust`]; the
+//! socket is exposed to a parked thread's readiness wait ([`Stage::wait_fds`]).
 
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed, send,
-    would_block,
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
+    next_conn_id, send, wait_fd, would_block,
 };
 use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
 use crate::pipeline::ring::ExecProducer;
-use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::risk::{HaltReason, HaltRequests};
 use crate::telemetry::{EngineCounters, TelemetryTx};
 use crate::venue::max::wall_clock::local_ms;
@@ -61,6 +62,8 @@ pub struct MaxUserFeedParts {
 pub struct MaxUserFeed {
     p: MaxUserFeedParts,
     ws: Option<Ws>,
+    /// [`next_conn_id`] of `ws`.
+    conn_id: u64,
     parser: MaxPrivateParser,
     state: AuthState,
     backoff: Backoff,
@@ -75,6 +78,7 @@ impl MaxUserFeed {
         MaxUserFeed {
             p,
             ws: None,
+            conn_id: 0,
             parser: MaxPrivateParser::new(),
             state: AuthState::Connecting,
             backoff: Backoff::new(
@@ -118,6 +122,7 @@ impl MaxUserFeed {
         send(&mut ws, Message::text(frame))
             .map_err(|e| ConnectError::Io(format!("sending auth: {e}")))?;
         self.ws = Some(ws);
+        self.conn_id = next_conn_id();
         self.state = AuthState::Pending;
         Ok(())
     }
@@ -135,6 +140,12 @@ impl MaxUserFeed {
 impl Stage for MaxUserFeed {
     fn name(&self) -> &'static str {
         "feed.user"
+    }
+
+    fn wait_fds(&self, out: &mut Vec<WaitFd>) {
+        if let Some(ws) = &self.ws {
+            out.push(wait_fd(ws, self.conn_id));
+        }
     }
 
     fn poll(&mut self) -> Poll {

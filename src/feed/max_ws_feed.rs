@@ -17,19 +17,20 @@
 //!    before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX).
 //!
 //! `ws://` (the simulator) and `wss://` (MAX; roots in [`TlsTrust`]) alike, through
-//! [`crate::feed::ws_conn::connect`]. Mio readiness comes next.
+//! [`crate::feed::ws_conn::connect`]. The socket is exposed to a parked thread's readiness wait
+//! ([`Stage::wait_fds`]).
 
 use crate::feed::resync::ResyncRequests;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
     Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
-    publish_md, send,
+    next_conn_id, publish_md, send, wait_fd,
 };
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
 };
 use crate::pipeline::ring::MdProducer;
-use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::max::MaxPublicParser;
 use disruptor::Producer;
@@ -60,6 +61,8 @@ pub struct MaxWsFeed {
     instruments: Instruments,
     markets: Vec<(InstrumentId, String)>,
     ws: Option<Ws>,
+    /// [`next_conn_id`] of `ws`.
+    conn_id: u64,
     parser: MaxPublicParser,
     md: Option<MdProducer>,
     resync: Arc<ResyncRequests>,
@@ -92,6 +95,7 @@ impl MaxWsFeed {
             instruments: p.instruments,
             markets,
             ws: None,
+            conn_id: 0,
             parser: MaxPublicParser::new(),
             md: Some(p.md),
             resync: p.resync,
@@ -180,6 +184,7 @@ impl MaxWsFeed {
         )
         .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
         self.ws = Some(ws);
+        self.conn_id = next_conn_id();
         self.connects += 1;
         self.backoff.reset();
         self.last_ping = Instant::now();
@@ -222,6 +227,12 @@ impl MaxWsFeed {
 impl Stage for MaxWsFeed {
     fn name(&self) -> &'static str {
         "feed.max"
+    }
+
+    fn wait_fds(&self, out: &mut Vec<WaitFd>) {
+        if let Some(ws) = &self.ws {
+            out.push(wait_fd(ws, self.conn_id));
+        }
     }
 
     fn poll(&mut self) -> Poll {

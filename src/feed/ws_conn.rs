@@ -15,11 +15,17 @@
 //!    `WouldBlock` of the socket comes out of rustls, then tungstenite, as the same
 //!    `Io(WouldBlock)`, and a frame sent while the socket is full stays queued for
 //!    [`flush_failed`].
+//!
+//! A parked feed thread sleeps in `epoll` on its feeds' sockets ([`wait_fd`],
+//! [`crate::pipeline::readiness`]). That wait is edge-triggered, and [`drain`] is what makes it
+//! sound: it reads until the socket says `WouldBlock`, which rustls and tungstenite only pass
+//! up once their own buffers hold no complete record or frame, so nothing read is left waiting
+//! for a new socket event.
 
 use crate::feed::tls::TlsTrust;
 use crate::model::MdEvent;
-use crate::pipeline::EngineClock;
 use crate::pipeline::ring::MdProducer;
+use crate::pipeline::{EngineClock, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage};
 use disruptor::Producer;
 use rustls::pki_types::ServerName;
@@ -27,6 +33,8 @@ use rustls::{ClientConnection, StreamOwned};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::handshake::client::Response;
@@ -259,6 +267,24 @@ fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
         _ => "",
     };
     ConnectError::Tls(format!("{host}:{port}: {tls}{hint}"))
+}
+
+/// A number no other connection of this process had: a feed takes one per connection it opens,
+/// so that the readiness wait tells a reconnected socket from the closed one whose fd number
+/// it reused ([`WaitFd::conn`]).
+pub fn next_conn_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The socket under `ws` (connection `conn`, from [`next_conn_id`]) for
+/// [`crate::pipeline::Stage::wait_fds`].
+#[inline]
+pub fn wait_fd(ws: &Ws, conn: u64) -> WaitFd {
+    WaitFd {
+        fd: ws.get_ref().tcp().as_raw_fd(),
+        conn,
+    }
 }
 
 pub fn would_block(e: &tungstenite::Error) -> bool {

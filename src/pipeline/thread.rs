@@ -1,5 +1,7 @@
 //! Stage threads: named, optionally pinned, polling their stages round-robin with a wait
-//! strategy chosen once at start.
+//! strategy chosen once at start. The thread waits only after a whole round did no work; a
+//! `park` thread then sleeps in `epoll` on the sockets its live stages expose
+//! ([`Stage::wait_fds`], [`super::readiness`]), at most `park_us`.
 
 use super::placement::ResolvedThread;
 use super::stage::{Poll, Stage};
@@ -54,7 +56,13 @@ pub fn run<S: Stage, W: Wait>(mut stages: Vec<S>, mut wait: W) -> Vec<S> {
             return stages;
         }
         if work == 0 {
-            wait.idle();
+            wait.idle(|out| {
+                for (s, done) in stages.iter().zip(&finished) {
+                    if !*done {
+                        s.wait_fds(out);
+                    }
+                }
+            });
         } else {
             wait.reset();
         }
@@ -64,6 +72,13 @@ pub fn run<S: Stage, W: Wait>(mut stages: Vec<S>, mut wait: W) -> Vec<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::WaitFd;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
 
     struct Countdown(u32, u32);
     impl Stage for Countdown {
@@ -76,13 +91,89 @@ mod tests {
                 Poll::Finished
             } else {
                 self.0 -= 1;
-                if self.0 % 2 == 0 {
+                if self.0.is_multiple_of(2) {
                     Poll::Idle
                 } else {
                     Poll::Busy(1)
                 }
             }
         }
+    }
+
+    /// Reads a socket to `WouldBlock` on every poll; finished after `want` bytes.
+    struct SocketStage {
+        sock: std::net::TcpStream,
+        got: Arc<AtomicUsize>,
+        want: usize,
+    }
+    impl Stage for SocketStage {
+        fn name(&self) -> &'static str {
+            "socket"
+        }
+        fn poll(&mut self) -> Poll {
+            let mut buf = [0u8; 64];
+            let mut n = 0;
+            loop {
+                match self.sock.read(&mut buf) {
+                    Ok(0) => return Poll::Finished,
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            let got = self.got.fetch_add(n, Ordering::AcqRel) + n;
+            if got >= self.want {
+                Poll::Finished
+            } else if n == 0 {
+                Poll::Idle
+            } else {
+                Poll::Busy(n)
+            }
+        }
+        fn wait_fds(&self, out: &mut Vec<WaitFd>) {
+            out.push(WaitFd {
+                fd: self.sock.as_raw_fd(),
+                conn: 1,
+            });
+        }
+    }
+
+    /// A parked feed thread with a 5 s `park_us` reads each frame as it lands, not 5 s later.
+    #[test]
+    fn a_parked_thread_wakes_when_its_socket_turns_readable() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (sock, _) = l.accept().unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let got = Arc::new(AtomicUsize::new(0));
+        let spec = ResolvedThread {
+            name: "feed.test".into(),
+            stages: vec![],
+            core: None,
+            wait: WaitKind::Park,
+            park_us: 5_000_000,
+        };
+        let stage = SocketStage {
+            sock,
+            got: got.clone(),
+            want: 3,
+        };
+        let h = spawn_stage_thread(&spec, vec![stage]).unwrap();
+        for i in 1..=3 {
+            // Long enough for the thread to spin, yield and park in the wait.
+            std::thread::sleep(Duration::from_millis(100));
+            let t = Instant::now();
+            peer.write_all(b"f").unwrap();
+            while got.load(Ordering::Acquire) < i && t.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let took = t.elapsed();
+            assert!(
+                took < Duration::from_secs(2),
+                "frame {i} was read after {took:?}: the thread slept out its park_us"
+            );
+        }
+        h.join().unwrap();
     }
 
     #[test]

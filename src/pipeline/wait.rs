@@ -3,10 +3,19 @@
 //! Zero-sized or tiny types behind one trait, chosen once when the thread starts, so the poll
 //! loop is monomorphised and never dispatches dynamically.
 //!
+//! `park` on a thread whose stages expose sockets (the WebSocket feeds, see
+//! [`Stage::wait_fds`](super::Stage::wait_fds)) sleeps in `epoll` on them
+//! ([`super::readiness`]): a frame wakes the thread as soon as it lands instead of waiting out
+//! `park_us`, which stays the longest sleep (timers and the stages without sockets). `spin` and
+//! `yield` busy-poll the non-blocking sockets and never enter the kernel to wait.
+//!
 //! Operational advice: `spin` only on an isolated core (one per spinning thread, see
 //! `tuning/`); on a shared or small host (this project's CI has 2 cores) use `yield` or `park`,
-//! or spinning threads will starve each other and everything else, with ~2 ms stalls.
+//! or spinning threads will starve each other and everything else, with ~2 ms stalls. `park`
+//! with the readiness wake-up is the choice for feed threads that share cores.
 
+use super::readiness::Readiness;
+use super::stage::WaitFd;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -18,14 +27,16 @@ pub enum WaitKind {
     Spin,
     /// Spin briefly, then `sched_yield`: lets other runnable threads on the core go first.
     Yield,
-    /// Spin, yield, then park for `park_us` microseconds: nearly idle when quiet.
+    /// Spin, yield, then park for `park_us` microseconds: nearly idle when quiet. A thread
+    /// with sockets parks in `epoll` on them and wakes when one turns readable.
     #[default]
     Park,
 }
 
 pub trait Wait {
-    /// Called when a poll found nothing to do.
-    fn idle(&mut self);
+    /// Called when a round of polls found nothing to do. A strategy about to block asks `fds`
+    /// for the sockets the thread's stages wait on (it appends them).
+    fn idle<F: FnOnce(&mut Vec<WaitFd>)>(&mut self, fds: F);
     /// Called when a poll did work: the next idle starts from the cheap end again.
     fn reset(&mut self);
 }
@@ -35,7 +46,7 @@ pub struct Spin;
 
 impl Wait for Spin {
     #[inline]
-    fn idle(&mut self) {
+    fn idle<F: FnOnce(&mut Vec<WaitFd>)>(&mut self, _fds: F) {
         std::hint::spin_loop();
     }
     #[inline]
@@ -53,7 +64,7 @@ const YIELDS: u32 = 16;
 
 impl Wait for Yield {
     #[inline]
-    fn idle(&mut self) {
+    fn idle<F: FnOnce(&mut Vec<WaitFd>)>(&mut self, _fds: F) {
         if self.idle < SPINS {
             self.idle += 1;
             std::hint::spin_loop();
@@ -67,21 +78,32 @@ impl Wait for Yield {
     }
 }
 
-/// Spins, yields, then sleeps `park` at a time until work arrives.
+/// Spins, yields, then sleeps `park` at a time until work arrives — or, when the stages expose
+/// sockets, until one of them turns readable.
 pub struct Park {
     idle: u32,
     park: Duration,
+    ready: Readiness,
 }
 
 impl Park {
     pub fn new(park: Duration) -> Self {
-        Park { idle: 0, park }
+        Park {
+            idle: 0,
+            park,
+            ready: Readiness::new(),
+        }
+    }
+
+    /// The readiness wait behind the sleeps.
+    pub fn readiness(&self) -> &Readiness {
+        &self.ready
     }
 }
 
 impl Wait for Park {
     #[inline]
-    fn idle(&mut self) {
+    fn idle<F: FnOnce(&mut Vec<WaitFd>)>(&mut self, fds: F) {
         if self.idle < SPINS {
             self.idle += 1;
             std::hint::spin_loop();
@@ -89,7 +111,7 @@ impl Wait for Park {
             self.idle += 1;
             std::thread::yield_now();
         } else {
-            std::thread::park_timeout(self.park);
+            self.ready.wait(self.park, fds);
         }
     }
     #[inline]

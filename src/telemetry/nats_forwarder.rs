@@ -20,14 +20,18 @@ use super::outbox::Outbox;
 use async_nats::jetstream;
 use async_nats::jetstream::context::PublishError;
 use async_nats::jetstream::publish::PublishAck;
-use std::collections::VecDeque;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-type AckFuture = Pin<Box<dyn Future<Output = Result<PublishAck, PublishError>> + Send>>;
+/// A published message and, once it resolves, JetStream's answer for it. All of them are
+/// polled together, so one lost acknowledgement does not hold up the others.
+type AckFuture =
+    Pin<Box<dyn Future<Output = (BusMessage, Result<PublishAck, PublishError>)> + Send>>;
 
 /// Messages published and not yet acknowledged, at most.
 const MAX_IN_FLIGHT: usize = 2048;
@@ -49,7 +53,7 @@ pub struct NatsForwarder {
     js: jetstream::Context,
     stream_ready: bool,
     outbox: Outbox,
-    in_flight: VecDeque<(BusMessage, AckFuture)>,
+    in_flight: FuturesUnordered<AckFuture>,
     delivered: u64,
     failures: u64,
     /// Times the connection was lost (the client reconnects by itself).
@@ -94,7 +98,7 @@ impl NatsForwarder {
             js,
             stream_ready: false,
             outbox,
-            in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT),
+            in_flight: FuturesUnordered::new(),
             delivered: 0,
             failures: 0,
             disconnects,
@@ -152,7 +156,10 @@ impl NatsForwarder {
                         .publish_with_headers(m.subject.clone(), headers, m.payload.clone().into())
                         .await
                     {
-                        Ok(ack) => in_flight.push_back((m, Box::pin(ack.into_future()))),
+                        Ok(ack) => {
+                            let ack = ack.into_future();
+                            in_flight.push(Box::pin(async move { (m, ack.await) }));
+                        }
                         Err(_) => {
                             *failures += 1;
                             outbox.push_front(m);
@@ -161,20 +168,17 @@ impl NatsForwarder {
                     }
                 }
             }
-            // Collect acknowledgements in order until the budget is spent.
-            while let Some((m, mut fut)) = in_flight.pop_front() {
+            // Collect acknowledgements until the budget is spent.
+            while !in_flight.is_empty() {
                 let left = until.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(left, &mut fut).await {
-                    Ok(Ok(_)) => *delivered += 1,
-                    Ok(Err(_)) => {
+                match tokio::time::timeout(left, in_flight.next()).await {
+                    Ok(Some((_, Ok(_)))) => *delivered += 1,
+                    Ok(Some((m, Err(_)))) => {
                         // Lost or refused: again later, under the same message id.
                         *failures += 1;
                         outbox.push_front(m);
                     }
-                    Err(_) => {
-                        in_flight.push_front((m, fut));
-                        break;
-                    }
+                    Ok(None) | Err(_) => break,
                 }
             }
             // Let the client's connection task run for what is left of the budget.

@@ -12,6 +12,10 @@
 //! The venue answers within 1–3 ms and the strategies trade on nearly every top, so a run
 //! produces thousands of orders. Run: `cargo bench --bench tick_to_trade`
 //! (env `T2T_SECONDS`, default 10 per placement).
+//!
+//! With `T2T_NATS=nats://127.0.0.1:4222`, two more `spin` runs publish every event, every book
+//! top included, from the side thread: `spin+nats` to that JetStream server and
+//! `spin+file` to the local events file (NATS disabled) — the hot path's cost of the bus.
 
 use arbline::config::Config;
 use arbline::engine;
@@ -117,19 +121,39 @@ fn main() {
         "in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}",
         core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0)
     );
-    for (name, placement) in [
-        ("single", Placement::Single),
-        ("spin", Placement::Spin),
-        ("replay", Placement::Replay),
-        ("park", Placement::Park),
-    ] {
-        let cfg = config(placement);
+    let nats = std::env::var("T2T_NATS").ok();
+    let mut runs: Vec<(&str, Placement, Option<Option<String>>)> = vec![
+        ("single", Placement::Single, None),
+        ("spin", Placement::Spin, None),
+        ("replay", Placement::Replay, None),
+        ("park", Placement::Park, None),
+    ];
+    if let Some(url) = &nats {
+        runs = vec![
+            ("spin+nats", Placement::Spin, Some(Some(url.clone()))),
+            ("spin+file", Placement::Spin, Some(None)),
+        ];
+    }
+    for (name, placement, bus) in runs {
+        let mut cfg = config(placement);
+        if let Some(url) = bus {
+            cfg.nats.md_interval_ms = 0;
+            cfg.nats.file_dir = std::env::temp_dir()
+                .join("arbline-t2t-events")
+                .to_string_lossy()
+                .into_owned();
+            if let Some(url) = url {
+                cfg.nats.enabled = true;
+                cfg.nats.url = url;
+                cfg.nats.stream = "ARBLINE_BENCH".into();
+            }
+        }
         let threads = cfg.threads().expect("placement");
         let built = engine::build(&cfg, false).expect("engine");
         let r = engine::run(built, &threads, Duration::from_secs_f64(secs)).expect("run");
         println!(
-            "\nplacement {name}: {} md events, {} orders, {} fills",
-            r.summary.events.md, r.summary.events.orders_sent, r.summary.events.fills
+            "\nplacement {name}: {} md events, {} orders, {} fills; bus {:?}",
+            r.summary.events.md, r.summary.events.orders_sent, r.summary.events.fills, r.bus
         );
         println!(
             "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",

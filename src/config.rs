@@ -15,6 +15,9 @@ use crate::venue::refrate::provider::RefRateConfig;
 use serde::Deserialize;
 use std::path::Path;
 
+pub mod nats;
+pub use nats::NatsConfig;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -27,6 +30,7 @@ pub struct Config {
     pub sim: SimConfig,
     pub refrate: RefRateConfig,
     pub venues: VenuesSection,
+    pub nats: NatsConfig,
     pub demo: DemoSection,
 }
 
@@ -303,6 +307,7 @@ impl Default for Config {
             sim: SimConfig::default(),
             refrate: RefRateConfig::default(),
             venues: VenuesSection::default(),
+            nats: NatsConfig::default(),
             demo: DemoSection::default(),
         }
     }
@@ -406,6 +411,7 @@ impl Config {
         }
         self.venues.max_tls()?;
         self.venues.binance_tls()?;
+        self.nats.validate()?;
         Ok(())
     }
 

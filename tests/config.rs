@@ -31,7 +31,9 @@ fn err(toml: &str) -> String {
 fn bad_input_names_the_key() {
     let cases: &[(&str, &str, &str)] = &[
         ("unknown key", "[engine]\ninstance = \"x\"\n", "instance"),
-        ("unknown section", "[nats]\nurl = \"x\"\n", "nats"),
+        ("unknown section", "[kafka]\nurl = \"x\"\n", "kafka"),
+        ("unknown nats key", "[nats]\nport = 4222\n", "port"),
+        ("nats url scheme", "[nats]\nurl = \"x\"\n", "nats.url"),
         ("wrong type", "[pipeline]\nmd_ring = \"big\"\n", "md_ring"),
         (
             "not a power of two",

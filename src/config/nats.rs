@@ -55,7 +55,10 @@ impl NatsConfig {
 
     /// Errors name the key (`nats.url`, …).
     pub fn validate(&self) -> Result<(), String> {
-        if !["nats://", "tls://"].iter().any(|s| self.url.starts_with(s)) {
+        if !["nats://", "tls://"]
+            .iter()
+            .any(|s| self.url.starts_with(s))
+        {
             return Err(format!(
                 "nats.url: expected a nats:// or tls:// URL, got {:?}",
                 self.url
@@ -95,7 +98,10 @@ mod tests {
         let mut c = NatsConfig::default();
         assert_eq!(c.stream_subjects()[0], "exchange.>");
         c.subject_prefix = "prod.tw".into();
-        assert_eq!(c.subject("order.max.filled.BTCUSDT"), "prod.tw.order.max.filled.BTCUSDT");
+        assert_eq!(
+            c.subject("order.max.filled.BTCUSDT"),
+            "prod.tw.order.max.filled.BTCUSDT"
+        );
         assert_eq!(c.stream_subjects()[5], "prod.tw.system.>");
     }
 
@@ -104,22 +110,34 @@ mod tests {
         let cases: &[(&str, NatsConfig, &str)] = &[
             (
                 "http url",
-                NatsConfig { url: "http://x".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    url: "http://x".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.url",
             ),
             (
                 "dotted stream",
-                NatsConfig { stream: "A.B".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    stream: "A.B".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.stream",
             ),
             (
                 "wildcard prefix",
-                NatsConfig { subject_prefix: "a.*".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    subject_prefix: "a.*".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.subject_prefix",
             ),
             (
                 "trailing dot",
-                NatsConfig { subject_prefix: "a.".into(), ..NatsConfig::default() },
+                NatsConfig {
+                    subject_prefix: "a.".into(),
+                    ..NatsConfig::default()
+                },
                 "nats.subject_prefix",
             ),
         ];

@@ -6,6 +6,7 @@
 //! thread hands telemetry to the side thread ([`telemetry`]) through a lossy queue. [`sim`] is
 //! the deterministic synthetic venue that stands in for the network. [`pipeline`] holds rings,
 //! threads, placement, wait strategies and shutdown; [`config`] the TOML configuration.
+//! [`record`] is `arbline record`: NATS JetStream → PostgreSQL, outside the engine.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -17,6 +18,7 @@ pub mod feed;
 pub mod model;
 pub mod order;
 pub mod pipeline;
+pub mod record;
 pub mod risk;
 pub mod scanner;
 pub mod secrets;

@@ -73,6 +73,26 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Consume the engine's events from NATS JetStream (a durable consumer) and write them to
+    /// PostgreSQL in batches, acknowledging only what is committed, until Ctrl+C or SIGTERM.
+    /// NATS from [nats] in the config; PostgreSQL from --pg-url or PG_HOST, PG_PORT, PG_USER,
+    /// PG_PASSWORD, PG_NAME (environment or .env). Tables are created when missing.
+    Record {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// NATS server URL (default: nats.url).
+        #[arg(long)]
+        nats: Option<String>,
+        /// postgresql://user:password@host:port/dbname (default: the PG_* variables).
+        #[arg(long)]
+        pg_url: Option<String>,
+        /// Most messages per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// The durable consumer's name; recorders sharing it share the work.
+        #[arg(long, default_value = "arbline-record")]
+        durable: String,
+    },
     /// Validate a configuration file and show the thread placement it gives on this host.
     CheckConfig {
         #[arg(long)]
@@ -119,6 +139,34 @@ fn with_nats(mut cfg: Config, url: Option<String>) -> Result<Config, String> {
         cfg.nats.validate().map_err(|e| format!("--nats: {e}"))?;
     }
     Ok(cfg)
+}
+
+fn run_record(
+    cfg: &Config,
+    nats: Option<String>,
+    pg_url: Option<String>,
+    batch: usize,
+    durable: String,
+) -> Result<(), String> {
+    use arbline::record::{PgTarget, RecordOptions};
+    arbline::secrets::load_dotenv()?;
+    let pg = match pg_url {
+        Some(u) => PgTarget::from_url(&u)?,
+        None => PgTarget::from_env()?,
+    };
+    let mut nats_cfg = cfg.nats.clone();
+    if let Some(u) = nats {
+        nats_cfg.url = u;
+    }
+    let mut opts = RecordOptions::new(nats_cfg, pg);
+    opts.batch = batch;
+    opts.durable = durable;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| format!("signal handlers: {e}"))?;
+    }
+    arbline::record::run(&opts, &stop).map(|_| ())
 }
 
 fn main() -> ExitCode {
@@ -179,6 +227,13 @@ fn main() -> ExitCode {
             engine::run_with(&cfg, &opts, engine::Venues::Live(secrets)).map(|_| ())
         }),
         Command::Sim { config } => load(config.as_ref()).and_then(|cfg| run_sim(&cfg)),
+        Command::Record {
+            config,
+            nats,
+            pg_url,
+            batch,
+            durable,
+        } => load(config.as_ref()).and_then(|cfg| run_record(&cfg, nats, pg_url, batch, durable)),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let threads = cfg.threads()?;
             println!("{}: ok", config.display());

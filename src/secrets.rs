@@ -24,14 +24,7 @@ impl Secrets {
     /// environment win), then reads `MAX_API_KEY` and `MAX_SECRET_KEY`. A malformed `.env` is an
     /// error that names the file and line but never echoes its values.
     pub fn load() -> Result<Secrets, String> {
-        match dotenvy::dotenv() {
-            Ok(_) => {}
-            Err(e) if e.not_found() => {}
-            Err(dotenvy::Error::LineParse(_, idx)) => {
-                return Err(format!(".env: cannot parse the entry at byte {idx}"));
-            }
-            Err(_) => return Err(".env: cannot be read".into()),
-        }
+        load_dotenv()?;
         Ok(Secrets::from_env())
     }
 
@@ -41,6 +34,20 @@ impl Secrets {
             max_api_key: get("MAX_API_KEY"),
             max_secret_key: get("MAX_SECRET_KEY"),
         }
+    }
+}
+
+/// Loads `.env` from the working directory into the environment if present (variables already
+/// set win). A malformed `.env` is an error that names the file and the position but never
+/// echoes its values.
+pub fn load_dotenv() -> Result<(), String> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(_, idx)) => {
+            Err(format!(".env: cannot parse the entry at byte {idx}"))
+        }
+        Err(_) => Err(".env: cannot be read".into()),
     }
 }
 

@@ -1,0 +1,99 @@
+//! The JetStream side: the stream (created when missing, so the recorder may start before the
+//! engine), the durable pull consumer, batch fetches and acknowledgements.
+//!
+//! The consumer acknowledges explicitly: a message fetched and not acknowledged within the ack
+//! wait is delivered again, and at most `max_ack_pending` messages are out at once. Recorders
+//! that share the durable name share the work.
+
+use super::config::{RecordOptions, redact_url};
+use crate::config::NatsConfig;
+use async_nats::jetstream::{self, Message, consumer, stream};
+use futures_util::StreamExt;
+use std::time::Duration;
+
+/// The stream the engine publishes to, as the recorder creates it when missing: every subject
+/// family of [`NatsConfig::stream_subjects`], kept on file, nats-server 2.9 features only.
+pub fn stream_config(nats: &NatsConfig) -> stream::Config {
+    stream::Config {
+        name: nats.stream.clone(),
+        subjects: nats.stream_subjects(),
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        ..Default::default()
+    }
+}
+
+/// A connection to NATS with the stream and the durable consumer in place.
+pub struct Source {
+    client: async_nats::Client,
+    consumer: consumer::PullConsumer,
+}
+
+impl Source {
+    pub async fn connect(opts: &RecordOptions) -> Result<Source, String> {
+        let url = redact_url(&opts.nats.url);
+        let client = async_nats::ConnectOptions::new()
+            .name("arbline-record")
+            .connection_timeout(Duration::from_secs(5))
+            .connect(opts.nats.url.as_str())
+            .await
+            .map_err(|e| format!("NATS {url}: {e}"))?;
+        let js = jetstream::new(client.clone());
+        let stream = js
+            .get_or_create_stream(stream_config(&opts.nats))
+            .await
+            .map_err(|e| format!("NATS {url}: stream {}: {e}", opts.nats.stream))?;
+        let consumer = stream
+            .get_or_create_consumer(
+                &opts.durable,
+                consumer::pull::Config {
+                    durable_name: Some(opts.durable.clone()),
+                    description: Some("arbline record: JetStream -> PostgreSQL".into()),
+                    deliver_policy: consumer::DeliverPolicy::All,
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    ack_wait: opts.ack_wait,
+                    max_ack_pending: opts.max_ack_pending,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| {
+                format!(
+                    "NATS {url}: consumer {} on stream {}: {e}",
+                    opts.durable, opts.nats.stream
+                )
+            })?;
+        Ok(Source { client, consumer })
+    }
+
+    /// Up to `max` messages: as soon as that many are there, or what arrived within `wait`.
+    /// An error after some messages arrived returns those (they are written and acknowledged;
+    /// the next fetch sees the error again if it persists).
+    pub async fn fetch(&self, max: usize, wait: Duration) -> Result<Vec<Message>, String> {
+        let mut batch = self
+            .consumer
+            .batch()
+            .max_messages(max)
+            .expires(wait)
+            .messages()
+            .await
+            .map_err(|e| format!("fetch: {e}"))?;
+        let mut out = Vec::with_capacity(max.min(1024));
+        while let Some(m) = batch.next().await {
+            match m {
+                Ok(m) => out.push(m),
+                Err(e) if out.is_empty() => return Err(format!("fetch: {e}")),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Acknowledges every message and flushes, so the acks have left before this returns.
+    pub async fn ack(&self, msgs: &[Message]) -> Result<(), String> {
+        for m in msgs {
+            m.ack().await.map_err(|e| format!("ack: {e}"))?;
+        }
+        self.client.flush().await.map_err(|e| format!("ack: {e}"))
+    }
+}

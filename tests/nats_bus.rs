@@ -4,6 +4,8 @@
 
 #[path = "support/nats_server.rs"]
 mod nats_server;
+#[path = "support/pg_schema.rs"]
+mod pg_schema;
 
 use arbline::config::Config;
 use arbline::engine::{self, RunResult, Venues};
@@ -221,4 +223,63 @@ fn without_nats_the_same_events_go_to_a_local_json_lines_file() {
     );
     assert_eq!(r.bus.unwrap().delivered as usize, msgs.len());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_engines_events_reach_postgresql_once_each_across_a_recorder_crash() {
+    use arbline::record::{self, RecordOptions};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let nats = NatsServer::start("e2e");
+    let cfg = config(&nats.url());
+    run_engine(&cfg, 3.0);
+    let msgs = read_stream(&nats.url(), "ARBLINE");
+    let mut per_kind: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, v) in &msgs {
+        *per_kind
+            .entry(v["kind"].as_str().unwrap().into())
+            .or_default() += 1;
+    }
+    let pg = pg_schema::PgSchema::create();
+    let mut opts = RecordOptions::new(cfg.nats.clone(), pg.target());
+    opts.batch = 200;
+    opts.ack_wait = Duration::from_secs(1);
+    // First run: killed after two committed batches, the second never acknowledged.
+    opts.crash_after_commits = Some(2);
+    let never = AtomicBool::new(false);
+    let first = record::run(&opts, &never).unwrap();
+    assert_eq!(first.batches, 2, "{first:?}");
+    // Second run: until every message is in.
+    opts.crash_after_commits = None;
+    let stop = Arc::new(AtomicBool::new(false));
+    let rec = {
+        let (opts, stop) = (opts.clone(), stop.clone());
+        std::thread::spawn(move || record::run(&opts, &stop))
+    };
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    while pg.total() < msgs.len() as i64 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Release);
+    let second = rec.join().unwrap().unwrap();
+    assert_eq!(
+        second.bad, 0,
+        "the engine's messages all fit the recorder: {second:?}"
+    );
+    let table = |kind: &str| match kind {
+        "md" => "md_tops",
+        "signal" => "signals",
+        "order" => "orders",
+        "exec" => "exec_events",
+        "fill" => "fills",
+        "position" => "positions",
+        "latency" => "latency_snapshots",
+        _ => "system_events",
+    };
+    for (kind, n) in &per_kind {
+        assert_eq!(pg.count(table(kind)), *n, "{kind}: one row per event");
+    }
+    assert_eq!(pg.total(), msgs.len() as i64);
+    assert_eq!(pg.count("bad_messages"), 0);
 }

@@ -10,14 +10,10 @@ use arbline::record::schema::{ColType, TABLES};
 use arbline::record::{self, Counters, PgTarget, RecordOptions};
 use serde_json::{Value, json};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tokio::runtime::Runtime;
 
 const INSTANCE: &str = "eng-test";
 const RUN: u64 = 1_760_000_000_000;
@@ -25,13 +21,13 @@ const KINDS: [&str; 8] = [
     "md", "signal", "order", "exec", "fill", "position", "latency", "system",
 ];
 
-// ---------------------------------------------------------------- nats-server, a child process
+#[path = "support/nats_server.rs"]
+mod nats_server;
+#[path = "support/pg_schema.rs"]
+mod pg_schema;
 
-struct NatsServer {
-    child: Child,
-    dir: PathBuf,
-    port: u16,
-}
+use nats_server::NatsServer;
+use pg_schema::{PgSchema, runtime, unique};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -39,143 +35,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{tag}_{}_{nanos}", std::process::id())
-}
-
-impl NatsServer {
-    fn start() -> NatsServer {
-        NatsServer::start_on(free_port())
-    }
-
-    fn start_on(port: u16) -> NatsServer {
-        let dir = std::env::temp_dir().join(unique("arbline_nats"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start nats-server ({e}): it must be on PATH; scripts/test installs it"
-                )
-            });
-        let server = NatsServer { child, dir, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-// ---------------------------------------------------------------- PostgreSQL, a schema per test
-
-struct PgSchema {
-    rt: Runtime,
-    client: tokio_postgres::Client,
-    name: String,
-    base: tokio_postgres::Config,
-}
-
-impl PgSchema {
-    fn create() -> PgSchema {
-        let url = std::env::var("ARBLINE_TEST_PG")
-            .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=root dbname=test".into());
-        let base = tokio_postgres::Config::from_str(&url).expect("ARBLINE_TEST_PG");
-        let rt = runtime();
-        let name = unique("rec");
-        let client = rt.block_on(async {
-            let (client, conn) = base
-                .connect(tokio_postgres::NoTls)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "PostgreSQL not reachable ({e}): scripts/test starts it; \
-                     ARBLINE_TEST_PG names another server"
-                    )
-                });
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("CREATE SCHEMA {name}; SET search_path = {name}"))
-                .await
-                .unwrap();
-            client
-        });
-        PgSchema {
-            rt,
-            client,
-            name,
-            base,
-        }
-    }
-
-    /// The recorder's target: this schema first on `search_path`.
-    fn target(&self) -> PgTarget {
-        let mut c = self.base.clone();
-        c.options(format!("-c search_path={}", self.name));
-        PgTarget::from_config(c)
-    }
-
-    fn exec(&self, sql: &str) {
-        self.rt.block_on(self.client.batch_execute(sql)).unwrap();
-    }
-
-    fn count(&self, table: &str) -> i64 {
-        self.rt
-            .block_on(
-                self.client
-                    .query_one(&format!("SELECT count(*) FROM {table}"), &[]),
-            )
-            .map(|r| r.get(0))
-            .unwrap_or(0)
-    }
-
-    fn total(&self) -> i64 {
-        TABLES.iter().map(|t| self.count(t.name)).sum()
-    }
-
-    fn query(&self, sql: &str) -> Vec<tokio_postgres::Row> {
-        self.rt.block_on(self.client.query(sql, &[])).unwrap()
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
-        let _ = self.rt.block_on(self.client.batch_execute(&sql));
-    }
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 // ---------------------------------------------------------------- the forwarder's contract
@@ -448,7 +307,7 @@ fn check_rows_match_the_messages(pg: &PgSchema, per_kind: u64) {
 #[test]
 fn every_kind_lands_once_per_event_with_every_field() {
     let nats = NatsConfig::default();
-    let server = NatsServer::start();
+    let server = NatsServer::start("record");
     let pg = PgSchema::create();
     create_stream(&server.url(), &nats);
     let per_kind = 40;
@@ -477,7 +336,7 @@ fn every_kind_lands_once_per_event_with_every_field() {
 #[test]
 fn a_crash_between_commit_and_ack_still_writes_each_event_once() {
     let nats = NatsConfig::default();
-    let server = NatsServer::start();
+    let server = NatsServer::start("record");
     let pg = PgSchema::create();
     create_stream(&server.url(), &nats);
     let msgs = every_kind(40); // 320
@@ -513,7 +372,7 @@ fn a_crash_between_commit_and_ack_still_writes_each_event_once() {
 #[test]
 fn malformed_messages_are_kept_aside_and_do_not_block_the_stream() {
     let nats = NatsConfig::default();
-    let server = NatsServer::start();
+    let server = NatsServer::start("record");
     let pg = PgSchema::create();
     create_stream(&server.url(), &nats);
     // The recorder creates missing tables; create them first here to add a rule the parser
@@ -596,7 +455,7 @@ fn started_before_the_server_it_retries_then_creates_the_stream() {
     let url = format!("nats://127.0.0.1:{port}");
     let rec = start(options(&url, &nats, &pg));
     std::thread::sleep(Duration::from_millis(500)); // a few refused connections
-    let server = NatsServer::start_on(port);
+    let server = NatsServer::start_on("record", port);
 
     let subjects = runtime().block_on(async {
         let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.unwrap());
@@ -630,7 +489,7 @@ fn started_before_the_server_it_retries_then_creates_the_stream() {
 #[test]
 fn a_lost_database_connection_is_opened_again() {
     let nats = NatsConfig::default();
-    let server = NatsServer::start();
+    let server = NatsServer::start("record");
     let pg = PgSchema::create();
     create_stream(&server.url(), &nats);
     let mut opts = options(&server.url(), &nats, &pg);

@@ -88,7 +88,11 @@ impl NatsForwarder {
                     .connect(cfg.url.as_str()),
             )
             .map_err(|e| format!("nats {}: {e}", cfg.url))?;
-        let mut js = jetstream::new(client.clone());
+        // The JetStream context starts tasks of its own: inside the runtime.
+        let mut js = {
+            let _in_runtime = rt.enter();
+            jetstream::new(client.clone())
+        };
         js.set_timeout(Duration::from_secs(3));
         let outbox = Outbox::new(cfg.critical_cap, cfg.md_cap);
         Ok(NatsForwarder {

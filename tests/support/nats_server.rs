@@ -2,6 +2,8 @@
 //! kill and restart it without touching anyone else's server. `scripts/test` installs
 //! Debian's `nats-server` when the machine lacks it.
 
+#![allow(dead_code)]
+
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -22,11 +24,22 @@ fn free_port() -> u16 {
 
 impl NatsServer {
     pub fn start(name: &str) -> NatsServer {
-        let dir = std::env::temp_dir().join(format!("arbline-nats-{name}-{}", std::process::id()));
+        Self::start_on(name, free_port())
+    }
+
+    pub fn start_on(name: &str, port: u16) -> NatsServer {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "arbline-nats-{name}-{}-{nanos}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let mut s = NatsServer {
             child: None,
-            port: free_port(),
+            port,
             dir,
         };
         s.restart();

@@ -56,10 +56,10 @@ impl Gateway {
     /// Time sync: measures the offset to the venue's clock and halts trading when it is beyond
     /// the limit (nonces and freshness checks would be wrong).
     fn sync_time(&mut self) {
-        if let Ok(offset) = self.client.sync_time() {
-            if offset.unsigned_abs() > self.max_clock_drift_ms {
-                self.halts.request(crate::risk::HaltReason::ClockDrift);
-            }
+        if let Ok(offset) = self.client.sync_time()
+            && offset.unsigned_abs() > self.max_clock_drift_ms
+        {
+            self.halts.request(crate::risk::HaltReason::ClockDrift);
         }
     }
 
@@ -104,11 +104,11 @@ impl Gateway {
         let r = reconciler.run_round(client, instruments, |ev| {
             exec.publish(|slot| *slot = ev);
         });
-        if let Err(e) = r {
-            if e.action() == crate::venue::max::ErrorAction::Halt {
-                self.halts
-                    .request(crate::risk::HaltReason::CredentialsRefused);
-            }
+        if let Err(e) = r
+            && e.action() == crate::venue::max::ErrorAction::Halt
+        {
+            self.halts
+                .request(crate::risk::HaltReason::CredentialsRefused);
         }
     }
 

@@ -73,10 +73,10 @@ impl Reconciler {
             return;
         }
         self.created_order.push_back(venue_id);
-        if self.created_order.len() > REMEMBERED {
-            if let Some(old) = self.created_order.pop_front() {
-                self.created.remove(&old);
-            }
+        if self.created_order.len() > REMEMBERED
+            && let Some(old) = self.created_order.pop_front()
+        {
+            self.created.remove(&old);
         }
     }
 

@@ -198,7 +198,7 @@ impl Fixed {
         let mut frac = v % SCALE as u64;
         v /= SCALE as u64;
         let mut frac_len = DECIMALS as usize;
-        while frac_len > 0 && frac % 10 == 0 {
+        while frac_len > 0 && frac.is_multiple_of(10) {
             frac /= 10;
             frac_len -= 1;
         }

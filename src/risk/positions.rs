@@ -76,10 +76,11 @@ impl Positions {
     }
 
     pub fn set_quote_to_usdt(&mut self, i: InstrumentId, f: f64) {
-        if f.is_finite() && f > 0.0 {
-            if let Some(x) = self.quote_to_usdt.get_mut(i.index()) {
-                *x = f;
-            }
+        if f.is_finite()
+            && f > 0.0
+            && let Some(x) = self.quote_to_usdt.get_mut(i.index())
+        {
+            *x = f;
         }
     }
 

@@ -154,30 +154,30 @@ impl Scanners {
                 Err(s) => self.count(s),
             }
         }
-        if let Some(s) = &self.stable {
-            if s.uses(top.instrument) {
-                let max = self.fresh(s.max, now_raw, clock, s.max_age_ns).copied();
-                let reference = self
-                    .fresh(s.reference, now_raw, clock, s.ref_max_age_ns)
-                    .copied();
-                let position = board.get(crate::model::Strategy::StableCoin, s.max);
-                let instruments = &self.instruments;
-                let r = self.stable.as_mut().map(|s| {
-                    s.evaluate(
-                        max.as_ref(),
-                        reference.as_ref(),
-                        position,
-                        instruments,
-                        now_ns,
-                        top,
-                    )
-                });
-                match r {
-                    Some(Ok(sig)) if open => n += self.emit(sig, now_raw, &mut out),
-                    Some(Ok(_)) => self.stats.outside_hours += 1,
-                    Some(Err(s)) => self.count(s),
-                    None => {}
-                }
+        if let Some(s) = &self.stable
+            && s.uses(top.instrument)
+        {
+            let max = self.fresh(s.max, now_raw, clock, s.max_age_ns).copied();
+            let reference = self
+                .fresh(s.reference, now_raw, clock, s.ref_max_age_ns)
+                .copied();
+            let position = board.get(crate::model::Strategy::StableCoin, s.max);
+            let instruments = &self.instruments;
+            let r = self.stable.as_mut().map(|s| {
+                s.evaluate(
+                    max.as_ref(),
+                    reference.as_ref(),
+                    position,
+                    instruments,
+                    now_ns,
+                    top,
+                )
+            });
+            match r {
+                Some(Ok(sig)) if open => n += self.emit(sig, now_raw, &mut out),
+                Some(Ok(_)) => self.stats.outside_hours += 1,
+                Some(Err(s)) => self.count(s),
+                None => {}
             }
         }
         n

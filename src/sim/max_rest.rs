@@ -186,10 +186,8 @@ impl MaxRestSim {
             .name("sim.max_rest".into())
             .spawn(move || {
                 while !sp.load(Ordering::Acquire) {
-                    if book_less {
-                        if let Ok(s) = st.lock() {
-                            s.account.poll(|_| None);
-                        }
+                    if book_less && let Ok(s) = st.lock() {
+                        s.account.poll(|_| None);
                     }
                     let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(5)) else {
                         continue;
@@ -222,10 +220,10 @@ impl MaxRestSim {
                             tiny_http::Header::from_bytes("Content-Type", reply.content_type)
                                 .expect("static header"),
                         );
-                    if let Some(d) = reply.disposition {
-                        if let Ok(h) = tiny_http::Header::from_bytes("Content-Disposition", d) {
-                            resp = resp.with_header(h);
-                        }
+                    if let Some(d) = reply.disposition
+                        && let Ok(h) = tiny_http::Header::from_bytes("Content-Disposition", d)
+                    {
+                        resp = resp.with_header(h);
                     }
                     let _ = req.respond(resp);
                 }

@@ -119,10 +119,10 @@ impl EventSink for JsonlFileSink {
     }
 
     fn flush(&mut self, _deadline: Duration) {
-        if let Some(o) = self.out.as_mut() {
-            if o.flush().is_err() {
-                self.status.failures += 1;
-            }
+        if let Some(o) = self.out.as_mut()
+            && o.flush().is_err()
+        {
+            self.status.failures += 1;
         }
     }
 

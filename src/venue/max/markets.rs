@@ -47,7 +47,7 @@ struct Raw<'a> {
 }
 
 fn amount(field: &'static str, v: f64) -> Result<Fixed, ParseError> {
-    if !v.is_finite() || v < 0.0 || v > 9e10 {
+    if !v.is_finite() || !(0.0..=9e10).contains(&v) {
         return Err(ParseError::BadValue(field));
     }
     Ok(Fixed((v * 1e8).round() as i64))

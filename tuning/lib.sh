@@ -163,3 +163,18 @@ online_cpus() {
         printf '%s' "${out[*]}"
     fi
 }
+
+# mask_to_list "13" -> "0 1 4" (inverse of list_to_mask; commas between 32-bit groups allowed)
+mask_to_list() {
+    local m=${1//,/} out=() i c n
+    m=${m//[[:space:]]/}
+    n=${#m}
+    for ((i = 0; i < n; i++)); do
+        c=$((16#${m:n - 1 - i:1}))
+        ((c & 1)) && out+=($((i * 4)))
+        ((c & 2)) && out+=($((i * 4 + 1)))
+        ((c & 4)) && out+=($((i * 4 + 2)))
+        ((c & 8)) && out+=($((i * 4 + 3)))
+    done
+    printf '%s' "${out[*]}"
+}

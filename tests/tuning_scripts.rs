@@ -115,7 +115,8 @@ fn items(out: &str) -> BTreeMap<String, String> {
 }
 
 fn has_item(m: &BTreeMap<String, String>, item: &str) -> bool {
-    m.keys().any(|k| k == item || k.starts_with(&format!("{item}.")))
+    m.keys()
+        .any(|k| k == item || k.starts_with(&format!("{item}.")))
 }
 
 fn status<'a>(m: &'a BTreeMap<String, String>, item: &str) -> &'a str {
@@ -147,7 +148,11 @@ fn check_reports_every_item_on_this_host_and_exits_zero() {
         assert!(has_item(&m, item), "no line for {item}:\n{out}");
     }
     let (ok, bad, unknown) = summary(&out);
-    assert_eq!(ok + bad + unknown, m.len(), "summary counts every item:\n{out}");
+    assert_eq!(
+        ok + bad + unknown,
+        m.len(),
+        "summary counts every item:\n{out}"
+    );
     assert_eq!(bad, m.values().filter(|s| *s == "NOT TUNED").count());
     for (item, st) in &m {
         if st.as_str() != "OK" {
@@ -169,7 +174,11 @@ fn check_reports_every_item_on_this_host_and_exits_zero() {
     let (rc, out) = run(strict);
     assert_no_bash_error(&out);
     let (_, bad, _) = summary(&out);
-    assert_eq!(rc, i32::from(bad > 0), "--strict fails exactly when something is NOT TUNED");
+    assert_eq!(
+        rc,
+        i32::from(bad > 0),
+        "--strict fails exactly when something is NOT TUNED"
+    );
 }
 
 /// The host files a dry run must not touch.
@@ -226,8 +235,7 @@ fn apply_dry_run_prints_the_commands_and_changes_nothing() {
     assert!(out.contains("isolcpus="), "the GRUB line:\n{out}");
     assert!(out.contains("reboot"), "{out}");
     assert!(
-        out.lines().any(|l| l.starts_with("echo "))
-            || out.contains("nothing to change"),
+        out.lines().any(|l| l.starts_with("echo ")) || out.contains("nothing to change"),
         "commands, or why there are none:\n{out}"
     );
     assert!(!state.exists(), "a dry run saves no state");
@@ -250,9 +258,21 @@ fn put(root: &Path, rel: &str, content: &str) {
 /// polling, every IRQ on every CPU.
 fn fake_host(isolated: &str) -> PathBuf {
     let r = tmpdir("root");
-    put(&r, "/proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n");
-    put(&r, "/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-    put(&r, "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n");
+    put(
+        &r,
+        "/proc/cmdline",
+        "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n",
+    );
+    put(
+        &r,
+        "/proc/swaps",
+        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
+    );
+    put(
+        &r,
+        "/proc/cpuinfo",
+        "processor\t: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n",
+    );
     put(&r, "/proc/1/comm", "systemd\n");
     put(&r, "/proc/sys/vm/swappiness", "60\n");
     put(&r, "/proc/sys/net/core/busy_poll", "0\n");
@@ -268,9 +288,21 @@ fn fake_host(isolated: &str) -> PathBuf {
     // IRQ 25 is a NIC queue already steered to CPU 3: it moves to what is left
     put(&r, "/proc/irq/25/smp_affinity_list", "3\n");
     put(&r, "/sys/devices/system/cpu/online", "0-3\n");
-    put(&r, "/sys/devices/system/cpu/isolated", &format!("{isolated}\n"));
-    put(&r, "/sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
-    put(&r, "/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
+    put(
+        &r,
+        "/sys/devices/system/cpu/isolated",
+        &format!("{isolated}\n"),
+    );
+    put(
+        &r,
+        "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        "tsc\n",
+    );
+    put(
+        &r,
+        "/sys/kernel/mm/transparent_hugepage/enabled",
+        "[always] madvise never\n",
+    );
     put(
         &r,
         "/sys/kernel/mm/transparent_hugepage/defrag",
@@ -330,7 +362,8 @@ fn selected(s: &str) -> String {
 
 fn check_on(root: &Path, extra: &[&str]) -> (i32, String, BTreeMap<String, String>) {
     let mut c = script("check");
-    c.env("ROOT", root).env("ARBLINE_BIN", root.join("no-such-binary"));
+    c.env("ROOT", root)
+        .env("ARBLINE_BIN", root.join("no-such-binary"));
     c.args(extra);
     let (rc, out) = run(c);
     assert_no_bash_error(&out);
@@ -357,7 +390,11 @@ fn apply_then_undo_on_a_fake_sysfs_changes_then_restores_every_value() {
         "net.core.rmem_max",
         "net.ipv4.tcp_slow_start_after_idle",
     ] {
-        assert_eq!(status(&m, item), "NOT TUNED", "{item} on the untuned fake host:\n{out}");
+        assert_eq!(
+            status(&m, item),
+            "NOT TUNED",
+            "{item} on the untuned fake host:\n{out}"
+        );
     }
     assert_eq!(status(&m, "thp.defrag"), "OK", "{out}");
     assert_eq!(status(&m, "swap"), "OK", "{out}");
@@ -365,7 +402,10 @@ fn apply_then_undo_on_a_fake_sysfs_changes_then_restores_every_value() {
 
     // dry run under the fake root: commands naming the fake paths, nothing written
     let mut dry = script("apply");
-    dry.arg("--root-dir").arg(&root).arg("--state-file").arg(&state);
+    dry.arg("--root-dir")
+        .arg(&root)
+        .arg("--state-file")
+        .arg(&state);
     dry.args(["--cores", "2-3"]);
     let (rc, out) = run(dry);
     assert_eq!(rc, 0, "{out}");
@@ -378,7 +418,12 @@ fn apply_then_undo_on_a_fake_sysfs_changes_then_restores_every_value() {
     assert_eq!(before, tree(&root), "the dry run wrote");
 
     let mut apply = script("apply");
-    apply.arg("--apply").arg("--root-dir").arg(&root).arg("--state-file").arg(&state);
+    apply
+        .arg("--apply")
+        .arg("--root-dir")
+        .arg(&root)
+        .arg("--state-file")
+        .arg(&state);
     apply.args(["--cores", "2-3"]);
     let (rc, out) = run(apply);
     assert_eq!(rc, 0, "{out}");
@@ -386,24 +431,55 @@ fn apply_then_undo_on_a_fake_sysfs_changes_then_restores_every_value() {
     assert!(state.exists(), "the previous values are saved:\n{out}");
     for cpu in 0..4 {
         let c = format!("sys/devices/system/cpu/cpu{cpu}");
-        assert_eq!(read(&root, &format!("{c}/cpufreq/scaling_governor")), "performance");
-        assert_eq!(read(&root, &format!("{c}/cpuidle/state0/disable")), "0", "POLL stays");
-        assert_eq!(read(&root, &format!("{c}/cpuidle/state1/disable")), "0", "C1 stays");
-        assert_eq!(read(&root, &format!("{c}/cpuidle/state2/disable")), "1", "C6 off");
+        assert_eq!(
+            read(&root, &format!("{c}/cpufreq/scaling_governor")),
+            "performance"
+        );
+        assert_eq!(
+            read(&root, &format!("{c}/cpuidle/state0/disable")),
+            "0",
+            "POLL stays"
+        );
+        assert_eq!(
+            read(&root, &format!("{c}/cpuidle/state1/disable")),
+            "0",
+            "C1 stays"
+        );
+        assert_eq!(
+            read(&root, &format!("{c}/cpuidle/state2/disable")),
+            "1",
+            "C6 off"
+        );
     }
-    assert_eq!(selected(&read(&root, "sys/kernel/mm/transparent_hugepage/enabled")), "never");
-    assert_eq!(selected(&read(&root, "sys/kernel/mm/transparent_hugepage/defrag")), "never");
+    assert_eq!(
+        selected(&read(&root, "sys/kernel/mm/transparent_hugepage/enabled")),
+        "never"
+    );
+    assert_eq!(
+        selected(&read(&root, "sys/kernel/mm/transparent_hugepage/defrag")),
+        "never"
+    );
     assert_eq!(read(&root, "proc/sys/vm/swappiness"), "1");
     assert_eq!(read(&root, "proc/sys/net/core/busy_poll"), "50");
     assert_eq!(read(&root, "proc/sys/net/core/busy_read"), "50");
     for irq in [0, 9, 24, 25] {
-        assert_eq!(read(&root, &format!("proc/irq/{irq}/smp_affinity_list")), "0-1", "IRQ {irq}");
+        assert_eq!(
+            read(&root, &format!("proc/irq/{irq}/smp_affinity_list")),
+            "0-1",
+            "IRQ {irq}"
+        );
     }
     assert_eq!(read(&root, "proc/irq/default_smp_affinity"), "3");
     // untouched: not in the runtime set
     assert_eq!(read(&root, "proc/sys/net/core/rmem_max"), "212992");
-    assert_eq!(read(&root, "proc/cmdline"), "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet");
-    assert!(out.contains("isolcpus=2-3 nohz_full=2-3 rcu_nocbs=2-3"), "GRUB line:\n{out}");
+    assert_eq!(
+        read(&root, "proc/cmdline"),
+        "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet"
+    );
+    assert!(
+        out.contains("isolcpus=2-3 nohz_full=2-3 rcu_nocbs=2-3"),
+        "GRUB line:\n{out}"
+    );
 
     // the check now sees the runtime items tuned
     let (_, out, m) = check_on(&root, &["--cores", "2-3"]);
@@ -420,23 +496,39 @@ fn apply_then_undo_on_a_fake_sysfs_changes_then_restores_every_value() {
     ] {
         assert_eq!(status(&m, item), "OK", "{item} after apply:\n{out}");
     }
-    assert_eq!(status(&m, "cmdline.isolcpus"), "NOT TUNED", "never applied:\n{out}");
+    assert_eq!(
+        status(&m, "cmdline.isolcpus"),
+        "NOT TUNED",
+        "never applied:\n{out}"
+    );
 
     // a second apply would save tuned values as the host's own: refused
     let mut again = script("apply");
-    again.arg("--apply").arg("--root-dir").arg(&root).arg("--state-file").arg(&state);
+    again
+        .arg("--apply")
+        .arg("--root-dir")
+        .arg(&root)
+        .arg("--state-file")
+        .arg(&state);
     let (rc, out) = run(again);
     assert_ne!(rc, 0, "{out}");
     assert!(out.contains("--undo first"), "{out}");
 
     let mut undo = script("apply");
-    undo.arg("--undo").arg("--root-dir").arg(&root).arg("--state-file").arg(&state);
+    undo.arg("--undo")
+        .arg("--root-dir")
+        .arg(&root)
+        .arg("--state-file")
+        .arg(&state);
     let (rc, out) = run(undo);
     assert_eq!(rc, 0, "{out}");
     assert_no_bash_error(&out);
     assert!(!state.exists(), "undo removes the state file:\n{out}");
     let after = tree(&root);
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
     for (path, was) in &before {
         let now = &after[path];
         if path.contains("transparent_hugepage") {
@@ -448,7 +540,11 @@ fn apply_then_undo_on_a_fake_sysfs_changes_then_restores_every_value() {
     }
 
     let mut undo = script("apply");
-    undo.arg("--undo").arg("--root-dir").arg(&root).arg("--state-file").arg(&state);
+    undo.arg("--undo")
+        .arg("--root-dir")
+        .arg(&root)
+        .arg("--state-file")
+        .arg(&state);
     let (rc, out) = run(undo);
     assert_ne!(rc, 0, "nothing left to undo:\n{out}");
     let _ = fs::remove_dir_all(&root);
@@ -486,9 +582,18 @@ fn check_flags_spinning_threads_off_isolated_cores_and_sharing_a_core() {
 
     let (out, m) = placement(
         &root,
-        &[("feed", "2", "Spin"), ("engine", "3", "Spin"), ("side", "unpinned", "Park")],
+        &[
+            ("feed", "2", "Spin"),
+            ("engine", "3", "Spin"),
+            ("side", "unpinned", "Park"),
+        ],
     );
-    for item in ["placement.threads", "placement.pinned", "placement.spin", "placement.shared_core"] {
+    for item in [
+        "placement.threads",
+        "placement.pinned",
+        "placement.spin",
+        "placement.shared_core",
+    ] {
         assert_eq!(status(&m, item), "OK", "{item}, a tuned placement:\n{out}");
     }
     assert_eq!(status(&m, "sysfs.isolated"), "OK", "{out}");
@@ -497,20 +602,38 @@ fn check_flags_spinning_threads_off_isolated_cores_and_sharing_a_core() {
 
     let (out, m) = placement(
         &root,
-        &[("feed", "1", "Spin"), ("engine", "1", "Spin"), ("user", "unpinned", "Spin")],
+        &[
+            ("feed", "1", "Spin"),
+            ("engine", "1", "Spin"),
+            ("user", "unpinned", "Spin"),
+        ],
     );
-    assert_eq!(status(&m, "placement.pinned"), "NOT TUNED", "core 1 is not isolated:\n{out}");
+    assert_eq!(
+        status(&m, "placement.pinned"),
+        "NOT TUNED",
+        "core 1 is not isolated:\n{out}"
+    );
     assert_eq!(status(&m, "placement.spin"), "NOT TUNED", "{out}");
     assert_eq!(status(&m, "placement.shared_core"), "NOT TUNED", "{out}");
     assert!(out.contains("core 1: feed,engine"), "{out}");
 
-    let (out, m) = placement(&root, &[("feed", "unpinned", "Park"), ("engine", "unpinned", "Park")]);
+    let (out, m) = placement(
+        &root,
+        &[("feed", "unpinned", "Park"), ("engine", "unpinned", "Park")],
+    );
     assert_eq!(status(&m, "placement.pinned"), "NOT TUNED", "{out}");
-    assert_eq!(status(&m, "placement.spin"), "OK", "parking anywhere is safe:\n{out}");
+    assert_eq!(
+        status(&m, "placement.spin"),
+        "OK",
+        "parking anywhere is safe:\n{out}"
+    );
 
     // no binary: say how to get one
     let (_, out, m) = check_on(&root, &[]);
-    assert!(status(&m, "placement.pinned").starts_with("UNKNOWN ("), "{out}");
+    assert!(
+        status(&m, "placement.pinned").starts_with("UNKNOWN ("),
+        "{out}"
+    );
     assert!(out.contains("cargo build --release"), "{out}");
     let _ = fs::remove_dir_all(&root);
 }

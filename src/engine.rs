@@ -166,8 +166,18 @@ pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
 
 /// Builds rings and stages from `cfg` for `venues`.
 pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, String> {
+    build_with_clock(cfg, live, venues, EngineClock::new())
+}
+
+/// Builds rings and stages from `cfg` for `venues`, every stage reading `clock` (a mocked one
+/// makes a single-threaded run deterministic: `bench/instructions.rs`).
+pub fn build_with_clock(
+    cfg: &Config,
+    live: bool,
+    venues: Venues,
+    clock: EngineClock,
+) -> Result<Built, String> {
     let instruments = cfg.instruments()?;
-    let clock = EngineClock::new();
     let shutdown = Shutdown::new();
     let counters = Arc::new(EngineCounters::default());
     let rings = Rings::new(cfg.ring_sizes());

@@ -34,6 +34,22 @@ impl EngineClock {
         }
     }
 
+    /// A clock that only moves when the returned handle moves it (raw readings are nanoseconds),
+    /// anchored at `unix_ns`: a deterministic run, e.g. the instruction-count bench, sees the
+    /// same times on every run.
+    pub fn mock(unix_ns: u64) -> (Self, std::sync::Arc<quanta::Mock>) {
+        let (clock, mock) = Clock::mock();
+        let anchor_raw = clock.raw();
+        (
+            EngineClock {
+                clock,
+                anchor_raw,
+                anchor_unix_ns: unix_ns,
+            },
+            mock,
+        )
+    }
+
     /// A raw TSC reading: what events carry in their `ts_*` fields.
     #[inline]
     pub fn raw(&self) -> u64 {

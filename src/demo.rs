@@ -54,7 +54,9 @@ pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, S
         max_api_key: Some(key),
         max_secret_key: Some(secret),
     };
-    let r = engine::run_with(&cfg, opts, Venues::Live(secrets));
+    let mut opts = opts.clone();
+    opts.venues_name.get_or_insert_with(|| "loopback".into());
+    let r = engine::run_with(&cfg, &opts, Venues::Live(secrets));
     let _ = std::fs::remove_dir_all(&cfg.refrate.cache_dir);
     r
 }

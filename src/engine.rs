@@ -20,7 +20,8 @@ use crate::scanner::Scanners;
 use crate::scanner::stage::{ScannerStage, ScannerStageParts};
 use crate::sim::exec_venue::ExecVenue;
 use crate::sim::market::SyntheticMarket;
-use crate::telemetry::summary::write_hgrm_files;
+use crate::telemetry::hist_dir::HistDir;
+use crate::telemetry::run_info::RunInfo;
 use crate::telemetry::{
     EngineCounters, EventCounts, LatencySet, SideConfig, SideThread, Summary, telemetry_queue,
 };
@@ -80,6 +81,12 @@ pub struct DemoOptions {
     pub quiet: bool,
     pub summary_json: Option<PathBuf>,
     pub hist_dir: Option<PathBuf>,
+    /// The run's name in `run.json` and `arbline report` legends (default: venues + waits).
+    pub label: Option<String>,
+    /// The configuration file, for `run.json`.
+    pub config_path: Option<PathBuf>,
+    /// How `run.json` names the venues (default: "in-process" or "live").
+    pub venues_name: Option<String>,
 }
 
 /// The outcome of a run, beyond the printed summary.
@@ -92,6 +99,8 @@ pub struct RunResult {
     pub order_stats: crate::order::OrderStats,
     /// The bus (NATS or the events file) after its final flush.
     pub bus: Option<crate::telemetry::event_sink::SinkStatus>,
+    /// Why `intervals.hlog` stopped early, if it did.
+    pub interval_log_error: Option<String>,
 }
 
 /// The side thread's bus: NATS JetStream when `[nats] enabled`, else the events file.
@@ -401,7 +410,7 @@ pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
 pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunResult, String> {
     let live = cfg.demo.live && !opts.quiet;
     let synthetic = matches!(venues, Venues::Synthetic);
-    let built = build_for(cfg, live, venues)?;
+    let mut built = build_for(cfg, live, venues)?;
     built
         .shutdown
         .install_signal_handlers()
@@ -439,6 +448,21 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
             t.wait
         );
     }
+    let hist_dir = match &opts.hist_dir {
+        Some(d) => {
+            let venues = opts
+                .venues_name
+                .clone()
+                .unwrap_or_else(|| if synthetic { "in-process" } else { "live" }.into());
+            let mut info = RunInfo::collect(&threads, &venues, cfg.demo.stats_interval_ms);
+            if let Some(l) = &opts.label {
+                info.label.clone_from(l);
+            }
+            info.config_path = opts.config_path.as_ref().map(|p| p.display().to_string());
+            Some(record_hist_dir(&mut built, d, &info)?)
+        }
+        None => None,
+    };
     let result = run(built, &threads, Duration::from_secs_f64(opts.duration_s))?;
     let mut out = std::io::stdout();
     result.summary.print(&mut out).map_err(|e| e.to_string())?;
@@ -457,11 +481,32 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
             .map_err(|e| format!("{}: {e}", p.display()))?;
         println!("\nsummary written to {}", p.display());
     }
-    if let Some(d) = &opts.hist_dir {
-        write_hgrm_files(d, &result.latency).map_err(|e| format!("{}: {e}", d.display()))?;
-        println!("histograms written to {}", d.display());
+    if let Some(d) = &hist_dir {
+        if let Some(e) = &result.interval_log_error {
+            eprintln!("warning: interval log stopped early: {e}");
+        }
+        d.finish(&result.latency)?;
+        println!(
+            "histograms written to {} (arbline report {0})",
+            d.path().display()
+        );
     }
     Ok(result)
+}
+
+/// Starts a `--hist-dir` run directory for `built`: writes `run.json` now and has the side
+/// thread append each stats interval to `intervals.hlog`. Call [`HistDir::finish`] with the
+/// run's [`RunResult::latency`] afterwards for the `.hgrm` files and `final.hlog`.
+pub fn record_hist_dir(
+    built: &mut Built,
+    dir: &std::path::Path,
+    info: &RunInfo,
+) -> Result<HistDir, String> {
+    let hist_dir = HistDir::create(dir, info)?;
+    if let Some(bus) = built.side.bus.as_mut() {
+        bus.set_interval_log(hist_dir.interval_log()?);
+    }
+    Ok(hist_dir)
 }
 
 /// Places the stages on threads, runs until `duration` or a signal, then shuts down in order.
@@ -576,5 +621,6 @@ pub fn run(
         open_orders_at_exit,
         order_stats,
         bus: side_report.bus,
+        interval_log_error: side_report.interval_log_error,
     })
 }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod order;
 pub mod pipeline;
 pub mod record;
+pub mod report;
 pub mod risk;
 pub mod scanner;
 pub mod secrets;

@@ -35,9 +35,13 @@ enum Command {
         /// Also write the final statistics as JSON here.
         #[arg(long)]
         summary_json: Option<PathBuf>,
-        /// Write one HdrHistogram `.hgrm` percentile file per stage into this directory.
+        /// Record latency into this directory: run.json, intervals.hlog while running, and at
+        /// exit one `.hgrm` per stage plus final.hlog (read them with `arbline report`).
         #[arg(long)]
         hist_dir: Option<PathBuf>,
+        /// The run's name in run.json and report legends (default: venues and waits).
+        #[arg(long)]
+        label: Option<String>,
         /// Do not print each signal, order and fill (stats lines and the final table remain).
         #[arg(long)]
         quiet: bool,
@@ -60,6 +64,8 @@ enum Command {
         summary_json: Option<PathBuf>,
         #[arg(long)]
         hist_dir: Option<PathBuf>,
+        #[arg(long)]
+        label: Option<String>,
         #[arg(long)]
         quiet: bool,
         /// Publish every event to this NATS JetStream server (else: JSON lines in [nats] file_dir).
@@ -92,6 +98,20 @@ enum Command {
         /// The durable consumer's name; recorders sharing it share the work.
         #[arg(long, default_value = "arbline-record")]
         durable: String,
+    },
+    /// Read `--hist-dir` run directories: print each run's description and percentile table,
+    /// draw the percentile distributions, tick_to_trade over time and, for two or more runs,
+    /// their comparison (PNG and/or SVG).
+    Report {
+        /// One or more run directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the charts go (default: DIR/report of the first DIR).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// png, svg or both.
+        #[arg(long, default_value = "both")]
+        format: arbline::report::Format,
     },
     /// Validate a configuration file and show the thread placement it gives on this host.
     CheckConfig {
@@ -177,6 +197,7 @@ fn main() -> ExitCode {
             duration,
             summary_json,
             hist_dir,
+            label,
             quiet,
             in_process,
             nats,
@@ -194,6 +215,9 @@ fn main() -> ExitCode {
                 quiet,
                 summary_json,
                 hist_dir,
+                label,
+                config_path: config.clone(),
+                venues_name: None,
             };
             if in_process {
                 engine::run_demo(&cfg, &opts).map(|_| ())
@@ -206,6 +230,7 @@ fn main() -> ExitCode {
             duration,
             summary_json,
             hist_dir,
+            label,
             quiet,
             nats,
         } => load(Some(&config)).and_then(|cfg| {
@@ -223,6 +248,9 @@ fn main() -> ExitCode {
                 quiet,
                 summary_json,
                 hist_dir,
+                label,
+                config_path: Some(config.clone()),
+                venues_name: None,
             };
             engine::run_with(&cfg, &opts, engine::Venues::Live(secrets)).map(|_| ())
         }),
@@ -234,6 +262,10 @@ fn main() -> ExitCode {
             batch,
             durable,
         } => load(config.as_ref()).and_then(|cfg| run_record(&cfg, nats, pg_url, batch, durable)),
+        Command::Report { dirs, out, format } => {
+            let opts = arbline::report::ReportOptions { dirs, out, format };
+            arbline::report::report(&opts, &mut std::io::stdout()).map(|_| ())
+        }
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let threads = cfg.threads()?;
             println!("{}: ok", config.display());

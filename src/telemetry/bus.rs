@@ -5,11 +5,12 @@
 
 use super::bus_message::{BusMessage, Encoder};
 use super::event_sink::{EventSink, SinkStatus};
+use super::interval_log::IntervalLog;
 use super::latency::Percentiles;
 use crate::model::{GatewayCmdKind, Telemetry};
 use crate::pipeline::EngineClock;
 use hdrhistogram::Histogram;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub struct Bus {
     encoder: Encoder,
@@ -20,6 +21,12 @@ pub struct Bus {
     /// Frame read → signal published, this interval (ns).
     frame_to_signal: Histogram<u64>,
     last_connected: Option<bool>,
+    /// `--hist-dir`: each interval's two histograms are appended here (tags `tick_to_trade`,
+    /// `frame_to_signal`).
+    interval_log: Option<IntervalLog>,
+    interval_start: SystemTime,
+    /// The first failure to write the interval log (the log is then dropped; the run goes on).
+    interval_log_error: Option<String>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -48,7 +55,21 @@ impl Bus {
             tick_to_trade: histogram(),
             frame_to_signal: histogram(),
             last_connected: None,
+            interval_log: None,
+            interval_start: SystemTime::now(),
+            interval_log_error: None,
         }
+    }
+
+    /// Logs every interval's histograms into `log` from now on.
+    pub fn set_interval_log(&mut self, log: IntervalLog) {
+        self.interval_log = Some(log);
+        self.interval_start = SystemTime::now();
+    }
+
+    /// Why the interval log stopped, if it did.
+    pub fn interval_log_error(&self) -> Option<&str> {
+        self.interval_log_error.as_deref()
     }
 
     fn send(&mut self, m: BusMessage) {
@@ -85,6 +106,30 @@ impl Bus {
             .encoder
             .latency(&[("tick_to_trade", t2t), ("frame_to_signal", f2s)], ts_ms);
         self.send(m);
+        if let Some(log) = self.interval_log.as_mut() {
+            let now = SystemTime::now();
+            let length = now.duration_since(self.interval_start).unwrap_or_default();
+            let written = log
+                .append(
+                    "tick_to_trade",
+                    &self.tick_to_trade,
+                    self.interval_start,
+                    length,
+                )
+                .and_then(|()| {
+                    log.append(
+                        "frame_to_signal",
+                        &self.frame_to_signal,
+                        self.interval_start,
+                        length,
+                    )
+                });
+            if let Err(e) = written {
+                self.interval_log_error = Some(e.to_string());
+                self.interval_log = None;
+            }
+            self.interval_start = now;
+        }
         self.tick_to_trade.reset();
         self.frame_to_signal.reset();
         t2t

@@ -5,11 +5,14 @@ pub mod bus;
 pub mod bus_message;
 pub mod counters;
 pub mod event_sink;
+pub mod hist_dir;
+pub mod interval_log;
 pub mod jsonl_file;
 pub mod latency;
 pub mod nats_forwarder;
 pub mod outbox;
 pub mod queue;
+pub mod run_info;
 pub mod side;
 pub mod summary;
 

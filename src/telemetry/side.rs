@@ -37,6 +37,8 @@ pub struct SideReport {
     pub system_events: u64,
     /// The bus's state after the final flush.
     pub bus: Option<SinkStatus>,
+    /// Why the interval log stopped early, if it did.
+    pub interval_log_error: Option<String>,
 }
 
 pub struct SideThread {
@@ -165,6 +167,10 @@ impl SideThread {
         }
         report.dropped = self.rxs.iter().map(|r| r.dropped()).sum();
         report.bus = self.bus.as_mut().map(|b| b.finish(BUS_FLUSH));
+        report.interval_log_error = self
+            .bus
+            .as_ref()
+            .and_then(|b| b.interval_log_error().map(str::to_string));
         report.positions = positions.into_values().collect();
         report
     }

@@ -1,0 +1,197 @@
+//! `run.json`: what a `--hist-dir` run was — host, CPU, thread placement and waits, build,
+//! command — so a latency report says what its numbers were measured on.
+
+use crate::pipeline::ResolvedThread;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The file name inside a run directory.
+pub const RUN_JSON: &str = "run.json";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The run's name in reports and legends (`--label`, else venues + waits: "loopback park").
+    pub label: String,
+    pub host: String,
+    pub cpu_model: String,
+    /// Cores the process may run on.
+    pub cores: usize,
+    /// "in-process", "loopback" (the simulator over sockets) or "live" (`[venues]`).
+    pub venues: String,
+    pub threads: Vec<ThreadInfo>,
+    pub build: BuildInfo,
+    /// The command line, as given.
+    pub command: String,
+    pub config_path: Option<String>,
+    pub start_unix_ms: u64,
+    /// The same instant, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub start_utc: String,
+    /// How long each interval histogram of `intervals.hlog` lasts (`[demo] stats_interval_ms`).
+    pub interval_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    pub name: String,
+    pub stages: Vec<String>,
+    /// None: unpinned.
+    pub core: Option<usize>,
+    pub wait: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub version: String,
+    /// `git describe` when the build was given `ARBLINE_GIT_DESCRIBE` (scripts/latency-report).
+    pub git: Option<String>,
+    /// "release" or "debug" (debug assertions on).
+    pub profile: String,
+    /// arch-os.
+    pub target: String,
+}
+
+impl BuildInfo {
+    pub fn current() -> BuildInfo {
+        BuildInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            git: option_env!("ARBLINE_GIT_DESCRIBE")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_string(),
+            target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        }
+    }
+}
+
+impl RunInfo {
+    /// Describes this host, this build and `threads`, starting now.
+    pub fn collect(threads: &[ResolvedThread], venues: &str, interval_ms: u64) -> RunInfo {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let threads: Vec<ThreadInfo> = threads
+            .iter()
+            .map(|t| ThreadInfo {
+                name: t.name.clone(),
+                stages: t.stages.iter().map(|s| s.as_str().to_string()).collect(),
+                core: t.core,
+                wait: format!("{:?}", t.wait).to_lowercase(),
+            })
+            .collect();
+        let mut waits: Vec<&str> = threads.iter().map(|t| t.wait.as_str()).collect();
+        waits.sort_unstable();
+        waits.dedup();
+        RunInfo {
+            label: format!("{venues} {}", waits.join("+")),
+            host: host_name(),
+            cpu_model: cpu_model(),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            venues: venues.to_string(),
+            threads,
+            build: BuildInfo::current(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            config_path: None,
+            start_unix_ms: now.as_millis() as u64,
+            start_utc: utc(now.as_secs()),
+            interval_ms,
+        }
+    }
+
+    /// Placement in one line: `feed[feed] park unpinned; engine[book+scanner+order] spin core 1`.
+    pub fn placement(&self) -> String {
+        self.threads
+            .iter()
+            .map(|t| {
+                let core = t
+                    .core
+                    .map_or_else(|| "unpinned".into(), |c| format!("core {c}"));
+                format!("{}[{}] {} {}", t.name, t.stages.join("+"), t.wait, core)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn write(&self, dir: &Path) -> Result<(), String> {
+        let path = dir.join(RUN_JSON);
+        let json = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn read(dir: &Path) -> Result<RunInfo, String> {
+        let path = dir.join(RUN_JSON);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{}: not a run description: {e}", path.display()))
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name") || l.starts_with("Model"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the civil-from-days algorithm of H. Hinnant).
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn run_json_round_trips() {
+        let dir = std::env::temp_dir().join(format!("arbline-runinfo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let info = RunInfo::collect(&[], "in-process", 1000);
+        info.write(&dir).unwrap();
+        assert_eq!(RunInfo::read(&dir).unwrap(), info);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

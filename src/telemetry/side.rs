@@ -70,6 +70,7 @@ impl SideThread {
         let mut last_at = start;
         let mut positions: BTreeMap<PosKey, PositionSnapshot> = BTreeMap::new();
         let mut report = SideReport::default();
+        let mut trading_state = crate::model::TradingState::Active;
         let stdout = std::io::stdout();
         loop {
             let stopping = self.stop.load(Ordering::Acquire);
@@ -81,8 +82,11 @@ impl SideThread {
                     if let Telemetry::Position(p) = &t {
                         positions.insert((p.strategy as u8, p.wallet as u8, p.instrument.0), *p);
                     }
-                    if matches!(t, Telemetry::System(_)) {
+                    if let Telemetry::System(s) = &t {
                         report.system_events += 1;
+                        if s.code == SystemCode::TradingStateChanged {
+                            trading_state = s.trading_state;
+                        }
                     }
                     if let Some(bus) = self.bus.as_mut() {
                         bus.on_telemetry(&t);
@@ -119,8 +123,9 @@ impl SideThread {
                 let mut out = stdout.lock();
                 let _ = writeln!(
                     out,
-                    "[{:>6.1}s] md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}{}",
+                    "[{:>6.1}s] {} | md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}{}",
                     now.duration_since(start).as_secs_f64(),
+                    format!("{trading_state:?}").to_lowercase(),
                     (md - last.0) as f64 / secs,
                     (book - last.1) as f64 / secs,
                     c.signals.get(),

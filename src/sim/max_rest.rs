@@ -17,11 +17,13 @@
 //! Endpoints: `GET /api/v3/timestamp`, `GET /api/v3/markets`, `POST /api/v3/wallet/{spot|m}/order` (201),
 //! `GET /api/v3/order`, `DELETE /api/v3/order`, `GET /api/v3/wallet/{w}/orders/open`,
 //! `DELETE /api/v3/wallet/{w}/orders` (cancel all), `GET /api/v3/wallet/{w}/trades`,
-//! `GET /api/v3/order/trades`, `GET /api/v3/wallet/{w}/accounts`.
+//! `GET /api/v3/order/trades`, `GET /api/v3/wallet/{w}/accounts`, and the public k-lines
+//! `GET /api/v3/k` (a seeded random walk per market, see [`super::klines`]).
 //! Orders, trades and balances live in a [`MaxAccount`]; matching happens where the account is
 //! polled against the books (the WebSocket server's ticker). A server started alone lets orders
 //! rest until cancelled.
 
+use super::klines::KlineSource;
 use super::max_account::{MaxAccount, NewVenueOrder, OrderKey, Refusal, VenueOrder};
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
 use crate::venue::max::frames::{
@@ -78,6 +80,9 @@ struct State {
     ref_rate: Fixed,
     /// Simulates the reference-rate sources being down (HTTP 503 with an HTML page).
     ref_down: bool,
+    klines: KlineSource,
+    /// Each market's price at the k-line epoch (default: the reference rate for usdttwd, else 100).
+    kline_starts: HashMap<String, f64>,
 }
 
 pub struct MaxRestSim {
@@ -179,6 +184,8 @@ impl MaxRestSim {
             clock_offset_ms: 0,
             ref_rate: Fixed::from_int(32),
             ref_down: false,
+            klines: KlineSource::new(42),
+            kline_starts: HashMap::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
@@ -235,6 +242,13 @@ impl MaxRestSim {
             state,
             thread: Some(thread),
         })
+    }
+
+    /// Sets `market`'s k-line walk to start at `price` (at [`super::klines::KLINE_EPOCH_S`]).
+    pub fn set_kline_start(&self, market: &str, price: Fixed) {
+        if let Ok(mut s) = self.state.lock() {
+            s.kline_starts.insert(market.to_string(), price.to_f64());
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -361,6 +375,9 @@ impl State {
                 })
                 .collect();
             return (200, format!("[{}]", list.join(",")).into_bytes());
+        }
+        if method == "GET" && path == "/api/v3/k" {
+            return self.klines(query);
         }
         if method == "GET" && path == "/api/v3/timestamp" {
             return (
@@ -577,6 +594,74 @@ impl State {
             Ok(order) => (201, order_json(&order)),
             Err(r) => refusal(r),
         }
+    }
+
+    /// `GET /api/v3/k?market=&period=&limit=&timestamp=`: candles with start ≥ `timestamp`
+    /// (seconds), up to now; without `timestamp`, the latest `limit`.
+    fn klines(&mut self, query: &str) -> Reply {
+        let q: HashMap<String, String> = url_pairs(query).into_iter().collect();
+        let num = |k: &str, default: u64| -> Result<u64, Reply> {
+            match q.get(k) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| error(400, 1001, &format!("{k} does not have a valid value"))),
+            }
+        };
+        let Some(m) = q
+            .get("market")
+            .and_then(|id| self.markets.iter().find(|m| &m.id == id))
+            .cloned()
+        else {
+            return error(400, 1001, "market does not have a valid value");
+        };
+        let period = match num("period", 1) {
+            Ok(p) if crate::venue::max::kline::PERIODS.contains(&(p as u32)) && p <= 10080 => {
+                p as u32
+            }
+            Ok(_) => return error(400, 1001, "period does not have a valid value"),
+            Err(e) => return e,
+        };
+        let limit = match num("limit", 30) {
+            Ok(l) if (1..=10_000).contains(&l) => l as usize,
+            Ok(_) => return error(400, 1001, "limit does not have a valid value"),
+            Err(e) => return e,
+        };
+        let now_s = now_ms(self.clock_offset_ms) / 1000;
+        let step = u64::from(period) * 60;
+        let from = match q.get("timestamp") {
+            Some(_) => match num("timestamp", 0) {
+                Ok(t) => t,
+                Err(e) => return e,
+            },
+            None => (now_s / step).saturating_sub(limit as u64 - 1) * step,
+        };
+        let start = match self.kline_starts.get(&m.id) {
+            Some(p) => *p,
+            None if m.id == "usdttwd" => self.ref_rate.to_f64(),
+            None => 100.0,
+        };
+        let tick = Fixed::step_from_precision(m.quote_precision).unwrap_or(Fixed(1));
+        let lot = Fixed::step_from_precision(m.base_precision).unwrap_or(Fixed(1));
+        let rows = self
+            .klines
+            .candles(&m.id, start, tick, lot, period, from, now_s, limit);
+        let mut b = Vec::with_capacity(rows.len() * 64 + 2);
+        b.push(b'[');
+        for (i, k) in rows.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            b.extend_from_slice(
+                format!(
+                    "[{},{},{},{},{},{}]",
+                    k.ts_s, k.open, k.high, k.low, k.close, k.volume
+                )
+                .as_bytes(),
+            );
+        }
+        b.push(b']');
+        (200, b)
     }
 
     fn cancel_all(&self, wallet: WalletType, p: &Map<String, Value>) -> Reply {

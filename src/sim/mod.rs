@@ -5,6 +5,7 @@
 pub mod binance_ws;
 pub mod config;
 pub mod exec_venue;
+pub mod klines;
 pub mod market;
 pub mod max_account;
 pub mod max_rest;

@@ -54,6 +54,21 @@ impl SimServers {
             markets,
             account.clone(),
         )?;
+        // K-lines start where the price process does (TWD markets converted at the reference).
+        let ref_rate = Fixed::parse(&cfg.sim.ref_rate).unwrap_or(Fixed::from_int(32));
+        max_rest.set_kline_start(&cfg.sim.usdttwd_symbol, ref_rate);
+        for p in &cfg.sim.pairs {
+            if let Ok(start) = Fixed::parse(&p.start_price) {
+                let start = if p.conversion.is_empty() {
+                    Some(start)
+                } else {
+                    start.checked_mul(ref_rate)
+                };
+                if let Some(start) = start {
+                    max_rest.set_kline_start(&p.max_symbol, start);
+                }
+            }
+        }
         let max_ws =
             MaxWsSim::start_with_account(&cfg.sim.max_ws_addr, &cfg.sim, &keys, account.clone())?;
         let binance = BinanceSim::start(

@@ -4,6 +4,7 @@
 
 pub mod frames;
 mod json;
+pub mod kline;
 pub mod markets;
 pub mod private;
 pub mod public;
@@ -20,6 +21,7 @@ pub use frames::{
     write_rest_trade, write_ticker, write_trade_snapshot, write_trade_snapshot_in,
     write_trade_update,
 };
+pub use kline::{Kline, fetch_range, parse_klines};
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};
 pub use public::{MaxPublicOutcome, MaxPublicParser};
 pub use rest::{

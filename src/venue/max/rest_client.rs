@@ -9,6 +9,7 @@
 //! those before the matching engine sees them. Errors come back classified by what the caller
 //! must do; no error text ever contains the secret or the signed headers.
 
+use super::kline::{Kline, MAX_KLINE_LIMIT, check_period, parse_klines};
 use super::markets::{MaxMarket, check_order, parse_markets};
 use super::rate_limit::RateLimiter;
 use super::rest::{
@@ -304,6 +305,46 @@ impl MaxRestClient {
         }
         self.markets = parse_markets(&body).map_err(RestError::Parse)?;
         Ok(&self.markets)
+    }
+
+    /// `GET /api/v3/k` (public): up to `limit` (1..=10000) candles of `period_min` minutes
+    /// (one of [`super::kline::PERIODS`]) starting at or after `from_s` (Unix seconds; without
+    /// it MAX answers the latest). A bad period or limit is [`RestError::Invalid`], unsent.
+    pub fn klines(
+        &self,
+        market: &str,
+        period_min: u32,
+        from_s: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Kline>, RestError> {
+        check_period(period_min).map_err(RestError::Invalid)?;
+        if !(1..=MAX_KLINE_LIMIT).contains(&limit) {
+            return Err(RestError::Invalid(format!(
+                "limit {limit} outside 1..={MAX_KLINE_LIMIT}"
+            )));
+        }
+        let mut url = format!("{}/api/v3/k?market=", self.base);
+        query_escape(&mut url, market);
+        url.push_str(&format!("&period={period_min}&limit={limit}"));
+        if let Some(ts) = from_s {
+            url.push_str(&format!("&timestamp={ts}"));
+        }
+        let mut resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(RestError::Api(classify_error(status, &body)));
+        }
+        parse_klines(&body).map_err(RestError::Parse)
     }
 
     /// `POST /api/v3/wallet/{wallet}/order` (HTTP 201 with the order). With markets loaded, an

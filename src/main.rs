@@ -253,11 +253,18 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    // The header goes out with the first candle, so a refused request writes nothing.
     let mut io_err = None;
-    writeln!(sink, "{CSV_HEADER}").map_err(|e| e.to_string())?;
+    let mut header = false;
     let n = fetch_range(&client, &a.market, a.period, from, to, 10_000, &mut |k| {
+        let r = if header {
+            writeln!(sink, "{}", csv_row(k))
+        } else {
+            header = true;
+            writeln!(sink, "{CSV_HEADER}\n{}", csv_row(k))
+        };
         if io_err.is_none()
-            && let Err(e) = writeln!(sink, "{}", csv_row(k))
+            && let Err(e) = r
         {
             io_err = Some(e);
         }
@@ -265,6 +272,9 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
     .map_err(|e| format!("klines {} from {}: {e}", a.market, a.rest_url))?;
     if let Some(e) = io_err {
         return Err(format!("writing CSV: {e}"));
+    }
+    if !header {
+        writeln!(sink, "{CSV_HEADER}").map_err(|e| format!("writing CSV: {e}"))?;
     }
     sink.flush().map_err(|e| format!("writing CSV: {e}"))?;
     if let Some(p) = &a.out {

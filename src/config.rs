@@ -15,7 +15,9 @@ use crate::venue::refrate::provider::RefRateConfig;
 use serde::Deserialize;
 use std::path::Path;
 
+pub mod log;
 pub mod nats;
+pub use log::{ConsoleMode, LogConfig};
 pub use nats::NatsConfig;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +33,7 @@ pub struct Config {
     pub refrate: RefRateConfig,
     pub venues: VenuesSection,
     pub nats: NatsConfig,
+    pub log: LogConfig,
     pub demo: DemoSection,
 }
 
@@ -308,6 +311,7 @@ impl Default for Config {
             refrate: RefRateConfig::default(),
             venues: VenuesSection::default(),
             nats: NatsConfig::default(),
+            log: LogConfig::default(),
             demo: DemoSection::default(),
         }
     }
@@ -412,6 +416,7 @@ impl Config {
         self.venues.max_tls()?;
         self.venues.binance_tls()?;
         self.nats.validate()?;
+        self.log.validate()?;
         Ok(())
     }
 

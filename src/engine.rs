@@ -383,6 +383,13 @@ pub fn build_with_clock(
         },
         stop: side_stop.clone(),
         bus: Some(bus(cfg, &instruments, &clock)?),
+        signal_log: if cfg.log.signal_log {
+            Some(crate::logging::SignalLog::open(std::path::Path::new(
+                &cfg.log.dir,
+            ))?)
+        } else {
+            None
+        },
         clock,
     };
     Ok(Built {
@@ -483,7 +490,7 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
     }
     if let Some(d) = &hist_dir {
         if let Some(e) = &result.interval_log_error {
-            eprintln!("warning: interval log stopped early: {e}");
+            tracing::warn!("interval log stopped early: {e}");
         }
         d.finish(&result.latency)?;
         println!(

@@ -164,6 +164,7 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
     };
     let servers = arbline::sim::servers::SimServers::start(cfg, &key, &secret)?;
     println!("arbline sim: {}; Ctrl+C stops", servers.describe());
+    tracing::info!("arbline sim: {}", servers.describe());
     let shutdown = arbline::pipeline::Shutdown::new();
     shutdown
         .install_signal_handlers()
@@ -173,7 +174,13 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
     }
     shutdown.advance(arbline::pipeline::Phase::Done);
     println!("arbline sim: stopped");
+    tracing::info!("arbline sim: stopped");
     Ok(())
+}
+
+/// Starts operator logging (`[log]`); keep the guard for the command's life.
+fn start_logging(log: &arbline::config::LogConfig) -> Result<arbline::logging::LogGuard, String> {
+    arbline::logging::init(log)
 }
 
 /// `--nats URL`: publish to that server.
@@ -300,6 +307,7 @@ fn main() -> ExitCode {
             in_process,
             nats,
         } => load(config.as_ref()).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
             let cfg = with_nats(cfg, nats)?;
             if let Some(d) = duration {
                 if !(d.is_finite() && d > 0.0) {
@@ -332,6 +340,7 @@ fn main() -> ExitCode {
             quiet,
             nats,
         } => load(Some(&config)).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
             let cfg = with_nats(cfg, nats)?;
             if let Some(d) = duration {
                 if !(d.is_finite() && d > 0.0) {
@@ -352,15 +361,25 @@ fn main() -> ExitCode {
             };
             engine::run_with(&cfg, &opts, engine::Venues::Live(secrets)).map(|_| ())
         }),
-        Command::Sim { config } => load(config.as_ref()).and_then(|cfg| run_sim(&cfg)),
+        Command::Sim { config } => load(config.as_ref()).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
+            run_sim(&cfg)
+        }),
         Command::Record {
             config,
             nats,
             pg_url,
             batch,
             durable,
-        } => load(config.as_ref()).and_then(|cfg| run_record(&cfg, nats, pg_url, batch, durable)),
+        } => load(config.as_ref()).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
+            run_record(&cfg, nats, pg_url, batch, durable)
+        }),
         Command::Report { dirs, out, format } => {
+            let _log = match start_logging(&arbline::config::LogConfig::default()) {
+                Ok(g) => g,
+                Err(e) => return fail(&e),
+            };
             let opts = arbline::report::ReportOptions { dirs, out, format };
             arbline::report::report(&opts, &mut std::io::stdout()).map(|_| ())
         }
@@ -373,6 +392,7 @@ fn main() -> ExitCode {
             config,
             rest_url,
         } => load(config.as_ref()).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
             run_klines(KlinesArgs {
                 market,
                 period,
@@ -383,6 +403,7 @@ fn main() -> ExitCode {
             })
         }),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
             let threads = cfg.threads()?;
             println!("{}: ok", config.display());
             for t in threads {
@@ -404,9 +425,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("arbline: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(&e),
     }
+}
+
+fn fail(e: &str) -> ExitCode {
+    eprintln!("arbline: {e}");
+    ExitCode::FAILURE
 }

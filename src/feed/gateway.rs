@@ -104,11 +104,14 @@ impl Gateway {
         let r = reconciler.run_round(client, instruments, |ev| {
             exec.publish(|slot| *slot = ev);
         });
-        if let Err(e) = r
-            && e.action() == crate::venue::max::ErrorAction::Halt
-        {
-            self.halts
-                .request(crate::risk::HaltReason::CredentialsRefused);
+        if let Err(e) = r {
+            if e.action() == crate::venue::max::ErrorAction::Halt {
+                tracing::error!("reconcile: credentials refused, halting trading: {e}");
+                self.halts
+                    .request(crate::risk::HaltReason::CredentialsRefused);
+            } else {
+                tracing::warn!("reconcile: round failed (retried next round): {e}");
+            }
         }
     }
 
@@ -153,8 +156,14 @@ impl Gateway {
             }
             Err(e) => {
                 if e.action() == crate::venue::max::ErrorAction::Halt {
+                    tracing::error!(
+                        client_oid = %req.client_oid,
+                        "order refused, credentials refused, halting trading: {e}"
+                    );
                     self.halts
                         .request(crate::risk::HaltReason::CredentialsRefused);
+                } else {
+                    tracing::warn!(client_oid = %req.client_oid, market = %market, "order rejected: {e}");
                 }
                 ExecEvent {
                     reject_code: Self::code(&e),
@@ -191,7 +200,10 @@ impl Gateway {
                 ..self.base(req, ExecKind::Reject)
             },
             // Not answered: the next round asks again.
-            Err(_) => return,
+            Err(e) => {
+                tracing::warn!(client_oid = %req.client_oid, "order query failed (asked again next round): {e}");
+                return;
+            }
         };
         self.publish(ev);
     }
@@ -203,6 +215,11 @@ impl Gateway {
             OrderRef::ClientOid(&req.client_oid)
         };
         if let Err(e) = self.client.cancel_order(r) {
+            if Self::code(&e) == 2003 {
+                tracing::debug!(client_oid = %req.client_oid, "cancel: order already finished");
+            } else {
+                tracing::warn!(client_oid = %req.client_oid, "cancel failed: {e}");
+            }
             let ev = ExecEvent {
                 reject_code: Self::code(&e),
                 state: OrderState::PendingCancel,

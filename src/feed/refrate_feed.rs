@@ -39,7 +39,8 @@ impl RefRateFeed {
     pub fn fetch_once(&mut self) -> bool {
         let now_ms = self.clock.now_unix_ms();
         match self.provider.fetch(taipei_day(now_ms)) {
-            Ok((q, _origin)) => {
+            Ok((q, origin)) => {
+                tracing::debug!(rate = %q.mid, "reference rate fetched ({origin:?})");
                 let ts = self.clock.raw();
                 let exch_ms = q.board_time_ms.unwrap_or(now_ms);
                 let ev = ref_rate_event(self.instrument, q.mid, exch_ms, ts);
@@ -49,8 +50,9 @@ impl RefRateFeed {
                 });
                 true
             }
-            Err(_) => {
+            Err(e) => {
                 self.failures += 1;
+                tracing::warn!(failures = self.failures, "reference rate unavailable: {e}");
                 self.tele.send(Telemetry::System(SystemEvent {
                     code: SystemCode::FeedDown,
                     venue: Venue::RefRate,

@@ -146,6 +146,9 @@ pub struct Signal {
     pub strategy: Strategy,
     /// The MAX market to trade.
     pub instrument: InstrumentId,
+    /// The market that sets its fair value (Binance for arbitrage, the reference rate for the
+    /// stable-coin premium): the signal log records its top.
+    pub leader: InstrumentId,
     pub wallet: WalletType,
     pub side: Side,
     pub order_type: OrderType,
@@ -160,6 +163,12 @@ pub struct Signal {
     /// Multiply a quote-currency amount by this to get USDT (1 for USDT markets, 1/USDTTWD for
     /// TWD markets): the order stage measures exposure in USDT.
     pub quote_to_usdt: f64,
+    /// The band the price had to clear, in bps (arbitrage: the threshold around fair value;
+    /// stable coin: the buy-below or sell-above band of the side taken). For the signal log.
+    pub threshold_bps: f64,
+    /// The EWMA state the decision used (arbitrage: the basis mean, ln(MAX / leader); stable
+    /// coin: the premium centre in bps). For the signal log.
+    pub center: f64,
     pub ts_frame: u64,
     /// TSC when the scanner published the signal.
     pub ts_signal: u64,

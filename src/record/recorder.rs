@@ -57,7 +57,7 @@ impl<'a> Recorder<'a> {
     /// Fails only on what retrying cannot mend (a table of another layout in the way).
     pub async fn run(mut self) -> Result<Counters, String> {
         let o = self.opts;
-        println!(
+        tracing::info!(
             "record: NATS {} stream {} durable {} -> PostgreSQL {} (batch {})",
             redact_url(&o.nats.url),
             o.nats.stream,
@@ -70,7 +70,7 @@ impl<'a> Recorder<'a> {
             if self.source.is_none() {
                 match Source::connect(o).await {
                     Ok(s) => {
-                        println!("record: NATS connected");
+                        tracing::info!("record: NATS connected");
                         self.source = Some(s);
                         self.backoff = FIRST_BACKOFF;
                     }
@@ -121,7 +121,7 @@ impl<'a> Recorder<'a> {
             };
             self.counted(w, &entries);
             if self.opts.crash_after_commits == Some(self.counters.batches) {
-                println!(
+                tracing::warn!(
                     "record: crash_after_commits reached: stopping before the acknowledgements"
                 );
                 return Ok(self.counters);
@@ -134,7 +134,7 @@ impl<'a> Recorder<'a> {
                 self.retry_later(&format!("NATS {e}")).await;
             }
         }
-        println!("record: stopped: {}", self.counters);
+        tracing::info!("record: stopped: {}", self.counters);
         Ok(self.counters)
     }
 
@@ -146,7 +146,7 @@ impl<'a> Recorder<'a> {
         self.writer = None;
         match Writer::connect(&self.opts.pg, &self.opts.nats.stream).await {
             Ok(w) => {
-                println!("record: PostgreSQL connected, tables ready");
+                tracing::info!("record: PostgreSQL connected, tables ready");
                 self.writer = Some(w);
                 self.backoff = FIRST_BACKOFF;
                 Ok(true)
@@ -206,13 +206,13 @@ impl<'a> Recorder<'a> {
         for (subject, seq, why) in bad {
             shown += 1;
             if shown <= BAD_LOGGED_PER_BATCH {
-                eprintln!(
+                tracing::warn!(
                     "record: bad message on {subject} (stream seq {seq}): {why}; kept in bad_messages"
                 );
             }
         }
         if shown > BAD_LOGGED_PER_BATCH {
-            eprintln!(
+            tracing::warn!(
                 "record: … and {} more bad messages in this batch, kept in bad_messages",
                 shown - BAD_LOGGED_PER_BATCH
             );
@@ -222,7 +222,7 @@ impl<'a> Recorder<'a> {
     /// Counts a failure, says so, and waits the backoff (less if the stop flag goes up).
     async fn retry_later(&mut self, what: &str) {
         self.counters.reconnects += 1;
-        eprintln!(
+        tracing::warn!(
             "record: {what}; retrying in {} ms",
             self.backoff.as_millis()
         );
@@ -236,7 +236,7 @@ impl<'a> Recorder<'a> {
     fn print_stats_when_due(&mut self) {
         let every = self.opts.stats_interval;
         if !every.is_zero() && self.last_stats.elapsed() >= every {
-            println!("record: {}", self.counters);
+            tracing::info!("record: {}", self.counters);
             self.last_stats = Instant::now();
         }
     }

@@ -181,6 +181,7 @@ impl Arbitrage {
             seq: 0,
             strategy: Strategy::Arbitrage,
             instrument: self.max,
+            leader: self.leader,
             wallet: self.wallet,
             side,
             order_type: self.order_type,
@@ -189,6 +190,8 @@ impl Arbitrage {
             fair_value: fair,
             edge_bps: deviation_bps - self.fee_bps,
             quote_to_usdt,
+            threshold_bps: self.threshold * 1e4,
+            center: self.ewma.mean(),
             ts_frame: trigger.ts_frame,
             ts_signal: 0,
         })

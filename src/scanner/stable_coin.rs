@@ -98,13 +98,24 @@ impl StableCoin {
         let ask_p = premium(m.ask.price.to_f64());
         let bid_p = premium(m.bid.price.to_f64());
         self.ewma.update(premium(mid), now_ns);
-        let (side, touch, edge) = if m.ask.price.raw() > 0 && ask_p < center + self.buy_below_bps {
-            (Side::Buy, m.ask, center + self.buy_below_bps - ask_p)
-        } else if m.bid.price.raw() > 0 && bid_p > center + self.sell_above_bps {
-            (Side::Sell, m.bid, bid_p - center - self.sell_above_bps)
-        } else {
-            return Err(Skip::NoEdge);
-        };
+        let (side, touch, edge, band) =
+            if m.ask.price.raw() > 0 && ask_p < center + self.buy_below_bps {
+                (
+                    Side::Buy,
+                    m.ask,
+                    center + self.buy_below_bps - ask_p,
+                    self.buy_below_bps,
+                )
+            } else if m.bid.price.raw() > 0 && bid_p > center + self.sell_above_bps {
+                (
+                    Side::Sell,
+                    m.bid,
+                    bid_p - center - self.sell_above_bps,
+                    self.sell_above_bps,
+                )
+            } else {
+                return Err(Skip::NoEdge);
+            };
         if !self.cooldown.ready(now_ns) {
             return Err(Skip::Cooldown);
         }
@@ -123,6 +134,7 @@ impl StableCoin {
             seq: 0,
             strategy: Strategy::StableCoin,
             instrument: self.max,
+            leader: self.reference,
             wallet: self.wallet,
             side,
             order_type: self.order_type,
@@ -131,6 +143,8 @@ impl StableCoin {
             fair_value: rate,
             edge_bps: edge,
             quote_to_usdt: 1.0 / mid,
+            threshold_bps: band,
+            center,
             ts_frame: trigger.ts_frame,
             ts_signal: 0,
         })

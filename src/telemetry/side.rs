@@ -2,6 +2,10 @@
 //! periodic stats line, keeps the latest position per key for the final report, and forwards
 //! every event to the bus ([`Bus`]: NATS JetStream, or the local events file) in its idle time.
 //!
+//! It is also where the engine's telemetry becomes operator log lines: system events (feed up or
+//! down, resyncs, halts, reconcile findings) and bus outages go to `tracing`, and each signal to
+//! the signal log ([`SignalLog`]) with the latest sampled book tops. The hot threads never log.
+//!
 //! It runs unpinned (on the core left to the OS on a tuned host). If it falls behind, the hot
 //! threads' queues fill and drop (counted); nothing on the hot path waits for it.
 
@@ -9,6 +13,7 @@ use super::bus::Bus;
 use super::counters::EngineCounters;
 use super::event_sink::SinkStatus;
 use super::queue::TelemetryRx;
+use crate::logging::SignalLog;
 use crate::model::{
     ExecKind, GatewayCmdKind, Instruments, PositionSnapshot, SystemCode, Telemetry,
 };
@@ -49,7 +54,12 @@ pub struct SideThread {
     pub stop: Arc<AtomicBool>,
     pub clock: EngineClock,
     pub bus: Option<Bus>,
+    /// One JSON line per signal (`[log] signal_log`).
+    pub signal_log: Option<SignalLog>,
 }
+
+/// How often the bus's connection state is looked at for the log.
+const BUS_CHECK: Duration = Duration::from_millis(100);
 
 /// How long the final flush may take to deliver what the bus still holds.
 const BUS_FLUSH: Duration = Duration::from_secs(5);
@@ -72,6 +82,8 @@ impl SideThread {
         let mut report = SideReport::default();
         let mut trading_state = crate::model::TradingState::Active;
         let stdout = std::io::stdout();
+        let mut next_bus_check = start;
+        let mut bus_up = true;
         loop {
             let stopping = self.stop.load(Ordering::Acquire);
             let mut n = 0;
@@ -87,6 +99,16 @@ impl SideThread {
                         if s.code == SystemCode::TradingStateChanged {
                             trading_state = s.trading_state;
                         }
+                        self.log_system(s);
+                    }
+                    if let Some(log) = self.signal_log.as_mut() {
+                        match &t {
+                            Telemetry::Top(top) => log.on_top(top),
+                            Telemetry::Signal(sig) => {
+                                log.on_signal(sig, &self.instruments, self.clock.now_unix_ms())
+                            }
+                            _ => {}
+                        }
                     }
                     if let Some(bus) = self.bus.as_mut() {
                         bus.on_telemetry(&t);
@@ -98,6 +120,20 @@ impl SideThread {
                 }
             }
             let now = Instant::now();
+            if now >= next_bus_check {
+                next_bus_check = now + BUS_CHECK;
+                if let Some(bus) = self.bus.as_ref() {
+                    let up = bus.status().connected;
+                    if up != bus_up {
+                        if up {
+                            tracing::info!(bus = %bus.describe(), "bus connected");
+                        } else {
+                            tracing::warn!(bus = %bus.describe(), "bus down: events are queued (market data dropped first)");
+                        }
+                        bus_up = up;
+                    }
+                }
+            }
             if !self.cfg.stats_interval.is_zero() && now >= next_stats {
                 next_stats = now + self.cfg.stats_interval;
                 let c = &self.counters;
@@ -171,6 +207,21 @@ impl SideThread {
             }
         }
         report.dropped = self.rxs.iter().map(|r| r.dropped()).sum();
+        if let Some(log) = &self.signal_log
+            && log.errors > 0
+        {
+            tracing::warn!(
+                "signal log: {} lines could not be written ({} written)",
+                log.errors,
+                log.written
+            );
+        }
+        if report.dropped > 0 {
+            tracing::warn!(
+                dropped = report.dropped,
+                "telemetry queues were full: events dropped"
+            );
+        }
         report.bus = self.bus.as_mut().map(|b| b.finish(BUS_FLUSH));
         report.interval_log_error = self
             .bus
@@ -178,6 +229,41 @@ impl SideThread {
             .and_then(|b| b.interval_log_error().map(str::to_string));
         report.positions = positions.into_values().collect();
         report
+    }
+
+    /// A system event as an operator log line, at the level it deserves.
+    fn log_system(&self, s: &crate::model::SystemEvent) {
+        use crate::model::TradingState;
+        let sym = self.instruments.get(s.instrument).symbol;
+        let (venue, detail) = (s.venue, s.detail);
+        match s.code {
+            SystemCode::Started => tracing::info!(%venue, "engine started"),
+            SystemCode::Stopping => tracing::info!("engine stopping"),
+            SystemCode::FeedUp => tracing::info!(%venue, "feed up"),
+            SystemCode::FeedDown => tracing::warn!(%venue, %sym, detail, "feed down"),
+            SystemCode::FeedRotated => tracing::info!(%venue, "feed rotated to a fresh connection"),
+            SystemCode::Resync => tracing::warn!(%venue, %sym, detail, "book resync"),
+            SystemCode::BookLive => tracing::info!(%venue, %sym, "book live"),
+            SystemCode::ParseError => tracing::warn!(%venue, detail, "parse error"),
+            SystemCode::RiskReject => tracing::debug!(%sym, detail, "risk reject"),
+            SystemCode::OrderExpired => tracing::debug!(%sym, detail, "order expired"),
+            SystemCode::TradingStateChanged => match s.trading_state {
+                TradingState::Halted => {
+                    tracing::error!(detail, "trading HALTED")
+                }
+                state => tracing::warn!(?state, detail, "trading state changed"),
+            },
+            SystemCode::ReconcileAdopted => {
+                tracing::warn!(%sym, detail, "reconcile: adopted an order the engine did not know")
+            }
+            SystemCode::ReconcileMissing => {
+                tracing::warn!(%sym, detail, "reconcile: order missing at the venue")
+            }
+            SystemCode::ReconcileFill => {
+                tracing::warn!(%sym, detail, "reconcile: fill recovered from REST")
+            }
+            SystemCode::ReconcileDone => tracing::debug!(detail, "reconcile: round done"),
+        }
     }
 
     fn print_event(

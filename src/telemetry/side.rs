@@ -239,11 +239,11 @@ impl SideThread {
         match s.code {
             SystemCode::Started => tracing::info!(%venue, "engine started"),
             SystemCode::Stopping => tracing::info!("engine stopping"),
-            SystemCode::FeedUp => tracing::info!(%venue, "feed up"),
+            SystemCode::FeedUp => tracing::debug!(%venue, "feed up"),
             SystemCode::FeedDown => tracing::warn!(%venue, %sym, detail, "feed down"),
             SystemCode::FeedRotated => tracing::info!(%venue, "feed rotated to a fresh connection"),
             SystemCode::Resync => tracing::warn!(%venue, %sym, detail, "book resync"),
-            SystemCode::BookLive => tracing::info!(%venue, %sym, "book live"),
+            SystemCode::BookLive => tracing::debug!(%venue, %sym, "book live"),
             SystemCode::ParseError => tracing::warn!(%venue, detail, "parse error"),
             SystemCode::RiskReject => tracing::debug!(%sym, detail, "risk reject"),
             SystemCode::OrderExpired => tracing::debug!(%sym, detail, "order expired"),

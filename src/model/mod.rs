@@ -1,6 +1,7 @@
 //! The model: fixed-point numbers, interned instruments, venues, order vocabulary and the
 //! fixed-size events that cross the rings.
 
+pub mod calendar;
 pub mod events;
 pub mod fixed;
 pub mod instrument;

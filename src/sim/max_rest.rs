@@ -326,7 +326,7 @@ impl State {
         let half = 7_500_000;
         let now = now_ms(self.clock_offset_ms) + 8 * 3_600_000;
         let days = (now / 86_400_000) as i64;
-        let (y, m, d) = crate::venue::refrate::bot_csv::civil_from_days(days);
+        let (y, m, d) = crate::model::calendar::civil_from_days(days);
         let minute = (now % 86_400_000) / 60_000;
         if path == "/xrt/flcsv/0/day" {
             let mut body = Vec::new();

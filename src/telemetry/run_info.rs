@@ -1,6 +1,7 @@
 //! `run.json`: what a `--hist-dir` run was — host, CPU, thread placement and waits, build,
 //! command — so a latency report says what its numbers were measured on.
 
+pub use crate::model::calendar::format_utc as utc;
 use crate::pipeline::ResolvedThread;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -151,27 +152,6 @@ fn cpu_model() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the civil-from-days algorithm of H. Hinnant).
-pub fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }
 
 #[cfg(test)]

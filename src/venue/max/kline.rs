@@ -11,6 +11,8 @@
 
 use super::rest_client::{MaxRestClient, RestError};
 use crate::model::Fixed;
+use crate::model::calendar::days_from_civil;
+pub use crate::model::calendar::format_utc;
 use crate::venue::ParseError;
 
 /// The periods MAX serves, minutes.
@@ -196,17 +198,6 @@ pub fn fetch_range(
     Ok(n)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM:SSZ` or Unix seconds → Unix seconds.
 pub fn parse_time(s: &str) -> Result<u64, String> {
     let bad = || format!("`{s}`: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds");
@@ -257,29 +248,7 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
         }
         secs = u64::from(hh * 3600 + mm * 60 + ss);
     }
-    Ok(days_from_civil(i64::from(y), m, d) as u64 * 86_400 + secs)
-}
-
-/// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn format_utc(ts_s: u64) -> String {
-    let days = (ts_s / 86_400) as i64;
-    let rem = ts_s % 86_400;
-    // H. Hinnant's `civil_from_days`.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    Ok(days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as u64 * 86_400 + secs)
 }
 
 /// The CSV header `arbline klines` writes.

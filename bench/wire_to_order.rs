@@ -58,14 +58,7 @@ fn config(spin: bool) -> Config {
             ),
         ];
     }
-    for addr in [
-        &mut cfg.sim.max_rest_addr,
-        &mut cfg.sim.max_ws_addr,
-        &mut cfg.sim.binance_ws_addr,
-        &mut cfg.sim.binance_rest_addr,
-    ] {
-        *addr = "127.0.0.1:0".into();
-    }
+    cfg.sim.use_free_ports();
     cfg
 }
 

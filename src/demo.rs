@@ -31,14 +31,7 @@ fn run_key() -> (String, String) {
 /// Starts the simulator on free loopback ports, points `cfg` at it and runs the engine.
 pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
     let mut cfg = cfg.clone();
-    for addr in [
-        &mut cfg.sim.max_rest_addr,
-        &mut cfg.sim.max_ws_addr,
-        &mut cfg.sim.binance_ws_addr,
-        &mut cfg.sim.binance_rest_addr,
-    ] {
-        *addr = "127.0.0.1:0".into();
-    }
+    cfg.sim.use_free_ports();
     let (key, secret) = run_key();
     let servers = SimServers::start(&cfg, &key, &secret)?;
     servers.point(&mut cfg);

@@ -181,14 +181,7 @@ fn no_secret_reaches_any_log_of_a_run_against_the_simulator() {
     const SECRET: &str = "sk_live_Zr5tG8wQ2mN6vB1xC9kJ4hL7pS3dF0aE";
     let dir = scratch("secrets");
     let mut cfg = Config::default();
-    for addr in [
-        &mut cfg.sim.max_rest_addr,
-        &mut cfg.sim.max_ws_addr,
-        &mut cfg.sim.binance_ws_addr,
-        &mut cfg.sim.binance_rest_addr,
-    ] {
-        *addr = "127.0.0.1:0".into();
-    }
+    cfg.sim.use_free_ports();
     let servers = arbline::sim::servers::SimServers::start(&cfg, KEY, SECRET).unwrap();
     servers.point(&mut cfg);
     let toml = format!(

@@ -37,14 +37,7 @@ fn config(nats_url: &str) -> Config {
     cfg.nats.enabled = true;
     cfg.nats.url = nats_url.into();
     cfg.nats.md_interval_ms = 50;
-    for addr in [
-        &mut cfg.sim.max_rest_addr,
-        &mut cfg.sim.max_ws_addr,
-        &mut cfg.sim.binance_ws_addr,
-        &mut cfg.sim.binance_rest_addr,
-    ] {
-        *addr = "127.0.0.1:0".into();
-    }
+    cfg.sim.use_free_ports();
     cfg
 }
 

@@ -149,6 +149,18 @@ fn positive_decimal(key: &str, v: &str) -> Result<Fixed, String> {
 }
 
 impl SimConfig {
+    /// Every server of `arbline sim` on a free loopback port (the demo, tests, benchmarks).
+    pub fn use_free_ports(&mut self) {
+        for addr in [
+            &mut self.max_rest_addr,
+            &mut self.max_ws_addr,
+            &mut self.binance_ws_addr,
+            &mut self.binance_rest_addr,
+        ] {
+            *addr = "127.0.0.1:0".into();
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.pairs.is_empty() {
             return Err("sim.pairs: at least one pair".into());

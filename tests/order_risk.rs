@@ -613,3 +613,49 @@ fn fills_read_from_rest_count_once_beside_the_websocket_and_missed_ones_are_reco
     assert_eq!(h.m.open_order_count(), 0, "fully filled");
     assert_eq!(h.board.get(Strategy::Arbitrage, BTC), f("0.002"));
 }
+
+#[test]
+fn an_unconfirmed_cancel_is_read_back_every_second_until_the_venue_answers() {
+    let mut h = Harness::new(false);
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
+    let a = h.last_oid();
+    h.exec(ack(a, 31));
+    let now = EngineClock::new().now_unix_ms();
+    let mut timer = |h: &mut Harness, at: u64| {
+        let (sent, tele) = (&mut h.sent, &mut h.tele);
+        h.m.on_timer(
+            at,
+            |r| {
+                sent.push(*r);
+                true
+            },
+            |t| tele.push(t),
+        );
+    };
+    // Expiry sends the cancel; no confirmation comes.
+    timer(&mut h, now + 60_000);
+    timer(&mut h, now + 60_500);
+    timer(&mut h, now + 61_100);
+    timer(&mut h, now + 61_500);
+    timer(&mut h, now + 62_200);
+    let kinds: Vec<GatewayCmdKind> = h.sent.iter().skip(1).map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            GatewayCmdKind::Cancel,
+            GatewayCmdKind::Query,
+            GatewayCmdKind::Query
+        ]
+    );
+    // The venue's answer closes it; no more reads.
+    h.exec(ExecEvent {
+        kind: ExecKind::Cancelled,
+        client_oid: a,
+        exchange_order_id: 31,
+        state: OrderState::Cancelled,
+        ..Default::default()
+    });
+    timer(&mut h, now + 70_000);
+    assert_eq!(h.sent.len(), 4);
+    assert_eq!(h.m.open_order_count(), 0);
+}

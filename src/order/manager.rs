@@ -58,6 +58,11 @@ pub struct OrderStats {
 /// the reconciler does not call it missing.
 const RECONCILE_GRACE_MS: u64 = 2_000;
 
+/// A cancel the venue has not confirmed after this long (ms) gets its state read back, and
+/// again every as long, so the order does not hang on a confirmation the private WebSocket
+/// may have lost.
+const PENDING_CANCEL_QUERY_MS: u64 = 1_000;
+
 pub struct OrderManager {
     cfg: OrderConfig,
     instruments: Instruments,
@@ -565,10 +570,26 @@ impl OrderManager {
                     o.state,
                     OrderState::PendingNew | OrderState::New | OrderState::PartiallyFilled
                 );
+            if o.state == OrderState::PendingCancel
+                && o.asked_ms != 0
+                && now_ms.saturating_sub(o.asked_ms) >= PENDING_CANCEL_QUERY_MS
+            {
+                let req = OrderRequest {
+                    kind: GatewayCmdKind::Query,
+                    ..Self::cancel_request(&o)
+                };
+                if send(&req) {
+                    self.orders.get_mut(slot).asked_ms = now_ms;
+                    tele(Telemetry::OrderSent(req));
+                }
+                continue;
+            }
             if waiting && now_ms.saturating_sub(o.sent_ms) >= self.cfg.cancel_after_ms {
                 let req = Self::cancel_request(&o);
                 if send(&req) {
-                    self.orders.get_mut(slot).state = OrderState::PendingCancel;
+                    let order = self.orders.get_mut(slot);
+                    order.state = OrderState::PendingCancel;
+                    order.asked_ms = now_ms;
                     self.stats.expired += 1;
                     self.stats.cancel_requests += 1;
                     tele(Telemetry::OrderSent(req));
@@ -593,6 +614,7 @@ impl OrderManager {
     /// Shutdown: a cancel for every open order not already being cancelled.
     pub fn cancel_all<S: FnMut(&OrderRequest) -> bool>(&mut self, mut send: S) -> usize {
         let mut n = 0;
+        let now_ms = self.clock.now_unix_ms();
         for slot in 0..self.orders.capacity() {
             let Some(o) = self.orders.get(slot).copied() else {
                 continue;
@@ -602,7 +624,9 @@ impl OrderManager {
                 && !o.state.is_terminal()
                 && send(&Self::cancel_request(&o))
             {
-                self.orders.get_mut(slot).state = OrderState::PendingCancel;
+                let order = self.orders.get_mut(slot);
+                order.state = OrderState::PendingCancel;
+                order.asked_ms = now_ms;
                 self.stats.cancel_requests += 1;
                 n += 1;
             }

@@ -26,6 +26,8 @@ pub struct OpenOrder {
     pub any_fill: bool,
     /// The last reconcile round whose venue open-order list named this order.
     pub seen_round: u64,
+    /// Unix ms of the last cancel or state read sent for this order (0: none).
+    pub asked_ms: u64,
 }
 
 impl OpenOrder {

@@ -17,6 +17,9 @@
 //! Run: `cargo bench --bench instructions` (env `INSTR_STEPS`, default 20 000 steps = 20 s of
 //! simulated market; quick mode without `--bench`: 500 steps).
 
+#[path = "common.rs"]
+mod common;
+
 use arbline::config::Config;
 use arbline::engine::{self, AnyStage, Venues};
 use arbline::pipeline::{EngineClock, Poll, Stage};
@@ -25,19 +28,7 @@ use std::time::Duration;
 
 fn config() -> Config {
     let mut cfg = Config::default();
-    cfg.demo.stats_interval_ms = 0;
-    cfg.sim.latency_min_ms = 1;
-    cfg.sim.latency_max_ms = 3;
-    cfg.sim.reject_probability = 0.0;
-    cfg.order.cancel_after_ms = 500;
-    cfg.risk.max_loss_usdt = 1e12;
-    cfg.risk.reduce_only_loss_usdt = 1e12;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    common::trade_on_every_top(&mut cfg);
     // The side thread is never started; its events file goes to the temp dir.
     cfg.nats.file_dir = std::env::temp_dir()
         .join("arbline-instructions-events")

@@ -13,6 +13,9 @@
 //!
 //! Run: `cargo bench --bench ring_hop` (env `HOP_ROUNDS`, `HOP_ITERS` to change the size).
 
+#[path = "common.rs"]
+mod common;
+
 use crossbeam::utils::CachePadded;
 use disruptor::{BusySpin, Polling, Producer, build_single_producer};
 use hdrhistogram::Histogram;
@@ -206,14 +209,7 @@ fn main() {
         ("crossbeam_channel", crossbeam_channel),
         ("std_sync_channel", std_sync_channel),
     ];
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let cpu = common::cpu_model();
     println!(
         "ring hop (RTT/2), {rounds} rounds x {iters} round trips, cores 0<->1, busy spin; CPU: {cpu}"
     );

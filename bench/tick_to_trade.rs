@@ -17,6 +17,9 @@
 //! top included, from the side thread: `spin+nats` to that JetStream server and
 //! `spin+file` to the local events file (NATS disabled) — the hot path's cost of the bus.
 
+#[path = "common.rs"]
+mod common;
+
 use arbline::config::Config;
 use arbline::engine;
 use arbline::pipeline::WaitKind;
@@ -39,10 +42,7 @@ enum Placement {
 
 fn config(placement: Placement) -> Config {
     let mut cfg = Config::default();
-    cfg.demo.stats_interval_ms = 0;
-    cfg.sim.latency_min_ms = 1;
-    cfg.sim.latency_max_ms = 3;
-    cfg.sim.reject_probability = 0.0;
+    common::trade_on_every_top(&mut cfg);
     if let Some(ms) = std::env::var("T2T_LEADER_TICK_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -50,15 +50,6 @@ fn config(placement: Placement) -> Config {
         // Denser market data: shorter idle gaps between frames.
         cfg.sim.leader_tick_ms = ms;
         cfg.sim.max_tick_ms = ms * 5;
-    }
-    cfg.order.cancel_after_ms = 500;
-    cfg.risk.max_loss_usdt = 1e12;
-    cfg.risk.reduce_only_loss_usdt = 1e12;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
     }
     let t = |name: &str, stages: Vec<StageName>, core: usize| ThreadSpec {
         name: name.into(),
@@ -109,14 +100,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(10.0)
     };
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let cpu = common::cpu_model();
     println!(
         "in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}",
         core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0)

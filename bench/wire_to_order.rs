@@ -13,6 +13,9 @@
 //! simulator's own threads share those cores, so loopback figures include that contention.
 //! Run: `cargo bench --bench wire_to_order` (env `W2O_SECONDS`, default 10 per run).
 
+#[path = "common.rs"]
+mod common;
+
 use arbline::config::Config;
 use arbline::engine::{self, RunResult, Venues};
 use arbline::pipeline::WaitKind;
@@ -24,19 +27,7 @@ use std::time::Duration;
 
 fn config(spin: bool) -> Config {
     let mut cfg = Config::default();
-    cfg.demo.stats_interval_ms = 0;
-    cfg.sim.latency_min_ms = 1;
-    cfg.sim.latency_max_ms = 3;
-    cfg.sim.reject_probability = 0.0;
-    cfg.order.cancel_after_ms = 500;
-    cfg.risk.max_loss_usdt = 1e12;
-    cfg.risk.reduce_only_loss_usdt = 1e12;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    common::trade_on_every_top(&mut cfg);
     if spin {
         let last = core_affinity::get_core_ids()
             .map(|c| c.len())
@@ -125,14 +116,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(10.0)
     };
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let cpu = common::cpu_model();
     println!(
         "wire-to-order, loopback vs in-process, {secs} s per run; CPU: {cpu}; cores: {}",
         core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(0)

@@ -142,7 +142,8 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn cpu_model() -> String {
+/// The CPU model as /proc/cpuinfo names it (the architecture where it does not).
+pub fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

@@ -1,0 +1,28 @@
+//! What the benchmarks share: the host's CPU for their headers, and the strategy settings that
+//! trade on nearly every top so a short run produces many orders.
+#![allow(dead_code)]
+
+use arbline::config::Config;
+
+/// The CPU model for a benchmark's header.
+pub fn cpu_model() -> String {
+    arbline::telemetry::run_info::cpu_model()
+}
+
+/// A venue answering in 1–3 ms without rejects, no loss limits, and arbitrage strategies that
+/// trade on nearly every top (no fees, no edge, no cooldown).
+pub fn trade_on_every_top(cfg: &mut Config) {
+    cfg.demo.stats_interval_ms = 0;
+    cfg.sim.latency_min_ms = 1;
+    cfg.sim.latency_max_ms = 3;
+    cfg.sim.reject_probability = 0.0;
+    cfg.order.cancel_after_ms = 500;
+    cfg.risk.max_loss_usdt = 1e12;
+    cfg.risk.reduce_only_loss_usdt = 1e12;
+    for a in &mut cfg.scanner.arbitrage {
+        a.min_samples = 5;
+        a.cooldown_ms = 0;
+        a.taker_fee_bps = 0.0;
+        a.edge_bps = 0.0;
+    }
+}

@@ -621,7 +621,7 @@ fn an_unconfirmed_cancel_is_read_back_every_second_until_the_venue_answers() {
     let a = h.last_oid();
     h.exec(ack(a, 31));
     let now = EngineClock::new().now_unix_ms();
-    let mut timer = |h: &mut Harness, at: u64| {
+    let timer = |h: &mut Harness, at: u64| {
         let (sent, tele) = (&mut h.sent, &mut h.tele);
         h.m.on_timer(
             at,

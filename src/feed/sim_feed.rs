@@ -22,7 +22,7 @@ use crate::sim::market::{MarketOutput, SyntheticMarket};
 use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
 use crate::venue::binance::frames as bframes;
 use crate::venue::binance::{BinanceMarket, BinanceParser};
-use crate::venue::max::frames::{self as mframes, MaxBookFrame, MaxOrderFrame, MaxTradeFrame};
+use crate::venue::max::frames::{self as mframes, MaxBookFrame, MaxOrderFrame};
 use crate::venue::max::rest::{classify_error, parse_order};
 use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
 use crate::venue::refrate::bot_csv;
@@ -595,34 +595,8 @@ impl FeedIo {
                     .parse(frame, ts, instruments, &mut publish, |_| {})
                     .is_ok()
             }
-            ExecOutput::Trade {
-                trade_id,
-                order_id,
-                client_oid,
-                market,
-                wallet,
-                side,
-                price,
-                volume,
-                fee,
-                fee_currency,
-                maker,
-                ts_ms,
-            } => {
-                let f = MaxTradeFrame {
-                    id: trade_id,
-                    order_id,
-                    client_oid: &client_oid,
-                    market_lower: market.as_str(),
-                    wallet,
-                    side,
-                    price,
-                    volume,
-                    fee,
-                    fee_currency: fee_currency.as_str(),
-                    maker,
-                    ts_ms,
-                };
+            ExecOutput::Trade(t) => {
+                let (f, ts_ms) = (t.frame(), t.ts_ms);
                 mframes::write_trade_update(frame, &f, ts_ms);
                 let ts = clock.raw();
                 max_private

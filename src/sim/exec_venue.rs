@@ -92,20 +92,44 @@ pub enum ExecOutput {
         created_ms: u64,
         ts_ms: u64,
     },
-    Trade {
-        trade_id: u64,
-        order_id: u64,
-        client_oid: ClientOid,
-        market: MarketName,
-        wallet: WalletType,
-        side: Side,
-        price: Fixed,
-        volume: Fixed,
-        fee: Fixed,
-        fee_currency: MarketName,
-        maker: bool,
-        ts_ms: u64,
-    },
+    /// A fill; sent twice now and then (`duplicate_fill_probability`).
+    Trade(VenueTrade),
+}
+
+/// A trade on one of the account's orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VenueTrade {
+    pub id: u64,
+    pub order_id: u64,
+    pub client_oid: ClientOid,
+    pub market: MarketName,
+    pub wallet: WalletType,
+    pub side: Side,
+    pub price: Fixed,
+    pub volume: Fixed,
+    pub fee: Fixed,
+    pub fee_currency: MarketName,
+    pub maker: bool,
+    pub ts_ms: u64,
+}
+
+impl VenueTrade {
+    pub fn frame(&self) -> crate::venue::max::frames::MaxTradeFrame<'_> {
+        crate::venue::max::frames::MaxTradeFrame {
+            id: self.id,
+            order_id: self.order_id,
+            client_oid: &self.client_oid,
+            market_lower: self.market.as_str(),
+            wallet: self.wallet,
+            side: self.side,
+            price: self.price,
+            volume: self.volume,
+            fee: self.fee,
+            fee_currency: self.fee_currency.as_str(),
+            maker: self.maker,
+            ts_ms: self.ts_ms,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -400,8 +424,8 @@ impl ExecVenue {
         r.executed = Fixed(r.executed.raw() + qty.raw());
         r.notional += price.raw() as i128 * qty.raw() as i128;
         r.trades += 1;
-        let t = ExecOutput::Trade {
-            trade_id,
+        let t = ExecOutput::Trade(VenueTrade {
+            id: trade_id,
             order_id: r.id,
             client_oid: r.req.client_oid,
             market: r.market,
@@ -413,7 +437,7 @@ impl ExecVenue {
             fee_currency: r.market.quote(),
             maker,
             ts_ms: ms,
-        };
+        });
         out(t);
         if self.rng.random::<f64>() < self.dup_p {
             out(t);
@@ -536,7 +560,7 @@ mod tests {
         );
         let out = run(&mut v, 300_000_000, top("100", "1", "101", "2"));
         assert!(
-            matches!(out[1], ExecOutput::Trade { volume, price, .. } if volume == Fixed::from_int(2) && price == Fixed::from_int(101))
+            matches!(out[1], ExecOutput::Trade(t) if t.volume == Fixed::from_int(2) && t.price == Fixed::from_int(101))
         );
         assert!(
             matches!(out[2], ExecOutput::OrderUpdate { state: "cancel", executed, .. } if executed == Fixed::from_int(2))
@@ -562,7 +586,7 @@ mod tests {
         run(&mut v, 300_000_000, top("100", "1", "101", "1"));
         let out = run(&mut v, 310_000_000, top("106", "5", "107", "1"));
         assert!(
-            matches!(out[0], ExecOutput::Trade { maker: true, price, .. } if price == Fixed::from_int(105))
+            matches!(out[0], ExecOutput::Trade(t) if t.maker && t.price == Fixed::from_int(105))
         );
         assert!(matches!(
             out[1],

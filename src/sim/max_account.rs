@@ -16,6 +16,7 @@
 //! Without a ticker calling [`MaxAccount::poll`] (the REST server alone), orders rest.
 
 use super::config::SimConfig;
+pub use super::exec_venue::VenueTrade;
 use super::exec_venue::{ExecOutput, ExecVenue, MarketName};
 use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
@@ -71,42 +72,6 @@ impl VenueOrder {
             trades_count: self.trades,
             created_ms: self.created_ms,
             updated_ms: self.updated_ms,
-        }
-    }
-}
-
-/// A trade on one of the account's orders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VenueTrade {
-    pub id: u64,
-    pub order_id: u64,
-    pub client_oid: ClientOid,
-    pub market: MarketName,
-    pub wallet: WalletType,
-    pub side: Side,
-    pub price: Fixed,
-    pub volume: Fixed,
-    pub fee: Fixed,
-    pub fee_currency: MarketName,
-    pub maker: bool,
-    pub ts_ms: u64,
-}
-
-impl VenueTrade {
-    pub fn frame(&self) -> MaxTradeFrame<'_> {
-        MaxTradeFrame {
-            id: self.id,
-            order_id: self.order_id,
-            client_oid: &self.client_oid,
-            market_lower: self.market.as_str(),
-            wallet: self.wallet,
-            side: self.side,
-            price: self.price,
-            volume: self.volume,
-            fee: self.fee,
-            fee_currency: self.fee_currency.as_str(),
-            maker: self.maker,
-            ts_ms: self.ts_ms,
         }
     }
 }
@@ -552,34 +517,8 @@ impl Inner {
                 self.broadcast();
                 None
             }
-            ExecOutput::Trade {
-                trade_id,
-                order_id,
-                client_oid,
-                market,
-                wallet,
-                side,
-                price,
-                volume,
-                fee,
-                fee_currency,
-                maker,
-                ts_ms,
-            } => {
-                let t = VenueTrade {
-                    id: trade_id,
-                    order_id,
-                    client_oid,
-                    market,
-                    wallet,
-                    side,
-                    price,
-                    volume,
-                    fee,
-                    fee_currency,
-                    maker,
-                    ts_ms,
-                };
+            ExecOutput::Trade(t) => {
+                let (trade_id, ts_ms) = (t.id, t.ts_ms);
                 let fresh = self.trades.last().is_none_or(|l| l.id != trade_id);
                 if !fresh {
                     self.duplicates_sent += 1;
@@ -593,16 +532,16 @@ impl Inner {
                     return None;
                 }
                 self.account_update(&t, ts_ms);
-                let taker_side = match (maker, side) {
+                let taker_side = match (t.maker, t.side) {
                     (false, s) => s,
                     (true, Side::Buy) => Side::Sell,
                     (true, Side::Sell) => Side::Buy,
                 };
                 Some((
-                    market,
+                    t.market,
                     MaxPublicTrade {
-                        price,
-                        volume,
+                        price: t.price,
+                        volume: t.volume,
                         taker_side,
                         ts_ms,
                     },

@@ -129,7 +129,9 @@ fn main() {
             if let Some(url) = url {
                 cfg.nats.enabled = true;
                 cfg.nats.url = url;
+                // Its own stream and subjects: never mixed into (or refused by) a real one.
                 cfg.nats.stream = "ARBLINE_BENCH".into();
+                cfg.nats.subject_prefix = "bench".into();
             }
         }
         let threads = cfg.threads().expect("placement");

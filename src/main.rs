@@ -178,17 +178,30 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts operator logging (`[log]`); keep the guard for the command's life.
+/// Starts operator logging (`[log]`, `RUST_LOG` from the environment or `.env`); keep the
+/// guard for the command's life.
 fn start_logging(log: &arbline::config::LogConfig) -> Result<arbline::logging::LogGuard, String> {
+    arbline::secrets::load_dotenv()?;
     arbline::logging::init(log)
 }
 
 /// `--nats URL`: publish to that server.
+/// `NATS_URL` from the environment or `.env`, when set and not empty.
+fn nats_env() -> Result<Option<String>, String> {
+    arbline::secrets::load_dotenv()?;
+    Ok(std::env::var("NATS_URL").ok().filter(|u| !u.is_empty()))
+}
+
+/// `--nats URL` (else `NATS_URL`): publish to that server.
 fn with_nats(mut cfg: Config, url: Option<String>) -> Result<Config, String> {
+    let (url, from) = match url {
+        Some(u) => (Some(u), "--nats"),
+        None => (nats_env()?, "NATS_URL"),
+    };
     if let Some(url) = url {
         cfg.nats.url = url;
         cfg.nats.enabled = true;
-        cfg.nats.validate().map_err(|e| format!("--nats: {e}"))?;
+        cfg.nats.validate().map_err(|e| format!("{from}: {e}"))?;
     }
     Ok(cfg)
 }
@@ -207,7 +220,7 @@ fn run_record(
         None => PgTarget::from_env()?,
     };
     let mut nats_cfg = cfg.nats.clone();
-    if let Some(u) = nats {
+    if let Some(u) = nats.or(nats_env()?) {
         nats_cfg.url = u;
     }
     let mut opts = RecordOptions::new(nats_cfg, pg);

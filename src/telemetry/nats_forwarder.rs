@@ -59,6 +59,8 @@ pub struct NatsForwarder {
     /// Times the connection was lost (the client reconnects by itself).
     disconnects: Arc<AtomicU64>,
     next_stream_try: Instant,
+    /// The last reason the stream could not be created, logged once per reason.
+    stream_error: Option<String>,
 }
 
 impl NatsForwarder {
@@ -107,6 +109,7 @@ impl NatsForwarder {
             failures: 0,
             disconnects,
             next_stream_try: Instant::now(),
+            stream_error: None,
         })
     }
 
@@ -127,6 +130,7 @@ impl NatsForwarder {
             delivered,
             failures,
             next_stream_try,
+            stream_error,
             ..
         } = self;
         let connected = client.connection_state() == async_nats::connection::State::Connected;
@@ -138,16 +142,30 @@ impl NatsForwarder {
                     ..Default::default()
                 };
                 let left = until.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(
+                let r = tokio::time::timeout(
                     left.max(Duration::from_millis(500)),
                     js.get_or_create_stream(config),
                 )
-                .await
-                {
+                .await;
+                match r {
                     Ok(Ok(_)) => *stream_ready = true,
-                    _ => {
+                    other => {
                         *failures += 1;
                         *next_stream_try = Instant::now() + Duration::from_secs(1);
+                        // E.g. another stream already captures these subjects: nothing can be
+                        // stored until the operator fixes it, so say so (once per reason).
+                        let why = match other {
+                            Ok(Err(e)) => e.to_string(),
+                            _ => "no answer from JetStream".to_string(),
+                        };
+                        if stream_error.as_deref() != Some(why.as_str()) {
+                            tracing::error!(
+                                stream = %cfg.stream,
+                                reason = %why,
+                                "bus: cannot create or open the JetStream stream; events stay queued"
+                            );
+                            *stream_error = Some(why);
+                        }
                     }
                 }
             }

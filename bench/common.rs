@@ -26,3 +26,14 @@ pub fn trade_on_every_top(cfg: &mut Config) {
         a.edge_bps = 0.0;
     }
 }
+
+/// Seconds per run: 1 in the test harness's quick mode, else `env` or `default`.
+pub fn seconds(quick: bool, env: &str, default: f64) -> f64 {
+    if quick {
+        return 1.0;
+    }
+    std::env::var(env)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -92,14 +92,7 @@ fn config(placement: Placement) -> Config {
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let secs: f64 = if quick {
-        1.0
-    } else {
-        std::env::var("T2T_SECONDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10.0)
-    };
+    let secs = common::seconds(quick, "T2T_SECONDS", 10.0);
     let cpu = common::cpu_model();
     println!(
         "in-process tick-to-trade, {secs} s per placement; CPU: {cpu}; cores: {}",

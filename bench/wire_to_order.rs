@@ -108,14 +108,7 @@ fn print(name: &str, r: &RunResult) {
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let secs: f64 = if quick {
-        1.0
-    } else {
-        std::env::var("W2O_SECONDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10.0)
-    };
+    let secs = common::seconds(quick, "W2O_SECONDS", 10.0);
     let cpu = common::cpu_model();
     println!(
         "wire-to-order, loopback vs in-process, {secs} s per run; CPU: {cpu}; cores: {}",

@@ -10,16 +10,9 @@ use arbline::venue::max::rest_client::{MaxRestClient, RestError};
 use arbline::venue::max::{Kline, MaxSigner};
 use std::time::Duration;
 
-const DIRS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/max/"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/max/"),
-];
-
-fn fixture(name: &str) -> Vec<u8> {
-    DIRS.iter()
-        .find_map(|d| std::fs::read(format!("{d}{name}")).ok())
-        .unwrap_or_else(|| panic!("fixture {name} not found under {DIRS:?}"))
-}
+#[path = "support/max_fixture.rs"]
+mod max_fixture;
+use max_fixture::fixture;
 
 fn fx(s: &str) -> Fixed {
     Fixed::parse(s).unwrap()

@@ -9,17 +9,9 @@ use arbline::model::{
 use arbline::venue::ParseError;
 use arbline::venue::max::*;
 
-/// The shared folder sits beside the repository; a worktree under `wt/` is one level deeper.
-const DIRS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/max/"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/max/"),
-];
-
-fn fixture(name: &str) -> Vec<u8> {
-    DIRS.iter()
-        .find_map(|d| std::fs::read(format!("{d}{name}")).ok())
-        .unwrap_or_else(|| panic!("fixture {name} not found under {DIRS:?}"))
-}
+#[path = "support/max_fixture.rs"]
+mod max_fixture;
+use max_fixture::fixture;
 
 fn fx(s: &str) -> Fixed {
     Fixed::parse(s).unwrap()

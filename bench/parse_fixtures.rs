@@ -13,7 +13,7 @@
 //! Before measuring, each way's checksum (ids, prices and quantities it produced) is checked
 //! against the others, so all three read the same fields.
 //!
-//! Messages (`../shared/fixtures/`): Binance USD-M futures and spot `bookTicker` and a futures
+//! Messages (`tests/fixtures/`): Binance USD-M futures and spot `bookTicker` and a futures
 //! `depthUpdate` (real cryptofeed captures, combined-stream envelope, byte-exact), the futures
 //! REST depth snapshot (real, limit=1000, 1 998 levels, from the SUSHIUSDT recorded sequence);
 //! MAX WebSocket book snapshot/update and private `order_update`/`trade_update` (documentation
@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn read_json(rel: &str) -> serde_json::Value {

@@ -1,5 +1,5 @@
 //! Binance market data against real recordings and documentation examples
-//! (`shared/fixtures/binance/`, spec `binance.md` §2–§3): the parser, the frame writers and the
+//! (`tests/fixtures/binance/`, spec `binance.md` §2–§3): the parser, the frame writers and the
 //! book sequencer together.
 
 use arbline::book::{L2Book, ResyncReason, SyncOutcome, binance_sync::BinanceSync};
@@ -13,23 +13,11 @@ use arbline::venue::binance::{
 };
 use serde_json::Value;
 
-/// The shared folder sits beside the repository (`../shared`); a worktree sits one level deeper.
-const FIXTURE_DIRS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/binance/"),
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/binance/"
-    ),
-];
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
 fn fixture(name: &str) -> Value {
-    let dir = FIXTURE_DIRS
-        .iter()
-        .find(|d| std::path::Path::new(d).is_dir())
-        .unwrap_or(&FIXTURE_DIRS[0]);
-    let path = format!("{dir}{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_slice(&fixtures::bytes(&format!("binance/{name}"))).unwrap()
 }
 
 fn raw(name: &str) -> String {
@@ -1083,40 +1071,8 @@ fn reset_clears_the_book_and_waits_for_a_snapshot() {
 // The hot path allocates nothing after warm-up.
 // ------------------------------------------------------------------------------------------------
 
-mod counting_alloc {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        /// Allocations made by this thread (tests run on parallel threads).
-        pub static ALLOCS: Cell<usize> = const { Cell::new(0) };
-    }
-
-    pub struct Counting;
-
-    // SAFETY: forwards to the system allocator unchanged; only counts.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-            // SAFETY: same contract as our caller's.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: same contract as our caller's.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-            // SAFETY: same contract as our caller's.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
-    pub fn count() -> usize {
-        ALLOCS.with(|c| c.get())
-    }
-}
-
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
@@ -1142,12 +1098,9 @@ fn parsing_and_sequencing_a_recorded_sequence_allocates_nothing() {
         let mut book = L2Book::default();
         let mut writer = Vec::with_capacity(1 << 16);
 
-        // The counter sees allocations on this thread.
-        let probe = counting_alloc::count();
-        drop(std::hint::black_box(Vec::<u8>::with_capacity(8)));
-        assert!(counting_alloc::count() > probe);
+        counting_alloc::assert_counting();
 
-        let before = counting_alloc::count();
+        let before = counting_alloc::allocations();
         let mut applied = 0usize;
         parser
             .parse_depth_snapshot(snapshot.as_bytes(), instrument, 0, |e| {
@@ -1174,7 +1127,7 @@ fn parsing_and_sequencing_a_recorded_sequence_allocates_nothing() {
                 book.asks.top(10),
             );
         }
-        let allocs = counting_alloc::count() - before;
+        let allocs = counting_alloc::allocations() - before;
         assert!(applied > 0 && sync.is_live(), "{name}");
         assert_eq!(allocs, 0, "{name}: allocations on the hot path");
     }

@@ -1,4 +1,4 @@
-//! MAX wire protocol as a specification: real fixtures from `shared/fixtures/max/` through the
+//! MAX wire protocol as a specification: real fixtures from `tests/fixtures/max/` through the
 //! parsers, signer and error classifier; malformed frames; the book sequencer's rules.
 
 use arbline::book::max_sync::MaxSync;
@@ -12,7 +12,7 @@ use arbline::venue::max::*;
 
 #[path = "support/max_fixture.rs"]
 mod max_fixture;
-use max_fixture::{DIRS, fixture};
+use max_fixture::fixture;
 
 fn fx(s: &str) -> Fixed {
     Fixed::parse(s).unwrap()
@@ -1201,46 +1201,10 @@ fn rest_v3_cancel_replies_in_both_shapes() {
 
 // ---------------------------------------------------------------- no allocation per message
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        static ALLOCS: Cell<u64> = const { Cell::new(0) };
-    }
-
-    /// Counts allocations made by the current thread (tests run on parallel threads).
-    pub struct Counting;
-
-    fn bump() {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-    }
-
-    pub fn allocs() -> u64 {
-        ALLOCS.with(|c| c.get())
-    }
-
-    // SAFETY: forwards every call unchanged to the system allocator; only counts.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-            bump();
-            // SAFETY: same contract as our caller's.
-            unsafe { System.alloc(l) }
-        }
-        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-            // SAFETY: same contract as our caller's.
-            unsafe { System.dealloc(p, l) }
-        }
-        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-            bump();
-            // SAFETY: same contract as our caller's.
-            unsafe { System.realloc(p, l, n) }
-        }
-    }
-}
-
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 #[global_allocator]
-static GLOBAL: counting::Counting = counting::Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn hot_paths_allocate_nothing_after_warm_up() {
@@ -1315,16 +1279,14 @@ fn hot_paths_allocate_nothing_after_warm_up() {
         write_order_created(&mut out, &order);
         write_error(&mut out, 2018, "cannot lock funds");
     };
-    let probe = counting::allocs();
-    std::hint::black_box(Vec::<u8>::with_capacity(8));
-    assert!(counting::allocs() > probe, "the counter sees allocations");
+    counting_alloc::assert_counting();
     let mut events = 0;
     run(&mut events); // warm-up
-    let before = counting::allocs();
+    let before = counting_alloc::allocations();
     run(&mut events);
     run(&mut events);
     assert_eq!(
-        counting::allocs() - before,
+        counting_alloc::allocations() - before,
         0,
         "no allocation per message after warm-up"
     );
@@ -1336,15 +1298,9 @@ fn every_prefix_and_byte_flip_of_every_ws_fixture_is_handled_without_panic() {
     let ins = instruments();
     let mut pubp = MaxPublicParser::new();
     let mut privp = MaxPrivateParser::new();
-    let mut dir = None;
-    for d in DIRS {
-        if let Ok(rd) = std::fs::read_dir(d) {
-            dir = Some(rd);
-            break;
-        }
-    }
+    let dir = std::fs::read_dir(max_fixture::dir()).expect("tests/fixtures/max");
     let mut checked = 0;
-    for entry in dir.expect("fixture directory").flatten() {
+    for entry in dir.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.starts_with("ws_") {
             continue;

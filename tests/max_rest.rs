@@ -8,6 +8,9 @@ use arbline::venue::max::rest_client::{MaxRestClient, NewOrder, OrderRef, RestEr
 use arbline::venue::max::{ErrorAction, MaxSigner};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+#[path = "support/max_fixture.rs"]
+mod max_fixture;
+
 const KEY: &str = "sim-access-key";
 const SECRET: &str = "sim-secret-key-0123456789";
 
@@ -218,13 +221,7 @@ fn time_sync_moves_nonces_onto_the_venue_clock() {
 #[test]
 fn market_rules_from_real_market_lists() {
     use arbline::venue::max::markets::{MarketStatus, parse_markets};
-    let read = |n: &str| {
-        std::fs::read(format!(
-            "{}/../shared/fixtures/max/{n}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    };
+    let read = max_fixture::fixture;
     let node = parse_markets(&read("rest_v3_markets_node.json")).unwrap();
     let usdt = node.iter().find(|m| m.id.as_str() == "USDTTWD").unwrap();
     assert_eq!(

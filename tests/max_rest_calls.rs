@@ -16,16 +16,9 @@ use std::time::Duration;
 const KEY: &str = "test-access-key";
 const SECRET: &str = "test-secret-key";
 
-const DIRS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/max/"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/max/"),
-];
-
-fn fixture(name: &str) -> Vec<u8> {
-    DIRS.iter()
-        .find_map(|d| std::fs::read(format!("{d}{name}")).ok())
-        .unwrap_or_else(|| panic!("fixture {name} not found under {DIRS:?}"))
-}
+#[path = "support/max_fixture.rs"]
+mod max_fixture;
+use max_fixture::fixture;
 
 /// One request as the server received it.
 #[derive(Debug)]

@@ -1,5 +1,5 @@
 //! MAX REST v3 Trades, Accounts and cancel-all as a specification: the real fixtures from
-//! `shared/fixtures/max/` through the parsers, malformed bodies refused with typed errors, and
+//! `tests/fixtures/max/` through the parsers, malformed bodies refused with typed errors, and
 //! the simulator's writers read back by the same parsers.
 
 use arbline::model::{

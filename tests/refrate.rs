@@ -5,12 +5,11 @@ use arbline::venue::refrate::bot_csv::{self, BotCsvError};
 use arbline::venue::refrate::cache::RateCache;
 use arbline::venue::refrate::taifex;
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../shared/fixtures/usdtwd/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    fixtures::bytes(&format!("usdtwd/{name}"))
 }
 
 fn f(s: &str) -> Fixed {

@@ -1,14 +1,15 @@
-//! The recorded MAX messages in `../shared/fixtures/max/` (a worktree under `wt/` sits one
-//! level deeper, hence the second place).
+//! The recorded MAX messages in `tests/fixtures/max/`.
 
-pub const DIRS: [&str; 2] = [
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/max/"),
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/max/"),
-];
+#[path = "fixtures.rs"]
+mod fixtures;
 
-/// The bytes of fixture `name`; panics naming where it looked.
+/// The bytes of MAX fixture `name`; panics naming the file.
 pub fn fixture(name: &str) -> Vec<u8> {
-    DIRS.iter()
-        .find_map(|d| std::fs::read(format!("{d}{name}")).ok())
-        .unwrap_or_else(|| panic!("fixture {name} not found under {DIRS:?}"))
+    fixtures::bytes(&format!("max/{name}"))
+}
+
+/// The folder of the MAX fixtures.
+#[allow(dead_code)]
+pub fn dir() -> std::path::PathBuf {
+    fixtures::path("max")
 }

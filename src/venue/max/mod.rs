@@ -1,6 +1,6 @@
 //! MAX (MaiCoin) wire protocol: public and private WebSocket parsers, REST v3 reply parsing and
 //! error classification, request signing, and writers of the same frames for the simulator.
-//! The protocol notes these files implement are in `shared/specs/max.md`.
+//! The protocol notes these files implement are in `docs/specs/max.md`.
 
 pub mod frames;
 mod json;

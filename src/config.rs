@@ -15,8 +15,10 @@ use crate::venue::refrate::provider::RefRateConfig;
 use serde::Deserialize;
 use std::path::Path;
 
+pub mod duration;
 pub mod log;
 pub mod nats;
+pub use duration::parse_duration;
 pub use log::{ConsoleMode, LogConfig};
 pub use nats::NatsConfig;
 
@@ -362,9 +364,12 @@ impl Config {
         if self.engine.instance_id.is_empty() {
             return Err("engine.instance_id: must not be empty".into());
         }
-        if !(self.demo.duration_s.is_finite() && self.demo.duration_s > 0.0) {
+        if !(self.demo.duration_s.is_finite()
+            && self.demo.duration_s > 0.0
+            && std::time::Duration::try_from_secs_f64(self.demo.duration_s).is_ok())
+        {
             return Err(format!(
-                "demo.duration_s: must be a positive number, got {}",
+                "demo.duration_s: must be a positive number of seconds, got {}",
                 self.demo.duration_s
             ));
         }

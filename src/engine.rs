@@ -77,7 +77,8 @@ impl Stage for AnyStage {
 
 #[derive(Clone, Debug, Default)]
 pub struct DemoOptions {
-    pub duration_s: f64,
+    /// How long to run; `None`: until Ctrl+C or SIGTERM.
+    pub duration: Option<Duration>,
     pub quiet: bool,
     pub summary_json: Option<PathBuf>,
     pub hist_dir: Option<PathBuf>,
@@ -407,12 +408,20 @@ pub fn build_with_clock(
     })
 }
 
-/// Runs the demo for `opts.duration_s` (or until Ctrl+C / SIGTERM), prints the summary.
+/// How long a run lasts, as the start banner says it: `30s`, `1h 30m`, `until Ctrl+C`.
+pub fn run_length(duration: Option<Duration>) -> String {
+    match duration {
+        Some(d) => humantime::format_duration(d).to_string(),
+        None => "until Ctrl+C".into(),
+    }
+}
+
+/// Runs the demo for `opts.duration` (or until Ctrl+C / SIGTERM), prints the summary.
 pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
     run_with(cfg, opts, Venues::Synthetic)
 }
 
-/// Runs the engine against `venues` for `opts.duration_s` (or until Ctrl+C / SIGTERM) and
+/// Runs the engine against `venues` for `opts.duration` (or until Ctrl+C / SIGTERM) and
 /// prints the summary.
 pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunResult, String> {
     let live = cfg.demo.live && !opts.quiet;
@@ -425,15 +434,15 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
     let threads = cfg.threads()?;
     if synthetic {
         println!(
-            "arbline demo: {} s, synthetic venues (seed {}), {} instruments",
-            opts.duration_s,
+            "arbline demo: {}, synthetic venues (seed {}), {} instruments",
+            run_length(opts.duration),
             cfg.sim.seed,
             built.instruments.len()
         );
     } else {
         println!(
-            "engine: {} s against MAX {} / {}, Binance {}, {} instruments",
-            opts.duration_s,
+            "engine: {} against MAX {} / {}, Binance {}, {} instruments",
+            run_length(opts.duration),
             cfg.venues.max.rest_url,
             cfg.venues.max.ws_url,
             cfg.venues.binance.ws_url,
@@ -470,7 +479,7 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
         }
         None => None,
     };
-    let result = run(built, &threads, Duration::from_secs_f64(opts.duration_s))?;
+    let result = run(built, &threads, opts.duration.unwrap_or(Duration::MAX))?;
     let mut out = std::io::stdout();
     result.summary.print(&mut out).map_err(|e| e.to_string())?;
     if let Some(b) = result.bus {

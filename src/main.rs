@@ -5,6 +5,7 @@ use arbline::engine::{self, DemoOptions};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -29,9 +30,9 @@ enum Command {
         /// TOML configuration (defaults: arbline.example.toml's values).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Seconds to run (default: demo.duration_s, 30).
-        #[arg(long)]
-        duration: Option<f64>,
+        /// How long to run: 15s, 2m, 1h30m or a number of seconds (default: demo.duration_s, 30).
+        #[arg(long, value_parser = arbline::config::parse_duration)]
+        duration: Option<Duration>,
         /// Also write the final statistics as JSON here.
         #[arg(long)]
         summary_json: Option<PathBuf>,
@@ -57,9 +58,10 @@ enum Command {
     Run {
         #[arg(long)]
         config: PathBuf,
-        /// Seconds to run; runs until Ctrl+C / SIGTERM when absent.
-        #[arg(long)]
-        duration: Option<f64>,
+        /// How long to run: 15s, 2m, 1h30m or a number of seconds; until Ctrl+C / SIGTERM when
+        /// absent.
+        #[arg(long, value_parser = arbline::config::parse_duration)]
+        duration: Option<Duration>,
         #[arg(long)]
         summary_json: Option<PathBuf>,
         #[arg(long)]
@@ -170,7 +172,7 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
         .install_signal_handlers()
         .map_err(|e| format!("signal handlers: {e}"))?;
     while shutdown.phase() == arbline::pipeline::Phase::Running {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50));
     }
     shutdown.advance(arbline::pipeline::Phase::Done);
     println!("arbline sim: stopped");
@@ -265,7 +267,7 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
     let client = arbline::venue::max::rest_client::MaxRestClient::new(
         &a.rest_url,
         arbline::venue::max::MaxSigner::new("", ""),
-        std::time::Duration::from_secs(30),
+        Duration::from_secs(30),
     );
     let mut sink: Box<dyn Write> = match &a.out {
         Some(p) => Box::new(std::io::BufWriter::new(
@@ -322,15 +324,12 @@ fn main() -> ExitCode {
         } => load(config.as_ref()).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
             let cfg = with_nats(cfg, nats)?;
-            if let Some(d) = duration {
-                if !(d.is_finite() && d > 0.0) {
-                    return Err(format!(
-                        "--duration: must be a positive number of seconds, got {d}"
-                    ));
-                }
-            }
             let opts = DemoOptions {
-                duration_s: duration.unwrap_or(cfg.demo.duration_s),
+                duration: Some(match duration {
+                    Some(d) => d,
+                    None => Duration::try_from_secs_f64(cfg.demo.duration_s)
+                        .map_err(|e| format!("demo.duration_s: {e}"))?,
+                }),
                 quiet,
                 summary_json,
                 hist_dir,
@@ -355,16 +354,9 @@ fn main() -> ExitCode {
         } => load(Some(&config)).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
             let cfg = with_nats(cfg, nats)?;
-            if let Some(d) = duration {
-                if !(d.is_finite() && d > 0.0) {
-                    return Err(format!(
-                        "--duration: must be a positive number of seconds, got {d}"
-                    ));
-                }
-            }
             let secrets = arbline::secrets::Secrets::load()?;
             let opts = DemoOptions {
-                duration_s: duration.unwrap_or(f64::from(u32::MAX)),
+                duration,
                 quiet,
                 summary_json,
                 hist_dir,

@@ -8,7 +8,7 @@ use arbline::engine::DemoOptions;
 fn the_demo_trades_over_loopback_sockets_with_a_made_up_key() {
     let cfg = Config::default();
     let opts = DemoOptions {
-        duration_s: 4.0,
+        duration: Some(std::time::Duration::from_secs(4)),
         quiet: true,
         ..Default::default()
     };

@@ -6,46 +6,19 @@
 //! Error paths (a venue's error reply, a malformed frame) may allocate their message; the
 //! happy path may not. Neither may a parked feed thread's readiness wait.
 
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+#[path = "support/stepped_engine.rs"]
+mod stepped_engine;
+
 use arbline::config::Config;
-use arbline::engine;
-use arbline::pipeline::{Readiness, Stage, WaitFd};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-thread_local! {
-    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: forwards to the system allocator; counting touches only an atomic and a const
-// thread-local that needs no allocation.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if COUNT_HERE.with(|c| c.get()) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if COUNT_HERE.with(|c| c.get()) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
+use arbline::pipeline::{Readiness, WaitFd};
+use counting_alloc::allocations;
+use std::time::Duration;
+use stepped_engine::SteppedEngine;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn the_pipeline_allocates_nothing_per_event_after_warm_up() {
@@ -62,44 +35,42 @@ fn the_pipeline_allocates_nothing_per_event_after_warm_up() {
         a.cooldown_ms = 50;
         a.min_samples = 10;
     }
-    let built = engine::build(&cfg, false).unwrap();
-    let counters = built.counters.clone();
-    let (mut feed, mut book, mut scanner, mut order) =
-        (built.feeds, built.book, built.scanner, built.order);
-    let mut run = |d: Duration| {
-        let end = Instant::now() + d;
-        while Instant::now() < end {
-            feed.iter_mut().for_each(|f| {
-                f.poll();
-            });
-            book.poll();
-            scanner.poll();
-            order.poll();
-        }
-    };
-    run(Duration::from_secs(3));
+    // The stages run on this thread on the mocked clock: the same frames, signals and fills on
+    // every run, however loaded the machine.
+    let mut e = SteppedEngine::new(&cfg);
+    let counters = e.built.counters.clone();
+    // Warm-up: every path has run at least once and the buffers have grown to their size.
+    e.run_ms(3_000, true);
+    e.run_until("orders and fills in the warm-up", 60_000, true, |_| {
+        counters.orders_sent.get() > 0 && counters.fills.get() > 0
+    });
     let (md0, orders0, fills0) = (
         counters.md.get(),
         counters.orders_sent.get(),
         counters.fills.get(),
     );
-    COUNT_HERE.with(|c| c.set(true));
-    run(Duration::from_secs(4));
-    COUNT_HERE.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed);
+    counting_alloc::assert_counting();
+    let before = allocations();
+    let measured_ms = e.run_until(
+        "1 000 md events, an order and a fill in the measured window",
+        120_000,
+        true,
+        |_| {
+            counters.md.get() - md0 > 1_000
+                && counters.orders_sent.get() > orders0
+                && counters.fills.get() > fills0
+        },
+    );
+    let allocations = allocations() - before;
     let (md, orders, fills) = (
         counters.md.get() - md0,
         counters.orders_sent.get() - orders0,
         counters.fills.get() - fills0,
     );
-    assert!(md > 1_000, "market data flowed: {md}");
-    assert!(
-        orders > 0 && fills > 0,
-        "orders and fills flowed: {orders} orders, {fills} fills"
-    );
     assert_eq!(
         allocations, 0,
-        "{allocations} allocations while processing {md} md events, {orders} orders, {fills} fills"
+        "{allocations} allocations in {measured_ms} simulated ms while processing {md} md \
+         events, {orders} orders, {fills} fills"
     );
 }
 
@@ -127,12 +98,11 @@ fn the_readiness_wait_allocates_nothing_after_warm_up() {
     for _ in 0..3 {
         round(&mut ready);
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    COUNT_HERE.with(|c| c.set(true));
+    counting_alloc::assert_counting();
+    let before = allocations();
     for _ in 0..50 {
         round(&mut ready);
     }
-    COUNT_HERE.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     assert_eq!(allocations, 0, "{allocations} allocations in 50 waits");
 }

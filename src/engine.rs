@@ -237,9 +237,12 @@ pub fn build_with_clock(
                         .into(),
                 );
             };
+            // One signer per key: its clones share the key's one nonce sequence (REST, the
+            // reconciler and the private WebSocket's auth alike).
+            let signer = crate::venue::max::MaxSigner::new(key, secret);
             let client = crate::venue::max::rest_client::MaxRestClient::new(
                 &v.max.rest_url,
-                crate::venue::max::MaxSigner::new(key, secret),
+                signer.clone(),
                 std::time::Duration::from_millis(v.max.timeout_ms),
             );
             if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
@@ -315,7 +318,7 @@ pub fn build_with_clock(
             let user = MaxUserFeed::new(MaxUserFeedParts {
                 url: v.max.ws_url.clone(),
                 tls: max_tls,
-                signer: crate::venue::max::MaxSigner::new(key, secret),
+                signer,
                 instruments: instruments.clone(),
                 exec: user_exec,
                 clock: clock.clone(),

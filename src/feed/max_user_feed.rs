@@ -114,10 +114,12 @@ impl MaxUserFeed {
 
     fn connect(&mut self) -> Result<(), ConnectError> {
         let (mut ws, _) = connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT)?;
-        let frame =
-            self.p
-                .signer
-                .ws_auth_frame(local_ms(), "arbline", &["order", "trade", "account"]);
+        // The key's one nonce sequence, shared with the REST client (spec max.md §1.3).
+        let nonce = self.p.signer.nonces().next(local_ms());
+        let frame = self
+            .p
+            .signer
+            .ws_auth_frame(nonce, "arbline", &["order", "trade", "account"]);
         // The error is tungstenite's, about the socket: it never quotes the frame.
         send(&mut ws, Message::text(frame))
             .map_err(|e| ConnectError::Io(format!("sending auth: {e}")))?;

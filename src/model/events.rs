@@ -198,8 +198,6 @@ pub struct OrderRequest {
     pub order_type: OrderType,
     pub price: Price,
     pub qty: Qty,
-    /// MAX nonce to sign with (strictly increasing per key).
-    pub nonce: u64,
     pub ts_frame: u64,
     /// TSC when handed to the gateway.
     pub ts_handed: u64,

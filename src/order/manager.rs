@@ -13,7 +13,6 @@
 
 use super::client_oid::ClientOidGen;
 use super::config::OrderConfig;
-use super::nonce::NonceGen;
 use super::open_orders::{OpenOrder, OpenOrders};
 use crate::model::{
     ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, Instruments, OrderRequest,
@@ -71,7 +70,6 @@ pub struct OrderManager {
     positions: Positions,
     orders: OpenOrders,
     oids: ClientOidGen,
-    nonces: NonceGen,
     clock: EngineClock,
     latency: LatencySet,
     stats: OrderStats,
@@ -94,7 +92,6 @@ impl OrderManager {
             positions: Positions::new(board),
             orders: OpenOrders::new(cfg.table_capacity),
             oids: ClientOidGen::new(),
-            nonces: NonceGen::new(),
             clock,
             latency: LatencySet::default(),
             stats: OrderStats::default(),
@@ -210,7 +207,6 @@ impl OrderManager {
             order_type: sig.order_type,
             price: approved.price,
             qty: approved.qty,
-            nonce: self.nonces.next(now_ms),
             ts_frame: sig.ts_frame,
             ts_handed: 0,
         };

@@ -4,6 +4,7 @@
 
 pub mod frames;
 mod json;
+pub mod key_nonce;
 pub mod kline;
 pub mod markets;
 pub mod private;
@@ -21,6 +22,7 @@ pub use frames::{
     write_rest_trade, write_ticker, write_trade_snapshot, write_trade_snapshot_in,
     write_trade_update,
 };
+pub use key_nonce::KeyNonce;
 pub use kline::{Kline, fetch_range, parse_klines};
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};
 pub use public::{MaxPublicOutcome, MaxPublicParser};

@@ -19,7 +19,6 @@ use super::rest::{
 use super::sign::{MaxSigner, ParamValue};
 use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
-use crate::order::nonce::NonceGen;
 use crate::venue::ParseError;
 use std::fmt;
 use std::time::Duration;
@@ -95,6 +94,9 @@ fn list_limit(limit: u32) -> Result<i64, RestError> {
     }
 }
 
+/// 9999-12-31T23:59:59Z: a server time past it is not a clock reading.
+const MAX_SERVER_TIME_S: u64 = 253_402_300_799;
+
 #[derive(Clone, Copy)]
 enum Method {
     Get,
@@ -106,7 +108,6 @@ pub struct MaxRestClient {
     agent: ureq::Agent,
     base: String,
     signer: MaxSigner,
-    nonces: NonceGen,
     offset_ms: i64,
     /// The venue's markets, once loaded: orders are checked against their rules before sending.
     markets: Vec<MaxMarket>,
@@ -137,7 +138,6 @@ impl MaxRestClient {
             agent,
             base: base_url.trim_end_matches('/').to_string(),
             signer,
-            nonces: NonceGen::new(),
             offset_ms: 0,
             markets: Vec::new(),
             limiter: RateLimiter::new(1200, 20),
@@ -198,9 +198,14 @@ impl MaxRestClient {
         struct Ts {
             timestamp: u64,
         }
-        serde_json::from_slice::<Ts>(&body)
+        let s = serde_json::from_slice::<Ts>(&body)
             .map(|t| t.timestamp)
-            .map_err(|_| RestError::Parse(ParseError::Json))
+            .map_err(|_| RestError::Parse(ParseError::Json))?;
+        // Seconds since the epoch, up to the year 9999: anything later is not a clock.
+        if s > MAX_SERVER_TIME_S {
+            return Err(RestError::Parse(ParseError::BadValue("timestamp")));
+        }
+        Ok(s)
     }
 
     /// Measures the offset to the venue's clock (the server answers in whole seconds, so the
@@ -210,10 +215,20 @@ impl MaxRestClient {
         let t0 = local_ms();
         let s = self.server_time_s()?;
         let t1 = local_ms();
-        let offset = (s * 1000 + 500) as i64 - ((t0 + t1) / 2) as i64;
+        // `s` is at most MAX_SERVER_TIME_S and local time is below it too, so none of this
+        // overflows; the checks keep it so if either bound moves.
+        let server_ms = s
+            .checked_mul(1000)
+            .and_then(|v| v.checked_add(500))
+            .and_then(|v| i64::try_from(v).ok());
+        let local_mid = i64::try_from(t0 / 2 + t1 / 2).ok();
+        let (Some(server_ms), Some(local_mid)) = (server_ms, local_mid) else {
+            return Err(RestError::Parse(ParseError::BadValue("timestamp")));
+        };
+        let offset = server_ms - local_mid;
         // Within the server's one-second resolution, trust the local clock.
         self.offset_ms = if offset.abs() <= 1000 { 0 } else { offset };
-        self.nonces.set_offset_ms(self.offset_ms);
+        self.signer.nonces().set_offset_ms(self.offset_ms);
         Ok(offset)
     }
 
@@ -225,7 +240,7 @@ impl MaxRestClient {
     ) -> Result<Vec<u8>, RestError> {
         for attempt in 0..2 {
             self.pace()?;
-            let nonce = self.nonces.next(local_ms());
+            let nonce = self.signer.nonces().next(local_ms());
             let signed = self.signer.sign_rest(path, nonce, params);
             let key = self.signer.access_key().to_string();
             let url = format!("{}{}", self.base, path);

@@ -19,11 +19,13 @@
 //! signature, so no key schedule per request) and its `Debug` prints `<redacted>`.
 
 use super::frames::push_json_str;
+use super::key_nonce::KeyNonce;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
+use std::sync::Arc;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -46,11 +48,14 @@ pub struct SignedRequest {
     pub signature_hex: String,
 }
 
-/// Holds the access key and an HMAC-SHA256 state already keyed with the secret.
+/// Holds the access key, an HMAC-SHA256 state already keyed with the secret, and the key's one
+/// nonce sequence: clones share it, so every signer of a key (REST client, private WebSocket)
+/// draws from the same strictly increasing sequence ([`KeyNonce`]).
 #[derive(Clone)]
 pub struct MaxSigner {
     access_key: String,
     mac: HmacSha256,
+    nonces: Arc<KeyNonce>,
 }
 
 impl fmt::Debug for MaxSigner {
@@ -102,7 +107,13 @@ impl MaxSigner {
         MaxSigner {
             access_key: access_key.to_string(),
             mac: keyed(secret_key),
+            nonces: Arc::new(KeyNonce::new()),
         }
+    }
+
+    /// The key's nonce sequence, shared by every clone of this signer.
+    pub fn nonces(&self) -> &KeyNonce {
+        &self.nonces
     }
 
     pub fn access_key(&self) -> &str {

@@ -73,6 +73,13 @@ pub struct MaxVenue {
     /// The reconciler compares local orders and fills with the venue's REST view this often
     /// (and at start and after every private WebSocket reconnect).
     pub reconcile_interval_ms: u64,
+    /// A WebSocket (public or private) from which neither a frame nor the answer to a ping
+    /// arrived for this long is dead: closed, reported and reconnected. Probe pings go out
+    /// after half of it.
+    pub liveness_timeout_ms: u64,
+    /// The longest time between two pings on every MAX connection (MAX closes one it has not
+    /// heard a ping from in 130 s).
+    pub ping_interval_ms: u64,
 }
 
 impl Default for MaxVenue {
@@ -84,6 +91,8 @@ impl Default for MaxVenue {
             max_clock_drift_ms: 5000,
             tls_ca_file: String::new(),
             reconcile_interval_ms: 10_000,
+            liveness_timeout_ms: 5_000,
+            ping_interval_ms: 30_000,
         }
     }
 }
@@ -101,6 +110,9 @@ pub struct BinanceVenue {
     pub rotate_after_s: u64,
     /// A PEM file of CAs the `wss://` WebSocket trusts besides Mozilla's roots; "" = none.
     pub tls_ca_file: String,
+    /// A connection from which neither a frame nor the answer to a ping arrived for this long
+    /// is dead: closed, reported and reconnected (its books resync).
+    pub liveness_timeout_ms: u64,
 }
 
 impl Default for BinanceVenue {
@@ -111,6 +123,7 @@ impl Default for BinanceVenue {
             market: crate::venue::binance::BinanceMarket::Futures,
             rotate_after_s: 23 * 3600,
             tls_ca_file: String::new(),
+            liveness_timeout_ms: 10_000,
         }
     }
 }
@@ -359,6 +372,26 @@ impl Config {
             return Err(format!(
                 "venues.max.reconcile_interval_ms: must be at least 200 ms, got {}",
                 self.venues.max.reconcile_interval_ms
+            ));
+        }
+        let m = &self.venues.max;
+        if !(200..=120_000).contains(&m.liveness_timeout_ms) {
+            return Err(format!(
+                "venues.max.liveness_timeout_ms: must be in 200..=120000, got {}",
+                m.liveness_timeout_ms
+            ));
+        }
+        if !(100..=120_000).contains(&m.ping_interval_ms) {
+            return Err(format!(
+                "venues.max.ping_interval_ms: must be in 100..=120000 (MAX closes a connection \
+                 without a ping for 130 s), got {}",
+                m.ping_interval_ms
+            ));
+        }
+        let b = self.venues.binance.liveness_timeout_ms;
+        if !(200..=600_000).contains(&b) {
+            return Err(format!(
+                "venues.binance.liveness_timeout_ms: must be in 200..=600000, got {b}"
             ));
         }
         if self.engine.instance_id.is_empty() {

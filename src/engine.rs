@@ -240,11 +240,18 @@ pub fn build_with_clock(
             // One signer per key: its clones share the key's one nonce sequence (REST, the
             // reconciler and the private WebSocket's auth alike).
             let signer = crate::venue::max::MaxSigner::new(key, secret);
+            // One ban per venue: a 429 on any MAX connection or REST call holds back every
+            // other (they share the IP); Binance likewise for its hosts.
+            let max_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
+            let binance_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
+            let max_liveness = Duration::from_millis(v.max.liveness_timeout_ms);
+            let max_ping = Duration::from_millis(v.max.ping_interval_ms);
             let client = crate::venue::max::rest_client::MaxRestClient::new(
                 &v.max.rest_url,
                 signer.clone(),
                 std::time::Duration::from_millis(v.max.timeout_ms),
-            );
+            )
+            .with_gate(max_gate.clone());
             if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
                 refrate = Some(crate::feed::refrate_feed::RefRateFeed {
                     provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,
@@ -300,7 +307,9 @@ pub fn build_with_clock(
                 counters: counters.clone(),
                 tele: feed_tx.clone(),
                 shutdown: shutdown.clone(),
-            });
+            })
+            .with_gate(max_gate.clone())
+            .with_liveness(max_liveness, max_ping);
             let binance = BinanceWsFeed::new(BinanceWsFeedParts {
                 market: v.binance.market,
                 ws_url: v.binance.ws_url.clone(),
@@ -314,7 +323,9 @@ pub fn build_with_clock(
                 tele: feed_tx,
                 shutdown: shutdown.clone(),
                 rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
-            })?;
+            })?
+            .with_gate(binance_gate)
+            .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms));
             let user = MaxUserFeed::new(MaxUserFeedParts {
                 url: v.max.ws_url.clone(),
                 tls: max_tls,
@@ -327,7 +338,9 @@ pub fn build_with_clock(
                 shutdown: shutdown.clone(),
                 halts: halts.clone(),
                 reconcile_now,
-            });
+            })
+            .with_gate(max_gate)
+            .with_liveness(max_liveness, max_ping);
             vec![
                 AnyStage::MaxWs(Box::new(max)),
                 AnyStage::BinanceWs(Box::new(binance)),
@@ -631,6 +644,11 @@ pub fn run(
         cancels: c.cancels.get(),
         parse_errors: c.parse_errors.get(),
         telemetry_dropped: side_report.dropped,
+        dead_connections: c.dead_connections.get(),
+        reconnects: c.reconnects.get(),
+        venue_refusals: c.venue_refusals.get(),
+        budget_deferred: c.budget_deferred.get(),
+        budget_wait_ms: c.budget_wait_ms.get(),
     };
     let summary = Summary::new(elapsed, events, &latency, &positions, &instruments);
     Ok(RunResult {

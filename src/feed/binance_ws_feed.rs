@@ -9,8 +9,14 @@
 //!    separate thread (a REST round trip never blocks the feed) and published on the md ring
 //!    like any frame; meanwhile the book stage buffers the stream (§3.2 S2, §3.3 step 2).
 //! 3. Poll the socket to empty every time; pings are answered with pongs by the WebSocket layer.
-//! 4. A book that loses sync gets a fresh snapshot; a dropped connection publishes `FeedDown`
-//!    and reconnects with exponential backoff and jitter, then snapshots every book again.
+//! 4. A book that loses sync gets a fresh snapshot, at most once per growing back-off step
+//!    ([`ResyncPacer`]); a dropped connection publishes `FeedDown` and reconnects with
+//!    exponential backoff and jitter, then snapshots every book again. A connection from which
+//!    neither a frame nor the answer to a probe ping arrived within `liveness_timeout` is dead
+//!    and handled the same way ([`ConnUpkeep`]); our pings and the pongs tungstenite sends
+//!    count against the connection's budget (5 messages per second on spot, 10 on futures).
+//!    A `429`/`418` from the WebSocket handshake or the REST snapshot sets the venue's ban
+//!    ([`VenueGate`]): no connection and no snapshot request before the `Retry-After` it gives.
 //! 5. Rotation: Binance closes a connection at 24 h, announcing it with `serverShutdown`
 //!    (spec §1.1). When the live connection reaches `rotate_after`, or the server announces the
 //!    cut, a second connection with the same streams is opened (off the feed's thread, so the
@@ -26,11 +32,14 @@
 //! ([`Stage::wait_fds`]); snapshots and a rotation's opened connection come back on channels,
 //! picked up at the next poll (within `park_us`).
 
+use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
+use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS, Limit};
 use crate::feed::resync::ResyncRequests;
+use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
@@ -40,10 +49,11 @@ use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
+use crate::venue::venue_gate::{VenueGate, unix_ms};
 use crossbeam::channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use disruptor::Producer;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -53,6 +63,83 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const HANDOVER_MAX: Duration = Duration::from_secs(10);
 /// A rotation's connection not open after this long counts as failed.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Binance pings us (every 20 s on spot, every 3 min on futures) and we answer; our own pings
+/// are the liveness probes, plus one this often so a connection is never quiet on our side.
+const PING_EVERY: Duration = Duration::from_secs(60);
+
+/// What the snapshot thread needs: REST depth snapshots off the feed's path, results on the md
+/// ring, the venue's ban respected and a 429/418 recorded in it.
+struct SnapshotFetcher {
+    market: BinanceMarket,
+    /// `{rest_url}/api/v3/depth` or `{rest_url}/fapi/v1/depth`.
+    url_prefix: String,
+    md: MdProducer,
+    clock: EngineClock,
+    errors: Arc<AtomicU64>,
+    refusals: Arc<AtomicU64>,
+}
+
+impl SnapshotFetcher {
+    fn spawn(
+        mut self,
+        gate: Arc<VenueGate>,
+        stop: Arc<AtomicBool>,
+        rx: Receiver<(InstrumentId, String)>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("feed.binance.snapshot".into())
+            .spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(5)))
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut parser = BinanceParser::new(self.market);
+                while let Ok((id, symbol)) = rx.recv() {
+                    // Not before the venue's ban ends (a stopping feed does not wait for it).
+                    while let Some(w) = gate.wait(unix_ms()) {
+                        if stop.load(Ordering::Acquire) {
+                            return;
+                        }
+                        std::thread::sleep(w.min(Duration::from_millis(100)));
+                    }
+                    let url = format!("{}?symbol={symbol}&limit=1000", self.url_prefix);
+                    let body = match agent.get(&url).call() {
+                        Ok(mut r) if r.status().is_success() => {
+                            gate.succeeded();
+                            r.body_mut().read_to_vec().ok()
+                        }
+                        Ok(r) => {
+                            if matches!(r.status().as_u16(), 429 | 418) {
+                                let retry =
+                                    r.headers().get("retry-after").and_then(|v| v.to_str().ok());
+                                gate.refused(retry, unix_ms());
+                                self.refusals.fetch_add(1, Ordering::Relaxed);
+                            }
+                            None
+                        }
+                        Err(_) => None,
+                    };
+                    let Some(body) = body else {
+                        self.errors.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    let (md, clock) = (&mut self.md, &self.clock);
+                    let ts = clock.raw();
+                    let res = parser.parse_depth_snapshot(&body, id, ts, |ev| {
+                        let now = clock.raw();
+                        md.publish(|slot| {
+                            *slot = *ev;
+                            slot.ts_parsed = now;
+                        });
+                    });
+                    if res.is_err() {
+                        self.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+    }
+}
 
 pub struct BinanceWsFeedParts {
     pub market: BinanceMarket,
@@ -81,22 +168,63 @@ struct Conn {
     opened: u64,
     /// The server said it will close this connection soon (`serverShutdown`).
     shutdown_announced: bool,
+    /// Its message budget and liveness.
+    upkeep: ConnUpkeep,
 }
 
-/// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake.
-fn open(url: &str, tls: &TlsTrust) -> Result<Ws, ConnectError> {
-    connect(url, tls, CONNECT_TIMEOUT).map(|(ws, _)| ws)
+/// How a feed's connections keep within the venue's rules and find out they are dead.
+#[derive(Clone, Copy)]
+struct UpkeepRules {
+    limits: &'static [Limit],
+    timeout: Duration,
+    /// Binance pings us (every 20 s on spot, 3 min on futures); our own pings are probes only.
+    ping_every: Duration,
+}
+
+impl UpkeepRules {
+    fn upkeep(&self) -> ConnUpkeep {
+        let mut u = ConnUpkeep::new(self.limits, self.timeout, self.ping_every);
+        u.opened(Instant::now());
+        u
+    }
+}
+
+/// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake;
+/// a refusal with 429/418 sets the venue's ban.
+fn open(url: &str, tls: &TlsTrust, gate: &VenueGate) -> Result<Ws, ConnectError> {
+    match connect(url, tls, CONNECT_TIMEOUT) {
+        Ok((ws, _)) => {
+            gate.succeeded();
+            Ok(ws)
+        }
+        Err(e) => {
+            if let ConnectError::Http(resp) = &e
+                && matches!(resp.status().as_u16(), 429 | 418)
+            {
+                let retry = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok());
+                gate.refused(retry, unix_ms());
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Opens `url` on a short-lived thread, so the feed keeps reading the live connection.
-fn open_in_background(url: &str, tls: &TlsTrust) -> Receiver<Result<Ws, ConnectError>> {
+fn open_in_background(
+    url: &str,
+    tls: &TlsTrust,
+    gate: &Arc<VenueGate>,
+) -> Receiver<Result<Ws, ConnectError>> {
     let (tx, rx) = bounded(1);
-    let (url, tls) = (url.to_string(), tls.clone());
+    let (url, tls, gate) = (url.to_string(), tls.clone(), gate.clone());
     // A thread that cannot start drops the sender with it: the receiver then reports failure.
     let _ = std::thread::Builder::new()
         .name("feed.binance.open".into())
         .spawn(move || {
-            let _ = tx.send(open(&url, &tls));
+            let _ = tx.send(open(&url, &tls, &gate));
         });
     rx
 }
@@ -119,10 +247,24 @@ pub struct BinanceWsFeed {
     rotation_backoff: Backoff,
     parser: BinanceParser,
     md: Option<MdProducer>,
+    /// The snapshot thread's queue, its handle, and what it needs to start (at the first
+    /// connection, so that [`BinanceWsFeed::with_gate`] can still change its gate).
     snapshots: Option<Sender<(InstrumentId, String)>>,
     snapshot_thread: Option<std::thread::JoinHandle<()>>,
+    snapshot_setup: Option<SnapshotFetcher>,
+    snapshot_stop: Arc<AtomicBool>,
     snapshot_errors: Arc<AtomicU64>,
     resync: Arc<ResyncRequests>,
+    /// Per-book pacing of snapshot requests (indexed like `symbols`).
+    pacer: ResyncPacer,
+    rules: UpkeepRules,
+    gate: Arc<VenueGate>,
+    /// Connections declared dead (silent past the deadline), 429/418 refusals seen, and what
+    /// has been added to the shared counters: (dead, budget deferred, budget ms, refusals).
+    dead: u64,
+    refusals: Arc<AtomicU64>,
+    budget: (u64, Duration),
+    published: (u64, u64, u64, u64),
     clock: EngineClock,
     latency: LatencySet,
     counters: Arc<EngineCounters>,
@@ -166,55 +308,34 @@ impl BinanceWsFeed {
             p.ws_url.trim_end_matches('/'),
             streams.join("/")
         );
-        // The snapshot thread: REST off the feed's path, results on the md ring.
-        let (tx, rx) = unbounded::<(InstrumentId, String)>();
-        let mut md_snap = p.md.clone();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(5)))
-            .http_status_as_error(false)
-            .build()
-            .into();
         let path = if p.market == BinanceMarket::Futures {
             "/fapi/v1/depth"
         } else {
             "/api/v3/depth"
         };
-        let rest = p.rest_url.trim_end_matches('/').to_string();
-        let (market, clock) = (p.market, p.clock.clone());
         let depth: Vec<InstrumentId> = symbols.iter().map(|(id, _)| *id).collect();
         let handover = Handover::new(p.market, p.instruments.len(), &depth);
-        let errors = Arc::new(AtomicU64::new(0));
-        let errs = errors.clone();
-        let thread = std::thread::Builder::new()
-            .name("feed.binance.snapshot".into())
-            .spawn(move || {
-                let mut parser = BinanceParser::new(market);
-                while let Ok((id, symbol)) = rx.recv() {
-                    let url = format!("{rest}{path}?symbol={symbol}&limit=1000");
-                    let body = agent
-                        .get(&url)
-                        .call()
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                        .and_then(|mut r| r.body_mut().read_to_vec().ok());
-                    let Some(body) = body else {
-                        errs.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    };
-                    let ts = clock.raw();
-                    let res = parser.parse_depth_snapshot(&body, id, ts, |ev| {
-                        let now = clock.raw();
-                        md_snap.publish(|slot| {
-                            *slot = *ev;
-                            slot.ts_parsed = now;
-                        });
-                    });
-                    if res.is_err() {
-                        errs.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-            .map_err(|e| format!("snapshot thread: {e}"))?;
+        let snapshot_errors = Arc::new(AtomicU64::new(0));
+        let refusals = Arc::new(AtomicU64::new(0));
+        let setup = SnapshotFetcher {
+            market: p.market,
+            url_prefix: p.rest_url.trim_end_matches('/').to_string() + path,
+            md: p.md.clone(),
+            clock: p.clock.clone(),
+            errors: snapshot_errors.clone(),
+            refusals: refusals.clone(),
+        };
+        let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
+        let defaults = crate::config::BinanceVenue::default();
+        let rules = UpkeepRules {
+            limits: if p.market == BinanceMarket::Futures {
+                &BINANCE_FUTURES_WS
+            } else {
+                &BINANCE_SPOT_WS
+            },
+            timeout: Duration::from_millis(defaults.liveness_timeout_ms),
+            ping_every: PING_EVERY,
+        };
         Ok(BinanceWsFeed {
             market: p.market,
             url,
@@ -231,10 +352,19 @@ impl BinanceWsFeed {
             rotation_backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
             parser: BinanceParser::new(p.market),
             md: Some(p.md),
-            snapshots: Some(tx),
-            snapshot_thread: Some(thread),
-            snapshot_errors: errors,
+            snapshots: None,
+            snapshot_thread: None,
+            snapshot_setup: Some(setup),
+            snapshot_stop: Arc::new(AtomicBool::new(false)),
+            snapshot_errors,
             resync: p.resync,
+            pacer,
+            rules,
+            gate: Arc::new(VenueGate::new()),
+            dead: 0,
+            refusals,
+            budget: (0, Duration::ZERO),
+            published: (0, 0, 0, 0),
             clock: p.clock,
             latency: LatencySet::default(),
             counters: p.counters,
@@ -270,6 +400,67 @@ impl BinanceWsFeed {
         self.snapshot_errors.load(Ordering::Relaxed)
     }
 
+    /// The venue's ban, shared by the WebSocket connections and the REST snapshots (and, with
+    /// `arbline run`, by nothing else: Binance is market data only). Before the first poll.
+    pub fn with_gate(mut self, gate: Arc<VenueGate>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The liveness deadline (config `[venues.binance] liveness_timeout_ms`).
+    pub fn with_liveness(mut self, timeout: Duration) -> Self {
+        self.rules.timeout = timeout;
+        self
+    }
+
+    /// Connections declared dead because nothing arrived within the liveness deadline.
+    pub fn dead_connections(&self) -> u64 {
+        self.dead
+    }
+
+    /// Snapshots asked after resync requests, and requests held back by the per-book pacing.
+    pub fn resyncs_asked(&self) -> (u64, u64) {
+        (self.pacer.asked, self.pacer.held)
+    }
+
+    fn publish_counters(&mut self) {
+        self.counts.publish(&self.counters);
+        let mut budget = self.budget;
+        for c in [&self.live, &self.next].into_iter().flatten() {
+            budget.0 += c.upkeep.budget.deferred;
+            budget.1 += c.upkeep.budget.waited;
+        }
+        let now = (
+            self.dead,
+            budget.0,
+            budget.1.as_millis() as u64,
+            self.refusals.load(Ordering::Relaxed),
+        );
+        let c = &self.counters;
+        c.dead_connections.add_shared(now.0 - self.published.0);
+        c.budget_deferred
+            .add_shared(now.1.saturating_sub(self.published.1));
+        c.budget_wait_ms
+            .add_shared(now.2.saturating_sub(self.published.2));
+        c.venue_refusals.add_shared(now.3 - self.published.3);
+        self.published = (
+            now.0,
+            now.1.max(self.published.1),
+            now.2.max(self.published.2),
+            now.3,
+        );
+    }
+
+    /// A connection is going away: keep its budget counts.
+    fn retire(&mut self, conn: Option<Conn>) {
+        if let Some(mut c) = conn {
+            self.budget.0 += c.upkeep.budget.deferred;
+            self.budget.1 += c.upkeep.budget.waited;
+            let _ = c.ws.close(None);
+            let _ = c.ws.flush();
+        }
+    }
+
     fn system(&self, code: SystemCode, detail: u64) {
         self.tele.send(Telemetry::System(SystemEvent {
             code,
@@ -288,26 +479,52 @@ impl BinanceWsFeed {
 
     /// A cold connect: the books are snapshotted again.
     fn connect(&mut self) -> Result<(), ConnectError> {
-        let ws = open(&self.url, &self.tls)?;
+        if self.snapshot_thread.is_none()
+            && let Some(setup) = self.snapshot_setup.take()
+        {
+            let (tx, rx) = unbounded::<(InstrumentId, String)>();
+            let thread = setup
+                .spawn(self.gate.clone(), self.snapshot_stop.clone(), rx)
+                .map_err(|e| ConnectError::Io(format!("snapshot thread: {e}")))?;
+            self.snapshots = Some(tx);
+            self.snapshot_thread = Some(thread);
+        }
+        let refused_before = self.gate.refusals();
+        let ws = match open(&self.url, &self.tls, &self.gate) {
+            Ok(ws) => ws,
+            Err(e) => {
+                if self.gate.refusals() > refused_before {
+                    self.refusals.fetch_add(1, Ordering::Relaxed);
+                    self.system(SystemCode::VenueBan, self.gate.not_before_ms());
+                }
+                return Err(e);
+            }
+        };
         self.live = Some(Conn {
             ws,
             id: next_conn_id(),
             opened: self.clock.raw(),
             shutdown_announced: false,
+            upkeep: self.rules.upkeep(),
         });
         self.handover.reset();
         self.connects += 1;
+        if self.connects > 1 {
+            self.counters.reconnects.add_shared(1);
+        }
         self.backoff.reset();
         self.system(SystemCode::FeedUp, self.connects);
         for (id, s) in &self.symbols {
             self.request_snapshot(*id, s);
         }
+        self.pacer.asked_all(Instant::now());
         Ok(())
     }
 
     fn disconnected(&mut self) {
-        self.live = None;
-        self.next = None;
+        let (live, next) = (self.live.take(), self.next.take());
+        self.retire(live);
+        self.retire(next);
         self.opening = None;
         self.handover.reset();
         let venue = self.market.venue();
@@ -325,12 +542,17 @@ impl BinanceWsFeed {
             });
         }
         self.system(SystemCode::FeedDown, self.connects);
-        self.next_attempt = Instant::now() + self.backoff.next_wait();
+        let mut wait = self.backoff.next_wait();
+        if let Some(ban) = self.gate.wait(unix_ms()) {
+            wait = wait.max(ban);
+        }
+        self.next_attempt = Instant::now() + wait;
     }
 
     /// Reads every frame buffered on one connection and publishes what the handover admits.
-    /// Returns the frames read and whether the connection failed.
-    fn read(&mut self, from: Source) -> (usize, bool) {
+    /// Returns the frames read, whether the connection failed, and whether it failed because it
+    /// went silent past the liveness deadline.
+    fn read(&mut self, from: Source) -> (usize, bool, bool) {
         let BinanceWsFeed {
             live,
             next,
@@ -341,17 +563,19 @@ impl BinanceWsFeed {
             latency,
             counts,
             handover,
+            dead,
             ..
         } = self;
+        let mut dead_now = false;
         let conn = match from {
             Source::Live => live,
             Source::Next => next,
         };
         let Some(conn) = conn.as_mut() else {
-            return (0, false);
+            return (0, false, false);
         };
         let mut announced = false;
-        let (frames, closed) = drain(&mut conn.ws, clock, |bytes, ts| {
+        let d = drain_frames(&mut conn.ws, clock, |bytes, ts| {
             counts.frames += 1;
             let res = parser.parse_ws(bytes, ts, instruments, |ev| {
                 if handover.admit(from, ev) == Verdict::Publish {
@@ -370,7 +594,21 @@ impl BinanceWsFeed {
             }
         });
         conn.shutdown_announced |= announced;
-        (frames, closed || flush_failed(&mut conn.ws))
+        let now = Instant::now();
+        conn.upkeep.after_read(&d, now);
+        let mut failed = d.closed;
+        if !failed {
+            match conn.upkeep.tick(&mut conn.ws, now) {
+                Upkeep::Alive => {}
+                Upkeep::Failed => failed = true,
+                Upkeep::Dead => {
+                    failed = true;
+                    *dead += 1;
+                    dead_now = true;
+                }
+            }
+        }
+        (d.texts, failed || flush_failed(&mut conn.ws), dead_now)
     }
 
     /// Starts, advances or ends a rotation (module doc, step 5).
@@ -396,6 +634,7 @@ impl BinanceWsFeed {
                         id: next_conn_id(),
                         opened: now,
                         shutdown_announced: false,
+                        upkeep: self.rules.upkeep(),
                     });
                     self.handover.begin();
                     self.handover_started = now;
@@ -414,7 +653,13 @@ impl BinanceWsFeed {
         };
         let age = self.clock.delta_ns(live.opened, self.clock.raw());
         if (live.shutdown_announced || age >= after) && Instant::now() >= self.next_rotation {
-            self.opening = Some((open_in_background(&self.url, &self.tls), Instant::now()));
+            // A rotation is not urgent: it waits out a ban like any connection.
+            if self.gate.wait(unix_ms()).is_none() {
+                self.opening = Some((
+                    open_in_background(&self.url, &self.tls, &self.gate),
+                    Instant::now(),
+                ));
+            }
         }
     }
 
@@ -422,7 +667,8 @@ impl BinanceWsFeed {
     /// keeps (or takes back) every stream; try again later.
     fn rotation_failed(&mut self) {
         self.opening = None;
-        self.next = None;
+        let next = self.next.take();
+        self.retire(next);
         self.handover.abort();
         self.rotation_failures += 1;
         self.next_rotation = Instant::now() + self.rotation_backoff.next_wait();
@@ -433,10 +679,8 @@ impl BinanceWsFeed {
         let Some(next) = self.next.take() else {
             return;
         };
-        if let Some(mut old) = self.live.take() {
-            let _ = old.ws.close(None);
-            let _ = old.ws.flush();
-        }
+        let old = self.live.take();
+        self.retire(old);
         let BinanceWsFeed {
             handover,
             md,
@@ -461,6 +705,7 @@ impl BinanceWsFeed {
             let _ = ws.flush();
         }
         self.snapshots = None;
+        self.snapshot_stop.store(true, Ordering::Release);
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
@@ -491,8 +736,18 @@ impl Stage for BinanceWsFeed {
             self.finish();
             return Poll::Finished;
         }
+        for (i, (id, _)) in self.symbols.iter().enumerate() {
+            if self.resync.take(*id) {
+                self.pacer.request(i);
+            }
+        }
         if self.live.is_none() {
-            if Instant::now() < self.next_attempt {
+            let now = Instant::now();
+            if now < self.next_attempt {
+                return Poll::Idle;
+            }
+            if let Some(ban) = self.gate.wait(unix_ms()) {
+                self.next_attempt = now + ban;
                 return Poll::Idle;
             }
             match self.connect() {
@@ -500,17 +755,23 @@ impl Stage for BinanceWsFeed {
                 Err(e) => {
                     self.last_error = Some(e);
                     self.disconnected();
+                    self.publish_counters();
                     return Poll::Idle;
                 }
             }
         }
-        for (id, s) in &self.symbols {
-            if self.resync.take(*id) {
-                self.request_snapshot(*id, s);
-            }
+        // Snapshots for the books that asked, at most once per step each.
+        let mut due = Vec::new();
+        self.pacer.take_due(Instant::now(), |i| due.push(i));
+        for i in due {
+            let (id, s) = &self.symbols[i];
+            self.request_snapshot(*id, s);
         }
-        let (n_live, live_failed) = self.read(Source::Live);
-        let (n_next, next_failed) = self.read(Source::Next);
+        let (n_live, live_failed, live_dead) = self.read(Source::Live);
+        let (n_next, next_failed, next_dead) = self.read(Source::Next);
+        if live_dead || next_dead {
+            self.system(SystemCode::ConnectionDead, self.dead);
+        }
         if next_failed {
             self.rotation_failed();
         }
@@ -522,7 +783,7 @@ impl Stage for BinanceWsFeed {
             }
         }
         self.rotate();
-        self.counts.publish(&self.counters);
+        self.publish_counters();
         let n = n_live + n_next;
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
     }

@@ -11,14 +11,21 @@
 //! 4. A dropped connection reconnects with backoff and authenticates again; each successful
 //!    auth asks the reconciler for a round, so what happened while the feed was away (fills,
 //!    cancels) is read back from REST.
+//! 5. Like every MAX connection it pings at least every `ping_interval` (MAX closes one it has
+//!    not heard a ping from in 130 s, the private one included), probes a quiet connection and
+//!    declares it dead past `liveness_timeout` ([`ConnUpkeep`]); its messages go through the
+//!    connection's budget; it never connects before the venue's ban ends ([`VenueGate`], shared
+//!    with the public connection and REST), and a 429 it meets holds the others back too.
 //!
 //! `ws://` or `wss://` through [`crate::feed::ws_conn::connect`], trusting [`TlsTrust`]; the
 //! socket is exposed to a parked thread's readiness wait ([`Stage::wait_fds`]).
 
+use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
+use crate::feed::message_budget::MAX_WS;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
-    next_conn_id, send, wait_fd, would_block,
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
+    next_conn_id, wait_fd, would_block,
 };
 use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
 use crate::pipeline::ring::ExecProducer;
@@ -27,6 +34,7 @@ use crate::risk::{HaltReason, HaltRequests};
 use crate::telemetry::{EngineCounters, TelemetryTx};
 use crate::venue::max::wall_clock::local_ms;
 use crate::venue::max::{MaxPrivateOutcome, MaxPrivateParser, MaxSigner};
+use crate::venue::venue_gate::{VenueGate, unix_ms};
 use disruptor::Producer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,8 +77,16 @@ pub struct MaxUserFeed {
     backoff: Backoff,
     next_attempt: Instant,
     counts: FeedCounts,
+    upkeep: ConnUpkeep,
+    gate: Arc<VenueGate>,
+    /// What has been added to the shared counters: (dead, refusals).
+    published: (u64, u64),
+    refusals: u64,
     last_connect_error: Option<ConnectError>,
     pub last_error_code: u32,
+    /// Successful authentications, and connections opened.
+    pub auths: u64,
+    pub connects: u64,
 }
 
 impl MaxUserFeed {
@@ -88,9 +104,55 @@ impl MaxUserFeed {
             ),
             next_attempt: Instant::now(),
             counts: FeedCounts::default(),
+            upkeep: {
+                let d = crate::config::MaxVenue::default();
+                ConnUpkeep::new(
+                    &MAX_WS,
+                    Duration::from_millis(d.liveness_timeout_ms),
+                    Duration::from_millis(d.ping_interval_ms),
+                )
+            },
+            gate: Arc::new(VenueGate::new()),
+            published: (0, 0),
+            refusals: 0,
             last_connect_error: None,
             last_error_code: 0,
+            auths: 0,
+            connects: 0,
         }
+    }
+
+    /// The venue's ban, shared with MAX's other connections and its REST client.
+    pub fn with_gate(mut self, gate: Arc<VenueGate>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The liveness deadline and the keep-alive period (config `[venues.max]`
+    /// `liveness_timeout_ms`, `ping_interval_ms`).
+    pub fn with_liveness(mut self, timeout: Duration, ping_every: Duration) -> Self {
+        self.upkeep = ConnUpkeep::new(&MAX_WS, timeout, ping_every);
+        self
+    }
+
+    /// Connections declared dead because nothing arrived within the liveness deadline.
+    pub fn dead_connections(&self) -> u64 {
+        self.upkeep.dead
+    }
+
+    /// Pings sent (probes and keep-alives).
+    pub fn pings_sent(&self) -> u64 {
+        self.upkeep.pings
+    }
+
+    fn publish_counters(&mut self) {
+        self.counts.publish(&self.p.counters);
+        let c = &self.p.counters;
+        c.dead_connections
+            .add_shared(self.upkeep.dead - self.published.0);
+        c.venue_refusals
+            .add_shared(self.refusals - self.published.1);
+        self.published = (self.upkeep.dead, self.refusals);
     }
 
     pub fn state(&self) -> AuthState {
@@ -113,19 +175,45 @@ impl MaxUserFeed {
     }
 
     fn connect(&mut self) -> Result<(), ConnectError> {
-        let (mut ws, _) = connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT)?;
+        let (mut ws, _) = match connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT) {
+            Ok(x) => x,
+            Err(e) => {
+                // A ban holds for every MAX connection and REST call (spec max.md §3.5).
+                if let ConnectError::Http(resp) = &e
+                    && matches!(resp.status().as_u16(), 429 | 418)
+                {
+                    let retry = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok());
+                    let until = self.gate.refused(retry, unix_ms());
+                    self.refusals += 1;
+                    self.system(SystemCode::VenueBan, until);
+                }
+                return Err(e);
+            }
+        };
+        self.gate.succeeded();
+        let now = Instant::now();
+        self.upkeep.opened(now);
         // The key's one nonce sequence, shared with the REST client (spec max.md §1.3).
         let nonce = self.p.signer.nonces().next(local_ms());
         let frame = self
             .p
             .signer
             .ws_auth_frame(nonce, "arbline", &["order", "trade", "account"]);
-        // The error is tungstenite's, about the socket: it never quotes the frame.
-        send(&mut ws, Message::text(frame))
+        // The error is tungstenite's, about the socket: it never quotes the frame. A fresh
+        // connection has its whole budget, so `auth` always fits.
+        self.upkeep
+            .send_control(&mut ws, Message::text(frame), now)
             .map_err(|e| ConnectError::Io(format!("sending auth: {e}")))?;
         self.ws = Some(ws);
         self.conn_id = next_conn_id();
         self.state = AuthState::Pending;
+        self.connects += 1;
+        if self.connects > 1 {
+            self.p.counters.reconnects.add_shared(1);
+        }
         Ok(())
     }
 
@@ -133,7 +221,11 @@ impl MaxUserFeed {
         self.ws = None;
         if self.state != AuthState::Refused {
             self.state = AuthState::Connecting;
-            self.next_attempt = Instant::now() + self.backoff.next_wait();
+            let mut wait = self.backoff.next_wait();
+            if let Some(ban) = self.gate.wait(unix_ms()) {
+                wait = wait.max(ban);
+            }
+            self.next_attempt = Instant::now() + wait;
         }
         self.system(SystemCode::FeedDown, 2);
     }
@@ -158,7 +250,13 @@ impl Stage for MaxUserFeed {
             return Poll::Idle;
         }
         if self.ws.is_none() {
-            if Instant::now() < self.next_attempt {
+            let now = Instant::now();
+            if now < self.next_attempt {
+                return Poll::Idle;
+            }
+            // Another connection of the venue may have been refused meanwhile.
+            if let Some(ban) = self.gate.wait(unix_ms()) {
+                self.next_attempt = now + ban;
                 return Poll::Idle;
             }
             match self.connect() {
@@ -166,6 +264,7 @@ impl Stage for MaxUserFeed {
                 Err(e) => {
                     self.last_connect_error = Some(e);
                     self.disconnected();
+                    self.publish_counters();
                     return Poll::Idle;
                 }
             }
@@ -178,8 +277,8 @@ impl Stage for MaxUserFeed {
             ..
         } = self;
         let mut outcome_auth: Option<Result<(), u32>> = None;
-        let (n, mut failed) = match ws.as_mut() {
-            Some(sock) => drain(sock, &p.clock, |bytes, ts| {
+        let d = match ws.as_mut() {
+            Some(sock) => drain_frames(sock, &p.clock, |bytes, ts| {
                 counts.frames += 1;
                 let exec = &mut p.exec;
                 let r = parser.parse(
@@ -196,11 +295,14 @@ impl Stage for MaxUserFeed {
                     Err(_) => counts.parse_errors += 1,
                 }
             }),
-            None => (0, false),
+            None => Default::default(),
         };
+        let (n, mut failed) = (d.texts, d.closed);
+        self.upkeep.after_read(&d, Instant::now());
         match outcome_auth {
             Some(Ok(())) => {
                 self.state = AuthState::Authenticated;
+                self.auths += 1;
                 self.backoff.reset();
                 self.p
                     .reconcile_now
@@ -219,6 +321,16 @@ impl Stage for MaxUserFeed {
             }
             None => {}
         }
+        if !failed && let Some(sock) = self.ws.as_mut() {
+            match self.upkeep.tick(sock, Instant::now()) {
+                Upkeep::Alive => {}
+                Upkeep::Failed => failed = true,
+                Upkeep::Dead => {
+                    failed = true;
+                    self.system(SystemCode::ConnectionDead, self.upkeep.dead);
+                }
+            }
+        }
         if let Some(sock) = self.ws.as_mut() {
             failed |= flush_failed(sock);
         }
@@ -229,7 +341,7 @@ impl Stage for MaxUserFeed {
             }
             self.disconnected();
         }
-        self.counts.publish(&self.p.counters);
+        self.publish_counters();
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
     }
 }

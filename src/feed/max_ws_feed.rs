@@ -3,28 +3,40 @@
 //!
 //! Protocol, in order:
 //! 1. Connect and complete the WebSocket handshake (blocking, before the socket turns
-//!    non-blocking: a feed is not live until it is subscribed).
+//!    non-blocking: a feed is not live until it is subscribed) — never before the time the
+//!    venue's ban names ([`VenueGate`], shared with the private connection and REST).
 //! 2. Send one `sub` with a `book` and a `trade` subscription per market (MAX rate-limits
 //!    request messages, so everything goes in one message).
 //! 3. Poll: read every frame buffered on the socket, parse, publish (book events, and public
-//!    trades as [`MdKind::Trade`]); answer pings; send our own ping every 30 s (the server
-//!    closes a connection it has not heard a ping from in 130 s).
+//!    trades as [`MdKind::Trade`]). Every frame, pong included, tells the connection is alive;
+//!    a connection quiet for half of `liveness_timeout` gets a probe ping, one quiet for all
+//!    of it is dead ([`ConnUpkeep`]) — closed, reported and reconnected. A keep-alive ping goes
+//!    out at least every `ping_interval` (MAX closes a connection it has not heard a ping from
+//!    in 130 s).
 //! 4. A book that asks to resync is resubscribed (`unsub` + `sub` of its `book` only): MAX
 //!    answers with a fresh book snapshot, and the market's `trade` subscription, untouched,
-//!    neither stops nor repeats its snapshot.
-//! 5. On a closed or failed connection: publish `FeedDown` (the book stage marks the venue's
-//!    books `Resyncing`) and reconnect after an exponential backoff with jitter — and never
-//!    before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX).
+//!    neither stops nor repeats its snapshot. Requests are paced per book ([`ResyncPacer`]:
+//!    once per growing back-off step, so an empty snapshot answered again and again by empty
+//!    snapshots cannot start a storm), the books due together share one `unsub` and one `sub`,
+//!    and every message goes through the connection's budget (20 per second, 200 per minute:
+//!    [`crate::feed::message_budget::MAX_WS`]).
+//! 5. On a closed, failed or dead connection: publish `FeedDown` (the book stage marks the
+//!    venue's books `Resyncing`) and reconnect after an exponential backoff with jitter — and
+//!    never before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX), for
+//!    this connection or any other of the venue.
 //!
 //! `ws://` (the simulator) and `wss://` (MAX; roots in [`TlsTrust`]) alike, through
 //! [`crate::feed::ws_conn::connect`]. The socket is exposed to a parked thread's readiness wait
 //! ([`Stage::wait_fds`]).
 
+use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
+use crate::feed::message_budget::MAX_WS;
 use crate::feed::resync::ResyncRequests;
+use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain, flush_failed,
-    next_conn_id, publish_md, send, wait_fd,
+    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
+    next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
@@ -33,12 +45,12 @@ use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::max::MaxPublicParser;
+use crate::venue::venue_gate::{VenueGate, unix_ms};
 use disruptor::Producer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::Message;
 
-const PING_EVERY: Duration = Duration::from_secs(30);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -66,52 +78,76 @@ pub struct MaxWsFeed {
     parser: MaxPublicParser,
     md: Option<MdProducer>,
     resync: Arc<ResyncRequests>,
+    pacer: ResyncPacer,
+    upkeep: ConnUpkeep,
+    gate: Arc<VenueGate>,
     clock: EngineClock,
     latency: LatencySet,
     counters: Arc<EngineCounters>,
     tele: TelemetryTx,
     shutdown: Shutdown,
-    last_ping: Instant,
     next_attempt: Instant,
     backoff: Backoff,
     counts: FeedCounts,
-    /// Set by a 429: do not reconnect before this Unix time (seconds).
-    retry_after_unix_s: Option<u64>,
+    /// What has been added to the shared counters: (dead, budget deferred, budget ms, refusals).
+    published: (u64, u64, u64, u64),
+    refusals: u64,
     last_error: Option<ConnectError>,
     pub connects: u64,
 }
 
 impl MaxWsFeed {
     pub fn new(p: MaxWsFeedParts) -> MaxWsFeed {
-        let markets = p
+        let markets: Vec<(InstrumentId, String)> = p
             .instruments
             .iter()
             .filter(|i| i.venue == Venue::Max)
             .map(|i| (i.id, i.symbol.to_lowercase()))
             .collect();
+        let defaults = crate::config::MaxVenue::default();
         MaxWsFeed {
             url: p.url,
             tls: p.tls,
             instruments: p.instruments,
+            pacer: ResyncPacer::new(markets.len(), 0x51_7cc1_b727_220a),
             markets,
             ws: None,
             conn_id: 0,
             parser: MaxPublicParser::new(),
             md: Some(p.md),
             resync: p.resync,
+            upkeep: ConnUpkeep::new(
+                &MAX_WS,
+                Duration::from_millis(defaults.liveness_timeout_ms),
+                Duration::from_millis(defaults.ping_interval_ms),
+            ),
+            gate: Arc::new(VenueGate::new()),
             clock: p.clock,
             latency: LatencySet::default(),
             counters: p.counters,
             tele: p.tele,
             shutdown: p.shutdown,
-            last_ping: Instant::now(),
             next_attempt: Instant::now(),
             backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
             counts: FeedCounts::default(),
-            retry_after_unix_s: None,
+            published: (0, 0, 0, 0),
+            refusals: 0,
             last_error: None,
             connects: 0,
         }
+    }
+
+    /// The venue's ban, shared with MAX's other connections and its REST client.
+    pub fn with_gate(mut self, gate: Arc<VenueGate>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// The liveness deadline and the keep-alive period (config `[venues.max]`
+    /// `liveness_timeout_ms`, `ping_interval_ms`).
+    pub fn with_liveness(mut self, timeout: Duration, ping_every: Duration) -> Self {
+        self.upkeep = ConnUpkeep::new(&MAX_WS, timeout, ping_every);
+        self
     }
 
     pub fn latency(&self) -> &LatencySet {
@@ -130,6 +166,27 @@ impl MaxWsFeed {
     /// Why the latest connection attempt failed (cleared by a successful one).
     pub fn last_connect_error(&self) -> Option<&ConnectError> {
         self.last_error.as_ref()
+    }
+
+    /// Connections declared dead because nothing arrived within the liveness deadline.
+    pub fn dead_connections(&self) -> u64 {
+        self.upkeep.dead
+    }
+
+    /// Pings sent (probes and keep-alives).
+    pub fn pings_sent(&self) -> u64 {
+        self.upkeep.pings
+    }
+
+    /// Resubscriptions sent (books asked for a snapshot after a resync request) and requests
+    /// held back by the per-book pacing.
+    pub fn resubscriptions(&self) -> (u64, u64) {
+        (self.pacer.asked, self.pacer.held)
+    }
+
+    /// Control messages that waited for the connection's budget, and how long in all.
+    pub fn budget_waits(&self) -> (u64, Duration) {
+        (self.upkeep.budget.deferred, self.upkeep.budget.waited)
     }
 
     fn system(&self, code: SystemCode, detail: u64) {
@@ -166,35 +223,46 @@ impl MaxWsFeed {
                 // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time
                 // (seconds) after which it may come back. Connecting earlier prolongs the ban.
                 if let ConnectError::Http(resp) = &e
-                    && resp.status().as_u16() == 429
+                    && matches!(resp.status().as_u16(), 429 | 418)
                 {
-                    self.retry_after_unix_s = resp
+                    let retry = resp
                         .headers()
                         .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse().ok());
+                        .and_then(|v| v.to_str().ok());
+                    let until = self.gate.refused(retry, unix_ms());
+                    self.refusals += 1;
+                    self.system(SystemCode::VenueBan, until);
                 }
                 return Err(e);
             }
         };
+        self.gate.succeeded();
+        let now = Instant::now();
+        self.upkeep.opened(now);
         let markets: Vec<&str> = self.markets.iter().map(|(_, m)| m.as_str()).collect();
-        send(
-            &mut ws,
-            Message::text(Self::sub_message("sub", &markets, true)),
-        )
-        .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
+        let sub = Message::text(Self::sub_message("sub", &markets, true));
+        // A fresh connection has its whole budget: the subscription always fits.
+        self.upkeep
+            .send_control(&mut ws, sub, now)
+            .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
+        self.pacer.asked_all(now);
         self.ws = Some(ws);
         self.conn_id = next_conn_id();
         self.connects += 1;
+        if self.connects > 1 {
+            self.counters.reconnects.add_shared(1);
+        }
         self.backoff.reset();
-        self.last_ping = Instant::now();
         self.system(SystemCode::FeedUp, self.connects);
         Ok(())
     }
 
     /// Step 5.
     fn disconnected(&mut self) {
-        self.ws = None;
+        if let Some(mut ws) = self.ws.take() {
+            let _ = ws.close(None);
+            let _ = ws.flush();
+        }
         if let Some(md) = self.md.as_mut() {
             let now = self.clock.raw();
             md.publish(|e| {
@@ -209,18 +277,59 @@ impl MaxWsFeed {
             });
         }
         self.system(SystemCode::FeedDown, self.connects);
-        // Exponential backoff with ±25 % jitter (xorshift), capped.
-        let mut wait = self.backoff.next_wait().as_millis() as u64;
-        if let Some(until) = self.retry_after_unix_s.take() {
-            let now_ms = crate::venue::max::wall_clock::local_ms();
-            wait = wait.max((until * 1000).saturating_sub(now_ms));
-            self.system(SystemCode::FeedDown, until);
+        // Exponential backoff with ±25 % jitter, capped; never before the venue's ban ends.
+        let mut wait = self.backoff.next_wait();
+        if let Some(ban) = self.gate.wait(unix_ms()) {
+            wait = wait.max(ban);
         }
-        self.next_attempt = Instant::now() + Duration::from_millis(wait);
+        self.next_attempt = Instant::now() + wait;
+    }
+
+    /// Step 4: the books due for a snapshot, in one `unsub` and one `sub`, if the budget has
+    /// room for both. Returns false when the connection failed.
+    fn resubscribe(&mut self, now: Instant) -> bool {
+        let Some(ws) = self.ws.as_mut() else {
+            return true;
+        };
+        if !self.pacer.any_due(now) {
+            return true;
+        }
+        if self.upkeep.budget.remaining(now) < 2 {
+            self.upkeep.budget.defer(now);
+            return true;
+        }
+        let markets = &self.markets;
+        let mut due: Vec<&str> = Vec::new();
+        self.pacer
+            .take_due(now, |i| due.push(markets[i].1.as_str()));
+        // The book only: the market's `trade` subscription stays as it is.
+        let unsub = Message::text(Self::sub_message("unsub", &due, false));
+        let sub = Message::text(Self::sub_message("sub", &due, false));
+        let waited_before = self.upkeep.budget.waited;
+        let ok = self.upkeep.send_control(ws, unsub, now).is_ok()
+            && self.upkeep.send_control(ws, sub, now).is_ok();
+        // A resubscription that had to wait for budget: the operator hears of it.
+        if self.upkeep.budget.waited > waited_before {
+            let ms = self.upkeep.budget.waited.as_millis() as u64;
+            self.system(SystemCode::BudgetWait, ms);
+        }
+        ok
     }
 
     fn publish_counters(&mut self) {
         self.counts.publish(&self.counters);
+        let now = (
+            self.upkeep.dead,
+            self.upkeep.budget.deferred,
+            self.upkeep.budget.waited.as_millis() as u64,
+            self.refusals,
+        );
+        let c = &self.counters;
+        c.dead_connections.add_shared(now.0 - self.published.0);
+        c.budget_deferred.add_shared(now.1 - self.published.1);
+        c.budget_wait_ms.add_shared(now.2 - self.published.2);
+        c.venue_refusals.add_shared(now.3 - self.published.3);
+        self.published = now;
     }
 }
 
@@ -244,8 +353,19 @@ impl Stage for MaxWsFeed {
             self.md = None;
             return Poll::Finished;
         }
+        for (i, (id, _)) in self.markets.iter().enumerate() {
+            if self.resync.take(*id) {
+                self.pacer.request(i);
+            }
+        }
         if self.ws.is_none() {
-            if Instant::now() < self.next_attempt {
+            let now = Instant::now();
+            if now < self.next_attempt {
+                return Poll::Idle;
+            }
+            // Another connection of the venue may have been refused meanwhile.
+            if let Some(ban) = self.gate.wait(unix_ms()) {
+                self.next_attempt = now + ban;
                 return Poll::Idle;
             }
             match self.connect() {
@@ -253,27 +373,14 @@ impl Stage for MaxWsFeed {
                 Err(e) => {
                     self.last_error = Some(e);
                     self.disconnected();
+                    self.publish_counters();
                     return Poll::Idle;
                 }
             }
         }
-        // Step 4: resubscribe books that lost sync.
-        let mut resub: Vec<&str> = Vec::new();
-        for (id, m) in &self.markets {
-            if self.resync.take(*id) {
-                resub.push(m.as_str());
-            }
-        }
-        let mut failed = false;
-        if !resub.is_empty()
-            && let Some(ws) = self.ws.as_mut()
-        {
-            // The book only: the market's `trade` subscription stays as it is.
-            failed |= send(ws, Message::text(Self::sub_message("unsub", &resub, false))).is_err();
-            failed |= send(ws, Message::text(Self::sub_message("sub", &resub, false))).is_err();
-        }
+        let now = Instant::now();
+        let mut failed = !self.resubscribe(now);
         // Step 3.
-        let mut n = 0;
         let MaxWsFeed {
             ws,
             parser,
@@ -282,10 +389,12 @@ impl Stage for MaxWsFeed {
             clock,
             latency,
             counts,
+            upkeep,
             ..
         } = self;
+        let mut n = 0;
         if let Some(sock) = ws.as_mut() {
-            let (frames, closed) = drain(sock, clock, |bytes, ts| {
+            let d = drain_frames(sock, clock, |bytes, ts| {
                 counts.frames += 1;
                 let ok = parser
                     .parse(bytes, ts, instruments, |ev| {
@@ -296,12 +405,19 @@ impl Stage for MaxWsFeed {
                     counts.parse_errors += 1;
                 }
             });
-            n = frames;
-            failed |= closed;
-            if !failed && self.last_ping.elapsed() >= PING_EVERY {
-                self.last_ping = Instant::now();
-                if let Some(sock) = self.ws.as_mut() {
-                    failed |= send(sock, Message::Ping(Vec::new().into())).is_err();
+            n = d.texts;
+            failed |= d.closed;
+            let now = Instant::now();
+            upkeep.after_read(&d, now);
+            if !failed {
+                match upkeep.tick(sock, now) {
+                    Upkeep::Alive => {}
+                    Upkeep::Failed => failed = true,
+                    Upkeep::Dead => {
+                        failed = true;
+                        let dead = upkeep.dead;
+                        self.system(SystemCode::ConnectionDead, dead);
+                    }
                 }
             }
             if let Some(sock) = self.ws.as_mut() {

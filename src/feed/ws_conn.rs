@@ -291,25 +291,57 @@ pub fn would_block(e: &tungstenite::Error) -> bool {
     matches!(e, tungstenite::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
 }
 
+/// What one [`drain_frames`] read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Text frames (handed to `on_text`).
+    pub texts: usize,
+    /// Every frame: text, binary, ping, pong (what tells the connection is alive).
+    pub frames: usize,
+    /// Pings from the server: tungstenite queues a pong for each, which counts against the
+    /// connection's message budget.
+    pub pings: usize,
+    /// The connection failed or closed.
+    pub closed: bool,
+}
+
 /// Reads every frame buffered on `ws`, handing each text frame and its arrival time to
 /// `on_text`. Returns the number of text frames and whether the connection failed or closed.
 #[inline]
-pub fn drain<F: FnMut(&[u8], u64)>(
+pub fn drain<F: FnMut(&[u8], u64)>(ws: &mut Ws, clock: &EngineClock, on_text: F) -> (usize, bool) {
+    let d = drain_frames(ws, clock, on_text);
+    (d.texts, d.closed)
+}
+
+/// As [`drain`], counting every frame and the server's pings too.
+#[inline]
+pub fn drain_frames<F: FnMut(&[u8], u64)>(
     ws: &mut Ws,
     clock: &EngineClock,
     mut on_text: F,
-) -> (usize, bool) {
-    let mut n = 0;
+) -> Drained {
+    let mut d = Drained::default();
     loop {
         match ws.read() {
             Ok(Message::Text(t)) => {
-                n += 1;
+                d.texts += 1;
+                d.frames += 1;
                 on_text(t.as_bytes(), clock.raw());
             }
-            Ok(Message::Close(_)) => return (n, true),
-            Ok(_) => {}
-            Err(e) if would_block(&e) => return (n, false),
-            Err(_) => return (n, true),
+            Ok(Message::Close(_)) => {
+                d.closed = true;
+                return d;
+            }
+            Ok(Message::Ping(_)) => {
+                d.frames += 1;
+                d.pings += 1;
+            }
+            Ok(_) => d.frames += 1,
+            Err(e) if would_block(&e) => return d,
+            Err(_) => {
+                d.closed = true;
+                return d;
+            }
         }
     }
 }

@@ -302,6 +302,15 @@ pub enum SystemCode {
     /// A feed moved to a fresh connection without a gap (Binance's 24 h cut; `detail`: the
     /// feed's rotation count).
     FeedRotated = 14,
+    /// A connection went silent (no frame, no pong) past its liveness deadline and was closed
+    /// to reconnect (`detail`: the feed's dead-connection count).
+    ConnectionDead = 15,
+    /// A control message waited for the connection's message budget (`detail`: ms waited so
+    /// far in all on that connection's feed).
+    BudgetWait = 16,
+    /// The venue refused a connection or call with 429/418: nothing goes to it before
+    /// `detail` (Unix ms).
+    VenueBan = 17,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -121,6 +121,9 @@ pub fn system_event(c: SystemCode) -> &'static str {
         SystemCode::ReconcileFill => "reconcile_fill",
         SystemCode::ReconcileDone => "reconcile_done",
         SystemCode::FeedRotated => "feed_rotated",
+        SystemCode::ConnectionDead => "connection_dead",
+        SystemCode::BudgetWait => "budget_wait",
+        SystemCode::VenueBan => "venue_ban",
     }
 }
 

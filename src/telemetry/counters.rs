@@ -51,6 +51,17 @@ pub struct EngineCounters {
     pub resyncs: Counter,
     /// Connections replaced without a gap before the venue's age limit [feeds].
     pub rotations: Counter,
+    /// Connections declared dead by their liveness deadline (silent: no frame, no pong)
+    /// [feeds].
+    pub dead_connections: Counter,
+    /// Cold reconnects after a lost, dead or refused connection [feeds].
+    pub reconnects: Counter,
+    /// Control messages that had to wait for their connection's message budget, and the ms
+    /// they waited [feeds].
+    pub budget_deferred: Counter,
+    pub budget_wait_ms: Counter,
+    /// Connections and calls the venues refused with 429/418 [feeds, gateways].
+    pub venue_refusals: Counter,
     /// Events lost because a stage's output ring was full [each stage; summed].
     pub ring_full_book: Counter,
     pub ring_full_signal: Counter,

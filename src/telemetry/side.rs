@@ -242,6 +242,21 @@ impl SideThread {
             SystemCode::FeedUp => tracing::debug!(%venue, "feed up"),
             SystemCode::FeedDown => tracing::warn!(%venue, %sym, detail, "feed down"),
             SystemCode::FeedRotated => tracing::info!(%venue, "feed rotated to a fresh connection"),
+            SystemCode::ConnectionDead => tracing::warn!(
+                %venue,
+                detail,
+                "connection silent past its liveness deadline: closed, reconnecting"
+            ),
+            SystemCode::BudgetWait => tracing::info!(
+                %venue,
+                waited_ms = detail,
+                "control message held back by the connection's message budget"
+            ),
+            SystemCode::VenueBan => tracing::warn!(
+                %venue,
+                until_unix_ms = detail,
+                "venue refused with 429/418: no connection or call before the time given"
+            ),
             SystemCode::Resync => tracing::warn!(%venue, %sym, detail, "book resync"),
             SystemCode::BookLive => tracing::debug!(%venue, %sym, "book live"),
             SystemCode::ParseError => tracing::warn!(%venue, detail, "parse error"),
@@ -359,6 +374,9 @@ impl SideThread {
                     SystemCode::ReconcileFill => "reconcile: fill recovered from REST",
                     SystemCode::ReconcileDone => "reconcile: round done",
                     SystemCode::FeedRotated => "feed rotated",
+                    SystemCode::ConnectionDead => "connection dead (silent), reconnecting",
+                    SystemCode::BudgetWait => "message budget wait (ms)",
+                    SystemCode::VenueBan => "venue ban until (unix ms)",
                 };
                 writeln!(
                     out,

@@ -21,6 +21,13 @@ pub struct EventCounts {
     pub cancels: u64,
     pub parse_errors: u64,
     pub telemetry_dropped: u64,
+    /// Connections: declared dead (silent past the deadline), reopened after a loss, refused
+    /// by a venue (429/418); control messages that waited for budget, and for how long.
+    pub dead_connections: u64,
+    pub reconnects: u64,
+    pub venue_refusals: u64,
+    pub budget_deferred: u64,
+    pub budget_wait_ms: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -100,6 +107,11 @@ impl Summary {
             e.cancels,
             e.parse_errors,
             e.telemetry_dropped
+        )?;
+        writeln!(
+            out,
+            "connections: reconnects {}  dead (silent) {}  refused by venue {}  messages held for budget {} ({} ms)",
+            e.reconnects, e.dead_connections, e.venue_refusals, e.budget_deferred, e.budget_wait_ms
         )?;
         writeln!(
             out,

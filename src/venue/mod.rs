@@ -5,5 +5,6 @@ pub mod binance;
 pub mod max;
 pub mod parse_error;
 pub mod refrate;
+pub mod venue_gate;
 
 pub use parse_error::ParseError;

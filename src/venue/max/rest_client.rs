@@ -20,7 +20,9 @@ use super::sign::{MaxSigner, ParamValue};
 use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
 use crate::venue::ParseError;
+use crate::venue::venue_gate::{VenueGate, unix_ms};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -114,6 +116,9 @@ pub struct MaxRestClient {
     limiter: RateLimiter,
     /// Longest a request waits for the rate limiter before giving up with `BackOff`.
     max_limit_wait_ms: u64,
+    /// MAX's ban, shared with the venue's WebSocket connections: no request before it ends,
+    /// and a 429 here holds them back too.
+    gate: Arc<VenueGate>,
 }
 
 fn query_escape(out: &mut String, s: &str) {
@@ -142,7 +147,51 @@ impl MaxRestClient {
             markets: Vec::new(),
             limiter: RateLimiter::new(1200, 20),
             max_limit_wait_ms: 2_000,
+            gate: Arc::new(VenueGate::new()),
         }
+    }
+
+    /// Shares MAX's ban with the venue's WebSocket connections.
+    pub fn with_gate(mut self, gate: Arc<VenueGate>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// Refuses to send while the venue's ban lasts (a request sent then would prolong it).
+    fn gated(&self) -> Result<(), RestError> {
+        match self.gate.wait(unix_ms()) {
+            None => Ok(()),
+            Some(w) => Err(RestError::Api(MaxApiError {
+                http_status: 429,
+                code: None,
+                message: format!(
+                    "venue ban: request not sent ({} ms left of the Retry-After)",
+                    w.as_millis()
+                ),
+                action: ErrorAction::BackOff,
+            })),
+        }
+    }
+
+    /// Reads a response's status: a 429/418 sets the venue's ban from its `Retry-After`, a
+    /// success clears the run of refusals.
+    fn note_status(&self, resp: &ureq::http::Response<ureq::Body>) -> u16 {
+        let status = resp.status().as_u16();
+        if matches!(status, 429 | 418) {
+            let retry = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok());
+            let until = self.gate.refused(retry, unix_ms());
+            tracing::warn!(
+                status,
+                until_unix_ms = until,
+                "MAX refused a REST call: no request before the time given"
+            );
+        } else if (200..300).contains(&status) {
+            self.gate.succeeded();
+        }
+        status
     }
 
     /// Replaces the default limit (MAX's 1 200 private requests per minute, bursts of 20).
@@ -181,12 +230,13 @@ impl MaxRestClient {
 
     /// `GET /api/v3/timestamp` (seconds).
     pub fn server_time_s(&self) -> Result<u64, RestError> {
+        self.gated()?;
         let mut resp = self
             .agent
             .get(format!("{}/api/v3/timestamp", self.base))
             .call()
             .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = resp.status().as_u16();
+        let status = self.note_status(&resp);
         let body = resp
             .body_mut()
             .read_to_vec()
@@ -239,6 +289,7 @@ impl MaxRestClient {
         params: &[(&str, ParamValue)],
     ) -> Result<Vec<u8>, RestError> {
         for attempt in 0..2 {
+            self.gated()?;
             self.pace()?;
             let nonce = self.signer.nonces().next(local_ms());
             let signed = self.signer.sign_rest(path, nonce, params);
@@ -286,7 +337,7 @@ impl MaxRestClient {
                 }
             };
             let mut resp = result.map_err(|e| RestError::Transport(e.to_string()))?;
-            let status = resp.status().as_u16();
+            let status = self.note_status(&resp);
             let body = resp
                 .body_mut()
                 .read_to_vec()
@@ -305,12 +356,13 @@ impl MaxRestClient {
 
     /// `GET /api/v3/markets`: loads the rules every later order is checked against.
     pub fn load_markets(&mut self) -> Result<&[MaxMarket], RestError> {
+        self.gated()?;
         let mut resp = self
             .agent
             .get(format!("{}/api/v3/markets", self.base))
             .call()
             .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = resp.status().as_u16();
+        let status = self.note_status(&resp);
         let body = resp
             .body_mut()
             .read_to_vec()
@@ -344,12 +396,13 @@ impl MaxRestClient {
         if let Some(ts) = from_s {
             url.push_str(&format!("&timestamp={ts}"));
         }
+        self.gated()?;
         let mut resp = self
             .agent
             .get(url)
             .call()
             .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = resp.status().as_u16();
+        let status = self.note_status(&resp);
         let body = resp
             .body_mut()
             .with_config()

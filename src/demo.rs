@@ -30,6 +30,15 @@ fn run_key() -> (String, String) {
 
 /// Starts the simulator on free loopback ports, points `cfg` at it and runs the engine.
 pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+    run_over_sockets_until(cfg, opts, |_| false)
+}
+
+/// As [`run_over_sockets`], ending early once `until` holds on the engine's counters.
+pub fn run_over_sockets_until(
+    cfg: &Config,
+    opts: &DemoOptions,
+    until: impl FnMut(&crate::telemetry::EngineCounters) -> bool,
+) -> Result<RunResult, String> {
     let mut cfg = cfg.clone();
     cfg.sim.use_free_ports();
     let (key, secret) = run_key();
@@ -49,7 +58,7 @@ pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, S
     };
     let mut opts = opts.clone();
     opts.venues_name.get_or_insert_with(|| "loopback".into());
-    let r = engine::run_with(&cfg, &opts, Venues::Live(secrets));
+    let r = engine::run_with_until(&cfg, &opts, Venues::Live(secrets), until);
     let _ = std::fs::remove_dir_all(&cfg.refrate.cache_dir);
     r
 }

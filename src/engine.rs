@@ -440,6 +440,16 @@ pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
 /// Runs the engine against `venues` for `opts.duration` (or until Ctrl+C / SIGTERM) and
 /// prints the summary.
 pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunResult, String> {
+    run_with_until(cfg, opts, venues, |_| false)
+}
+
+/// As [`run_with`], ending early once `until` holds on the engine's counters ([`run_until`]).
+pub fn run_with_until(
+    cfg: &Config,
+    opts: &DemoOptions,
+    venues: Venues,
+    until: impl FnMut(&EngineCounters) -> bool,
+) -> Result<RunResult, String> {
     let live = cfg.demo.live && !opts.quiet;
     let synthetic = matches!(venues, Venues::Synthetic);
     let mut built = build_for(cfg, live, venues)?;
@@ -495,7 +505,12 @@ pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunR
         }
         None => None,
     };
-    let result = run(built, &threads, opts.duration.unwrap_or(Duration::MAX))?;
+    let result = run_until(
+        built,
+        &threads,
+        opts.duration.unwrap_or(Duration::MAX),
+        until,
+    )?;
     let mut out = std::io::stdout();
     result.summary.print(&mut out).map_err(|e| e.to_string())?;
     if let Some(b) = result.bus {
@@ -547,6 +562,18 @@ pub fn run(
     threads: &[crate::pipeline::ResolvedThread],
     duration: Duration,
 ) -> Result<RunResult, String> {
+    run_until(built, threads, duration, |_| false)
+}
+
+/// As [`run`], ending early once `until` holds on the engine's counters (looked at every
+/// 10 ms): how a test runs the engine until what it checks has happened, however slow the
+/// machine.
+pub fn run_until(
+    built: Built,
+    threads: &[crate::pipeline::ResolvedThread],
+    duration: Duration,
+    mut until: impl FnMut(&EngineCounters) -> bool,
+) -> Result<RunResult, String> {
     let Built {
         feeds,
         gateways,
@@ -588,7 +615,7 @@ pub fn run(
     }
 
     // Phase 0: run.
-    while start.elapsed() < duration && shutdown.phase() == Phase::Running {
+    while start.elapsed() < duration && shutdown.phase() == Phase::Running && !until(&counters) {
         std::thread::sleep(Duration::from_millis(10));
     }
     // Phase 1: stop feeds; the drain cascades; the order stage cancels and waits for confirms.

@@ -108,6 +108,11 @@ impl Parts {
         c.fills.set(s.fills);
         c.duplicate_fills.set(s.duplicate_fills);
         c.cancels.set(s.cancels);
+        c.cancel_requests.set(s.cancel_requests);
+        c.reconcile_rounds.set(s.reconcile_rounds);
+        c.reconcile_fills.set(s.reconcile_fills);
+        c.adopted.set(s.adopted);
+        c.reconcile_missing.set(s.reconcile_missing);
     }
 
     fn timer(&mut self) {

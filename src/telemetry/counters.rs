@@ -77,4 +77,12 @@ pub struct EngineCounters {
     pub fills: Counter,
     pub duplicate_fills: Counter,
     pub cancels: Counter,
+    /// The order stage's view of cancels asked and of the reconciler's rounds: rounds done,
+    /// fills recovered from REST, foreign orders adopted, orders the venue no longer listed
+    /// [order].
+    pub cancel_requests: Counter,
+    pub reconcile_rounds: Counter,
+    pub reconcile_fills: Counter,
+    pub adopted: Counter,
+    pub reconcile_missing: Counter,
 }

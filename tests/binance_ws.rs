@@ -27,6 +27,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support/wait.rs"]
+mod wait;
+use wait::PATIENCE;
+
 /// Sits on the md ring between the feed and the book and checks the stream's continuity.
 struct Tap {
     input: MdPoller,
@@ -284,7 +288,8 @@ impl Rig {
         self.system.iter().filter(|(c, _)| *c == code).count()
     }
 
-    /// Every book live and equal to the simulator's.
+    /// Every book live and equal to the simulator's; the error says what was waited for and
+    /// the last difference seen.
     fn converge(&mut self, sim: &BinanceSim, within: Duration) -> Result<(), String> {
         let end = Instant::now() + within;
         let mut last = String::new();
@@ -317,7 +322,10 @@ impl Rig {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        Err(last)
+        Err(format!(
+            "gave up after {within:?} waiting for every book to be Live and equal to the \
+             simulator's; last difference: {last}"
+        ))
     }
 
     /// Since [`Rig::mark`]: nothing lost, nothing repeated, no resync, no feed down, nothing
@@ -363,17 +371,19 @@ impl Rig {
 fn the_futures_book_equals_the_simulators_after_start_and_after_a_dropped_connection() {
     let sim = sim(BinanceMarket::Futures, |_| {});
     let mut r = rig(&sim, BinanceMarket::Futures, None);
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after start");
     sim.drop_connections();
     assert!(
-        r.run_until(Duration::from_secs(10), |r| r.feed.connects >= 2),
-        "reconnected"
+        r.run_until(PATIENCE, |r| r.feed.connects >= 2),
+        "gave up after {PATIENCE:?} waiting for the feed to reconnect: {} connects",
+        r.feed.connects
     );
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after the reconnect");
     assert_eq!(
         (r.counters.parse_errors.get(), r.feed.snapshot_errors()),
         (0, 0)
     );
+    assert!(r.tap.depth_frames > 0, "depth flowed through the tap");
     assert_eq!(r.tap.broken_chains, Vec::<String>::new());
 }
 
@@ -382,11 +392,12 @@ fn gaps_are_repaired_from_fresh_rest_snapshots() {
     let sim = sim(BinanceMarket::Futures, |c| c.gap_probability = 0.03);
     let mut r = rig(&sim, BinanceMarket::Futures, None);
     assert!(
-        r.run_until(Duration::from_secs(10), |r| r.counters.resyncs.get() >= 2),
-        "gaps noticed"
+        r.run_until(PATIENCE, |r| r.counters.resyncs.get() >= 2),
+        "gave up after {PATIENCE:?} waiting for two gaps to be noticed: {} resyncs",
+        r.counters.resyncs.get()
     );
-    let ok = (0..20).any(|_| r.converge(&sim, Duration::from_millis(500)).is_ok());
-    assert!(ok, "the book equals the simulator's again after resyncing");
+    r.converge(&sim, PATIENCE)
+        .expect("the book equals the simulator's again after resyncing");
 }
 
 /// Rotates at `rotate_after` several times and checks the handovers were seamless. Every other
@@ -397,14 +408,14 @@ fn rotations_by_age_are_seamless(market: BinanceMarket) {
     let sim = sim(market, |_| {});
     sim.lag_every_other_connection(Duration::from_millis(35));
     let mut r = rig(&sim, market, Some(Duration::from_millis(150)));
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after start");
     r.mark();
     assert!(
-        r.run_until(Duration::from_secs(20), |r| r.rotations() >= 4),
-        "rotated four times, got {}",
+        r.run_until(PATIENCE, |r| r.rotations() >= 4),
+        "gave up after {PATIENCE:?} waiting for four rotations, got {}",
         r.rotations()
     );
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after the rotations");
     r.assert_seamless(&format!("{market:?}"));
     assert_eq!(r.feed.rotation_failures, 0);
     assert_eq!(sim.connections_accepted(), 1 + r.feed.rotations);
@@ -439,15 +450,15 @@ fn server_shutdown_starts_the_rotation_before_the_cut() {
         BinanceMarket::Futures,
         Some(Duration::from_secs(3600)),
     );
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after start");
     r.mark();
     sim.cut_connections_after(Duration::from_millis(600), Some(Duration::from_millis(300)));
     assert!(
-        r.run_until(Duration::from_secs(20), |r| r.rotations() >= 2),
-        "rotated on serverShutdown, got {}",
+        r.run_until(PATIENCE, |r| r.rotations() >= 2),
+        "gave up after {PATIENCE:?} waiting for two rotations on serverShutdown, got {}",
         r.rotations()
     );
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after the rotations");
     r.assert_seamless("serverShutdown");
 }
 
@@ -463,25 +474,26 @@ fn a_new_connection_that_fails_leaves_the_old_one_serving() {
     r.feed.poll();
     assert_eq!(r.feed.connects, 1);
     sim.refuse_connections(true);
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after start");
     r.mark();
     assert!(
-        r.run_until(Duration::from_secs(10), |r| r.feed.rotation_failures >= 3),
-        "rotation retried, got {} failures",
+        r.run_until(PATIENCE, |r| r.feed.rotation_failures >= 3),
+        "gave up after {PATIENCE:?} waiting for three failed rotations, got {}",
         r.feed.rotation_failures
     );
     assert_eq!(r.feed.rotations, 0);
     assert!(sim.connections_refused() >= 3);
     // The old connection kept serving: the books still follow the simulator.
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE)
+        .expect("while the new connection fails");
     r.assert_seamless("while the new connection fails");
     // Once the venue accepts again, the retry succeeds.
     sim.refuse_connections(false);
     assert!(
-        r.run_until(Duration::from_secs(20), |r| r.feed.rotations >= 1),
-        "rotated after the venue came back"
+        r.run_until(PATIENCE, |r| r.feed.rotations >= 1),
+        "gave up after {PATIENCE:?} waiting for a rotation after the venue came back"
     );
-    r.converge(&sim, Duration::from_secs(10)).unwrap();
+    r.converge(&sim, PATIENCE).expect("after the retry");
     r.assert_seamless("after the retry");
 }
 
@@ -503,12 +515,13 @@ fn a_cut_without_a_proactive_rotation_falls_back_to_reconnect_and_resync() {
     for (name, rotate_after, notice) in cases {
         let sim = sim(BinanceMarket::Futures, |_| {});
         let mut r = rig(&sim, BinanceMarket::Futures, rotate_after);
-        r.converge(&sim, Duration::from_secs(10)).unwrap();
+        r.converge(&sim, PATIENCE)
+            .unwrap_or_else(|e| panic!("{name}: after start: {e}"));
         r.mark();
         sim.cut_connections_after(Duration::from_millis(300), notice);
         assert!(
-            r.run_until(Duration::from_secs(10), |r| r.feed.connects >= 2),
-            "{name}: reconnected"
+            r.run_until(PATIENCE, |r| r.feed.connects >= 2),
+            "{name}: gave up after {PATIENCE:?} waiting for the feed to reconnect after the cut"
         );
         assert_eq!(r.feed.rotations, 0, "{name}");
         assert!(r.tap.feed_downs >= 1, "{name}: FeedDown published");
@@ -516,7 +529,8 @@ fn a_cut_without_a_proactive_rotation_falls_back_to_reconnect_and_resync() {
         assert!(r.not_live_after_live >= 1, "{name}: books went Resyncing");
         // Stop cutting so the books can settle, then they equal the simulator's again.
         sim.cut_connections_after(Duration::from_secs(3600), None);
-        r.converge(&sim, Duration::from_secs(10)).unwrap();
+        r.converge(&sim, PATIENCE)
+            .unwrap_or_else(|e| panic!("{name}: after the reconnect: {e}"));
         assert_eq!(r.tap.broken_chains, Vec::<String>::new(), "{name}");
         assert_eq!(r.counters.parse_errors.get(), 0, "{name}");
     }

@@ -20,7 +20,8 @@ fn the_example_file_is_valid_and_matches_the_defaults() {
 
 #[test]
 fn an_empty_file_means_the_defaults() {
-    assert!(Config::from_toml("").is_ok());
+    let c = Config::from_toml("").unwrap();
+    assert_eq!(format!("{c:?}"), format!("{:?}", Config::default()));
 }
 
 fn err(toml: &str) -> String {

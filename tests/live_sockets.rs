@@ -1,6 +1,15 @@
 //! The whole engine against the simulator over real loopback sockets, as `arbline run`
 //! against `arbline sim`: market data from the MAX and Binance WebSocket servers, orders signed
 //! and sent by the gateway to the MAX REST server.
+//!
+//! Each run lasts until what the test is about has happened (seen in the engine's counters, at
+//! the simulated venue, or in the engine's events file), with a generous deadline, not for a
+//! fixed time.
+
+#[path = "support/events_tail.rs"]
+mod events_tail;
+#[path = "support/wait.rs"]
+mod wait;
 
 use arbline::config::Config;
 use arbline::engine::{self, Venues};
@@ -10,7 +19,9 @@ use arbline::sim::binance_ws::BinanceSim;
 use arbline::sim::max_account::{MaxAccount, NewVenueOrder, OrderKey};
 use arbline::sim::max_rest::{MaxRestSim, SimMarket};
 use arbline::sim::max_ws::MaxWsSim;
-use std::time::Duration;
+use events_tail::{EventsTail, events_dir};
+use serde_json::Value;
+use wait::{PATIENCE, run_engine_until};
 
 const KEY: &str = "live-test-key";
 const SECRET: &str = "live-test-secret";
@@ -80,6 +91,19 @@ fn venue_with(mut cfg: Config) -> Venue {
     }
 }
 
+/// Sends the engine's events to a fresh file of its own, for an [`EventsTail`].
+fn events_to_file(v: &mut Venue, name: &str) -> EventsTail {
+    let dir = events_dir(name);
+    v.cfg.nats.enabled = false;
+    v.cfg.nats.file_dir = dir.to_string_lossy().into_owned();
+    EventsTail::new(&dir)
+}
+
+/// Whether `e` is the system event `event` of the engine configured by `cfg`.
+fn is_system(e: &Value, cfg: &Config, event: &str) -> bool {
+    e["subject"].as_str() == Some(&format!("system.{}.{event}", cfg.engine.instance_id))
+}
+
 fn secrets(secret: &str) -> Secrets {
     Secrets {
         max_api_key: Some(KEY.into()),
@@ -91,7 +115,13 @@ fn secrets(secret: &str) -> Secrets {
 fn the_engine_trades_against_the_simulator_over_sockets() {
     let v = venue();
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
-    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(4)).unwrap();
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        "100 market data events, an acknowledged order and an order cancelled at the venue",
+        PATIENCE,
+        |c| c.md.get() > 100 && c.acks.get() > 0 && v.rest.order_count("cancel") > 0,
+    );
     let e = &r.summary.events;
     assert!(e.md > 100, "market data over both WebSockets: {e:?}");
     assert!(
@@ -121,7 +151,13 @@ fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
         a.order_type = OrderType::IocLimit;
     }
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
-    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(5)).unwrap();
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        "a fill applied and a copy of one dropped",
+        PATIENCE,
+        |c| c.fills.get() > 0 && c.duplicate_fills.get() > 0,
+    );
     let st = r.order_stats;
     let venue_trades = v.account.trades(WalletType::Spot, None, None, 1000);
     eprintln!(
@@ -145,6 +181,11 @@ fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
     );
     // The engine's positions are the venue's trades, market by market.
     let insts = v.cfg.instruments().unwrap();
+    assert!(
+        r.positions.iter().any(|p| p.wallet == WalletType::Spot),
+        "the fills made spot positions: {:?}",
+        r.positions
+    );
     for p in r.positions.iter().filter(|p| p.wallet == WalletType::Spot) {
         let sym = insts.get(p.instrument).symbol.to_lowercase();
         let net: i64 = venue_trades
@@ -182,8 +223,22 @@ fn the_reconciler_adopts_an_order_the_engine_did_not_know_and_leaves_it_alone() 
             client_oid: Default::default(),
         })
         .unwrap();
+    let mut events = events_to_file(&mut v, "adopt");
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
-    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(3)).unwrap();
+    let (mut adopted, mut rounds) = (0, 0);
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        "the order placed by hand adopted, and three reconcile rounds",
+        PATIENCE,
+        |_| {
+            events.poll(|e| {
+                adopted += usize::from(is_system(e, &v.cfg, "reconcile_adopted"));
+                rounds += usize::from(is_system(e, &v.cfg, "reconcile_done"));
+            });
+            adopted >= 1 && rounds >= 3
+        },
+    );
     let st = r.order_stats;
     assert_eq!(st.adopted, 1, "{st:?}");
     assert!(
@@ -211,8 +266,19 @@ fn fills_the_private_websocket_never_delivered_are_read_back_from_rest() {
     // No expiry: only the reconciler can find out that an order finished at the venue.
     v.cfg.order.cancel_after_ms = 60_000;
     v.account.set_private_muted(true);
+    let mut events = events_to_file(&mut v, "rest-fills");
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
-    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(5)).unwrap();
+    let mut missing = 0;
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        "a fill read from REST and an order found missing from the venue's open orders",
+        PATIENCE,
+        |c| {
+            events.poll(|e| missing += usize::from(is_system(e, &v.cfg, "reconcile_missing")));
+            c.fills.get() > 0 && missing > 0
+        },
+    );
     let st = r.order_stats;
     let venue_trades = v.account.trades(WalletType::Spot, None, None, 1000);
     assert!(!venue_trades.is_empty(), "{st:?}");
@@ -233,11 +299,35 @@ fn fills_the_private_websocket_never_delivered_are_read_back_from_rest() {
     assert_eq!(r.open_orders_at_exit, 0, "every order resolved: {st:?}");
 }
 
+const HALTED: &str = "trading halted, and more than ten signals refused per order sent";
+
+/// Holds once the engine has announced the halt and its refused signals outnumber its orders
+/// (at least one) more than ten to one.
+fn halted_and_refusing<'a>(
+    events: &'a mut EventsTail,
+    cfg: &'a Config,
+) -> impl FnMut(&arbline::telemetry::EngineCounters) -> bool + Send + 'a {
+    let mut halted = false;
+    move |c| {
+        events.poll(|e| {
+            halted |= is_system(e, cfg, "trading_state_changed") && e["trading_state"] == "halted"
+        });
+        halted && c.risk_rejects.get() > 10 * c.orders_sent.get().max(1)
+    }
+}
+
 #[test]
 fn a_wrong_secret_halts_trading_and_no_order_reaches_the_venue() {
-    let v = venue();
+    let mut v = venue();
+    let mut events = events_to_file(&mut v, "wrong-secret");
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets("wrong-secret"))).unwrap();
-    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(3)).unwrap();
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        HALTED,
+        PATIENCE,
+        halted_and_refusing(&mut events, &v.cfg),
+    );
     // The private WebSocket's auth is refused (E-1007) and halts trading, usually before the
     // first order; any order that did go out is refused by REST (2005).
     assert!(r.order_stats.risk_rejects > 0, "{:?}", r.order_stats);
@@ -261,8 +351,15 @@ fn a_venue_clock_beyond_the_drift_limit_halts_trading() {
     let mut v = venue();
     v.rest.set_clock_offset_ms(20_000);
     v.cfg.venues.max.max_clock_drift_ms = 5_000;
+    let mut events = events_to_file(&mut v, "clock-drift");
     let built = engine::build_for(&v.cfg, false, Venues::Live(secrets(SECRET))).unwrap();
-    let r = engine::run(built, &v.cfg.threads().unwrap(), Duration::from_secs(3)).unwrap();
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        HALTED,
+        PATIENCE,
+        halted_and_refusing(&mut events, &v.cfg),
+    );
     let st = r.order_stats;
     assert!(
         st.orders_sent <= 10 && st.risk_rejects > 10 * st.orders_sent,

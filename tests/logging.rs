@@ -4,10 +4,15 @@
 //! tracing's global subscriber can be set once per process, so nothing here sets it: the scoped
 //! tests use `tracing::dispatcher::with_default`, and the secrets test runs the `arbline` binary.
 
+#[path = "support/wait.rs"]
+mod wait;
+
 use arbline::config::{Config, LogConfig};
 use arbline::logging;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use wait::{PATIENCE, run_engine_until, within};
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -130,6 +135,11 @@ fn rust_log_replaces_the_configured_filter_and_bad_filters_name_their_source() {
     assert!(e.contains("log.console"), "{e}");
 }
 
+/// A signal line that carries the sampled tops of its market and of its leader.
+fn with_tops(line: &serde_json::Value) -> bool {
+    line["top"]["bid"].is_string() && line["leader"]["top"]["bid"].is_string()
+}
+
 #[test]
 fn the_signal_log_holds_one_json_line_per_signal_of_an_engine_run() {
     let dir = scratch("signals");
@@ -138,7 +148,20 @@ fn the_signal_log_holds_one_json_line_per_signal_of_an_engine_run() {
     cfg.nats.file_dir = dir.join("events").to_string_lossy().into_owned();
     cfg.demo.stats_interval_ms = 0;
     let built = arbline::engine::build(&cfg, false).unwrap();
-    let r = arbline::engine::run(built, &cfg.threads().unwrap(), Duration::from_secs(2)).unwrap();
+    // Until the signal log holds a line with the sampled tops of both the market and its leader
+    // (the side thread writes each line as it goes).
+    let r = run_engine_until(
+        built,
+        &cfg.threads().unwrap(),
+        "a signal logged with the tops of its market and its leader",
+        PATIENCE,
+        |c| {
+            c.signals.get() > 0
+                && read_prefix(&dir, "signals").lines().any(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).is_ok_and(|l| with_tops(&l))
+                })
+        },
+    );
     let signals = r.summary.events.signals;
     assert!(signals > 0, "the run signalled: {:?}", r.summary.events);
     let text = read_prefix(&dir, "signals");
@@ -164,10 +187,7 @@ fn the_signal_log_holds_one_json_line_per_signal_of_an_engine_run() {
         }
         assert!(l["leader"]["symbol"].is_string(), "{l}");
     }
-    let with_tops = lines
-        .iter()
-        .filter(|l| l["top"]["bid"].is_string() && l["leader"]["top"]["bid"].is_string())
-        .count();
+    let with_tops = lines.iter().filter(|l| with_tops(l)).count();
     assert!(
         with_tops > 0,
         "sampled tops of the market and its leader: {}",
@@ -199,28 +219,68 @@ fn no_secret_reaches_any_log_of_a_run_against_the_simulator() {
         cfg.refrate.fallback_url,
     );
     std::fs::write(dir.join("arbline.toml"), toml).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_arbline"))
-        .args(["run", "--config", "arbline.toml", "--duration", "3"])
+    // No `--duration`: the run lasts until it has signed and sent an order, then stops on
+    // SIGTERM as an operator would stop it.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_arbline"))
+        .args(["run", "--config", "arbline.toml"])
         .current_dir(&dir)
         .env("MAX_API_KEY", KEY)
         .env("MAX_SECRET_KEY", SECRET)
         .env("RUST_LOG", "trace")
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let collect = |pipe: Box<dyn std::io::Read + Send>| {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = text.clone();
+        let reader = std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        (text, reader)
+    };
+    let (stdout, stdout_reader) = collect(Box::new(child.stdout.take().unwrap()));
+    let (stderr, stderr_reader) = collect(Box::new(child.stderr.take().unwrap()));
+    let ordered = within(PATIENCE, || {
+        String::from_utf8_lossy(&stdout.lock().unwrap()).contains("ORDER")
+    });
+    // SAFETY: `kill` on the child's pid, which is ours until it has been waited for.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let stopped = within(PATIENCE, || child.try_wait().unwrap().is_some());
+    if !stopped {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    stdout_reader.join().unwrap();
+    stderr_reader.join().unwrap();
+    let stdout = String::from_utf8_lossy(&stdout.lock().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr.lock().unwrap()).into_owned();
     assert!(
-        stdout.contains("ORDER"),
-        "orders were signed and sent: {stdout}"
+        ordered,
+        "gave up after {PATIENCE:?} waiting for the run to print a signed and sent ORDER: \
+         {stdout}\n{stderr}"
     );
+    assert!(
+        stopped,
+        "the run did not stop within {PATIENCE:?} of SIGTERM: {stdout}"
+    );
+    assert!(status.success(), "{status}: {stdout}\n{stderr}");
     assert!(!stderr.is_empty(), "the console log is on stderr");
     let logs = dir.join("logs");
     let names = files(&logs);
     assert!(names.iter().any(|f| f.starts_with("arbline.")), "{names:?}");
     assert!(names.iter().any(|f| f.starts_with("signals.")), "{names:?}");
-    let mut texts = vec![("stdout".to_string(), stdout.into_owned())];
-    texts.push(("stderr".into(), stderr.into_owned()));
+    let mut texts = vec![("stdout".to_string(), stdout)];
+    texts.push(("stderr".into(), stderr));
     for f in &names {
         texts.push((f.clone(), std::fs::read_to_string(logs.join(f)).unwrap()));
     }

@@ -269,7 +269,11 @@ fn public_parser_reuses_its_buffers_and_emits_nothing_on_error() {
     let mut n = 0;
     let bad =
         br#"{"c":"book","e":"update","M":"btcusdt","a":[["1","1"]],"b":[],"T":1,"fi":1,"li":1}"#;
-    assert!(p.parse(bad, 0, &ins, |_| n += 1).is_err());
+    assert_eq!(
+        p.parse(bad, 0, &ins, |_| n += 1).err(),
+        Some(ParseError::MissingField("v")),
+        "an update without its version"
+    );
     assert_eq!(n, 0, "a bad frame emits nothing");
     let good = fixture("ws_book_update_doc.json");
     assert!(p.parse(&good, 0, &ins, |_| n += 1).is_ok());
@@ -387,6 +391,7 @@ fn ws_fast_trade_update_doc_has_no_fee() {
     assert_eq!(ex[0].trade_id, 68444);
     let (r, ex, _) = private(&fixture("ws_mwallet_fast_trade_update_doc.json")).unwrap();
     assert!(matches!(r, MaxPrivateOutcome::Exec { .. }));
+    assert_eq!(ex.len(), 1, "{ex:?}");
     assert!(ex.iter().all(|e| e.kind == ExecKind::Fill));
 }
 
@@ -672,7 +677,9 @@ fn json(name: &str) -> serde_json::Value {
 fn every_rest_auth_vector_is_reproduced() {
     for file in ["auth_vectors.json", "auth_vectors_computed.json"] {
         let doc = json(file);
-        for v in doc["rest"].as_array().unwrap() {
+        let vectors = doc["rest"].as_array().unwrap();
+        assert!(!vectors.is_empty(), "{file}: REST vectors");
+        for v in vectors {
             let secret = v["secret"].as_str().unwrap();
             let payload_json = v["payload_json"].as_str().unwrap();
             let want_b64 = v["headers"]["X-MAX-PAYLOAD"].as_str().unwrap();
@@ -764,7 +771,10 @@ fn sign_rest_builds_the_exact_payload_bytes() {
 #[test]
 fn every_ws_auth_vector_is_reproduced() {
     for file in ["auth_vectors.json", "auth_vectors_computed.json"] {
-        for v in json(file)["ws"].as_array().unwrap() {
+        let doc = json(file);
+        let vectors = doc["ws"].as_array().unwrap();
+        assert!(!vectors.is_empty(), "{file}: WebSocket vectors");
+        for v in vectors {
             let s = MaxSigner::new("k", v["secret"].as_str().unwrap());
             let nonce = v["nonce"].as_u64().unwrap();
             assert_eq!(

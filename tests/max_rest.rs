@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[path = "support/max_fixture.rs"]
 mod max_fixture;
+#[path = "support/wait.rs"]
+mod wait;
 
 const KEY: &str = "sim-access-key";
 const SECRET: &str = "sim-secret-key-0123456789";
@@ -65,13 +67,16 @@ fn a_signed_order_is_created_found_listed_and_cancelled() {
     c.cancel_order(OrderRef::Id(o.id)).unwrap();
     // The cancel is queued (MAX: "a success reply means the request was accepted"); it takes
     // the venue latency.
-    let end = std::time::Instant::now() + Duration::from_secs(3);
     let mut state = OrderState::New;
-    while state != OrderState::Cancelled && std::time::Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20));
+    let cancelled = wait::within(wait::PATIENCE, || {
         state = c.get_order(OrderRef::Id(o.id)).unwrap().state;
-    }
-    assert_eq!(state, OrderState::Cancelled);
+        state == OrderState::Cancelled
+    });
+    assert!(
+        cancelled,
+        "gave up after {:?} waiting for the venue to cancel the order: still {state:?}",
+        wait::PATIENCE
+    );
     assert!(
         c.open_orders(WalletType::Spot, "usdttwd")
             .unwrap()
@@ -96,7 +101,16 @@ fn a_wrong_secret_gives_a_clear_auth_error_and_no_order() {
         !text.contains("not-the-secret") && !text.contains(SECRET),
         "{text}"
     );
-    assert_eq!(s.order_count("wait"), 0);
+    assert_eq!(
+        s.order_count("wait"),
+        0,
+        "the refused order is not on the book"
+    );
+    // The same order with the right secret is: the count above would have seen it.
+    client(&s, SECRET)
+        .create_order(&order(&oid, "100"))
+        .unwrap();
+    assert_eq!(s.order_count("wait"), 1);
     let mut unknown = MaxRestClient::new(
         &s.base_url(),
         MaxSigner::new("who", SECRET),
@@ -215,7 +229,8 @@ fn time_sync_moves_nonces_onto_the_venue_clock() {
     );
     let offset = c.sync_time().unwrap();
     assert!((-46_500..=-43_500).contains(&offset), "{offset}");
-    assert!(c.create_order(&order(&oid, "100")).is_ok());
+    c.create_order(&order(&oid, "100")).unwrap();
+    assert_eq!(s.order_count("wait"), 1, "accepted once on the venue clock");
 }
 
 #[test]
@@ -234,13 +249,19 @@ fn market_rules_from_real_market_lists() {
         (f("0.001"), f("0.01"), f("8"), f("250"))
     );
     assert_eq!(usdt.status, MarketStatus::Active);
-    if let Some(shib) = node.iter().find(|m| m.id.as_str() == "SHIBTWD") {
-        assert_eq!(shib.rules.lot, Fixed::from_int(1000), "negative precision");
-    }
+    let shib = node
+        .iter()
+        .find(|m| m.id.as_str() == "SHIBTWD")
+        .expect("SHIBTWD in the list");
+    assert_eq!(shib.rules.lot, Fixed::from_int(1000), "negative precision");
     let bbgo = parse_markets(&read("rest_v3_markets_bbgo.json")).unwrap();
     let btc = bbgo.iter().find(|m| m.id.as_str() == "BTCTWD").unwrap();
     assert_eq!(btc.rules.min_qty, f("0.00008"), "exponent form 8.0e-05");
-    assert!(parse_markets(b"[{\"id\":\"x\"}]").is_err());
+    assert_eq!(
+        parse_markets(b"[{\"id\":\"x\"}]").err(),
+        Some(arbline::venue::ParseError::Json),
+        "a market without its fields"
+    );
 }
 
 #[test]
@@ -266,5 +287,7 @@ fn orders_breaking_the_market_rules_are_not_sent() {
         }
     }
     assert_eq!(s.order_count("wait"), 0, "nothing reached the venue");
-    assert!(c.create_order(&order(&oid, "100")).is_ok());
+    // A valid order does, and the count sees it.
+    c.create_order(&order(&oid, "100")).unwrap();
+    assert_eq!(s.order_count("wait"), 1);
 }

@@ -19,6 +19,9 @@ const SECRET: &str = "test-secret-key";
 #[path = "support/max_fixture.rs"]
 mod max_fixture;
 use max_fixture::fixture;
+#[path = "support/wait.rs"]
+mod wait;
+use wait::PATIENCE;
 
 /// One request as the server received it.
 #[derive(Debug)]
@@ -43,9 +46,9 @@ struct Script {
 impl Script {
     /// The next request the client sent (fails the test when none came).
     fn next(&self) -> Seen {
-        self.seen
-            .recv_timeout(Duration::from_secs(5))
-            .expect("a request reached the server")
+        self.seen.recv_timeout(PATIENCE).unwrap_or_else(|e| {
+            panic!("gave up after {PATIENCE:?} waiting for a request to reach the server: {e}")
+        })
     }
     fn nothing_more(&self) {
         assert!(self.seen.try_recv().is_err(), "no further request");
@@ -123,7 +126,7 @@ fn script(replies: Vec<(u16, Vec<u8>)>) -> Script {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for (status, body) in replies {
-            let Ok(Some(mut req)) = server.recv_timeout(Duration::from_secs(10)) else {
+            let Ok(Some(mut req)) = server.recv_timeout(PATIENCE) else {
                 return;
             };
             let _ = tx.send(seen(&mut req));
@@ -230,6 +233,7 @@ fn trades_of_every_market_in_the_m_wallet_leave_the_order_to_the_venue() {
         "/api/v3/wallet/m/trades",
         json!({"limit": 50}),
     );
+    assert!(!t.is_empty(), "the fixture's trades");
     assert!(t.iter().all(|t| t.self_trade));
 }
 

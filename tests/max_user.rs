@@ -9,7 +9,10 @@ use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};
 use arbline::venue::max::MaxSigner;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+
+#[path = "support/wait.rs"]
+mod wait;
+use wait::{PATIENCE, within};
 
 fn feed(
     url: String,
@@ -36,13 +39,19 @@ fn feed(
     (f, exec_poll)
 }
 
-fn poll_until(f: &mut MaxUserFeed, want: AuthState) -> AuthState {
-    let end = Instant::now() + Duration::from_secs(5);
-    while f.state() != want && Instant::now() < end {
+/// Polls the feed until it reaches `want`, failing the test (with the state it is stuck in)
+/// after [`PATIENCE`].
+fn poll_until(f: &mut MaxUserFeed, want: AuthState) {
+    let reached = within(PATIENCE, || {
         f.poll();
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    f.state()
+        f.state() == want
+    });
+    assert!(
+        reached,
+        "gave up after {PATIENCE:?} waiting for {want:?}: still {:?} (last error code {})",
+        f.state(),
+        f.last_error_code
+    );
 }
 
 #[test]
@@ -55,10 +64,7 @@ fn the_right_secret_authenticates() {
     .unwrap();
     let halts = Arc::new(HaltRequests::default());
     let (mut f, _exec) = feed(sim.url(), "user-secret", halts.clone());
-    assert_eq!(
-        poll_until(&mut f, AuthState::Authenticated),
-        AuthState::Authenticated
-    );
+    poll_until(&mut f, AuthState::Authenticated);
     assert_eq!(halts.take(), None);
 }
 
@@ -93,10 +99,7 @@ fn after_auth_the_open_orders_arrive_as_a_snapshot_and_fills_as_updates() {
     .unwrap();
     let halts = Arc::new(HaltRequests::default());
     let (mut f, mut exec) = feed(sim.url(), "user-secret", halts);
-    assert_eq!(
-        poll_until(&mut f, AuthState::Authenticated),
-        AuthState::Authenticated
-    );
+    poll_until(&mut f, AuthState::Authenticated);
     // A marketable order placed now fills at the simulator: its trade comes as an update.
     account
         .create(&NewVenueOrder {
@@ -109,21 +112,20 @@ fn after_auth_the_open_orders_arrive_as_a_snapshot_and_fills_as_updates() {
             client_oid: ClientOid::from_bytes(b"by_hand_2").unwrap(),
         })
         .unwrap();
-    let mut seen = Vec::new();
-    let end = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < end
-        && !seen
-            .iter()
-            .any(|e: &arbline::model::ExecEvent| e.kind == ExecKind::Fill)
-    {
+    let mut seen: Vec<arbline::model::ExecEvent> = Vec::new();
+    let filled = within(PATIENCE, || {
         f.poll();
         if let Ok(mut evs) = exec.take(64) {
             for ev in &mut evs {
                 seen.push(*ev);
             }
         }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+        seen.iter().any(|e| e.kind == ExecKind::Fill)
+    });
+    assert!(
+        filled,
+        "gave up after {PATIENCE:?} waiting for a fill on the private WebSocket: {seen:?}"
+    );
     assert!(
         seen.iter()
             .any(|e| e.exchange_order_id == resting.id && e.client_oid.as_str() == "by_hand_1"),
@@ -146,7 +148,7 @@ fn a_wrong_secret_is_refused_once_and_halts_trading() {
     .unwrap();
     let halts = Arc::new(HaltRequests::default());
     let (mut f, _exec) = feed(sim.url(), "not-the-secret", halts.clone());
-    assert_eq!(poll_until(&mut f, AuthState::Refused), AuthState::Refused);
+    poll_until(&mut f, AuthState::Refused);
     assert_eq!(f.last_error_code, 1007);
     assert_eq!(halts.take(), Some(HaltReason::CredentialsRefused));
     // It does not keep knocking with a bad key.

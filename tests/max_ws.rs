@@ -18,6 +18,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support/max_fixture.rs"]
+mod max_fixture;
+#[path = "support/wait.rs"]
+mod wait;
+use wait::{PATIENCE, spin_within};
+
 /// A public trade as the test saw it, with the local book at that moment.
 struct TradeSeen {
     ev: MdEvent,
@@ -135,7 +141,8 @@ impl Rig {
     }
 }
 
-/// Drives the feed and the book until every MAX book equals the simulator's (or the deadline).
+/// Drives the feed and the book until every MAX book equals the simulator's (or the deadline:
+/// the error says what was waited for and the last difference seen).
 fn converge(r: &mut Rig, sim: &MaxWsSim, within: Duration) -> Result<(), String> {
     let end = Instant::now() + within;
     let markets: Vec<_> = r
@@ -175,23 +182,29 @@ fn converge(r: &mut Rig, sim: &MaxWsSim, within: Duration) -> Result<(), String>
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    Err(last)
+    Err(format!(
+        "gave up after {within:?} waiting for every MAX book to be Live and equal to the \
+         simulator's; last difference: {last}"
+    ))
 }
 
 #[test]
 fn books_equal_the_simulators_after_start_and_after_a_dropped_connection() {
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
     let mut r = rig(sim.url());
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("after start");
     assert_eq!(r.feed.connects, 1);
     sim.drop_connections();
     // The feed notices, backs off, reconnects, resubscribes; snapshots rebuild the books.
-    let end = Instant::now() + Duration::from_secs(10);
-    while r.feed.connects < 2 && Instant::now() < end {
-        r.pump();
-    }
-    assert_eq!(r.feed.connects, 2, "reconnected");
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    assert!(
+        spin_within(PATIENCE, || {
+            r.pump();
+            r.feed.connects >= 2
+        }),
+        "gave up after {PATIENCE:?} waiting for the feed to reconnect"
+    );
+    assert_eq!(r.feed.connects, 2, "reconnected once");
+    converge(&mut r, &sim, PATIENCE).expect("after the reconnect");
     assert_eq!(r.counters.parse_errors.get(), 0);
 }
 
@@ -203,45 +216,34 @@ fn books_recover_from_injected_gaps_by_resubscribing() {
     };
     let sim = MaxWsSim::start("127.0.0.1:0", &cfg).unwrap();
     let mut r = rig(sim.url());
-    let end = Instant::now() + Duration::from_secs(10);
-    while r.counters.resyncs.get() < 2 && Instant::now() < end {
-        r.pump();
-    }
     assert!(
-        r.counters.resyncs.get() >= 2,
-        "gaps noticed: {}",
+        spin_within(PATIENCE, || {
+            r.pump();
+            r.counters.resyncs.get() >= 2
+        }),
+        "gave up after {PATIENCE:?} waiting for two gaps to be noticed: {} resyncs",
         r.counters.resyncs.get()
     );
     // Between gaps every book catches up with the simulator again.
-    let mut equal_after_gap = false;
-    for _ in 0..20 {
-        if converge(&mut r, &sim, Duration::from_millis(500)).is_ok() {
-            equal_after_gap = true;
-            break;
-        }
-    }
-    assert!(
-        equal_after_gap,
-        "books equal the simulator's after resyncing"
-    );
+    converge(&mut r, &sim, PATIENCE).expect("books equal the simulator's after resyncing");
 }
 
 #[test]
 fn a_429_ban_is_honoured_until_its_retry_after_time() {
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
     let mut r = rig(sim.url());
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("after start");
     let now_s = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let until = now_s + 2;
+    // Far enough out that the feed's retry is refused even on a slow machine.
+    let until = now_s + 5;
     sim.ban_until(until);
     sim.drop_connections();
     // The feed is refused with 429 and must not come back before `until`.
-    let deadline = Instant::now() + Duration::from_secs(8);
     let mut refused_seen = false;
-    while r.feed.connects < 2 && Instant::now() < deadline {
+    let back = spin_within(PATIENCE, || {
         r.pump();
         if !r.feed.is_connected()
             && r.feed.next_attempt() > Instant::now() + Duration::from_millis(500)
@@ -249,7 +251,8 @@ fn a_429_ban_is_honoured_until_its_retry_after_time() {
             refused_seen = true;
             sim.ban_until(0);
         }
-    }
+        r.feed.connects >= 2
+    });
     let back_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -258,12 +261,16 @@ fn a_429_ban_is_honoured_until_its_retry_after_time() {
         refused_seen,
         "the 429's Retry-After pushed the next attempt out"
     );
-    assert_eq!(r.feed.connects, 2, "reconnected after the ban");
+    assert!(
+        back,
+        "gave up after {PATIENCE:?} waiting for the feed to reconnect after the ban"
+    );
+    assert_eq!(r.feed.connects, 2, "reconnected once, after the ban");
     assert!(
         back_at >= until as f64 - 0.001,
         "came back at {back_at}, before the ban ended at {until}"
     );
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("after the ban");
 }
 
 fn sim_with_prints(gap_probability: f64) -> MaxWsSim {
@@ -295,16 +302,19 @@ fn assert_trades_at_the_touch(r: &Rig) -> usize {
 fn public_trades_reach_the_md_ring_at_the_touch_without_parse_errors() {
     let sim = sim_with_prints(0.0);
     let mut r = rig(sim.url());
-    let end = Instant::now() + Duration::from_secs(10);
-    while r.trades.len() < 30 && Instant::now() < end {
-        r.pump();
-    }
-    assert!(r.trades.len() >= 30, "trades seen: {}", r.trades.len());
+    assert!(
+        spin_within(PATIENCE, || {
+            r.pump();
+            r.trades.len() >= 30
+        }),
+        "gave up after {PATIENCE:?} waiting for 30 trades: {} seen",
+        r.trades.len()
+    );
     let checked = assert_trades_at_the_touch(&r);
     assert!(checked >= 20, "trades checked against the book: {checked}");
     let markets: std::collections::HashSet<_> = r.trades.iter().map(|t| t.ev.instrument).collect();
     assert_eq!(markets.len(), 3, "every MAX market prints");
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("with trades subscribed");
     assert_eq!(
         r.counters.parse_errors.get(),
         0,
@@ -316,17 +326,23 @@ fn public_trades_reach_the_md_ring_at_the_touch_without_parse_errors() {
 fn resubscribing_a_book_keeps_its_trades_flowing_without_repeating_them() {
     let sim = sim_with_prints(0.05);
     let mut r = rig(sim.url());
-    let end = Instant::now() + Duration::from_secs(10);
-    while r.counters.resyncs.get() < 3 && Instant::now() < end {
-        r.pump();
-    }
-    assert!(r.counters.resyncs.get() >= 3, "gaps noticed");
+    assert!(
+        spin_within(PATIENCE, || {
+            r.pump();
+            r.counters.resyncs.get() >= 3
+        }),
+        "gave up after {PATIENCE:?} waiting for three gaps to be noticed: {} resyncs",
+        r.counters.resyncs.get()
+    );
     let before = r.trades.len();
-    let end = Instant::now() + Duration::from_secs(10);
-    while r.trades.len() < before + 20 && Instant::now() < end {
-        r.pump();
-    }
-    assert!(r.trades.len() >= before + 20, "trades after the resyncs");
+    assert!(
+        spin_within(PATIENCE, || {
+            r.pump();
+            r.trades.len() >= before + 20
+        }),
+        "gave up after {PATIENCE:?} waiting for 20 trades after the resyncs: {} seen",
+        r.trades.len() - before
+    );
     // A `trade` resubscription would replay the snapshot: the same print twice.
     let mut seen = std::collections::HashSet::new();
     for t in &r.trades {
@@ -353,9 +369,7 @@ impl RawClient {
     fn connect(url: &str) -> RawClient {
         let addr = url.trim_start_matches("ws://").trim_end_matches("/ws");
         let stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
         let (ws, _) = tungstenite::client(url, stream).unwrap();
         RawClient { ws }
     }
@@ -383,14 +397,7 @@ impl RawClient {
 }
 
 fn fixture_keys(name: &str, inner: Option<&str>) -> Vec<String> {
-    let dirs = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/max/"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/max/"),
-    ];
-    let text = dirs
-        .iter()
-        .find_map(|d| std::fs::read(format!("{d}{name}")).ok())
-        .unwrap_or_else(|| panic!("fixture {name}"));
+    let text = max_fixture::fixture(name);
     let v: serde_json::Value = serde_json::from_slice(&text).unwrap();
     keys(inner.map_or(&v, |k| &v[k]))
 }
@@ -426,7 +433,7 @@ fn a_raw_client_gets_subscribed_then_snapshots_then_updates_of_book_trade_and_ti
 
         let mut parser = MaxPublicParser::new();
         let mut events: Vec<(String, String)> = Vec::new();
-        let end = Instant::now() + Duration::from_secs(10);
+        let end = Instant::now() + PATIENCE;
         let updates = |evs: &[(String, String)], ch: &str| {
             evs.iter().filter(|(c, e)| c == ch && e == "update").count()
         };
@@ -434,7 +441,11 @@ fn a_raw_client_gets_subscribed_then_snapshots_then_updates_of_book_trade_and_ti
             .iter()
             .any(|ch| updates(&events, ch) < 2)
         {
-            assert!(Instant::now() < end, "{action}: {events:?}");
+            assert!(
+                Instant::now() < end,
+                "{action}: gave up after {PATIENCE:?} waiting for two updates of each channel: \
+                 {events:?}"
+            );
             let (v, bytes) = c.next();
             let (ch, e) = (v["c"].as_str().unwrap(), v["e"].as_str().unwrap());
             assert_eq!(v["M"], "btcusdt");

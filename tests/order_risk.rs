@@ -313,6 +313,7 @@ fn shutdown_cancels_every_open_order() {
         }),
         2
     );
+    assert_eq!(cancels.len(), 2, "{cancels:?}");
     assert!(cancels.iter().all(|c| c.kind == GatewayCmdKind::Cancel));
     assert_eq!(h.m.cancel_all(|_| true), 0, "already pending cancel");
     for c in cancels {
@@ -509,12 +510,19 @@ fn the_reconciler_adopts_an_unknown_venue_order_and_never_cancels_a_foreign_one(
         .map(|r| r.exchange_order_id)
         .collect();
     assert_eq!(cancels, vec![778], "only our own earlier order expires");
+    // One more order of ours, open when shutdown comes: shutdown cancels it, not the adopted.
+    h.signal(Strategy::StableCoin, USDT, Side::Buy, "32.1", "10");
+    let ours = h.last_oid();
     let mut n = Vec::new();
     h.m.cancel_all(|r| {
-        n.push(r.exchange_order_id);
+        n.push((r.exchange_order_id, r.client_oid));
         true
     });
-    assert!(!n.contains(&777), "{n:?}");
+    assert!(
+        n.iter().any(|(_, oid)| *oid == ours),
+        "shutdown cancels our open order: {n:?}"
+    );
+    assert!(!n.iter().any(|(id, _)| *id == 777), "{n:?}");
     // A fill on the adopted order moves the External position, not a strategy's.
     h.exec(fill(ClientOid::default(), 777, 5001, "90000", "0.002", "0"));
     assert_eq!(h.m.stats().fills, 1);
@@ -563,6 +571,7 @@ fn a_live_order_the_venue_no_longer_lists_is_read_back_and_an_unconfirmed_cancel
         .collect();
     assert_eq!(queries, vec![11], "only the unlisted order is read back");
     assert_eq!(system_codes(&h, SystemCode::ReconcileMissing), vec![11]);
+    assert_eq!(h.m.stats().reconcile_missing, 1);
     assert!(
         h.m.open_orders()
             .any(|o| o.exchange_id == 12 && o.state == OrderState::PendingCancel)

@@ -29,14 +29,6 @@ mod pg_schema;
 use nats_server::NatsServer;
 use pg_schema::{PgSchema, runtime, unique};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 // ---------------------------------------------------------------- the forwarder's contract
 
 /// Message `seq` of `kind`, as the engine's forwarder publishes it: (subject, payload).
@@ -451,10 +443,17 @@ fn started_before_the_server_it_retries_then_creates_the_stream() {
         ..NatsConfig::default()
     };
     let pg = PgSchema::create();
-    let port = free_port();
+    // The port answers nothing NATS would: the recorder's first attempt is taken and hung up
+    // on, the later ones are refused, until the server starts there.
+    let early = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = early.local_addr().unwrap().port();
     let url = format!("nats://127.0.0.1:{port}");
     let rec = start(options(&url, &nats, &pg));
-    std::thread::sleep(Duration::from_millis(500)); // a few refused connections
+    early.set_nonblocking(true).unwrap();
+    wait_for("the recorder's first connection attempt", 60, || {
+        early.accept().is_ok()
+    });
+    drop(early);
     let server = NatsServer::start_on("record", port);
 
     let subjects = runtime().block_on(async {

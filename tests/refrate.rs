@@ -102,8 +102,10 @@ fn taifex_fallback_takes_the_latest_usd_ntd() {
     let body = serde_json::to_vec(&d["parsed"]).unwrap();
     let q = taifex::parse(&body).unwrap();
     assert_eq!((q.date, q.mid), (20240202, f("31.243")));
-    assert!(taifex::parse(b"[]").is_err());
-    assert!(taifex::parse(b"<html>").is_err());
+    let e = taifex::parse(b"[]").unwrap_err();
+    assert!(e.contains("no row with a USD/NTD rate"), "{e}");
+    let e = taifex::parse(b"<html>").unwrap_err();
+    assert!(e.contains("TAIFEX JSON"), "{e}");
 }
 
 #[test]

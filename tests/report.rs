@@ -2,6 +2,9 @@
 //! unchanged, the table says what the histograms say, the charts are drawn, bad input is a
 //! clear error, and a real engine run reports end to end.
 
+#[path = "support/wait.rs"]
+mod wait;
+
 use arbline::config::Config;
 use arbline::engine;
 use arbline::report::hgrm::parse_hgrm;
@@ -15,6 +18,7 @@ use arbline::telemetry::summary::write_hgrm;
 use arbline::telemetry::{LatencySet, Stage};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use wait::{PATIENCE, run_engine_until};
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("arbline-report-{name}-{}", std::process::id()));
@@ -267,7 +271,8 @@ fn bad_input_is_a_clear_error_not_a_panic() {
     assert!(e.contains(FINAL_HLOG), "{e}");
     // Not a log at all.
     std::fs::write(corrupt.join(INTERVALS_HLOG), "garbage, not, a log\n").unwrap();
-    assert!(parse_hlog(b"Tag=x,1.0,1.0,1.0,@@@notbase64@@@\n").is_err());
+    let e = parse_hlog(b"Tag=x,1.0,1.0,1.0,@@@notbase64@@@\n").unwrap_err();
+    assert!(e.contains("not base64"), "{e}");
     std::fs::remove_file(&log).unwrap();
     let e = report(&opts(&corrupt), &mut Vec::new()).unwrap_err();
     assert!(e.contains(INTERVALS_HLOG), "{e}");
@@ -306,7 +311,26 @@ fn an_engine_run_with_a_hist_dir_reports_every_stage_and_its_intervals() {
     let mut built = engine::build(&cfg, false).unwrap();
     let info = RunInfo::collect(&threads, "in-process", cfg.demo.stats_interval_ms);
     let hd = engine::record_hist_dir(&mut built, &dir, &info).unwrap();
-    let r = engine::run(built, &threads, Duration::from_millis(2_000)).unwrap();
+    // Until orders went out and the side thread has logged two intervals with tick-to-trade
+    // samples (each interval is flushed as it is written).
+    let intervals = dir.join(INTERVALS_HLOG);
+    let r = run_engine_until(
+        built,
+        &threads,
+        "an order sent and two intervals with tick_to_trade samples in intervals.hlog",
+        PATIENCE,
+        |c| {
+            c.orders_sent.get() > 0
+                && read_hlog(&intervals).is_ok_and(|log| {
+                    log.iter()
+                        .filter(|h| {
+                            h.tag.as_deref() == Some("tick_to_trade") && !h.histogram.is_empty()
+                        })
+                        .count()
+                        >= 2
+                })
+        },
+    );
     assert!(r.interval_log_error.is_none(), "{:?}", r.interval_log_error);
     hd.finish(&r.latency).unwrap();
     assert!(r.order_stats.orders_sent > 0, "{:?}", r.order_stats);
@@ -334,7 +358,7 @@ fn an_engine_run_with_a_hist_dir_reports_every_stage_and_its_intervals() {
         "intervals: {:?}",
         run.tick_to_trade
     );
-    let logged: u64 = read_hlog(&dir.join(INTERVALS_HLOG))
+    let logged: u64 = read_hlog(&intervals)
         .unwrap()
         .iter()
         .filter(|h| h.tag.as_deref() == Some("tick_to_trade"))

@@ -1,18 +1,37 @@
 //! Shutdown through the real engine: feeds stop, rings drain, every open order is cancelled
 //! and confirmed by the venue before the engine exits.
+//!
+//! Each run lasts until the order stage has just sent an order, which the venue answers only
+//! 600–900 ms later, so there is an open order at shutdown however slow the machine is.
+
+#[path = "support/wait.rs"]
+mod wait;
 
 use arbline::config::Config;
 use arbline::engine;
-use std::time::Duration;
+use arbline::telemetry::EngineCounters;
+use wait::{PATIENCE, run_engine_until};
 
-#[test]
-fn shutdown_cancels_open_orders_and_waits_for_the_venue() {
+const JUST_SENT: &str = "an order just sent, still waiting for the venue's answer";
+
+/// Holds once the order stage's count of sent orders has grown since the previous look (its
+/// counters are published every 10 ms; the watcher looks every 5 ms).
+fn just_sent() -> impl FnMut(&EngineCounters) -> bool + Send {
+    let mut before: Option<u64> = None;
+    move |c| {
+        let sent = c.orders_sent.get();
+        let grew = before.is_some_and(|b| sent > b);
+        before = Some(sent);
+        grew
+    }
+}
+
+/// Slow venue answers, so orders are still open when the run ends; a signal on nearly every
+/// top, so there are orders to cancel; no expiry within the run.
+fn config() -> Config {
     let mut cfg = Config::default();
-    // Slow venue answers, so orders are still open when the run ends; a signal on nearly every
-    // top, so there are orders to cancel.
     cfg.sim.latency_min_ms = 600;
     cfg.sim.latency_max_ms = 900;
-    cfg.sim.reject_probability = 0.0;
     cfg.order.cancel_after_ms = 60_000;
     for a in &mut cfg.scanner.arbitrage {
         a.min_samples = 5;
@@ -20,10 +39,17 @@ fn shutdown_cancels_open_orders_and_waits_for_the_venue() {
         a.taker_fee_bps = 0.0;
         a.edge_bps = 0.0;
     }
+    cfg
+}
+
+#[test]
+fn shutdown_cancels_open_orders_and_waits_for_the_venue() {
+    let mut cfg = config();
+    cfg.sim.reject_probability = 0.0;
     cfg.engine.cancel_timeout_ms = 5_000;
     let built = engine::build(&cfg, false).unwrap();
     let threads = cfg.threads().unwrap();
-    let r = engine::run(built, &threads, Duration::from_millis(2_500)).unwrap();
+    let r = run_engine_until(built, &threads, JUST_SENT, PATIENCE, just_sent());
     assert!(
         r.order_stats.orders_sent > 0,
         "orders were sent: {:?}",
@@ -43,18 +69,31 @@ fn shutdown_cancels_open_orders_and_waits_for_the_venue() {
 
 #[test]
 fn without_cancel_on_shutdown_orders_are_left_alone() {
-    let mut cfg = Config::default();
-    cfg.sim.latency_min_ms = 600;
-    cfg.sim.latency_max_ms = 900;
-    cfg.order.cancel_after_ms = 60_000;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    let mut cfg = config();
     cfg.engine.cancel_on_shutdown = false;
     let built = engine::build(&cfg, false).unwrap();
-    let r = engine::run(built, &cfg.threads().unwrap(), Duration::from_millis(2_500)).unwrap();
-    assert_eq!(r.order_stats.cancel_requests, 0);
+    let r = run_engine_until(
+        built,
+        &cfg.threads().unwrap(),
+        JUST_SENT,
+        PATIENCE,
+        just_sent(),
+    );
+    // First that there were orders to leave alone: sent, and still open at exit.
+    assert!(
+        r.order_stats.orders_sent > 0,
+        "orders were sent: {:?}",
+        r.order_stats
+    );
+    assert!(
+        r.open_orders_at_exit > 0,
+        "orders were open at exit: {:?}",
+        r.order_stats
+    );
+    // Then that none of them was cancelled.
+    assert_eq!(
+        r.order_stats.cancel_requests, 0,
+        "no cancel sent: {:?}",
+        r.order_stats
+    );
 }

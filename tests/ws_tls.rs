@@ -31,6 +31,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tungstenite::Message;
 
+#[path = "support/wait.rs"]
+mod wait;
+use wait::PATIENCE;
+
 const KEY: &str = "venues.max.tls_ca_file";
 
 /// A test CA, its PEM on disk, and a server certificate it signed for 127.0.0.1 and localhost.
@@ -160,7 +164,7 @@ fn connect_speaks_tls_with_the_configured_ca_and_the_drain_does_not_block() {
     go_tx.send(()).unwrap();
     let mut got: Vec<String> = Vec::new();
     let mut closed = false;
-    assert!(poll_until(
+    let arrived = poll_until(
         || {
             let (_, c) = drain(&mut ws, &clock, |b, _| {
                 got.push(String::from_utf8_lossy(b).into_owned())
@@ -168,28 +172,35 @@ fn connect_speaks_tls_with_the_configured_ca_and_the_drain_does_not_block() {
             closed |= c;
             got.len() >= 4 || closed
         },
-        Duration::from_secs(5)
-    ));
+        PATIENCE,
+    );
+    assert!(
+        arrived,
+        "gave up after {PATIENCE:?} waiting for the server's four frames: {got:?}"
+    );
     assert!(!closed);
     assert_eq!(got, ["{\"n\":0}", "{\"n\":1}", "{\"n\":2}", "echo hello"]);
 
     // The server closes: the drain reports it.
     go_tx.send(()).unwrap();
-    assert!(poll_until(
-        || {
-            let (_, c) = drain(&mut ws, &clock, |_, _| {});
-            let _ = flush_failed(&mut ws);
-            c
-        },
-        Duration::from_secs(5)
-    ));
+    assert!(
+        poll_until(
+            || {
+                let (_, c) = drain(&mut ws, &clock, |_, _| {});
+                let _ = flush_failed(&mut ws);
+                c
+            },
+            PATIENCE
+        ),
+        "gave up after {PATIENCE:?} waiting for the drain to report the server's close"
+    );
     drop(ws);
     server.join().unwrap();
 }
 
 /// Bursts of frames written at once (one TLS record holds several WebSocket frames, so rustls
-/// decrypts more than tungstenite asks for): the wait, 5 s long, ends well before its timeout
-/// for each burst, and draining after each wake collects every frame of it.
+/// decrypts more than tungstenite asks for): the wait, a minute long, ends by waking (well
+/// before its timeout) for each burst, and draining after each wake collects every frame of it.
 #[test]
 fn over_tls_the_readiness_wait_wakes_for_each_burst_and_leaves_nothing_buffered() {
     const BURSTS: usize = 4;
@@ -228,10 +239,10 @@ fn over_tls_the_readiness_wait_wakes_for_each_burst_and_leaves_nothing_buffered(
         while got < (b + 1) * FRAMES {
             let t = Instant::now();
             let sock = wait_fd(&ws, 1);
-            let woke = ready.wait(Duration::from_secs(5), |out| out.push(sock));
+            let woke = ready.wait(PATIENCE, |out| out.push(sock));
             let took = t.elapsed();
             assert!(
-                woke && took < Duration::from_secs(2),
+                woke && took < PATIENCE / 2,
                 "burst {b}: {got} frames so far, the wait ended after {took:?} (woke: {woke})"
             );
             let (_, closed) = drain(&mut ws, &clock, |_, _| got += 1);
@@ -463,7 +474,8 @@ fn rig(url: String, tls: TlsTrust) -> Rig {
     }
 }
 
-/// Drives the feed and the book until every MAX book equals the simulator's.
+/// Drives the feed and the book until every MAX book equals the simulator's (or the deadline:
+/// the error says what was waited for and the last difference seen).
 fn converge(r: &mut Rig, sim: &MaxWsSim, within: Duration) -> Result<(), String> {
     let markets: Vec<_> = r
         .instruments
@@ -498,7 +510,14 @@ fn converge(r: &mut Rig, sim: &MaxWsSim, within: Duration) -> Result<(), String>
         },
         within,
     );
-    if ok { Ok(()) } else { Err(last) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "gave up after {within:?} waiting for every MAX book to be Live and equal to the \
+             simulator's; last difference: {last}"
+        ))
+    }
 }
 
 fn sim_addr(sim: &MaxWsSim) -> SocketAddr {
@@ -513,19 +532,23 @@ fn the_max_feed_builds_its_books_over_wss_and_reconnects() {
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
     let proxy = TlsProxy::start(sim_addr(&sim), pki.server.clone());
     let mut r = rig(proxy.url(), pki.trust());
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("after start");
     assert_eq!(r.feed.connects, 1);
     assert!(r.feed.last_connect_error().is_none());
     sim.drop_connections();
-    assert!(poll_until(
-        || {
-            r.feed.poll();
-            r.book.poll();
-            r.feed.connects >= 2
-        },
-        Duration::from_secs(10)
-    ));
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    assert!(
+        poll_until(
+            || {
+                r.feed.poll();
+                r.book.poll();
+                r.feed.connects >= 2
+            },
+            PATIENCE
+        ),
+        "gave up after {PATIENCE:?} waiting for the feed to reconnect over wss://: {:?}",
+        r.feed.last_connect_error().map(|e| e.to_string())
+    );
+    converge(&mut r, &sim, PATIENCE).expect("after the reconnect");
 }
 
 #[test]
@@ -544,19 +567,23 @@ fn without_the_ca_the_max_feed_reports_the_certificate_and_backs_off() {
     let first_retry = r.feed.next_attempt();
     assert!(first_retry > Instant::now(), "backs off before retrying");
     // Retries keep failing the same way, further apart, and nothing panics.
-    assert!(poll_until(
-        || {
-            r.feed.poll();
-            r.book.poll();
-            r.feed.next_attempt() > first_retry
-        },
-        Duration::from_secs(5)
-    ));
+    assert!(
+        poll_until(
+            || {
+                r.feed.poll();
+                r.book.poll();
+                r.feed.next_attempt() > first_retry
+            },
+            PATIENCE
+        ),
+        "gave up after {PATIENCE:?} waiting for the feed to retry and back off again"
+    );
     assert_eq!(r.feed.connects, 0);
-    assert!(matches!(
-        r.feed.last_connect_error(),
-        Some(ConnectError::Tls(_))
-    ));
+    assert!(
+        matches!(r.feed.last_connect_error(), Some(ConnectError::Tls(m)) if m.contains("UnknownIssuer")),
+        "{:?}",
+        r.feed.last_connect_error().map(|e| e.to_string())
+    );
 }
 
 #[test]
@@ -565,47 +592,56 @@ fn a_429_over_wss_is_honoured_until_its_retry_after_time() {
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
     let proxy = TlsProxy::start(sim_addr(&sim), pki.server.clone());
     let mut r = rig(proxy.url(), pki.trust());
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("after start");
+    // Far enough out that the feed's retry is refused even on a slow machine.
     let until = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-        + 2;
+        + 5;
     sim.ban_until(until);
     sim.drop_connections();
     let mut refused: Option<u16> = None;
-    assert!(poll_until(
-        || {
-            r.feed.poll();
-            r.book.poll();
-            if let Some(s) = r.feed.last_connect_error().and_then(|e| e.http_status()) {
-                refused = Some(s);
-            }
-            refused.is_some() && !r.feed.is_connected()
-        },
-        Duration::from_secs(5)
-    ));
+    assert!(
+        poll_until(
+            || {
+                r.feed.poll();
+                r.book.poll();
+                if let Some(s) = r.feed.last_connect_error().and_then(|e| e.http_status()) {
+                    refused = Some(s);
+                }
+                refused.is_some() && !r.feed.is_connected()
+            },
+            PATIENCE
+        ),
+        "gave up after {PATIENCE:?} waiting for a reconnect refused with an HTTP status: {:?}",
+        r.feed.last_connect_error().map(|e| e.to_string())
+    );
     assert_eq!(refused, Some(429));
     assert!(
         r.feed.next_attempt() > Instant::now() + Duration::from_millis(500),
         "Retry-After pushed the next attempt out"
     );
     sim.ban_until(0);
-    assert!(poll_until(
-        || {
-            r.feed.poll();
-            r.book.poll();
-            r.feed.connects >= 2
-        },
-        Duration::from_secs(8)
-    ));
+    assert!(
+        poll_until(
+            || {
+                r.feed.poll();
+                r.book.poll();
+                r.feed.connects >= 2
+            },
+            PATIENCE
+        ),
+        "gave up after {PATIENCE:?} waiting for the feed to reconnect after the ban: {:?}",
+        r.feed.last_connect_error().map(|e| e.to_string())
+    );
     let back_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
     assert!(
         back_at >= until as f64 - 0.001,
-        "came back before the ban ended"
+        "came back at {back_at}, before the ban ended at {until}"
     );
-    converge(&mut r, &sim, Duration::from_secs(10)).unwrap();
+    converge(&mut r, &sim, PATIENCE).expect("after the ban");
 }

@@ -13,10 +13,21 @@
 //! [`BinanceSim::refuse_connections`] makes new connections fail while the open ones keep
 //! serving, and [`BinanceSim::lag_every_other_connection`] makes two connections deliver the
 //! same frames at different times, as two servers of the venue may.
+//!
+//! As strict as Binance (spec binance.md §1), always: more than `binance_max_incoming_per_s`
+//! incoming messages (text, ping and pong frames) in any second drop the connection without a
+//! word ([`BinanceSim::rate_limited_connections`]); the server pings every
+//! `binance_ping_interval_ms` and drops a connection that sent no pong (any payload) within
+//! `binance_pong_timeout_ms` of a ping ([`BinanceSim::closed_for_missing_pong`]).
+//!
+//! Faults a test injects besides: [`BinanceSim::silence`] (open connections stop being read and
+//! written but stay open) and [`BinanceSim::ban_until`] (429 with `Retry-After: <seconds from
+//! now>` on handshakes and REST depth requests, see [`super::venue_ban`]).
 
 use super::config::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_ws::SimBook;
+use super::venue_ban::{RetryAfter, VenueBan, refuse_handshake};
 use crate::model::Venue;
 use crate::venue::binance::BinanceMarket;
 use crate::venue::binance::frames::{
@@ -43,10 +54,19 @@ struct ConnRules {
     lag_ms: AtomicU64,
     accepted: AtomicU64,
     refused: AtomicU64,
+    /// Binance's limits, from the configuration.
+    max_incoming_per_s: usize,
+    ping_interval: Duration,
+    pong_timeout: Duration,
+    rate_limited: AtomicU64,
+    missing_pong: AtomicU64,
+    silenced: AtomicU64,
+    /// Bumped by [`BinanceSim::silence`]: a connection opened before a bump goes silent.
+    silence_gen: AtomicU64,
 }
 
-impl Default for ConnRules {
-    fn default() -> Self {
+impl ConnRules {
+    fn new(cfg: &SimConfig) -> Self {
         ConnRules {
             max_age_ms: AtomicU64::new(0),
             notice_ms: AtomicU64::new(u64::MAX),
@@ -54,9 +74,19 @@ impl Default for ConnRules {
             lag_ms: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            max_incoming_per_s: cfg.binance_max_incoming_per_s.max(1) as usize,
+            ping_interval: Duration::from_millis(cfg.binance_ping_interval_ms.max(1)),
+            pong_timeout: Duration::from_millis(cfg.binance_pong_timeout_ms.max(1)),
+            rate_limited: AtomicU64::new(0),
+            missing_pong: AtomicU64::new(0),
+            silenced: AtomicU64::new(0),
+            silence_gen: AtomicU64::new(0),
         }
     }
 }
+
+/// How long a silenced connection's socket is held open at most.
+const SILENCE_HOLD: Duration = Duration::from_secs(120);
 
 struct Conn {
     id: u64,
@@ -70,6 +100,7 @@ pub struct BinanceSim {
     stop: Arc<AtomicBool>,
     kick: Arc<AtomicU64>,
     rules: Arc<ConnRules>,
+    ban: Arc<VenueBan>,
     books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -97,7 +128,8 @@ impl BinanceSim {
         let mut sim_market = SyntheticMarket::new(cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
         let kick = Arc::new(AtomicU64::new(0));
-        let rules = Arc::new(ConnRules::default());
+        let rules = Arc::new(ConnRules::new(cfg));
+        let ban = Arc::new(VenueBan::new(RetryAfter::DeltaSeconds));
         let books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>> =
             Arc::new(Mutex::new(HashMap::new()));
         let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
@@ -202,7 +234,7 @@ impl BinanceSim {
             );
         }
         {
-            let (stop, books) = (stop.clone(), books.clone());
+            let (stop, books, ban) = (stop.clone(), books.clone(), ban.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.binance.rest".into())
@@ -212,6 +244,17 @@ impl BinanceSim {
                             let Ok(Some(req)) = http.recv_timeout(Duration::from_millis(50)) else {
                                 continue;
                             };
+                            if let Some(secs) = ban.attempt() {
+                                let mut resp = tiny_http::Response::from_data(Vec::new())
+                                    .with_status_code(429);
+                                if let Ok(h) =
+                                    tiny_http::Header::from_bytes("Retry-After", secs.to_string())
+                                {
+                                    resp = resp.with_header(h);
+                                }
+                                let _ = req.respond(resp);
+                                continue;
+                            }
                             let url = req.url().to_string();
                             let (path, query) = url.split_once('?').unwrap_or((&url, ""));
                             let symbol = query
@@ -250,20 +293,36 @@ impl BinanceSim {
             );
         }
         {
-            let (stop, conns, kick, rules) =
-                (stop.clone(), conns.clone(), kick.clone(), rules.clone());
+            let (stop, conns, kick, rules, ban) = (
+                stop.clone(),
+                conns.clone(),
+                kick.clone(),
+                rules.clone(),
+                ban.clone(),
+            );
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.binance.accept".into())
                     .spawn(move || {
                         let mut next_id = 1;
                         while !stop.load(Ordering::Acquire) {
-                            match listener.accept() {
-                                Ok((stream, _)) if rules.refuse.load(Ordering::Acquire) => {
+                            let stream = match listener.accept() {
+                                Ok((stream, _)) => stream,
+                                Err(_) => {
+                                    std::thread::sleep(Duration::from_millis(2));
+                                    continue;
+                                }
+                            };
+                            if let Some(secs) = ban.attempt() {
+                                refuse_handshake(stream, secs);
+                                continue;
+                            }
+                            match stream {
+                                stream if rules.refuse.load(Ordering::Acquire) => {
                                     rules.refused.fetch_add(1, Ordering::AcqRel);
                                     drop(stream);
                                 }
-                                Ok((stream, _)) => {
+                                stream => {
                                     rules.accepted.fetch_add(1, Ordering::AcqRel);
                                     let (tx, rx) = unbounded();
                                     let streams = Arc::new(Mutex::new(HashSet::new()));
@@ -278,6 +337,7 @@ impl BinanceSim {
                                     }
                                     let (stop, conns, kick, rules) =
                                         (stop.clone(), conns.clone(), kick.clone(), rules.clone());
+                                    let silence_at_open = rules.silence_gen.load(Ordering::Acquire);
                                     let _ = std::thread::Builder::new()
                                         .name(format!("sim.binance.{id}"))
                                         .spawn(move || {
@@ -287,14 +347,17 @@ impl BinanceSim {
                                                 kick: &kick,
                                                 rules: &rules,
                                                 lagged,
+                                                silence_at_open,
                                             };
-                                            serve(stream, streams, rx, &ctl);
+                                            let silenced = serve(stream, streams, rx, &ctl);
                                             if let Ok(mut cs) = conns.lock() {
                                                 cs.retain(|k| k.id != id);
                                             }
+                                            if let Some(ws) = silenced {
+                                                hold(ws, &stop);
+                                            }
                                         });
                                 }
-                                Err(_) => std::thread::sleep(Duration::from_millis(2)),
                             }
                         }
                     })
@@ -307,6 +370,7 @@ impl BinanceSim {
             stop,
             kick,
             rules,
+            ban,
             books,
             threads,
         })
@@ -363,6 +427,45 @@ impl BinanceSim {
     pub fn connections_refused(&self) -> u64 {
         self.rules.refused.load(Ordering::Acquire)
     }
+
+    /// Connections dropped for sending more than `binance_max_incoming_per_s` messages in a
+    /// second.
+    pub fn rate_limited_connections(&self) -> u64 {
+        self.rules.rate_limited.load(Ordering::Acquire)
+    }
+
+    /// Connections dropped for not answering a ping within `binance_pong_timeout_ms`.
+    pub fn closed_for_missing_pong(&self) -> u64 {
+        self.rules.missing_pong.load(Ordering::Acquire)
+    }
+
+    /// Every connection open now goes silent: the server neither reads it (no pongs, no
+    /// replies) nor writes to it (no frames, no pings), and holds the TCP connection open (up
+    /// to 120 s, or until the simulator stops). New connections are served.
+    pub fn silence(&self) {
+        self.rules.silence_gen.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Connections silenced by [`BinanceSim::silence`].
+    pub fn silenced_connections(&self) -> u64 {
+        self.rules.silenced.load(Ordering::Acquire)
+    }
+
+    /// Bans the venue until `unix_s` (0 lifts it): handshakes and REST depth requests get 429
+    /// with `Retry-After: <seconds from now>`; the ban lifts by itself at its end.
+    pub fn ban_until(&self, unix_s: u64) {
+        self.ban.ban_until(unix_s);
+    }
+
+    /// Attempts refused by the ban (handshakes and REST requests).
+    pub fn attempts_refused(&self) -> u64 {
+        self.ban.attempts_refused()
+    }
+
+    /// Refused attempts made after a `Retry-After` had been sent and before it passed.
+    pub fn early_attempts(&self) -> u64 {
+        self.ban.early_attempts()
+    }
 }
 
 impl Drop for BinanceSim {
@@ -374,7 +477,6 @@ impl Drop for BinanceSim {
     }
 }
 
-/// One connection: the handshake names the streams in the URL; SUBSCRIBE adds more.
 /// What a connection's thread watches besides its socket.
 struct Control<'a> {
     stop: &'a AtomicBool,
@@ -382,14 +484,36 @@ struct Control<'a> {
     rules: &'a ConnRules,
     /// Frames go out `rules.lag_ms` late.
     lagged: bool,
+    /// [`ConnRules::silence_gen`] when the connection opened.
+    silence_at_open: u64,
 }
 
+type Ws = tungstenite::WebSocket<TcpStream>;
+
+/// A silenced connection: the socket stays open, unread and unwritten, until the simulator
+/// stops or [`SILENCE_HOLD`] passed.
+fn hold(ws: Ws, stop: &AtomicBool) {
+    let since = Instant::now();
+    while !stop.load(Ordering::Acquire) && since.elapsed() < SILENCE_HOLD {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(ws);
+}
+
+/// Drops a connection as Binance does on a violation: no close frame, the TCP connection just
+/// ends.
+fn drop_hard(ws: Ws) {
+    let _ = ws.get_ref().shutdown(std::net::Shutdown::Both);
+}
+
+/// One connection: the handshake names the streams in the URL; SUBSCRIBE adds more. Returns
+/// the socket when the connection was silenced (the caller holds it open).
 fn serve(
     stream: TcpStream,
     streams: Arc<Mutex<HashSet<String>>>,
     frames: Receiver<(Instant, Arc<String>)>,
     ctl: &Control<'_>,
-) {
+) -> Option<Ws> {
     let (stop, kick, rules) = (ctl.stop, ctl.kick, ctl.rules);
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
@@ -406,7 +530,7 @@ fn serve(
         Ok(resp)
     };
     let Ok(mut ws) = tungstenite::accept_hdr(stream, cb) else {
-        return;
+        return None;
     };
     let _ = ws
         .get_ref()
@@ -415,7 +539,16 @@ fn serve(
     let opened = Instant::now();
     let mut announced = false;
     let mut due: VecDeque<(Instant, Arc<String>)> = VecDeque::new();
+    // Incoming messages of the last second.
+    let mut recent: VecDeque<Instant> = VecDeque::new();
+    let mut last_ping_sent = opened;
+    // The oldest ping not answered by a pong yet.
+    let mut unanswered_since: Option<Instant> = None;
     loop {
+        if rules.silence_gen.load(Ordering::Acquire) != ctl.silence_at_open {
+            rules.silenced.fetch_add(1, Ordering::AcqRel);
+            return Some(ws);
+        }
         let cut = match age_limit(rules, opened.elapsed(), announced) {
             AgeLimit::Young => false,
             AgeLimit::Announce => {
@@ -430,58 +563,67 @@ fn serve(
         if cut || stop.load(Ordering::Acquire) || kick.load(Ordering::Acquire) != kicked {
             let _ = ws.close(None);
             let _ = ws.flush();
-            return;
+            return None;
+        }
+        if unanswered_since.is_some_and(|t| t.elapsed() >= rules.pong_timeout) {
+            rules.missing_pong.fetch_add(1, Ordering::AcqRel);
+            drop_hard(ws);
+            return None;
+        }
+        if last_ping_sent.elapsed() >= rules.ping_interval {
+            last_ping_sent = Instant::now();
+            unanswered_since.get_or_insert(last_ping_sent);
+            let payload = unix_ms().to_string().into_bytes();
+            if ws.send(Message::Ping(payload.into())).is_err() {
+                return None;
+            }
         }
         match ws.read() {
-            Ok(Message::Text(t)) => {
-                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap_or_default();
-                let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
-                let params: Vec<String> = v
-                    .get("params")
-                    .and_then(|p| p.as_array())
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(|s| s.to_ascii_lowercase()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let reply = match v.get("method").and_then(|m| m.as_str()) {
-                    Some("SUBSCRIBE") => {
-                        if let Ok(mut s) = streams.lock() {
-                            s.extend(params);
-                        }
-                        serde_json::json!({"result": null, "id": id})
+            Ok(msg) => {
+                if matches!(
+                    msg,
+                    Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_)
+                ) {
+                    let now = Instant::now();
+                    recent.push_back(now);
+                    while recent
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+                    {
+                        recent.pop_front();
                     }
-                    Some("UNSUBSCRIBE") => {
-                        if let Ok(mut s) = streams.lock() {
-                            for p in &params {
-                                s.remove(p);
-                            }
-                        }
-                        serde_json::json!({"result": null, "id": id})
+                    if recent.len() > rules.max_incoming_per_s {
+                        rules.rate_limited.fetch_add(1, Ordering::AcqRel);
+                        drop_hard(ws);
+                        return None;
                     }
-                    _ => serde_json::json!({"code": 2, "msg": "Invalid request", "id": id}),
-                };
-                if ws.send(Message::text(reply.to_string())).is_err() {
-                    return;
                 }
-            }
-            Ok(Message::Close(_)) => return,
-            Ok(_) => {
-                let _ = ws.flush();
+                match msg {
+                    Message::Text(t) => {
+                        let reply = control_reply(t.as_str(), &streams);
+                        if ws.send(Message::text(reply)).is_err() {
+                            return None;
+                        }
+                    }
+                    Message::Close(_) => return None,
+                    Message::Pong(_) => unanswered_since = None,
+                    _ => {
+                        let _ = ws.flush();
+                    }
+                }
             }
             Err(tungstenite::Error::Io(e))
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => return,
+            Err(_) => return None,
         }
         loop {
             match frames.try_recv() {
                 Ok(f) => due.push_back(f),
                 Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Disconnected) => return None,
             }
         }
         let lag = if ctl.lagged {
@@ -494,10 +636,43 @@ fn serve(
                 break;
             };
             if ws.send(Message::text(f.as_str())).is_err() {
-                return;
+                return None;
             }
         }
     }
+}
+
+/// The reply to a live `SUBSCRIBE` / `UNSUBSCRIBE` (anything else: `Invalid request`).
+fn control_reply(text: &str, streams: &Mutex<HashSet<String>>) -> String {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
+    let params: Vec<String> = v
+        .get("params")
+        .and_then(|p| p.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(|s| s.to_ascii_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let reply = match v.get("method").and_then(|m| m.as_str()) {
+        Some("SUBSCRIBE") => {
+            if let Ok(mut s) = streams.lock() {
+                s.extend(params);
+            }
+            serde_json::json!({"result": null, "id": id})
+        }
+        Some("UNSUBSCRIBE") => {
+            if let Ok(mut s) = streams.lock() {
+                for p in &params {
+                    s.remove(p);
+                }
+            }
+            serde_json::json!({"result": null, "id": id})
+        }
+        _ => serde_json::json!({"code": 2, "msg": "Invalid request", "id": id}),
+    };
+    reply.to_string()
 }
 
 enum AgeLimit {

@@ -75,6 +75,16 @@ pub struct SimConfig {
     /// Replay mode when > 0: this many simulated seconds of frames are generated at start and
     /// only read back while running (for benchmarks; resyncs cannot be served). 0: live.
     pub pregenerate_s: f64,
+    /// MAX WebSocket: a connection whose client sent no ping frame for this long (since it
+    /// opened or its last ping) is closed by the server (MAX documents 130 s, spec max.md §3.1).
+    pub max_ping_timeout_ms: u64,
+    /// Binance WebSocket: more incoming messages (text, ping and pong frames) than this in any
+    /// second drop the connection (spot 5, USDⓈ-M futures 10; spec binance.md §1).
+    pub binance_max_incoming_per_s: u32,
+    /// Binance WebSocket: the server pings every this many ms (spot: 20 s) ...
+    pub binance_ping_interval_ms: u64,
+    /// ... and drops a connection that sent no pong within this many ms of a ping (spot: 1 min).
+    pub binance_pong_timeout_ms: u64,
     /// `arbline sim`: where the MAX REST (and reference-rate) server listens.
     pub max_rest_addr: String,
     /// `arbline sim`: where the MAX WebSocket server listens.
@@ -133,6 +143,10 @@ impl Default for SimConfig {
             max_trade_probability: 0.2,
             ticker_interval_ms: 1000,
             pregenerate_s: 0.0,
+            max_ping_timeout_ms: 130_000,
+            binance_max_incoming_per_s: 5,
+            binance_ping_interval_ms: 20_000,
+            binance_pong_timeout_ms: 60_000,
             max_rest_addr: "127.0.0.1:18080".into(),
             max_ws_addr: "127.0.0.1:18081".into(),
             binance_ws_addr: "127.0.0.1:18082".into(),
@@ -200,6 +214,13 @@ impl SimConfig {
             ("max_tick_ms", self.max_tick_ms),
             ("ref_update_ms", self.ref_update_ms),
             ("ticker_interval_ms", self.ticker_interval_ms),
+            ("max_ping_timeout_ms", self.max_ping_timeout_ms),
+            (
+                "binance_max_incoming_per_s",
+                u64::from(self.binance_max_incoming_per_s),
+            ),
+            ("binance_ping_interval_ms", self.binance_ping_interval_ms),
+            ("binance_pong_timeout_ms", self.binance_pong_timeout_ms),
         ] {
             if v == 0 {
                 return Err(format!("sim.{k}: must be > 0"));

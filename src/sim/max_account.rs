@@ -18,6 +18,8 @@
 use super::config::SimConfig;
 pub use super::exec_venue::VenueTrade;
 use super::exec_venue::{ExecOutput, ExecVenue, MarketName};
+use super::nonce_ledger::NonceLedger;
+use super::venue_ban::{RetryAfter, VenueBan};
 use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
 };
@@ -120,6 +122,11 @@ pub struct MaxAccount {
     inner: Mutex<Inner>,
     t0: Instant,
     epoch_ms: u64,
+    /// The keys' nonce sequences, one per key across REST and WebSocket `auth`.
+    nonces: NonceLedger,
+    /// The venue's IP ban: every server sharing this account (REST and WebSocket) refuses
+    /// while it lasts.
+    ban: Arc<VenueBan>,
 }
 
 fn wall_ms() -> u64 {
@@ -166,6 +173,8 @@ impl MaxAccount {
             }),
             t0: Instant::now(),
             epoch_ms,
+            nonces: NonceLedger::new(),
+            ban: Arc::new(VenueBan::new(RetryAfter::UnixSeconds)),
         }))
     }
 
@@ -366,6 +375,22 @@ impl MaxAccount {
     pub fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
         let g = self.lock();
         g.balances(wallet)
+    }
+
+    /// The nonce sequence of every key, shared by the REST server and WebSocket `auth`.
+    pub fn nonce_ledger(&self) -> &NonceLedger {
+        &self.nonces
+    }
+
+    /// Nonces refused so far (2006/2007 over REST, E-1006/E-1012 over WebSocket).
+    pub fn nonce_refusals(&self) -> u64 {
+        self.nonces.refusals()
+    }
+
+    /// MAX's IP ban (429 with `Retry-After` = Unix seconds), shared by the REST and WebSocket
+    /// servers of this account.
+    pub fn venue_ban(&self) -> &Arc<VenueBan> {
+        &self.ban
     }
 
     /// How many trades were sent twice on purpose.

@@ -7,10 +7,15 @@
 //!    401, 2005. The HMAC is checked over the header exactly as sent, so key order and
 //!    whitespace inside the payload are free.
 //! 3. The payload decodes to a JSON object whose `path` is the request path — else 400, 2014.
-//! 4. Its `nonce` is within 30 s of server time — else 400, 2007 — and not one the key used
-//!    before — else 400, 2006 (MAX: "each nonce can be used only once").
+//! 4. Its `nonce` is within 30 s of server time — else 400, 2007 — and greater than the last
+//!    nonce the key had accepted, over REST or WebSocket `auth` — else 400, 2006 (MAX: "each
+//!    nonce can be used only once"; see [`super::nonce_ledger`]). The nonce is taken only once
+//!    the whole request passed these checks.
 //! 5. Every query or body parameter other than `nonce`/`path` equals the payload's value,
 //!    compared as strings — else 400, 2014. `nonce` may travel in the query, the body or both.
+//!
+//! While the venue is banned ([`super::venue_ban`], shared with the WebSocket server through
+//! the [`MaxAccount`]), every MAX request is refused with 429 and `Retry-After: <unix s>`.
 //!
 //! It also serves the reference-rate sources (Bank of Taiwan board CSV, TAIFEX JSON).
 //!
@@ -25,6 +30,7 @@
 
 use super::klines::KlineSource;
 use super::max_account::{MaxAccount, NewVenueOrder, OrderKey, Refusal, VenueOrder};
+use super::nonce_ledger::NonceRefusal;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
 use crate::venue::max::frames::{
     write_error, write_order_created, write_rest_account, write_rest_trade,
@@ -70,8 +76,6 @@ impl SimMarket {
 struct State {
     /// access key → secret
     keys: HashMap<String, String>,
-    /// Nonces each key used within the last 30 s: MAX accepts a nonce once.
-    used_nonces: HashMap<String, std::collections::BTreeSet<u64>>,
     markets: Vec<SimMarket>,
     account: Arc<MaxAccount>,
     /// Server clock offset from the host clock, ms (to test time sync).
@@ -178,7 +182,6 @@ impl MaxRestSim {
                 .iter()
                 .map(|(k, s)| (k.to_string(), s.to_string()))
                 .collect(),
-            used_nonces: HashMap::new(),
             markets,
             account,
             clock_offset_ms: 0,
@@ -201,10 +204,21 @@ impl MaxRestSim {
                     };
                     let mut body = Vec::new();
                     let _ = req.as_reader().take(1 << 20).read_to_end(&mut body);
+                    let mut retry_after = None;
                     let reply = match st.lock() {
-                        Ok(mut s) => match s.reference_rate(req.url()) {
-                            Some(r) => r,
-                            None => {
+                        Ok(mut s) => {
+                            if let Some(r) = s.reference_rate(req.url()) {
+                                // The reference-rate routes stand for other hosts: not banned.
+                                r
+                            } else if let Some(until) = s.account.venue_ban().attempt() {
+                                retry_after = Some(until);
+                                HttpReply {
+                                    status: 429,
+                                    body: Vec::new(),
+                                    content_type: "text/plain",
+                                    disposition: None,
+                                }
+                            } else {
                                 let (status, body) = s.handle(&req, &body);
                                 HttpReply {
                                     status,
@@ -213,7 +227,7 @@ impl MaxRestSim {
                                     disposition: None,
                                 }
                             }
-                        },
+                        }
                         Err(_) => HttpReply {
                             status: 500,
                             body: error(500, 5999, "server error").1,
@@ -229,6 +243,12 @@ impl MaxRestSim {
                         );
                     if let Some(d) = reply.disposition
                         && let Ok(h) = tiny_http::Header::from_bytes("Content-Disposition", d)
+                    {
+                        resp = resp.with_header(h);
+                    }
+                    if let Some(until) = retry_after
+                        && let Ok(h) =
+                            tiny_http::Header::from_bytes("Retry-After", until.to_string())
                     {
                         resp = resp.with_header(h);
                     }
@@ -282,6 +302,14 @@ impl MaxRestSim {
             .lock()
             .map(|s| s.account.order_count(state))
             .unwrap_or(0)
+    }
+
+    /// Bans the venue until `unix_s` (0 lifts it): see [`super::venue_ban`]. Shared with every
+    /// server of the same account.
+    pub fn ban_until(&self, unix_s: u64) {
+        if let Some(a) = self.account() {
+            a.venue_ban().ban_until(unix_s);
+        }
     }
 
     /// The account behind the server.
@@ -507,24 +535,8 @@ impl State {
             })
             .unwrap_or(0);
         let server = now_ms(self.clock_offset_ms);
-        if nonce.abs_diff(server) > 30_000 {
-            return Err(error(
-                400,
-                2007,
-                "The nonce is invalid. (30 secconds difference from server time)",
-            ));
-        }
-        let used = self.used_nonces.entry(key.clone()).or_default();
-        // Nonces older than the window can never be accepted again: forget them.
-        let floor = server.saturating_sub(30_000);
-        *used = used.split_off(&floor);
-        if used.contains(&nonce) {
-            return Err(error(
-                400,
-                2006,
-                "The nonce has already been used by access key.",
-            ));
-        }
+        let ledger = self.account.nonce_ledger();
+        ledger.check(&key, nonce, server).map_err(nonce_error)?;
         for (k, v) in params {
             if k == "nonce" || k == "path" {
                 continue;
@@ -537,10 +549,9 @@ impl State {
                 ));
             }
         }
-        self.used_nonces
-            .entry(key.clone())
-            .or_default()
-            .insert(nonce);
+        // Taken now that the request passed: a WebSocket `auth` may have taken a later one
+        // meanwhile.
+        ledger.accept(&key, nonce, server).map_err(nonce_error)?;
         Ok(key)
     }
 
@@ -705,6 +716,18 @@ impl State {
         let market = p.get("market").map(as_text);
         let list = self.account.open_orders(wallet, market.as_deref());
         json_list(list.iter().map(order_json))
+    }
+}
+
+/// A refused nonce as MAX's REST answers it.
+fn nonce_error(r: NonceRefusal) -> Reply {
+    match r {
+        NonceRefusal::OutOfWindow => error(
+            400,
+            2007,
+            "The nonce is invalid. (30 secconds difference from server time)",
+        ),
+        NonceRefusal::Used => error(400, 2006, "The nonce has already been used by access key."),
     }
 }
 

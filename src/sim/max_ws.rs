@@ -21,6 +21,19 @@
 //!   `order_update` / `trade_update` events; the ticker runs the account's matching engine
 //!   against the synthetic MAX books every millisecond.
 //!
+//! As strict as MAX (spec max.md §3.1, §3.5), always:
+//! - more than 20 client messages (text or ping frames) in any second, or 200 in any minute, on
+//!   one connection: an error frame (`E-1029`, the simulator's own code: MAX documents none) and
+//!   the connection is closed ([`MaxWsSim::rate_limited_connections`]);
+//! - a connection whose client sent no ping for `max_ping_timeout_ms` (MAX: 130 s) is closed
+//!   ([`MaxWsSim::closed_for_missing_ping`]);
+//! - `auth` nonces share the key's sequence with REST (see [`super::nonce_ledger`]);
+//! - while the venue is banned (shared with REST, see [`super::venue_ban`]) handshakes get 429
+//!   with `Retry-After: <unix s>`.
+//!
+//! Faults a test injects: [`MaxWsSim::empty_book_snapshots`], [`MaxWsSim::silence`],
+//! [`MaxWsSim::drop_connections`], [`MaxWsSim::ban_until`].
+//!
 //! One ticker thread steps the market every millisecond of wall time, then serves new
 //! subscriptions with snapshots, and fans frames out to the queues of the connections
 //! subscribed to their (channel, market); each connection has its own thread.
@@ -28,13 +41,15 @@
 use super::config::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_account::MaxAccount;
+use super::nonce_ledger::NonceRefusal;
 use super::public_tape::PublicTape;
+use super::venue_ban::refuse_handshake;
 use crate::model::Level;
 use crate::venue::max::frames::{
     MaxBookFrame, MaxPublicTrade, write_book, write_public_trades, write_ticker,
 };
 use crossbeam::channel::{Receiver, Sender, TryRecvError, unbounded};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,8 +85,51 @@ type Sub = (Channel, String);
 /// One `sub` / `unsub` command's served subscriptions, handled together so a connection's
 /// snapshots come in the order it asked for them, before any update.
 enum Control {
-    Subscribe { conn: u64, subs: Vec<Sub> },
-    Unsubscribe { conn: u64, subs: Vec<Sub> },
+    Subscribe {
+        conn: u64,
+        subs: Vec<Sub>,
+    },
+    Unsubscribe {
+        conn: u64,
+        subs: Vec<Sub>,
+    },
+    /// Send an empty snapshot of this market's book to every connection subscribed to it.
+    EmptyBookNow {
+        market: String,
+    },
+}
+
+/// MAX's per-connection request limits (spec max.md §3.5).
+const MAX_MSGS_PER_S: usize = 20;
+const MAX_MSGS_PER_MIN: usize = 200;
+/// The error frame's text. MAX documents no code for this limit: E-1029 is the simulator's.
+const TOO_MANY_REQUESTS: &str = "E-1029: too many requests (20/s, 200/min per connection)";
+/// How long a silenced connection's socket is held open at most.
+const SILENCE_HOLD: Duration = Duration::from_secs(120);
+
+/// What the ticker, the acceptor, the connections and the test's handle share: enforcement
+/// counters and the injected faults.
+struct Shared {
+    ping_timeout: Duration,
+    rate_limited: AtomicU64,
+    missing_ping: AtomicU64,
+    silenced: AtomicU64,
+    /// Bumped by [`MaxWsSim::silence`]: `[public, private]`. A connection opened before a bump
+    /// of its kind goes silent.
+    silence_gen: [AtomicU64; 2],
+    /// `sub` messages that asked for a market's book.
+    book_subs: Mutex<HashMap<String, u64>>,
+    /// Markets whose new book subscriptions get empty snapshots, until when.
+    empty_until: Mutex<HashMap<String, Instant>>,
+}
+
+impl Shared {
+    fn empty_now(&self, market: &str) -> bool {
+        self.empty_until
+            .lock()
+            .map(|m| m.get(market).is_some_and(|t| Instant::now() < *t))
+            .unwrap_or(false)
+    }
 }
 
 struct Conn {
@@ -82,8 +140,9 @@ struct Conn {
 
 pub struct MaxWsSim {
     addr: SocketAddr,
-    /// While set, handshakes are refused with 429 and `Retry-After` = this Unix time (s).
-    ban_until: Arc<AtomicU64>,
+    account: Arc<MaxAccount>,
+    shared: Arc<Shared>,
+    ctl: Sender<Control>,
     stop: Arc<AtomicBool>,
     books: Arc<Mutex<HashMap<String, SimBook>>>,
     kick: Arc<AtomicU64>,
@@ -129,15 +188,28 @@ impl MaxWsSim {
         let books: Arc<Mutex<HashMap<String, SimBook>>> = Arc::new(Mutex::new(HashMap::new()));
         let conns: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
         let kick = Arc::new(AtomicU64::new(0));
-        let ban_until = Arc::new(AtomicU64::new(0));
+        let shared = Arc::new(Shared {
+            ping_timeout: Duration::from_millis(cfg.max_ping_timeout_ms.max(1)),
+            rate_limited: AtomicU64::new(0),
+            missing_ping: AtomicU64::new(0),
+            silenced: AtomicU64::new(0),
+            silence_gen: [AtomicU64::new(0), AtomicU64::new(0)],
+            book_subs: Mutex::new(HashMap::new()),
+            empty_until: Mutex::new(HashMap::new()),
+        });
         let (ctl_tx, ctl_rx) = unbounded::<Control>();
         let mut threads = Vec::new();
 
         // Ticker: steps the market, records the prints, fans out frames, serves new
         // subscriptions with snapshots, and runs the account's matching engine.
         {
-            let (stop, books, conns, account) =
-                (stop.clone(), books.clone(), conns.clone(), account.clone());
+            let (stop, books, conns, account, shared) = (
+                stop.clone(),
+                books.clone(),
+                conns.clone(),
+                account.clone(),
+                shared.clone(),
+            );
             let (epoch_ms, ticker_interval_ms) = (cfg.epoch_ms, cfg.ticker_interval_ms);
             let mut tape = PublicTape::default();
             threads.push(
@@ -232,16 +304,32 @@ impl MaxWsSim {
                                             continue;
                                         };
                                         for (ch, market) in subs {
+                                            let empty =
+                                                ch == Channel::Book && shared.empty_now(&market);
                                             send_snapshot(
                                                 &mut sim_market,
                                                 &tape,
                                                 &mut buf,
                                                 now_ms,
-                                                ch,
-                                                &market,
+                                                (ch, &market, empty),
                                                 &k.frames,
                                             );
                                             k.subs.insert((ch, market));
+                                        }
+                                    }
+                                    Control::EmptyBookNow { market } => {
+                                        for k in cs
+                                            .iter()
+                                            .filter(|k| subscribed(k, Channel::Book, &market))
+                                        {
+                                            send_snapshot(
+                                                &mut sim_market,
+                                                &tape,
+                                                &mut buf,
+                                                now_ms,
+                                                (Channel::Book, &market, true),
+                                                &k.frames,
+                                            );
                                         }
                                     }
                                     Control::Unsubscribe { conn, subs } => {
@@ -262,8 +350,14 @@ impl MaxWsSim {
 
         // Acceptor: one thread per connection.
         {
-            let (stop, conns, kick, ban) =
-                (stop.clone(), conns.clone(), kick.clone(), ban_until.clone());
+            let (stop, conns, kick, shared, ctl_tx, account) = (
+                stop.clone(),
+                conns.clone(),
+                kick.clone(),
+                shared.clone(),
+                ctl_tx.clone(),
+                account.clone(),
+            );
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.max_ws.accept".into())
@@ -272,9 +366,8 @@ impl MaxWsSim {
                         while !stop.load(Ordering::Acquire) {
                             match listener.accept() {
                                 Ok((stream, _)) => {
-                                    let until = ban.load(Ordering::Acquire);
-                                    if until != 0 {
-                                        refuse_429(stream, until);
+                                    if let Some(until) = account.venue_ban().attempt() {
+                                        refuse_handshake(stream, until);
                                         continue;
                                     }
                                     let (tx, rx) = unbounded();
@@ -292,14 +385,35 @@ impl MaxWsSim {
                                             frames: tx,
                                         });
                                     }
-                                    let (stop, ctl, conns, kick) =
-                                        (stop.clone(), ctl_tx.clone(), conns.clone(), kick.clone());
+                                    let silence_at_open = [
+                                        shared.silence_gen[0].load(Ordering::Acquire),
+                                        shared.silence_gen[1].load(Ordering::Acquire),
+                                    ];
+                                    let (stop, ctl, conns, kick, shared) = (
+                                        stop.clone(),
+                                        ctl_tx.clone(),
+                                        conns.clone(),
+                                        kick.clone(),
+                                        shared.clone(),
+                                    );
                                     let _ = std::thread::Builder::new()
                                         .name(format!("sim.max_ws.{id}"))
                                         .spawn(move || {
-                                            serve(stream, id, rx, ctl, &stop, &kick, &private);
+                                            let cx = ConnCtx {
+                                                id,
+                                                ctl,
+                                                stop: &stop,
+                                                kick: &kick,
+                                                private,
+                                                shared: &shared,
+                                                silence_at_open,
+                                            };
+                                            let silenced = serve(stream, rx, &cx);
                                             if let Ok(mut cs) = conns.lock() {
                                                 cs.retain(|k| k.id != id);
+                                            }
+                                            if let Some(ws) = silenced {
+                                                hold(ws, &stop);
                                             }
                                         });
                                 }
@@ -312,7 +426,9 @@ impl MaxWsSim {
         }
         Ok(MaxWsSim {
             addr: local,
-            ban_until,
+            account,
+            shared,
+            ctl: ctl_tx,
             stop,
             books,
             kick,
@@ -329,9 +445,68 @@ impl MaxWsSim {
         self.books.lock().ok()?.get(market).cloned()
     }
 
-    /// Refuses new connections with `429` and `Retry-After: <unix_s>` (0 lifts the ban).
+    /// Bans the venue until `unix_s` (0 lifts it): handshakes, and REST requests of a server
+    /// sharing the account, get `429` and `Retry-After: <unix s>`; the ban lifts by itself at
+    /// its end and an early attempt prolongs it (see [`super::venue_ban`]).
     pub fn ban_until(&self, unix_s: u64) {
-        self.ban_until.store(unix_s, Ordering::Release);
+        self.account.venue_ban().ban_until(unix_s);
+    }
+
+    /// Attempts refused by the venue's ban (handshakes and REST requests of the account).
+    pub fn attempts_refused(&self) -> u64 {
+        self.account.venue_ban().attempts_refused()
+    }
+
+    /// Refused attempts made after a `Retry-After` had been sent and before it passed.
+    pub fn early_attempts(&self) -> u64 {
+        self.account.venue_ban().early_attempts()
+    }
+
+    /// Connections closed for sending more than 20 messages a second or 200 a minute.
+    pub fn rate_limited_connections(&self) -> u64 {
+        self.shared.rate_limited.load(Ordering::Acquire)
+    }
+
+    /// Connections closed because their client sent no ping within `max_ping_timeout_ms`.
+    pub fn closed_for_missing_ping(&self) -> u64 {
+        self.shared.missing_ping.load(Ordering::Acquire)
+    }
+
+    /// `sub` messages that asked for `market`'s book (any case), on any connection.
+    pub fn book_subscriptions(&self, market: &str) -> u64 {
+        self.shared
+            .book_subs
+            .lock()
+            .map(|m| m.get(&market_name(market)).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// For `for_` from now, `market`'s book snapshots are empty (`"a":[],"b":[]`, ids and
+    /// version as a real snapshot's): one goes at once to every connection subscribed to the
+    /// book, and every new book subscription gets one. Updates keep flowing as usual.
+    pub fn empty_book_snapshots(&self, market: &str, for_: Duration) {
+        let market = market_name(market);
+        if let Ok(mut m) = self.shared.empty_until.lock() {
+            m.insert(market.clone(), Instant::now() + for_);
+        }
+        let _ = self.ctl.send(Control::EmptyBookNow { market });
+    }
+
+    /// Every connection open now of this kind (`private`: authenticated with `auth`) goes
+    /// silent: the server neither reads it (no pongs) nor writes to it, and holds the TCP
+    /// connection open (up to 120 s, or until the simulator stops). New connections are served.
+    pub fn silence(&self, private: bool) {
+        self.shared.silence_gen[usize::from(private)].fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Connections silenced by [`MaxWsSim::silence`].
+    pub fn silenced_connections(&self) -> u64 {
+        self.shared.silenced.load(Ordering::Acquire)
+    }
+
+    /// The account behind the private channels (shared with a REST server when started so).
+    pub fn account(&self) -> &Arc<MaxAccount> {
+        &self.account
     }
 
     /// Closes every open connection (reconnect tests).
@@ -349,19 +524,6 @@ impl Drop for MaxWsSim {
     }
 }
 
-/// Answers a handshake with MAX's ban: HTTP 429 and the absolute time to come back.
-fn refuse_429(mut stream: TcpStream, until: u64) {
-    use std::io::{Read, Write};
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-    let mut req = [0u8; 2048];
-    let _ = stream.read(&mut req);
-    let _ = write!(
-        stream,
-        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {until}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-}
-
 fn market_name(m: &str) -> String {
     m.to_ascii_lowercase()
 }
@@ -371,14 +533,13 @@ fn subscribed(k: &Conn, ch: Channel, market: &str) -> bool {
 }
 
 /// Sends a new subscription's snapshot of `ch` of `market` to `to` (nothing for a market the
-/// simulator lacks).
+/// simulator lacks); `empty`: a book snapshot without levels.
 fn send_snapshot(
     sim: &mut SyntheticMarket,
     tape: &PublicTape,
     buf: &mut Vec<u8>,
     now_ms: u64,
-    ch: Channel,
-    market: &str,
+    (ch, market, empty): (Channel, &str, bool),
     to: &Sender<Arc<Vec<u8>>>,
 ) {
     if !sim.max_markets().any(|m| m == market) {
@@ -386,6 +547,27 @@ fn send_snapshot(
     }
     match ch {
         Channel::Book => sim.max_snapshot(market, &mut |o| {
+            let o = match o {
+                MarketOutput::MaxBook {
+                    snapshot,
+                    market,
+                    first_id,
+                    last_id,
+                    version,
+                    ts_ms,
+                    ..
+                } if empty => MarketOutput::MaxBook {
+                    snapshot,
+                    market,
+                    first_id,
+                    last_id,
+                    version,
+                    ts_ms,
+                    bids: &[],
+                    asks: &[],
+                },
+                o => o,
+            };
             if let Some(f) = encode(&o, buf) {
                 let _ = to.send(Arc::new(f));
             }
@@ -437,92 +619,161 @@ struct Private {
     outbox: Sender<Arc<Vec<u8>>>,
 }
 
-/// One connection: handshake, then read commands and write frames until either side leaves.
-fn serve(
-    stream: TcpStream,
+/// What a connection's thread works with besides its socket.
+struct ConnCtx<'a> {
     id: u64,
-    frames: Receiver<Arc<Vec<u8>>>,
     ctl: Sender<Control>,
-    stop: &AtomicBool,
-    kick: &AtomicU64,
-    private: &Private,
-) {
+    stop: &'a AtomicBool,
+    kick: &'a AtomicU64,
+    private: Private,
+    shared: &'a Shared,
+    /// [`Shared::silence_gen`] when the connection opened.
+    silence_at_open: [u64; 2],
+}
+
+type Ws = tungstenite::WebSocket<TcpStream>;
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Records a client message at `now`; whether the connection went over MAX's limits.
+fn over_limit(recent: &mut VecDeque<Instant>, now: Instant) -> bool {
+    recent.push_back(now);
+    while recent
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+    {
+        recent.pop_front();
+    }
+    let last_second = recent
+        .iter()
+        .rev()
+        .take_while(|t| now.duration_since(**t) < Duration::from_secs(1))
+        .count();
+    last_second > MAX_MSGS_PER_S || recent.len() > MAX_MSGS_PER_MIN
+}
+
+/// One connection: handshake, then read commands and write frames until either side leaves.
+/// Returns the socket when the connection was silenced (the caller holds it open).
+fn serve(stream: TcpStream, frames: Receiver<Arc<Vec<u8>>>, cx: &ConnCtx<'_>) -> Option<Ws> {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     let Ok(mut ws) = tungstenite::accept(stream) else {
-        return;
+        return None;
     };
     let _ = ws
         .get_ref()
         .set_read_timeout(Some(Duration::from_millis(1)));
-    let kicked_at = kick.load(Ordering::Acquire);
+    let kicked_at = cx.kick.load(Ordering::Acquire);
+    let mut last_ping = Instant::now();
+    let mut recent: VecDeque<Instant> = VecDeque::with_capacity(MAX_MSGS_PER_MIN + 1);
+    let mut authenticated = false;
+    let close = |ws: &mut Ws| {
+        let _ = ws.close(None);
+        let _ = ws.flush();
+    };
     loop {
-        if stop.load(Ordering::Acquire) || kick.load(Ordering::Acquire) != kicked_at {
-            let _ = ws.close(None);
-            let _ = ws.flush();
-            return;
+        if cx.stop.load(Ordering::Acquire) || cx.kick.load(Ordering::Acquire) != kicked_at {
+            close(&mut ws);
+            return None;
+        }
+        let kind = usize::from(authenticated);
+        if cx.shared.silence_gen[kind].load(Ordering::Acquire) != cx.silence_at_open[kind] {
+            cx.shared.silenced.fetch_add(1, Ordering::AcqRel);
+            return Some(ws);
+        }
+        if last_ping.elapsed() >= cx.shared.ping_timeout {
+            cx.shared.missing_ping.fetch_add(1, Ordering::AcqRel);
+            close(&mut ws);
+            return None;
         }
         match ws.read() {
-            Ok(Message::Text(t)) => {
-                if let Some((reply, authenticated)) = command(t.as_str(), id, &ctl, &private.keys) {
-                    if ws.send(Message::text(reply)).is_err() {
-                        return;
+            Ok(msg) => {
+                let now = Instant::now();
+                if matches!(
+                    msg,
+                    Message::Text(_) | Message::Binary(_) | Message::Ping(_)
+                ) && over_limit(&mut recent, now)
+                {
+                    cx.shared.rate_limited.fetch_add(1, Ordering::AcqRel);
+                    let err = serde_json::json!({
+                        "e": "error", "E": [TOO_MANY_REQUESTS], "i": "", "T": unix_ms()
+                    });
+                    let _ = ws.send(Message::text(err.to_string()));
+                    close(&mut ws);
+                    return None;
+                }
+                match msg {
+                    Message::Text(t) => {
+                        if let Some((reply, authed)) = command(t.as_str(), cx) {
+                            if ws.send(Message::text(reply)).is_err() {
+                                return None;
+                            }
+                            if authed {
+                                authenticated = true;
+                                cx.private.account.subscribe(cx.private.outbox.clone());
+                            }
+                        }
                     }
-                    if authenticated {
-                        private.account.subscribe(private.outbox.clone());
+                    Message::Close(_) => {
+                        let _ = ws.flush();
+                        return None;
+                    }
+                    Message::Ping(_) => {
+                        last_ping = now;
+                        // tungstenite queued the pong: send it now.
+                        let _ = ws.flush();
+                    }
+                    _ => {
+                        let _ = ws.flush();
                     }
                 }
-            }
-            Ok(Message::Close(_)) => {
-                let _ = ws.flush();
-                return;
-            }
-            Ok(_) => {
-                // Pings are answered by tungstenite on the next write/flush.
-                let _ = ws.flush();
             }
             Err(tungstenite::Error::Io(e))
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => return,
+            Err(_) => return None,
         }
         loop {
             match frames.try_recv() {
                 Ok(f) => {
                     let text = String::from_utf8_lossy(&f).into_owned();
                     if ws.send(Message::text(text)).is_err() {
-                        return;
+                        return None;
                     }
                 }
                 Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Disconnected) => return None,
             }
         }
     }
 }
 
+/// A silenced connection: the socket stays open, unread and unwritten, until the simulator
+/// stops or [`SILENCE_HOLD`] passed.
+fn hold(ws: Ws, stop: &AtomicBool) {
+    let since = Instant::now();
+    while !stop.load(Ordering::Acquire) && since.elapsed() < SILENCE_HOLD {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(ws);
+}
+
 /// A client command; the reply to send back and whether it authenticated the connection.
-fn command(
-    text: &str,
-    conn: u64,
-    ctl: &Sender<Control>,
-    keys: &HashMap<String, String>,
-) -> Option<(String, bool)> {
-    command_reply(text, conn, ctl, keys).map(|r| match r {
+fn command(text: &str, cx: &ConnCtx<'_>) -> Option<(String, bool)> {
+    command_reply(text, cx).map(|r| match r {
         Ok(reply) => (reply, true),
         Err(reply) => (reply, false),
     })
 }
 
 /// The reply to a command: `Ok` when it authenticated the connection.
-fn command_reply(
-    text: &str,
-    conn: u64,
-    ctl: &Sender<Control>,
-    keys: &HashMap<String, String>,
-) -> Option<Result<String, String>> {
+fn command_reply(text: &str, cx: &ConnCtx<'_>) -> Option<Result<String, String>> {
     let v: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(_) => {
@@ -538,20 +789,14 @@ fn command_reply(
         .to_string();
     let action = v.get("action").and_then(|a| a.as_str()).unwrap_or("");
     if action == "auth" {
-        return Some(auth(&v, &id, keys));
+        return Some(auth(&v, &id, &cx.private));
     }
-    let reply = subscription_reply(&v, &id, action, conn, ctl);
+    let reply = subscription_reply(&v, &id, action, cx);
     Some(Err(reply))
 }
 
 /// `sub` / `unsub` in either spelling; anything else is an invalid action.
-fn subscription_reply(
-    v: &serde_json::Value,
-    id: &str,
-    action: &str,
-    conn: u64,
-    ctl: &Sender<Control>,
-) -> String {
+fn subscription_reply(v: &serde_json::Value, id: &str, action: &str, cx: &ConnCtx<'_>) -> String {
     // The docs' unsubscribe example writes the singular key: accept both.
     let subs = v
         .get("subscriptions")
@@ -578,8 +823,23 @@ fn subscription_reply(
             Some((ch, market_name(s.get("market")?.as_str()?)))
         })
         .collect();
+    if sub {
+        let books: HashSet<&str> = served
+            .iter()
+            .filter(|(ch, _)| *ch == Channel::Book)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        if !books.is_empty()
+            && let Ok(mut counts) = cx.shared.book_subs.lock()
+        {
+            for m in books {
+                *counts.entry(m.to_string()).or_default() += 1;
+            }
+        }
+    }
     if !served.is_empty() {
-        let _ = ctl.send(if sub {
+        let conn = cx.id;
+        let _ = cx.ctl.send(if sub {
             Control::Subscribe { conn, subs: served }
         } else {
             Control::Unsubscribe { conn, subs: served }
@@ -588,23 +848,16 @@ fn subscription_reply(
     serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 }).to_string()
 }
 
-/// Private `auth` (spec max.md §4.1): `signature = hex(HMAC-SHA256(secret, decimal nonce))`,
-/// nonce within 30 s of server time (E-1006), a known key with a matching signature (E-1007).
-fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> Result<String, String> {
+/// Private `auth` (spec max.md §4.1): `signature = hex(HMAC-SHA256(secret, decimal nonce))`
+/// under a known key (E-1007), then the nonce: within 30 s of server time (E-1006) and greater
+/// than the key's last accepted one, REST included (E-1012).
+fn auth(v: &serde_json::Value, id: &str, private: &Private) -> Result<String, String> {
     let key = v.get("apiKey").and_then(|k| k.as_str()).unwrap_or("");
     let nonce = v.get("nonce").and_then(|n| n.as_u64()).unwrap_or(0);
     let signature = v.get("signature").and_then(|s| s.as_str()).unwrap_or("");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now = unix_ms();
     let err = |e: &str| serde_json::json!({"e": "error", "E": [e], "i": id, "T": now}).to_string();
-    if nonce.abs_diff(now) > 30_000 {
-        return Err(err(
-            "E-1006: invalid nonce (difference of 30 seconds or more)",
-        ));
-    }
-    let ok = keys.get(key).is_some_and(|secret| {
+    let ok = private.keys.get(key).is_some_and(|secret| {
         let expected = crate::venue::max::MaxSigner::new(key, secret).sign_ws(nonce);
         expected.len() == signature.len()
             && expected
@@ -616,5 +869,11 @@ fn auth(v: &serde_json::Value, id: &str, keys: &HashMap<String, String>) -> Resu
     if !ok {
         return Err(err("E-1007: authentication failed"));
     }
-    Ok(serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string())
+    match private.account.nonce_ledger().accept(key, nonce, now) {
+        Ok(()) => Ok(serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string()),
+        Err(NonceRefusal::OutOfWindow) => Err(err(
+            "E-1006: invalid nonce (difference of 30 seconds or more)",
+        )),
+        Err(NonceRefusal::Used) => Err(err("E-1012: nonce has already been used")),
+    }
 }

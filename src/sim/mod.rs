@@ -10,10 +10,12 @@ pub mod market;
 pub mod max_account;
 pub mod max_rest;
 pub mod max_ws;
+pub mod nonce_ledger;
 pub mod price_process;
 pub mod public_tape;
 pub mod servers;
 pub mod synthetic_book;
+pub mod venue_ban;
 
 pub use config::SimConfig;
 pub use exec_venue::{ExecOutput, ExecVenue, MarketName};

@@ -1,11 +1,15 @@
 //! Every server of `arbline sim` together, on loopback: MAX REST (with the reference-rate
 //! routes) and MAX WebSocket sharing one [`MaxAccount`], and Binance WebSocket + depth REST.
 //! Used by `arbline sim` and by the demo, which runs them in the engine's process.
+//!
+//! The two MAX servers share the account, and with it one nonce sequence per key
+//! ([`super::nonce_ledger`]) and one IP ban ([`super::venue_ban`]).
 
 use super::binance_ws::BinanceSim;
 use super::max_account::MaxAccount;
 use super::max_rest::{MaxRestSim, SimMarket};
 use super::max_ws::MaxWsSim;
+use super::venue_ban::VenueBan;
 use crate::config::Config;
 use crate::model::{Fixed, Venue};
 use std::sync::Arc;
@@ -93,6 +97,22 @@ impl SimServers {
         cfg.venues.binance.rest_url = self.binance.rest_base();
         cfg.refrate.url = format!("{rest}/xrt/flcsv/0/day");
         cfg.refrate.fallback_url = format!("{rest}/v1/DailyForeignExchangeRates");
+    }
+
+    /// Bans MAX until `unix_s` (0 lifts it): REST requests and WebSocket handshakes alike get
+    /// 429 with `Retry-After: <unix s>`; early attempts prolong the ban.
+    pub fn ban_max_until(&self, unix_s: u64) {
+        self.account.venue_ban().ban_until(unix_s);
+    }
+
+    /// MAX's ban, with its counters (`attempts_refused`, `early_attempts`).
+    pub fn max_ban(&self) -> &Arc<VenueBan> {
+        self.account.venue_ban()
+    }
+
+    /// Nonces MAX refused (REST 2006/2007, WebSocket E-1006/E-1012).
+    pub fn max_nonce_refusals(&self) -> u64 {
+        self.account.nonce_refusals()
     }
 
     /// One line naming every address.

@@ -76,7 +76,6 @@ struct SnapshotFetcher {
     md: MdProducer,
     clock: EngineClock,
     errors: Arc<AtomicU64>,
-    refusals: Arc<AtomicU64>,
 }
 
 impl SnapshotFetcher {
@@ -114,7 +113,6 @@ impl SnapshotFetcher {
                                 let retry =
                                     r.headers().get("retry-after").and_then(|v| v.to_str().ok());
                                 gate.refused(retry, unix_ms());
-                                self.refusals.fetch_add(1, Ordering::Relaxed);
                             }
                             None
                         }
@@ -262,7 +260,6 @@ pub struct BinanceWsFeed {
     /// Connections declared dead (silent past the deadline), 429/418 refusals seen, and what
     /// has been added to the shared counters: (dead, budget deferred, budget ms, refusals).
     dead: u64,
-    refusals: Arc<AtomicU64>,
     budget: (u64, Duration),
     published: (u64, u64, u64, u64),
     clock: EngineClock,
@@ -316,14 +313,12 @@ impl BinanceWsFeed {
         let depth: Vec<InstrumentId> = symbols.iter().map(|(id, _)| *id).collect();
         let handover = Handover::new(p.market, p.instruments.len(), &depth);
         let snapshot_errors = Arc::new(AtomicU64::new(0));
-        let refusals = Arc::new(AtomicU64::new(0));
         let setup = SnapshotFetcher {
             market: p.market,
             url_prefix: p.rest_url.trim_end_matches('/').to_string() + path,
             md: p.md.clone(),
             clock: p.clock.clone(),
             errors: snapshot_errors.clone(),
-            refusals: refusals.clone(),
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
         let defaults = crate::config::BinanceVenue::default();
@@ -362,7 +357,6 @@ impl BinanceWsFeed {
             rules,
             gate: Arc::new(VenueGate::new()),
             dead: 0,
-            refusals,
             budget: (0, Duration::ZERO),
             published: (0, 0, 0, 0),
             clock: p.clock,
@@ -434,7 +428,7 @@ impl BinanceWsFeed {
             self.dead,
             budget.0,
             budget.1.as_millis() as u64,
-            self.refusals.load(Ordering::Relaxed),
+            self.gate.refusals(),
         );
         let c = &self.counters;
         c.dead_connections.add_shared(now.0 - self.published.0);
@@ -494,7 +488,6 @@ impl BinanceWsFeed {
             Ok(ws) => ws,
             Err(e) => {
                 if self.gate.refusals() > refused_before {
-                    self.refusals.fetch_add(1, Ordering::Relaxed);
                     self.system(SystemCode::VenueBan, self.gate.not_before_ms());
                 }
                 return Err(e);

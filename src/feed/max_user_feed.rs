@@ -44,6 +44,9 @@ use tungstenite::Message;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthState {
     Connecting,
+    /// Connected; `auth` waits for a moment when no REST call of the key is in flight, so the
+    /// venue receives the key's nonces in order ([`crate::venue::max::KeyNonce`]).
+    AwaitingTurn,
     /// `auth` sent, no answer yet.
     Pending,
     Authenticated,
@@ -79,9 +82,9 @@ pub struct MaxUserFeed {
     counts: FeedCounts,
     upkeep: ConnUpkeep,
     gate: Arc<VenueGate>,
-    /// What has been added to the shared counters: (dead, refusals).
-    published: (u64, u64),
-    refusals: u64,
+    /// What has been added to the shared counters: connections declared dead. (The venue's
+    /// refusals are reported by the public feed, which shares the gate.)
+    published_dead: u64,
     last_connect_error: Option<ConnectError>,
     pub last_error_code: u32,
     /// Successful authentications, and connections opened.
@@ -113,8 +116,7 @@ impl MaxUserFeed {
                 )
             },
             gate: Arc::new(VenueGate::new()),
-            published: (0, 0),
-            refusals: 0,
+            published_dead: 0,
             last_connect_error: None,
             last_error_code: 0,
             auths: 0,
@@ -149,10 +151,8 @@ impl MaxUserFeed {
         self.counts.publish(&self.p.counters);
         let c = &self.p.counters;
         c.dead_connections
-            .add_shared(self.upkeep.dead - self.published.0);
-        c.venue_refusals
-            .add_shared(self.refusals - self.published.1);
-        self.published = (self.upkeep.dead, self.refusals);
+            .add_shared(self.upkeep.dead - self.published_dead);
+        self.published_dead = self.upkeep.dead;
     }
 
     pub fn state(&self) -> AuthState {
@@ -175,7 +175,7 @@ impl MaxUserFeed {
     }
 
     fn connect(&mut self) -> Result<(), ConnectError> {
-        let (mut ws, _) = match connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT) {
+        let (ws, _) = match connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT) {
             Ok(x) => x,
             Err(e) => {
                 // A ban holds for every MAX connection and REST call (spec max.md §3.5).
@@ -187,29 +187,16 @@ impl MaxUserFeed {
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok());
                     let until = self.gate.refused(retry, unix_ms());
-                    self.refusals += 1;
                     self.system(SystemCode::VenueBan, until);
                 }
                 return Err(e);
             }
         };
         self.gate.succeeded();
-        let now = Instant::now();
-        self.upkeep.opened(now);
-        // The key's one nonce sequence, shared with the REST client (spec max.md §1.3).
-        let nonce = self.p.signer.nonces().next(local_ms());
-        let frame = self
-            .p
-            .signer
-            .ws_auth_frame(nonce, "arbline", &["order", "trade", "account"]);
-        // The error is tungstenite's, about the socket: it never quotes the frame. A fresh
-        // connection has its whole budget, so `auth` always fits.
-        self.upkeep
-            .send_control(&mut ws, Message::text(frame), now)
-            .map_err(|e| ConnectError::Io(format!("sending auth: {e}")))?;
+        self.upkeep.opened(Instant::now());
         self.ws = Some(ws);
         self.conn_id = next_conn_id();
-        self.state = AuthState::Pending;
+        self.state = AuthState::AwaitingTurn;
         self.connects += 1;
         if self.connects > 1 {
             self.p.counters.reconnects.add_shared(1);
@@ -217,8 +204,48 @@ impl MaxUserFeed {
         Ok(())
     }
 
+    /// Step 1's `auth`, once the key's turn allows it. Err: the connection failed.
+    fn send_auth(&mut self) -> Result<(), tungstenite::Error> {
+        let nonces = self.p.signer.nonces();
+        if self.state != AuthState::AwaitingTurn || !nonces.try_begin_auth() {
+            return Ok(());
+        }
+        let Some(ws) = self.ws.as_mut() else {
+            nonces.end_auth();
+            return Ok(());
+        };
+        // The key's one nonce sequence, shared with the REST client (spec max.md §1.3).
+        let nonce = nonces.next(local_ms());
+        let frame = self
+            .p
+            .signer
+            .ws_auth_frame(nonce, "arbline", &["order", "trade", "account"]);
+        // The error is tungstenite's, about the socket: it never quotes the frame.
+        match self
+            .upkeep
+            .send_control(ws, Message::text(frame), Instant::now())
+        {
+            Ok(true) => {
+                self.state = AuthState::Pending;
+                Ok(())
+            }
+            // No budget (a fresh connection always has it): try at the next poll.
+            Ok(false) => {
+                nonces.end_auth();
+                Ok(())
+            }
+            Err(e) => {
+                nonces.end_auth();
+                Err(e)
+            }
+        }
+    }
+
     fn disconnected(&mut self) {
         self.ws = None;
+        if self.state == AuthState::Pending {
+            self.p.signer.nonces().end_auth();
+        }
         if self.state != AuthState::Refused {
             self.state = AuthState::Connecting;
             let mut wait = self.backoff.next_wait();
@@ -269,6 +296,7 @@ impl Stage for MaxUserFeed {
                 }
             }
         }
+        let auth_failed = self.send_auth().is_err();
         let MaxUserFeed {
             ws,
             parser,
@@ -297,8 +325,11 @@ impl Stage for MaxUserFeed {
             }),
             None => Default::default(),
         };
-        let (n, mut failed) = (d.texts, d.closed);
+        let (n, mut failed) = (d.texts, d.closed || auth_failed);
         self.upkeep.after_read(&d, Instant::now());
+        if outcome_auth.is_some() && self.state == AuthState::Pending {
+            self.p.signer.nonces().end_auth();
+        }
         match outcome_auth {
             Some(Ok(())) => {
                 self.state = AuthState::Authenticated;

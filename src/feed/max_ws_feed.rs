@@ -91,7 +91,6 @@ pub struct MaxWsFeed {
     counts: FeedCounts,
     /// What has been added to the shared counters: (dead, budget deferred, budget ms, refusals).
     published: (u64, u64, u64, u64),
-    refusals: u64,
     last_error: Option<ConnectError>,
     pub connects: u64,
 }
@@ -131,7 +130,6 @@ impl MaxWsFeed {
             backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x9e37_79b9_7f4a_7c15),
             counts: FeedCounts::default(),
             published: (0, 0, 0, 0),
-            refusals: 0,
             last_error: None,
             connects: 0,
         }
@@ -230,7 +228,6 @@ impl MaxWsFeed {
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok());
                     let until = self.gate.refused(retry, unix_ms());
-                    self.refusals += 1;
                     self.system(SystemCode::VenueBan, until);
                 }
                 return Err(e);
@@ -322,7 +319,9 @@ impl MaxWsFeed {
             self.upkeep.dead,
             self.upkeep.budget.deferred,
             self.upkeep.budget.waited.as_millis() as u64,
-            self.refusals,
+            // The venue's refusals, whichever connection or call met them: this feed is the
+            // one that reports the shared gate's count.
+            self.gate.refusals(),
         );
         let c = &self.counters;
         c.dead_connections.add_shared(now.0 - self.published.0);

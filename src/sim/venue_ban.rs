@@ -8,9 +8,12 @@
 //! - Binance (spec binance.md §4.5): `Retry-After` is in seconds **from now**; the simulator
 //!   does not prolong.
 //!
-//! The first attempt refused after a ban is imposed is how a client learns of it; every later
-//! attempt before the end is *early* ([`VenueBan::early_attempts`]): a client that honours
-//! `Retry-After`, across all of its connections to the venue, makes none.
+//! The first attempt refused after a ban is imposed is how a client learns of it. Attempts that
+//! arrive within [`IN_FLIGHT_GRACE_MS`] of that first refusal were on their way before the
+//! client could know (a REST call in flight while a WebSocket handshake was refused): refused,
+//! but not held against it. Every later attempt before the end is *early*
+//! ([`VenueBan::early_attempts`]): a client that honours `Retry-After`, across all of its
+//! connections to the venue, makes none.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,9 +34,13 @@ struct State {
     until_ms: u64,
     /// The length the ban was imposed with, ms (what an early attempt restarts).
     length_ms: u64,
-    /// A refusal of this ban was sent already: further attempts are early.
-    told: bool,
+    /// When the first refusal of this ban was sent (Unix ms; 0: not yet): attempts after the
+    /// grace that follows it are early.
+    told_at_ms: u64,
 }
+
+/// Attempts arriving this long after the first refusal of a ban crossed it in flight.
+pub const IN_FLIGHT_GRACE_MS: u64 = 250;
 
 pub struct VenueBan {
     style: RetryAfter,
@@ -71,7 +78,7 @@ impl VenueBan {
             State {
                 until_ms,
                 length_ms: until_ms - now,
-                told: false,
+                told_at_ms: 0,
             }
         } else {
             State::default()
@@ -106,14 +113,15 @@ impl VenueBan {
             return None;
         }
         self.refused.fetch_add(1, Ordering::AcqRel);
-        if s.told {
+        if s.told_at_ms == 0 {
+            s.told_at_ms = now.max(1);
+        } else if now > s.told_at_ms + IN_FLIGHT_GRACE_MS {
             self.early.fetch_add(1, Ordering::AcqRel);
             if self.style == RetryAfter::UnixSeconds {
                 let length = s.length_ms.div_ceil(1000) * 1000;
                 s.until_ms = s.until_ms.max((now + length).div_ceil(1000) * 1000);
             }
         }
-        s.told = true;
         Some(match self.style {
             RetryAfter::UnixSeconds => s.until_ms.div_ceil(1000),
             RetryAfter::DeltaSeconds => (s.until_ms - now).div_ceil(1000),
@@ -163,12 +171,15 @@ mod tests {
         let until = b.until();
         assert_eq!(b.attempt_at(now), Some(until), "the first refusal tells");
         assert_eq!(b.early_attempts(), 0);
+        // A request already in flight when it was told: refused, not held against the client.
+        assert_eq!(b.attempt_at(now + IN_FLIGHT_GRACE_MS), Some(until));
+        assert_eq!(b.early_attempts(), 0);
         // 5 s later, an early attempt: the ban restarts from there.
         let later = now + 5_000;
         let prolonged = b.attempt_at(later).unwrap();
         assert!(prolonged > until, "{prolonged} > {until}");
         assert_eq!(b.early_attempts(), 1);
-        assert_eq!(b.attempts_refused(), 2);
+        assert_eq!(b.attempts_refused(), 3);
         assert_eq!(b.attempt_at(prolonged * 1000), None, "lifted at its end");
         assert_eq!(b.until(), 0);
     }

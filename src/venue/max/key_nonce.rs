@@ -14,8 +14,20 @@
 //! window means every nonce issued so far was more than 30 s off the venue's clock, so the
 //! venue refused them all (2007 / E-1006) and none of them counts as used: the sequence
 //! restarts on the venue's clock.
+//!
+//! Increasing as handed out is not yet increasing as the venue receives them: a REST call and
+//! an `auth` on two sockets can overtake each other in flight, and a venue that refuses a nonce
+//! below the last one it accepted (arbline's simulator does) would refuse the later-arriving
+//! one. So the key also takes turns between its two kinds of signed message: an `auth` is sent
+//! only while no REST call is in flight ([`KeyNonce::try_begin_auth`]), and a REST call waits
+//! (on the gateway thread, whose job is waiting) while an `auth` is unanswered
+//! ([`KeyNonce::begin_rest`]). REST calls are one at a time on the gateway thread, so every
+//! signed message of the key reaches the venue in the order its nonce was taken. Two atomics,
+//! checked in the order that makes the exclusion sound (each side raises its own flag, then
+//! looks at the other's).
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// The venue accepts nonces within this distance of its clock.
 pub const NONCE_WINDOW_MS: i64 = 30_000;
@@ -24,6 +36,22 @@ pub const NONCE_WINDOW_MS: i64 = 30_000;
 pub struct KeyNonce {
     last: AtomicU64,
     offset_ms: AtomicI64,
+    /// REST calls between taking their nonce and reading the venue's answer.
+    rest_in_flight: AtomicU32,
+    /// An `auth` sent and not yet answered.
+    auth_in_flight: AtomicBool,
+}
+
+/// The longest a REST call waits for an unanswered `auth` (a lost answer must not stop orders).
+pub const AUTH_WAIT_MAX: Duration = Duration::from_secs(2);
+
+/// A REST call's turn: held from before its nonce is taken until its answer is read.
+pub struct RestTurn<'a>(&'a KeyNonce);
+
+impl Drop for RestTurn<'_> {
+    fn drop(&mut self) {
+        self.0.rest_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl KeyNonce {
@@ -64,6 +92,35 @@ impl KeyNonce {
 
     pub fn offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::Acquire)
+    }
+
+    /// Takes a REST call's turn: waits while an `auth` is unanswered (at most
+    /// [`AUTH_WAIT_MAX`]). Take the nonce after this, and drop the turn once the answer is read.
+    pub fn begin_rest(&self) -> RestTurn<'_> {
+        let start = Instant::now();
+        loop {
+            self.rest_in_flight.fetch_add(1, Ordering::SeqCst);
+            if !self.auth_in_flight.load(Ordering::SeqCst) || start.elapsed() >= AUTH_WAIT_MAX {
+                return RestTurn(self);
+            }
+            self.rest_in_flight.fetch_sub(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    /// Takes an `auth`'s turn if no REST call is in flight (false: try again at the next
+    /// poll). Call [`KeyNonce::end_auth`] when the venue answered or the connection is gone.
+    pub fn try_begin_auth(&self) -> bool {
+        self.auth_in_flight.store(true, Ordering::SeqCst);
+        if self.rest_in_flight.load(Ordering::SeqCst) > 0 {
+            self.auth_in_flight.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    pub fn end_auth(&self) {
+        self.auth_in_flight.store(false, Ordering::SeqCst);
     }
 
     /// The latest nonce handed out (0: none yet).
@@ -114,6 +171,26 @@ mod tests {
         n.set_offset_ms(-60_000);
         assert_eq!(n.next(100_010), 40_010);
         assert_eq!(n.next(100_010), 40_011);
+    }
+
+    #[test]
+    fn rest_and_auth_take_turns() {
+        let n = KeyNonce::new();
+        let turn = n.begin_rest();
+        assert!(!n.try_begin_auth(), "a REST call is in flight");
+        drop(turn);
+        assert!(n.try_begin_auth());
+        // An unanswered auth holds REST back until answered (here: from another thread).
+        let t0 = std::time::Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                n.end_auth();
+            });
+            let _turn = n.begin_rest();
+            assert!(t0.elapsed() >= std::time::Duration::from_millis(50));
+        });
+        assert!(n.try_begin_auth(), "turn released with the REST call");
     }
 
     #[test]

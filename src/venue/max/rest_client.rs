@@ -291,6 +291,9 @@ impl MaxRestClient {
         for attempt in 0..2 {
             self.gated()?;
             self.pace()?;
+            // The key's turn, held until the answer is read: no `auth` of the key overtakes
+            // this call in flight (and this call waits for an unanswered one).
+            let _turn = self.signer.nonces().begin_rest();
             let nonce = self.signer.nonces().next(local_ms());
             let signed = self.signer.sign_rest(path, nonce, params);
             let key = self.signer.access_key().to_string();

@@ -4,6 +4,9 @@
 
 use arbline::config::Config;
 
+#[path = "../tests/support/trade_often.rs"]
+mod trade_often;
+
 /// The CPU model for a benchmark's header.
 pub fn cpu_model() -> String {
     arbline::telemetry::run_info::cpu_model()
@@ -19,12 +22,7 @@ pub fn trade_on_every_top(cfg: &mut Config) {
     cfg.order.cancel_after_ms = 500;
     cfg.risk.max_loss_usdt = 1e12;
     cfg.risk.reduce_only_loss_usdt = 1e12;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    trade_often::trade_on_every_top(cfg, None);
 }
 
 /// Seconds per run: 1 in the test harness's quick mode, else `env` or `default`.

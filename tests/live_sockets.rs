@@ -11,6 +11,9 @@ mod events_tail;
 #[path = "support/wait.rs"]
 mod wait;
 
+#[path = "support/trade_often.rs"]
+mod trade_often;
+
 use arbline::config::Config;
 use arbline::engine::{self, Venues};
 use arbline::model::{Fixed, OrderType, Side, WalletType};
@@ -74,13 +77,7 @@ fn venue_with(mut cfg: Config) -> Venue {
     cfg.venues.binance.rest_url = binance.rest_base();
     cfg.demo.stats_interval_ms = 0;
     // Trade on nearly every top, so orders flow within seconds.
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-        a.order_type = arbline::model::OrderType::Limit;
-    }
+    trade_often::trade_on_every_top(&mut cfg, Some(arbline::model::OrderType::Limit));
     cfg.order.cancel_after_ms = 300;
     Venue {
         account,

@@ -12,6 +12,9 @@ mod pg_schema;
 #[path = "support/wait.rs"]
 mod wait;
 
+#[path = "support/trade_often.rs"]
+mod trade_often;
+
 use arbline::config::Config;
 use arbline::engine::{self, Built, RunResult, Venues};
 use arbline::secrets::Secrets;
@@ -34,12 +37,7 @@ fn config(nats_url: &str) -> Config {
     cfg.demo.live = false;
     cfg.sim.latency_min_ms = 5;
     cfg.sim.latency_max_ms = 20;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    trade_often::trade_on_every_top(&mut cfg, None);
     cfg.order.cancel_after_ms = 300;
     cfg.risk.max_loss_usdt = 1e12;
     cfg.risk.reduce_only_loss_usdt = 1e12;

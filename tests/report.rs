@@ -5,6 +5,9 @@
 #[path = "support/wait.rs"]
 mod wait;
 
+#[path = "support/trade_often.rs"]
+mod trade_often;
+
 use arbline::config::Config;
 use arbline::engine;
 use arbline::report::hgrm::parse_hgrm;
@@ -301,12 +304,7 @@ fn an_engine_run_with_a_hist_dir_reports_every_stage_and_its_intervals() {
     let dir = temp_dir("engine");
     let mut cfg = Config::default();
     cfg.demo.stats_interval_ms = 250;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    trade_often::trade_on_every_top(&mut cfg, None);
     let threads = cfg.threads().unwrap();
     let mut built = engine::build(&cfg, false).unwrap();
     let info = RunInfo::collect(&threads, "in-process", cfg.demo.stats_interval_ms);

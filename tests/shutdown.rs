@@ -7,6 +7,9 @@
 #[path = "support/wait.rs"]
 mod wait;
 
+#[path = "support/trade_often.rs"]
+mod trade_often;
+
 use arbline::config::Config;
 use arbline::engine;
 use arbline::telemetry::EngineCounters;
@@ -33,12 +36,7 @@ fn config() -> Config {
     cfg.sim.latency_min_ms = 600;
     cfg.sim.latency_max_ms = 900;
     cfg.order.cancel_after_ms = 60_000;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-    }
+    trade_often::trade_on_every_top(&mut cfg, None);
     cfg
 }
 

@@ -8,6 +8,9 @@
 #[path = "support/wait.rs"]
 mod wait;
 
+#[path = "support/trade_often.rs"]
+mod trade_often;
+
 use arbline::config::Config;
 use arbline::engine::{self, RunResult, Venues};
 use arbline::model::{Side, WalletType};
@@ -29,13 +32,7 @@ fn config() -> Config {
     cfg.sim.latency_min_ms = 5;
     cfg.sim.latency_max_ms = 20;
     cfg.demo.stats_interval_ms = 0;
-    for a in &mut cfg.scanner.arbitrage {
-        a.min_samples = 5;
-        a.cooldown_ms = 0;
-        a.taker_fee_bps = 0.0;
-        a.edge_bps = 0.0;
-        a.order_type = arbline::model::OrderType::IocLimit;
-    }
+    trade_often::trade_on_every_top(&mut cfg, Some(arbline::model::OrderType::IocLimit));
     cfg.order.cancel_after_ms = 300;
     cfg.venues.max.reconcile_interval_ms = 500;
     cfg.venues.max.liveness_timeout_ms = 1_500;

@@ -196,15 +196,7 @@ fn open(url: &str, tls: &TlsTrust, gate: &VenueGate) -> Result<Ws, ConnectError>
             Ok(ws)
         }
         Err(e) => {
-            if let ConnectError::Http(resp) = &e
-                && matches!(resp.status().as_u16(), 429 | 418)
-            {
-                let retry = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok());
-                gate.refused(retry, unix_ms());
-            }
+            e.note_refusal(gate);
             Err(e)
         }
     }

@@ -179,14 +179,7 @@ impl MaxUserFeed {
             Ok(x) => x,
             Err(e) => {
                 // A ban holds for every MAX connection and REST call (spec max.md §3.5).
-                if let ConnectError::Http(resp) = &e
-                    && matches!(resp.status().as_u16(), 429 | 418)
-                {
-                    let retry = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok());
-                    let until = self.gate.refused(retry, unix_ms());
+                if let Some(until) = e.note_refusal(&self.gate) {
                     self.system(SystemCode::VenueBan, until);
                 }
                 return Err(e);

@@ -220,14 +220,7 @@ impl MaxWsFeed {
             Err(e) => {
                 // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time
                 // (seconds) after which it may come back. Connecting earlier prolongs the ban.
-                if let ConnectError::Http(resp) = &e
-                    && matches!(resp.status().as_u16(), 429 | 418)
-                {
-                    let retry = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok());
-                    let until = self.gate.refused(retry, unix_ms());
+                if let Some(until) = e.note_refusal(&self.gate) {
                     self.system(SystemCode::VenueBan, until);
                 }
                 return Err(e);

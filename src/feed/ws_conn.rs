@@ -27,6 +27,7 @@ use crate::model::MdEvent;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage};
+use crate::venue::venue_gate::{VenueGate, unix_ms};
 use disruptor::Producer;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
@@ -118,6 +119,23 @@ impl ConnectError {
             ConnectError::Http(r) => Some(r.status().as_u16()),
             _ => None,
         }
+    }
+
+    /// If the venue refused the upgrade with 429 or 418 (a rate limit or an IP ban), records it
+    /// in the venue's `gate` with the response's `Retry-After` and returns the Unix ms before
+    /// which nothing may be sent to the venue.
+    pub fn note_refusal(&self, gate: &VenueGate) -> Option<u64> {
+        let ConnectError::Http(resp) = self else {
+            return None;
+        };
+        if !matches!(resp.status().as_u16(), 429 | 418) {
+            return None;
+        }
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok());
+        Some(gate.refused(retry, unix_ms()))
     }
 }
 

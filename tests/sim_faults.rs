@@ -548,7 +548,11 @@ fn a_max_ban_refuses_rest_and_ws_is_prolonged_by_early_attempts_and_lifts_by_its
         (s.max_ban().attempts_refused(), s.max_ban().early_attempts()),
         (1, 0)
     );
-    // Coming back early (here over WebSocket: the ban is venue-wide) prolongs it.
+    // Coming back early (here over WebSocket: the ban is venue-wide) prolongs it — once past
+    // the moment a request already in flight could have crossed the refusal.
+    std::thread::sleep(Duration::from_millis(
+        arbline::sim::venue_ban::IN_FLIGHT_GRACE_MS + 50,
+    ));
     let (st, retry) = try_connect(&ws_url).expect_err("refused");
     assert_eq!(st, 429);
     let prolonged: u64 = retry.unwrap().parse().unwrap();
@@ -590,6 +594,9 @@ fn a_binance_ban_answers_seconds_from_now_and_lifts_by_itself() {
         .parse()
         .unwrap();
     assert!((1..=3).contains(&secs), "seconds from now: {secs}");
+    std::thread::sleep(Duration::from_millis(
+        arbline::sim::venue_ban::IN_FLIGHT_GRACE_MS + 50,
+    ));
     let (st, retry) = try_connect(&ws_url).expect_err("refused");
     assert_eq!(st, 429);
     let secs2: u64 = retry.unwrap().parse().unwrap();

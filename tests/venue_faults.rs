@@ -129,8 +129,12 @@ fn an_empty_snapshot_held_for_3_s_is_waited_out_without_a_resubscribe_storm() {
     let ws = &servers.max_ws;
     let r = run_with_faults(&cfg, &servers, |c| {
         wait_for_trading(c, "trading before the fault");
+        wait_until("an order on btctwd before the fault", PATIENCE, || {
+            !servers.account.orders(Some("btctwd")).is_empty()
+        });
         let subs_before = ws.book_subscriptions("btctwd");
         let resyncs_before = c.resyncs.get();
+        let fault_start_ms = unix_ms();
         ws.empty_book_snapshots("btctwd", Duration::from_secs(3));
         let fault_start = Instant::now();
         wait_until("the empty snapshot to reach the book", PATIENCE, || {
@@ -150,6 +154,37 @@ fn an_empty_snapshot_held_for_3_s_is_waited_out_without_a_resubscribe_storm() {
             "a handful of book subscriptions in 3 s, not thousands: {subs}"
         );
         wait_for_trading(c, "trading after the fault");
+        // No order on the book while it had no snapshot to trust: none reached the venue from
+        // 1 s into the fault (orders already queued at its start have gone by then) to its end;
+        // the strategy trades btctwd before the fault and again after it.
+        let during: Vec<u64> = servers
+            .account
+            .orders(Some("btctwd"))
+            .iter()
+            .map(|o| o.created_ms)
+            .filter(|&t| t >= fault_start_ms + 1_000 && t < fault_start_ms + 3_000)
+            .collect();
+        let before = servers
+            .account
+            .orders(Some("btctwd"))
+            .iter()
+            .filter(|o| o.created_ms + 2_000 >= fault_start_ms && o.created_ms < fault_start_ms)
+            .count();
+        eprintln!(
+            "btctwd orders: {before} in the 2 s before the fault, {} in its last 2 s",
+            during.len()
+        );
+        assert!(
+            during.is_empty(),
+            "btctwd orders during the fault at {during:?} (fault from {fault_start_ms})"
+        );
+        wait_until("an order on btctwd after the fault", PATIENCE, || {
+            servers
+                .account
+                .orders(Some("btctwd"))
+                .iter()
+                .any(|o| o.created_ms >= fault_start_ms + 3_000)
+        });
     });
     assert_eq!(
         servers.max_ws.rate_limited_connections(),

@@ -316,6 +316,16 @@ impl MaxAccount {
             .collect()
     }
 
+    /// Every order of `market` (all markets: `None`) in any state, oldest first (tests).
+    pub fn orders(&self, market: Option<&str>) -> Vec<VenueOrder> {
+        self.lock()
+            .orders
+            .iter()
+            .filter(|o| market.is_none_or(|m| o.market.as_str() == m))
+            .copied()
+            .collect()
+    }
+
     /// Orders of any state in `state` (tests).
     pub fn order_count(&self, state: &str) -> usize {
         self.lock()

@@ -624,6 +624,12 @@ pub fn run_until(
     while !shutdown.orders_settled() && Instant::now() < settle_limit {
         std::thread::sleep(Duration::from_millis(5));
     }
+    // With live venues, the gateway's last reconcile round (fills not delivered yet).
+    if !gateway_handles.is_empty() {
+        while !shutdown.reconciled() && Instant::now() < settle_limit {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
     // Phase 2: everything exits.
     shutdown.advance(Phase::Done);
     let elapsed = start.elapsed().as_secs_f64();

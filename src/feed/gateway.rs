@@ -67,6 +67,7 @@ impl Gateway {
         self.sync_time();
         let _ = self.client.load_markets();
         let mut last_sync = std::time::Instant::now();
+        let mut final_round_done = false;
         loop {
             if last_sync.elapsed() >= Duration::from_secs(60) {
                 last_sync = std::time::Instant::now();
@@ -82,6 +83,16 @@ impl Gateway {
                     self.reconcile();
                     continue;
                 }
+                // Shutting down and every order settled: one last round reads the fills the
+                // private WebSocket had not delivered yet (see `Shutdown`).
+                if !final_round_done && self.shutdown.orders_settled() {
+                    final_round_done = true;
+                    self.shutdown.set_final_round(self.reconciler.rounds() + 1);
+                    if !self.reconcile() {
+                        self.shutdown.set_reconciled();
+                    }
+                    continue;
+                }
                 std::thread::sleep(Duration::from_micros(200));
                 continue;
             };
@@ -93,7 +104,8 @@ impl Gateway {
         }
     }
 
-    fn reconcile(&mut self) {
+    /// One reconcile round; false when it failed.
+    fn reconcile(&mut self) -> bool {
         let Gateway {
             reconciler,
             client,
@@ -112,7 +124,9 @@ impl Gateway {
             } else {
                 tracing::warn!("reconcile: round failed (retried next round): {e}");
             }
+            return false;
         }
+        true
     }
 
     fn base(&self, req: &OrderRequest, kind: ExecKind) -> ExecEvent {

@@ -6,7 +6,7 @@
 
 use super::OrderManager;
 use crate::book::MidBoard;
-use crate::model::{Instruments, OrderRequest, Telemetry, Venue};
+use crate::model::{ExecKind, Instruments, OrderRequest, Telemetry, Venue};
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecPoller, SignalPoller};
 use crate::pipeline::{EngineClock, Poll, Shutdown, Stage};
@@ -156,6 +156,7 @@ impl Stage for OrderStage {
                     manager,
                     gateway,
                     tele,
+                    shutdown,
                     ..
                 } = &mut self.p;
                 for ev in &mut evs {
@@ -164,6 +165,13 @@ impl Stage for OrderStage {
                         |r: &OrderRequest| gateway.push(*r).is_ok(),
                         |t: Telemetry| tele.send(t),
                     );
+                    // The gateway's last round at shutdown is applied: its fills are in.
+                    if ev.kind == ExecKind::ReconcileEnd
+                        && ev.trade_id != 0
+                        && ev.trade_id == shutdown.final_round()
+                    {
+                        shutdown.set_reconciled();
+                    }
                     n += 1;
                 }
                 false

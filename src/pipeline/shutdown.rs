@@ -5,12 +5,15 @@
 //! 2. The md ring drains; each stage that sees its input closed and drained closes its own
 //!    output, so the drain cascades book → scanner → order.
 //! 3. The order stage cancels open orders (if configured) and waits, up to a timeout, for the
-//!    venue to confirm; then it raises `orders_settled`.
+//!    venue to confirm; then it raises `orders_settled`. With live venues each gateway then runs
+//!    a last reconcile round, so a fill whose private WebSocket message had not arrived (an
+//!    order that filled as it was being cancelled) is read from REST and applied before the
+//!    end; the order stage raises `reconciled` once that round's end is applied.
 //! 4. `Done` — gateways and feeds exit, the exec ring closes, the side thread flushes
 //!    telemetry, histograms are written.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
@@ -24,6 +27,9 @@ pub enum Phase {
 struct Inner {
     phase: AtomicU8,
     orders_settled: AtomicBool,
+    /// The gateway's last reconcile round (0: not started), and whether its end was applied.
+    final_round: AtomicU64,
+    reconciled: AtomicBool,
 }
 
 /// Cheap to clone; every thread holds one.
@@ -57,6 +63,25 @@ impl Shutdown {
 
     pub fn orders_settled(&self) -> bool {
         self.inner.orders_settled.load(Ordering::Acquire)
+    }
+
+    /// The gateway starts its last reconcile round, numbered `round`.
+    pub fn set_final_round(&self, round: u64) {
+        self.inner.final_round.store(round, Ordering::Release);
+    }
+
+    /// The last reconcile round's number (0: none started).
+    pub fn final_round(&self) -> u64 {
+        self.inner.final_round.load(Ordering::Acquire)
+    }
+
+    /// The last reconcile round's findings are applied (or the round could not run).
+    pub fn set_reconciled(&self) {
+        self.inner.reconciled.store(true, Ordering::Release);
+    }
+
+    pub fn reconciled(&self) -> bool {
+        self.inner.reconciled.load(Ordering::Acquire)
     }
 
     /// Starts phase 1 on SIGINT or SIGTERM.

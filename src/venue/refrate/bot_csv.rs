@@ -11,8 +11,8 @@
 //! mean none).
 
 use super::RefQuote;
-use crate::model::Fixed;
 use crate::model::calendar::{civil_from_days, days_from_civil};
+use crate::model::{DecimalRule, Fixed};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ fn quote(cols: &[&str], i: usize) -> Result<Fixed, BotCsvError> {
         .get(i)
         .map(|s| s.trim())
         .ok_or(BotCsvError::Layout { column: i })?;
-    match Fixed::parse(s) {
+    match Fixed::read(s.as_bytes(), DecimalRule::UNSIGNED) {
         Ok(v) if v.raw() > 0 => Ok(v),
         _ => Err(BotCsvError::NoQuote { column: i }),
     }
@@ -103,7 +103,8 @@ pub fn parse(body: &[u8], board_time_ms: Option<u64>) -> Result<RefQuote, BotCsv
         let buy = quote(cols, 3 + shift)?;
         let sell = quote(cols, 13 + shift)?;
         let q = RefQuote {
-            mid: Fixed((buy.raw() + sell.raw()) / 2),
+            // `midpoint`: no overflow for any two quotes the parser accepts.
+            mid: buy.midpoint(sell),
             buy,
             sell,
             date,

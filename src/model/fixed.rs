@@ -166,10 +166,12 @@ impl Fixed {
                 if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
                     return Err(DecimalError::InvalidChar);
                 }
-                // Saturate: 10^±100000 is out of range (or rounds to 0) either way.
+                // Saturate beyond the input's length: with |exp| > len + 64 a non-zero
+                // mantissa is out of range (exp > 0) or rounds to 0 (exp < 0) either way.
+                let limit = s.len() as i64 + 64;
                 let mut v: i64 = 0;
                 for &b in d {
-                    v = (v * 10 + (b - b'0') as i64).min(100_000);
+                    v = (v * 10 + (b - b'0') as i64).min(limit);
                 }
                 if neg { -v } else { v }
             }

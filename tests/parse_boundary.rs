@@ -200,7 +200,7 @@ fn max_private_other_events_still_pass() {
 // ------------------------------------------------------------------ MAX public
 
 #[test]
-fn max_public_duplicate_keys_are_refused() {
+fn max_public_duplicate_keys_and_backward_ids_are_refused() {
     use arbline::venue::max::public::MaxPublicParser;
     let mut ins = Instruments::new();
     ins.intern(Venue::Max, "btcusdt", "btc", "usdt").unwrap();
@@ -227,6 +227,12 @@ fn max_public_duplicate_keys_are_refused() {
             "{f}"
         );
     }
+    // Ids run forwards: an update whose first id is past its last is no update.
+    let f = r#"{"c":"book","e":"update","M":"btcusdt","a":[],"b":[],"T":1,"fi":3,"li":2,"v":1}"#;
+    assert_eq!(
+        p.parse(f.as_bytes(), 0, &ins, |_| n += 1),
+        Err(BadValue("fi"))
+    );
     assert_eq!(n, 0);
 }
 

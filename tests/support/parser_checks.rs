@@ -171,7 +171,10 @@ fn max_public(data: &[u8]) {
             for ev in &evs {
                 match ev.kind {
                     MdKind::Trade => book_levels(ev, false),
-                    MdKind::BookSnapshot | MdKind::BookUpdate => book_levels(ev, true),
+                    MdKind::BookSnapshot | MdKind::BookUpdate => {
+                        book_levels(ev, true);
+                        assert!(ev.first_id <= ev.last_id, "fi > li");
+                    }
                     k => panic!("unexpected kind {k:?}"),
                 }
             }

@@ -403,6 +403,9 @@ impl MaxPublicParser {
         }
         ev.first_id = h.fi.ok_or(ParseError::MissingField("fi"))?;
         ev.last_id = h.li.ok_or(ParseError::MissingField("li"))?;
+        if ev.first_id > ev.last_id {
+            return Err(ParseError::BadValue("fi"));
+        }
         ev.version = h.v.ok_or(ParseError::MissingField("v"))?;
         if ev.first_id > ev.last_id {
             return Err(ParseError::BadValue("fi"));

@@ -427,6 +427,10 @@ fn classify_error_sanitises_the_venues_message() {
         "\\u001b[1m".repeat(500) + &"x".repeat(500)
     );
     assert_eq!(classify_error(400, long.as_bytes()).message.len(), 200);
+    // Cancel-all carries a venue error text per order: cleaned the same way.
+    let all = format!(r#"[{{"error":"E\u001b[2J\r\nbad","order":{ORDER}}}]"#);
+    let e = parse_cancel_all(all.as_bytes()).unwrap();
+    assert_eq!(e[0].0.as_deref(), Some("E  bad"));
 }
 
 // ------------------------------------------------------------------ Binance

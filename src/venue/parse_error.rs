@@ -55,12 +55,3 @@ pub fn decimal(field: &'static str, s: &[u8], rule: DecimalRule) -> Result<Fixed
         err => ParseError::BadDecimal { field, err },
     })
 }
-
-/// A price: unsigned, exact and above zero.
-#[inline]
-pub fn price(field: &'static str, s: &[u8]) -> Result<Fixed, ParseError> {
-    match decimal(field, s, DecimalRule::UNSIGNED)? {
-        p if p.raw() > 0 => Ok(p),
-        _ => Err(ParseError::BadValue(field)),
-    }
-}

@@ -215,11 +215,12 @@ struct RawCancelAllEntry<'a> {
 }
 
 /// Cancel-all (`DELETE /api/v3/wallet/{w}/orders`): `[{"error": null|string, "order": Order}]`;
-/// `[]` when nothing was open. Each entry is `(error, order)`.
+/// `[]` when nothing was open. Each entry is `(error, order)`, the venue's error text
+/// [`sanitize`]d.
 pub fn parse_cancel_all(body: &[u8]) -> Result<Vec<(Option<String>, MaxOrder)>, ParseError> {
     let raw: Vec<RawCancelAllEntry> = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
     raw.into_iter()
-        .map(|e| Ok((e.error, e.order.convert()?)))
+        .map(|e| Ok((e.error.as_deref().map(sanitize), e.order.convert()?)))
         .collect()
 }
 

@@ -613,6 +613,18 @@ fn bot_csv_mid_of_extreme_quotes_does_not_wrap() {
         bot_csv::parse(body.as_bytes(), None),
         Err(bot_csv::BotCsvError::NoQuote { column: 3 })
     );
+    // History rows: the latest date wins, so only a real day is a date.
+    let row = |d: &str| format!("{d},USD,本行買入,,31,,,,,,,,本行賣出,,32\n");
+    let ok = row("20240229") + &row("20240301");
+    assert_eq!(bot_csv::parse(ok.as_bytes(), None).unwrap().date, 20240301);
+    for bad in ["99999999", "20240230", "04340192"] {
+        let body = row("20240301") + &row(bad);
+        assert_eq!(
+            bot_csv::parse(body.as_bytes(), None),
+            Err(bot_csv::BotCsvError::BadDate),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
@@ -626,13 +638,15 @@ fn taifex_skips_and_counts_a_bad_row_instead_of_failing() {
         {"Date":"20240205","USD/NTD":"3.1e1"},
         {"Date":"20240206","USD/NTD":"-31"},
         {"Date":"20240207","USD/NTD":"31","USD/NTD":"32"},
+        {"Date":"99999999","USD/NTD":"31"},
+        {"Date":"20240231","USD/NTD":"31"},
         7,
         {"Date":"20240131","USD\/NTD":"31.2"}
     ]"#;
     let r = taifex::parse_rates(body).unwrap();
     assert_eq!(
         (r.quote.date, r.quote.mid, r.skipped_rows),
-        (20240201, fx("31.338"), 8)
+        (20240201, fx("31.338"), 10)
     );
     assert_eq!(taifex::parse(body).unwrap(), r.quote);
     let e = taifex::parse(br#"[{"Date":1,"USD/NTD":2}]"#).unwrap_err();

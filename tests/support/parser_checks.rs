@@ -293,6 +293,11 @@ fn max_rest(data: &[u8]) {
 fn bot(data: &[u8]) {
     if let Ok(q) = bot_csv::parse(data, None) {
         assert!(q.buy.raw() > 0 && q.sell.raw() > 0, "{q:?}");
+        let d = q.date.to_string();
+        assert!(
+            q.date == 0 || arbline::model::calendar::yyyymmdd(&d) == Some(q.date),
+            "{q:?}"
+        );
         assert_eq!(q.mid, q.buy.midpoint(q.sell));
         assert!(q.mid >= q.buy.min(q.sell) && q.mid <= q.buy.max(q.sell));
     }
@@ -302,7 +307,12 @@ fn bot(data: &[u8]) {
 fn taifex_rates(data: &[u8]) {
     if let Ok(r) = taifex::parse_rates(data) {
         assert!(r.quote.mid.raw() > 0, "{r:?}");
-        assert!((10_000_000..=99_999_999).contains(&r.quote.date), "{r:?}");
+        let d = r.quote.date.to_string();
+        assert_eq!(
+            arbline::model::calendar::yyyymmdd(&d),
+            Some(r.quote.date),
+            "{r:?}"
+        );
     }
 }
 

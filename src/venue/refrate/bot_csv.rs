@@ -11,7 +11,7 @@
 //! mean none).
 
 use super::RefQuote;
-use crate::model::calendar::{civil_from_days, days_from_civil};
+use crate::model::calendar::{civil_from_days, days_from_civil, yyyymmdd};
 use crate::model::{DecimalRule, Fixed};
 use std::fmt;
 
@@ -25,7 +25,7 @@ pub enum BotCsvError {
     Layout { column: usize },
     /// `0`, `-` or a bad decimal where a spot quote should be.
     NoQuote { column: usize },
-    /// A history row with a date that is not YYYYMMDD.
+    /// A history row with a date that is not a real YYYYMMDD day.
     BadDate,
 }
 
@@ -85,13 +85,8 @@ pub fn parse(body: &[u8], board_time_ms: Option<u64>) -> Result<RefQuote, BotCsv
         let cols = &buf[..n.min(buf.len())];
         let (shift, date) = match (cols.first(), cols.get(1)) {
             (Some(&"USD"), _) => (0, 0),
-            (Some(d), Some(&"USD")) if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) => {
-                (1, d.parse::<u32>().map_err(|_| BotCsvError::BadDate)?)
-            }
-            (Some(d), Some(&"USD")) => {
-                let _ = d;
-                return Err(BotCsvError::BadDate);
-            }
+            // The latest date wins: it must be a real day, or `99999999` would.
+            (Some(d), Some(&"USD")) => (1, yyyymmdd(d).ok_or(BotCsvError::BadDate)?),
             _ => continue,
         };
         if cols.get(1 + shift) != Some(&BUY) {

@@ -3,11 +3,13 @@
 //! YYYYMMDD and `USD/NTD`. The latest date wins.
 //!
 //! The document must be a JSON array; each row is judged on its own. A row that is not an
-//! object, has a `Date` that is not an 8-digit string, a `USD/NTD` that is missing, `null`, not
+//! object, has a `Date` that is not a real day as an 8-digit string (`99999999` would always be
+//! the latest), a `USD/NTD` that is missing, `null`, not
 //! a string or not a positive exact decimal, or either key twice, is skipped and counted
 //! ([`TaifexRates::skipped_rows`]): one odd row does not cost the whole document.
 
 use super::RefQuote;
+use crate::model::calendar::yyyymmdd;
 use crate::model::{DecimalRule, Fixed};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -116,13 +118,6 @@ impl RowVisitor {
     }
 }
 
-/// `YYYYMMDD`: exactly eight ASCII digits.
-fn date(s: &str) -> Option<u32> {
-    (s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())
-        .flatten()
-}
-
 impl<'de> Visitor<'de> for RowVisitor {
     type Value = Row;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -152,7 +147,7 @@ impl<'de> Visitor<'de> for RowVisitor {
         let rate = Fixed::read(rate.as_bytes(), DecimalRule::UNSIGNED)
             .ok()
             .filter(|v| v.raw() > 0);
-        Ok(Row(date(d).zip(rate)))
+        Ok(Row(yyyymmdd(d).zip(rate)))
     }
     fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Row, E> {
         self.other()

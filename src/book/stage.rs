@@ -328,11 +328,8 @@ impl BookState {
 
     #[inline]
     fn publish(&mut self, mut top: BookTop, ts_parsed: u64) {
-        if top.bid.price.raw() > 0 && top.ask.price.raw() > 0 {
-            self.mids.set(
-                top.instrument,
-                Fixed((top.bid.price.raw() + top.ask.price.raw()) / 2),
-            );
+        if let Some(mid) = mid_of(&top) {
+            self.mids.set(top.instrument, mid);
         }
         let Some(out) = self.out.as_mut() else { return };
         let now = self.clock.raw();
@@ -387,5 +384,31 @@ fn top_from(ev: &MdEvent, status: BookStatus, bid: Level, ask: Level) -> BookTop
         exch_ts_ms: ev.exch_ts_ms,
         ts_frame: ev.ts_frame,
         ts_book: 0,
+    }
+}
+
+/// The mid of a two-sided top, `None` unless both prices are above zero. `midpoint`: two prices
+/// near the `i64` limit (a bookTicker at ~5·10¹⁰ on both sides) cannot overflow the sum.
+fn mid_of(top: &BookTop) -> Option<Fixed> {
+    (top.bid.price.raw() > 0 && top.ask.price.raw() > 0)
+        .then(|| top.bid.price.midpoint(top.ask.price))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mid_of_prices_near_the_limit_does_not_overflow() {
+        let mut top = BookTop::default();
+        let p = Fixed::parse("50000000000").unwrap();
+        top.bid.price = p;
+        top.ask.price = Fixed(p.raw() + 2);
+        assert_eq!(mid_of(&top), Some(Fixed(p.raw() + 1)));
+        top.bid.price = Fixed::MAX;
+        top.ask.price = Fixed::MAX;
+        assert_eq!(mid_of(&top), Some(Fixed::MAX));
+        top.bid.price = Fixed::ZERO;
+        assert_eq!(mid_of(&top), None);
     }
 }

@@ -26,6 +26,21 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// `YYYYMMDD` text → the number, only for a real calendar day from 1970 on: eight ASCII digits,
+/// a month 1–12 and a day that month has. A date from outside decides which row is the latest,
+/// so `99999999` or `20240231` must not pass for one.
+pub fn yyyymmdd(s: &str) -> Option<u32> {
+    if s.len() != 8 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
+    if y < 1970 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    (civil_from_days(days_from_civil(y, m, d)) == (y, m, d)).then(|| s.parse().ok())?
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds.
 pub fn format_utc(secs: u64) -> String {
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
@@ -41,6 +56,18 @@ pub fn format_utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_real_days_are_dates() {
+        assert_eq!(yyyymmdd("20240229"), Some(20240229));
+        assert_eq!(yyyymmdd("19700101"), Some(19700101));
+        for bad in [
+            "20230229", "20240231", "20241301", "20240100", "04340192", "99999999", "2024021",
+            "202402m2", "+2024021", "",
+        ] {
+            assert_eq!(yyyymmdd(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn dates_round_trip_across_leap_days_and_eras() {

@@ -24,6 +24,8 @@ pub enum DecimalError {
     TooManyDecimals,
     /// The value does not fit in an `i64` of 10⁻⁸ units (about ±9.2·10¹⁰).
     Overflow,
+    /// A `-` in a field that cannot be negative (a price, a volume, a balance, a fee).
+    Sign,
 }
 
 impl fmt::Display for DecimalError {
@@ -33,12 +35,42 @@ impl fmt::Display for DecimalError {
             DecimalError::InvalidChar => "invalid character in decimal (NaN, exponent or junk)",
             DecimalError::TooManyDecimals => "more than 8 significant fractional digits",
             DecimalError::Overflow => "decimal out of range",
+            DecimalError::Sign => "sign in a field that cannot be negative",
         };
         f.write_str(what)
     }
 }
 
 impl std::error::Error for DecimalError {}
+
+/// What a field's decimal text may hold beyond `digits(.digits)?`: see [`Fixed::read`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecimalRule {
+    /// A leading `-` is allowed (a P&L, a config offset); never a `+`.
+    pub signed: bool,
+    /// Fractional digits beyond the 8th are dropped toward zero instead of refused: only for
+    /// fields the venue documents as computed quotients or dust (MAX `ap`, `avg_price`, account
+    /// balances). They must still be digits.
+    pub truncate: bool,
+}
+
+impl DecimalRule {
+    /// Prices, volumes, fees: no sign, exact.
+    pub const UNSIGNED: DecimalRule = DecimalRule {
+        signed: false,
+        truncate: false,
+    };
+    /// Exact, and may be negative.
+    pub const SIGNED: DecimalRule = DecimalRule {
+        signed: true,
+        truncate: false,
+    };
+    /// No sign; digits beyond the 8th decimal dropped.
+    pub const UNSIGNED_TRUNCATING: DecimalRule = DecimalRule {
+        signed: false,
+        truncate: true,
+    };
+}
 
 /// A signed fixed-point decimal with 8 fractional digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -49,14 +81,20 @@ impl Fixed {
     pub const ONE: Fixed = Fixed(SCALE);
     pub const MAX: Fixed = Fixed(i64::MAX);
 
-    /// Parses `-?digits(.digits)?` exactly. Trailing zeros beyond the 8th fractional digit are
-    /// accepted (`"0.0000000000"`); any other ninth digit is [`DecimalError::TooManyDecimals`].
+    /// Reads a decimal under `rule`: ASCII digits with at most one `.` and at least one digit,
+    /// preceded by `-` only when `rule.signed`. Nothing else is a decimal: no `+`, no exponent,
+    /// no spaces, no trailing byte of any kind ([`DecimalError::InvalidChar`], or
+    /// [`DecimalError::Sign`] for a `-` in an unsigned field).
+    ///
+    /// Fractional digits beyond the 8th must be zeros ([`DecimalError::TooManyDecimals`]
+    /// otherwise) unless `rule.truncate`, where they are dropped (toward zero) — but still read
+    /// and checked to be digits, so `"1.2345678912.5"` or `"4.95687689e-7"` stay errors.
     #[inline]
-    pub fn parse_bytes(s: &[u8]) -> Result<Fixed, DecimalError> {
+    pub fn read(s: &[u8], rule: DecimalRule) -> Result<Fixed, DecimalError> {
         let (neg, digits) = match s.first() {
             None => return Err(DecimalError::Empty),
-            Some(b'-') => (true, &s[1..]),
-            Some(b'+') => (false, &s[1..]),
+            Some(b'-') if rule.signed => (true, &s[1..]),
+            Some(b'-') => return Err(DecimalError::Sign),
             Some(_) => (false, s),
         };
         let mut int: i64 = 0;
@@ -73,7 +111,7 @@ impl Fixed {
                         if frac_digits < DECIMALS {
                             frac = frac * 10 + d;
                             frac_digits += 1;
-                        } else if d != 0 {
+                        } else if d != 0 && !rule.truncate {
                             return Err(DecimalError::TooManyDecimals);
                         }
                     } else {
@@ -96,6 +134,90 @@ impl Fixed {
             .and_then(|v| v.checked_add(frac))
             .ok_or(DecimalError::Overflow)?;
         Ok(Fixed(if neg { -raw } else { raw }))
+    }
+
+    /// [`Fixed::read`] with [`DecimalRule::SIGNED`]: `-?digits(.digits)?`, exact.
+    #[inline]
+    pub fn parse_bytes(s: &[u8]) -> Result<Fixed, DecimalError> {
+        Fixed::read(s, DecimalRule::SIGNED)
+    }
+
+    /// The text of a JSON *number* (not a string) that a venue computes in floating point and
+    /// prints with an exponent or float noise (MAX `/markets` `min_base_amount`: `8.0e-05`,
+    /// `0.00028000000000000003`), rounded half-up to 8 decimals, never through `f64`: the
+    /// mantissa's digits are shifted by the exponent in decimal. Unsigned: `-` is
+    /// [`DecimalError::Sign`]. Grammar: `digits(.digits)?([eE][+-]?digits)?`.
+    pub fn from_json_number(s: &[u8]) -> Result<Fixed, DecimalError> {
+        if s.first() == Some(&b'-') {
+            return Err(DecimalError::Sign);
+        }
+        let (mantissa, exp) = match s.iter().position(|&b| b == b'e' || b == b'E') {
+            Some(i) => (&s[..i], Some(&s[i + 1..])),
+            None => (s, None),
+        };
+        let exp: i64 = match exp {
+            None => 0,
+            Some(e) => {
+                let (neg, d) = match e.first() {
+                    Some(b'-') => (true, &e[1..]),
+                    Some(b'+') => (false, &e[1..]),
+                    _ => (false, e),
+                };
+                if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
+                    return Err(DecimalError::InvalidChar);
+                }
+                // Saturate beyond the input's length: with |exp| > len + 64 a non-zero
+                // mantissa is out of range (exp > 0) or rounds to 0 (exp < 0) either way.
+                let limit = s.len() as i64 + 64;
+                let mut v: i64 = 0;
+                for &b in d {
+                    v = (v * 10 + (b - b'0') as i64).min(limit);
+                }
+                if neg { -v } else { v }
+            }
+        };
+        let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+            Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+            None => (mantissa, &mantissa[..0]),
+        };
+        if int.is_empty()
+            || (mantissa.len() > int.len() && frac.is_empty())
+            || !int.iter().chain(frac).all(u8::is_ascii_digit)
+        {
+            return Err(DecimalError::InvalidChar);
+        }
+        // digit k of `int ++ frac` has weight 10^(point - 1 - k); the result counts 10^-8 units,
+        // so it is made of the digits with k < point + 8, and digit point + 8 rounds.
+        let point = int.len() as i64 + exp;
+        let keep = point + DECIMALS as i64;
+        let digit = |k: i64| -> i64 {
+            let k = k as usize;
+            if k < int.len() {
+                (int[k] - b'0') as i64
+            } else if k - int.len() < frac.len() {
+                (frac[k - int.len()] - b'0') as i64
+            } else {
+                0
+            }
+        };
+        let n = (int.len() + frac.len()) as i64;
+        let mut raw: i64 = 0;
+        for k in 0..keep.min(n) {
+            raw = raw
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(digit(k)))
+                .ok_or(DecimalError::Overflow)?;
+        }
+        for _ in n..keep {
+            if raw == 0 {
+                break;
+            }
+            raw = raw.checked_mul(10).ok_or(DecimalError::Overflow)?;
+        }
+        if keep >= 0 && keep < n && digit(keep) >= 5 {
+            raw = raw.checked_add(1).ok_or(DecimalError::Overflow)?;
+        }
+        Ok(Fixed(raw))
     }
 
     #[inline]
@@ -180,12 +302,16 @@ impl Fixed {
         step.0 > 0 && self.0 % step.0 == 0
     }
     /// `10^-precision` as a step; precision may be negative (MAX's SHIB: `-3` → 1000).
+    /// `None` when the step is finer than 10⁻⁸ or does not fit (any `i32`, `i32::MIN` included).
     pub fn step_from_precision(precision: i32) -> Option<Fixed> {
-        if precision > DECIMALS as i32 {
-            return None;
-        }
-        let exp = DECIMALS as i32 - precision;
-        10i64.checked_pow(exp as u32).map(Fixed)
+        let exp = (DECIMALS as i32).checked_sub(precision)?;
+        10i64.checked_pow(u32::try_from(exp).ok()?).map(Fixed)
+    }
+
+    /// `(self + o) / 2` rounded toward zero, computed without overflow for any two values.
+    #[inline]
+    pub fn midpoint(self, o: Fixed) -> Fixed {
+        Fixed(self.0.midpoint(o.0))
     }
 
     /// Writes the canonical decimal text (no trailing zeros, at least one digit) into `out`
@@ -292,6 +418,96 @@ mod tests {
         for (s, e) in cases {
             assert_eq!(Fixed::parse(s), Err(*e), "{s:?}");
         }
+    }
+
+    #[test]
+    fn one_contract_for_every_field() {
+        let u = DecimalRule::UNSIGNED;
+        let t = DecimalRule::UNSIGNED_TRUNCATING;
+        // Truncating fields drop digits beyond the 8th, toward zero, and nothing else.
+        assert_eq!(
+            Fixed::read(b"2112833.333333333333333333333333333", t),
+            Ok(Fixed(211_283_333_333_333))
+        );
+        assert_eq!(Fixed::read(b"0.000000495687689", t), Ok(Fixed(49)));
+        // Issue 12's inputs: junk after (or among) the digits is an error, never a cut point.
+        for s in [
+            "4.95687689e-7",
+            "1.00000000e+20",
+            "1.2345678912.5",
+            ".29106575x",
+            "1.123456789x",
+            "1.1234567891 ",
+        ] {
+            assert_eq!(
+                Fixed::read(s.as_bytes(), t),
+                Err(DecimalError::InvalidChar),
+                "{s}"
+            );
+            assert!(Fixed::read(s.as_bytes(), u).is_err(), "{s}");
+        }
+        // Signs: `-` only where the field allows it, `+` never.
+        assert_eq!(Fixed::read(b"-1", u), Err(DecimalError::Sign));
+        assert_eq!(Fixed::read(b"-0", t), Err(DecimalError::Sign));
+        assert_eq!(Fixed::read(b"-1", DecimalRule::SIGNED), Ok(Fixed(-SCALE)));
+        assert_eq!(Fixed::parse("+1"), Err(DecimalError::InvalidChar));
+        assert_eq!(Fixed::read(b"+1", u), Err(DecimalError::InvalidChar));
+        assert_eq!(
+            Fixed::read(b"--1", DecimalRule::SIGNED),
+            Err(DecimalError::InvalidChar)
+        );
+        // Exact fields keep refusing a ninth significant decimal.
+        assert_eq!(
+            Fixed::read(b"1.123456789", u),
+            Err(DecimalError::TooManyDecimals)
+        );
+        assert_eq!(Fixed::read(b"1.123456789", t), Ok(Fixed(112_345_678)));
+    }
+
+    #[test]
+    fn json_numbers_are_read_from_their_text() {
+        let n = |s: &str| Fixed::from_json_number(s.as_bytes());
+        // Issue 12: through f64 this was 70126511.59999999.
+        assert_eq!(n("70126511.6"), Ok(Fixed(7_012_651_160_000_000)));
+        assert_eq!(n("8.0e-05"), Ok(Fixed(8_000)));
+        assert_eq!(n("8E-5"), Ok(Fixed(8_000)));
+        assert_eq!(n("0.00028000000000000003"), Ok(Fixed(28_000)));
+        assert_eq!(n("0.29999999999999999"), Ok(Fixed(30_000_000)));
+        assert_eq!(n("250"), Ok(Fixed::from_int(250)));
+        assert_eq!(n("250.0"), Ok(Fixed::from_int(250)));
+        assert_eq!(n("1.5e+3"), Ok(Fixed::from_int(1500)));
+        assert_eq!(n("5e-9"), Ok(Fixed(1)));
+        assert_eq!(n("4.9e-9"), Ok(Fixed(0)));
+        assert_eq!(n("1e-100000000000"), Ok(Fixed(0)));
+        assert_eq!(n("0e100000000000"), Ok(Fixed(0)));
+        assert_eq!(n("92233720368.54775807"), Ok(Fixed::MAX));
+        assert_eq!(n("92233720368.547758075"), Err(DecimalError::Overflow));
+        assert_eq!(n("1e11"), Err(DecimalError::Overflow));
+        assert_eq!(n("1e100000000000"), Err(DecimalError::Overflow));
+        assert_eq!(n("-1"), Err(DecimalError::Sign));
+        for bad in [
+            "", "e5", "1e", "1e+", ".5", "5.", "1.2.3", "1x", "NaN", "1e5.0",
+        ] {
+            assert_eq!(n(bad), Err(DecimalError::InvalidChar), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn precision_and_midpoint_cannot_overflow() {
+        assert_eq!(Fixed::step_from_precision(i32::MIN), None);
+        assert_eq!(Fixed::step_from_precision(i32::MAX), None);
+        assert_eq!(
+            Fixed::step_from_precision(-10),
+            Some(Fixed::from_int(10_000_000_000))
+        );
+        assert_eq!(Fixed::step_from_precision(-11), None);
+        assert_eq!(Fixed::step_from_precision(8), Some(Fixed(1)));
+        assert_eq!(Fixed::step_from_precision(9), None);
+        let near = Fixed::parse("50000000000").unwrap();
+        assert_eq!(near.midpoint(near), near);
+        assert_eq!(Fixed::MAX.midpoint(Fixed::MAX), Fixed::MAX);
+        assert_eq!(Fixed(3).midpoint(Fixed(4)), Fixed(3));
+        assert_eq!(Fixed(-3).midpoint(Fixed(-4)), Fixed(-3));
     }
 
     #[test]

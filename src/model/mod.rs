@@ -9,7 +9,7 @@ pub mod order_types;
 pub mod venue;
 
 pub use events::*;
-pub use fixed::{DecimalError, Fixed, Price, Qty, SCALE};
+pub use fixed::{DecimalError, DecimalRule, Fixed, Price, Qty, SCALE};
 pub use instrument::{Instrument, InstrumentId, Instruments, MAX_INSTRUMENTS, MarketRules, Symbol};
 pub use order_types::*;
 pub use venue::Venue;

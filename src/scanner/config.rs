@@ -223,7 +223,8 @@ impl ScannerConfig {
         let h = &self.trading_hours;
         hhmm("scanner.trading_hours.start", &h.start)?;
         hhmm("scanner.trading_hours.end", &h.end)?;
-        if h.utc_offset_minutes.abs() > 14 * 60 {
+        // `unsigned_abs`: `abs` of i32::MIN overflows (and wrapped to "ok" in release).
+        if h.utc_offset_minutes.unsigned_abs() > 14 * 60 {
             return Err("scanner.trading_hours.utc_offset_minutes: beyond ±14 h".into());
         }
         Ok(())

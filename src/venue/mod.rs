@@ -7,4 +7,4 @@ pub mod parse_error;
 pub mod refrate;
 pub mod venue_gate;
 
-pub use parse_error::ParseError;
+pub use parse_error::{ParseError, decimal};

@@ -1,7 +1,7 @@
 //! Why a frame could not be used. Every variant is counted by the feed that met it; the frame is
 //! dropped whole, never half-applied, and the engine goes on.
 
-use crate::model::DecimalError;
+use crate::model::{DecimalError, DecimalRule, Fixed};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub enum ParseError {
     UnknownEvent,
     /// The frame is larger than the parser's buffers accept.
     TooLarge,
+    /// A known key appears twice in one object: which value is meant cannot be known, so the
+    /// frame is refused rather than read as the first, the last or both.
+    DuplicateField(&'static str),
 }
 
 impl fmt::Display for ParseError {
@@ -35,8 +38,20 @@ impl fmt::Display for ParseError {
             ParseError::UnknownSymbol => f.write_str("unknown symbol"),
             ParseError::UnknownEvent => f.write_str("unknown event or channel"),
             ParseError::TooLarge => f.write_str("frame too large"),
+            ParseError::DuplicateField(n) => write!(f, "field `{n}` appears more than once"),
         }
     }
 }
 
 impl std::error::Error for ParseError {}
+
+/// The one way a venue parser reads a decimal string: [`Fixed::read`] under `rule`, with the
+/// error naming `field`. A `-` in an unsigned field is [`ParseError::BadValue`] (a value out of
+/// the field's range, as a zero price is); every other refusal is [`ParseError::BadDecimal`].
+#[inline]
+pub fn decimal(field: &'static str, s: &[u8], rule: DecimalRule) -> Result<Fixed, ParseError> {
+    Fixed::read(s, rule).map_err(|err| match err {
+        DecimalError::Sign => ParseError::BadValue(field),
+        err => ParseError::BadDecimal { field, err },
+    })
+}

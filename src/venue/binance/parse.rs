@@ -5,7 +5,11 @@
 //!
 //! * strings are read borrowed from the frame (an escaped string is unescaped into serde_json's
 //!   scratch, which only allocates if a frame ever carries an escape; Binance frames do not);
-//! * decimals are parsed straight from the wire text with [`Fixed::parse_bytes`], never via f64;
+//! * decimals are read straight from the wire text with [`Fixed::read`] (unsigned, exact),
+//!   never via f64; prices are above zero, quantities too except a diff's 0 that removes a
+//!   level (bookTicker, snapshot and trade quantities are live amounts);
+//! * a combined-stream frame's payload is its `data` object alone, and a known key twice in one
+//!   object is [`ParseError::DuplicateField`];
 //! * level arrays (`b`/`a`, `bids`/`asks`) are pushed into two level buffers owned by the parser,
 //!   reserved once and cleared per frame;
 //! * input errors (bad decimals, negative values, wrong JSON types) are recorded in the visitor's
@@ -26,9 +30,10 @@
 
 use crate::model::instrument::SYMBOL_CAP;
 use crate::model::{
-    DecimalError, Fixed, InstrumentId, Instruments, Level, MD_LEVELS, MdEvent, MdKind, Side, Venue,
+    DecimalError, DecimalRule, Fixed, InstrumentId, Instruments, Level, MD_LEVELS, MdEvent, MdKind,
+    Side, Venue,
 };
-use crate::venue::ParseError;
+use crate::venue::{ParseError, decimal};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -124,6 +129,9 @@ impl BinanceParser {
                 let instrument = f.instrument(instruments, venue)?;
                 let first_id = f.first_id.ok_or(ParseError::MissingField("U"))?;
                 let last_id = f.last_id.ok_or(ParseError::MissingField("u"))?;
+                if first_id > last_id {
+                    return Err(ParseError::BadValue("U"));
+                }
                 let exch_ts_ms = f.event_ms.ok_or(ParseError::MissingField("E"))?;
                 let prev_id = match self.market {
                     BinanceMarket::Spot => -1,
@@ -152,13 +160,14 @@ impl BinanceParser {
             Event::BookTicker => {
                 let instrument = f.instrument(instruments, venue)?;
                 let last_id = f.last_id.ok_or(ParseError::MissingField("u"))?;
+                // A best level is a live level: price and quantity above zero.
                 let bid = Level {
-                    price: f.bid.ok_or(ParseError::MissingField("b"))?,
-                    qty: f.bid_qty.ok_or(ParseError::MissingField("B"))?,
+                    price: positive(f.bid, "b")?,
+                    qty: positive(f.bid_qty, "B")?,
                 };
                 let ask = Level {
-                    price: f.ask.ok_or(ParseError::MissingField("a"))?,
-                    qty: f.ask_qty.ok_or(ParseError::MissingField("A"))?,
+                    price: positive(f.ask, "a")?,
+                    qty: positive(f.ask_qty, "A")?,
                 };
                 let mut ev = MdEvent {
                     kind: MdKind::BookTicker,
@@ -184,8 +193,8 @@ impl BinanceParser {
                     _ => f.trade_id.ok_or(ParseError::MissingField("t"))?,
                 };
                 let level = Level {
-                    price: f.price.ok_or(ParseError::MissingField("p"))?,
-                    qty: f.qty.ok_or(ParseError::MissingField("q"))?,
+                    price: positive(f.price, "p")?,
+                    qty: positive(f.qty, "q")?,
                 };
                 let buyer_is_maker = f.buyer_maker.ok_or(ParseError::MissingField("m"))?;
                 let mut ev = MdEvent {
@@ -263,23 +272,42 @@ impl BinanceParser {
     }
 
     /// Walks one JSON document, filling the level buffers and returning the scalar fields.
+    ///
+    /// With a combined-stream wrapper (a top-level `data` key), `data` alone is the payload:
+    /// the fields are the ones read inside it, the level buffers hold only its levels, and keys
+    /// beside it (`stream`, or anything else) are read for syntax but never override it.
     fn walk(&mut self, json: &[u8]) -> Result<Fields, ParseError> {
         self.bids.clear();
         self.asks.clear();
-        let mut fields = Fields::default();
+        let mut outer = Fields::default();
+        let mut data = Fields::default();
         let mut de = serde_json::Deserializer::from_slice(json);
         let ctx = Ctx {
-            f: &mut fields,
+            f: &mut outer,
             bids: &mut self.bids,
             asks: &mut self.asks,
         };
-        let walked = ObjectSeed { ctx, depth: 0 }.deserialize(&mut de);
+        let walked = ObjectSeed {
+            ctx,
+            data: Some(&mut data),
+        }
+        .deserialize(&mut de);
+        let fields = if data.is_payload { data } else { outer };
         if let Some(e) = fields.err {
             return Err(e);
         }
         walked.map_err(|_| ParseError::Json)?;
         de.end().map_err(|_| ParseError::Json)?;
         Ok(fields)
+    }
+}
+
+/// A present field that must be above zero.
+fn positive(v: Option<Fixed>, field: &'static str) -> Result<Fixed, ParseError> {
+    match v {
+        Some(x) if x.raw() > 0 => Ok(x),
+        Some(_) => Err(ParseError::BadValue(field)),
+        None => Err(ParseError::MissingField(field)),
     }
 }
 
@@ -398,6 +426,8 @@ struct Fields {
     has_msg: bool,
     /// The first input error met; reported after the walk.
     err: Option<ParseError>,
+    /// Set on the `data` object's fields once the wrapper's `data` key is met.
+    is_payload: bool,
 }
 
 impl Fields {
@@ -531,19 +561,12 @@ impl Ctx<'_> {
         }
     }
 
-    /// A decimal that must be a non-negative exact value.
+    /// A decimal that must be an unsigned exact value (the range is checked per event).
     fn decimal(&mut self, key: Key, v: &[u8]) -> Option<Fixed> {
-        match Fixed::parse_bytes(v) {
-            Ok(x) if x.raw() < 0 => {
-                self.f.fail(ParseError::BadValue(key.name()));
-                None
-            }
+        match decimal(key.name(), v, DecimalRule::UNSIGNED) {
             Ok(x) => Some(x),
-            Err(err) => {
-                self.f.fail(ParseError::BadDecimal {
-                    field: key.name(),
-                    err,
-                });
+            Err(e) => {
+                self.f.fail(e);
                 None
             }
         }
@@ -579,7 +602,10 @@ impl Ctx<'_> {
             Key::EventTime => self.f.event_ms = Some(v),
             Key::FirstId => self.f.first_id = Some(v),
             Key::LastId => self.f.last_id = Some(v),
-            Key::PrevId => self.f.prev_id = Some(v.min(i64::MAX as u64) as i64),
+            Key::PrevId => match i64::try_from(v) {
+                Ok(v) => self.f.prev_id = Some(v),
+                Err(_) => self.f.fail(ParseError::BadValue("pu")),
+            },
             Key::A => self.f.agg_id = Some(v),
             Key::TradeId => self.f.trade_id = Some(v),
             Key::LastUpdateId => self.f.last_update_id = Some(v),
@@ -625,10 +651,11 @@ impl Ctx<'_> {
     }
 }
 
-/// Visits a JSON object (the top level or `data`).
+/// Visits a JSON object: the top level (with `data`'s fields to fill if it is a wrapper) or
+/// `data` (`data: None`: no further nesting).
 struct ObjectSeed<'s> {
     ctx: Ctx<'s>,
-    depth: u8,
+    data: Option<&'s mut Fields>,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
@@ -645,7 +672,23 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     }
 
     fn visit_map<M: MapAccess<'de>>(mut self, mut map: M) -> Result<(), M::Error> {
+        // Known keys met so far in this object (bit = `Key as u32`): a second one is refused.
+        let mut seen: u32 = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key != Key::Other {
+                let bit = 1u32 << key as u32;
+                if seen & bit != 0 {
+                    let e = ParseError::DuplicateField(key.name());
+                    self.ctx.f.fail(e);
+                    if let Some(d) = self.data.as_deref_mut() {
+                        d.fail(e);
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                seen |= bit;
+            }
+            let payload_seen = self.data.as_deref().is_some_and(|d| d.is_payload);
             match key {
                 Key::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -654,11 +697,27 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                     self.ctx.f.has_result = true;
                     map.next_value::<IgnoredAny>()?;
                 }
-                Key::Data if self.depth == 0 => {
+                Key::Data if self.data.is_some() => {
+                    let Some(d) = self.data.as_deref_mut() else {
+                        continue;
+                    };
+                    d.is_payload = true;
+                    // Levels read beside `data` before it are not the payload's.
+                    self.ctx.bids.clear();
+                    self.ctx.asks.clear();
                     map.next_value_seed(ObjectSeed {
-                        ctx: self.ctx.reborrow(),
-                        depth: 1,
+                        ctx: Ctx {
+                            f: d,
+                            bids: &mut *self.ctx.bids,
+                            asks: &mut *self.ctx.asks,
+                        },
+                        data: None,
                     })?;
+                }
+                // Level arrays beside `data`, after it: checked for syntax, kept out of the
+                // payload's buffers.
+                Key::B | Key::A | Key::Bids | Key::Asks if payload_seen => {
+                    map.next_value::<IgnoredAny>()?;
                 }
                 _ => map.next_value_seed(ValueSeed {
                     key,
@@ -751,9 +810,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         *has = true;
         out.clear();
         let mut err = None;
+        // A diff's quantity 0 removes the level; a snapshot lists live levels only.
+        let zero_qty_removes = matches!(self.key, Key::B | Key::A);
         while seq
             .next_element_seed(LevelSeed {
                 side: self.key.name(),
+                zero_qty_removes,
                 out: &mut *out,
                 err: &mut err,
             })?
@@ -771,9 +833,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 }
 
-/// One `["price","qty"]` pair, pushed onto the side's buffer.
+/// One `["price","qty"]` pair, pushed onto the side's buffer. The price is above zero; the
+/// quantity is above zero, or zero where `zero_qty_removes` (a diff deleting the level).
 struct LevelSeed<'v> {
     side: &'static str,
+    zero_qty_removes: bool,
     out: &'v mut Vec<Level>,
     err: &'v mut Option<ParseError>,
 }
@@ -786,8 +850,8 @@ impl LevelSeed<'_> {
     }
     fn decimal(&mut self, v: Option<Dec>) -> Fixed {
         match v {
-            Some(Dec::Ok(x)) if x.raw() >= 0 => x,
-            Some(Dec::Ok(_)) => {
+            Some(Dec::Ok(x)) => x,
+            Some(Dec::Bad(DecimalError::Sign)) => {
                 self.fail(ParseError::BadValue(self.side));
                 Fixed::ZERO
             }
@@ -824,6 +888,10 @@ impl<'de> Visitor<'de> for LevelSeed<'_> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         let price = self.decimal(price);
         let qty = self.decimal(qty);
+        let qty_ok = qty.raw() > 0 || (self.zero_qty_removes && qty.raw() == 0);
+        if self.err.is_none() && (price.raw() <= 0 || !qty_ok) {
+            self.fail(ParseError::BadValue(self.side));
+        }
         if self.err.is_none() {
             self.out.push(Level { price, qty });
         }
@@ -882,7 +950,7 @@ impl<'de> Visitor<'de> for DecSeed {
         f.write_str("a decimal string")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Dec, E> {
-        Ok(match Fixed::parse_bytes(v.as_bytes()) {
+        Ok(match Fixed::read(v.as_bytes(), DecimalRule::UNSIGNED) {
             Ok(x) => Dec::Ok(x),
             Err(e) => Dec::Bad(e),
         })

@@ -7,8 +7,8 @@
 //! there is one and [`ParseError::Json`] otherwise. Keys and string fields are borrowed `&str`:
 //! MAX never escapes them, and an escaped one is a shape error, not a panic.
 
-use crate::model::{Fixed, Level};
-use crate::venue::ParseError;
+use crate::model::{DecimalRule, Fixed, Level};
+use crate::venue::{ParseError, decimal};
 use serde::de::{self, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use std::cell::Cell;
 use std::fmt;
@@ -29,32 +29,48 @@ pub(crate) fn take_err(slot: &ErrSlot) -> ParseError {
     slot.take().unwrap_or(ParseError::Json)
 }
 
-/// Parses a decimal string field into [`Fixed`] (never via `f64`).
+/// Parses an unsigned decimal string field into [`Fixed`], exactly (never via `f64`).
 pub(crate) fn dec<E: de::Error>(slot: &ErrSlot, field: &'static str, s: &str) -> Result<Fixed, E> {
-    Fixed::parse_bytes(s.as_bytes())
-        .map_err(|err| fail(slot, ParseError::BadDecimal { field, err }))
+    decimal(field, s.as_bytes(), DecimalRule::UNSIGNED).map_err(|e| fail(slot, e))
 }
 
-/// Cuts the fraction of a decimal string after [`crate::model::fixed::DECIMALS`] digits.
-///
-/// Only for *average* prices (`ap`, `avg_price`): MAX computes them as a quotient and sends up
-/// to 27 fractional digits (`"2112833.333333333333333333333333333"` in the Node SDK fixture), so
-/// they are truncated toward zero to 10⁻⁸. Prices, volumes and fees stay exact and strict.
-pub(crate) fn truncate_fraction(s: &[u8]) -> &[u8] {
-    match s.iter().position(|&b| b == b'.') {
-        Some(dot) if s.len() > dot + 1 + crate::model::fixed::DECIMALS as usize => {
-            &s[..dot + 1 + crate::model::fixed::DECIMALS as usize]
+/// The known keys already met in one JSON object, one bit each (the caller numbers them): a
+/// second occurrence is [`ParseError::DuplicateField`], so a frame is never read as its first,
+/// its last or (for arrays appended to) both copies of a key.
+#[derive(Default)]
+pub(crate) struct Seen(u32);
+
+impl Seen {
+    #[inline]
+    pub(crate) fn once<E: de::Error>(
+        &mut self,
+        slot: &ErrSlot,
+        bit: u32,
+        field: &'static str,
+    ) -> Result<(), E> {
+        let b = 1u32 << bit;
+        if self.0 & b != 0 {
+            return Err(fail(slot, ParseError::DuplicateField(field)));
         }
-        _ => s,
+        self.0 |= b;
+        Ok(())
+    }
+
+    /// Whether the key numbered `bit` was met.
+    #[inline]
+    pub(crate) fn has(&self, bit: u32) -> bool {
+        self.0 & (1u32 << bit) != 0
     }
 }
 
-/// A decimal string, or `null` (→ `None`).
+/// A decimal string, or `null` (→ `None`), read under `rule` (see [`Fixed::read`]): unsigned
+/// everywhere in MAX; [`DecimalRule::UNSIGNED_TRUNCATING`] only for average prices (`ap`),
+/// which MAX computes as a quotient and sends with up to 27 fractional digits
+/// (`"2112833.333333333333333333333333333"` in the Node SDK fixture).
 pub(crate) struct OptDecSeed<'a> {
     pub slot: &'a ErrSlot,
     pub field: &'static str,
-    /// Truncate beyond 8 fractional digits (average prices only, see [`truncate_fraction`]).
-    pub truncate: bool,
+    pub rule: DecimalRule,
 }
 
 impl<'de> DeserializeSeed<'de> for OptDecSeed<'_> {
@@ -77,20 +93,9 @@ impl<'de> Visitor<'de> for OptDecSeed<'_> {
     }
     fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         let s: &'de str = de::Deserialize::deserialize(d)?;
-        let b = if self.truncate {
-            truncate_fraction(s.as_bytes())
-        } else {
-            s.as_bytes()
-        };
-        Fixed::parse_bytes(b).map(Some).map_err(|err| {
-            fail(
-                self.slot,
-                ParseError::BadDecimal {
-                    field: self.field,
-                    err,
-                },
-            )
-        })
+        decimal(self.field, s.as_bytes(), self.rule)
+            .map(Some)
+            .map_err(|e| fail(self.slot, e))
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Real replies carry the prices and volume as JSON *numbers* (the spec's "array of string" is
 //! wrong in practice), so the reply is scanned by hand: each number's text goes straight into
-//! [`Fixed::parse_bytes`], never through `f64`. Strings are accepted too. Float text that is not
+//! [`Fixed::read`] (unsigned, exact), never through `f64`. Strings are accepted too. Float text that is not
 //! an exact 8-decimal value (`1.2e-5`, nine significant decimals) is a typed
 //! [`ParseError::BadDecimal`], never a rounding and never a panic.
 //!
@@ -10,10 +10,10 @@
 //! `arbline klines`.
 
 use super::rest_client::{MaxRestClient, RestError};
-use crate::model::Fixed;
 use crate::model::calendar::days_from_civil;
 pub use crate::model::calendar::format_utc;
-use crate::venue::ParseError;
+use crate::model::{DecimalRule, Fixed};
+use crate::venue::{ParseError, decimal};
 
 /// The periods MAX serves, minutes.
 pub const PERIODS: [u32; 12] = [1, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 4320, 10080];
@@ -113,11 +113,8 @@ pub fn parse_klines(body: &[u8]) -> Result<Vec<Kline>, ParseError> {
             let mut v = [Fixed::ZERO; 5];
             for (slot, field) in v.iter_mut().zip(FIELDS) {
                 s.expect(b',')?;
-                *slot = Fixed::parse_bytes(s.scalar()?)
-                    .map_err(|err| ParseError::BadDecimal { field, err })?;
-                if slot.raw() < 0 {
-                    return Err(ParseError::BadValue(field));
-                }
+                // Unsigned: a `-` is BadValue(field), as any other value out of range.
+                *slot = decimal(field, s.scalar()?, DecimalRule::UNSIGNED)?;
             }
             s.expect(b']')?;
             let [open, high, low, close, volume] = v;

@@ -2,11 +2,13 @@
 //! tick or step field: `tick = 10^-quote_unit_precision`, `step = 10^-base_unit_precision`
 //! (precision may be negative: SHIB's `-3` means multiples of 1000). `min_base_amount` and
 //! `min_quote_amount` are JSON numbers, sometimes in exponent form (`8.0e-05`) or with float
-//! noise (`0.00028000000000000003`): they are rounded to 8 decimals.
+//! noise (`0.00028000000000000003`): their text is read exactly and rounded half-up to 8
+//! decimals ([`Fixed::from_json_number`]), never through `f64` (`70126511.6` stays 70126511.6).
 
-use crate::model::{Fixed, MarketRules, Symbol};
+use crate::model::{DecimalError, Fixed, MarketRules, Symbol};
 use crate::venue::ParseError;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarketStatus {
@@ -37,20 +39,30 @@ struct Raw<'a> {
     #[serde(borrow)]
     base_unit: &'a str,
     base_unit_precision: i32,
-    min_base_amount: f64,
+    #[serde(borrow)]
+    min_base_amount: &'a RawValue,
     #[serde(borrow)]
     quote_unit: &'a str,
     quote_unit_precision: i32,
-    min_quote_amount: f64,
+    #[serde(borrow)]
+    min_quote_amount: &'a RawValue,
     #[serde(default)]
     m_wallet_supported: bool,
 }
 
-fn amount(field: &'static str, v: f64) -> Result<Fixed, ParseError> {
-    if !v.is_finite() || !(0.0..=9e10).contains(&v) {
+/// A JSON number's text → [`Fixed`]; a string, `null` or a negative number is refused.
+fn amount(field: &'static str, v: &RawValue) -> Result<Fixed, ParseError> {
+    let text = v.get().as_bytes();
+    if !text
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'-')
+    {
         return Err(ParseError::BadValue(field));
     }
-    Ok(Fixed((v * 1e8).round() as i64))
+    Fixed::from_json_number(text).map_err(|err| match err {
+        DecimalError::Sign => ParseError::BadValue(field),
+        err => ParseError::BadDecimal { field, err },
+    })
 }
 
 pub fn parse_markets(body: &[u8]) -> Result<Vec<MaxMarket>, ParseError> {

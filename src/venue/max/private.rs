@@ -15,14 +15,20 @@
 //! * `authenticated`, `error` (`E-1007: authentication failed`, ...); other `user` events
 //!   (`ad_ratio_*`, `borrowing_*`, ...) are ignored.
 //!
+//! Every decimal is unsigned (a `-` is [`ParseError::BadValue`]), exact except `ap`; an order's
+//! `ev` is at most its `v`; a key twice in one object is [`ParseError::DuplicateField`]; each
+//! event carries only its own rows (`o` for orders, `t` for trades, `B` for balances: another
+//! array beside them is [`ParseError::BadValue`]), so nothing is delivered twice or as what it
+//! is not.
+//!
 //! Orders and trades on markets not in [`Instruments`] (a manual trade on another market) are
 //! skipped and counted ([`MaxPrivateParser::skipped_unknown_market`]); the rest of the frame is
 //! still delivered. Nothing is emitted for a frame that fails to parse.
 
-use super::json::{ErrSlot, ErrorsSeed, OptDecSeed, dec, fail, take_err};
+use super::json::{ErrSlot, ErrorsSeed, OptDecSeed, Seen, dec, fail, take_err};
 use crate::model::{
-    ClientOid, ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, OrderState, Side, Symbol,
-    Venue, WalletType,
+    ClientOid, DecimalRule, ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, OrderState,
+    Side, Symbol, Venue, WalletType,
 };
 use crate::venue::ParseError;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -131,7 +137,18 @@ struct Header<'de> {
     e: Option<&'de str>,
     t: Option<u64>,
     err_code: Option<u32>,
+    /// Which row arrays the frame carried (`o`, `t`, `B`): each event takes only its own.
+    seen: Seen,
 }
+
+/// Bits of the frame's keys in [`Header::seen`].
+const K_C: u32 = 0;
+const K_E: u32 = 1;
+const K_T: u32 = 2;
+const K_ERR: u32 = 3;
+const K_ORDERS: u32 = 4;
+const K_TRADES: u32 = 5;
+const K_BALANCES: u32 = 6;
 
 struct Ctx<'a> {
     slot: &'a ErrSlot,
@@ -160,34 +177,52 @@ impl<'de> Visitor<'de> for FrameSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = Header::default();
+        let slot = self.ctx.slot;
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
-                "c" => h.c = Some(map.next_value()?),
-                "e" => h.e = Some(map.next_value()?),
-                "T" => h.t = Some(map.next_value()?),
-                "E" => {
-                    h.err_code = Some(map.next_value_seed(ErrorsSeed {
-                        slot: self.ctx.slot,
-                    })?)
+                "c" => {
+                    h.seen.once(slot, K_C, "c")?;
+                    h.c = Some(map.next_value()?)
                 }
-                "o" => map.next_value_seed(RowsSeed {
-                    kind: RowKind::Order,
-                    execs: &mut *self.execs,
-                    balances: &mut *self.balances,
-                    ctx: &mut self.ctx,
-                })?,
-                "t" => map.next_value_seed(RowsSeed {
-                    kind: RowKind::Trade,
-                    execs: &mut *self.execs,
-                    balances: &mut *self.balances,
-                    ctx: &mut self.ctx,
-                })?,
-                "B" => map.next_value_seed(RowsSeed {
-                    kind: RowKind::Balance,
-                    execs: &mut *self.execs,
-                    balances: &mut *self.balances,
-                    ctx: &mut self.ctx,
-                })?,
+                "e" => {
+                    h.seen.once(slot, K_E, "e")?;
+                    h.e = Some(map.next_value()?)
+                }
+                "T" => {
+                    h.seen.once(slot, K_T, "T")?;
+                    h.t = Some(map.next_value()?)
+                }
+                "E" => {
+                    h.seen.once(slot, K_ERR, "E")?;
+                    h.err_code = Some(map.next_value_seed(ErrorsSeed { slot })?)
+                }
+                "o" => {
+                    h.seen.once(slot, K_ORDERS, "o")?;
+                    map.next_value_seed(RowsSeed {
+                        kind: RowKind::Order,
+                        execs: &mut *self.execs,
+                        balances: &mut *self.balances,
+                        ctx: &mut self.ctx,
+                    })?
+                }
+                "t" => {
+                    h.seen.once(slot, K_TRADES, "t")?;
+                    map.next_value_seed(RowsSeed {
+                        kind: RowKind::Trade,
+                        execs: &mut *self.execs,
+                        balances: &mut *self.balances,
+                        ctx: &mut self.ctx,
+                    })?
+                }
+                "B" => {
+                    h.seen.once(slot, K_BALANCES, "B")?;
+                    map.next_value_seed(RowsSeed {
+                        kind: RowKind::Balance,
+                        execs: &mut *self.execs,
+                        balances: &mut *self.balances,
+                        ctx: &mut self.ctx,
+                    })?
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -288,11 +323,20 @@ impl<'de> Visitor<'de> for ExecSeed<'_, '_> {
         let mut ci: Option<&'de str> = None;
         let (mut t, mut tu) = (0u64, 0u64);
         let order = self.kind == RowKind::Order;
+        let mut seen = Seen::default();
+        let dec_seed = |field: &'static str, rule: DecimalRule| OptDecSeed { slot, field, rule };
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
-                "i" => id = Some(map.next_value()?),
-                "oi" => oi = Some(map.next_value()?),
+                "i" => {
+                    seen.once(slot, 0, "i")?;
+                    id = Some(map.next_value()?)
+                }
+                "oi" => {
+                    seen.once(slot, 1, "oi")?;
+                    oi = Some(map.next_value()?)
+                }
                 "sd" => {
+                    seen.once(slot, 2, "sd")?;
                     let s: &'de str = map.next_value()?;
                     side = Some(
                         Side::from_wire(s.as_bytes())
@@ -300,51 +344,49 @@ impl<'de> Visitor<'de> for ExecSeed<'_, '_> {
                     );
                 }
                 "S" => {
+                    seen.once(slot, 3, "S")?;
                     let s: &'de str = map.next_value()?;
                     state = Some(
                         MaxOrderState::from_wire(s.as_bytes())
                             .ok_or_else(|| fail(slot, ParseError::BadValue("S")))?,
                     );
                 }
-                "M" => market = Some(map.next_value()?),
+                "M" => {
+                    seen.once(slot, 4, "M")?;
+                    market = Some(map.next_value()?)
+                }
                 "p" => {
-                    price = map.next_value_seed(OptDecSeed {
-                        slot,
-                        field: "p",
-                        truncate: false,
-                    })?
+                    seen.once(slot, 5, "p")?;
+                    price = map.next_value_seed(dec_seed("p", DecimalRule::UNSIGNED))?
                 }
                 "ap" => {
-                    avg = map.next_value_seed(OptDecSeed {
-                        slot,
-                        field: "ap",
-                        truncate: true,
-                    })?
+                    seen.once(slot, 6, "ap")?;
+                    avg = map.next_value_seed(dec_seed("ap", DecimalRule::UNSIGNED_TRUNCATING))?
                 }
                 "v" => {
-                    vol = map.next_value_seed(OptDecSeed {
-                        slot,
-                        field: "v",
-                        truncate: false,
-                    })?
+                    seen.once(slot, 7, "v")?;
+                    vol = map.next_value_seed(dec_seed("v", DecimalRule::UNSIGNED))?
                 }
                 "ev" => {
-                    executed = map.next_value_seed(OptDecSeed {
-                        slot,
-                        field: "ev",
-                        truncate: false,
-                    })?
+                    seen.once(slot, 8, "ev")?;
+                    executed = map.next_value_seed(dec_seed("ev", DecimalRule::UNSIGNED))?
                 }
                 "f" => {
-                    fee = map.next_value_seed(OptDecSeed {
-                        slot,
-                        field: "f",
-                        truncate: false,
-                    })?
+                    seen.once(slot, 9, "f")?;
+                    fee = map.next_value_seed(dec_seed("f", DecimalRule::UNSIGNED))?
                 }
-                "ci" => ci = map.next_value()?,
-                "T" => t = map.next_value()?,
-                "TU" => tu = map.next_value()?,
+                "ci" => {
+                    seen.once(slot, 10, "ci")?;
+                    ci = map.next_value()?
+                }
+                "T" => {
+                    seen.once(slot, 11, "T")?;
+                    t = map.next_value()?
+                }
+                "TU" => {
+                    seen.once(slot, 12, "TU")?;
+                    tu = map.next_value()?
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -363,6 +405,15 @@ impl<'de> Visitor<'de> for ExecSeed<'_, '_> {
         if order {
             let state = state.ok_or_else(|| fail(slot, ParseError::MissingField("S")))?;
             let executed = executed.ok_or_else(|| fail(slot, ParseError::MissingField("ev")))?;
+            // An order's volume, when sent, is positive and bounds what was executed.
+            if let Some(v) = vol {
+                if v.raw() <= 0 {
+                    return Err(fail(slot, ParseError::BadValue("v")));
+                }
+                if executed > v {
+                    return Err(fail(slot, ParseError::BadValue("ev")));
+                }
+            }
             let (st, kind) = state.exec(executed);
             ev.kind = kind;
             ev.state = st;
@@ -412,24 +463,33 @@ impl<'de> Visitor<'de> for BalanceSeed<'_> {
         let slot = self.slot;
         let mut b = Balance::default();
         let (mut cu, mut av) = (None, None);
+        let mut seen = Seen::default();
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
                 "cu" => {
+                    seen.once(slot, 0, "cu")?;
                     let s: &'de str = map.next_value()?;
                     cu =
                         Some(Symbol::new(s).ok_or_else(|| fail(slot, ParseError::BadValue("cu")))?);
                 }
-                "av" => av = Some(dec(slot, "av", map.next_value()?)?),
+                "av" => {
+                    seen.once(slot, 1, "av")?;
+                    av = Some(dec(slot, "av", map.next_value()?)?)
+                }
                 "l" => {
+                    seen.once(slot, 2, "l")?;
                     b.locked = map
                         .next_value_seed(OptDecSeed {
                             slot,
                             field: "l",
-                            truncate: false,
+                            rule: DecimalRule::UNSIGNED,
                         })?
                         .unwrap_or(Fixed::ZERO)
                 }
-                "TU" => b.updated_ms = map.next_value()?,
+                "TU" => {
+                    seen.once(slot, 3, "TU")?;
+                    b.updated_ms = map.next_value()?
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -522,8 +582,23 @@ impl MaxPrivateParser {
             Some("user") => {}
             Some(_) => return Err(ParseError::UnknownEvent),
         }
-        self.skipped_unknown += skipped;
         let (wallet, kind) = user_event(e);
+        // Rows are bound to the event that carries them: an order event's `t` rows are not
+        // fills, a trade event's `o` rows not order states, and neither carries balances.
+        let own = match kind {
+            UserEvent::Orders => Some(K_ORDERS),
+            UserEvent::Trades => Some(K_TRADES),
+            UserEvent::Account => Some(K_BALANCES),
+            UserEvent::Other => None,
+        };
+        if let Some(own) = own {
+            for (bit, key) in [(K_ORDERS, "o"), (K_TRADES, "t"), (K_BALANCES, "B")] {
+                if bit != own && h.seen.has(bit) {
+                    return Err(ParseError::BadValue(key));
+                }
+            }
+        }
+        self.skipped_unknown += skipped;
         match kind {
             UserEvent::Orders | UserEvent::Trades => {
                 for ev in &self.execs {

@@ -16,7 +16,7 @@
 //! each chunk repeats the header. A frame with no levels still emits one chunk with
 //! `n_bids = n_asks = 0`: an empty MAX snapshot means "clear the book".
 
-use super::json::{ErrSlot, ErrorsSeed, LevelsSeed, dec, fail, take_err};
+use super::json::{ErrSlot, ErrorsSeed, LevelsSeed, Seen, dec, fail, take_err};
 use crate::model::{Fixed, Instruments, Level, MD_LEVELS, MdEvent, MdKind, Side, Venue};
 use crate::venue::ParseError;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -98,33 +98,68 @@ impl<'de> Visitor<'de> for FrameSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = Header::default();
+        let mut seen = Seen::default();
+        let slot = self.slot;
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
-                "c" => h.c = Some(map.next_value()?),
-                "e" => h.e = Some(map.next_value()?),
-                "M" => h.m = Some(map.next_value()?),
-                "T" => h.t = Some(map.next_value()?),
-                "fi" => h.fi = Some(map.next_value()?),
-                "li" => h.li = Some(map.next_value()?),
+                "c" => {
+                    seen.once(slot, 0, "c")?;
+                    h.c = Some(map.next_value()?)
+                }
+                "e" => {
+                    seen.once(slot, 1, "e")?;
+                    h.e = Some(map.next_value()?)
+                }
+                "M" => {
+                    seen.once(slot, 2, "M")?;
+                    h.m = Some(map.next_value()?)
+                }
+                "T" => {
+                    seen.once(slot, 3, "T")?;
+                    h.t = Some(map.next_value()?)
+                }
+                "fi" => {
+                    seen.once(slot, 4, "fi")?;
+                    h.fi = Some(map.next_value()?)
+                }
+                "li" => {
+                    seen.once(slot, 5, "li")?;
+                    h.li = Some(map.next_value()?)
+                }
                 // `v` is the book version on the top level of a book event.
-                "v" => h.v = Some(map.next_value()?),
-                "b" => map.next_value_seed(LevelsSeed {
-                    out: self.bids,
-                    slot: self.slot,
-                    field: "b",
-                    cap: MAX_FRAME_LEVELS,
-                })?,
-                "a" => map.next_value_seed(LevelsSeed {
-                    out: self.asks,
-                    slot: self.slot,
-                    field: "a",
-                    cap: MAX_FRAME_LEVELS,
-                })?,
-                "t" => map.next_value_seed(TradesSeed {
-                    out: self.trades,
-                    slot: self.slot,
-                })?,
-                "E" => h.err_code = Some(map.next_value_seed(ErrorsSeed { slot: self.slot })?),
+                "v" => {
+                    seen.once(slot, 6, "v")?;
+                    h.v = Some(map.next_value()?)
+                }
+                "b" => {
+                    seen.once(slot, 7, "b")?;
+                    map.next_value_seed(LevelsSeed {
+                        out: &mut *self.bids,
+                        slot,
+                        field: "b",
+                        cap: MAX_FRAME_LEVELS,
+                    })?
+                }
+                "a" => {
+                    seen.once(slot, 8, "a")?;
+                    map.next_value_seed(LevelsSeed {
+                        out: &mut *self.asks,
+                        slot,
+                        field: "a",
+                        cap: MAX_FRAME_LEVELS,
+                    })?
+                }
+                "t" => {
+                    seen.once(slot, 9, "t")?;
+                    map.next_value_seed(TradesSeed {
+                        out: &mut *self.trades,
+                        slot,
+                    })?
+                }
+                "E" => {
+                    seen.once(slot, 10, "E")?;
+                    h.err_code = Some(map.next_value_seed(ErrorsSeed { slot })?)
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -182,13 +217,25 @@ impl<'de> Visitor<'de> for TradeSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PubTrade, A::Error> {
         let (mut p, mut v, mut side, mut ts) = (None, None, None, 0u64);
+        let mut seen = Seen::default();
+        let slot = self.slot;
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
-                "p" => p = Some(dec(self.slot, "p", map.next_value()?)?),
-                "v" => v = Some(dec(self.slot, "v", map.next_value()?)?),
-                "T" => ts = map.next_value()?,
+                "p" => {
+                    seen.once(slot, 0, "p")?;
+                    p = Some(dec(slot, "p", map.next_value()?)?)
+                }
+                "v" => {
+                    seen.once(slot, 1, "v")?;
+                    v = Some(dec(slot, "v", map.next_value()?)?)
+                }
+                "T" => {
+                    seen.once(slot, 2, "T")?;
+                    ts = map.next_value()?
+                }
                 // `tr` (trend): `up` = the taker bought, `down` = the taker sold.
                 "tr" => {
+                    seen.once(slot, 3, "tr")?;
                     side = Some(match map.next_value::<&'de str>()? {
                         "up" => Side::Buy,
                         "down" => Side::Sell,
@@ -356,6 +403,9 @@ impl MaxPublicParser {
         }
         ev.first_id = h.fi.ok_or(ParseError::MissingField("fi"))?;
         ev.last_id = h.li.ok_or(ParseError::MissingField("li"))?;
+        if ev.first_id > ev.last_id {
+            return Err(ParseError::BadValue("fi"));
+        }
         ev.version = h.v.ok_or(ParseError::MissingField("v"))?;
         if ev.first_id > ev.last_id {
             return Err(ParseError::BadValue("fi"));

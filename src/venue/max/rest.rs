@@ -5,10 +5,10 @@
 //! Not on the hot path (the gateway thread reads these), so owned `String`s are fine here, but
 //! nothing panics on a malformed body: every failure is a [`ParseError`] or a [`MaxApiError`].
 
-use super::json::{ErrSlot, fail, take_err, truncate_fraction};
+use super::json::{ErrSlot, fail, take_err};
 use super::private::MaxOrderState;
-use crate::model::{ClientOid, Fixed, OrderState, Side, Symbol, WalletType};
-use crate::venue::ParseError;
+use crate::model::{ClientOid, DecimalRule, Fixed, OrderState, Side, Symbol, WalletType};
+use crate::venue::{self, ParseError};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use std::fmt;
@@ -98,14 +98,16 @@ struct RawOrder<'a> {
     updated_at: u64,
 }
 
-/// `s` cut after 8 fractional digits (see [`truncate_fraction`]).
-fn truncated(s: &str) -> &str {
-    let cut = truncate_fraction(s.as_bytes()).len();
-    s.get(..cut).unwrap_or(s)
+/// An unsigned, exact decimal (a `-` is [`ParseError::BadValue`]).
+fn decimal(field: &'static str, s: &str) -> Result<Fixed, ParseError> {
+    venue::decimal(field, s.as_bytes(), DecimalRule::UNSIGNED)
 }
 
-fn decimal(field: &'static str, s: &str) -> Result<Fixed, ParseError> {
-    Fixed::parse(s).map_err(|err| ParseError::BadDecimal { field, err })
+/// An unsigned decimal cut toward zero after 8 fractional digits: only for values MAX computes
+/// and sends with more (average prices: up to 27 decimals; balances: dust such as
+/// `"0.000000495687689"` in the Node SDK fixture). The digits cut must still be digits.
+fn truncating(field: &'static str, s: &str) -> Result<Fixed, ParseError> {
+    venue::decimal(field, s.as_bytes(), DecimalRule::UNSIGNED_TRUNCATING)
 }
 
 impl RawOrder<'_> {
@@ -117,7 +119,25 @@ impl RawOrder<'_> {
                 ClientOid::from_bytes(s.as_bytes()).ok_or(ParseError::BadValue("client_oid"))?
             }
         };
+        let volume = decimal("volume", self.volume)?;
+        let remaining_volume = decimal("remaining_volume", self.remaining_volume)?;
         let executed_volume = decimal("executed_volume", self.executed_volume)?;
+        if volume.raw() <= 0 {
+            return Err(ParseError::BadValue("volume"));
+        }
+        if executed_volume > volume {
+            return Err(ParseError::BadValue("executed_volume"));
+        }
+        if remaining_volume > volume {
+            return Err(ParseError::BadValue("remaining_volume"));
+        }
+        let ord_type =
+            MaxOrdType::from_wire(self.ord_type).ok_or(ParseError::BadValue("ord_type"))?;
+        // A limit price is above zero; a market order has none (`null`).
+        let price = match self.price.map(|p| decimal("price", p)).transpose()? {
+            Some(p) if p.raw() <= 0 => return Err(ParseError::BadValue("price")),
+            p => p,
+        };
         let venue_state =
             MaxOrderState::from_wire(self.state.as_bytes()).ok_or(ParseError::BadValue("state"))?;
         Ok(MaxOrder {
@@ -126,19 +146,18 @@ impl RawOrder<'_> {
             market: Symbol::new(self.market).ok_or(ParseError::BadValue("market"))?,
             wallet,
             side: Side::from_wire(self.side.as_bytes()).ok_or(ParseError::BadValue("side"))?,
-            ord_type: MaxOrdType::from_wire(self.ord_type)
-                .ok_or(ParseError::BadValue("ord_type"))?,
+            ord_type,
             state: venue_state.exec(executed_volume).0,
             venue_state,
-            price: self.price.map(|p| decimal("price", p)).transpose()?,
+            price,
             avg_price: self
                 .avg_price
                 // A computed quotient with up to 27 decimals on the wire: truncated to 10⁻⁸.
-                .map(|p| decimal("avg_price", truncated(p)))
+                .map(|p| truncating("avg_price", p))
                 .transpose()?
                 .unwrap_or(Fixed::ZERO),
-            volume: decimal("volume", self.volume)?,
-            remaining_volume: decimal("remaining_volume", self.remaining_volume)?,
+            volume,
+            remaining_volume,
             executed_volume,
             trades_count: self.trades_count,
             created_at_ms: self.created_at,
@@ -196,11 +215,12 @@ struct RawCancelAllEntry<'a> {
 }
 
 /// Cancel-all (`DELETE /api/v3/wallet/{w}/orders`): `[{"error": null|string, "order": Order}]`;
-/// `[]` when nothing was open. Each entry is `(error, order)`.
+/// `[]` when nothing was open. Each entry is `(error, order)`, the venue's error text
+/// [`sanitize`]d.
 pub fn parse_cancel_all(body: &[u8]) -> Result<Vec<(Option<String>, MaxOrder)>, ParseError> {
     let raw: Vec<RawCancelAllEntry> = serde_json::from_slice(body).map_err(|_| ParseError::Json)?;
     raw.into_iter()
-        .map(|e| Ok((e.error, e.order.convert()?)))
+        .map(|e| Ok((e.error.as_deref().map(sanitize), e.order.convert()?)))
         .collect()
 }
 
@@ -413,7 +433,7 @@ struct RawAccount<'a> {
 /// (`"0.000000495687689"` in the Node SDK fixture), and one dusty currency must not make the
 /// whole balance sheet unreadable. Truncating never shows more than the account holds.
 fn amount(field: &'static str, s: &str) -> Result<Fixed, ParseError> {
-    decimal(field, truncated(s))
+    truncating(field, s)
 }
 
 impl RawAccount<'_> {
@@ -450,7 +470,8 @@ pub enum ErrorAction {
     Halt,
 }
 
-/// A classified non-2xx reply. `message` comes from the body only, never from the request.
+/// A classified non-2xx reply. `message` comes from the body only, never from the request, and
+/// is [`sanitize`]d: no control character or escape sequence of the venue's reaches a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaxApiError {
     pub http_status: u16,
@@ -527,12 +548,53 @@ fn excerpt(body: &[u8]) -> String {
         (Some(a), Some(b)) if b > a + 7 => &text[a + 7..b],
         _ => &text[..],
     };
-    picked
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MESSAGE_CAP)
-        .collect()
+    sanitize(picked.trim())
+}
+
+/// Text from a venue made safe for a log line: ANSI escape sequences (`ESC [ … final`,
+/// `ESC ] … BEL|ST`, `ESC x`) removed, every other control character (`\n`, `\r`, `\t`,
+/// DEL, C1) and the Unicode bidirectional overrides replaced by a space, and at most
+/// [`MESSAGE_CAP`] characters kept.
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MESSAGE_CAP));
+    let mut chars = text.chars().peekable();
+    let mut n = 0;
+    while let Some(c) = chars.next() {
+        if n == MESSAGE_CAP {
+            break;
+        }
+        if c == '\u{1b}' {
+            match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: up to BEL or ST (ESC \\).
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                // A two-character escape (ESC c, ESC 7, ...), or ESC at the end.
+                _ => {}
+            }
+            continue;
+        }
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        out.push(if c.is_control() || bidi { ' ' } else { c });
+        n += 1;
+    }
+    out
 }
 
 /// Classifies a non-2xx reply: a JSON `{"success":false,"error":{code,message}}` or an HTML /
@@ -543,12 +605,7 @@ pub fn classify_error(http_status: u16, body: &[u8]) -> MaxApiError {
     let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(ErrorBody {
             error: Some(ErrorDetail { code, message }),
-        }) => (
-            code,
-            message
-                .map(|m| m.chars().take(MESSAGE_CAP).collect())
-                .unwrap_or_default(),
-        ),
+        }) => (code, message.as_deref().map(sanitize).unwrap_or_default()),
         _ => (None, excerpt(body)),
     };
     MaxApiError {

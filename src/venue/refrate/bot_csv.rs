@@ -11,8 +11,8 @@
 //! mean none).
 
 use super::RefQuote;
-use crate::model::Fixed;
-use crate::model::calendar::{civil_from_days, days_from_civil};
+use crate::model::calendar::{civil_from_days, days_from_civil, yyyymmdd};
+use crate::model::{DecimalRule, Fixed};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum BotCsvError {
     Layout { column: usize },
     /// `0`, `-` or a bad decimal where a spot quote should be.
     NoQuote { column: usize },
-    /// A history row with a date that is not YYYYMMDD.
+    /// A history row with a date that is not a real YYYYMMDD day.
     BadDate,
 }
 
@@ -57,7 +57,7 @@ fn quote(cols: &[&str], i: usize) -> Result<Fixed, BotCsvError> {
         .get(i)
         .map(|s| s.trim())
         .ok_or(BotCsvError::Layout { column: i })?;
-    match Fixed::parse(s) {
+    match Fixed::read(s.as_bytes(), DecimalRule::UNSIGNED) {
         Ok(v) if v.raw() > 0 => Ok(v),
         _ => Err(BotCsvError::NoQuote { column: i }),
     }
@@ -85,13 +85,8 @@ pub fn parse(body: &[u8], board_time_ms: Option<u64>) -> Result<RefQuote, BotCsv
         let cols = &buf[..n.min(buf.len())];
         let (shift, date) = match (cols.first(), cols.get(1)) {
             (Some(&"USD"), _) => (0, 0),
-            (Some(d), Some(&"USD")) if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) => {
-                (1, d.parse::<u32>().map_err(|_| BotCsvError::BadDate)?)
-            }
-            (Some(d), Some(&"USD")) => {
-                let _ = d;
-                return Err(BotCsvError::BadDate);
-            }
+            // The latest date wins: it must be a real day, or `99999999` would.
+            (Some(d), Some(&"USD")) => (1, yyyymmdd(d).ok_or(BotCsvError::BadDate)?),
             _ => continue,
         };
         if cols.get(1 + shift) != Some(&BUY) {
@@ -103,7 +98,8 @@ pub fn parse(body: &[u8], board_time_ms: Option<u64>) -> Result<RefQuote, BotCsv
         let buy = quote(cols, 3 + shift)?;
         let sell = quote(cols, 13 + shift)?;
         let q = RefQuote {
-            mid: Fixed((buy.raw() + sell.raw()) / 2),
+            // `midpoint`: no overflow for any two quotes the parser accepts.
+            mid: buy.midpoint(sell),
             buy,
             sell,
             date,

@@ -132,8 +132,16 @@ impl RefRateProvider {
         if !self.cfg.fallback_url.is_empty() {
             match self
                 .get(&self.cfg.fallback_url)
-                .and_then(|(b, _)| taifex::parse(&b))
-            {
+                .and_then(|(b, _)| taifex::parse_rates(&b))
+                .map(|r| {
+                    if r.skipped_rows > 0 {
+                        tracing::warn!(
+                            skipped = r.skipped_rows,
+                            "TAIFEX rates: rows without a string Date and USD/NTD skipped"
+                        );
+                    }
+                    r.quote
+                }) {
                 Ok(q) => {
                     let _ = self.cache.store(&q, day, "taifex");
                     return Ok((q, Origin::Taifex));

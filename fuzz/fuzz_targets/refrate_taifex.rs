@@ -1,0 +1,10 @@
+//! `refrate_taifex`: see `tests/support/parser_checks.rs` (`Target::Taifex`) for what must hold.
+#![no_main]
+
+#[path = "../../tests/support/parser_checks.rs"]
+mod parser_checks;
+
+use libfuzzer_sys::fuzz_target;
+use parser_checks::{Target, check};
+
+fuzz_target!(|data: &[u8]| check(Target::Taifex, data));

@@ -74,7 +74,15 @@ fn ten_thousand_requests_and_auths_from_four_threads_never_reuse_or_reverse_a_no
     assert_eq!(n, 10_000);
     // On the venue's clock: from our time plus the offset, ahead of it by at most one per nonce.
     let after = local_ms();
-    assert!(all[0] >= before + 2_000, "first nonce {} vs {before}", all[0]);
-    assert!(all[n - 1] <= after + 2_000 + n as u64, "last nonce {}", all[n - 1]);
+    assert!(
+        all[0] >= before + 2_000,
+        "first nonce {} vs {before}",
+        all[0]
+    );
+    assert!(
+        all[n - 1] <= after + 2_000 + n as u64,
+        "last nonce {}",
+        all[n - 1]
+    );
     assert_eq!(signer.nonces().last(), *all.last().unwrap());
 }

@@ -130,10 +130,10 @@ pub fn seeds(root: &Path, target: Target) -> Vec<Vec<u8>> {
         Target::Taifex => {
             for p in files(&fx.join("usdtwd"), |n| n.starts_with("taifex")) {
                 let b = read(&p);
-                if let Ok(v) = serde_json::from_slice::<Value>(&b) {
-                    if let Some(rows) = v.get("parsed") {
-                        out.push(serde_json::to_vec(rows).expect("serialises"));
-                    }
+                if let Ok(v) = serde_json::from_slice::<Value>(&b)
+                    && let Some(rows) = v.get("parsed")
+                {
+                    out.push(serde_json::to_vec(rows).expect("serialises"));
                 }
                 out.push(b);
             }

@@ -6,5 +6,6 @@ pub mod max;
 pub mod parse_error;
 pub mod refrate;
 pub mod venue_gate;
+pub mod wall_clock;
 
 pub use parse_error::{ParseError, decimal};

@@ -35,13 +35,6 @@ pub struct VenueGate {
     held_back: AtomicU64,
 }
 
-/// Wall-clock Unix milliseconds.
-pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// The time a `Retry-After` value names, in Unix ms: an absolute Unix time in seconds (MAX) or
 /// seconds from `now_ms` (Binance, RFC 9110). None when it is not a number of seconds.
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {

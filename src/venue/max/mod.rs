@@ -13,7 +13,7 @@ pub mod rate_limit;
 pub mod rest;
 pub mod rest_client;
 pub mod sign;
-pub mod wall_clock;
+pub use crate::venue::wall_clock;
 
 pub use frames::{
     MaxBookFrame, MaxOrderFrame, MaxPublicTrade, MaxTickerFrame, MaxTradeFrame,

@@ -1,4 +1,4 @@
-//! Local wall-clock milliseconds for REST nonces and time sync (gateway threads only).
+//! Local wall-clock milliseconds, off the hot path: REST nonces, time sync, venue bans.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

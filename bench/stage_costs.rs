@@ -10,11 +10,12 @@ use arbline::model::{
     BookStatus, BookTop, Fixed, InstrumentId, Instruments, Level, MarketRules, Venue,
 };
 use arbline::pipeline::EngineClock;
-use arbline::risk::PositionBoard;
+use arbline::pipeline::board::PositionBoard;
 use arbline::scanner::{ScannerConfig, Scanners};
-use arbline::venue::binance::{BinanceMarket, BinanceParser, frames as bframes};
+use arbline::sim::binance_frames as bframes;
+use arbline::venue::binance::{BinanceMarket, BinanceParser};
 use arbline::venue::max::MaxPublicParser;
-use arbline::venue::max::frames::{self as mframes, MaxBookFrame};
+use arbline::sim::max_frames::{self as mframes, MaxBookFrame};
 use std::hint::black_box;
 
 fn median_ns(blocks: usize, per_block: u64, mut f: impl FnMut()) -> u64 {

@@ -1,21 +1,22 @@
 //! Wiring: builds the rings, stages, threads and the side thread from a [`Config`], runs them,
 //! shuts them down in order and gathers the final statistics.
 
-use crate::book::{BookStage, BookStageParts, MidBoard};
+use crate::book::{BookStage, BookStageParts};
+use crate::pipeline::board::MidBoard;
 use crate::config::Config;
 use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
-use crate::feed::gateway::Gateway;
-use crate::feed::max_user_feed::{MaxUserFeed, MaxUserFeedParts};
+use crate::gateway::max_gateway::Gateway;
+use crate::gateway::max_user_feed::{MaxUserFeed, MaxUserFeedParts};
 use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use crate::feed::resync::ResyncRequests;
-use crate::feed::sim_feed::{SimFeed, SimFeedParts};
+use crate::pipeline::board::ResyncRequests;
+use crate::sim::in_process_feed::{SimFeed, SimFeedParts};
 use crate::model::{Instruments, PositionSnapshot, Venue};
 use crate::order::OrderManager;
 use crate::order::stage::{OrderStage, OrderStageParts};
 use crate::pipeline::gateway_queue::gateway_queue;
 use crate::pipeline::thread::spawn_stage_thread;
 use crate::pipeline::{EngineClock, Phase, Poll, Rings, Shutdown, Stage, StageName};
-use crate::risk::PositionBoard;
+use crate::pipeline::board::PositionBoard;
 use crate::scanner::Scanners;
 use crate::scanner::stage::{ScannerStage, ScannerStageParts};
 use crate::sim::exec_venue::ExecVenue;
@@ -195,7 +196,7 @@ pub fn build_with_clock(
     let mids = Arc::new(MidBoard::default());
     let board = Arc::new(PositionBoard::default());
     let gateway = gateway_queue(cfg.pipeline.gateway_queue);
-    let halts = Arc::new(crate::risk::HaltRequests::default());
+    let halts = Arc::new(crate::pipeline::board::HaltRequests::default());
     let qcap = cfg.pipeline.telemetry_queue;
     let (feed_tx, feed_rx) = telemetry_queue("feed", qcap);
     let (book_tx, book_rx) = telemetry_queue("book", qcap);
@@ -291,7 +292,7 @@ pub fn build_with_clock(
                 shutdown: shutdown.clone(),
                 halts: halts.clone(),
                 max_clock_drift_ms: v.max.max_clock_drift_ms,
-                reconciler: crate::feed::reconciler::Reconciler::new(
+                reconciler: crate::gateway::reconciler::Reconciler::new(
                     wallets,
                     std::time::Duration::from_millis(v.max.reconcile_interval_ms),
                     reconcile_now.clone(),

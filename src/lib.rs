@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod feed;
+pub mod gateway;
 pub mod logging;
 pub mod model;
 pub mod order;

@@ -8,6 +8,7 @@ use arbline::model::{
     OrderType, Side, Symbol, Venue, WalletType,
 };
 use arbline::venue::ParseError;
+use arbline::sim::max_frames::*;
 use arbline::venue::max::*;
 
 #[path = "support/max_fixture.rs"]

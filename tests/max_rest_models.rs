@@ -7,6 +7,7 @@ use arbline::model::{
     WalletType,
 };
 use arbline::venue::ParseError;
+use arbline::sim::max_frames::*;
 use arbline::venue::max::*;
 
 #[path = "support/max_fixture.rs"]

@@ -2,9 +2,9 @@
 //! a wrong secret is a clear refusal (E-1007) that stops the feed and halts trading.
 
 use arbline::config::Config;
-use arbline::feed::max_user_feed::{AuthState, MaxUserFeed, MaxUserFeedParts};
+use arbline::gateway::max_user_feed::{AuthState, MaxUserFeed, MaxUserFeedParts};
 use arbline::pipeline::{EngineClock, Rings, Shutdown, Stage};
-use arbline::risk::{HaltReason, HaltRequests};
+use arbline::pipeline::board::{HaltReason, HaltRequests};
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};
 use arbline::venue::max::MaxSigner;
@@ -72,7 +72,7 @@ fn the_right_secret_authenticates() {
 fn after_auth_the_open_orders_arrive_as_a_snapshot_and_fills_as_updates() {
     use arbline::model::{ClientOid, ExecKind, Fixed, OrderType, Side, WalletType};
     use arbline::sim::max_account::{MaxAccount, NewVenueOrder};
-    let cfg = arbline::sim::SimConfig {
+    let cfg = arbline::config::sim::SimConfig {
         latency_min_ms: 0,
         latency_max_ms: 0,
         reject_probability: 0.0,

@@ -3,10 +3,11 @@
 //! connection is dropped and re-established; public trades reach the md ring at the touch of
 //! the book they followed; a raw client gets book, trade and ticker as the spec writes them.
 
-use arbline::book::{BookStage, BookStageParts, MidBoard};
+use arbline::book::{BookStage, BookStageParts};
+use arbline::pipeline::board::MidBoard;
 use arbline::config::Config;
 use arbline::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use arbline::feed::resync::ResyncRequests;
+use arbline::pipeline::board::ResyncRequests;
 use arbline::model::{BookStatus, InstrumentId, Instruments, Level, MdEvent, MdKind, Side, Venue};
 use arbline::pipeline::ring::{MdPoller, MdProducer};
 use arbline::pipeline::{EngineClock, Poll, Rings, Shutdown, Stage};
@@ -210,7 +211,7 @@ fn books_equal_the_simulators_after_start_and_after_a_dropped_connection() {
 
 #[test]
 fn books_recover_from_injected_gaps_by_resubscribing() {
-    let cfg = arbline::sim::SimConfig {
+    let cfg = arbline::config::sim::SimConfig {
         gap_probability: 0.05,
         ..Default::default()
     };
@@ -274,7 +275,7 @@ fn a_429_ban_is_honoured_until_its_retry_after_time() {
 }
 
 fn sim_with_prints(gap_probability: f64) -> MaxWsSim {
-    let cfg = arbline::sim::SimConfig {
+    let cfg = arbline::config::sim::SimConfig {
         max_trade_probability: 0.5,
         gap_probability,
         ..Default::default()
@@ -410,7 +411,7 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn a_raw_client_gets_subscribed_then_snapshots_then_updates_of_book_trade_and_ticker() {
-    let cfg = arbline::sim::SimConfig {
+    let cfg = arbline::config::sim::SimConfig {
         max_trade_probability: 1.0,
         ticker_interval_ms: 100,
         ..Default::default()

@@ -10,7 +10,8 @@ use arbline::order::OrderManager;
 use arbline::order::config::OrderConfig;
 use arbline::pipeline::EngineClock;
 use arbline::risk::config::{Allocation, RiskConfig};
-use arbline::risk::{PositionBoard, RiskReject};
+use arbline::pipeline::board::PositionBoard;
+use arbline::risk::RiskReject;
 use proptest::prelude::*;
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@
 //!   Binance's (seconds from now), lifting by themselves.
 
 use arbline::config::Config;
-use arbline::sim::SimConfig;
+use arbline::config::sim::SimConfig;
 use arbline::sim::binance_ws::BinanceSim;
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::sim::servers::SimServers;

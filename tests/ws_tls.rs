@@ -11,10 +11,11 @@
 //! - The MAX public feed, through a TLS-terminating proxy in front of the simulator, builds books
 //!   equal to the simulator's, reconnects after a drop, and honours a 429 ban, all over TLS.
 
-use arbline::book::{BookStage, BookStageParts, MidBoard};
+use arbline::book::{BookStage, BookStageParts};
+use arbline::pipeline::board::MidBoard;
 use arbline::config::Config;
 use arbline::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use arbline::feed::resync::ResyncRequests;
+use arbline::pipeline::board::ResyncRequests;
 use arbline::feed::tls::TlsTrust;
 use arbline::feed::ws_conn::{ConnectError, connect, drain, flush_failed, send, wait_fd};
 use arbline::model::{BookStatus, Instruments, Venue};

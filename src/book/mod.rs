@@ -4,12 +4,10 @@ pub mod binance_sync;
 pub mod l2book;
 pub mod ladder;
 pub mod max_sync;
-pub mod mid_board;
 pub mod stage;
 pub mod sync;
 
 pub use l2book::L2Book;
 pub use ladder::{Ladder, LadderSide};
-pub use mid_board::MidBoard;
 pub use stage::{BookStage, BookStageParts};
 pub use sync::{ResyncReason, SyncOutcome};

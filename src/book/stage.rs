@@ -16,9 +16,9 @@
 use super::binance_sync::BinanceSync;
 use super::l2book::L2Book;
 use super::max_sync::MaxSync;
-use super::mid_board::MidBoard;
+use crate::pipeline::board::MidBoard;
 use super::sync::{ResyncReason, SyncOutcome};
-use crate::feed::resync::ResyncRequests;
+use crate::pipeline::board::ResyncRequests;
 use crate::model::{
     BookStatus, BookTop, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, SystemCode,
     SystemEvent, Telemetry, Venue,

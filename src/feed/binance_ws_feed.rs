@@ -35,7 +35,7 @@
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS, Limit};
-use crate::feed::resync::ResyncRequests;
+use crate::pipeline::board::ResyncRequests;
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{

@@ -31,7 +31,7 @@
 
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
-use crate::feed::resync::ResyncRequests;
+use crate::pipeline::board::ResyncRequests;
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{

@@ -20,8 +20,9 @@ use crate::model::{
     TradingState, Venue,
 };
 use crate::pipeline::EngineClock;
+use crate::pipeline::board::PositionBoard;
 use crate::risk::{
-    Exposure, KillSwitch, PositionBoard, Positions, RiskConfig, RiskLimits, RiskReject,
+    Exposure, KillSwitch, Positions, RiskConfig, RiskLimits, RiskReject,
 };
 use crate::telemetry::{LatencySet, Stage};
 use std::sync::Arc;

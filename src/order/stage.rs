@@ -5,7 +5,7 @@
 //! reports the orders settled. It finishes when the exec ring closes.
 
 use super::OrderManager;
-use crate::book::MidBoard;
+use crate::pipeline::board::MidBoard;
 use crate::model::{ExecKind, Instruments, OrderRequest, Telemetry, Venue};
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecPoller, SignalPoller};
@@ -32,7 +32,7 @@ pub struct OrderStageParts {
     pub cancel_timeout_ms: u64,
     pub batch: u64,
     /// Halts requested by gateway threads (clock drift, refused credentials).
-    pub halts: Arc<crate::risk::HaltRequests>,
+    pub halts: Arc<crate::pipeline::board::HaltRequests>,
 }
 
 pub struct OrderStage {
@@ -56,7 +56,7 @@ struct Parts {
     shutdown: Shutdown,
     cancel_on_shutdown: bool,
     cancel_timeout_ms: u64,
-    halts: Arc<crate::risk::HaltRequests>,
+    halts: Arc<crate::pipeline::board::HaltRequests>,
     batch: u64,
 }
 

@@ -6,7 +6,7 @@
 //! fees (quote currency) are subtracted as they are paid. P&L is kept in the market's quote
 //! currency and converted to USDT with the factor the last signal carried.
 
-use super::PositionBoard;
+use crate::pipeline::board::PositionBoard;
 use crate::model::{
     Fixed, InstrumentId, MAX_INSTRUMENTS, PositionSnapshot, Price, Qty, Side, Strategy, WalletType,
 };

@@ -12,7 +12,7 @@ pub use config::ScannerConfig;
 
 use crate::model::{BookStatus, BookTop, InstrumentId, Instruments, MAX_INSTRUMENTS, Signal};
 use crate::pipeline::EngineClock;
-use crate::risk::PositionBoard;
+use crate::pipeline::board::PositionBoard;
 use arbitrage::{Arbitrage, Skip};
 use gates::{TradingHours, is_fresh};
 use stable_coin::StableCoin;

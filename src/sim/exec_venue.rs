@@ -14,7 +14,7 @@
 //!
 //! Fees are `taker_fee_bps` / `maker_fee_bps` of the notional, in the quote currency.
 
-use super::config::SimConfig;
+use crate::config::sim::SimConfig;
 use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
 };
@@ -114,8 +114,8 @@ pub struct VenueTrade {
 }
 
 impl VenueTrade {
-    pub fn frame(&self) -> crate::venue::max::frames::MaxTradeFrame<'_> {
-        crate::venue::max::frames::MaxTradeFrame {
+    pub fn frame(&self) -> crate::sim::max_frames::MaxTradeFrame<'_> {
+        crate::sim::max_frames::MaxTradeFrame {
             id: self.id,
             order_id: self.order_id,
             client_oid: &self.client_oid,

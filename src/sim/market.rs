@@ -11,7 +11,7 @@
 //!   from the seed too), so turning them on does not change the books;
 //! - every `ref_update_ms`: the USD/TWD reference rate.
 
-use super::config::SimConfig;
+use crate::config::sim::SimConfig;
 use super::price_process::{PriceProcess, ProcessParams, normal};
 use super::synthetic_book::{SeqStyle, SyntheticBook};
 use crate::model::{Fixed, Level, Side, Venue};

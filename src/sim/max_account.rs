@@ -15,7 +15,7 @@
 //!
 //! Without a ticker calling [`MaxAccount::poll`] (the REST server alone), orders rest.
 
-use super::config::SimConfig;
+use crate::config::sim::SimConfig;
 pub use super::exec_venue::VenueTrade;
 use super::exec_venue::{ExecOutput, ExecVenue, MarketName};
 use super::nonce_ledger::NonceLedger;
@@ -23,7 +23,7 @@ use super::venue_ban::{RetryAfter, VenueBan};
 use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
 };
-use crate::venue::max::frames::{
+use crate::sim::max_frames::{
     MaxOrderFrame, MaxPublicTrade, MaxTradeFrame, write_account_event, write_order_snapshot_in,
     write_order_update, write_trade_snapshot_in, write_trade_update,
 };

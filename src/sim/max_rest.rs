@@ -32,7 +32,7 @@ use super::klines::KlineSource;
 use super::max_account::{MaxAccount, NewVenueOrder, OrderKey, Refusal, VenueOrder};
 use super::nonce_ledger::NonceRefusal;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
-use crate::venue::max::frames::{
+use crate::sim::max_frames::{
     write_error, write_order_created, write_rest_account, write_rest_trade,
 };
 use crate::venue::max::sign::verify_payload;
@@ -145,7 +145,7 @@ impl MaxRestSim {
         keys: &[(&str, &str)],
         markets: Vec<SimMarket>,
     ) -> Result<MaxRestSim, String> {
-        let account = MaxAccount::new(&super::SimConfig {
+        let account = MaxAccount::new(&crate::config::sim::SimConfig {
             reject_probability: 0.0,
             ..Default::default()
         })?;

@@ -2,12 +2,14 @@
 //! (Binance leads, MAX lags), synthetic books with each venue's sequence ids, and an execution
 //! venue that acknowledges, rejects and fills MAX orders after a latency.
 
+pub mod binance_frames;
 pub mod binance_ws;
-pub mod config;
 pub mod exec_venue;
+pub mod in_process_feed;
 pub mod klines;
 pub mod market;
 pub mod max_account;
+pub mod max_frames;
 pub mod max_rest;
 pub mod max_ws;
 pub mod nonce_ledger;
@@ -17,6 +19,5 @@ pub mod servers;
 pub mod synthetic_book;
 pub mod venue_ban;
 
-pub use config::SimConfig;
 pub use exec_venue::{ExecOutput, ExecVenue, MarketName};
 pub use market::{MarketOutput, SyntheticMarket};

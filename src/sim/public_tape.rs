@@ -11,7 +11,7 @@
 //!   market; `V` ("volume in BTC") repeats `v`, as the doc's example does.
 
 use crate::model::Fixed;
-use crate::venue::max::frames::{MaxPublicTrade, MaxTickerFrame};
+use crate::sim::max_frames::{MaxPublicTrade, MaxTickerFrame};
 use std::collections::VecDeque;
 
 /// Prints kept for a `trade` snapshot.

@@ -1,8 +1,8 @@
 //! MAX (MaiCoin) wire protocol: public and private WebSocket parsers, REST v3 reply parsing and
-//! error classification, request signing, and writers of the same frames for the simulator.
+//! error classification, request signing. The simulator writes the same frames with
+//! `crate::sim::max_frames`.
 //! The protocol notes these files implement are in `docs/specs/max.md`.
 
-pub mod frames;
 mod json;
 pub mod key_nonce;
 pub mod kline;
@@ -15,13 +15,6 @@ pub mod rest_client;
 pub mod sign;
 pub use crate::venue::wall_clock;
 
-pub use frames::{
-    MaxBookFrame, MaxOrderFrame, MaxPublicTrade, MaxTickerFrame, MaxTradeFrame,
-    write_account_event, write_book, write_error, write_order_created, write_order_snapshot,
-    write_order_snapshot_in, write_order_update, write_public_trades, write_rest_account,
-    write_rest_trade, write_ticker, write_trade_snapshot, write_trade_snapshot_in,
-    write_trade_update,
-};
 pub use key_nonce::KeyNonce;
 pub use kline::{Kline, fetch_range, parse_klines};
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};

@@ -440,47 +440,6 @@ mod tests {
     }
 
     #[test]
-    fn written_public_trades_parse_back() {
-        use crate::venue::max::frames::{MaxPublicTrade, write_public_trades};
-        let t = |p: &str, v: &str, side, ts| MaxPublicTrade {
-            price: Fixed::parse(p).unwrap(),
-            volume: Fixed::parse(v).unwrap(),
-            taker_side: side,
-            ts_ms: ts,
-        };
-        let trades = [
-            t("95000.01", "0.012", Side::Buy, 1_000),
-            t("94999.99", "0.5", Side::Sell, 1_001),
-        ];
-        let mut frame = Vec::new();
-        for snapshot in [true, false] {
-            write_public_trades(&mut frame, "btcusdt", snapshot, &trades, 1_002);
-            let mut p = MaxPublicParser::new();
-            let mut got = Vec::new();
-            let r = p
-                .parse(&frame, 3, &instruments(), |e| got.push(*e))
-                .unwrap();
-            assert_eq!(r, MaxPublicOutcome::Market { events: 2 });
-            for (e, w) in got.iter().zip(&trades) {
-                assert_eq!(e.kind, MdKind::Trade);
-                assert_eq!(e.side, w.taker_side);
-                assert_eq!(e.exch_ts_ms, w.ts_ms);
-                assert_eq!(
-                    e.bids(),
-                    &[Level {
-                        price: w.price,
-                        qty: w.volume
-                    }]
-                );
-            }
-        }
-        // An empty snapshot is valid: no events, not an error.
-        write_public_trades(&mut frame, "btcusdt", true, &[], 1_002);
-        let r = MaxPublicParser::new().parse(&frame, 3, &instruments(), |_| {});
-        assert_eq!(r, Ok(MaxPublicOutcome::Market { events: 0 }));
-    }
-
-    #[test]
     fn chunking_packs_bids_then_asks() {
         let mut bids = Vec::new();
         let mut asks = Vec::new();

@@ -18,7 +18,6 @@
 //! The secret never leaves this file: the signer keeps a pre-keyed HMAC state (cloned per
 //! signature, so no key schedule per request) and its `Debug` prints `<redacted>`.
 
-use super::frames::push_json_str;
 use super::key_nonce::KeyNonce;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -222,8 +221,30 @@ pub fn verify_payload(secret: &str, payload_b64: &str, signature_hex: &str) -> b
     mac.verify_slice(&sig).is_ok()
 }
 
+/// Appends `s` as a JSON string literal (quotes, `\"`, `\\` and control characters escaped).
+pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 15) as usize]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
 /// Appends the decimal digits of `v` (no allocation beyond `out`'s growth).
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut tmp = [0u8; 20];
     let mut n = 0;
     loop {

@@ -30,7 +30,7 @@ use crate::feed::ws_conn::{
 use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
 use crate::pipeline::ring::ExecProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
-use crate::risk::{HaltReason, HaltRequests};
+use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::telemetry::{EngineCounters, TelemetryTx};
 use crate::venue::max::wall_clock::local_ms;
 use crate::venue::max::{MaxPrivateOutcome, MaxPrivateParser, MaxSigner};

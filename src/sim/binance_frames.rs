@@ -8,7 +8,7 @@
 //! (`"25.35190000"`); futures writes the canonical decimal text (`"7.611"`), which a parser reads
 //! the same as Binance's per-symbol precision.
 
-use super::parse::BinanceMarket;
+use crate::venue::binance::BinanceMarket;
 use crate::model::{Fixed, Level, SCALE};
 
 /// `<sym>@bookTicker` in the combined wrapper. Spot: `{u,s,b,B,a,A}`; futures:

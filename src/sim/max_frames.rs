@@ -10,7 +10,7 @@
 //! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`). Field order and key
 //! names follow the WSDOC / V3SPEC examples in spec §3.4, §4.2, §4.3 and §2.2.
 
-use super::sign::push_u64;
+use crate::venue::max::sign::{push_json_str, push_u64};
 use crate::model::{ClientOid, Fixed, Level, OrderType, Side, WalletType};
 
 /// Which book event to write.
@@ -83,28 +83,6 @@ pub struct MaxTickerFrame {
     pub volume: Fixed,
     /// `V`: "volume in BTC" (the doc's example has `V` = `v`).
     pub volume_in_btc: Fixed,
-}
-
-/// Appends `s` as a JSON string literal (quotes, `\"`, `\\` and control characters escaped).
-pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 15) as usize]);
-            }
-            _ => out.push(b),
-        }
-    }
-    out.push(b'"');
 }
 
 /// Appends `"<decimal>"`.
@@ -560,6 +538,54 @@ pub fn write_error(out: &mut Vec<u8>, code: u32, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_public_trades_parse_back() {
+        use crate::model::{Instruments, MdKind, Venue};
+        use crate::venue::max::{MaxPublicOutcome, MaxPublicParser};
+        let instruments = || {
+            let mut i = Instruments::new();
+            i.intern(Venue::Max, "btcusdt", "btc", "usdt").unwrap();
+            i
+        };
+        let t = |p: &str, v: &str, side, ts| MaxPublicTrade {
+            price: Fixed::parse(p).unwrap(),
+            volume: Fixed::parse(v).unwrap(),
+            taker_side: side,
+            ts_ms: ts,
+        };
+        let trades = [
+            t("95000.01", "0.012", Side::Buy, 1_000),
+            t("94999.99", "0.5", Side::Sell, 1_001),
+        ];
+        let mut frame = Vec::new();
+        for snapshot in [true, false] {
+            write_public_trades(&mut frame, "btcusdt", snapshot, &trades, 1_002);
+            let mut p = MaxPublicParser::new();
+            let mut got = Vec::new();
+            let r = p
+                .parse(&frame, 3, &instruments(), |e| got.push(*e))
+                .unwrap();
+            assert_eq!(r, MaxPublicOutcome::Market { events: 2 });
+            for (e, w) in got.iter().zip(&trades) {
+                assert_eq!(e.kind, MdKind::Trade);
+                assert_eq!(e.side, w.taker_side);
+                assert_eq!(e.exch_ts_ms, w.ts_ms);
+                assert_eq!(
+                    e.bids(),
+                    &[Level {
+                        price: w.price,
+                        qty: w.volume
+                    }]
+                );
+            }
+        }
+        // An empty snapshot is valid: no events, not an error.
+        write_public_trades(&mut frame, "btcusdt", true, &[], 1_002);
+        let r = MaxPublicParser::new().parse(&frame, 3, &instruments(), |_| {});
+        assert_eq!(r, Ok(MaxPublicOutcome::Market { events: 0 }));
+    }
+
 
     #[test]
     fn book_frame_matches_doc_text() {

@@ -36,7 +36,7 @@ pub struct Gateway {
     pub instruments: Instruments,
     pub clock: EngineClock,
     pub shutdown: Shutdown,
-    pub halts: std::sync::Arc<crate::risk::HaltRequests>,
+    pub halts: std::sync::Arc<crate::pipeline::board::HaltRequests>,
     /// Largest tolerated offset to the venue's clock, ms.
     pub max_clock_drift_ms: u64,
     pub reconciler: Reconciler,
@@ -59,7 +59,7 @@ impl Gateway {
         if let Ok(offset) = self.client.sync_time()
             && offset.unsigned_abs() > self.max_clock_drift_ms
         {
-            self.halts.request(crate::risk::HaltReason::ClockDrift);
+            self.halts.request(crate::pipeline::board::HaltReason::ClockDrift);
         }
     }
 
@@ -120,7 +120,7 @@ impl Gateway {
             if e.action() == crate::venue::max::ErrorAction::Halt {
                 tracing::error!("reconcile: credentials refused, halting trading: {e}");
                 self.halts
-                    .request(crate::risk::HaltReason::CredentialsRefused);
+                    .request(crate::pipeline::board::HaltReason::CredentialsRefused);
             } else {
                 tracing::warn!("reconcile: round failed (retried next round): {e}");
             }
@@ -175,7 +175,7 @@ impl Gateway {
                         "order refused, credentials refused, halting trading: {e}"
                     );
                     self.halts
-                        .request(crate::risk::HaltReason::CredentialsRefused);
+                        .request(crate::pipeline::board::HaltReason::CredentialsRefused);
                 } else {
                     tracing::warn!(client_oid = %req.client_oid, market = %market, "order rejected: {e}");
                 }

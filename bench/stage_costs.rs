@@ -13,9 +13,9 @@ use arbline::pipeline::EngineClock;
 use arbline::pipeline::board::PositionBoard;
 use arbline::scanner::{ScannerConfig, Scanners};
 use arbline::sim::binance_frames as bframes;
+use arbline::sim::max_frames::{self as mframes, MaxBookFrame};
 use arbline::venue::binance::{BinanceMarket, BinanceParser};
 use arbline::venue::max::MaxPublicParser;
-use arbline::sim::max_frames::{self as mframes, MaxBookFrame};
 use std::hint::black_box;
 
 fn median_ns(blocks: usize, per_block: u64, mut f: impl FnMut()) -> u64 {

@@ -2,24 +2,24 @@
 //! shuts them down in order and gathers the final statistics.
 
 use crate::book::{BookStage, BookStageParts};
-use crate::pipeline::board::MidBoard;
 use crate::config::Config;
 use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
+use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
 use crate::gateway::max_gateway::Gateway;
 use crate::gateway::max_user_feed::{MaxUserFeed, MaxUserFeedParts};
-use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use crate::pipeline::board::ResyncRequests;
-use crate::sim::in_process_feed::{SimFeed, SimFeedParts};
 use crate::model::{Instruments, PositionSnapshot, Venue};
 use crate::order::OrderManager;
 use crate::order::stage::{OrderStage, OrderStageParts};
+use crate::pipeline::board::MidBoard;
+use crate::pipeline::board::PositionBoard;
+use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::gateway_queue::gateway_queue;
 use crate::pipeline::thread::spawn_stage_thread;
 use crate::pipeline::{EngineClock, Phase, Poll, Rings, Shutdown, Stage, StageName};
-use crate::pipeline::board::PositionBoard;
 use crate::scanner::Scanners;
 use crate::scanner::stage::{ScannerStage, ScannerStageParts};
 use crate::sim::exec_venue::ExecVenue;
+use crate::sim::in_process_feed::{SimFeed, SimFeedParts};
 use crate::sim::market::SyntheticMarket;
 use crate::telemetry::hist_dir::HistDir;
 use crate::telemetry::run_info::RunInfo;

@@ -1,12 +1,22 @@
 //! arbline: a tick-to-trade engine for cross-exchange arbitrage between MAX and Binance.
 //!
 //! The crate reads like its pipeline (see `DESIGN.md` of the project):
-//! feeds ([`feed`], [`venue`]) → md ring → [`book`] → book ring → [`scanner`] → signal ring →
-//! [`order`] (with [`risk`]) → gateway; venue answers come back on the exec ring. Every hot
-//! thread hands telemetry to the side thread ([`telemetry`]) through a lossy queue. [`sim`] is
-//! the deterministic synthetic venue that stands in for the network. [`pipeline`] holds rings,
-//! threads, placement, wait strategies and shutdown; [`config`] the TOML configuration.
-//! [`record`] is `arbline record`: NATS JetStream → PostgreSQL, outside the engine.
+//! feeds ([`feed`], parsing with [`venue`]) → md ring → [`book`] → book ring → [`scanner`] →
+//! signal ring → [`order`] (with [`risk`]) → [`gateway`] → the venue; venue answers come back on
+//! the exec ring. Every hot thread hands telemetry to the side thread ([`telemetry`]) through a
+//! lossy queue. [`pipeline`] holds rings, threads, placement, wait strategies, shutdown and the
+//! boards (`pipeline::board`), the only state that flows against the rings. [`config`] is the
+//! TOML file, built from each part's own section; [`engine`] only wires the stages. [`sim`] is
+//! the simulated venues (in-process and over sockets); [`demo`], [`record`] (`arbline record`:
+//! NATS JetStream → PostgreSQL) and [`report`] are the applications.
+//!
+//! Layers, lowest first (a module imports only from itself and the modules before it; checked
+//! by `tests/layers.rs`, which reads the order from the line below):
+//! `model` → `secrets` → `pipeline` → `logging` → `telemetry` → `venue` → `feed` → `book` → `scanner` → `risk` → `order` → `gateway` → `config` → `sim` → `engine` → `demo` → `record` → `report`
+//!
+//! `telemetry` sits below the stages because every stage writes into it (counters, latency
+//! histograms, the lossy queue to the side thread); the side thread itself depends on nothing
+//! above it. `config` sits above the stages because it is their sections put together.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

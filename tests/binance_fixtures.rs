@@ -6,8 +6,8 @@ use arbline::book::{L2Book, ResyncReason, SyncOutcome, binance_sync::BinanceSync
 use arbline::model::{
     DecimalError, Fixed, InstrumentId, Instruments, Level, MD_LEVELS, MdEvent, MdKind, Side, Venue,
 };
-use arbline::venue::ParseError;
 use arbline::sim::binance_frames::{write_book_ticker, write_depth_snapshot, write_depth_update};
+use arbline::venue::ParseError;
 use arbline::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
 use serde_json::Value;
 

@@ -9,18 +9,18 @@
 //! or skipped shows there, and in the book's resync count.
 
 use arbline::book::{BookStage, BookStageParts};
-use arbline::pipeline::board::MidBoard;
 use arbline::config::Config;
+use arbline::config::sim::SimConfig;
+use arbline::config::sim::SimPair;
 use arbline::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
-use arbline::pipeline::board::ResyncRequests;
 use arbline::model::{
     BookStatus, InstrumentId, Instruments, MdEvent, MdKind, SystemCode, Telemetry, Venue,
 };
+use arbline::pipeline::board::MidBoard;
+use arbline::pipeline::board::ResyncRequests;
 use arbline::pipeline::ring::{BookPoller, MdPoller, MdProducer};
 use arbline::pipeline::{EngineClock, Poll, Rings, Shutdown, Stage, WaitFd};
-use arbline::config::sim::SimConfig;
 use arbline::sim::binance_ws::BinanceSim;
-use arbline::config::sim::SimPair;
 use arbline::telemetry::{EngineCounters, TelemetryRx, telemetry_queue};
 use arbline::venue::binance::BinanceMarket;
 use disruptor::Producer;

@@ -7,8 +7,8 @@ use arbline::model::{
     ClientOid, ExecEvent, ExecKind, Fixed, Instruments, Level, MdEvent, MdKind, OrderState,
     OrderType, Side, Symbol, Venue, WalletType,
 };
-use arbline::venue::ParseError;
 use arbline::sim::max_frames::*;
+use arbline::venue::ParseError;
 use arbline::venue::max::*;
 
 #[path = "support/max_fixture.rs"]

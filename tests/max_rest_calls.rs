@@ -5,9 +5,9 @@
 //! fixture or an error body.
 
 use arbline::model::{ClientOid, Fixed, OrderState, Side, Symbol, WalletType};
+use arbline::sim::max_frames::write_error;
 use arbline::venue::ParseError;
 use arbline::venue::max::rest_client::{MaxRestClient, OrderRef, RestError};
-use arbline::sim::max_frames::write_error;
 use arbline::venue::max::{ErrorAction, MaxSigner, verify_payload};
 use base64::Engine;
 use serde_json::{Map, Value, json};

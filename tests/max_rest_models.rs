@@ -6,8 +6,8 @@ use arbline::model::{
     ClientOid, ExecEvent, ExecKind, Fixed, Instruments, OrderState, OrderType, Side, Symbol, Venue,
     WalletType,
 };
-use arbline::venue::ParseError;
 use arbline::sim::max_frames::*;
+use arbline::venue::ParseError;
 use arbline::venue::max::*;
 
 #[path = "support/max_fixture.rs"]

@@ -3,8 +3,8 @@
 
 use arbline::config::Config;
 use arbline::gateway::max_user_feed::{AuthState, MaxUserFeed, MaxUserFeedParts};
-use arbline::pipeline::{EngineClock, Rings, Shutdown, Stage};
 use arbline::pipeline::board::{HaltReason, HaltRequests};
+use arbline::pipeline::{EngineClock, Rings, Shutdown, Stage};
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};
 use arbline::venue::max::MaxSigner;

@@ -4,11 +4,11 @@
 //! the book they followed; a raw client gets book, trade and ticker as the spec writes them.
 
 use arbline::book::{BookStage, BookStageParts};
-use arbline::pipeline::board::MidBoard;
 use arbline::config::Config;
 use arbline::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use arbline::pipeline::board::ResyncRequests;
 use arbline::model::{BookStatus, InstrumentId, Instruments, Level, MdEvent, MdKind, Side, Venue};
+use arbline::pipeline::board::MidBoard;
+use arbline::pipeline::board::ResyncRequests;
 use arbline::pipeline::ring::{MdPoller, MdProducer};
 use arbline::pipeline::{EngineClock, Poll, Rings, Shutdown, Stage};
 use arbline::sim::max_ws::MaxWsSim;

@@ -9,9 +9,9 @@ use arbline::model::{
 use arbline::order::OrderManager;
 use arbline::order::config::OrderConfig;
 use arbline::pipeline::EngineClock;
-use arbline::risk::config::{Allocation, RiskConfig};
 use arbline::pipeline::board::PositionBoard;
 use arbline::risk::RiskReject;
+use arbline::risk::config::{Allocation, RiskConfig};
 use proptest::prelude::*;
 use std::sync::Arc;
 

@@ -12,13 +12,13 @@
 //!   equal to the simulator's, reconnects after a drop, and honours a 429 ban, all over TLS.
 
 use arbline::book::{BookStage, BookStageParts};
-use arbline::pipeline::board::MidBoard;
 use arbline::config::Config;
 use arbline::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use arbline::pipeline::board::ResyncRequests;
 use arbline::feed::tls::TlsTrust;
 use arbline::feed::ws_conn::{ConnectError, connect, drain, flush_failed, send, wait_fd};
 use arbline::model::{BookStatus, Instruments, Venue};
+use arbline::pipeline::board::MidBoard;
+use arbline::pipeline::board::ResyncRequests;
 use arbline::pipeline::{EngineClock, Readiness, Rings, Shutdown, Stage};
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};

@@ -16,13 +16,13 @@
 use super::binance_sync::BinanceSync;
 use super::l2book::L2Book;
 use super::max_sync::MaxSync;
-use crate::pipeline::board::MidBoard;
 use super::sync::{ResyncReason, SyncOutcome};
-use crate::pipeline::board::ResyncRequests;
 use crate::model::{
     BookStatus, BookTop, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, SystemCode,
     SystemEvent, Telemetry, Venue,
 };
+use crate::pipeline::board::MidBoard;
+use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::{BookProducer, MdPoller};
 use crate::pipeline::{EngineClock, Poll, Stage};
 use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};

@@ -35,7 +35,6 @@
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS, Limit};
-use crate::pipeline::board::ResyncRequests;
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
@@ -45,6 +44,7 @@ use crate::feed::ws_conn::{
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
 };
+use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
@@ -314,7 +314,7 @@ impl BinanceWsFeed {
             errors: snapshot_errors.clone(),
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
-        let defaults = crate::config::BinanceVenue::default();
+        let defaults = crate::feed::venue_config::BinanceVenue::default();
         let rules = UpkeepRules {
             limits: if p.market == BinanceMarket::Futures {
                 &BINANCE_FUTURES_WS

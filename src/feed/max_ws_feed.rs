@@ -31,7 +31,6 @@
 
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
-use crate::pipeline::board::ResyncRequests;
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
@@ -41,6 +40,7 @@ use crate::feed::ws_conn::{
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
 };
+use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
@@ -104,7 +104,7 @@ impl MaxWsFeed {
             .filter(|i| i.venue == Venue::Max)
             .map(|i| (i.id, i.symbol.to_lowercase()))
             .collect();
-        let defaults = crate::config::MaxVenue::default();
+        let defaults = crate::feed::venue_config::MaxVenue::default();
         MaxWsFeed {
             url: p.url,
             tls: p.tls,

@@ -13,4 +13,5 @@ pub mod message_budget;
 pub mod refrate_feed;
 pub mod resync_pacer;
 pub mod tls;
+pub mod venue_config;
 pub mod ws_conn;

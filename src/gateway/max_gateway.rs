@@ -59,7 +59,8 @@ impl Gateway {
         if let Ok(offset) = self.client.sync_time()
             && offset.unsigned_abs() > self.max_clock_drift_ms
         {
-            self.halts.request(crate::pipeline::board::HaltReason::ClockDrift);
+            self.halts
+                .request(crate::pipeline::board::HaltReason::ClockDrift);
         }
     }
 

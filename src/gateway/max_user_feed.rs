@@ -28,9 +28,9 @@ use crate::feed::ws_conn::{
     next_conn_id, wait_fd, would_block,
 };
 use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
+use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::pipeline::ring::ExecProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
-use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::telemetry::{EngineCounters, TelemetryTx};
 use crate::venue::max::wall_clock::local_ms;
 use crate::venue::max::{MaxPrivateOutcome, MaxPrivateParser, MaxSigner};
@@ -109,7 +109,7 @@ impl MaxUserFeed {
             next_attempt: Instant::now(),
             counts: FeedCounts::default(),
             upkeep: {
-                let d = crate::config::MaxVenue::default();
+                let d = crate::feed::venue_config::MaxVenue::default();
                 ConnUpkeep::new(
                     &MAX_WS,
                     Duration::from_millis(d.liveness_timeout_ms),

@@ -11,6 +11,7 @@
 //! and `signals.YYYY-MM-DD.log` ([`SignalLog`]). Files of either prefix older than
 //! `retention_days` are deleted at [`init`] and then once a day ([`remove_expired`]).
 
+pub mod config;
 mod guard;
 mod retention;
 mod signal_log;

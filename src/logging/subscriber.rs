@@ -1,7 +1,7 @@
 //! The subscriber: filter, console layer (stderr) and daily file layer.
 
+use super::config::{ConsoleMode, LogConfig};
 use super::guard::{LogGuard, sweep};
-use crate::config::{ConsoleMode, LogConfig};
 use std::io::IsTerminal;
 use std::path::Path;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};

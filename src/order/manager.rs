@@ -21,9 +21,7 @@ use crate::model::{
 };
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::PositionBoard;
-use crate::risk::{
-    Exposure, KillSwitch, Positions, RiskConfig, RiskLimits, RiskReject,
-};
+use crate::risk::{Exposure, KillSwitch, Positions, RiskConfig, RiskLimits, RiskReject};
 use crate::telemetry::{LatencySet, Stage};
 use std::sync::Arc;
 

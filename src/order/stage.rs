@@ -5,8 +5,8 @@
 //! reports the orders settled. It finishes when the exec ring closes.
 
 use super::OrderManager;
-use crate::pipeline::board::MidBoard;
 use crate::model::{ExecKind, Instruments, OrderRequest, Telemetry, Venue};
+use crate::pipeline::board::MidBoard;
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecPoller, SignalPoller};
 use crate::pipeline::{EngineClock, Poll, Shutdown, Stage};

@@ -6,10 +6,10 @@
 //! fees (quote currency) are subtracted as they are paid. P&L is kept in the market's quote
 //! currency and converted to USDT with the factor the last signal carried.
 
-use crate::pipeline::board::PositionBoard;
 use crate::model::{
     Fixed, InstrumentId, MAX_INSTRUMENTS, PositionSnapshot, Price, Qty, Side, Strategy, WalletType,
 };
+use crate::pipeline::board::PositionBoard;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, Default)]

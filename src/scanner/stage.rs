@@ -2,9 +2,9 @@
 
 use super::Scanners;
 use crate::model::{BookTop, Telemetry};
+use crate::pipeline::board::PositionBoard;
 use crate::pipeline::ring::{BookPoller, SignalProducer};
 use crate::pipeline::{EngineClock, Poll, Stage};
-use crate::pipeline::board::PositionBoard;
 use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
 use disruptor::{Polling, Producer};
 use std::sync::Arc;

@@ -8,8 +8,8 @@
 //! (`"25.35190000"`); futures writes the canonical decimal text (`"7.611"`), which a parser reads
 //! the same as Binance's per-symbol precision.
 
-use crate::venue::binance::BinanceMarket;
 use crate::model::{Fixed, Level, SCALE};
+use crate::venue::binance::BinanceMarket;
 
 /// `<sym>@bookTicker` in the combined wrapper. Spot: `{u,s,b,B,a,A}`; futures:
 /// `{e:"bookTicker",u,E,T,s,b,B,a,A}` with `T = E = event_ms`.

@@ -24,15 +24,15 @@
 //! written but stay open) and [`BinanceSim::ban_until`] (429 with `Retry-After: <seconds from
 //! now>` on handshakes and REST depth requests, see [`super::venue_ban`]).
 
-use crate::config::sim::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_ws::SimBook;
 use super::venue_ban::{RetryAfter, VenueBan, refuse_handshake};
+use crate::config::sim::SimConfig;
 use crate::model::Venue;
-use crate::venue::binance::BinanceMarket;
 use crate::sim::binance_frames::{
     write_book_ticker, write_depth_snapshot, write_depth_update, write_server_shutdown,
 };
+use crate::venue::binance::BinanceMarket;
 use crossbeam::channel::{Receiver, TryRecvError, unbounded};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{SocketAddr, TcpListener, TcpStream};

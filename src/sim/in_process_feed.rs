@@ -9,20 +9,20 @@
 //! The reference rate arrives as the Bank of Taiwan day board CSV and is read by the
 //! reference-rate parser, as the real provider will.
 
-use crate::pipeline::board::ResyncRequests;
 use crate::model::{
     ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, MdEvent, OrderState, SystemCode,
     SystemEvent, Telemetry, Venue,
 };
+use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecProducer, MdProducer};
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
+use crate::sim::binance_frames as bframes;
 use crate::sim::exec_venue::{ExecOutput, ExecVenue};
 use crate::sim::market::{MarketOutput, SyntheticMarket};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
-use crate::sim::binance_frames as bframes;
-use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crate::sim::max_frames::{self as mframes, MaxBookFrame, MaxOrderFrame};
+use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crate::venue::max::rest::{classify_error, parse_order};
 use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
 use crate::venue::refrate::bot_csv;

@@ -11,9 +11,9 @@
 //!   from the seed too), so turning them on does not change the books;
 //! - every `ref_update_ms`: the USD/TWD reference rate.
 
-use crate::config::sim::SimConfig;
 use super::price_process::{PriceProcess, ProcessParams, normal};
 use super::synthetic_book::{SeqStyle, SyntheticBook};
+use crate::config::sim::SimConfig;
 use crate::model::{Fixed, Level, Side, Venue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

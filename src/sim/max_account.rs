@@ -15,11 +15,11 @@
 //!
 //! Without a ticker calling [`MaxAccount::poll`] (the REST server alone), orders rest.
 
-use crate::config::sim::SimConfig;
 pub use super::exec_venue::VenueTrade;
 use super::exec_venue::{ExecOutput, ExecVenue, MarketName};
 use super::nonce_ledger::NonceLedger;
 use super::venue_ban::{RetryAfter, VenueBan};
+use crate::config::sim::SimConfig;
 use crate::model::{
     ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
 };

@@ -10,8 +10,8 @@
 //! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`). Field order and key
 //! names follow the WSDOC / V3SPEC examples in spec §3.4, §4.2, §4.3 and §2.2.
 
-use crate::venue::max::sign::{push_json_str, push_u64};
 use crate::model::{ClientOid, Fixed, Level, OrderType, Side, WalletType};
+use crate::venue::max::sign::{push_json_str, push_u64};
 
 /// Which book event to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -585,7 +585,6 @@ mod tests {
         let r = MaxPublicParser::new().parse(&frame, 3, &instruments(), |_| {});
         assert_eq!(r, Ok(MaxPublicOutcome::Market { events: 0 }));
     }
-
 
     #[test]
     fn book_frame_matches_doc_text() {

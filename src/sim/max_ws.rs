@@ -38,12 +38,12 @@
 //! subscriptions with snapshots, and fans frames out to the queues of the connections
 //! subscribed to their (channel, market); each connection has its own thread.
 
-use crate::config::sim::SimConfig;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_account::MaxAccount;
 use super::nonce_ledger::NonceRefusal;
 use super::public_tape::PublicTape;
 use super::venue_ban::refuse_handshake;
+use crate::config::sim::SimConfig;
 use crate::model::Level;
 use crate::sim::max_frames::{
     MaxBookFrame, MaxPublicTrade, write_book, write_public_trades, write_ticker,

@@ -1,0 +1,85 @@
+//! `[venues.max]` and `[venues.binance]`: the connection settings of the socket feeds, the
+//! private user stream and the gateway (URLs, TLS trust, liveness and ping timing). They live
+//! with the feeds that read them; `crate::config` embeds them in the configuration file.
+
+use crate::venue::binance::BinanceMarket;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaxVenue {
+    pub rest_url: String,
+    pub ws_url: String,
+    pub timeout_ms: u64,
+    /// Halt trading when the venue's clock is further than this from ours.
+    pub max_clock_drift_ms: u64,
+    /// A PEM file of CAs the `wss://` WebSockets trust besides Mozilla's roots; "" = none.
+    pub tls_ca_file: String,
+    /// The reconciler compares local orders and fills with the venue's REST view this often
+    /// (and at start and after every private WebSocket reconnect).
+    pub reconcile_interval_ms: u64,
+    /// A WebSocket (public or private) from which neither a frame nor the answer to a ping
+    /// arrived for this long is dead: closed, reported and reconnected. Probe pings go out
+    /// after half of it.
+    pub liveness_timeout_ms: u64,
+    /// The longest time between two pings on every MAX connection (MAX closes one it has not
+    /// heard a ping from in 130 s).
+    pub ping_interval_ms: u64,
+}
+
+impl Default for MaxVenue {
+    fn default() -> Self {
+        MaxVenue {
+            rest_url: "https://max-api.maicoin.com".into(),
+            ws_url: "wss://max-stream.maicoin.com/ws".into(),
+            timeout_ms: 5000,
+            max_clock_drift_ms: 5000,
+            tls_ca_file: String::new(),
+            reconcile_interval_ms: 10_000,
+            liveness_timeout_ms: 5_000,
+            ping_interval_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BinanceVenue {
+    /// Without the route: `/stream` (spot) or `/public/stream` (futures) is appended.
+    pub ws_url: String,
+    pub rest_url: String,
+    #[serde(deserialize_with = "binance_market")]
+    pub market: BinanceMarket,
+    /// Binance closes a connection at 24 h (spec §1.1, §1.2): at this age the feed opens a
+    /// second connection and hands over to it without a gap. Must be in (0, 86400).
+    pub rotate_after_s: u64,
+    /// A PEM file of CAs the `wss://` WebSocket trusts besides Mozilla's roots; "" = none.
+    pub tls_ca_file: String,
+    /// A connection from which neither a frame nor the answer to a ping arrived for this long
+    /// is dead: closed, reported and reconnected (its books resync).
+    pub liveness_timeout_ms: u64,
+}
+
+impl Default for BinanceVenue {
+    fn default() -> Self {
+        BinanceVenue {
+            ws_url: "wss://fstream.binance.com".into(),
+            rest_url: "https://fapi.binance.com".into(),
+            market: BinanceMarket::Futures,
+            rotate_after_s: 23 * 3600,
+            tls_ca_file: String::new(),
+            liveness_timeout_ms: 10_000,
+        }
+    }
+}
+
+fn binance_market<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BinanceMarket, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.as_str() {
+        "spot" => Ok(BinanceMarket::Spot),
+        "futures" => Ok(BinanceMarket::Futures),
+        other => Err(serde::de::Error::custom(format!(
+            "venues.binance.market: expected \"spot\" or \"futures\", got {other:?}"
+        ))),
+    }
+}

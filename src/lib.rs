@@ -20,21 +20,32 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// Without the default `full` feature only the core is built (Cargo.toml, [features]): the
+// modules that need sockets, TLS, HTTP, tokio, NATS, PostgreSQL or plotting are left out.
+
 pub mod book;
+#[cfg(feature = "full")]
 pub mod config;
+#[cfg(feature = "full")]
 pub mod demo;
+#[cfg(feature = "full")]
 pub mod engine;
+#[cfg(feature = "full")]
 pub mod feed;
+#[cfg(feature = "full")]
 pub mod gateway;
 pub mod logging;
 pub mod model;
 pub mod order;
 pub mod pipeline;
+#[cfg(feature = "full")]
 pub mod record;
+#[cfg(feature = "full")]
 pub mod report;
 pub mod risk;
 pub mod scanner;
 pub mod secrets;
+#[cfg(feature = "full")]
 pub mod sim;
 pub mod telemetry;
 pub mod venue;

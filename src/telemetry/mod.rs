@@ -9,6 +9,7 @@ pub mod hist_dir;
 pub mod interval_log;
 pub mod jsonl_file;
 pub mod latency;
+#[cfg(feature = "full")]
 pub mod nats_forwarder;
 pub mod outbox;
 pub mod queue;

@@ -9,6 +9,7 @@
 //! [`fetch_range`] pages a time range through [`MaxRestClient::klines`]; the date helpers serve
 //! `arbline klines`.
 
+#[cfg(feature = "full")]
 use super::rest_client::{MaxRestClient, RestError};
 use crate::model::calendar::days_from_civil;
 pub use crate::model::calendar::format_utc;
@@ -155,6 +156,7 @@ pub fn check_period(period_min: u32) -> Result<(), String> {
 /// Pages `[from_s, to_s)` of `market`'s `period_min` candles, `page` (1..=10000) per request:
 /// each next request starts at the last candle's start + one period, until a candle at or past
 /// `to_s` or a short page. Calls `each` once per candle, in order; returns how many.
+#[cfg(feature = "full")]
 pub fn fetch_range(
     client: &MaxRestClient,
     market: &str,

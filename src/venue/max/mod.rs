@@ -11,12 +11,15 @@ pub mod private;
 pub mod public;
 pub mod rate_limit;
 pub mod rest;
+#[cfg(feature = "full")]
 pub mod rest_client;
 pub mod sign;
 pub use crate::venue::wall_clock;
 
 pub use key_nonce::KeyNonce;
-pub use kline::{Kline, fetch_range, parse_klines};
+#[cfg(feature = "full")]
+pub use kline::fetch_range;
+pub use kline::{Kline, parse_klines};
 pub use private::{Balance, MaxOrderState, MaxPrivateOutcome, MaxPrivateParser};
 pub use public::{MaxPublicOutcome, MaxPublicParser};
 pub use rest::{

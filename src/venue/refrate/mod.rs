@@ -3,6 +3,7 @@
 
 pub mod bot_csv;
 pub mod cache;
+#[cfg(feature = "full")]
 pub mod provider;
 pub mod taifex;
 

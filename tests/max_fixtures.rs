@@ -1126,7 +1126,7 @@ fn sync_crossed_book_resyncs() {
 fn sync_buffer_overflow_resyncs() {
     let mut f = Feed::new();
     let mut last = SyncOutcome::Buffered;
-    for i in 0..=arbline::book::max_sync::BUFFER_CHUNKS as u64 {
+    for i in 0..=arbline::book::max_sync::MAX_PRE_SNAPSHOT_CHUNKS as u64 {
         last = f.last(Update, i + 1, i + 1, 5, &[], &[]);
     }
     assert_eq!(last, SyncOutcome::Resync(ResyncReason::BufferOverflow));

@@ -58,7 +58,7 @@ use crate::venue::binance::BinanceMarket;
 
 /// Update chunks kept while waiting for a snapshot. A REST snapshot takes a few hundred
 /// milliseconds; at 10 frames/s per symbol this is minutes of buffer.
-pub const BUFFER_CHUNKS: usize = 4096;
+pub const BINANCE_PRE_SNAPSHOT_CHUNKS: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -99,7 +99,7 @@ impl BinanceSync {
             last: 0,
             first_pending: true,
             snapshot_id: 0,
-            buffer: Vec::with_capacity(BUFFER_CHUNKS),
+            buffer: Vec::with_capacity(BINANCE_PRE_SNAPSHOT_CHUNKS),
         }
     }
 
@@ -426,13 +426,13 @@ mod tests {
     fn buffer_overflow_resyncs_and_keeps_buffering() {
         let mut s = BinanceSync::new(BinanceMarket::Spot);
         let mut book = L2Book::default();
-        for i in 0..BUFFER_CHUNKS as u64 {
+        for i in 0..BINANCE_PRE_SNAPSHOT_CHUNKS as u64 {
             assert_eq!(
                 s.on_event(&update(i + 1, i + 1, -1, lvl(9, 1)), &mut book),
                 SyncOutcome::Buffered
             );
         }
-        let n = BUFFER_CHUNKS as u64 + 1;
+        let n = BINANCE_PRE_SNAPSHOT_CHUNKS as u64 + 1;
         assert_eq!(
             s.on_event(&update(n, n, -1, lvl(9, 7)), &mut book),
             SyncOutcome::Resync(ResyncReason::BufferOverflow)

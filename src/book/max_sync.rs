@@ -32,14 +32,14 @@
 //!
 //! A frame arrives as consecutive chunks (`chunk` 0.., `last_chunk`), all with the same header;
 //! a snapshot's chunk 0 clears the book and its last chunk completes it. No allocation after
-//! construction: the pre-snapshot buffer is a fixed ring of [`BUFFER_CHUNKS`] events.
+//! construction: the pre-snapshot buffer is a fixed ring of [`MAX_PRE_SNAPSHOT_CHUNKS`] events.
 
 use super::l2book::L2Book;
 use super::sync::{ResyncReason, SyncOutcome};
 use crate::model::{BookStatus, MdEvent, MdKind};
 
 /// Update chunks kept while waiting for a snapshot (step 2); more is a `BufferOverflow`.
-pub const BUFFER_CHUNKS: usize = 1024;
+pub const MAX_PRE_SNAPSHOT_CHUNKS: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Frame {
@@ -82,7 +82,7 @@ impl MaxSync {
             last_id: 0,
             version: 0,
             frame: Frame::Idle,
-            buffer: Vec::with_capacity(BUFFER_CHUNKS),
+            buffer: Vec::with_capacity(MAX_PRE_SNAPSHOT_CHUNKS),
             frame_ids: (0, 0, 0),
         }
     }
@@ -124,7 +124,7 @@ impl MaxSync {
                     // An update cannot interleave with a snapshot's chunks.
                     return self.resync(book, ResyncReason::Gap);
                 }
-                if self.buffer.len() >= BUFFER_CHUNKS {
+                if self.buffer.len() >= MAX_PRE_SNAPSHOT_CHUNKS {
                     return self.resync(book, ResyncReason::BufferOverflow);
                 }
                 self.buffer.push(*ev);

@@ -38,12 +38,13 @@ use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS, Limit};
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
+    CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
 };
+use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};

@@ -34,12 +34,13 @@ use crate::feed::message_budget::MAX_WS;
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
+    CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
 };
+use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};

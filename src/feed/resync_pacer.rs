@@ -12,7 +12,7 @@
 //! The initial subscription of a connection counts as an ask for every book it covers
 //! ([`ResyncPacer::asked_all`]).
 
-use crate::feed::ws_conn::Backoff;
+use crate::pipeline::backoff::Backoff;
 use std::time::{Duration, Instant};
 
 pub const STEP_MIN: Duration = Duration::from_millis(100);

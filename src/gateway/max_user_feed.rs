@@ -24,10 +24,11 @@ use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    Backoff, CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
+    CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, wait_fd, would_block,
 };
 use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
+use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::pipeline::ring::ExecProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};

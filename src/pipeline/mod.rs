@@ -1,6 +1,7 @@
 //! Rings, stage threads, placement on cores, wait strategies (with the readiness wait of parked
 //! socket threads), shutdown.
 
+pub mod backoff;
 pub mod board;
 pub mod clock;
 pub mod gateway_queue;

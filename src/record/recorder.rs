@@ -2,7 +2,7 @@
 //!
 //! 1. Connect to NATS (stream and durable consumer created when missing) and to PostgreSQL
 //!    (tables created when missing). A failed or lost connection is retried with a backoff
-//!    that doubles from 100 ms up to `max_backoff`; nothing is acknowledged meanwhile.
+//!    that doubles from 100 ms up to `max_backoff` (±25 % jitter, [`Backoff`]); nothing is acknowledged meanwhile.
 //! 2. Fetch up to `batch` messages, or what arrives within `fetch_wait`.
 //! 3. Parse each message ([`super::event::parse`]); the malformed ones are counted, logged
 //!    (subject, stream sequence and reason, never the payload) and kept in `bad_messages`.
@@ -20,10 +20,17 @@ use super::consumer::Source;
 use super::counters::Counters;
 use super::event;
 use super::writer::{Entry, WriteError, Writer, Written};
+use crate::pipeline::backoff::Backoff;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+fn wall_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64)
+}
 const BAD_LOGGED_PER_BATCH: usize = 10;
 
 pub struct Recorder<'a> {
@@ -32,7 +39,7 @@ pub struct Recorder<'a> {
     counters: Counters,
     source: Option<Source>,
     writer: Option<Writer>,
-    backoff: Duration,
+    backoff: Backoff,
     last_stats: Instant,
 }
 
@@ -44,7 +51,12 @@ impl<'a> Recorder<'a> {
             counters: Counters::default(),
             source: None,
             writer: None,
-            backoff: FIRST_BACKOFF,
+            // Seeded per process: two recorders sharing the durable consumer retry apart.
+            backoff: Backoff::new(
+                FIRST_BACKOFF,
+                opts.max_backoff.max(FIRST_BACKOFF),
+                u64::from(std::process::id()) << 32 ^ wall_nanos(),
+            ),
             last_stats: Instant::now(),
         }
     }
@@ -72,7 +84,7 @@ impl<'a> Recorder<'a> {
                     Ok(s) => {
                         tracing::info!("record: NATS connected");
                         self.source = Some(s);
-                        self.backoff = FIRST_BACKOFF;
+                        self.backoff.reset();
                     }
                     Err(e) => {
                         self.retry_later(&e).await;
@@ -148,7 +160,7 @@ impl<'a> Recorder<'a> {
             Ok(w) => {
                 tracing::info!("record: PostgreSQL connected, tables ready");
                 self.writer = Some(w);
-                self.backoff = FIRST_BACKOFF;
+                self.backoff.reset();
                 Ok(true)
             }
             Err(WriteError::Terminal(m)) => Err(terminal(&self.opts.pg, &m)),
@@ -222,15 +234,12 @@ impl<'a> Recorder<'a> {
     /// Counts a failure, says so, and waits the backoff (less if the stop flag goes up).
     async fn retry_later(&mut self, what: &str) {
         self.counters.reconnects += 1;
-        tracing::warn!(
-            "record: {what}; retrying in {} ms",
-            self.backoff.as_millis()
-        );
-        let until = Instant::now() + self.backoff;
+        let wait = self.backoff.next_wait();
+        tracing::warn!("record: {what}; retrying in {} ms", wait.as_millis());
+        let until = Instant::now() + wait;
         while Instant::now() < until && !self.stopped() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        self.backoff = (self.backoff * 2).min(self.opts.max_backoff.max(FIRST_BACKOFF));
     }
 
     fn print_stats_when_due(&mut self) {

@@ -2,6 +2,7 @@
 //! produce the same frames (for the synthetic venue and the simulator), signing.
 
 pub mod binance;
+pub mod chunks;
 pub mod max;
 pub mod parse_error;
 pub mod refrate;

@@ -21,18 +21,15 @@
 //! different things per event: `a` is the ask price (bookTicker, string), the asks (depthUpdate,
 //! array) or the aggregate trade id (aggTrade, integer); the visitor dispatches on the JSON type.
 //!
-//! Chunking rule (shared with the MAX parser): a frame's levels are packed into consecutive
-//! [`MdEvent`]s of at most [`MD_LEVELS`] levels each, all bids first then asks (a chunk may hold
-//! the last bids and the first asks), `chunk` counts from 0 and `last_chunk` is set on the final
-//! one; every chunk repeats the header fields. A frame with no levels still emits exactly one
-//! chunk with `n_bids = n_asks = 0` and `last_chunk = true`. `ts_parsed` is left 0: the feed
-//! stamps it when it publishes.
+//! A frame's levels go out in chunks by the rule both venues share ([`crate::venue::chunks`]).
+//! `ts_parsed` is left 0: the feed stamps it when it publishes.
 
 use crate::model::instrument::SYMBOL_CAP;
 use crate::model::{
-    DecimalError, DecimalRule, Fixed, InstrumentId, Instruments, Level, MD_LEVELS, MdEvent, MdKind,
-    Side, Venue,
+    DecimalError, DecimalRule, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, Side,
+    Venue,
 };
+use crate::venue::chunks::emit_chunks;
 use crate::venue::{ParseError, decimal};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -72,9 +69,6 @@ pub enum BinanceOutcome {
 
 /// Levels reserved per side at start: a REST snapshot carries at most 5000 per side (spot).
 pub const RESERVED_LEVELS: usize = 5000;
-
-/// Longest chunked frame: `chunk` is a `u16`.
-const MAX_FRAME_LEVELS: usize = MD_LEVELS * u16::MAX as usize;
 
 /// Reusable parsing state for one connection. Not `Sync`; one per feed thread.
 pub struct BinanceParser {
@@ -143,7 +137,7 @@ impl BinanceParser {
                 if !f.has_asks {
                     return Err(ParseError::MissingField("a"));
                 }
-                let header = MdEvent {
+                let mut header = MdEvent {
                     kind: MdKind::BookUpdate,
                     venue,
                     instrument,
@@ -154,7 +148,7 @@ impl BinanceParser {
                     ts_frame,
                     ..MdEvent::default()
                 };
-                let events = emit_chunks(&header, &self.bids, &self.asks, &mut out)?;
+                let events = emit_chunks(&mut header, &self.bids, &self.asks, &mut out)?;
                 Ok(BinanceOutcome::Market { events })
             }
             Event::BookTicker => {
@@ -259,7 +253,7 @@ impl BinanceParser {
         if !f.has_asks_rest {
             return Err(ParseError::MissingField("asks"));
         }
-        let header = MdEvent {
+        let mut header = MdEvent {
             kind: MdKind::BookSnapshot,
             venue: self.market.venue(),
             instrument,
@@ -268,7 +262,7 @@ impl BinanceParser {
             ts_frame,
             ..MdEvent::default()
         };
-        emit_chunks(&header, &self.bids, &self.asks, &mut out)
+        emit_chunks(&mut header, &self.bids, &self.asks, &mut out)
     }
 
     /// Walks one JSON document, filling the level buffers and returning the scalar fields.
@@ -309,53 +303,6 @@ fn positive(v: Option<Fixed>, field: &'static str) -> Result<Fixed, ParseError> 
         Some(_) => Err(ParseError::BadValue(field)),
         None => Err(ParseError::MissingField(field)),
     }
-}
-
-/// Packs `bids` then `asks` into chunks per the module's chunking rule.
-fn emit_chunks<F: FnMut(&MdEvent)>(
-    header: &MdEvent,
-    bids: &[Level],
-    asks: &[Level],
-    out: &mut F,
-) -> Result<usize, ParseError> {
-    let total = bids.len() + asks.len();
-    if total > MAX_FRAME_LEVELS {
-        return Err(ParseError::TooLarge);
-    }
-    if total == 0 {
-        let mut ev = *header;
-        ev.chunk = 0;
-        ev.last_chunk = true;
-        ev.n_bids = 0;
-        ev.n_asks = 0;
-        out(&ev);
-        return Ok(1);
-    }
-    let mut start = 0;
-    let mut chunk: u16 = 0;
-    while start < total {
-        let end = (start + MD_LEVELS).min(total);
-        let mut ev = *header;
-        ev.chunk = chunk;
-        ev.last_chunk = end == total;
-        let mut n_bids = 0u8;
-        let mut n_asks = 0u8;
-        for (slot, i) in (start..end).enumerate() {
-            if i < bids.len() {
-                ev.levels[slot] = bids[i];
-                n_bids += 1;
-            } else {
-                ev.levels[slot] = asks[i - bids.len()];
-                n_asks += 1;
-            }
-        }
-        ev.n_bids = n_bids;
-        ev.n_asks = n_asks;
-        out(&ev);
-        start = end;
-        chunk = chunk.wrapping_add(1);
-    }
-    Ok(chunk as usize)
 }
 
 // ---------------------------------------------------------------------------------------------

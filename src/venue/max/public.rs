@@ -10,20 +10,18 @@
 //! come in any order (MAX puts `M` before the levels and `fi`/`li`/`v` after them), so the whole
 //! frame is read before anything is emitted: a bad frame emits nothing.
 //!
-//! Chunking (shared with the Binance parser): a frame's levels are packed into consecutive
-//! events of at most [`MD_LEVELS`] levels, all bids first then asks (a chunk may hold the last
-//! bids and the first asks); `chunk` counts from 0, `last_chunk` is set on the final one and
-//! each chunk repeats the header. A frame with no levels still emits one chunk with
-//! `n_bids = n_asks = 0`: an empty MAX snapshot means "clear the book".
+//! A frame's levels go out in chunks by the rule both venues share ([`crate::venue::chunks`]); a
+//! frame with no levels still emits one chunk: an empty MAX snapshot means "clear the book".
 
 use super::json::{ErrSlot, ErrorsSeed, LevelsSeed, Seen, dec, fail, take_err};
-use crate::model::{Fixed, Instruments, Level, MD_LEVELS, MdEvent, MdKind, Side, Venue};
+use crate::model::{Fixed, Instruments, Level, MdEvent, MdKind, Side, Venue};
 use crate::venue::ParseError;
+use crate::venue::chunks::emit_chunks;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
 
 /// Levels accepted per side in one frame (MAX sends at most 300; REST depth limit).
-pub const MAX_FRAME_LEVELS: usize = 4096;
+pub const MAX_LEVELS_PER_SIDE: usize = 4096;
 /// Trades accepted in one `trade` frame.
 pub const MAX_FRAME_TRADES: usize = 1024;
 
@@ -137,7 +135,7 @@ impl<'de> Visitor<'de> for FrameSeed<'_> {
                         out: &mut *self.bids,
                         slot,
                         field: "b",
-                        cap: MAX_FRAME_LEVELS,
+                        cap: MAX_LEVELS_PER_SIDE,
                     })?
                 }
                 "a" => {
@@ -146,7 +144,7 @@ impl<'de> Visitor<'de> for FrameSeed<'_> {
                         out: &mut *self.asks,
                         slot,
                         field: "a",
-                        cap: MAX_FRAME_LEVELS,
+                        cap: MAX_LEVELS_PER_SIDE,
                     })?
                 }
                 "t" => {
@@ -262,45 +260,6 @@ impl<'de> Visitor<'de> for TradeSeed<'_> {
     }
 }
 
-/// Emits `bids ++ asks` as chunks of at most [`MD_LEVELS`] levels (see the module doc).
-/// `ev` carries the header; returns the number of events emitted (at least one).
-pub(crate) fn emit_chunks<F: FnMut(&MdEvent)>(
-    ev: &mut MdEvent,
-    bids: &[Level],
-    asks: &[Level],
-    out: &mut F,
-) -> usize {
-    let total = bids.len() + asks.len();
-    let mut start = 0usize;
-    let mut chunk = 0u16;
-    loop {
-        let end = (start + MD_LEVELS).min(total);
-        let (mut nb, mut na) = (0u8, 0u8);
-        for (slot, k) in (start..end).enumerate() {
-            ev.levels[slot] = if k < bids.len() {
-                nb += 1;
-                bids[k]
-            } else {
-                na += 1;
-                asks[k - bids.len()]
-            };
-        }
-        for l in &mut ev.levels[end - start..] {
-            *l = Level::default();
-        }
-        ev.chunk = chunk;
-        ev.n_bids = nb;
-        ev.n_asks = na;
-        ev.last_chunk = end == total;
-        out(ev);
-        if end == total {
-            return chunk as usize + 1;
-        }
-        start = end;
-        chunk += 1;
-    }
-}
-
 impl MaxPublicParser {
     pub fn new() -> Self {
         MaxPublicParser {
@@ -407,10 +366,7 @@ impl MaxPublicParser {
             return Err(ParseError::BadValue("fi"));
         }
         ev.version = h.v.ok_or(ParseError::MissingField("v"))?;
-        if ev.first_id > ev.last_id {
-            return Err(ParseError::BadValue("fi"));
-        }
-        let events = emit_chunks(&mut ev, &self.bids, &self.asks, &mut out);
+        let events = emit_chunks(&mut ev, &self.bids, &self.asks, &mut out)?;
         Ok(MaxPublicOutcome::Market { events })
     }
 }
@@ -437,35 +393,5 @@ mod tests {
         assert_eq!(got[0].asks()[0].qty, Fixed::parse("0.1").unwrap());
         assert!(got[0].last_chunk);
         assert_eq!(got[0].ts_frame, 7);
-    }
-
-    #[test]
-    fn chunking_packs_bids_then_asks() {
-        let mut bids = Vec::new();
-        let mut asks = Vec::new();
-        for i in 0..25 {
-            bids.push(Level {
-                price: Fixed::from_int(100 - i),
-                qty: Fixed::ONE,
-            });
-        }
-        for i in 0..20 {
-            asks.push(Level {
-                price: Fixed::from_int(200 + i),
-                qty: Fixed::ONE,
-            });
-        }
-        let mut ev = MdEvent::default();
-        let mut got = Vec::new();
-        let n = emit_chunks(&mut ev, &bids, &asks, &mut |e: &MdEvent| got.push(*e));
-        assert_eq!(n, 3);
-        assert_eq!((got[0].n_bids, got[0].n_asks), (20, 0));
-        assert_eq!((got[1].n_bids, got[1].n_asks), (5, 15));
-        assert_eq!((got[2].n_bids, got[2].n_asks), (0, 5));
-        assert_eq!(got.iter().map(|e| e.chunk).collect::<Vec<_>>(), [0, 1, 2]);
-        assert_eq!(
-            got.iter().map(|e| e.last_chunk).collect::<Vec<_>>(),
-            [false, false, true]
-        );
     }
 }

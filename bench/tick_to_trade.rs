@@ -24,7 +24,7 @@ use arbline::config::Config;
 use arbline::engine;
 use arbline::pipeline::WaitKind;
 use arbline::pipeline::placement::{CoreSpec, StageName, ThreadSpec};
-use arbline::telemetry::Stage;
+use arbline::telemetry::Segment;
 use std::time::Duration;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -138,7 +138,7 @@ fn main() {
             "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",
             "stage (ns)", "count", "p50", "p99", "p99.9", "max"
         );
-        for s in Stage::ALL {
+        for s in Segment::ALL {
             let p = r.latency.percentiles(s);
             println!(
                 "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",

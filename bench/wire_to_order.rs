@@ -22,7 +22,7 @@ use arbline::pipeline::WaitKind;
 use arbline::pipeline::placement::{CoreSpec, StageName, ThreadSpec};
 use arbline::secrets::Secrets;
 use arbline::sim::servers::SimServers;
-use arbline::telemetry::Stage;
+use arbline::telemetry::Segment;
 use std::time::Duration;
 
 fn config(spin: bool) -> Config {
@@ -91,7 +91,7 @@ fn print(name: &str, r: &RunResult) {
         "{:<15} {:>8} {:>10} {:>10} {:>10} {:>10}",
         "stage (µs)", "count", "p50", "p99", "p99.9", "max"
     );
-    for s in Stage::ALL {
+    for s in Segment::ALL {
         let p = r.latency.percentiles(s);
         let us = |v: u64| v as f64 / 1000.0;
         println!(

@@ -18,7 +18,7 @@ use arbline::telemetry::hist_dir::{FINAL_HLOG, HistDir, INTERVALS_HLOG};
 use arbline::telemetry::interval_log::IntervalLog;
 use arbline::telemetry::run_info::RunInfo;
 use arbline::telemetry::summary::write_hgrm;
-use arbline::telemetry::{LatencySet, Stage};
+use arbline::telemetry::{LatencySet, Segment};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use wait::{PATIENCE, run_engine_until};
@@ -33,7 +33,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// A latency set with a spread in every hot stage: 1..=n µs-ish values, a few slow ones.
 fn sample_latency(scale: u64) -> LatencySet {
     let mut l = LatencySet::default();
-    for (k, s) in Stage::ALL.iter().enumerate() {
+    for (k, s) in Segment::ALL.iter().enumerate() {
         for v in 1..=2_000u64 {
             l.record(*s, scale * (k as u64 + 1) * (500 + v * 7 % 3_000));
         }
@@ -52,19 +52,19 @@ fn write_run(dir: &Path, label: &str, scale: u64) -> LatencySet {
     for i in 0..5u64 {
         let mut one = LatencySet::default();
         for v in 1..=100 {
-            one.record(Stage::TickToTrade, scale * (20_000 + v * 100 * (i + 1)));
+            one.record(Segment::TickToTrade, scale * (20_000 + v * 100 * (i + 1)));
         }
         let at = start + Duration::from_secs(i);
         log.append(
             "tick_to_trade",
-            one.histogram(Stage::TickToTrade),
+            one.histogram(Segment::TickToTrade),
             at,
             Duration::from_secs(1),
         )
         .unwrap();
         log.append(
             "frame_to_signal",
-            one.histogram(Stage::Scan),
+            one.histogram(Segment::Scan),
             at,
             Duration::from_secs(1),
         )
@@ -84,14 +84,14 @@ fn interval_log_round_trips_every_histogram_with_its_tag_and_time() {
     let mut log = IntervalLog::create(&path, base, "test").unwrap();
     log.append(
         "book",
-        latency.histogram(Stage::Book),
+        latency.histogram(Segment::Book),
         base + Duration::from_millis(1500),
         Duration::from_secs(2),
     )
     .unwrap();
     log.append(
         "order",
-        latency.histogram(Stage::Order),
+        latency.histogram(Segment::Order),
         base + Duration::from_secs(4),
         Duration::from_secs(1),
     )
@@ -103,15 +103,15 @@ fn interval_log_round_trips_every_histogram_with_its_tag_and_time() {
     assert_eq!(back[1].tag.as_deref(), Some("order"));
     assert!((back[0].start_s - 1.5).abs() < 1e-3 && (back[0].duration_s - 2.0).abs() < 1e-3);
     assert!((back[1].start_s - 4.0).abs() < 1e-3);
-    assert_eq!(&back[0].histogram, latency.histogram(Stage::Book));
-    assert_eq!(&back[1].histogram, latency.histogram(Stage::Order));
+    assert_eq!(&back[0].histogram, latency.histogram(Segment::Book));
+    assert_eq!(&back[1].histogram, latency.histogram(Segment::Order));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn hgrm_round_trips_to_the_histograms_percentiles() {
     let latency = sample_latency(1);
-    let h = latency.histogram(Stage::Parse);
+    let h = latency.histogram(Segment::Parse);
     let mut text = Vec::new();
     write_hgrm(&mut text, h, 1000.0).unwrap();
     let d = parse_hgrm(std::str::from_utf8(&text).unwrap()).unwrap();
@@ -136,8 +136,8 @@ fn the_table_shows_exactly_the_histograms_percentiles() {
     let run = RunData::load(&dir).unwrap();
     assert!(run.described);
     assert_eq!(run.info.label, "exact");
-    assert_eq!(run.stages.len(), Stage::ALL.len());
-    for s in Stage::ALL {
+    assert_eq!(run.stages.len(), Segment::ALL.len());
+    for s in Segment::ALL {
         let h = latency.histogram(s);
         let row = run.stage(s.name()).unwrap();
         assert_eq!(row.count, h.len(), "{}", s.name());
@@ -152,7 +152,7 @@ fn the_table_shows_exactly_the_histograms_percentiles() {
     std::fs::remove_file(dir.join(FINAL_HLOG)).unwrap();
     let from_text = RunData::load(&dir).unwrap();
     let p = from_text.stage("tick_to_trade").unwrap();
-    let h = latency.histogram(Stage::TickToTrade);
+    let h = latency.histogram(Segment::TickToTrade);
     assert_eq!(p.count, h.len());
     assert!(
         (p.at[0] - h.value_at_quantile(0.5) as f64).abs()
@@ -197,7 +197,7 @@ fn report_draws_png_and_svg_for_one_run_and_compares_two() {
         assert!(size(&p) > 5_000, "{} is {} bytes", p.display(), size(&p));
     }
     let svg = std::fs::read_to_string(r.out.join("percentiles.svg")).unwrap();
-    for s in Stage::ALL {
+    for s in Segment::ALL {
         assert!(svg.contains(s.name()), "the legend names {}", s.name());
     }
 
@@ -345,7 +345,12 @@ fn an_engine_run_with_a_hist_dir_reports_every_stage_and_its_intervals() {
     .unwrap();
     let run = &rep.runs[0];
     assert_eq!(run.info.threads.len(), threads.len());
-    for s in [Stage::Parse, Stage::Book, Stage::Scan, Stage::TickToTrade] {
+    for s in [
+        Segment::Parse,
+        Segment::Book,
+        Segment::Scan,
+        Segment::TickToTrade,
+    ] {
         let row = run
             .stage(s.name())
             .unwrap_or_else(|| panic!("{} recorded", s.name()));

@@ -25,7 +25,7 @@ use crate::pipeline::board::MidBoard;
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::{BookProducer, MdPoller};
 use crate::pipeline::{EngineClock, Poll, Stage};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::telemetry::{EngineCounters, LatencySet, Segment, TelemetryTx};
 use crate::venue::binance::BinanceMarket;
 use disruptor::{Polling, Producer};
 use std::sync::Arc;
@@ -344,7 +344,7 @@ impl BookState {
         if out.try_publish(|slot| *slot = top).is_ok() {
             self.counters.book.add(1);
             self.latency
-                .record(LatencyStage::Book, self.clock.delta_ns(ts_parsed, now));
+                .record(Segment::Book, self.clock.delta_ns(ts_parsed, now));
         } else {
             self.counters.ring_full_book.add(1);
         }

@@ -26,7 +26,7 @@ use crate::feed::tls::TlsTrust;
 use crate::model::MdEvent;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, WaitFd};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage};
+use crate::telemetry::{EngineCounters, LatencySet, Segment};
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use disruptor::Producer;
@@ -397,7 +397,7 @@ pub fn publish_md(
     });
     *count += 1;
     if ev.chunk == 0 {
-        latency.record(LatencyStage::Parse, clock.delta_ns(ev.ts_frame, now));
+        latency.record(Segment::Parse, clock.delta_ns(ev.ts_frame, now));
     }
 }
 

@@ -22,7 +22,7 @@ use crate::model::{
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::PositionBoard;
 use crate::risk::{Exposure, KillSwitch, Positions, RiskConfig, RiskLimits, RiskReject};
-use crate::telemetry::{LatencySet, Stage};
+use crate::telemetry::{LatencySet, Segment};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -236,9 +236,9 @@ impl OrderManager {
         self.orders.insert(order);
         self.stats.orders_sent += 1;
         self.latency
-            .record(Stage::Order, self.clock.delta_ns(sig.ts_signal, handed));
+            .record(Segment::Order, self.clock.delta_ns(sig.ts_signal, handed));
         self.latency.record(
-            Stage::TickToTrade,
+            Segment::TickToTrade,
             self.clock.delta_ns(sig.ts_frame, handed),
         );
         tele(Telemetry::OrderSent(req));
@@ -304,7 +304,7 @@ impl OrderManager {
                             self.stats.acks += 1;
                             let ts = o.ts_signal;
                             self.latency
-                                .record(Stage::SignalToAck, self.clock.delta_ns(ts, now));
+                                .record(Segment::SignalToAck, self.clock.delta_ns(ts, now));
                             tele(Telemetry::Exec(*ev));
                         }
                         let o = self.orders.get_mut(slot);
@@ -522,7 +522,7 @@ impl OrderManager {
             let done = o.filled >= o.qty;
             if first {
                 self.latency
-                    .record(Stage::SignalToFill, self.clock.delta_ns(ts, now));
+                    .record(Segment::SignalToFill, self.clock.delta_ns(ts, now));
             }
             if done {
                 self.orders.close(s);

@@ -75,7 +75,7 @@ pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, Str
             .map(|s| Curve {
                 label: s.name.clone(),
                 stage: s,
-                emphasis: s.name == crate::telemetry::Stage::TickToTrade.name(),
+                emphasis: s.name == crate::telemetry::Segment::TickToTrade.name(),
             })
             .collect();
         files.extend(axes::render(

@@ -3,7 +3,7 @@
 
 use super::hgrm::{PercentileDistribution, read_hgrm};
 use super::hlog::read_hlog;
-use crate::telemetry::Stage;
+use crate::telemetry::Segment;
 use crate::telemetry::hist_dir::{FINAL_HLOG, INTERVALS_HLOG};
 use crate::telemetry::run_info::{RUN_JSON, RunInfo};
 use hdrhistogram::Histogram;
@@ -110,7 +110,7 @@ impl RunData {
         let tick_to_trade = if intervals.exists() {
             read_hlog(&intervals)?
                 .into_iter()
-                .filter(|h| h.tag.as_deref() == Some(Stage::TickToTrade.name()))
+                .filter(|h| h.tag.as_deref() == Some(Segment::TickToTrade.name()))
                 .filter(|h| !h.histogram.is_empty())
                 .map(|h| IntervalPoint {
                     t_s: h.start_s + h.duration_s,
@@ -164,7 +164,7 @@ fn load_stages(dir: &Path) -> Result<Vec<StageLatency>, String> {
         return Ok(out);
     }
     let mut out = Vec::new();
-    for s in Stage::ALL {
+    for s in Segment::ALL {
         let p = dir.join(format!("{}.hgrm", s.name()));
         if p.exists() {
             out.push(StageLatency::from_hgrm_us(s.name(), &read_hgrm(&p)?));
@@ -175,8 +175,8 @@ fn load_stages(dir: &Path) -> Result<Vec<StageLatency>, String> {
 
 /// Pipeline order for known stages, after them the rest.
 fn order(name: &str) -> usize {
-    Stage::ALL
+    Segment::ALL
         .iter()
         .position(|s| s.name() == name)
-        .unwrap_or(Stage::ALL.len())
+        .unwrap_or(Segment::ALL.len())
 }

@@ -5,7 +5,7 @@ use crate::model::{BookTop, Telemetry};
 use crate::pipeline::board::PositionBoard;
 use crate::pipeline::ring::{BookPoller, SignalProducer};
 use crate::pipeline::{EngineClock, Poll, Stage};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::telemetry::{EngineCounters, LatencySet, Segment, TelemetryTx};
 use disruptor::{Polling, Producer};
 use std::sync::Arc;
 
@@ -86,7 +86,7 @@ impl ScannerState {
         });
         let done = self.clock.raw();
         self.latency
-            .record(LatencyStage::Scan, self.clock.delta_ns(top.ts_book, done));
+            .record(Segment::Scan, self.clock.delta_ns(top.ts_book, done));
     }
 }
 

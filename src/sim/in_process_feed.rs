@@ -21,7 +21,7 @@ use crate::sim::binance_frames as bframes;
 use crate::sim::exec_venue::{ExecOutput, ExecVenue};
 use crate::sim::market::{MarketOutput, SyntheticMarket};
 use crate::sim::max_frames::{self as mframes, MaxBookFrame, MaxOrderFrame};
-use crate::telemetry::{EngineCounters, LatencySet, Stage as LatencyStage, TelemetryTx};
+use crate::telemetry::{EngineCounters, LatencySet, Segment, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crate::venue::max::rest::{classify_error, parse_order};
 use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
@@ -256,7 +256,7 @@ impl FeedIo {
         });
         *count += 1;
         if ev.chunk == 0 {
-            latency.record(LatencyStage::Parse, clock.delta_ns(ev.ts_frame, now));
+            latency.record(Segment::Parse, clock.delta_ns(ev.ts_frame, now));
         }
     }
 

@@ -3,7 +3,7 @@
 //! histograms of every stage go into one more log. `arbline report` reads both back, and so
 //! does any HdrHistogram tool (HistogramLogAnalyzer, `hdr-plot`).
 
-use super::latency::{LatencySet, Stage};
+use super::latency::{LatencySet, Segment};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
@@ -68,7 +68,7 @@ pub fn write_final_log(
     duration: Duration,
 ) -> std::io::Result<()> {
     let mut log = IntervalLog::create(path, start, "arbline: full histograms of the run")?;
-    for s in Stage::ALL {
+    for s in Segment::ALL {
         let h = latency.histogram(s);
         if !h.is_empty() {
             log.append(s.name(), h, start, duration)?;

@@ -7,10 +7,12 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-/// The stages arbline measures, in pipeline order.
+/// The timed segments of the pipeline, in pipeline order: the work of each stage (`Parse` …
+/// `Order`) and the end-to-end spans across several (`TickToTrade`, `SignalToAck`,
+/// `SignalToFill`). Not to be confused with [`crate::pipeline::Stage`], a thread's unit of work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
-pub enum Stage {
+pub enum Segment {
     /// Frame read → parsed event published on the md ring.
     Parse = 0,
     /// Md event published → top of book published on the book ring.
@@ -27,25 +29,25 @@ pub enum Stage {
     SignalToFill = 6,
 }
 
-impl Stage {
-    pub const ALL: [Stage; 7] = [
-        Stage::Parse,
-        Stage::Book,
-        Stage::Scan,
-        Stage::Order,
-        Stage::TickToTrade,
-        Stage::SignalToAck,
-        Stage::SignalToFill,
+impl Segment {
+    pub const ALL: [Segment; 7] = [
+        Segment::Parse,
+        Segment::Book,
+        Segment::Scan,
+        Segment::Order,
+        Segment::TickToTrade,
+        Segment::SignalToAck,
+        Segment::SignalToFill,
     ];
     pub fn name(self) -> &'static str {
         match self {
-            Stage::Parse => "parse",
-            Stage::Book => "book",
-            Stage::Scan => "scan",
-            Stage::Order => "order",
-            Stage::TickToTrade => "tick_to_trade",
-            Stage::SignalToAck => "signal_to_ack",
-            Stage::SignalToFill => "signal_to_fill",
+            Segment::Parse => "parse",
+            Segment::Book => "book",
+            Segment::Scan => "scan",
+            Segment::Order => "order",
+            Segment::TickToTrade => "tick_to_trade",
+            Segment::SignalToAck => "signal_to_ack",
+            Segment::SignalToFill => "signal_to_fill",
         }
     }
 }
@@ -56,7 +58,7 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, 3).expect("static histogram bounds are valid")
 }
 
-/// One histogram per [`Stage`]; a stage records only into its own entries.
+/// One histogram per [`Segment`]; a stage records only into its own entries.
 #[derive(Clone)]
 pub struct LatencySet {
     h: [Histogram<u64>; 7],
@@ -83,13 +85,13 @@ pub struct Percentiles {
 impl LatencySet {
     /// Records `ns` (clamped into the histogram's range). Never allocates.
     #[inline]
-    pub fn record(&mut self, stage: Stage, ns: u64) {
+    pub fn record(&mut self, stage: Segment, ns: u64) {
         let v = ns.clamp(1, HIGHEST_NS);
         // In range by the clamp, so this cannot fail.
         let _ = self.h[stage as usize].record(v);
     }
 
-    pub fn histogram(&self, stage: Stage) -> &Histogram<u64> {
+    pub fn histogram(&self, stage: Segment) -> &Histogram<u64> {
         &self.h[stage as usize]
     }
 
@@ -106,7 +108,7 @@ impl LatencySet {
         }
     }
 
-    pub fn percentiles(&self, stage: Stage) -> Percentiles {
+    pub fn percentiles(&self, stage: Segment) -> Percentiles {
         let h = &self.h[stage as usize];
         if h.is_empty() {
             return Percentiles::default();
@@ -130,16 +132,16 @@ mod tests {
         let mut a = LatencySet::default();
         let mut b = LatencySet::default();
         for v in 1..=1000 {
-            a.record(Stage::Book, v);
+            a.record(Segment::Book, v);
         }
-        b.record(Stage::Book, 5_000);
-        b.record(Stage::Scan, 0);
+        b.record(Segment::Book, 5_000);
+        b.record(Segment::Scan, 0);
         a.merge(&b);
-        let p = a.percentiles(Stage::Book);
+        let p = a.percentiles(Segment::Book);
         assert_eq!(p.count, 1001);
         assert!((495..=505).contains(&p.p50), "{p:?}");
         assert!(p.max >= 4_990);
-        assert_eq!(a.percentiles(Stage::Scan).count, 1);
-        assert_eq!(a.percentiles(Stage::Order), Percentiles::default());
+        assert_eq!(a.percentiles(Segment::Scan).count, 1);
+        assert_eq!(a.percentiles(Segment::Order), Percentiles::default());
     }
 }

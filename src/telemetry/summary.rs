@@ -1,7 +1,7 @@
 //! The final statistics of a run: event counts, latency percentiles per stage and positions,
 //! printed as a table and written as JSON (`--summary-json`), plus `.hgrm` percentile files.
 
-use super::latency::{LatencySet, Percentiles, Stage};
+use super::latency::{LatencySet, Percentiles, Segment};
 use crate::model::{Instruments, PositionSnapshot};
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -60,7 +60,7 @@ impl Summary {
         positions: &[PositionSnapshot],
         instruments: &Instruments,
     ) -> Summary {
-        let latency_ns = Stage::ALL
+        let latency_ns = Segment::ALL
             .iter()
             .map(|s| (s.name(), latency.percentiles(*s)))
             .collect();
@@ -117,7 +117,7 @@ impl Summary {
             out,
             "\nlatency (µs)      count        p50        p99      p99.9        max"
         )?;
-        for s in Stage::ALL {
+        for s in Segment::ALL {
             let p = self.latency_ns[s.name()];
             let us = |v: u64| v as f64 / 1000.0;
             writeln!(
@@ -163,7 +163,7 @@ impl Summary {
 /// distribution text format, values in microseconds), readable by the usual plotters.
 pub fn write_hgrm_files(dir: &Path, latency: &LatencySet) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for s in Stage::ALL {
+    for s in Segment::ALL {
         let h = latency.histogram(s);
         if h.is_empty() {
             continue;

@@ -202,17 +202,42 @@ impl MaxWsFeed {
     /// `{"action":…,"subscriptions":[…],"id":"arbline"}`: every market's `book` (depth 50)
     /// and, with `trades`, its `trade` channel.
     fn sub_message(action: &str, markets: &[&str], trades: bool) -> String {
-        let mut subs: Vec<String> = Vec::with_capacity(markets.len() * 2);
-        for m in markets {
-            subs.push(format!(r#"{{"channel":"book","market":"{m}","depth":50}}"#));
+        /// One subscription, fields in the order MAX documents them.
+        #[derive(serde::Serialize)]
+        struct Sub<'a> {
+            channel: &'static str,
+            market: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            depth: Option<u32>,
+        }
+        #[derive(serde::Serialize)]
+        struct SubMessage<'a> {
+            action: &'a str,
+            subscriptions: Vec<Sub<'a>>,
+            id: &'static str,
+        }
+        let mut subscriptions = Vec::with_capacity(markets.len() * 2);
+        for &market in markets {
+            subscriptions.push(Sub {
+                channel: "book",
+                market,
+                depth: Some(50),
+            });
             if trades {
-                subs.push(format!(r#"{{"channel":"trade","market":"{m}"}}"#));
+                subscriptions.push(Sub {
+                    channel: "trade",
+                    market,
+                    depth: None,
+                });
             }
         }
-        format!(
-            r#"{{"action":"{action}","subscriptions":[{}],"id":"arbline"}}"#,
-            subs.join(",")
-        )
+        let msg = SubMessage {
+            action,
+            subscriptions,
+            id: "arbline",
+        };
+        // Serializing strings and integers into a String cannot fail.
+        serde_json::to_string(&msg).unwrap_or_default()
     }
 
     /// Steps 1–2.

@@ -352,10 +352,10 @@ impl State {
             });
         }
         let half = 7_500_000;
-        let now = now_ms(self.clock_offset_ms) + 8 * 3_600_000;
-        let days = (now / 86_400_000) as i64;
-        let (y, m, d) = crate::model::calendar::civil_from_days(days);
-        let minute = (now % 86_400_000) / 60_000;
+        let now = now_ms(self.clock_offset_ms);
+        // The Taipei day the engine asks for, by the engine's own reckoning.
+        let day = crate::venue::refrate::bot_csv::taipei_day(now);
+        let minute = (now + 8 * 3_600_000) % 86_400_000 / 60_000;
         if path == "/xrt/flcsv/0/day" {
             let mut body = Vec::new();
             crate::venue::refrate::bot_csv::write_day_board(
@@ -364,7 +364,7 @@ impl State {
                 Fixed(self.ref_rate.raw() + half),
             );
             let disposition = format!(
-                "attachment; filename=\"ExchangeRate@{y:04}{m:02}{d:02}{:02}{:02}.csv\"",
+                "attachment; filename=\"ExchangeRate@{day:08}{:02}{:02}.csv\"",
                 minute / 60,
                 minute % 60
             );
@@ -376,7 +376,7 @@ impl State {
             });
         }
         let body = format!(
-            "[{{\"Date\":\"{y:04}{m:02}{d:02}\",\"USD/NTD\":\"{}\"}}]",
+            "[{{\"Date\":\"{day:08}\",\"USD/NTD\":\"{}\"}}]",
             self.ref_rate
         );
         Some(HttpReply {

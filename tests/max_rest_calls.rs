@@ -63,23 +63,6 @@ impl Script {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 fn seen(req: &mut tiny_http::Request) -> Seen {
     let header = |name: &'static str| {
         req.headers()
@@ -99,9 +82,9 @@ fn seen(req: &mut tiny_http::Request) -> Seen {
     let url = req.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let mut sent = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        sent.insert(percent_decode(k), Value::String(percent_decode(v)));
+    // Read as MAX (and the simulator) read a query: a raw `+` would be a space there.
+    for (k, v) in form_urlencoded::parse(query.as_bytes()).into_owned() {
+        sent.insert(k, Value::String(v));
     }
     let mut body = Vec::new();
     req.as_reader().read_to_end(&mut body).unwrap();

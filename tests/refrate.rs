@@ -48,6 +48,27 @@ fn the_board_time_comes_from_content_disposition() {
         bot_csv::board_time_ms("filename=\"ExchangeRate@202613011419.csv\""),
         None
     );
+    // Before 1970 there is no Unix ms to give.
+    assert_eq!(
+        bot_csv::board_time_ms("filename=\"ExchangeRate@196912312359.csv\""),
+        None
+    );
+    // The day is only checked against 1..=31: 2024-02-31 reads as 2024-03-02, as it always did.
+    assert_eq!(
+        bot_csv::board_time_ms("filename=\"ExchangeRate@202402311419.csv\""),
+        Some(1_709_360_340_000)
+    );
+}
+
+#[test]
+fn the_taipei_day_turns_at_utc_16() {
+    // 2024-03-01 00:00 Taipei is 2024-02-29 16:00 UTC.
+    assert_eq!(bot_csv::taipei_day(1_709_222_400_000 - 1), 20240229);
+    assert_eq!(bot_csv::taipei_day(1_709_222_400_000), 20240301);
+    assert_eq!(bot_csv::taipei_day(0), 19700101);
+    assert_eq!(bot_csv::taipei_day(253_402_271_999_000), 99991231);
+    // Past the last day the calendar knows: that day, not a wrapped number.
+    assert_eq!(bot_csv::taipei_day(u64::MAX), 99991231);
 }
 
 #[test]

@@ -352,10 +352,10 @@ impl State {
             });
         }
         let half = 7_500_000;
-        let now = now_ms(self.clock_offset_ms) + 8 * 3_600_000;
-        let days = (now / 86_400_000) as i64;
-        let (y, m, d) = crate::model::calendar::civil_from_days(days);
-        let minute = (now % 86_400_000) / 60_000;
+        let now = now_ms(self.clock_offset_ms);
+        // The Taipei day the engine asks for, by the engine's own reckoning.
+        let day = crate::venue::refrate::bot_csv::taipei_day(now);
+        let minute = (now + 8 * 3_600_000) % 86_400_000 / 60_000;
         if path == "/xrt/flcsv/0/day" {
             let mut body = Vec::new();
             crate::venue::refrate::bot_csv::write_day_board(
@@ -364,7 +364,7 @@ impl State {
                 Fixed(self.ref_rate.raw() + half),
             );
             let disposition = format!(
-                "attachment; filename=\"ExchangeRate@{y:04}{m:02}{d:02}{:02}{:02}.csv\"",
+                "attachment; filename=\"ExchangeRate@{day:08}{:02}{:02}.csv\"",
                 minute / 60,
                 minute % 60
             );
@@ -376,7 +376,7 @@ impl State {
             });
         }
         let body = format!(
-            "[{{\"Date\":\"{y:04}{m:02}{d:02}\",\"USD/NTD\":\"{}\"}}]",
+            "[{{\"Date\":\"{day:08}\",\"USD/NTD\":\"{}\"}}]",
             self.ref_rate
         );
         Some(HttpReply {
@@ -766,47 +766,59 @@ fn order_key(p: &Map<String, Value>) -> Option<OwnedKey> {
     p.get("client_oid").map(|c| OwnedKey::ClientOid(as_text(c)))
 }
 
-/// `a=1&b=x%2Fy` → pairs, percent-decoded.
+/// `a=1&b=x%2Fy` → pairs, decoded as an HTML form's query is: `+` is a space, `%XX` a byte,
+/// a `%` without two hex digits stays as it is, bytes that are not UTF-8 become U+FFFD. The
+/// engine's `query_escape` writes `%2B` for a `+`, so a raw `+` only comes from elsewhere.
 fn url_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::url_pairs;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        url_pairs(q)
     }
-    String::from_utf8_lossy(&out).into_owned()
+
+    fn owned(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn query_pairs_decode_as_forms_do() {
+        assert_eq!(pairs("a=1&b=x%2Fy"), owned(&[("a", "1"), ("b", "x/y")]));
+        // What the engine's `query_escape` writes: `%2B` for a `+`, `%20` for a space.
+        assert_eq!(
+            pairs("client_oid=a%2Bb%20c&market=btcusdt"),
+            owned(&[("client_oid", "a+b c"), ("market", "btcusdt")])
+        );
+        assert_eq!(pairs("s=a+b"), owned(&[("s", "a b")]));
+        assert_eq!(pairs(""), owned(&[]));
+        assert_eq!(pairs("&&a=1&"), owned(&[("a", "1")]));
+        assert_eq!(
+            pairs("k&=v&x=1=2"),
+            owned(&[("k", ""), ("", "v"), ("x", "1=2")])
+        );
+        assert_eq!(
+            pairs("states%5B%5D=wait&states[]=done"),
+            owned(&[("states[]", "wait"), ("states[]", "done")])
+        );
+    }
+
+    /// Malformed escapes from outside: kept as text or replaced, never a panic.
+    #[test]
+    fn bad_escapes_stay_text() {
+        assert_eq!(
+            pairs("a=%&b=%2&c=%zz&d=%%41"),
+            owned(&[("a", "%"), ("b", "%2"), ("c", "%zz"), ("d", "%A")])
+        );
+        assert_eq!(pairs("a=%FF%C3"), owned(&[("a", "\u{FFFD}\u{FFFD}")]));
+        assert_eq!(pairs("a=%C3%A9"), owned(&[("a", "é")]));
+        // The hand-written decoder read `%+5` as byte 5 (`from_str_radix` takes a sign);
+        // forms read the `+` as a space and leave the `%`.
+        assert_eq!(pairs("a=%+5"), owned(&[("a", "% 5")]));
+    }
 }

@@ -99,7 +99,8 @@ impl RunInfo {
             command: std::env::args().collect::<Vec<_>>().join(" "),
             config_path: None,
             start_unix_ms: now.as_millis() as u64,
-            start_utc: utc(now.as_secs()),
+            // Empty only for a clock past 9999-12-31.
+            start_utc: utc(now.as_secs()).unwrap_or_default(),
             interval_ms,
         }
     }
@@ -161,9 +162,9 @@ mod tests {
 
     #[test]
     fn utc_formats_known_instants() {
-        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(utc(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(utc(951_782_400).as_deref(), Some("2000-02-29T00:00:00Z"));
+        assert_eq!(utc(1_700_000_000).as_deref(), Some("2023-11-14T22:13:20Z"));
     }
 
     #[test]

@@ -217,24 +217,10 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
     let dp: Vec<&str> = date.split('-').collect();
     let [y, m, d] = dp[..] else { return Err(bad()) };
     let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d == 0 || d > month_days[m as usize - 1] || y < 1970 {
-        return Err(bad());
-    }
+    // `None` for a month or day the calendar does not have (2025-02-29, 2026-13-01).
+    let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d))
+        .filter(|_| y >= 1970)
+        .ok_or_else(bad)?;
     let mut secs = 0;
     if let Some(t) = time {
         let tp: Vec<&str> = t.split(':').collect();
@@ -247,7 +233,8 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
         }
         secs = u64::from(hh * 3600 + mm * 60 + ss);
     }
-    Ok(days_from_civil(i64::from(y), i64::from(m), i64::from(d)) as u64 * 86_400 + secs)
+    // From 1970 on: `days` is not negative.
+    Ok(days as u64 * 86_400 + secs)
 }
 
 /// The CSV header `arbline klines` writes.
@@ -258,7 +245,8 @@ pub fn csv_row(k: &Kline) -> String {
     format!(
         "{},{},{},{},{},{},{}",
         k.ts_s,
-        format_utc(k.ts_s),
+        // Past 9999-12-31 (not a real candle) the cell is empty rather than a made-up date.
+        format_utc(k.ts_s).unwrap_or_default(),
         k.open,
         k.high,
         k.low,
@@ -276,8 +264,11 @@ mod tests {
         assert_eq!(parse_time("2026-01-01").unwrap(), 1_767_225_600);
         assert_eq!(parse_time("1767225600").unwrap(), 1_767_225_600);
         assert_eq!(parse_time("2024-02-29T12:34:56Z").unwrap(), 1_709_210_096);
-        assert_eq!(format_utc(1_709_210_096), "2024-02-29T12:34:56Z");
-        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_utc(1_709_210_096).as_deref(),
+            Some("2024-02-29T12:34:56Z")
+        );
+        assert_eq!(format_utc(0).as_deref(), Some("1970-01-01T00:00:00Z"));
         for bad in [
             "",
             "2026-13-01",

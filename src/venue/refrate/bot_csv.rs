@@ -125,16 +125,18 @@ pub fn board_time_ms(content_disposition: &str) -> Option<u64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
         return None;
     }
-    let days = days_from_civil(y, mo, d);
+    // From the 1st of the month, not `days_from_civil(y, mo, d)`: this reader only ever checked
+    // the day against 1..=31, so `20240231` is read as 2024-03-02, as before `time`.
+    let days = days_from_civil(y, mo, 1)? + (d - 1);
     let secs = days * 86_400 + h * 3600 + mi * 60 - 8 * 3600;
     u64::try_from(secs * 1000).ok()
 }
 
 /// The Taipei (UTC+8) calendar day of a Unix time, as YYYYMMDD: the day the rate is for.
+/// A time past 9999-12-31 (the last day `time` knows; no clock reads that) is that day.
 pub fn taipei_day(unix_ms: u64) -> u32 {
     let days = ((unix_ms / 1000 + 8 * 3600) / 86_400) as i64;
-    let (y, m, d) = civil_from_days(days);
-    (y * 10_000 + m * 100 + d) as u32
+    civil_from_days(days).map_or(99_991_231, |(y, m, d)| (y * 10_000 + m * 100 + d) as u32)
 }
 
 /// Writes a one-row (USD) day board in the bank's format, BOM included, for the simulator.

@@ -53,10 +53,14 @@ fn the_board_time_comes_from_content_disposition() {
         bot_csv::board_time_ms("filename=\"ExchangeRate@196912312359.csv\""),
         None
     );
-    // The day is only checked against 1..=31: 2024-02-31 reads as 2024-03-02, as it always did.
+    // A day the month does not have is refused, not rolled into the next month.
     assert_eq!(
         bot_csv::board_time_ms("filename=\"ExchangeRate@202402311419.csv\""),
-        Some(1_709_360_340_000)
+        None
+    );
+    assert_eq!(
+        bot_csv::board_time_ms("filename=\"ExchangeRate@202402291419.csv\""),
+        Some(1_709_187_540_000)
     );
 }
 

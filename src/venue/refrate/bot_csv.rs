@@ -125,9 +125,8 @@ pub fn board_time_ms(content_disposition: &str) -> Option<u64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
         return None;
     }
-    // From the 1st of the month, not `days_from_civil(y, mo, d)`: this reader only ever checked
-    // the day against 1..=31, so `20240231` is read as 2024-03-02, as before `time`.
-    let days = days_from_civil(y, mo, 1)? + (d - 1);
+    // A day the month does not have (`20240231`) is not a time: no board time, not March 2nd.
+    let days = days_from_civil(y, mo, d)?;
     let secs = days * 86_400 + h * 3600 + mi * 60 - 8 * 3600;
     u64::try_from(secs * 1000).ok()
 }

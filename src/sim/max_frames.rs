@@ -9,6 +9,10 @@
 //! they append one element, so a caller builds a list `[a,b,..]` around them.
 //! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`). Field order and key
 //! names follow the WSDOC / V3SPEC examples in spec §3.4, §4.2, §4.3 and §2.2.
+//!
+//! One file: every writer of MAX's wire text shares the same field writers (decimals, levels,
+//! order and trade rows), so public, private and REST writers stay together; the code is ~540
+//! lines, the rest is its tests against the documented examples.
 
 use crate::model::{ClientOid, Fixed, Level, OrderType, Side, WalletType};
 use crate::venue::max::sign::{push_json_str, push_u64};

@@ -24,6 +24,9 @@
 //! Orders and trades on markets not in [`Instruments`] (a manual trade on another market) are
 //! skipped and counted ([`MaxPrivateParser::skipped_unknown_market`]); the rest of the frame is
 //! still delivered. Nothing is emitted for a frame that fails to parse.
+//!
+//! One file: one frame's single-pass deserializer. Its seeds nest (frame → rows → order, trade
+//! or balance) and share one context and error slot; splitting them would scatter one grammar.
 
 use super::json::{ErrSlot, ErrorsSeed, OptDecSeed, Seen, dec, fail, take_err};
 use crate::model::{

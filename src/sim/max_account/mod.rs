@@ -14,19 +14,21 @@
 //!   sent twice (the engine must count it once); the account's own records hold it once.
 //!
 //! Without a ticker calling [`MaxAccount::poll`] (the REST server alone), orders rest.
+//!
+//! One concept per file: this one holds the account's records (orders, trades) and what the
+//! REST server asks of them (create, cancel, list); `events.rs` runs the matching engine and
+//! sends the private events, `holdings.rs` keeps the balances a trade moves.
+
+mod events;
+mod holdings;
 
 pub use super::exec_venue::VenueTrade;
-use super::exec_venue::{ExecOutput, ExecVenue, MarketName};
+use super::exec_venue::{ExecVenue, MarketName};
 use super::nonce_ledger::NonceLedger;
 use super::venue_ban::{RetryAfter, VenueBan};
 use crate::config::sim::SimConfig;
-use crate::model::{
-    ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
-};
-use crate::sim::max_frames::{
-    MaxOrderFrame, MaxPublicTrade, MaxTradeFrame, write_account_event, write_order_snapshot_in,
-    write_order_update, write_trade_snapshot_in, write_trade_update,
-};
+use crate::model::{ClientOid, Fixed, GatewayCmdKind, OrderRequest, OrderType, Side, WalletType};
+use crate::sim::max_frames::MaxOrderFrame;
 use crossbeam::channel::Sender;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -413,220 +415,12 @@ impl MaxAccount {
     pub fn set_private_muted(&self, muted: bool) {
         self.lock().muted = muted;
     }
-
-    /// Registers an authenticated private connection: first the snapshots MAX sends after
-    /// `authenticated` (open orders, the latest trades, balances; per wallet), then every later
-    /// order, trade and account event of the account.
-    pub fn subscribe(&self, outbox: Outbox) {
-        let ms = self.now_ms();
-        let mut g = self.lock();
-        let mut frames = Vec::new();
-        for w in [WalletType::Spot, WalletType::Margin] {
-            let open: Vec<VenueOrder> = g
-                .orders
-                .iter()
-                .filter(|o| o.is_open() && o.wallet == w)
-                .copied()
-                .collect();
-            let frames_o: Vec<MaxOrderFrame> = open.iter().map(|o| o.frame()).collect();
-            write_order_snapshot_in(&mut g.buf, w, &frames_o, ms);
-            frames.push(g.buf.clone());
-            // MAX sends at most 100 trades in a snapshot.
-            let recent: Vec<VenueTrade> = g
-                .trades
-                .iter()
-                .rev()
-                .filter(|t| t.wallet == w)
-                .take(100)
-                .copied()
-                .collect();
-            let frames_t: Vec<MaxTradeFrame> = recent.iter().rev().map(|t| t.frame()).collect();
-            write_trade_snapshot_in(&mut g.buf, w, &frames_t, ms);
-            frames.push(g.buf.clone());
-            let balances = g.balances(w);
-            let rows: Vec<(&str, Fixed, Fixed)> = balances
-                .iter()
-                .map(|(c, a, l)| (c.as_str(), *a, *l))
-                .collect();
-            let mut buf = Vec::new();
-            write_account_event(&mut buf, w, true, &rows, ms);
-            frames.push(buf);
-        }
-        if !g.muted {
-            for f in frames {
-                if outbox.send(Arc::new(f)).is_err() {
-                    return;
-                }
-            }
-        }
-        g.listeners.push(outbox);
-    }
-
-    /// Runs the matching engine up to now against the books' tops (`market` → (bid, ask)) and
-    /// sends the resulting events to the private connections.
-    pub fn poll(&self, tops: impl Fn(&str) -> Option<(Level, Level)>) {
-        self.poll_prints(tops, |_, _| {});
-    }
-
-    /// [`MaxAccount::poll`], also handing each new trade to `print` as the public tape shows
-    /// it: market, price, volume, the taker's side (ours when we took, the other side when our
-    /// order was the maker) and time — no id, no user fields. A duplicate sent on purpose
-    /// prints once.
-    pub fn poll_prints(
-        &self,
-        tops: impl Fn(&str) -> Option<(Level, Level)>,
-        mut print: impl FnMut(MarketName, MaxPublicTrade),
-    ) {
-        let t = self.now_ns();
-        let mut g = self.lock();
-        let mut outputs = Vec::new();
-        g.venue.poll(t, tops, |o| outputs.push(o));
-        for o in outputs {
-            if let Some((market, p)) = g.apply(o) {
-                print(market, p);
-            }
-        }
-    }
-}
-
-impl Inner {
-    fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
-        let mut locked: HashMap<MarketName, i128> = HashMap::new();
-        for o in self
-            .orders
-            .iter()
-            .filter(|o| o.is_open() && o.wallet == wallet)
-        {
-            let remaining = (o.volume.raw() - o.executed.raw()) as i128;
-            match o.side {
-                Side::Buy => {
-                    *locked.entry(o.market.quote()).or_default() +=
-                        remaining * o.price.raw() as i128 / crate::model::fixed::SCALE as i128
-                }
-                Side::Sell => *locked.entry(base_of(o.market)).or_default() += remaining,
-            }
-        }
-        let mut out: Vec<(MarketName, Fixed, Fixed)> = self
-            .totals
-            .iter()
-            .filter(|((w, _), _)| *w == wallet)
-            .map(|((_, c), total)| {
-                let l = locked.get(c).copied().unwrap_or(0).min(i64::MAX as i128) as i64;
-                (*c, Fixed(total.raw() - l), Fixed(l))
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        out
-    }
-
-    fn broadcast(&mut self) {
-        if self.muted {
-            return;
-        }
-        let frame = Arc::new(self.buf.clone());
-        self.listeners.retain(|l| l.send(frame.clone()).is_ok());
-    }
-
-    /// Records and broadcasts one output of the matching engine; a new trade is returned as
-    /// its public print.
-    fn apply(&mut self, o: ExecOutput) -> Option<(MarketName, MaxPublicTrade)> {
-        match o {
-            ExecOutput::OrderUpdate {
-                order_id,
-                state,
-                executed,
-                avg_price,
-                trades_count,
-                ts_ms,
-                ..
-            } => {
-                let i = self.orders.iter().position(|x| x.id == order_id)?;
-                let rec = &mut self.orders[i];
-                rec.state = state;
-                rec.executed = executed;
-                rec.avg_price = avg_price;
-                rec.trades = trades_count;
-                rec.updated_ms = ts_ms;
-                let rec = *rec;
-                write_order_update(&mut self.buf, &rec.frame(), ts_ms);
-                self.broadcast();
-                None
-            }
-            ExecOutput::Trade(t) => {
-                let (trade_id, ts_ms) = (t.id, t.ts_ms);
-                let fresh = self.trades.last().is_none_or(|l| l.id != trade_id);
-                if !fresh {
-                    self.duplicates_sent += 1;
-                } else {
-                    self.trades.push(t);
-                    self.settle(&t);
-                }
-                write_trade_update(&mut self.buf, &t.frame(), ts_ms);
-                self.broadcast();
-                if !fresh {
-                    return None;
-                }
-                self.account_update(&t, ts_ms);
-                let taker_side = match (t.maker, t.side) {
-                    (false, s) => s,
-                    (true, Side::Buy) => Side::Sell,
-                    (true, Side::Sell) => Side::Buy,
-                };
-                Some((
-                    t.market,
-                    MaxPublicTrade {
-                        price: t.price,
-                        volume: t.volume,
-                        taker_side,
-                        ts_ms,
-                    },
-                ))
-            }
-            // Accepted orders are never announced or rejected by the matching engine; a cancel
-            // that lost the race to a fill was already answered `success` by REST, as on MAX.
-            ExecOutput::Created { .. } | ExecOutput::Rejected { .. } => None,
-        }
-    }
-
-    /// `account_update` with the currencies a trade moved (only those, as MAX sends it).
-    fn account_update(&mut self, t: &VenueTrade, ts_ms: u64) {
-        let moved = [base_of(t.market), t.market.quote(), t.fee_currency];
-        let all = self.balances(t.wallet);
-        let rows: Vec<(&str, Fixed, Fixed)> = all
-            .iter()
-            .filter(|(c, _, _)| moved.contains(c))
-            .map(|(c, a, l)| (c.as_str(), *a, *l))
-            .collect();
-        write_account_event(&mut self.buf, t.wallet, false, &rows, ts_ms);
-        self.broadcast();
-    }
-
-    /// Moves the holdings for a trade: base and quote, less the fee in its currency.
-    fn settle(&mut self, t: &VenueTrade) {
-        let notional = (t.price.raw() as i128 * t.volume.raw() as i128
-            / crate::model::fixed::SCALE as i128)
-            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        let (base, quote) = (base_of(t.market), t.market.quote());
-        let (db, dq) = match t.side {
-            Side::Buy => (t.volume.raw(), -notional),
-            Side::Sell => (-t.volume.raw(), notional),
-        };
-        for (c, d) in [(base, db), (quote, dq), (t.fee_currency, -t.fee.raw())] {
-            let e = self.totals.entry((t.wallet, c)).or_default();
-            *e = Fixed(e.raw().saturating_add(d));
-        }
-    }
-}
-
-/// The base currency of a MAX market name (`usdttwd` → `usdt`).
-fn base_of(m: MarketName) -> MarketName {
-    let (s, q) = (m.as_str(), m.quote());
-    MarketName::new(s.strip_suffix(q.as_str()).unwrap_or(s))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Level;
 
     fn cfg() -> SimConfig {
         SimConfig {

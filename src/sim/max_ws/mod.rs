@@ -37,25 +37,32 @@
 //! One ticker thread steps the market every millisecond of wall time, then serves new
 //! subscriptions with snapshots, and fans frames out to the queues of the connections
 //! subscribed to their (channel, market); each connection has its own thread.
+//!
+//! One concept per file: this one holds [`MaxWsSim`] (its ticker and acceptor threads, the
+//! test's handle) and the types they share; `conn.rs` serves one connection (handshake, limits,
+//! pings, silencing), `commands.rs` answers a client's `sub` / `unsub` / `auth`, and
+//! `frames.rs` writes the book frames and a new subscription's snapshots.
+
+mod commands;
+mod conn;
+mod frames;
 
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_account::MaxAccount;
-use super::nonce_ledger::NonceRefusal;
 use super::public_tape::PublicTape;
 use super::venue_ban::refuse_handshake;
 use crate::config::sim::SimConfig;
 use crate::model::Level;
-use crate::sim::max_frames::{
-    MaxBookFrame, MaxPublicTrade, write_book, write_public_trades, write_ticker,
-};
-use crossbeam::channel::{Receiver, Sender, TryRecvError, unbounded};
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use crate::sim::max_frames::{MaxPublicTrade, write_public_trades, write_ticker};
+use conn::{hold, serve};
+use crossbeam::channel::{Sender, unbounded};
+use frames::{encode, send_snapshot};
+use std::collections::{HashMap, HashSet};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tungstenite::Message;
 
 /// The simulator's own book of a market, as last stepped: (bids, asks, last update id).
 pub type SimBook = (Vec<Level>, Vec<Level>, u64);
@@ -98,14 +105,6 @@ enum Control {
         market: String,
     },
 }
-
-/// MAX's per-connection request limits (spec max.md §3.5).
-const MAX_MSGS_PER_S: usize = 20;
-const MAX_MSGS_PER_MIN: usize = 200;
-/// The error frame's text. MAX documents no code for this limit: E-1029 is the simulator's.
-const TOO_MANY_REQUESTS: &str = "E-1029: too many requests (20/s, 200/min per connection)";
-/// How long a silenced connection's socket is held open at most.
-const SILENCE_HOLD: Duration = Duration::from_secs(120);
 
 /// What the ticker, the acceptor, the connections and the test's handle share: enforcement
 /// counters and the injected faults.
@@ -532,85 +531,6 @@ fn subscribed(k: &Conn, ch: Channel, market: &str) -> bool {
     k.subs.iter().any(|(c, m)| *c == ch && m == market)
 }
 
-/// Sends a new subscription's snapshot of `ch` of `market` to `to` (nothing for a market the
-/// simulator lacks); `empty`: a book snapshot without levels.
-fn send_snapshot(
-    sim: &mut SyntheticMarket,
-    tape: &PublicTape,
-    buf: &mut Vec<u8>,
-    now_ms: u64,
-    (ch, market, empty): (Channel, &str, bool),
-    to: &Sender<Arc<Vec<u8>>>,
-) {
-    if !sim.max_markets().any(|m| m == market) {
-        return;
-    }
-    match ch {
-        Channel::Book => sim.max_snapshot(market, &mut |o| {
-            let o = match o {
-                MarketOutput::MaxBook {
-                    snapshot,
-                    market,
-                    first_id,
-                    last_id,
-                    version,
-                    ts_ms,
-                    ..
-                } if empty => MarketOutput::MaxBook {
-                    snapshot,
-                    market,
-                    first_id,
-                    last_id,
-                    version,
-                    ts_ms,
-                    bids: &[],
-                    asks: &[],
-                },
-                o => o,
-            };
-            if let Some(f) = encode(&o, buf) {
-                let _ = to.send(Arc::new(f));
-            }
-        }),
-        Channel::Trade => {
-            write_public_trades(buf, market, true, &tape.recent(market), now_ms);
-            let _ = to.send(Arc::new(buf.clone()));
-        }
-        Channel::Ticker => {
-            if let Some(tk) = tape.ticker(market) {
-                write_ticker(buf, market, true, &tk, now_ms);
-                let _ = to.send(Arc::new(buf.clone()));
-            }
-        }
-    }
-}
-
-fn encode(o: &MarketOutput<'_>, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
-    match o {
-        MarketOutput::MaxBook {
-            snapshot,
-            market,
-            first_id,
-            last_id,
-            version,
-            ts_ms,
-            bids,
-            asks,
-        } => {
-            let kind = if *snapshot {
-                MaxBookFrame::Snapshot
-            } else {
-                MaxBookFrame::Update
-            };
-            write_book(
-                buf, kind, market, *first_id, *last_id, *version, *ts_ms, bids, asks,
-            );
-            Some(buf.clone())
-        }
-        _ => None,
-    }
-}
-
 /// What a connection needs to serve the private channels.
 struct Private {
     keys: Arc<HashMap<String, String>>,
@@ -629,251 +549,4 @@ struct ConnCtx<'a> {
     shared: &'a Shared,
     /// [`Shared::silence_gen`] when the connection opened.
     silence_at_open: [u64; 2],
-}
-
-type Ws = tungstenite::WebSocket<TcpStream>;
-
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// Records a client message at `now`; whether the connection went over MAX's limits.
-fn over_limit(recent: &mut VecDeque<Instant>, now: Instant) -> bool {
-    recent.push_back(now);
-    while recent
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-    {
-        recent.pop_front();
-    }
-    let last_second = recent
-        .iter()
-        .rev()
-        .take_while(|t| now.duration_since(**t) < Duration::from_secs(1))
-        .count();
-    last_second > MAX_MSGS_PER_S || recent.len() > MAX_MSGS_PER_MIN
-}
-
-/// One connection: handshake, then read commands and write frames until either side leaves.
-/// Returns the socket when the connection was silenced (the caller holds it open).
-fn serve(stream: TcpStream, frames: Receiver<Arc<Vec<u8>>>, cx: &ConnCtx<'_>) -> Option<Ws> {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_nodelay(true);
-    let Ok(mut ws) = tungstenite::accept(stream) else {
-        return None;
-    };
-    let _ = ws
-        .get_ref()
-        .set_read_timeout(Some(Duration::from_millis(1)));
-    let kicked_at = cx.kick.load(Ordering::Acquire);
-    let mut last_ping = Instant::now();
-    let mut recent: VecDeque<Instant> = VecDeque::with_capacity(MAX_MSGS_PER_MIN + 1);
-    let mut authenticated = false;
-    let close = |ws: &mut Ws| {
-        let _ = ws.close(None);
-        let _ = ws.flush();
-    };
-    loop {
-        if cx.stop.load(Ordering::Acquire) || cx.kick.load(Ordering::Acquire) != kicked_at {
-            close(&mut ws);
-            return None;
-        }
-        let kind = usize::from(authenticated);
-        if cx.shared.silence_gen[kind].load(Ordering::Acquire) != cx.silence_at_open[kind] {
-            cx.shared.silenced.fetch_add(1, Ordering::AcqRel);
-            return Some(ws);
-        }
-        if last_ping.elapsed() >= cx.shared.ping_timeout {
-            cx.shared.missing_ping.fetch_add(1, Ordering::AcqRel);
-            close(&mut ws);
-            return None;
-        }
-        match ws.read() {
-            Ok(msg) => {
-                let now = Instant::now();
-                if matches!(
-                    msg,
-                    Message::Text(_) | Message::Binary(_) | Message::Ping(_)
-                ) && over_limit(&mut recent, now)
-                {
-                    cx.shared.rate_limited.fetch_add(1, Ordering::AcqRel);
-                    let err = serde_json::json!({
-                        "e": "error", "E": [TOO_MANY_REQUESTS], "i": "", "T": unix_ms()
-                    });
-                    let _ = ws.send(Message::text(err.to_string()));
-                    close(&mut ws);
-                    return None;
-                }
-                match msg {
-                    Message::Text(t) => {
-                        if let Some((reply, authed)) = command(t.as_str(), cx) {
-                            if ws.send(Message::text(reply)).is_err() {
-                                return None;
-                            }
-                            if authed {
-                                authenticated = true;
-                                cx.private.account.subscribe(cx.private.outbox.clone());
-                            }
-                        }
-                    }
-                    Message::Close(_) => {
-                        let _ = ws.flush();
-                        return None;
-                    }
-                    Message::Ping(_) => {
-                        last_ping = now;
-                        // tungstenite queued the pong: send it now.
-                        let _ = ws.flush();
-                    }
-                    _ => {
-                        let _ = ws.flush();
-                    }
-                }
-            }
-            Err(tungstenite::Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(_) => return None,
-        }
-        loop {
-            match frames.try_recv() {
-                Ok(f) => {
-                    let text = String::from_utf8_lossy(&f).into_owned();
-                    if ws.send(Message::text(text)).is_err() {
-                        return None;
-                    }
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return None,
-            }
-        }
-    }
-}
-
-/// A silenced connection: the socket stays open, unread and unwritten, until the simulator
-/// stops or [`SILENCE_HOLD`] passed.
-fn hold(ws: Ws, stop: &AtomicBool) {
-    let since = Instant::now();
-    while !stop.load(Ordering::Acquire) && since.elapsed() < SILENCE_HOLD {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    drop(ws);
-}
-
-/// A client command; the reply to send back and whether it authenticated the connection.
-fn command(text: &str, cx: &ConnCtx<'_>) -> Option<(String, bool)> {
-    command_reply(text, cx).map(|r| match r {
-        Ok(reply) => (reply, true),
-        Err(reply) => (reply, false),
-    })
-}
-
-/// The reply to a command: `Ok` when it authenticated the connection.
-fn command_reply(text: &str, cx: &ConnCtx<'_>) -> Option<Result<String, String>> {
-    let v: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(_) => {
-            return Some(Err(
-                r#"{"e":"error","E":["E-1005: invalid json"],"i":"","T":0}"#.into(),
-            ));
-        }
-    };
-    let id = v
-        .get("id")
-        .and_then(|i| i.as_str())
-        .unwrap_or("")
-        .to_string();
-    let action = v.get("action").and_then(|a| a.as_str()).unwrap_or("");
-    if action == "auth" {
-        return Some(auth(&v, &id, &cx.private));
-    }
-    let reply = subscription_reply(&v, &id, action, cx);
-    Some(Err(reply))
-}
-
-/// `sub` / `unsub` in either spelling; anything else is an invalid action.
-fn subscription_reply(v: &serde_json::Value, id: &str, action: &str, cx: &ConnCtx<'_>) -> String {
-    // The docs' unsubscribe example writes the singular key: accept both.
-    let subs = v
-        .get("subscriptions")
-        .or_else(|| v.get("subscription"))
-        .and_then(|s| s.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let (event, sub) = match action {
-        "sub" | "subscribe" => ("subscribed", true),
-        "unsub" | "unsubscribe" => ("unsubscribed", false),
-        _ => {
-            return format!(
-                r#"{{"e":"error","E":["E-1004: invalid action"],"i":{},"T":0}}"#,
-                serde_json::Value::from(id)
-            );
-        }
-    };
-    // Channels this simulator does not serve (kline, market_status, ...) are acknowledged and
-    // send nothing.
-    let served: Vec<Sub> = subs
-        .iter()
-        .filter_map(|s| {
-            let ch = Channel::parse(s.get("channel")?.as_str()?)?;
-            Some((ch, market_name(s.get("market")?.as_str()?)))
-        })
-        .collect();
-    if sub {
-        let books: HashSet<&str> = served
-            .iter()
-            .filter(|(ch, _)| *ch == Channel::Book)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        if !books.is_empty()
-            && let Ok(mut counts) = cx.shared.book_subs.lock()
-        {
-            for m in books {
-                *counts.entry(m.to_string()).or_default() += 1;
-            }
-        }
-    }
-    if !served.is_empty() {
-        let conn = cx.id;
-        let _ = cx.ctl.send(if sub {
-            Control::Subscribe { conn, subs: served }
-        } else {
-            Control::Unsubscribe { conn, subs: served }
-        });
-    }
-    serde_json::json!({ "e": event, "s": subs, "i": id, "T": 0 }).to_string()
-}
-
-/// Private `auth` (spec max.md §4.1): `signature = hex(HMAC-SHA256(secret, decimal nonce))`
-/// under a known key (E-1007), then the nonce: within 30 s of server time (E-1006) and greater
-/// than the key's last accepted one, REST included (E-1012).
-fn auth(v: &serde_json::Value, id: &str, private: &Private) -> Result<String, String> {
-    let key = v.get("apiKey").and_then(|k| k.as_str()).unwrap_or("");
-    let nonce = v.get("nonce").and_then(|n| n.as_u64()).unwrap_or(0);
-    let signature = v.get("signature").and_then(|s| s.as_str()).unwrap_or("");
-    let now = unix_ms();
-    let err = |e: &str| serde_json::json!({"e": "error", "E": [e], "i": id, "T": now}).to_string();
-    let ok = private.keys.get(key).is_some_and(|secret| {
-        let expected = crate::venue::max::MaxSigner::new(key, secret).sign_ws(nonce);
-        expected.len() == signature.len()
-            && expected
-                .bytes()
-                .zip(signature.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                == 0
-    });
-    if !ok {
-        return Err(err("E-1007: authentication failed"));
-    }
-    match private.account.nonce_ledger().accept(key, nonce, now) {
-        Ok(()) => Ok(serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string()),
-        Err(NonceRefusal::OutOfWindow) => Err(err(
-            "E-1006: invalid nonce (difference of 30 seconds or more)",
-        )),
-        Err(NonceRefusal::Used) => Err(err("E-1012: nonce has already been used")),
-    }
 }

@@ -8,27 +8,28 @@
 //!
 //! The reference rate arrives as the Bank of Taiwan day board CSV and is read by the
 //! reference-rate parser, as the real provider will.
+//!
+//! One concept per file: this one holds the stage ([`SimFeed`]), its state and the reading
+//! of a frame back through the venue's parser (`FeedIo::ingest`, the hot path
+//! `scripts/instructions` counts); `market.rs` writes the market's frames, `exec.rs` turns the
+//! execution venue's answers into MAX replies and frames and publishes what they parse to.
 
-use crate::model::{
-    ExecEvent, ExecKind, Fixed, InstrumentId, Instruments, MdEvent, OrderState, SystemCode,
-    SystemEvent, Telemetry, Venue,
-};
+mod exec;
+mod market;
+
+use crate::model::{InstrumentId, Instruments, MdEvent, SystemCode, SystemEvent, Telemetry, Venue};
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecProducer, MdProducer};
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
-use crate::sim::binance_frames as bframes;
-use crate::sim::exec_venue::{ExecOutput, ExecVenue};
-use crate::sim::market::{MarketOutput, SyntheticMarket};
-use crate::sim::max_frames::{self as mframes, MaxBookFrame, MaxOrderFrame};
+use crate::sim::exec_venue::ExecVenue;
+use crate::sim::market::SyntheticMarket;
 use crate::telemetry::{EngineCounters, LatencySet, Segment, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceParser};
-use crate::venue::max::rest::{classify_error, parse_order};
 use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
 use crate::venue::refrate::bot_csv;
 use disruptor::Producer;
 use std::sync::Arc;
-
 pub struct SimFeedParts {
     pub market: SyntheticMarket,
     pub venue: ExecVenue,
@@ -213,15 +214,6 @@ impl Stage for SimFeed {
     }
 }
 
-/// `s` lower-cased into `buf`; symbols are short ASCII.
-fn lower<'a>(s: &str, buf: &'a mut [u8; 32]) -> &'a str {
-    let n = s.len().min(buf.len());
-    for (d, c) in buf.iter_mut().zip(s.bytes()).take(n) {
-        *d = c.to_ascii_lowercase();
-    }
-    std::str::from_utf8(&buf[..n]).unwrap_or("")
-}
-
 impl FeedIo {
     fn publish_counters(&self) {
         self.counters.frames.set(self.frames);
@@ -257,129 +249,6 @@ impl FeedIo {
         *count += 1;
         if ev.chunk == 0 {
             latency.record(Segment::Parse, clock.delta_ns(ev.ts_frame, now));
-        }
-    }
-
-    /// Writes `o` in its venue's wire format into `self.frame`; says how to read it back.
-    fn write(&mut self, o: MarketOutput<'_>) -> FrameSource {
-        let mut lb = [0u8; 32];
-        let frame = &mut self.frame;
-        match o {
-            MarketOutput::BinanceBookTicker {
-                venue,
-                symbol,
-                update_id,
-                event_ms,
-                bid,
-                ask,
-            } => {
-                let market = binance_market(venue);
-                bframes::write_book_ticker(
-                    frame,
-                    market,
-                    lower(symbol, &mut lb),
-                    update_id,
-                    event_ms,
-                    bid,
-                    ask,
-                );
-                FrameSource::Binance(market)
-            }
-            MarketOutput::BinanceDepth {
-                venue,
-                symbol,
-                first_id,
-                last_id,
-                prev_id,
-                event_ms,
-                bids,
-                asks,
-            } => {
-                let market = binance_market(venue);
-                bframes::write_depth_update(
-                    frame,
-                    market,
-                    lower(symbol, &mut lb),
-                    first_id,
-                    last_id,
-                    prev_id,
-                    event_ms,
-                    bids,
-                    asks,
-                );
-                FrameSource::Binance(market)
-            }
-            MarketOutput::BinanceSnapshot {
-                venue,
-                symbol,
-                last_id,
-                event_ms,
-                bids,
-                asks,
-            } => {
-                let market = binance_market(venue);
-                match self.instruments.lookup(venue, symbol.as_bytes()) {
-                    Some(id) => {
-                        bframes::write_depth_snapshot(frame, market, last_id, event_ms, bids, asks);
-                        FrameSource::BinanceSnapshot(market, id)
-                    }
-                    None => FrameSource::Unknown(venue),
-                }
-            }
-            MarketOutput::MaxBook {
-                snapshot,
-                market,
-                first_id,
-                last_id,
-                version,
-                ts_ms,
-                bids,
-                asks,
-            } => {
-                let kind = if snapshot {
-                    MaxBookFrame::Snapshot
-                } else {
-                    MaxBookFrame::Update
-                };
-                mframes::write_book(
-                    frame, kind, market, first_id, last_id, version, ts_ms, bids, asks,
-                );
-                FrameSource::Max
-            }
-            MarketOutput::MaxTrade {
-                market,
-                price,
-                volume,
-                taker_side,
-                ts_ms,
-            } => {
-                // Only emitted when public trades are turned on, which this feed does not do.
-                let t = mframes::MaxPublicTrade {
-                    price,
-                    volume,
-                    taker_side,
-                    ts_ms,
-                };
-                mframes::write_public_trades(frame, market, false, &[t], ts_ms);
-                FrameSource::Max
-            }
-            MarketOutput::RefRate {
-                symbol,
-                rate,
-                ts_ms,
-            } => match self.instruments.lookup(Venue::RefRate, symbol.as_bytes()) {
-                Some(instrument) => {
-                    // The bank's board: spot buy and sell 0.15 TWD apart around the rate.
-                    let half = 7_500_000;
-                    bot_csv::write_day_board(
-                        frame,
-                        Fixed(rate.raw() - half),
-                        Fixed(rate.raw() + half),
-                    );
-                    FrameSource::BotBoard { instrument, ts_ms }
-                }
-                None => FrameSource::Unknown(Venue::RefRate),
-            },
         }
     }
 
@@ -441,181 +310,6 @@ impl FeedIo {
         if let Err(v) = res {
             self.parse_error(v);
         }
-    }
-
-    /// Live mode: write, then read back at once.
-    fn on_market(&mut self, o: MarketOutput<'_>) {
-        let src = self.write(o);
-        let frame = std::mem::take(&mut self.frame);
-        self.ingest(src, &frame);
-        self.frame = frame;
-    }
-
-    /// Pre-generation: write and keep the frame for replay at simulated time `t_ns`.
-    fn record(&mut self, o: MarketOutput<'_>, t_ns: u64) {
-        let src = self.write(o);
-        let start = self.store.len();
-        self.store.extend_from_slice(&self.frame);
-        self.recorded.push(Recorded {
-            t_ns,
-            src,
-            start,
-            end: self.store.len(),
-        });
-    }
-
-    fn on_exec(&mut self, o: ExecOutput) {
-        let FeedIo {
-            instruments,
-            max_private,
-            frame,
-            exec,
-            clock,
-            ..
-        } = self;
-        let Some(exec) = exec.as_mut() else { return };
-        let mut publish = |ev: &ExecEvent| exec.publish(|slot| *slot = *ev);
-        let ok = match o {
-            ExecOutput::Created {
-                order_id,
-                client_oid,
-                market,
-                wallet,
-                side,
-                ord_type,
-                price,
-                volume,
-                ts_ms,
-            } => {
-                let f = MaxOrderFrame {
-                    id: order_id,
-                    client_oid: &client_oid,
-                    market_lower: market.as_str(),
-                    wallet,
-                    side,
-                    ord_type,
-                    price,
-                    avg_price: Fixed::ZERO,
-                    volume,
-                    remaining: volume,
-                    executed: Fixed::ZERO,
-                    state: "wait",
-                    trades_count: 0,
-                    created_ms: ts_ms,
-                    updated_ms: ts_ms,
-                };
-                mframes::write_order_created(frame, &f);
-                let ts = clock.raw();
-                match parse_order(frame) {
-                    Ok(order) => {
-                        publish(&ExecEvent {
-                            kind: ExecKind::Ack,
-                            client_oid: order.client_oid,
-                            exchange_order_id: order.id,
-                            instrument: instruments
-                                .lookup(Venue::Max, order.market.as_str().as_bytes())
-                                .unwrap_or_default(),
-                            side: order.side,
-                            state: OrderState::New,
-                            price: order.price.unwrap_or_default(),
-                            venue_ts_ms: order.created_at_ms,
-                            ts_recv: ts,
-                            ..Default::default()
-                        });
-                        true
-                    }
-                    Err(_) => false,
-                }
-            }
-            ExecOutput::Rejected {
-                client_oid,
-                code,
-                message,
-                cancel,
-            } => {
-                mframes::write_error(frame, code, message);
-                let ts = clock.raw();
-                let err = classify_error(400, frame);
-                publish(&ExecEvent {
-                    // The gateway knows which request the reply answers.
-                    kind: if cancel {
-                        ExecKind::CancelReject
-                    } else {
-                        ExecKind::Reject
-                    },
-                    client_oid,
-                    state: if cancel {
-                        OrderState::PendingCancel
-                    } else {
-                        OrderState::Rejected
-                    },
-                    reject_code: err.code.unwrap_or(0),
-                    ts_recv: ts,
-                    ..Default::default()
-                });
-                true
-            }
-            ExecOutput::OrderUpdate {
-                order_id,
-                client_oid,
-                market,
-                wallet,
-                side,
-                ord_type,
-                price,
-                volume,
-                state,
-                executed,
-                remaining,
-                avg_price,
-                trades_count,
-                created_ms,
-                ts_ms,
-            } => {
-                let f = MaxOrderFrame {
-                    id: order_id,
-                    client_oid: &client_oid,
-                    market_lower: market.as_str(),
-                    wallet,
-                    side,
-                    ord_type,
-                    price,
-                    avg_price,
-                    volume,
-                    remaining,
-                    executed,
-                    state,
-                    trades_count,
-                    created_ms,
-                    updated_ms: ts_ms,
-                };
-                mframes::write_order_update(frame, &f, ts_ms);
-                let ts = clock.raw();
-                max_private
-                    .parse(frame, ts, instruments, &mut publish, |_| {})
-                    .is_ok()
-            }
-            ExecOutput::Trade(t) => {
-                let (f, ts_ms) = (t.frame(), t.ts_ms);
-                mframes::write_trade_update(frame, &f, ts_ms);
-                let ts = clock.raw();
-                max_private
-                    .parse(frame, ts, instruments, &mut publish, |_| {})
-                    .is_ok()
-            }
-        };
-        self.frames += 1;
-        if !ok {
-            self.parse_error(Venue::Max);
-        }
-    }
-}
-
-fn binance_market(venue: Venue) -> BinanceMarket {
-    if venue == Venue::BinanceFutures {
-        BinanceMarket::Futures
-    } else {
-        BinanceMarket::Spot
     }
 }
 

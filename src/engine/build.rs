@@ -1,0 +1,348 @@
+//! Building one engine from a [`Config`]: the rings, every stage connected to them (the
+//! in-process synthetic venue or the live venues' feeds and gateways), the side thread and its
+//! bus.
+
+use super::AnyStage;
+use crate::book::{BookStage, BookStageParts};
+use crate::config::Config;
+use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
+use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
+use crate::gateway::max_gateway::Gateway;
+use crate::gateway::max_user_feed::{MaxUserFeed, MaxUserFeedParts};
+use crate::model::{Instruments, Venue};
+use crate::order::OrderManager;
+use crate::order::stage::{OrderStage, OrderStageParts};
+use crate::pipeline::board::MidBoard;
+use crate::pipeline::board::PositionBoard;
+use crate::pipeline::board::ResyncRequests;
+use crate::pipeline::gateway_queue::gateway_queue;
+use crate::pipeline::{EngineClock, Rings, Shutdown};
+use crate::scanner::Scanners;
+use crate::scanner::stage::{ScannerStage, ScannerStageParts};
+use crate::sim::exec_venue::ExecVenue;
+use crate::sim::in_process_feed::{SimFeed, SimFeedParts};
+use crate::sim::market::SyntheticMarket;
+use crate::telemetry::{EngineCounters, SideConfig, SideThread, telemetry_queue};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// The side thread's bus: NATS JetStream when `[nats] enabled`, else the events file.
+fn bus(
+    cfg: &Config,
+    instruments: &Instruments,
+    clock: &EngineClock,
+) -> Result<crate::telemetry::bus::Bus, String> {
+    use crate::telemetry::bus_message::Encoder;
+    use crate::telemetry::event_sink::EventSink;
+    let n = &cfg.nats;
+    let encoder = Encoder::new(
+        &cfg.engine.instance_id,
+        clock.now_unix_ms(),
+        &n.subject_prefix,
+        instruments.clone(),
+    );
+    let sink: Box<dyn EventSink> = if n.enabled {
+        Box::new(crate::telemetry::nats_forwarder::NatsForwarder::start(
+            crate::telemetry::nats_forwarder::NatsForwarderConfig {
+                url: n.url.clone(),
+                stream: n.stream.clone(),
+                subjects: n.stream_subjects(),
+                critical_cap: n.buffer_critical,
+                md_cap: n.buffer_md,
+            },
+        )?)
+    } else {
+        Box::new(crate::telemetry::jsonl_file::JsonlFileSink::open(
+            std::path::Path::new(&n.file_dir),
+            n.file_max_mb * 1024 * 1024,
+            n.file_keep,
+        )?)
+    };
+    Ok(crate::telemetry::bus::Bus::new(
+        encoder,
+        sink,
+        clock.clone(),
+    ))
+}
+
+/// Every stage of one engine, built but not yet placed on threads.
+pub struct Built {
+    /// Every feed; they share the thread that places the `feed` stage.
+    pub feeds: Vec<AnyStage>,
+    /// Gateway threads to start with the stages (live venues).
+    pub gateways: Vec<Gateway>,
+    /// The reference-rate fetcher (live venues with a reference-rate instrument).
+    pub refrate: Option<crate::feed::refrate_feed::RefRateFeed>,
+    pub book: BookStage,
+    pub scanner: ScannerStage,
+    pub order: OrderStage,
+    pub instruments: Instruments,
+    pub counters: Arc<EngineCounters>,
+    pub side: SideThread,
+    pub side_stop: Arc<AtomicBool>,
+    pub shutdown: Shutdown,
+}
+
+/// Where the engine's market data and orders go.
+pub enum Venues {
+    /// The in-process synthetic venue (the demo, tests, benchmarks).
+    Synthetic,
+    /// The venues named in `[venues]` (real exchanges or `arbline sim`), with these keys.
+    Live(crate::secrets::Secrets),
+}
+
+/// Builds rings and stages from `cfg`, all connected, in process with the synthetic venue.
+pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
+    build_for(cfg, live, Venues::Synthetic)
+}
+
+/// Builds rings and stages from `cfg` for `venues`.
+pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, String> {
+    build_with_clock(cfg, live, venues, EngineClock::new())
+}
+
+/// Builds rings and stages from `cfg` for `venues`, every stage reading `clock` (a mocked one
+/// makes a single-threaded run deterministic: `bench/instructions.rs`).
+pub fn build_with_clock(
+    cfg: &Config,
+    live: bool,
+    venues: Venues,
+    clock: EngineClock,
+) -> Result<Built, String> {
+    let instruments = cfg.instruments()?;
+    let shutdown = Shutdown::new();
+    let counters = Arc::new(EngineCounters::default());
+    let rings = Rings::new(cfg.ring_sizes());
+    let resync = Arc::new(ResyncRequests::default());
+    let mids = Arc::new(MidBoard::default());
+    let board = Arc::new(PositionBoard::default());
+    let gateway = gateway_queue(cfg.pipeline.gateway_queue);
+    let halts = Arc::new(crate::pipeline::board::HaltRequests::default());
+    let qcap = cfg.pipeline.telemetry_queue;
+    let (feed_tx, feed_rx) = telemetry_queue("feed", qcap);
+    let (book_tx, book_rx) = telemetry_queue("book", qcap);
+    let (scan_tx, scan_rx) = telemetry_queue("scanner", qcap);
+    let (order_tx, order_rx) = telemetry_queue("order", qcap);
+    let batch = cfg.pipeline.batch;
+
+    let (md_prod, md_poll) = rings.md;
+    let (book_prod, book_poll) = rings.book;
+    let (sig_prod, sig_poll) = rings.signal;
+    let (exec_prod, exec_poll) = rings.exec;
+
+    let mut gateways = Vec::new();
+    let mut refrate = None;
+    let feeds = match venues {
+        Venues::Synthetic => vec![AnyStage::Feed(Box::new(SimFeed::new(SimFeedParts {
+            market: SyntheticMarket::new(&cfg.sim)?,
+            venue: ExecVenue::new(&cfg.sim)?,
+            instruments: instruments.clone(),
+            md: md_prod,
+            exec: exec_prod,
+            gateway: gateway.clone(),
+            resync: resync.clone(),
+            clock: clock.clone(),
+            counters: counters.clone(),
+            tele: feed_tx,
+            shutdown: shutdown.clone(),
+            pregenerate_s: cfg.sim.pregenerate_s,
+        })?))],
+        Venues::Live(secrets) => {
+            let v = &cfg.venues;
+            let (max_tls, binance_tls) = (v.max_tls()?, v.binance_tls()?);
+            let (Some(key), Some(secret)) = (
+                secrets.max_api_key.as_deref(),
+                secrets.max_secret_key.as_deref(),
+            ) else {
+                return Err(
+                    "MAX_API_KEY and MAX_SECRET_KEY must be set (environment or .env) to trade"
+                        .into(),
+                );
+            };
+            // One signer per key: its clones share the key's one nonce sequence (REST, the
+            // reconciler and the private WebSocket's auth alike).
+            let signer = crate::venue::max::MaxSigner::new(key, secret);
+            // One ban per venue: a 429 on any MAX connection or REST call holds back every
+            // other (they share the IP); Binance likewise for its hosts.
+            let max_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
+            let binance_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
+            let max_liveness = Duration::from_millis(v.max.liveness_timeout_ms);
+            let max_ping = Duration::from_millis(v.max.ping_interval_ms);
+            let client = crate::venue::max::rest_client::MaxRestClient::new(
+                &v.max.rest_url,
+                signer.clone(),
+                std::time::Duration::from_millis(v.max.timeout_ms),
+            )
+            .with_gate(max_gate.clone());
+            if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
+                refrate = Some(crate::feed::refrate_feed::RefRateFeed {
+                    provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,
+                    instrument: inst.id,
+                    md: md_prod.clone(),
+                    clock: clock.clone(),
+                    shutdown: shutdown.clone(),
+                    tele: feed_tx.clone(),
+                    interval: Duration::from_secs(cfg.refrate.poll_interval_s),
+                    failures: 0,
+                });
+            }
+            let user_exec = exec_prod.clone();
+            let user_tx = feed_tx.clone();
+            // The first round runs at start; every private (re)authentication asks for another.
+            let reconcile_now = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut wallets: Vec<crate::model::WalletType> = cfg
+                .scanner
+                .arbitrage
+                .iter()
+                .map(|a| a.wallet)
+                .chain(
+                    cfg.scanner
+                        .stable_coin
+                        .enabled
+                        .then_some(cfg.scanner.stable_coin.wallet),
+                )
+                .collect();
+            wallets.sort_by_key(|w| *w as u8);
+            wallets.dedup();
+            gateways.push(Gateway {
+                client,
+                queue: gateway.clone(),
+                exec: exec_prod,
+                instruments: instruments.clone(),
+                clock: clock.clone(),
+                shutdown: shutdown.clone(),
+                halts: halts.clone(),
+                max_clock_drift_ms: v.max.max_clock_drift_ms,
+                reconciler: crate::gateway::reconciler::Reconciler::new(
+                    wallets,
+                    std::time::Duration::from_millis(v.max.reconcile_interval_ms),
+                    reconcile_now.clone(),
+                ),
+            });
+            let max = MaxWsFeed::new(MaxWsFeedParts {
+                url: v.max.ws_url.clone(),
+                tls: max_tls.clone(),
+                instruments: instruments.clone(),
+                md: md_prod.clone(),
+                resync: resync.clone(),
+                clock: clock.clone(),
+                counters: counters.clone(),
+                tele: feed_tx.clone(),
+                shutdown: shutdown.clone(),
+            })
+            .with_gate(max_gate.clone())
+            .with_liveness(max_liveness, max_ping);
+            let binance = BinanceWsFeed::new(BinanceWsFeedParts {
+                market: v.binance.market,
+                ws_url: v.binance.ws_url.clone(),
+                tls: binance_tls,
+                rest_url: v.binance.rest_url.clone(),
+                instruments: instruments.clone(),
+                md: md_prod,
+                resync: resync.clone(),
+                clock: clock.clone(),
+                counters: counters.clone(),
+                tele: feed_tx,
+                shutdown: shutdown.clone(),
+                rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
+            })?
+            .with_gate(binance_gate)
+            .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms));
+            let user = MaxUserFeed::new(MaxUserFeedParts {
+                url: v.max.ws_url.clone(),
+                tls: max_tls,
+                signer,
+                instruments: instruments.clone(),
+                exec: user_exec,
+                clock: clock.clone(),
+                counters: counters.clone(),
+                tele: user_tx,
+                shutdown: shutdown.clone(),
+                halts: halts.clone(),
+                reconcile_now,
+            })
+            .with_gate(max_gate)
+            .with_liveness(max_liveness, max_ping);
+            vec![
+                AnyStage::MaxWs(Box::new(max)),
+                AnyStage::BinanceWs(Box::new(binance)),
+                AnyStage::MaxUser(Box::new(user)),
+            ]
+        }
+    };
+    let book = BookStage::new(BookStageParts {
+        md: md_poll,
+        out: book_prod,
+        instruments: instruments.clone(),
+        binance_ticker_tops: cfg.engine.binance_ticker_tops,
+        resync,
+        mids: mids.clone(),
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: book_tx,
+        batch,
+        stale_after_ms: cfg.engine.stale_feed_ms,
+    })
+    .with_top_telemetry(cfg.nats.md_interval_ms);
+    let scanner = ScannerStage::new(ScannerStageParts {
+        input: book_poll,
+        out: sig_prod,
+        scanners: Scanners::new(&cfg.scanner, &instruments)?,
+        board: board.clone(),
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: scan_tx,
+        batch,
+    });
+    let manager = OrderManager::new(&cfg.order, &cfg.risk, &instruments, board, clock.clone())?;
+    let order = OrderStage::new(OrderStageParts {
+        signals: sig_poll,
+        exec: exec_poll,
+        manager,
+        gateway,
+        instruments: instruments.clone(),
+        mids,
+        clock: clock.clone(),
+        counters: counters.clone(),
+        tele: order_tx,
+        shutdown: shutdown.clone(),
+        cancel_on_shutdown: cfg.engine.cancel_on_shutdown,
+        cancel_timeout_ms: cfg.engine.cancel_timeout_ms,
+        batch,
+        halts,
+    });
+    let side_stop = Arc::new(AtomicBool::new(false));
+    let side = SideThread {
+        rxs: vec![feed_rx, book_rx, scan_rx, order_rx],
+        counters: counters.clone(),
+        instruments: instruments.clone(),
+        cfg: SideConfig {
+            live,
+            stats_interval: Duration::from_millis(cfg.demo.stats_interval_ms),
+        },
+        stop: side_stop.clone(),
+        bus: Some(bus(cfg, &instruments, &clock)?),
+        signal_log: if cfg.log.signal_log {
+            Some(crate::logging::SignalLog::open(std::path::Path::new(
+                &cfg.log.dir,
+            ))?)
+        } else {
+            None
+        },
+        clock,
+    };
+    Ok(Built {
+        feeds,
+        gateways,
+        refrate,
+        book,
+        scanner,
+        order,
+        instruments,
+        counters,
+        side,
+        side_stop,
+        shutdown,
+    })
+}

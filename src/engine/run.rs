@@ -1,0 +1,268 @@
+//! Running a built engine: the stages placed on threads, the run until its duration, a signal
+//! or a condition, the ordered shutdown and the results; [`run_with`] wraps it with the start
+//! banner, the summary and the `--hist-dir` run directory.
+
+use super::console::{print_start, print_summary};
+use super::{AnyStage, Built, Venues, build_for};
+use crate::config::Config;
+use crate::model::PositionSnapshot;
+use crate::pipeline::thread::spawn_stage_thread;
+use crate::pipeline::{Phase, StageName};
+use crate::telemetry::hist_dir::HistDir;
+use crate::telemetry::run_info::RunInfo;
+use crate::telemetry::{EngineCounters, EventCounts, LatencySet, Summary};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    /// How long to run; `None`: until Ctrl+C or SIGTERM.
+    pub duration: Option<Duration>,
+    pub quiet: bool,
+    pub summary_json: Option<PathBuf>,
+    pub hist_dir: Option<PathBuf>,
+    /// The run's name in `run.json` and `arbline report` legends (default: venues + waits).
+    pub label: Option<String>,
+    /// The configuration file, for `run.json`.
+    pub config_path: Option<PathBuf>,
+    /// How `run.json` names the venues (default: "in-process" or "live").
+    pub venues_name: Option<String>,
+}
+
+/// The outcome of a run, beyond the printed summary.
+pub struct RunResult {
+    pub summary: Summary,
+    pub latency: LatencySet,
+    pub positions: Vec<PositionSnapshot>,
+    /// Orders still open after shutdown (should be 0 with `cancel_on_shutdown`).
+    pub open_orders_at_exit: usize,
+    pub order_stats: crate::order::OrderStats,
+    /// The bus (NATS or the events file) after its final flush.
+    pub bus: Option<crate::telemetry::event_sink::SinkStatus>,
+    /// Why `intervals.hlog` stopped early, if it did.
+    pub interval_log_error: Option<String>,
+}
+
+/// Runs the demo for `opts.duration` (or until Ctrl+C / SIGTERM), prints the summary.
+pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+    run_with(cfg, opts, Venues::Synthetic)
+}
+
+/// Runs the engine against `venues` for `opts.duration` (or until Ctrl+C / SIGTERM) and
+/// prints the summary.
+pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunResult, String> {
+    run_with_until(cfg, opts, venues, |_| false)
+}
+
+/// As [`run_with`], ending early once `until` holds on the engine's counters ([`run_until`]).
+pub fn run_with_until(
+    cfg: &Config,
+    opts: &DemoOptions,
+    venues: Venues,
+    until: impl FnMut(&EngineCounters) -> bool,
+) -> Result<RunResult, String> {
+    let live = cfg.demo.live && !opts.quiet;
+    let synthetic = matches!(venues, Venues::Synthetic);
+    let mut built = build_for(cfg, live, venues)?;
+    built
+        .shutdown
+        .install_signal_handlers()
+        .map_err(|e| format!("signal handlers: {e}"))?;
+    let threads = cfg.threads()?;
+    print_start(cfg, opts, synthetic, &built, &threads);
+    let hist_dir = match &opts.hist_dir {
+        Some(d) => {
+            let venues = opts
+                .venues_name
+                .clone()
+                .unwrap_or_else(|| if synthetic { "in-process" } else { "live" }.into());
+            let mut info = RunInfo::collect(&threads, &venues, cfg.demo.stats_interval_ms);
+            if let Some(l) = &opts.label {
+                info.label.clone_from(l);
+            }
+            info.config_path = opts.config_path.as_ref().map(|p| p.display().to_string());
+            Some(record_hist_dir(&mut built, d, &info)?)
+        }
+        None => None,
+    };
+    let result = run_until(
+        built,
+        &threads,
+        opts.duration.unwrap_or(Duration::MAX),
+        until,
+    )?;
+    print_summary(&result)?;
+    if let Some(p) = &opts.summary_json {
+        result
+            .summary
+            .write_json(p)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        println!("\nsummary written to {}", p.display());
+    }
+    if let Some(d) = &hist_dir {
+        if let Some(e) = &result.interval_log_error {
+            tracing::warn!("interval log stopped early: {e}");
+        }
+        d.finish(&result.latency)?;
+        println!(
+            "histograms written to {} (arbline report {0})",
+            d.path().display()
+        );
+    }
+    Ok(result)
+}
+
+/// Starts a `--hist-dir` run directory for `built`: writes `run.json` now and has the side
+/// thread append each stats interval to `intervals.hlog`. Call [`HistDir::finish`] with the
+/// run's [`RunResult::latency`] afterwards for the `.hgrm` files and `final.hlog`.
+pub fn record_hist_dir(
+    built: &mut Built,
+    dir: &std::path::Path,
+    info: &RunInfo,
+) -> Result<HistDir, String> {
+    let hist_dir = HistDir::create(dir, info)?;
+    if let Some(bus) = built.side.bus.as_mut() {
+        bus.set_interval_log(hist_dir.interval_log()?);
+    }
+    Ok(hist_dir)
+}
+
+/// Places the stages on threads, runs until `duration` or a signal, then shuts down in order.
+pub fn run(
+    built: Built,
+    threads: &[crate::pipeline::ResolvedThread],
+    duration: Duration,
+) -> Result<RunResult, String> {
+    run_until(built, threads, duration, |_| false)
+}
+
+/// As [`run`], ending early once `until` holds on the engine's counters (looked at every
+/// 10 ms): how a test runs the engine until what it checks has happened, however slow the
+/// machine.
+pub fn run_until(
+    built: Built,
+    threads: &[crate::pipeline::ResolvedThread],
+    duration: Duration,
+    mut until: impl FnMut(&EngineCounters) -> bool,
+) -> Result<RunResult, String> {
+    let Built {
+        feeds,
+        gateways,
+        refrate,
+        book,
+        scanner,
+        order,
+        instruments,
+        counters,
+        side,
+        side_stop,
+        shutdown,
+    } = built;
+    let mut feeds = Some(feeds);
+    let mut book = Some(AnyStage::Book(Box::new(book)));
+    let mut scanner = Some(AnyStage::Scanner(Box::new(scanner)));
+    let mut order = Some(AnyStage::Order(Box::new(order)));
+    let side_handle = side.spawn().map_err(|e| format!("side thread: {e}"))?;
+    let mut gateway_handles = Vec::new();
+    for g in gateways {
+        gateway_handles.push(g.spawn().map_err(|e| format!("gateway thread: {e}"))?);
+    }
+    if let Some(r) = refrate {
+        gateway_handles.push(r.spawn().map_err(|e| format!("refrate thread: {e}"))?);
+    }
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for t in threads {
+        let mut stages: Vec<AnyStage> = Vec::new();
+        for s in &t.stages {
+            match s {
+                StageName::Feed => stages.extend(feeds.take().unwrap_or_default()),
+                StageName::Book => stages.extend(book.take()),
+                StageName::Scanner => stages.extend(scanner.take()),
+                StageName::Order => stages.extend(order.take()),
+            }
+        }
+        handles.push(spawn_stage_thread(t, stages).map_err(|e| format!("thread {}: {e}", t.name))?);
+    }
+
+    // Phase 0: run.
+    while start.elapsed() < duration && shutdown.phase() == Phase::Running && !until(&counters) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Phase 1: stop feeds; the drain cascades; the order stage cancels and waits for confirms.
+    shutdown.advance(Phase::StopFeeds);
+    let settle_limit = Instant::now() + Duration::from_secs(30);
+    while !shutdown.orders_settled() && Instant::now() < settle_limit {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // With live venues, the gateway's last reconcile round (fills not delivered yet).
+    if !gateway_handles.is_empty() {
+        while !shutdown.reconciled() && Instant::now() < settle_limit {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    // Phase 2: everything exits.
+    shutdown.advance(Phase::Done);
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut latency = LatencySet::default();
+    let mut positions = Vec::new();
+    let mut open_orders_at_exit = 0;
+    let mut order_stats = crate::order::OrderStats::default();
+    for h in gateway_handles {
+        let _ = h.join();
+    }
+    for h in handles {
+        let stages = h
+            .join()
+            .map_err(|_| "a stage thread panicked".to_string())?;
+        for s in stages {
+            match s {
+                AnyStage::Feed(f) => latency.merge(f.latency()),
+                AnyStage::MaxWs(f) => latency.merge(f.latency()),
+                AnyStage::BinanceWs(f) => latency.merge(f.latency()),
+                AnyStage::MaxUser(_) => {}
+                AnyStage::Book(b) => latency.merge(b.latency()),
+                AnyStage::Scanner(s) => latency.merge(s.latency()),
+                AnyStage::Order(o) => {
+                    latency.merge(o.manager().latency());
+                    positions = o.manager().positions();
+                    open_orders_at_exit = o.manager().open_order_count();
+                    order_stats = o.manager().stats();
+                }
+            }
+        }
+    }
+    side_stop.store(true, Ordering::Release);
+    let side_report = side_handle
+        .join()
+        .map_err(|_| "the side thread panicked".to_string())?;
+    let c = &counters;
+    let events = EventCounts {
+        md: c.md.get(),
+        book: c.book.get(),
+        signals: c.signals.get(),
+        orders_sent: c.orders_sent.get(),
+        acks: c.acks.get(),
+        rejects: c.rejects.get(),
+        fills: c.fills.get(),
+        cancels: c.cancels.get(),
+        parse_errors: c.parse_errors.get(),
+        telemetry_dropped: side_report.dropped,
+        dead_connections: c.dead_connections.get(),
+        reconnects: c.reconnects.get(),
+        venue_refusals: c.venue_refusals.get(),
+        budget_deferred: c.budget_deferred.get(),
+        budget_wait_ms: c.budget_wait_ms.get(),
+    };
+    let summary = Summary::new(elapsed, events, &latency, &positions, &instruments);
+    Ok(RunResult {
+        summary,
+        latency,
+        positions,
+        open_orders_at_exit,
+        order_stats,
+        bus: side_report.bus,
+        interval_log_error: side_report.interval_log_error,
+    })
+}

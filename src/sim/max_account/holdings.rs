@@ -1,0 +1,60 @@
+//! The account's holdings: each wallet's balances (available and locked by open orders) and
+//! how a trade moves them.
+
+use super::Inner;
+use crate::model::{Fixed, Side, WalletType};
+use crate::sim::exec_venue::{MarketName, VenueTrade};
+use std::collections::HashMap;
+
+impl Inner {
+    pub(super) fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
+        let mut locked: HashMap<MarketName, i128> = HashMap::new();
+        for o in self
+            .orders
+            .iter()
+            .filter(|o| o.is_open() && o.wallet == wallet)
+        {
+            let remaining = (o.volume.raw() - o.executed.raw()) as i128;
+            match o.side {
+                Side::Buy => {
+                    *locked.entry(o.market.quote()).or_default() +=
+                        remaining * o.price.raw() as i128 / crate::model::fixed::SCALE as i128
+                }
+                Side::Sell => *locked.entry(base_of(o.market)).or_default() += remaining,
+            }
+        }
+        let mut out: Vec<(MarketName, Fixed, Fixed)> = self
+            .totals
+            .iter()
+            .filter(|((w, _), _)| *w == wallet)
+            .map(|((_, c), total)| {
+                let l = locked.get(c).copied().unwrap_or(0).min(i64::MAX as i128) as i64;
+                (*c, Fixed(total.raw() - l), Fixed(l))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        out
+    }
+
+    /// Moves the holdings for a trade: base and quote, less the fee in its currency.
+    pub(super) fn settle(&mut self, t: &VenueTrade) {
+        let notional = (t.price.raw() as i128 * t.volume.raw() as i128
+            / crate::model::fixed::SCALE as i128)
+            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        let (base, quote) = (base_of(t.market), t.market.quote());
+        let (db, dq) = match t.side {
+            Side::Buy => (t.volume.raw(), -notional),
+            Side::Sell => (-t.volume.raw(), notional),
+        };
+        for (c, d) in [(base, db), (quote, dq), (t.fee_currency, -t.fee.raw())] {
+            let e = self.totals.entry((t.wallet, c)).or_default();
+            *e = Fixed(e.raw().saturating_add(d));
+        }
+    }
+}
+
+/// The base currency of a MAX market name (`usdttwd` → `usdt`).
+pub(super) fn base_of(m: MarketName) -> MarketName {
+    let (s, q) = (m.as_str(), m.quote());
+    MarketName::new(s.strip_suffix(q.as_str()).unwrap_or(s))
+}

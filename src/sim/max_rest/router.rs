@@ -1,0 +1,113 @@
+//! Sends each request to its endpoint: the public ones (markets, k-lines, server time) as
+//! they are, every other after the request's parameters are gathered (query and JSON body) and
+//! it is authenticated.
+
+use super::orders::{OwnedKey, json_list, order_json, order_key, trade_json};
+use super::query::url_pairs;
+use super::{Reply, State, as_text, error, now_ms, refusal};
+use crate::model::WalletType;
+use crate::sim::max_frames::write_rest_account;
+use serde_json::{Map, Value};
+
+impl State {
+    pub(super) fn handle(&mut self, req: &tiny_http::Request, body: &[u8]) -> Reply {
+        let url = req.url();
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let method = req.method().as_str().to_string();
+        if method == "GET" && path == "/api/v3/markets" {
+            let list: Vec<String> = self
+                .markets
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{{\"id\":\"{}\",\"status\":\"active\",\"base_unit\":\"{}\",\"base_unit_precision\":{},\"min_base_amount\":{},\"quote_unit\":\"{}\",\"quote_unit_precision\":{},\"min_quote_amount\":{},\"m_wallet_supported\":true}}",
+                        m.id, m.base, m.base_precision, m.min_volume.to_f64(), m.quote, m.quote_precision, m.min_quote.to_f64()
+                    )
+                })
+                .collect();
+            return (200, format!("[{}]", list.join(",")).into_bytes());
+        }
+        if method == "GET" && path == "/api/v3/k" {
+            return self.klines(query);
+        }
+        if method == "GET" && path == "/api/v3/timestamp" {
+            return (
+                200,
+                format!("{{\"timestamp\":{}}}", now_ms(self.clock_offset_ms) / 1000).into_bytes(),
+            );
+        }
+        let mut params: Map<String, Value> = Map::new();
+        for (k, v) in url_pairs(query) {
+            params.insert(k.trim_end_matches("[]").to_string(), Value::String(v));
+        }
+        if !body.is_empty() {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(m)) => params.extend(m),
+                _ => return error(400, 1001, "body is not a JSON object"),
+            }
+        }
+        let key = match self.authenticate(req, path, &params) {
+            Ok(k) => k,
+            Err(e) => return e,
+        };
+        let wallet_path = |p: &str| -> Option<(WalletType, String)> {
+            let rest = p.strip_prefix("/api/v3/wallet/")?;
+            let (w, tail) = rest.split_once('/')?;
+            let w = match w {
+                "spot" => WalletType::Spot,
+                "m" => WalletType::Margin,
+                _ => return None,
+            };
+            Some((w, format!("/{tail}")))
+        };
+        let _ = key;
+        match (method.as_str(), path, wallet_path(path)) {
+            ("POST", _, Some((w, t))) if t == "/order" => self.create(w, &params),
+            ("GET", _, Some((w, t))) if t == "/orders/open" => self.open(w, &params),
+            ("DELETE", _, Some((w, t))) if t == "/orders" => self.cancel_all(w, &params),
+            ("GET", _, Some((w, t))) if t == "/trades" => self.trades(w, &params),
+            ("GET", _, Some((w, t))) if t == "/accounts" => {
+                let currency = params.get("currency").map(as_text);
+                json_list(
+                    self.account
+                        .balances(w)
+                        .into_iter()
+                        .filter(|(c, _, _)| currency.as_deref().is_none_or(|x| c.as_str() == x))
+                        .map(|(c, a, l)| {
+                            let mut b = Vec::new();
+                            write_rest_account(&mut b, c.as_str(), a, l);
+                            b
+                        }),
+                )
+            }
+            ("GET", "/api/v3/order/trades", _) => {
+                let key = match (params.get("order_id"), params.get("client_oid")) {
+                    (Some(id), _) => as_text(id).parse().ok().map(OwnedKey::Id),
+                    (None, Some(c)) => Some(OwnedKey::ClientOid(as_text(c))),
+                    (None, None) => None,
+                };
+                match key {
+                    Some(k) => {
+                        json_list(self.account.order_trades(k.as_key()).iter().map(trade_json))
+                    }
+                    None => error(400, 1001, "order_id or client_oid is required"),
+                }
+            }
+            ("GET", "/api/v3/order", _) => match order_key(&params) {
+                Some(k) => match self.account.get(k.as_key()) {
+                    Some(o) => (200, order_json(&o)),
+                    None => error(404, 2004, "Order doesn't exist"),
+                },
+                None => error(400, 1001, "id or client_oid is required"),
+            },
+            ("DELETE", "/api/v3/order", _) => match order_key(&params) {
+                Some(k) => match self.account.cancel(k.as_key()) {
+                    Ok(()) => (200, b"{\"success\":true}".to_vec()),
+                    Err(r) => refusal(r),
+                },
+                None => error(400, 1001, "id or client_oid is required"),
+            },
+            _ => error(404, 4000, "Resource not found"),
+        }
+    }
+}

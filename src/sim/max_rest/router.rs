@@ -4,9 +4,10 @@
 
 use super::orders::{OwnedKey, json_list, order_json, order_key, trade_json};
 use super::query::url_pairs;
-use super::{Reply, State, as_text, error, now_ms, refusal};
-use crate::model::WalletType;
+use super::{Reply, SimMarket, State, as_text, error, now_ms, refusal};
+use crate::model::{Fixed, WalletType};
 use crate::sim::max_frames::write_rest_account;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 impl State {
@@ -15,17 +16,7 @@ impl State {
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let method = req.method().as_str().to_string();
         if method == "GET" && path == "/api/v3/markets" {
-            let list: Vec<String> = self
-                .markets
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{{\"id\":\"{}\",\"status\":\"active\",\"base_unit\":\"{}\",\"base_unit_precision\":{},\"min_base_amount\":{},\"quote_unit\":\"{}\",\"quote_unit_precision\":{},\"min_quote_amount\":{},\"m_wallet_supported\":true}}",
-                        m.id, m.base, m.base_precision, m.min_volume.to_f64(), m.quote, m.quote_precision, m.min_quote.to_f64()
-                    )
-                })
-                .collect();
-            return (200, format!("[{}]", list.join(",")).into_bytes());
+            return markets_reply(&self.markets);
         }
         if method == "GET" && path == "/api/v3/k" {
             return self.klines(query);
@@ -33,7 +24,9 @@ impl State {
         if method == "GET" && path == "/api/v3/timestamp" {
             return (
                 200,
-                format!("{{\"timestamp\":{}}}", now_ms(self.clock_offset_ms) / 1000).into_bytes(),
+                serde_json::json!({"timestamp": now_ms(self.clock_offset_ms) / 1000})
+                    .to_string()
+                    .into_bytes(),
             );
         }
         let mut params: Map<String, Value> = Map::new();
@@ -109,5 +102,43 @@ impl State {
             },
             _ => error(404, 4000, "Resource not found"),
         }
+    }
+}
+
+/// `GET /api/v3/markets`: every market as MAX describes it, minimums as exact JSON numbers.
+fn markets_reply(markets: &[SimMarket]) -> Reply {
+    #[derive(serde::Serialize)]
+    struct Market<'a> {
+        id: &'a str,
+        status: &'static str,
+        base_unit: &'a str,
+        base_unit_precision: i32,
+        min_base_amount: Box<RawValue>,
+        quote_unit: &'a str,
+        quote_unit_precision: i32,
+        min_quote_amount: Box<RawValue>,
+        m_wallet_supported: bool,
+    }
+    // A decimal's canonical text is a JSON number; the engine reads it exactly (`raw_value`).
+    let number = |v: Fixed| RawValue::from_string(v.to_string());
+    let list: Result<Vec<Market>, _> = markets
+        .iter()
+        .map(|m| {
+            Ok::<_, serde_json::Error>(Market {
+                id: &m.id,
+                status: "active",
+                base_unit: &m.base,
+                base_unit_precision: m.base_precision,
+                min_base_amount: number(m.min_volume)?,
+                quote_unit: &m.quote,
+                quote_unit_precision: m.quote_precision,
+                min_quote_amount: number(m.min_quote)?,
+                m_wallet_supported: true,
+            })
+        })
+        .collect();
+    match list.and_then(|l| serde_json::to_vec(&l)) {
+        Ok(body) => (200, body),
+        Err(e) => (500, format!("markets: {e}").into_bytes()),
     }
 }

@@ -24,9 +24,8 @@ pub enum Upkeep {
 pub struct ConnUpkeep {
     pub budget: MessageBudget,
     pub liveness: Liveness,
-    /// Connections declared dead by the deadline, pings sent.
+    /// Connections declared dead by the deadline.
     pub dead: u64,
-    pub pings: u64,
 }
 
 impl ConnUpkeep {
@@ -37,7 +36,6 @@ impl ConnUpkeep {
             budget: MessageBudget::new(limits),
             liveness: Liveness::new(timeout, ping_every, Instant::now()),
             dead: 0,
-            pings: 0,
         }
     }
 
@@ -83,7 +81,6 @@ impl ConnUpkeep {
                 match self.send_control(ws, Message::Ping(Vec::new().into()), now) {
                     Ok(true) => {
                         self.liveness.pinged(now);
-                        self.pings += 1;
                         Upkeep::Alive
                     }
                     Ok(false) => Upkeep::Alive,

@@ -168,27 +168,6 @@ impl MaxWsFeed {
         self.last_error.as_ref()
     }
 
-    /// Connections declared dead because nothing arrived within the liveness deadline.
-    pub fn dead_connections(&self) -> u64 {
-        self.upkeep.dead
-    }
-
-    /// Pings sent (probes and keep-alives).
-    pub fn pings_sent(&self) -> u64 {
-        self.upkeep.pings
-    }
-
-    /// Resubscriptions sent (books asked for a snapshot after a resync request) and requests
-    /// held back by the per-book pacing.
-    pub fn resubscriptions(&self) -> (u64, u64) {
-        (self.pacer.asked, self.pacer.held)
-    }
-
-    /// Control messages that waited for the connection's budget, and how long in all.
-    pub fn budget_waits(&self) -> (u64, Duration) {
-        (self.upkeep.budget.deferred, self.upkeep.budget.waited)
-    }
-
     fn system(&self, code: SystemCode, detail: u64) {
         self.tele.send(Telemetry::System(SystemEvent {
             code,

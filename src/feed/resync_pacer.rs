@@ -29,9 +29,6 @@ struct BookPace {
 
 pub struct ResyncPacer {
     books: Vec<BookPace>,
-    /// Snapshots asked (initial subscriptions not counted) and requests held back.
-    pub asked: u64,
-    pub held: u64,
 }
 
 impl ResyncPacer {
@@ -51,8 +48,6 @@ impl ResyncPacer {
                     ),
                 })
                 .collect(),
-            asked: 0,
-            held: 0,
         }
     }
 
@@ -103,11 +98,8 @@ impl ResyncPacer {
                 Self::ask(b, now);
                 ask(i);
                 n += 1;
-            } else if b.owed {
-                self.held += 1;
             }
         }
-        self.asked += n as u64;
         n
     }
 }

@@ -139,16 +139,6 @@ impl MaxUserFeed {
         self
     }
 
-    /// Connections declared dead because nothing arrived within the liveness deadline.
-    pub fn dead_connections(&self) -> u64 {
-        self.upkeep.dead
-    }
-
-    /// Pings sent (probes and keep-alives).
-    pub fn pings_sent(&self) -> u64 {
-        self.upkeep.pings
-    }
-
     fn publish_counters(&mut self) {
         self.counts.publish(&self.p.counters);
         let c = &self.p.counters;

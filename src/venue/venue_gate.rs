@@ -30,9 +30,8 @@ pub struct VenueGate {
     not_before_ms: AtomicU64,
     /// Refusals since the last success.
     refusals_in_a_row: AtomicU32,
-    /// Refusals seen, and attempts held back because of a ban.
+    /// Refusals seen.
     refusals: AtomicU64,
-    held_back: AtomicU64,
 }
 
 /// The time a `Retry-After` value names, in Unix ms: an absolute Unix time in seconds (MAX) or
@@ -51,14 +50,12 @@ impl VenueGate {
         Self::default()
     }
 
-    /// How long to wait before the next attempt at `now_ms` (None: go ahead). Counts the
-    /// attempt as held back when it must wait.
+    /// How long to wait before the next attempt at `now_ms` (None: go ahead).
     pub fn wait(&self, now_ms: u64) -> Option<Duration> {
         let nb = self.not_before_ms.load(Ordering::Acquire);
         if now_ms >= nb {
             return None;
         }
-        self.held_back.fetch_add(1, Ordering::Relaxed);
         Some(Duration::from_millis(nb - now_ms))
     }
 
@@ -95,11 +92,6 @@ impl VenueGate {
     /// Refusals (429/418) seen from the venue.
     pub fn refusals(&self) -> u64 {
         self.refusals.load(Ordering::Relaxed)
-    }
-
-    /// Attempts held back because the venue's ban had not ended.
-    pub fn held_back(&self) -> u64 {
-        self.held_back.load(Ordering::Relaxed)
     }
 }
 
@@ -153,7 +145,6 @@ mod tests {
         let third = g.refused(None, again);
         assert_eq!(third, again + DEFAULT_RETRY_MS + 2 * DEFAULT_RETRY_MS);
         assert_eq!(g.refusals(), 3);
-        assert_eq!(g.held_back(), 2);
         g.succeeded();
         let fresh = g.refused(None, third + 10_000);
         assert_eq!(

@@ -32,14 +32,17 @@
 //! ([`Stage::wait_fds`]); snapshots and a rotation's opened connection come back on channels,
 //! picked up at the next poll (within `park_us`).
 
-use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
+mod conn;
+mod rotation;
+mod snapshot_fetcher;
+
+use crate::feed::conn_upkeep::Upkeep;
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
-use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS, Limit};
+use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS};
 use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
-    CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
-    next_conn_id, publish_md, wait_fd,
+    ConnectError, FeedCounts, Ws, drain_frames, flush_failed, next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
     InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
@@ -52,8 +55,10 @@ use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
-use crossbeam::channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
+use conn::{Conn, UpkeepRules, open};
+use crossbeam::channel::{Receiver, Sender, unbounded};
 use disruptor::Producer;
+use snapshot_fetcher::SnapshotFetcher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,78 +73,6 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Binance pings us (every 20 s on spot, every 3 min on futures) and we answer; our own pings
 /// are the liveness probes, plus one this often so a connection is never quiet on our side.
 const PING_EVERY: Duration = Duration::from_secs(60);
-
-/// What the snapshot thread needs: REST depth snapshots off the feed's path, results on the md
-/// ring, the venue's ban respected and a 429/418 recorded in it.
-struct SnapshotFetcher {
-    market: BinanceMarket,
-    /// `{rest_url}/api/v3/depth` or `{rest_url}/fapi/v1/depth`.
-    url_prefix: String,
-    md: MdProducer,
-    clock: EngineClock,
-    errors: Arc<AtomicU64>,
-}
-
-impl SnapshotFetcher {
-    fn spawn(
-        mut self,
-        gate: Arc<VenueGate>,
-        stop: Arc<AtomicBool>,
-        rx: Receiver<(InstrumentId, String)>,
-    ) -> std::io::Result<std::thread::JoinHandle<()>> {
-        std::thread::Builder::new()
-            .name("feed.binance.snapshot".into())
-            .spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .timeout_global(Some(Duration::from_secs(5)))
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
-                let mut parser = BinanceParser::new(self.market);
-                while let Ok((id, symbol)) = rx.recv() {
-                    // Not before the venue's ban ends (a stopping feed does not wait for it).
-                    while let Some(w) = gate.wait(unix_ms()) {
-                        if stop.load(Ordering::Acquire) {
-                            return;
-                        }
-                        std::thread::sleep(w.min(Duration::from_millis(100)));
-                    }
-                    let url = format!("{}?symbol={symbol}&limit=1000", self.url_prefix);
-                    let body = match agent.get(&url).call() {
-                        Ok(mut r) if r.status().is_success() => {
-                            gate.succeeded();
-                            r.body_mut().read_to_vec().ok()
-                        }
-                        Ok(r) => {
-                            if matches!(r.status().as_u16(), 429 | 418) {
-                                let retry =
-                                    r.headers().get("retry-after").and_then(|v| v.to_str().ok());
-                                gate.refused(retry, unix_ms());
-                            }
-                            None
-                        }
-                        Err(_) => None,
-                    };
-                    let Some(body) = body else {
-                        self.errors.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    };
-                    let (md, clock) = (&mut self.md, &self.clock);
-                    let ts = clock.raw();
-                    let res = parser.parse_depth_snapshot(&body, id, ts, |ev| {
-                        let now = clock.raw();
-                        md.publish(|slot| {
-                            *slot = *ev;
-                            slot.ts_parsed = now;
-                        });
-                    });
-                    if res.is_err() {
-                        self.errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-    }
-}
 
 pub struct BinanceWsFeedParts {
     pub market: BinanceMarket,
@@ -157,68 +90,6 @@ pub struct BinanceWsFeedParts {
     /// Connection age at which the feed moves to a fresh connection (config `rotate_after_s`;
     /// tests use milliseconds). `None`: never, not even on `serverShutdown`.
     pub rotate_after: Option<Duration>,
-}
-
-/// One open connection.
-struct Conn {
-    ws: Ws,
-    /// [`next_conn_id`]: what the readiness wait knows the socket by.
-    id: u64,
-    /// Engine clock reading when it opened.
-    opened: u64,
-    /// The server said it will close this connection soon (`serverShutdown`).
-    shutdown_announced: bool,
-    /// Its message budget and liveness.
-    upkeep: ConnUpkeep,
-}
-
-/// How a feed's connections keep within the venue's rules and find out they are dead.
-#[derive(Clone, Copy)]
-struct UpkeepRules {
-    limits: &'static [Limit],
-    timeout: Duration,
-    /// Binance pings us (every 20 s on spot, 3 min on futures); our own pings are probes only.
-    ping_every: Duration,
-}
-
-impl UpkeepRules {
-    fn upkeep(&self) -> ConnUpkeep {
-        let mut u = ConnUpkeep::new(self.limits, self.timeout, self.ping_every);
-        u.opened(Instant::now());
-        u
-    }
-}
-
-/// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake;
-/// a refusal with 429/418 sets the venue's ban.
-fn open(url: &str, tls: &TlsTrust, gate: &VenueGate) -> Result<Ws, ConnectError> {
-    match connect(url, tls, CONNECT_TIMEOUT) {
-        Ok((ws, _)) => {
-            gate.succeeded();
-            Ok(ws)
-        }
-        Err(e) => {
-            e.note_refusal(gate);
-            Err(e)
-        }
-    }
-}
-
-/// Opens `url` on a short-lived thread, so the feed keeps reading the live connection.
-fn open_in_background(
-    url: &str,
-    tls: &TlsTrust,
-    gate: &Arc<VenueGate>,
-) -> Receiver<Result<Ws, ConnectError>> {
-    let (tx, rx) = bounded(1);
-    let (url, tls, gate) = (url.to_string(), tls.clone(), gate.clone());
-    // A thread that cannot start drops the sender with it: the receiver then reports failure.
-    let _ = std::thread::Builder::new()
-        .name("feed.binance.open".into())
-        .spawn(move || {
-            let _ = tx.send(open(&url, &tls, &gate));
-        });
-    rx
 }
 
 pub struct BinanceWsFeed {
@@ -399,16 +270,6 @@ impl BinanceWsFeed {
     pub fn with_liveness(mut self, timeout: Duration) -> Self {
         self.rules.timeout = timeout;
         self
-    }
-
-    /// Connections declared dead because nothing arrived within the liveness deadline.
-    pub fn dead_connections(&self) -> u64 {
-        self.dead
-    }
-
-    /// Snapshots asked after resync requests, and requests held back by the per-book pacing.
-    pub fn resyncs_asked(&self) -> (u64, u64) {
-        (self.pacer.asked, self.pacer.held)
     }
 
     fn publish_counters(&mut self) {
@@ -596,92 +457,6 @@ impl BinanceWsFeed {
             }
         }
         (d.texts, failed || flush_failed(&mut conn.ws), dead_now)
-    }
-
-    /// Starts, advances or ends a rotation (module doc, step 5).
-    fn rotate(&mut self) {
-        let Some(live) = &self.live else {
-            return;
-        };
-        if self.next.is_some() {
-            let elapsed = self.clock.delta_ns(self.handover_started, self.clock.raw());
-            if self.handover.complete() || elapsed >= HANDOVER_MAX.as_nanos() as u64 {
-                self.promote();
-            }
-            return;
-        }
-        if let Some((rx, since)) = &self.opening {
-            match rx.try_recv() {
-                Ok(Ok(ws)) => {
-                    self.opening = None;
-                    self.last_error = None;
-                    let now = self.clock.raw();
-                    self.next = Some(Conn {
-                        ws,
-                        id: next_conn_id(),
-                        opened: now,
-                        shutdown_announced: false,
-                        upkeep: self.rules.upkeep(),
-                    });
-                    self.handover.begin();
-                    self.handover_started = now;
-                }
-                Err(TryRecvError::Empty) if since.elapsed() < OPEN_TIMEOUT => {}
-                Ok(Err(e)) => {
-                    self.last_error = Some(e);
-                    self.rotation_failed();
-                }
-                _ => self.rotation_failed(),
-            }
-            return;
-        }
-        let Some(after) = self.rotate_after_ns else {
-            return;
-        };
-        let age = self.clock.delta_ns(live.opened, self.clock.raw());
-        if (live.shutdown_announced || age >= after) && Instant::now() >= self.next_rotation {
-            // A rotation is not urgent: it waits out a ban like any connection.
-            if self.gate.wait(unix_ms()).is_none() {
-                self.opening = Some((
-                    open_in_background(&self.url, &self.tls, &self.gate),
-                    Instant::now(),
-                ));
-            }
-        }
-    }
-
-    /// The new connection could not be opened or died before the handover ended: the old one
-    /// keeps (or takes back) every stream; try again later.
-    fn rotation_failed(&mut self) {
-        self.opening = None;
-        let next = self.next.take();
-        self.retire(next);
-        self.handover.abort();
-        self.rotation_failures += 1;
-        self.next_rotation = Instant::now() + self.rotation_backoff.next_wait();
-    }
-
-    /// The new connection becomes the live one; the old one is closed.
-    fn promote(&mut self) {
-        let Some(next) = self.next.take() else {
-            return;
-        };
-        let old = self.live.take();
-        self.retire(old);
-        let BinanceWsFeed {
-            handover,
-            md,
-            clock,
-            latency,
-            counts,
-            ..
-        } = self;
-        handover.promote(|ev| publish_md(md, clock, latency, &mut counts.md_events, ev));
-        self.live = Some(next);
-        self.rotations += 1;
-        self.counters.rotations.add_shared(1);
-        self.rotation_backoff.reset();
-        self.system(SystemCode::FeedRotated, self.rotations);
     }
 
     fn finish(&mut self) {

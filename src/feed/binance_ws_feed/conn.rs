@@ -1,0 +1,73 @@
+//! One connection of a Binance feed: the socket with its upkeep (message budget, liveness),
+//! and opening one — on the feed's thread, or in the background during a rotation.
+
+use crate::feed::conn_upkeep::ConnUpkeep;
+use crate::feed::message_budget::Limit;
+use crate::feed::tls::TlsTrust;
+use crate::feed::ws_conn::{CONNECT_TIMEOUT, ConnectError, Ws, connect};
+use crate::venue::venue_gate::VenueGate;
+use crossbeam::channel::{Receiver, bounded};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One open connection.
+pub(super) struct Conn {
+    pub(super) ws: Ws,
+    /// [`next_conn_id`]: what the readiness wait knows the socket by.
+    pub(super) id: u64,
+    /// Engine clock reading when it opened.
+    pub(super) opened: u64,
+    /// The server said it will close this connection soon (`serverShutdown`).
+    pub(super) shutdown_announced: bool,
+    /// Its message budget and liveness.
+    pub(super) upkeep: ConnUpkeep,
+}
+
+/// How a feed's connections keep within the venue's rules and find out they are dead.
+#[derive(Clone, Copy)]
+pub(super) struct UpkeepRules {
+    pub(super) limits: &'static [Limit],
+    pub(super) timeout: Duration,
+    /// Binance pings us (every 20 s on spot, 3 min on futures); our own pings are probes only.
+    pub(super) ping_every: Duration,
+}
+
+impl UpkeepRules {
+    pub(super) fn upkeep(&self) -> ConnUpkeep {
+        let mut u = ConnUpkeep::new(self.limits, self.timeout, self.ping_every);
+        u.opened(Instant::now());
+        u
+    }
+}
+
+/// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake;
+/// a refusal with 429/418 sets the venue's ban.
+pub(super) fn open(url: &str, tls: &TlsTrust, gate: &VenueGate) -> Result<Ws, ConnectError> {
+    match connect(url, tls, CONNECT_TIMEOUT) {
+        Ok((ws, _)) => {
+            gate.succeeded();
+            Ok(ws)
+        }
+        Err(e) => {
+            e.note_refusal(gate);
+            Err(e)
+        }
+    }
+}
+
+/// Opens `url` on a short-lived thread, so the feed keeps reading the live connection.
+pub(super) fn open_in_background(
+    url: &str,
+    tls: &TlsTrust,
+    gate: &Arc<VenueGate>,
+) -> Receiver<Result<Ws, ConnectError>> {
+    let (tx, rx) = bounded(1);
+    let (url, tls, gate) = (url.to_string(), tls.clone(), gate.clone());
+    // A thread that cannot start drops the sender with it: the receiver then reports failure.
+    let _ = std::thread::Builder::new()
+        .name("feed.binance.open".into())
+        .spawn(move || {
+            let _ = tx.send(open(&url, &tls, &gate));
+        });
+    rx
+}

@@ -1,0 +1,87 @@
+//! The snapshot thread of a Binance feed: REST depth snapshots fetched off the feed's thread
+//! (a round trip never blocks the socket reads) and published on the md ring like any frame,
+//! within the venue's ban.
+
+use crate::model::InstrumentId;
+use crate::pipeline::EngineClock;
+use crate::pipeline::ring::MdProducer;
+use crate::venue::binance::{BinanceMarket, BinanceParser};
+use crate::venue::venue_gate::VenueGate;
+use crate::venue::wall_clock::local_ms as unix_ms;
+use crossbeam::channel::Receiver;
+use disruptor::Producer;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What the snapshot thread needs: REST depth snapshots off the feed's path, results on the md
+/// ring, the venue's ban respected and a 429/418 recorded in it.
+pub(super) struct SnapshotFetcher {
+    pub(super) market: BinanceMarket,
+    /// `{rest_url}/api/v3/depth` or `{rest_url}/fapi/v1/depth`.
+    pub(super) url_prefix: String,
+    pub(super) md: MdProducer,
+    pub(super) clock: EngineClock,
+    pub(super) errors: Arc<AtomicU64>,
+}
+
+impl SnapshotFetcher {
+    pub(super) fn spawn(
+        mut self,
+        gate: Arc<VenueGate>,
+        stop: Arc<AtomicBool>,
+        rx: Receiver<(InstrumentId, String)>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("feed.binance.snapshot".into())
+            .spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(5)))
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut parser = BinanceParser::new(self.market);
+                while let Ok((id, symbol)) = rx.recv() {
+                    // Not before the venue's ban ends (a stopping feed does not wait for it).
+                    while let Some(w) = gate.wait(unix_ms()) {
+                        if stop.load(Ordering::Acquire) {
+                            return;
+                        }
+                        std::thread::sleep(w.min(Duration::from_millis(100)));
+                    }
+                    let url = format!("{}?symbol={symbol}&limit=1000", self.url_prefix);
+                    let body = match agent.get(&url).call() {
+                        Ok(mut r) if r.status().is_success() => {
+                            gate.succeeded();
+                            r.body_mut().read_to_vec().ok()
+                        }
+                        Ok(r) => {
+                            if matches!(r.status().as_u16(), 429 | 418) {
+                                let retry =
+                                    r.headers().get("retry-after").and_then(|v| v.to_str().ok());
+                                gate.refused(retry, unix_ms());
+                            }
+                            None
+                        }
+                        Err(_) => None,
+                    };
+                    let Some(body) = body else {
+                        self.errors.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    let (md, clock) = (&mut self.md, &self.clock);
+                    let ts = clock.raw();
+                    let res = parser.parse_depth_snapshot(&body, id, ts, |ev| {
+                        let now = clock.raw();
+                        md.publish(|slot| {
+                            *slot = *ev;
+                            slot.ts_parsed = now;
+                        });
+                    });
+                    if res.is_err() {
+                        self.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+    }
+}

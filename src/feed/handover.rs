@@ -42,6 +42,9 @@
 //! * F2 ([`Handover::promote`]): the old connection fails, or the handover takes too long (a
 //!   stream with no traffic never chains): the new connection takes every stream over. Held
 //!   events newer than `last` are published and the sequencer checks the first one chains.
+//!
+//! One file: the rules H1–H4 and the code that keeps them are one invariant; about 370 lines
+//! are code, the rest are the tests that walk every interleaving of the two connections.
 
 use crate::model::{InstrumentId, MdEvent, MdKind};
 use crate::venue::binance::BinanceMarket;

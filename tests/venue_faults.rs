@@ -207,27 +207,33 @@ fn silent_connections_are_detected_within_the_deadline_and_reconnected_without_l
             let (dead, reconnects) = (c.dead_connections.get(), c.reconnects.get());
             let silenced = ws.silenced_connections();
             ws.silence(private);
-            let t0 = Instant::now();
             wait_until(
                 &format!("the {what} connection to go silent"),
                 PATIENCE,
                 || ws.silenced_connections() > silenced,
             );
+            // The deadline runs from the last frame the connection carried, not from the
+            // silencing: a quiet private stream may have heard its last pong long before.
+            let last_frame = ws
+                .last_frame_before_silence()
+                .expect("the simulator records the silenced connection's last frame");
             wait_until(
                 &format!("the silent {what} connection to be declared dead"),
                 PATIENCE,
                 || c.dead_connections.get() > dead,
             );
-            let detected = t0.elapsed();
+            let detected = last_frame.elapsed();
             eprintln!(
-                "silent {what} connection declared dead after {detected:?} (deadline {deadline:?})"
+                "silent {what} connection declared dead {detected:?} after its last frame \
+                 (deadline {deadline:?})"
             );
-            // Not before the deadline (frames were flowing until the silence), and not long
-            // after it (the old behaviour took 94 s): generous room for a loaded machine.
+            // Not before the deadline (the client heard that last frame no earlier than it was
+            // written; 50 ms for clocks read at the top of a poll round), and not long after
+            // it (the old behaviour took 94 s): generous room for a loaded machine.
             assert!(
-                detected + Duration::from_millis(500) >= deadline
+                detected + Duration::from_millis(50) >= deadline
                     && detected < deadline + Duration::from_secs(10),
-                "{what}: declared dead after {detected:?}, deadline {deadline:?}"
+                "{what}: declared dead {detected:?} after its last frame, deadline {deadline:?}"
             );
             wait_until(
                 &format!("the {what} connection to be reopened"),

@@ -62,6 +62,8 @@ pub(super) fn serve(
         .set_read_timeout(Some(Duration::from_millis(1)));
     let kicked_at = cx.kick.load(Ordering::Acquire);
     let mut last_ping = Instant::now();
+    // The last frame written: a silenced connection's client hears nothing after it.
+    let mut last_sent = Instant::now();
     let mut recent: VecDeque<Instant> = VecDeque::with_capacity(MAX_MSGS_PER_MIN + 1);
     let mut authenticated = false;
     let close = |ws: &mut Ws| {
@@ -75,6 +77,13 @@ pub(super) fn serve(
         }
         let kind = usize::from(authenticated);
         if cx.shared.silence_gen[kind].load(Ordering::Acquire) != cx.silence_at_open[kind] {
+            let mut earliest = cx
+                .shared
+                .last_frame_before_silence
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *earliest = Some(earliest.map_or(last_sent, |t| t.min(last_sent)));
+            drop(earliest);
             cx.shared.silenced.fetch_add(1, Ordering::AcqRel);
             return Some(ws);
         }
@@ -105,6 +114,7 @@ pub(super) fn serve(
                             if ws.send(Message::text(reply)).is_err() {
                                 return None;
                             }
+                            last_sent = Instant::now();
                             if authed {
                                 authenticated = true;
                                 cx.private.account.subscribe(cx.private.outbox.clone());
@@ -118,7 +128,9 @@ pub(super) fn serve(
                     Message::Ping(_) => {
                         last_ping = now;
                         // tungstenite queued the pong: send it now.
-                        let _ = ws.flush();
+                        if ws.flush().is_ok() {
+                            last_sent = Instant::now();
+                        }
                     }
                     _ => {
                         let _ = ws.flush();
@@ -139,6 +151,7 @@ pub(super) fn serve(
                     if ws.send(Message::text(text)).is_err() {
                         return None;
                     }
+                    last_sent = Instant::now();
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return None,

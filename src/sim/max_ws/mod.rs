@@ -116,6 +116,10 @@ struct Shared {
     /// Bumped by [`MaxWsSim::silence`]: `[public, private]`. A connection opened before a bump
     /// of its kind goes silent.
     silence_gen: [AtomicU64; 2],
+    /// The earliest last frame (a pong, a reply, a push) among the connections silenced since
+    /// the last [`MaxWsSim::silence`]: the instant from which a client's liveness deadline
+    /// runs at the earliest.
+    last_frame_before_silence: Mutex<Option<Instant>>,
     /// `sub` messages that asked for a market's book.
     book_subs: Mutex<HashMap<String, u64>>,
     /// Markets whose new book subscriptions get empty snapshots, until when.
@@ -193,6 +197,7 @@ impl MaxWsSim {
             missing_ping: AtomicU64::new(0),
             silenced: AtomicU64::new(0),
             silence_gen: [AtomicU64::new(0), AtomicU64::new(0)],
+            last_frame_before_silence: Mutex::new(None),
             book_subs: Mutex::new(HashMap::new()),
             empty_until: Mutex::new(HashMap::new()),
         });
@@ -495,12 +500,30 @@ impl MaxWsSim {
     /// silent: the server neither reads it (no pongs) nor writes to it, and holds the TCP
     /// connection open (up to 120 s, or until the simulator stops). New connections are served.
     pub fn silence(&self, private: bool) {
+        *self
+            .shared
+            .last_frame_before_silence
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         self.shared.silence_gen[usize::from(private)].fetch_add(1, Ordering::AcqRel);
     }
 
     /// Connections silenced by [`MaxWsSim::silence`].
     pub fn silenced_connections(&self) -> u64 {
         self.shared.silenced.load(Ordering::Acquire)
+    }
+
+    /// The earliest instant at which a connection silenced since the last [`silence`] wrote
+    /// its last frame: a client may declare one dead a liveness deadline after this, not
+    /// before. `None` until a connection went silent.
+    ///
+    /// [`silence`]: MaxWsSim::silence
+    pub fn last_frame_before_silence(&self) -> Option<Instant> {
+        *self
+            .shared
+            .last_frame_before_silence
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The account behind the private channels (shared with a REST server when started so).

@@ -1,8 +1,13 @@
-//! Parsing real recorded venue messages, three ways in the same run, one criterion group per
-//! message type so the three print side by side:
+//! Parsing real recorded venue messages, several ways in the same run, one criterion group per
+//! message type so they print side by side:
 //!
-//! - `arbline`: the engine's own parser as the feeds call it (serde_json with borrowed strings,
+//! - `arbline`: the engine's own parser as the feeds call it (Binance `bookTicker` and
+//!   `depthUpdate` through the byte scanner, everything else serde_json with borrowed strings,
 //!   levels decoded straight into reused buffers, events emitted through a callback);
+//! - `arbline_general` (Binance WebSocket frames only): the same parser held to its general
+//!   serde path (`BinanceParser::general_only`), the fallback the byte scanner is checked against;
+//! - `serde_json_typed` (Binance WebSocket frames only): `serde_json::from_slice` into typed
+//!   structs with borrowed strings, then the same decimal reads — the plain way to write it;
 //! - `simd_json_borrowed`: `simd_json::to_borrowed_value_with_buffers` with reused
 //!   `simd_json::Buffers` and a reused input copy (simd-json parses in place), then the same
 //!   fields read off the DOM and decoded the same way (instrument lookup, decimals to `Fixed`,
@@ -11,7 +16,7 @@
 //!   the naive baseline.
 //!
 //! Before measuring, each way's checksum (ids, prices and quantities it produced) is checked
-//! against the others, so all three read the same fields.
+//! against the others, so every way reads the same fields.
 //!
 //! Messages (`tests/fixtures/`): Binance USD-M futures and spot `bookTicker` and a futures
 //! `depthUpdate` (real cryptofeed captures, combined-stream envelope, byte-exact), the futures
@@ -30,6 +35,7 @@ use arbline::model::{
 use arbline::venue::binance::{BinanceMarket, BinanceParser};
 use arbline::venue::max::{MaxOrderState, MaxPrivateParser, MaxPublicParser, parse_order};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde::Deserialize;
 use simd_json::prelude::*;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -315,6 +321,93 @@ fn max_rest_order<D: Dom>(v: &D) -> Option<u64> {
     )
 }
 
+// ---- the typed serde_json baseline (Binance WebSocket frames) ------------------------------
+
+/// The combined-stream envelope; `stream` is read (as a feed would check it), then ignored.
+#[derive(Deserialize)]
+struct Combined<'a, T> {
+    #[serde(borrow)]
+    stream: &'a str,
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct BookTickerMsg<'a> {
+    u: u64,
+    #[serde(borrow)]
+    s: &'a str,
+    #[serde(rename = "E", default)]
+    event_ms: Option<u64>,
+    #[serde(borrow)]
+    b: &'a str,
+    #[serde(rename = "B", borrow)]
+    bid_qty: &'a str,
+    #[serde(borrow)]
+    a: &'a str,
+    #[serde(rename = "A", borrow)]
+    ask_qty: &'a str,
+}
+
+#[derive(Deserialize)]
+struct DepthUpdateMsg<'a> {
+    #[serde(rename = "E")]
+    event_ms: u64,
+    #[serde(borrow)]
+    s: &'a str,
+    #[serde(rename = "U")]
+    first_id: u64,
+    u: u64,
+    pu: Option<i64>,
+    #[serde(borrow)]
+    b: Vec<(&'a str, &'a str)>,
+    #[serde(borrow)]
+    a: Vec<(&'a str, &'a str)>,
+}
+
+fn typed_levels(l: &[(&str, &str)], out: &mut Vec<Level>) -> Option<()> {
+    for (p, q) in l {
+        out.push(Level {
+            price: Fixed::parse(p).ok()?,
+            qty: Fixed::parse(q).ok()?,
+        });
+    }
+    Some(())
+}
+
+/// `frame` read into typed structs; the same checksum as [`extract`].
+fn typed(kind: Kind, frame: &[u8], ctx: &Ctx, lv: &mut Vec<Level>) -> Option<u64> {
+    match kind {
+        Kind::BookTicker => {
+            let m: Combined<BookTickerMsg> = serde_json::from_slice(frame).ok()?;
+            let d = m.data;
+            let inst = lookup(ctx, ctx.binance_venue, Some(d.s))?;
+            lv.clear();
+            lv.push(Level {
+                price: Fixed::parse(d.b).ok()?,
+                qty: Fixed::parse(d.bid_qty).ok()?,
+            });
+            lv.push(Level {
+                price: Fixed::parse(d.a).ok()?,
+                qty: Fixed::parse(d.ask_qty).ok()?,
+            });
+            black_box((m.stream, inst, d.event_ms.unwrap_or(0)));
+            Some(d.u.wrapping_add(lv_sum(lv)))
+        }
+        Kind::DepthUpdate => {
+            let m: Combined<DepthUpdateMsg> = serde_json::from_slice(frame).ok()?;
+            let d = m.data;
+            let inst = lookup(ctx, ctx.binance_venue, Some(d.s))?;
+            lv.clear();
+            typed_levels(&d.b, lv)?;
+            let n_bids = lv.len();
+            typed_levels(&d.a, lv)?;
+            black_box((m.stream, inst, d.first_id, d.pu, d.event_ms, n_bids));
+            Some(d.u.wrapping_add(lv_sum(lv)))
+        }
+        _ => None,
+    }
+}
+
 // ---- checksums over arbline's output ---------------------------------------------------------
 
 #[derive(Default)]
@@ -345,6 +438,8 @@ struct Case<'a> {
     name: &'static str,
     frame: Vec<u8>,
     own: Own<'a>,
+    /// arbline's general path where the message has a fast one.
+    general: Option<Own<'a>>,
     kind: Kind,
 }
 
@@ -381,8 +476,7 @@ fn parse_fixtures(c: &mut Criterion) {
     let (snapshot, depth) = sushi_sequence();
 
     let t = &t;
-    let binance_ws = |market| -> Own<'_> {
-        let mut p = BinanceParser::new(market);
+    let binance_ws = |mut p: BinanceParser| -> Own<'_> {
         Box::new(move |f: &[u8]| {
             let mut acc = MdAcc::default();
             p.parse_ws(f, 1, t, |e| acc.add(e)).unwrap();
@@ -426,7 +520,10 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "binance_futures_bookTicker",
                 frame: binance_raw("binance/futures_usdm_bookticker_real_cryptofeed.json"),
-                own: binance_ws(BinanceMarket::Futures),
+                own: binance_ws(BinanceParser::new(BinanceMarket::Futures)),
+                general: Some(binance_ws(BinanceParser::general_only(
+                    BinanceMarket::Futures,
+                ))),
                 kind: Kind::BookTicker,
             },
             &fut_ctx,
@@ -435,7 +532,8 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "binance_spot_bookTicker",
                 frame: binance_raw("binance/spot_bookticker_real_cryptofeed.json"),
-                own: binance_ws(BinanceMarket::Spot),
+                own: binance_ws(BinanceParser::new(BinanceMarket::Spot)),
+                general: Some(binance_ws(BinanceParser::general_only(BinanceMarket::Spot))),
                 kind: Kind::BookTicker,
             },
             &spot_ctx,
@@ -444,7 +542,10 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "binance_futures_depthUpdate",
                 frame: depth,
-                own: binance_ws(BinanceMarket::Futures),
+                own: binance_ws(BinanceParser::new(BinanceMarket::Futures)),
+                general: Some(binance_ws(BinanceParser::general_only(
+                    BinanceMarket::Futures,
+                ))),
                 kind: Kind::DepthUpdate,
             },
             &fut_ctx,
@@ -460,6 +561,7 @@ fn parse_fixtures(c: &mut Criterion) {
                         .unwrap();
                     acc.sum()
                 }),
+                general: None,
                 kind: Kind::DepthSnapshot,
             },
             &fut_ctx,
@@ -469,6 +571,7 @@ fn parse_fixtures(c: &mut Criterion) {
                 name: "max_book_snapshot",
                 frame: max_compact("max/ws_book_snapshot_doc.json"),
                 own: max_public(),
+                general: None,
                 kind: Kind::MaxBook,
             },
             &fut_ctx,
@@ -478,6 +581,7 @@ fn parse_fixtures(c: &mut Criterion) {
                 name: "max_book_update",
                 frame: max_compact("max/ws_book_update_doc.json"),
                 own: max_public(),
+                general: None,
                 kind: Kind::MaxBook,
             },
             &fut_ctx,
@@ -487,6 +591,7 @@ fn parse_fixtures(c: &mut Criterion) {
                 name: "max_order_update",
                 frame: max_compact("max/ws_order_update_doc.json"),
                 own: max_private_own(),
+                general: None,
                 kind: Kind::MaxPrivate,
             },
             &fut_ctx,
@@ -496,6 +601,7 @@ fn parse_fixtures(c: &mut Criterion) {
                 name: "max_trade_update",
                 frame: max_compact("max/ws_trade_update_private_doc.json"),
                 own: max_private_own(),
+                general: None,
                 kind: Kind::MaxPrivate,
             },
             &fut_ctx,
@@ -511,6 +617,7 @@ fn parse_fixtures(c: &mut Criterion) {
                         .wrapping_add(o.remaining_volume.raw() as u64)
                         .wrapping_add(o.executed_volume.raw() as u64)
                 }),
+                general: None,
                 kind: Kind::MaxRestOrder,
             },
             &fut_ctx,
@@ -537,17 +644,35 @@ fn parse_fixtures(c: &mut Criterion) {
             extract(kind, &v, ctx, lv).expect("serde_json fields")
         };
 
-        // All three must have read the same things.
+        // Every way must have read the same things.
         let own = (case.own)(frame);
         let s = simd_way(frame, &mut lv);
         let j = serde_way(frame, &mut lv);
         assert_eq!((own, own), (s, j), "{}: checksums differ", case.name);
+        if let Some(general) = case.general.as_mut() {
+            assert_eq!(general(frame), own, "{}: general path differs", case.name);
+        }
+        let typed_way = matches!(kind, Kind::BookTicker | Kind::DepthUpdate);
+        if typed_way {
+            let t = typed(kind, frame, ctx, &mut lv);
+            assert_eq!(t, Some(own), "{}: typed serde_json differs", case.name);
+        }
 
         let mut g = c.benchmark_group(case.name);
         g.throughput(Throughput::Bytes(frame.len() as u64));
         g.bench_function(BenchmarkId::new("arbline", frame.len()), |b| {
             b.iter(|| (case.own)(black_box(frame)))
         });
+        if let Some(general) = case.general.as_mut() {
+            g.bench_function(BenchmarkId::new("arbline_general", frame.len()), |b| {
+                b.iter(|| general(black_box(frame)))
+            });
+        }
+        if typed_way {
+            g.bench_function(BenchmarkId::new("serde_json_typed", frame.len()), |b| {
+                b.iter(|| typed(kind, black_box(frame), ctx, &mut lv))
+            });
+        }
         g.bench_function(BenchmarkId::new("simd_json_borrowed", frame.len()), |b| {
             b.iter(|| simd_way(black_box(frame), &mut lv))
         });

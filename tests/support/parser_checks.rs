@@ -111,6 +111,13 @@ fn binance_ws(data: &[u8]) {
     for market in [BinanceMarket::Spot, BinanceMarket::Futures] {
         let mut evs = Vec::new();
         let r = BinanceParser::new(market).parse_ws(data, 0, instruments(), |e| evs.push(*e));
+        // The fast path (byte scanner) and the general path agree on every input: same outcome
+        // or error, same events.
+        let mut general = Vec::new();
+        let g = BinanceParser::general_only(market)
+            .parse_ws(data, 0, instruments(), |e| general.push(*e));
+        assert_eq!(r, g, "fast and general paths differ");
+        assert_eq!(evs, general, "fast and general paths emit different events");
         match r {
             Err(_) => assert!(
                 evs.is_empty(),

@@ -39,7 +39,7 @@ impl Event {
 }
 
 /// Scalar fields of one frame (wrapper and payload merged).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct Fields {
     pub(super) event: Event,
     pub(super) symbol: [u8; SYMBOL_CAP],

@@ -1,7 +1,12 @@
 //! The Binance market-data parser: WebSocket text frames and REST depth snapshots → [`MdEvent`]s.
 //!
-//! One parser serves spot and USDⓈ-M futures (spec `binance.md` §2). It walks the JSON once with
-//! `serde_json` and a hand-written visitor, so nothing is collected per message:
+//! One parser serves spot and USDⓈ-M futures (spec `binance.md` §2). The hot frames —
+//! `bookTicker` and `depthUpdate`, raw or enveloped, exactly as Binance writes them — go through
+//! a byte scanner ([`scan`]: no whitespace, no escapes, known keys in any order) that reads the
+//! decimal strings straight into fixed point. Whatever it does not recognise it hands, untouched,
+//! to the general path, so no frame's correctness depends on it (the differential tests and the
+//! fuzz target check that both paths agree on every input). The general path walks the JSON once
+//! with `serde_json` and a hand-written visitor, so nothing is collected per message:
 //!
 //! * strings are read borrowed from the frame (an escaped string is unescaped into serde_json's
 //!   scratch, which only allocates if a frame ever carries an escape; Binance frames do not);
@@ -25,6 +30,7 @@
 //! `ts_parsed` is left 0: the feed stamps it when it publishes.
 
 mod fields;
+mod scan;
 mod visitor;
 
 use crate::model::{Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, Side, Venue};
@@ -75,6 +81,10 @@ pub struct BinanceParser {
     market: BinanceMarket,
     bids: Vec<Level>,
     asks: Vec<Level>,
+    /// Try the byte scanner ([`scan`]) before the general path.
+    fast: bool,
+    /// Frames the byte scanner read (the rest went through the general path).
+    scanned: u64,
 }
 
 impl BinanceParser {
@@ -83,6 +93,24 @@ impl BinanceParser {
             market,
             bids: Vec::with_capacity(RESERVED_LEVELS),
             asks: Vec::with_capacity(RESERVED_LEVELS),
+            fast: true,
+            scanned: 0,
+        }
+    }
+
+    /// Frames the byte scanner read since this parser was made. A hot frame that did not take
+    /// it (Binance changed its layout: whitespace, a new nested field) costs the general path's
+    /// time; compare with the events parsed to see it.
+    pub fn scanned_frames(&self) -> u64 {
+        self.scanned
+    }
+
+    /// A parser that always takes the general (serde) path: the reference the fast path is
+    /// checked against, in the differential tests and the fuzz target.
+    pub fn general_only(market: BinanceMarket) -> Self {
+        BinanceParser {
+            fast: false,
+            ..BinanceParser::new(market)
         }
     }
 
@@ -91,7 +119,8 @@ impl BinanceParser {
     }
 
     /// One WebSocket text frame: the combined-stream wrapper `{"stream":..,"data":..}` or a raw
-    /// payload.
+    /// payload. `bookTicker` and `depthUpdate` in Binance's own layout take the byte scanner;
+    /// everything else, and anything the scanner does not recognise, the serde walk.
     ///
     /// * `bookTicker` → [`MdKind::BookTicker`] (`bids[0]`/`asks[0]`, `last_id = u`,
     ///   `exch_ts_ms = E`, 0 on spot which sends no time);
@@ -112,7 +141,18 @@ impl BinanceParser {
         instruments: &Instruments,
         mut out: F,
     ) -> Result<BinanceOutcome, ParseError> {
-        let mut f = self.walk(frame)?;
+        let fast = if self.fast {
+            scan::scan(frame, &mut self.bids, &mut self.asks)
+        } else {
+            None
+        };
+        let mut f = match fast {
+            Some(f) => {
+                self.scanned += 1;
+                f
+            }
+            None => self.walk(frame)?,
+        };
         if f.event == Event::None && f.symbol_len > 0 && f.last_id.is_some() {
             // Spot bookTicker: `{u,s,b,B,a,A}` with no `e` and no time (spec §2.1).
             f.event = Event::BookTicker;

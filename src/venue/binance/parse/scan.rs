@@ -1,0 +1,370 @@
+//! The fast path: a byte scanner for the hot Binance frames as Binance writes them —
+//! `bookTicker` and `depthUpdate`, raw or in the combined-stream envelope
+//! `{"stream":"…","data":{…}}` — that reads decimal strings straight into fixed point.
+//!
+//! It accepts a strict subset of JSON: no whitespace, no escapes, keys in any order, only the
+//! payload keys those two events carry (`e E T s U u pu b B a A`) plus unknown keys with a plain
+//! scalar value (`st`, `ps`, …), every value valid by the same rules as the general path. On
+//! anything else — another event, a duplicate key, a nested value it does not expect, a number
+//! or decimal the general path would refuse, trailing bytes — it answers "not mine" and the
+//! general (serde) path parses the frame from the start, so correctness never depends on this
+//! file: what it accepts, it reads into exactly the [`Fields`] and levels the general path
+//! produces (checked on every fixture and on mutated frames by the differential tests, and by
+//! the `binance_ws` fuzz target).
+
+use super::fields::{Event, Fields, Key};
+use crate::model::instrument::SYMBOL_CAP;
+use crate::model::{DecimalRule, Fixed, Level};
+
+/// Reads `json` if it is a frame of the fast path's shape; `None`: use the general path. The
+/// level buffers are cleared first and may hold partial levels after a `None`.
+pub(super) fn scan(json: &[u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) -> Option<Fields> {
+    bids.clear();
+    asks.clear();
+    let mut c = Cursor { b: json, i: 0 };
+    let mut f = Fields::default();
+    const WRAPPER: &[u8] = br#"{"stream":""#;
+    if json.starts_with(WRAPPER) {
+        c.i = WRAPPER.len();
+        c.string()?;
+        c.eat(br#","data":"#)?;
+        f.is_payload = true;
+        payload(&mut c, &mut f, bids, asks)?;
+        c.eat(b"}")?;
+    } else {
+        payload(&mut c, &mut f, bids, asks)?;
+    }
+    if c.i != json.len() {
+        return None;
+    }
+    // Only the events this path is for; the general path handles every other one.
+    match f.event {
+        Event::DepthUpdate | Event::BookTicker => Some(f),
+        // Spot bookTicker: `{u,s,b,B,a,A}` with no `e` (recognised after the walk).
+        Event::None if f.symbol_len > 0 && f.last_id.is_some() => Some(f),
+        _ => None,
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn eat(&mut self, lit: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + lit.len())? == lit {
+            self.i += lit.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// The bytes of a string whose opening quote was just read, up to the closing quote:
+    /// printable ASCII only, as Binance writes them (escapes, control characters and other
+    /// bytes — which the general path must check for UTF-8 — are left to the general path).
+    #[inline]
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        let rest = self.b.get(start..)?;
+        let len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.i = start + len + 1;
+        Some(&rest[..len])
+    }
+
+    /// A quoted string.
+    #[inline]
+    fn quoted(&mut self) -> Option<&'a [u8]> {
+        self.eat(b"\"")?;
+        self.string()
+    }
+
+    /// An unsigned JSON integer that fits `u64`: digits, no leading zero, no fraction or
+    /// exponent (those are floats to the general path).
+    #[inline]
+    fn unsigned(&mut self) -> Option<u64> {
+        let rest = self.b.get(self.i..)?;
+        let len = rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if len == 0 || (len > 1 && rest[0] == b'0') {
+            return None;
+        }
+        if matches!(rest.get(len), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let mut v: u64 = 0;
+        for &d in &rest[..len] {
+            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        self.i += len;
+        Some(v)
+    }
+
+    /// A plain scalar of a key this path does not use: a string, a number, `true`, `false` or
+    /// `null`. Numbers are checked for JSON syntax; nested values are not this path's.
+    fn skip_scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.quoted().map(|_| ()),
+            b't' => self.eat(b"true"),
+            b'f' => self.eat(b"false"),
+            b'n' => self.eat(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    /// A JSON number by the grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        let digits = |c: &mut Self| {
+            let n = c.b[c.i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            c.i += n;
+            n
+        };
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        Some(())
+    }
+}
+
+/// `{…}`: the event's fields. Every known key once; a value of the wrong type, a refused
+/// decimal or number, or a key this path does not handle is `None`.
+fn payload(
+    c: &mut Cursor,
+    f: &mut Fields,
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+) -> Option<()> {
+    c.eat(b"{")?;
+    if c.peek()? == b'}' {
+        c.i += 1;
+        return Some(());
+    }
+    let mut seen: u32 = 0;
+    loop {
+        let key = Key::from_bytes(c.quoted()?);
+        c.eat(b":")?;
+        if key != Key::Other {
+            let bit = 1u32 << key as u32;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+        }
+        match key {
+            Key::EventType => f.event = Event::from_name(c.quoted()?),
+            Key::Symbol => {
+                let s = c.quoted()?;
+                if s.len() > SYMBOL_CAP {
+                    return None;
+                }
+                f.symbol[..s.len()].copy_from_slice(s);
+                f.symbol_len = s.len();
+            }
+            Key::EventTime => f.event_ms = Some(c.unsigned()?),
+            Key::FirstId => f.first_id = Some(c.unsigned()?),
+            Key::LastId => f.last_id = Some(c.unsigned()?),
+            Key::PrevId => {
+                // `pu` is -1 when there is no previous event (COIN-M); `-0` is left to serde.
+                f.prev_id = Some(if c.eat(b"-").is_some() {
+                    let v = c.unsigned()?;
+                    if v == 0 {
+                        return None;
+                    }
+                    0i64.checked_sub_unsigned(v)?
+                } else {
+                    i64::try_from(c.unsigned()?).ok()?
+                });
+            }
+            Key::B | Key::A if c.peek()? == b'[' => {
+                let (out, has) = if key == Key::B {
+                    (&mut *bids, &mut f.has_bids)
+                } else {
+                    (&mut *asks, &mut f.has_asks)
+                };
+                *has = true;
+                levels(c, out)?;
+            }
+            Key::B => f.bid = Some(decimal(c)?),
+            Key::BidQty => f.bid_qty = Some(decimal(c)?),
+            Key::A => f.ask = Some(decimal(c)?),
+            Key::AskQty => f.ask_qty = Some(decimal(c)?),
+            Key::Other => c.skip_scalar()?,
+            _ => return None,
+        }
+        match c.peek()? {
+            b',' => c.i += 1,
+            b'}' => {
+                c.i += 1;
+                return Some(());
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// A quoted unsigned decimal, read exactly.
+#[inline]
+fn decimal(c: &mut Cursor) -> Option<Fixed> {
+    Fixed::read(c.quoted()?, DecimalRule::UNSIGNED).ok()
+}
+
+/// `[["price","qty"],…]` of a diff: prices above zero, quantities above zero or zero (a zero
+/// removes the level).
+fn levels(c: &mut Cursor, out: &mut Vec<Level>) -> Option<()> {
+    out.clear();
+    c.eat(b"[")?;
+    if c.peek()? == b']' {
+        c.i += 1;
+        return Some(());
+    }
+    loop {
+        c.eat(b"[")?;
+        let price = decimal(c)?;
+        c.eat(b",")?;
+        let qty = decimal(c)?;
+        c.eat(b"]")?;
+        if price.raw() <= 0 || qty.raw() < 0 {
+            return None;
+        }
+        out.push(Level { price, qty });
+        match c.peek()? {
+            b',' => c.i += 1,
+            b']' => {
+                c.i += 1;
+                return Some(());
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::BinanceParser;
+    use super::*;
+    use crate::venue::binance::BinanceMarket;
+
+    /// What the general path reads from `json`: its fields and levels, or `None` on an error.
+    fn general(json: &[u8]) -> Option<(Fields, Vec<Level>, Vec<Level>)> {
+        let mut p = BinanceParser::general_only(BinanceMarket::Futures);
+        let f = p.walk(json).ok()?;
+        Some((f, p.bids.clone(), p.asks.clone()))
+    }
+
+    fn fast(json: &[u8]) -> Option<(Fields, Vec<Level>, Vec<Level>)> {
+        let (mut bids, mut asks) = (Vec::new(), Vec::new());
+        let f = scan(json, &mut bids, &mut asks)?;
+        Some((f, bids, asks))
+    }
+
+    const FRAMES: &[&str] = &[
+        r#"{"stream":"ethusdt@bookTicker","data":{"e":"bookTicker","u":1553413152520,"s":"ETHUSDT","b":"1778.54","B":"15.164","a":"1778.55","A":"7.289","T":1653817855284,"E":1653817855289}}"#,
+        r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1622371244693,"T":1622371244687,"s":"BTCUSDT","U":475776377463,"u":475776380184,"pu":475776377452,"b":[["35729.77","1.600"],["35750.00","0.000"]],"a":[]}}"#,
+        r#"{"stream":"nknusdt@bookTicker","data":{"u":499869768,"s":"NKNUSDT","b":"0.35210000","B":"672.00000000","a":"0.35260000","A":"3199.00000000"}}"#,
+        r#"{"e":"depthUpdate","E":1,"s":"BTCUSD_PERP","U":5,"u":7,"pu":-1,"b":[],"a":[["1.5","2"]],"st":"x","ps":null,"nq":1.5e3}"#,
+    ];
+
+    #[test]
+    fn the_fast_path_takes_the_hot_frames_and_reads_what_the_general_path_reads() {
+        for frame in FRAMES {
+            let got = fast(frame.as_bytes()).unwrap_or_else(|| panic!("not taken: {frame}"));
+            assert_eq!(Some(got), general(frame.as_bytes()), "{frame}");
+        }
+    }
+
+    #[test]
+    fn it_leaves_everything_else_to_the_general_path() {
+        for frame in [
+            // Another event, a reply, whitespace, an escape, a duplicate key, a float id, a
+            // nested unknown value, trailing bytes, a bad decimal, a zero price, non-ASCII.
+            r#"{"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1","q":"1","m":true}"#,
+            r#"{"result":null,"id":1}"#,
+            r#"{"e": "bookTicker","u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1,"s":"BTC\u0055SDT","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1,"u":2,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1.0,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1,"s":"BTCUSDT","x":{},"b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"}x"#,
+            r#"{"e":"bookTicker","u":1,"s":"BTCUSDT","b":"1e3","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["0","1"]],"a":[]}"#,
+            "{\"e\":\"bookTicker\",\"u\":1,\"s\":\"BTC\u{e9}\",\"b\":\"1\",\"B\":\"1\",\"a\":\"1\",\"A\":\"1\"}",
+            r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"pu":-0,"b":[],"a":[]}"#,
+            r#"{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":01,"u":2,"b":[],"a":[]}"#,
+        ] {
+            assert_eq!(fast(frame.as_bytes()), None, "taken: {frame}");
+        }
+    }
+
+    /// Every frame one edit away from a hot frame: where the fast path takes it, it reads what
+    /// the general path reads, and it never takes a frame the general path refuses.
+    #[test]
+    fn on_every_single_byte_edit_the_two_paths_agree() {
+        let alphabet = b"0123456789-.eE\"{}[],:aAbBsuU \\x\x00\xc3";
+        let mut taken = 0;
+        for frame in FRAMES {
+            let base = frame.as_bytes();
+            for i in 0..base.len() {
+                let mut edits: Vec<Vec<u8>> = Vec::new();
+                let mut deleted = base.to_vec();
+                deleted.remove(i);
+                edits.push(deleted);
+                for &c in alphabet {
+                    let mut replaced = base.to_vec();
+                    replaced[i] = c;
+                    edits.push(replaced);
+                    let mut inserted = base.to_vec();
+                    inserted.insert(i, c);
+                    edits.push(inserted);
+                }
+                for e in edits {
+                    if let Some(got) = fast(&e) {
+                        taken += 1;
+                        assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
+                    }
+                }
+            }
+        }
+        // Many edits keep a valid hot frame (another digit, another symbol letter).
+        assert!(
+            taken > 1_000,
+            "only {taken} edited frames took the fast path"
+        );
+    }
+}

@@ -245,7 +245,11 @@ fn replay_snapshot_first(name: &str) -> usize {
     assert_eq!(resyncs, 0, "{name}: resyncs");
     // Binance's own layout: every recorded bookTicker and depthUpdate takes the byte scanner.
     assert!(hot_frames > 0, "{name}: hot frames");
-    assert_eq!(parser.scanned_frames(), hot_frames, "{name}: frames scanned");
+    assert_eq!(
+        parser.scanned_frames(),
+        hot_frames,
+        "{name}: frames scanned"
+    );
     assert_eq!(
         depth_events,
         expected["depth_event_count"].as_u64().unwrap(),
@@ -916,7 +920,11 @@ fn writers_round_trip_through_the_parser() {
         let (r, evs) = parse_all(&mut p, std::str::from_utf8(&out).unwrap(), &ins);
         assert_eq!(r, Ok(BinanceOutcome::Market { events: 1 }));
         // The simulator writes Binance's layout: its frames take the byte scanner too.
-        assert_eq!(p.scanned_frames(), 1, "the simulator's bookTicker was scanned");
+        assert_eq!(
+            p.scanned_frames(),
+            1,
+            "the simulator's bookTicker was scanned"
+        );
         assert_eq!(evs[0].kind, MdKind::BookTicker);
         assert_eq!(evs[0].instrument, instrument);
         assert_eq!((evs[0].bids(), evs[0].asks()), (&[bid][..], &[ask][..]));
@@ -943,7 +951,11 @@ fn writers_round_trip_through_the_parser() {
         );
         let (_, evs) = parse_all(&mut p, std::str::from_utf8(&out).unwrap(), &ins);
         assert_eq!(evs.len(), 1);
-        assert_eq!(p.scanned_frames(), 2, "the simulator's depthUpdate was scanned");
+        assert_eq!(
+            p.scanned_frames(),
+            2,
+            "the simulator's depthUpdate was scanned"
+        );
         assert_eq!((evs[0].first_id, evs[0].last_id), (100, 105));
         let want_pu = if market == BinanceMarket::Spot {
             -1

@@ -14,7 +14,8 @@ use arbline::config::sim::SimConfig;
 use arbline::config::sim::SimPair;
 use arbline::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
 use arbline::model::{
-    BookStatus, InstrumentId, Instruments, MdEvent, MdKind, SystemCode, Telemetry, Venue,
+    BookStatus, InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemKind, Telemetry,
+    Venue,
 };
 use arbline::pipeline::board::MidBoard;
 use arbline::pipeline::board::ResyncRequests;
@@ -112,7 +113,7 @@ struct Rig {
     ids: Vec<(InstrumentId, &'static str)>,
     counters: Arc<EngineCounters>,
     /// System events seen, in order, with their detail.
-    system: Vec<(SystemCode, u64)>,
+    system: Vec<SystemKind>,
     /// Tops that were not `Live` after their book had been live.
     not_live_after_live: u64,
     /// Resyncs and rotations counted before [`Rig::mark`].
@@ -254,7 +255,7 @@ impl Rig {
         }
         while let Some(t) = self.tele.pop() {
             if let Telemetry::System(s) = t {
-                self.system.push((s.code, s.detail));
+                self.system.push(s.kind);
             }
         }
     }
@@ -286,7 +287,7 @@ impl Rig {
     }
 
     fn seen(&self, code: SystemCode) -> usize {
-        self.system.iter().filter(|(c, _)| *c == code).count()
+        self.system.iter().filter(|k| k.code() == code).count()
     }
 
     /// Every book live and equal to the simulator's; the error says what was waited for and

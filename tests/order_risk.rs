@@ -3,8 +3,8 @@
 
 use arbline::model::{
     ClientOid, ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, Instruments, MarketRules,
-    OrderRequest, OrderState, OrderType, Side, Signal, Strategy, SystemCode, Telemetry,
-    TradingState, Venue, WalletType,
+    OrderRequest, OrderState, OrderType, Side, Signal, Strategy, SystemCode, SystemEvent,
+    SystemKind, Telemetry, TradingState, Venue, WalletType,
 };
 use arbline::order::OrderManager;
 use arbline::order::config::OrderConfig;
@@ -140,11 +140,14 @@ impl Harness {
     fn last_oid(&self) -> ClientOid {
         self.sent.last().unwrap().client_oid
     }
-    fn risk_rejects(&self) -> Vec<u64> {
+    fn risk_rejects(&self) -> Vec<RiskReject> {
         self.tele
             .iter()
             .filter_map(|t| match t {
-                Telemetry::System(s) if s.code == SystemCode::RiskReject => Some(s.detail),
+                Telemetry::System(SystemEvent {
+                    kind: SystemKind::RiskReject(r),
+                    ..
+                }) => Some(*r),
                 _ => None,
             })
             .collect()
@@ -252,7 +255,7 @@ fn a_venue_reject_frees_the_strategy_slot() {
     h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
     h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
     assert_eq!(h.sent.len(), 1);
-    assert_eq!(h.risk_rejects(), vec![RiskReject::InFlight.code()]);
+    assert_eq!(h.risk_rejects(), vec![RiskReject::InFlight]);
     h.exec(ExecEvent {
         kind: ExecKind::Reject,
         client_oid: h.last_oid(),
@@ -340,10 +343,7 @@ fn the_kill_switch_reduces_then_halts_on_losses() {
     h.m.on_timer(now, |_| true, |t| tele.push(t));
     assert_eq!(h.m.trading_state(), TradingState::Reducing, "-25 USDT");
     h.signal(Strategy::Arbitrage, BTC, Side::Buy, "90000", "0.001");
-    assert_eq!(
-        h.risk_rejects().last(),
-        Some(&RiskReject::ReduceOnly.code())
-    );
+    assert_eq!(h.risk_rejects().last(), Some(&RiskReject::ReduceOnly));
     h.signal(Strategy::Arbitrage, BTC, Side::Sell, "90000", "0.001");
     assert_eq!(
         h.sent.last().unwrap().side,
@@ -357,7 +357,7 @@ fn the_kill_switch_reduces_then_halts_on_losses() {
     let n = h.sent.len();
     h.signal(Strategy::StableCoin, USDT, Side::Sell, "32", "100");
     assert_eq!(h.sent.len(), n);
-    assert_eq!(h.risk_rejects().last(), Some(&RiskReject::Halted.code()));
+    assert_eq!(h.risk_rejects().last(), Some(&RiskReject::Halted));
 }
 
 #[test]
@@ -372,11 +372,11 @@ fn orders_off_the_grid_or_too_small_are_refused() {
     assert_eq!(
         h.risk_rejects(),
         vec![
-            RiskReject::OffTick.code(),
-            RiskReject::OffTick.code(),
-            RiskReject::BelowMinimum.code(),
-            RiskReject::OrderTooLarge.code(),
-            RiskReject::NoAllocation.code()
+            RiskReject::OffTick,
+            RiskReject::OffTick,
+            RiskReject::BelowMinimum,
+            RiskReject::OrderTooLarge,
+            RiskReject::NoAllocation
         ]
     );
 }
@@ -459,11 +459,17 @@ fn reconcile_end(round: u64, fetched_ms: u64) -> ExecEvent {
     }
 }
 
+/// The venue order or trade ids of the reconciler's events of one kind.
 fn system_codes(h: &Harness, code: SystemCode) -> Vec<u64> {
     h.tele
         .iter()
         .filter_map(|t| match t {
-            Telemetry::System(s) if s.code == code => Some(s.detail),
+            Telemetry::System(s) if s.code() == code => match s.kind {
+                SystemKind::ReconcileAdopted { venue_order_id }
+                | SystemKind::ReconcileMissing { venue_order_id } => Some(venue_order_id),
+                SystemKind::ReconcileFill { trade_id } => Some(trade_id),
+                _ => None,
+            },
             _ => None,
         })
         .collect()

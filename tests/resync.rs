@@ -43,7 +43,7 @@ fn books_recover_from_gaps_and_version_changes() {
         for rx in &rxs {
             while let Some(t) = rx.pop() {
                 if let Telemetry::System(s) = t {
-                    match s.code {
+                    match s.code() {
                         SystemCode::Resync => *resyncs.entry(s.instrument.0).or_default() += 1,
                         SystemCode::BookLive => *lives.entry(s.instrument.0).or_default() += 1,
                         _ => {}

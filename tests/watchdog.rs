@@ -6,7 +6,7 @@
 mod stepped_engine;
 
 use arbline::config::Config;
-use arbline::model::{BookStatus, InstrumentId, SystemCode, Telemetry};
+use arbline::model::{BookStatus, FeedLink, InstrumentId, SystemKind, Telemetry};
 use stepped_engine::SteppedEngine;
 
 #[test]
@@ -38,7 +38,12 @@ fn a_silent_feed_makes_its_books_stale_until_data_flows_again() {
         .rxs
         .iter()
         .flat_map(|rx| std::iter::from_fn(move || rx.pop()))
-        .filter(|t| matches!(t, Telemetry::System(s) if s.code == SystemCode::FeedDown && s.detail == 1))
+        .filter(|t| {
+            matches!(
+                t,
+                Telemetry::System(s) if s.kind == SystemKind::FeedDown(FeedLink::MarketDataSilence)
+            )
+        })
         .count();
     assert!(stale_events >= 1, "the operator is told");
     e.run_until("the MAX book to be live again", 5_000, true, |b| {

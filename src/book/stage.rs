@@ -18,8 +18,8 @@ use super::l2book::L2Book;
 use super::max_sync::MaxSync;
 use super::sync::{ResyncReason, SyncOutcome};
 use crate::model::{
-    BookStatus, BookTop, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, SystemCode,
-    SystemEvent, Telemetry, Venue,
+    BookStatus, BookTop, FeedLink, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind,
+    SystemEvent, SystemKind, Telemetry, Venue,
 };
 use crate::pipeline::board::MidBoard;
 use crate::pipeline::board::ResyncRequests;
@@ -209,7 +209,11 @@ impl BookState {
                 continue;
             }
             self.stale[k] = true;
-            self.system(SystemCode::FeedDown, v, InstrumentId(0), 1);
+            self.system(
+                SystemKind::FeedDown(FeedLink::MarketDataSilence),
+                v,
+                InstrumentId(0),
+            );
             for i in 0..self.books.len() {
                 if self.books[i].venue == v && self.books[i].status == BookStatus::Live {
                     self.books[i].status = BookStatus::Stale;
@@ -233,7 +237,11 @@ impl BookState {
         self.last_seen[k] = ev.ts_parsed.max(ev.ts_frame);
         if self.stale[k] {
             self.stale[k] = false;
-            self.system(SystemCode::FeedUp, ev.venue, ev.instrument, 1);
+            self.system(
+                SystemKind::FeedUp(FeedLink::MarketDataSilence),
+                ev.venue,
+                ev.instrument,
+            );
         }
         let idx = ev.instrument.index();
         if idx >= self.books.len() {
@@ -253,7 +261,7 @@ impl BookState {
                     SyncOutcome::Applied | SyncOutcome::Synced => {
                         ib.status = ib.book.integrity();
                         if outcome == SyncOutcome::Synced {
-                            self.system(SystemCode::BookLive, ev.venue, ev.instrument, 0);
+                            self.system(SystemKind::BookLive, ev.venue, ev.instrument);
                         }
                         if tops_from_depth {
                             self.publish_book_top(ev);
@@ -290,7 +298,11 @@ impl BookState {
                         self.publish(top, ev.ts_parsed);
                     }
                 }
-                self.system(SystemCode::FeedDown, ev.venue, ev.instrument, 0);
+                self.system(
+                    SystemKind::FeedDown(FeedLink::BooksReset),
+                    ev.venue,
+                    ev.instrument,
+                );
             }
             MdKind::Trade | MdKind::None => {}
         }
@@ -310,7 +322,7 @@ impl BookState {
         self.books[ev.instrument.index()].status = BookStatus::Resyncing;
         self.resync.request(ev.instrument);
         self.counters.resyncs.add(1);
-        self.system(SystemCode::Resync, ev.venue, ev.instrument, reason as u64);
+        self.system(SystemKind::Resync(reason), ev.venue, ev.instrument);
         let top = top_from(
             ev,
             BookStatus::Resyncing,
@@ -350,12 +362,11 @@ impl BookState {
         }
     }
 
-    fn system(&self, code: SystemCode, venue: Venue, instrument: InstrumentId, detail: u64) {
+    fn system(&self, kind: SystemKind, venue: Venue, instrument: InstrumentId) {
         self.tele.send(Telemetry::System(SystemEvent {
-            code,
+            kind,
             venue,
             instrument,
-            detail,
             trading_state: Default::default(),
             ts: self.clock.raw(),
         }));

@@ -38,7 +38,7 @@ use crate::feed::ws_conn::{
     next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
-    InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry, Venue,
+    FeedLink, InstrumentId, Instruments, MdEvent, MdKind, SystemEvent, SystemKind, Telemetry, Venue,
 };
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
@@ -168,11 +168,10 @@ impl MaxWsFeed {
         self.last_error.as_ref()
     }
 
-    fn system(&self, code: SystemCode, detail: u64) {
+    fn system(&self, kind: SystemKind) {
         self.tele.send(Telemetry::System(SystemEvent {
-            code,
+            kind,
             venue: Venue::Max,
-            detail,
             ts: self.clock.raw(),
             ..Default::default()
         }));
@@ -227,7 +226,9 @@ impl MaxWsFeed {
                 // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time
                 // (seconds) after which it may come back. Connecting earlier prolongs the ban.
                 if let Some(until) = e.note_refusal(&self.gate) {
-                    self.system(SystemCode::VenueBan, until);
+                    self.system(SystemKind::VenueBan {
+                        until_unix_ms: until,
+                    });
                 }
                 return Err(e);
             }
@@ -249,7 +250,9 @@ impl MaxWsFeed {
             self.counters.reconnects.add_shared(1);
         }
         self.backoff.reset();
-        self.system(SystemCode::FeedUp, self.connects);
+        self.system(SystemKind::FeedUp(FeedLink::Connection {
+            connects: self.connects,
+        }));
         Ok(())
     }
 
@@ -272,7 +275,9 @@ impl MaxWsFeed {
                 };
             });
         }
-        self.system(SystemCode::FeedDown, self.connects);
+        self.system(SystemKind::FeedDown(FeedLink::Connection {
+            connects: self.connects,
+        }));
         // Exponential backoff with ±25 % jitter, capped; never before the venue's ban ends.
         let mut wait = self.backoff.next_wait();
         if let Some(ban) = self.gate.wait(unix_ms()) {
@@ -307,7 +312,7 @@ impl MaxWsFeed {
         // A resubscription that had to wait for budget: the operator hears of it.
         if self.upkeep.budget.waited > waited_before {
             let ms = self.upkeep.budget.waited.as_millis() as u64;
-            self.system(SystemCode::BudgetWait, ms);
+            self.system(SystemKind::BudgetWait { waited_ms: ms });
         }
         ok
     }
@@ -414,7 +419,7 @@ impl Stage for MaxWsFeed {
                     Upkeep::Dead => {
                         failed = true;
                         let dead = upkeep.dead;
-                        self.system(SystemCode::ConnectionDead, dead);
+                        self.system(SystemKind::ConnectionDead { dead });
                     }
                 }
             }

@@ -5,7 +5,7 @@
 //! the day's cache) publishes nothing and is reported; the scanner's freshness gate then keeps
 //! the strategy quiet instead of trading on an old rate.
 
-use crate::model::{InstrumentId, SystemCode, SystemEvent, Telemetry, Venue};
+use crate::model::{FeedLink, InstrumentId, SystemEvent, SystemKind, Telemetry, Venue};
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Shutdown};
 use crate::telemetry::TelemetryTx;
@@ -54,10 +54,11 @@ impl RefRateFeed {
                 self.failures += 1;
                 tracing::warn!(failures = self.failures, "reference rate unavailable: {e}");
                 self.tele.send(Telemetry::System(SystemEvent {
-                    code: SystemCode::FeedDown,
+                    kind: SystemKind::FeedDown(FeedLink::ReferenceRate {
+                        failures: self.failures,
+                    }),
                     venue: Venue::RefRate,
                     instrument: self.instrument,
-                    detail: self.failures,
                     ts: self.clock.raw(),
                     ..Default::default()
                 }));

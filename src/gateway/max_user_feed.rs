@@ -27,7 +27,7 @@ use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, wait_fd, would_block,
 };
-use crate::model::{ExecEvent, Instruments, SystemCode, SystemEvent, Telemetry, Venue};
+use crate::model::{ExecEvent, FeedLink, Instruments, SystemEvent, SystemKind, Telemetry, Venue};
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::pipeline::ring::ExecProducer;
@@ -156,11 +156,10 @@ impl MaxUserFeed {
         self.last_connect_error.as_ref()
     }
 
-    fn system(&self, code: SystemCode, detail: u64) {
+    fn system(&self, kind: SystemKind) {
         self.p.tele.send(Telemetry::System(SystemEvent {
-            code,
+            kind,
             venue: Venue::Max,
-            detail,
             ts: self.p.clock.raw(),
             ..Default::default()
         }));
@@ -172,7 +171,9 @@ impl MaxUserFeed {
             Err(e) => {
                 // A ban holds for every MAX connection and REST call (spec max.md §3.5).
                 if let Some(until) = e.note_refusal(&self.gate) {
-                    self.system(SystemCode::VenueBan, until);
+                    self.system(SystemKind::VenueBan {
+                        until_unix_ms: until,
+                    });
                 }
                 return Err(e);
             }
@@ -239,7 +240,7 @@ impl MaxUserFeed {
             }
             self.next_attempt = Instant::now() + wait;
         }
-        self.system(SystemCode::FeedDown, 2);
+        self.system(SystemKind::FeedDown(FeedLink::PrivateStream));
     }
 }
 
@@ -323,7 +324,7 @@ impl Stage for MaxUserFeed {
                 self.p
                     .reconcile_now
                     .store(true, std::sync::atomic::Ordering::Release);
-                self.system(SystemCode::FeedUp, 2);
+                self.system(SystemKind::FeedUp(FeedLink::PrivateStream));
             }
             Some(Err(code)) => {
                 self.last_error_code = code;
@@ -343,7 +344,9 @@ impl Stage for MaxUserFeed {
                 Upkeep::Failed => failed = true,
                 Upkeep::Dead => {
                     failed = true;
-                    self.system(SystemCode::ConnectionDead, self.upkeep.dead);
+                    self.system(SystemKind::ConnectionDead {
+                        dead: self.upkeep.dead,
+                    });
                 }
             }
         }

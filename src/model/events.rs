@@ -12,9 +12,8 @@
 
 use super::fixed::{Fixed, Price, Qty};
 use super::instrument::InstrumentId;
-use super::order_types::{
-    ClientOid, OrderState, OrderType, Side, Strategy, TradingState, WalletType,
-};
+use super::order_types::{ClientOid, OrderState, OrderType, Side, Strategy, WalletType};
+use super::system_event::SystemEvent;
 use super::venue::Venue;
 
 /// One price level: absolute quantity at a price (`qty == 0` removes the level).
@@ -270,57 +269,6 @@ pub struct PositionSnapshot {
     pub unrealized_pnl: f64,
     /// The strategy's allocation for this instrument (base quantity).
     pub limit: Qty,
-}
-
-/// Things an operator must see: feeds, resyncs, risk and the kill switch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(u8)]
-pub enum SystemCode {
-    #[default]
-    Started = 0,
-    FeedUp = 1,
-    FeedDown = 2,
-    /// A book lost sync (`detail`: 1 gap, 2 version change, 3 empty snapshot, 4 crossed).
-    Resync = 3,
-    BookLive = 4,
-    /// An order refused by pre-trade risk (`detail`: a `RiskReject` code).
-    RiskReject = 5,
-    TradingStateChanged = 6,
-    ParseError = 7,
-    Stopping = 8,
-    /// Unfilled order cancelled after its time limit.
-    OrderExpired = 9,
-    /// Reconciler: an open order the engine did not know, adopted (`detail`: venue order id).
-    ReconcileAdopted = 10,
-    /// Reconciler: a live order the venue no longer lists as open; its state is read back
-    /// (`detail`: venue order id).
-    ReconcileMissing = 11,
-    /// Reconciler: a fill the private WebSocket had not delivered (`detail`: trade id).
-    ReconcileFill = 12,
-    /// Reconciler: a round completed (`detail`: round).
-    ReconcileDone = 13,
-    /// A feed moved to a fresh connection without a gap (Binance's 24 h cut; `detail`: the
-    /// feed's rotation count).
-    FeedRotated = 14,
-    /// A connection went silent (no frame, no pong) past its liveness deadline and was closed
-    /// to reconnect (`detail`: the feed's dead-connection count).
-    ConnectionDead = 15,
-    /// A control message waited for the connection's message budget (`detail`: ms waited so
-    /// far in all on that connection's feed).
-    BudgetWait = 16,
-    /// The venue refused a connection or call with 429/418: nothing goes to it before
-    /// `detail` (Unix ms).
-    VenueBan = 17,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SystemEvent {
-    pub code: SystemCode,
-    pub venue: Venue,
-    pub instrument: InstrumentId,
-    pub detail: u64,
-    pub trading_state: TradingState,
-    pub ts: u64,
 }
 
 /// What hot threads hand to the side thread through their lossy telemetry queues.

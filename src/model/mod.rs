@@ -6,10 +6,16 @@ pub mod events;
 pub mod fixed;
 pub mod instrument;
 pub mod order_types;
+pub mod resync_reason;
+pub mod risk_reject;
+pub mod system_event;
 pub mod venue;
 
 pub use events::*;
 pub use fixed::{DecimalError, DecimalRule, Fixed, Price, Qty, SCALE};
 pub use instrument::{Instrument, InstrumentId, Instruments, MAX_INSTRUMENTS, MarketRules, Symbol};
 pub use order_types::*;
+pub use resync_reason::ResyncReason;
+pub use risk_reject::RiskReject;
+pub use system_event::{FeedLink, SystemCode, SystemEvent, SystemKind};
 pub use venue::Venue;

@@ -18,46 +18,7 @@ use crate::model::{
     Instrument, InstrumentId, Instruments, Price, Qty, Side, Signal, Strategy, TradingState, Venue,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RiskReject {
-    Halted,
-    ReduceOnly,
-    NoAllocation,
-    InFlight,
-    TooManyOpenOrders,
-    OrderTooLarge,
-    OffTick,
-    BelowMinimum,
-    NotionalTooLarge,
-    OverAllocation,
-    ShortNotAllowed,
-    PortfolioExposure,
-    GatewayFull,
-}
-
-impl RiskReject {
-    /// Stable code carried in `SystemEvent::detail`.
-    pub fn code(self) -> u64 {
-        self as u64 + 1
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            RiskReject::Halted => "halted",
-            RiskReject::ReduceOnly => "reduce_only",
-            RiskReject::NoAllocation => "no_allocation",
-            RiskReject::InFlight => "in_flight",
-            RiskReject::TooManyOpenOrders => "too_many_open_orders",
-            RiskReject::OrderTooLarge => "order_too_large",
-            RiskReject::OffTick => "off_tick",
-            RiskReject::BelowMinimum => "below_minimum",
-            RiskReject::NotionalTooLarge => "notional_too_large",
-            RiskReject::OverAllocation => "over_allocation",
-            RiskReject::ShortNotAllowed => "short_not_allowed",
-            RiskReject::PortfolioExposure => "portfolio_exposure",
-            RiskReject::GatewayFull => "gateway_full",
-        }
-    }
-}
+pub use crate::model::RiskReject;
 
 /// A signal that passed every check. Only [`RiskLimits::check`] makes one.
 #[derive(Clone, Copy, Debug)]

@@ -358,15 +358,25 @@ impl Encoder {
     }
 
     fn system(&mut self, s: &SystemEvent, ts_ms: u64) -> BusMessage {
-        let event = system_event(s.code);
+        let event = system_event(s.code());
         let subject = format!("system.{}.{event}", self.instance);
         let body = json!({
             "event": event,
             "venue": s.venue.exchange(),
             "symbol": self.sym(s.instrument),
-            "detail": s.detail,
+            "detail": s.detail(),
             "trading_state": format!("{:?}", s.trading_state).to_lowercase(),
         });
+        // What `detail` means for a feed event: a cause (silence, the private stream) or a
+        // count (connections, reference-rate failures).
+        let body = match s.kind.feed_link() {
+            Some(link) => {
+                let mut body = body;
+                body["cause"] = json!(link.name());
+                body
+            }
+            None => body,
+        };
         self.finish(Kind::System, subject, ts_ms, body)
     }
 

@@ -96,7 +96,7 @@ impl SideThread {
                     }
                     if let Telemetry::System(s) = &t {
                         report.system_events += 1;
-                        if s.code == SystemCode::TradingStateChanged {
+                        if s.code() == SystemCode::TradingStateChanged {
                             trading_state = s.trading_state;
                         }
                         self.log_system(s);
@@ -233,51 +233,61 @@ impl SideThread {
 
     /// A system event as an operator log line, at the level it deserves.
     fn log_system(&self, s: &crate::model::SystemEvent) {
-        use crate::model::TradingState;
+        use crate::model::{FeedLink, SystemKind, TradingState};
         let sym = self.instruments.get(s.instrument).symbol;
-        let (venue, detail) = (s.venue, s.detail);
-        match s.code {
-            SystemCode::Started => tracing::info!(%venue, "engine started"),
-            SystemCode::Stopping => tracing::info!("engine stopping"),
-            SystemCode::FeedUp => tracing::debug!(%venue, "feed up"),
-            SystemCode::FeedDown => tracing::warn!(%venue, %sym, detail, "feed down"),
-            SystemCode::FeedRotated => tracing::info!(%venue, "feed rotated to a fresh connection"),
-            SystemCode::ConnectionDead => tracing::warn!(
+        let venue = s.venue;
+        match s.kind {
+            SystemKind::Started => tracing::info!(%venue, "engine started"),
+            SystemKind::Stopping => tracing::info!("engine stopping"),
+            SystemKind::FeedUp(link) => tracing::debug!(%venue, ?link, "feed up"),
+            SystemKind::FeedDown(FeedLink::MarketDataSilence) => tracing::warn!(
                 %venue,
-                detail,
+                "market data silent past stale_after: books stale until it flows again"
+            ),
+            SystemKind::FeedDown(link) => tracing::warn!(%venue, %sym, ?link, "feed down"),
+            SystemKind::FeedRotated { rotations } => {
+                tracing::info!(%venue, rotations, "feed rotated to a fresh connection")
+            }
+            SystemKind::ConnectionDead { dead } => tracing::warn!(
+                %venue,
+                dead,
                 "connection silent past its liveness deadline: closed, reconnecting"
             ),
-            SystemCode::BudgetWait => tracing::info!(
+            SystemKind::BudgetWait { waited_ms } => tracing::info!(
                 %venue,
-                waited_ms = detail,
+                waited_ms,
                 "control message held back by the connection's message budget"
             ),
-            SystemCode::VenueBan => tracing::warn!(
+            SystemKind::VenueBan { until_unix_ms } => tracing::warn!(
                 %venue,
-                until_unix_ms = detail,
+                until_unix_ms,
                 "venue refused with 429/418: no connection or call before the time given"
             ),
-            SystemCode::Resync => tracing::warn!(%venue, %sym, detail, "book resync"),
-            SystemCode::BookLive => tracing::debug!(%venue, %sym, "book live"),
-            SystemCode::ParseError => tracing::warn!(%venue, detail, "parse error"),
-            SystemCode::RiskReject => tracing::debug!(%sym, detail, "risk reject"),
-            SystemCode::OrderExpired => tracing::debug!(%sym, detail, "order expired"),
-            SystemCode::TradingStateChanged => match s.trading_state {
-                TradingState::Halted => {
-                    tracing::error!(detail, "trading HALTED")
-                }
-                state => tracing::warn!(?state, detail, "trading state changed"),
+            SystemKind::Resync(reason) => tracing::warn!(%venue, %sym, ?reason, "book resync"),
+            SystemKind::BookLive => tracing::debug!(%venue, %sym, "book live"),
+            SystemKind::ParseError => tracing::warn!(%venue, "parse error"),
+            SystemKind::RiskReject(r) => tracing::debug!(%sym, reason = r.name(), "risk reject"),
+            SystemKind::OrderExpired => tracing::debug!(%sym, "order expired"),
+            SystemKind::TradingStateChanged => match s.trading_state {
+                TradingState::Halted => tracing::error!("trading HALTED"),
+                state => tracing::warn!(?state, "trading state changed"),
             },
-            SystemCode::ReconcileAdopted => {
-                tracing::warn!(%sym, detail, "reconcile: adopted an order the engine did not know")
+            SystemKind::ReconcileAdopted { venue_order_id } => tracing::warn!(
+                %sym,
+                venue_order_id,
+                "reconcile: adopted an order the engine did not know"
+            ),
+            SystemKind::ReconcileMissing { venue_order_id } => tracing::warn!(
+                %sym,
+                venue_order_id,
+                "reconcile: order missing at the venue"
+            ),
+            SystemKind::ReconcileFill { trade_id } => {
+                tracing::warn!(%sym, trade_id, "reconcile: fill recovered from REST")
             }
-            SystemCode::ReconcileMissing => {
-                tracing::warn!(%sym, detail, "reconcile: order missing at the venue")
+            SystemKind::ReconcileDone { round } => {
+                tracing::debug!(round, "reconcile: round done")
             }
-            SystemCode::ReconcileFill => {
-                tracing::warn!(%sym, detail, "reconcile: fill recovered from REST")
-            }
-            SystemCode::ReconcileDone => tracing::debug!(detail, "reconcile: round done"),
         }
     }
 
@@ -356,9 +366,9 @@ impl SideThread {
             },
             Telemetry::Position(_) | Telemetry::Top(_) => Ok(()),
             // A routine round is not news; what it found (adopted, missing, recovered) is.
-            Telemetry::System(s) if s.code == SystemCode::ReconcileDone => Ok(()),
+            Telemetry::System(s) if s.code() == SystemCode::ReconcileDone => Ok(()),
             Telemetry::System(s) => {
-                let what = match s.code {
+                let what = match s.code() {
                     SystemCode::Started => "started",
                     SystemCode::FeedUp => "feed up",
                     SystemCode::FeedDown => "feed down",
@@ -380,10 +390,10 @@ impl SideThread {
                 };
                 writeln!(
                     out,
-                    "[{at:>6.2}s] SYSTEM  {what} {} {} detail {} state {:?}",
+                    "[{at:>6.2}s] SYSTEM  {what} {} {} ({:?}) state {:?}",
                     s.venue,
                     sym(s.instrument),
-                    s.detail,
+                    s.kind,
                     s.trading_state
                 )
             }

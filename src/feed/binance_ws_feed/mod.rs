@@ -45,7 +45,7 @@ use crate::feed::ws_conn::{
     ConnectError, FeedCounts, Ws, drain_frames, flush_failed, next_conn_id, publish_md, wait_fd,
 };
 use crate::model::{
-    InstrumentId, Instruments, MdEvent, MdKind, SystemCode, SystemEvent, Telemetry,
+    FeedLink, InstrumentId, Instruments, MdEvent, MdKind, SystemEvent, SystemKind, Telemetry,
 };
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
@@ -310,11 +310,10 @@ impl BinanceWsFeed {
         }
     }
 
-    fn system(&self, code: SystemCode, detail: u64) {
+    pub(super) fn system(&self, kind: SystemKind) {
         self.tele.send(Telemetry::System(SystemEvent {
-            code,
+            kind,
             venue: self.market.venue(),
-            detail,
             ts: self.clock.raw(),
             ..Default::default()
         }));
@@ -343,7 +342,9 @@ impl BinanceWsFeed {
             Ok(ws) => ws,
             Err(e) => {
                 if self.gate.refusals() > refused_before {
-                    self.system(SystemCode::VenueBan, self.gate.not_before_ms());
+                    self.system(SystemKind::VenueBan {
+                        until_unix_ms: self.gate.not_before_ms(),
+                    });
                 }
                 return Err(e);
             }
@@ -361,7 +362,9 @@ impl BinanceWsFeed {
             self.counters.reconnects.add_shared(1);
         }
         self.backoff.reset();
-        self.system(SystemCode::FeedUp, self.connects);
+        self.system(SystemKind::FeedUp(FeedLink::Connection {
+            connects: self.connects,
+        }));
         for (id, s) in &self.symbols {
             self.request_snapshot(*id, s);
         }
@@ -389,7 +392,9 @@ impl BinanceWsFeed {
                 }
             });
         }
-        self.system(SystemCode::FeedDown, self.connects);
+        self.system(SystemKind::FeedDown(FeedLink::Connection {
+            connects: self.connects,
+        }));
         let mut wait = self.backoff.next_wait();
         if let Some(ban) = self.gate.wait(unix_ms()) {
             wait = wait.max(ban);
@@ -532,7 +537,7 @@ impl Stage for BinanceWsFeed {
         let (n_live, live_failed, live_dead) = self.read(Source::Live);
         let (n_next, next_failed, next_dead) = self.read(Source::Next);
         if live_dead || next_dead {
-            self.system(SystemCode::ConnectionDead, self.dead);
+            self.system(SystemKind::ConnectionDead { dead: self.dead });
         }
         if next_failed {
             self.rotation_failed();

@@ -5,7 +5,7 @@
 use super::conn::{Conn, open_in_background};
 use super::{BinanceWsFeed, HANDOVER_MAX, OPEN_TIMEOUT};
 use crate::feed::ws_conn::{next_conn_id, publish_md};
-use crate::model::SystemCode;
+use crate::model::SystemKind;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use crossbeam::channel::TryRecvError;
 use std::time::Instant;
@@ -94,6 +94,8 @@ impl BinanceWsFeed {
         self.rotations += 1;
         self.counters.rotations.add_shared(1);
         self.rotation_backoff.reset();
-        self.system(SystemCode::FeedRotated, self.rotations);
+        self.system(SystemKind::FeedRotated {
+            rotations: self.rotations,
+        });
     }
 }

@@ -5,7 +5,7 @@
 use super::{OrderManager, RECONCILE_GRACE_MS};
 use crate::model::{
     ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, OrderRequest, OrderState, Strategy,
-    SystemCode, Telemetry,
+    SystemKind, Telemetry,
 };
 use crate::order::client_oid::ClientOidGen;
 use crate::order::open_orders::OpenOrder;
@@ -29,9 +29,10 @@ impl OrderManager {
                     self.stats.reconcile_fills += 1;
                     self.system(
                         &mut tele,
-                        SystemCode::ReconcileFill,
+                        SystemKind::ReconcileFill {
+                            trade_id: ev.trade_id,
+                        },
                         ev.instrument,
-                        ev.trade_id,
                     );
                 }
             }
@@ -179,9 +180,10 @@ impl OrderManager {
         self.stats.adopted += 1;
         self.system(
             tele,
-            SystemCode::ReconcileAdopted,
+            SystemKind::ReconcileAdopted {
+                venue_order_id: ev.exchange_order_id,
+            },
             ev.instrument,
-            ev.exchange_order_id,
         );
     }
 
@@ -211,16 +213,17 @@ impl OrderManager {
             self.stats.reconcile_missing += 1;
             self.system(
                 tele,
-                SystemCode::ReconcileMissing,
+                SystemKind::ReconcileMissing {
+                    venue_order_id: o.exchange_id,
+                },
                 o.instrument,
-                o.exchange_id,
             );
             if send(&req) {
                 tele(Telemetry::OrderSent(req));
             }
         }
         self.stats.reconcile_rounds += 1;
-        self.system(tele, SystemCode::ReconcileDone, InstrumentId(0), round);
+        self.system(tele, SystemKind::ReconcileDone { round }, InstrumentId(0));
     }
 
     /// Applies a fill once per trade id; false when it was a copy or for no known order.

@@ -18,7 +18,7 @@ use super::config::OrderConfig;
 use super::open_orders::{OpenOrder, OpenOrders};
 use crate::model::{
     Fixed, GatewayCmdKind, InstrumentId, Instruments, OrderRequest, OrderState, PositionSnapshot,
-    Price, Signal, Strategy, SystemCode, SystemEvent, Telemetry, TradingState, Venue,
+    Price, Signal, Strategy, SystemEvent, SystemKind, Telemetry, TradingState, Venue,
 };
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::PositionBoard;
@@ -120,15 +120,13 @@ impl OrderManager {
     fn system<T: FnMut(Telemetry)>(
         &self,
         tele: &mut T,
-        code: SystemCode,
+        kind: SystemKind,
         instrument: InstrumentId,
-        detail: u64,
     ) {
         tele(Telemetry::System(SystemEvent {
-            code,
+            kind,
             venue: Venue::Max,
             instrument,
-            detail,
             trading_state: self.kill.state(),
             ts: self.clock.raw(),
         }));
@@ -136,12 +134,7 @@ impl OrderManager {
 
     pub fn halt<T: FnMut(Telemetry)>(&mut self, reason: &'static str, mut tele: T) {
         if self.kill.halt(reason) {
-            self.system(
-                &mut tele,
-                SystemCode::TradingStateChanged,
-                InstrumentId(0),
-                TradingState::Halted as u64,
-            );
+            self.system(&mut tele, SystemKind::TradingStateChanged, InstrumentId(0));
         }
     }
 
@@ -183,7 +176,7 @@ impl OrderManager {
         let inst = self.instruments.get(sig.instrument);
         let reject = |me: &mut Self, tele: &mut T, r: RiskReject| {
             me.stats.risk_rejects += 1;
-            me.system(tele, SystemCode::RiskReject, sig.instrument, r.code());
+            me.system(tele, SystemKind::RiskReject(r), sig.instrument);
         };
         if inst.venue != Venue::Max {
             return reject(self, &mut tele, RiskReject::NoAllocation);
@@ -310,17 +303,12 @@ impl OrderManager {
                     self.stats.expired += 1;
                     self.stats.cancel_requests += 1;
                     tele(Telemetry::OrderSent(req));
-                    self.system(&mut tele, SystemCode::OrderExpired, o.instrument, 0);
+                    self.system(&mut tele, SystemKind::OrderExpired, o.instrument);
                 }
             }
         }
         if self.kill.on_pnl(self.positions.total_pnl_usdt()) {
-            self.system(
-                &mut tele,
-                SystemCode::TradingStateChanged,
-                InstrumentId(0),
-                self.kill.state() as u64,
-            );
+            self.system(&mut tele, SystemKind::TradingStateChanged, InstrumentId(0));
         }
     }
 

@@ -17,7 +17,9 @@
 mod exec;
 mod market;
 
-use crate::model::{InstrumentId, Instruments, MdEvent, SystemCode, SystemEvent, Telemetry, Venue};
+use crate::model::{
+    FeedLink, InstrumentId, Instruments, MdEvent, SystemEvent, SystemKind, Telemetry, Venue,
+};
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecProducer, MdProducer};
@@ -95,7 +97,7 @@ impl SimFeed {
             .collect();
         let start_raw = p.clock.raw();
         p.tele.send(Telemetry::System(SystemEvent {
-            code: SystemCode::FeedUp,
+            kind: SystemKind::FeedUp(FeedLink::InProcess),
             ts: start_raw,
             ..Default::default()
         }));
@@ -224,7 +226,7 @@ impl FeedIo {
     fn parse_error(&mut self, venue: Venue) {
         self.parse_errors += 1;
         self.tele.send(Telemetry::System(SystemEvent {
-            code: SystemCode::ParseError,
+            kind: SystemKind::ParseError,
             venue,
             ts: self.clock.raw(),
             ..Default::default()

@@ -13,8 +13,9 @@
 //! the `binance_ws` fuzz target).
 
 use super::fields::{Event, Fields, Key};
+use crate::model::fixed::DECIMALS;
 use crate::model::instrument::SYMBOL_CAP;
-use crate::model::{DecimalRule, Fixed, Level};
+use crate::model::{Fixed, Level, SCALE};
 
 /// Reads `json` if it is a frame of the fast path's shape; `None`: use the general path. The
 /// level buffers are cleared first and may hold partial levels after a `None`.
@@ -239,10 +240,68 @@ fn payload(
     }
 }
 
-/// A quoted unsigned decimal, read exactly.
+/// `10^(DECIMALS - digits)`: the scale of a fraction of `digits` digits.
+const FRACTION_SCALE: [u64; 9] = [
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
+
+/// Integer digits read at most: 10 digits times [`SCALE`] stay below `i64::MAX`.
+const MAX_INT_DIGITS: usize = 10;
+
+/// A quoted unsigned decimal, read exactly in the same pass that finds its end:
+/// `digits(.digits)?` (or `.digits`) with at most [`MAX_INT_DIGITS`] integer and [`DECIMALS`]
+/// fractional digits — every price and quantity Binance sends. Anything else (a sign, an
+/// exponent, a ninth fractional digit, a longer integer, an escape) is `None`, and the general
+/// path reads the frame with [`Fixed::read`], whose value this equals wherever both accept.
 #[inline]
 fn decimal(c: &mut Cursor) -> Option<Fixed> {
-    Fixed::read(c.quoted()?, DecimalRule::UNSIGNED).ok()
+    let b = c.b;
+    if b.get(c.i) != Some(&b'"') {
+        return None;
+    }
+    let mut i = c.i + 1;
+    let mut int: u64 = 0;
+    let start = i;
+    while let Some(&d) = b.get(i) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        int = int * 10 + u64::from(d - b'0');
+        i += 1;
+        if i - start > MAX_INT_DIGITS {
+            return None;
+        }
+    }
+    let int_digits = i - start;
+    let (mut frac, mut frac_digits) = (0u64, 0usize);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&d) = b.get(i) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            if frac_digits == DECIMALS as usize {
+                return None;
+            }
+            frac = frac * 10 + u64::from(d - b'0');
+            frac_digits += 1;
+            i += 1;
+        }
+    }
+    if b.get(i) != Some(&b'"') || int_digits + frac_digits == 0 {
+        return None;
+    }
+    c.i = i + 1;
+    let raw = int * SCALE as u64 + frac * FRACTION_SCALE[frac_digits];
+    Some(Fixed(raw as i64))
 }
 
 /// `[["price","qty"],…]` of a diff: prices above zero, quantities above zero or zero (a zero
@@ -330,6 +389,47 @@ mod tests {
         ] {
             assert_eq!(fast(frame.as_bytes()), None, "taken: {frame}");
         }
+    }
+
+    /// The one-pass decimal reader equals `Fixed::read` wherever it accepts, and leaves the
+    /// rest (signs, exponents, ninth decimals, eleven-digit integers) to the general path.
+    #[test]
+    fn decimals_read_in_one_pass_equal_the_general_reader() {
+        let mut taken = 0;
+        for d in [
+            "1",
+            "0",
+            "0.0",
+            "1.",
+            ".5",
+            "0001",
+            "00.10",
+            "1778.54",
+            "0.35210000",
+            "672.00000000",
+            "9999999999.99999999",
+            "99999999999",
+            "1.123456789",
+            "1.123456780",
+            "-1",
+            "1e3",
+            "",
+            ".",
+            "1..2",
+            "1.2.3",
+            "+1",
+            " 1",
+        ] {
+            let frame = format!(
+                r#"{{"e":"bookTicker","u":1,"s":"BTCUSDT","b":"{d}","B":"1","a":"2","A":"{d}"}}"#
+            );
+            let got = fast(frame.as_bytes());
+            if got.is_some() {
+                taken += 1;
+                assert_eq!(got, general(frame.as_bytes()), "{d:?}");
+            }
+        }
+        assert_eq!(taken, 11, "the plain decimals take the fast path");
     }
 
     /// Every frame one edit away from a hot frame: where the fast path takes it, it reads what

@@ -77,7 +77,9 @@ impl fmt::Debug for Symbol {
     }
 }
 
-/// What the engine knows about one market.
+/// One market as the engine knows it: the engine's form, interned at start-up. The config
+/// file's text form is `config::MarketSpec`, MAX's wire form `venue::max::markets::MaxMarket`;
+/// both reach this type through [`MarketRules`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instrument {
     pub id: InstrumentId,
@@ -86,6 +88,12 @@ pub struct Instrument {
     /// Base and quote currencies, upper-case (`BTC`, `TWD`).
     pub base: Symbol,
     pub quote: Symbol,
+    pub rules: MarketRules,
+}
+
+/// Trading rules of a market, as configured or read from the venue's market list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketRules {
     /// Price increment (MAX: `10^-quote_unit_precision`).
     pub tick: Fixed,
     /// Quantity increment (MAX: `10^-base_unit_precision`).
@@ -93,15 +101,6 @@ pub struct Instrument {
     /// Smallest order quantity (MAX `min_base_amount`).
     pub min_qty: Fixed,
     /// Smallest order value in quote currency (MAX `min_quote_amount`).
-    pub min_notional: Fixed,
-}
-
-/// Trading rules of a market, as configured or read from the venue's market list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MarketRules {
-    pub tick: Fixed,
-    pub lot: Fixed,
-    pub min_qty: Fixed,
     pub min_notional: Fixed,
 }
 
@@ -179,10 +178,7 @@ impl Instruments {
             symbol: sym,
             base: Symbol::new(base).ok_or_else(|| format!("invalid base currency {base:?}"))?,
             quote: Symbol::new(quote).ok_or_else(|| format!("invalid quote currency {quote:?}"))?,
-            tick: rules.tick,
-            lot: rules.lot,
-            min_qty: rules.min_qty,
-            min_notional: rules.min_notional,
+            rules,
         });
         Ok(id)
     }

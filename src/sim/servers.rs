@@ -44,10 +44,10 @@ impl SimServers {
                 id: i.symbol.to_lowercase(),
                 base: i.base.to_lowercase(),
                 quote: i.quote.to_lowercase(),
-                base_precision: precision(i.lot),
-                quote_precision: precision(i.tick),
-                min_volume: i.min_qty,
-                min_quote: i.min_notional,
+                base_precision: precision(i.rules.lot),
+                quote_precision: precision(i.rules.tick),
+                min_volume: i.rules.min_qty,
+                min_quote: i.rules.min_notional,
             })
             .collect();
         let account = MaxAccount::new(&cfg.sim)?;

@@ -61,6 +61,16 @@ impl Symbol {
                 .zip(self.bytes.iter())
                 .all(|(a, b)| a.to_ascii_uppercase() == *b)
     }
+    /// Exact comparison with a name written lower case, as MAX writes it (`btcusdt` matches
+    /// `BTCUSDT`, `BtcUsdt` does not).
+    #[inline]
+    pub fn eq_lower(&self, wire: &[u8]) -> bool {
+        wire.len() == self.len as usize
+            && wire
+                .iter()
+                .zip(self.bytes.iter())
+                .all(|(a, b)| *a == b.to_ascii_lowercase())
+    }
     pub fn to_lowercase(&self) -> String {
         self.as_str().to_ascii_lowercase()
     }
@@ -224,6 +234,8 @@ mod tests {
         assert_eq!(t.lookup(Venue::BinanceFutures, b"btcusdt"), Some(b));
         assert_eq!(t.lookup(Venue::BinanceSpot, b"btcusdt"), None);
         assert_eq!(t.get(a).quote.as_str(), "USDT");
+        let s = t.get(a).symbol;
+        assert!(s.eq_lower(b"btcusdt") && !s.eq_lower(b"BTCUSDT") && !s.eq_lower(b"btcusd"));
         assert!(t.intern(Venue::Max, "btc usdt", "btc", "usdt").is_err());
     }
 }

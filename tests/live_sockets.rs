@@ -191,7 +191,7 @@ fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
         let sym = insts.get(p.instrument).symbol.to_lowercase();
         let net: i64 = venue_trades
             .iter()
-            .filter(|t| t.market.as_str() == sym)
+            .filter(|t| t.market.to_lowercase() == sym)
             .map(|t| match t.side {
                 arbline::model::Side::Buy => t.volume.raw(),
                 arbline::model::Side::Sell => -t.volume.raw(),

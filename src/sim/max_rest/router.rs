@@ -65,7 +65,9 @@ impl State {
                     self.account
                         .balances(w)
                         .into_iter()
-                        .filter(|(c, _, _)| currency.as_deref().is_none_or(|x| c.as_str() == x))
+                        .filter(|(c, _, _)| {
+                            currency.as_deref().is_none_or(|x| c.eq_lower(x.as_bytes()))
+                        })
                         .map(|(c, a, l)| {
                             let mut b = Vec::new();
                             write_rest_account(&mut b, c.as_str(), a, l);

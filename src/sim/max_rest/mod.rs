@@ -393,7 +393,10 @@ mod tests {
         assert_eq!(usdttwd.id.to_lowercase(), "usdttwd");
         assert_eq!(
             (usdttwd.rules().tick, usdttwd.rules().lot),
-            (Fixed::parse("0.001").unwrap(), Fixed::parse("0.01").unwrap())
+            (
+                Fixed::parse("0.001").unwrap(),
+                Fixed::parse("0.01").unwrap()
+            )
         );
     }
 }

@@ -118,7 +118,9 @@ impl Default for PipelineSection {
     }
 }
 
-/// One market the engine watches or trades.
+/// One market the engine watches or trades: the config file's text form (`[[markets]]`). The
+/// engine's form is [`crate::model::Instrument`] (built by [`Config::instruments`] through
+/// [`MarketSpec::rules`]); MAX's wire form is [`crate::venue::max::markets::MaxMarket`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarketSpec {
@@ -134,6 +136,19 @@ pub struct MarketSpec {
     pub min_qty: String,
     #[serde(default = "zero")]
     pub min_notional: String,
+}
+
+impl MarketSpec {
+    /// The trading rules, parsed; an error names the key under `at` (`markets[0]`).
+    pub fn rules(&self, at: &str) -> Result<MarketRules, String> {
+        let k = |f: &str| format!("{at}.{f}");
+        Ok(MarketRules {
+            tick: decimal(&k("tick"), &self.tick)?,
+            lot: decimal(&k("lot"), &self.lot)?,
+            min_qty: decimal(&k("min_qty"), &self.min_qty)?,
+            min_notional: decimal(&k("min_notional"), &self.min_notional)?,
+        })
+    }
 }
 
 fn default_step() -> String {
@@ -382,13 +397,7 @@ impl Config {
     pub fn instruments(&self) -> Result<Instruments, String> {
         let mut t = Instruments::new();
         for (i, m) in self.markets.iter().enumerate() {
-            let k = |f: &str| format!("markets[{i}].{f}");
-            let rules = MarketRules {
-                tick: decimal(&k("tick"), &m.tick)?,
-                lot: decimal(&k("lot"), &m.lot)?,
-                min_qty: decimal(&k("min_qty"), &m.min_qty)?,
-                min_notional: decimal(&k("min_notional"), &m.min_notional)?,
-            };
+            let rules = m.rules(&format!("markets[{i}]"))?;
             t.intern_with_rules(m.venue, &m.symbol, &m.base, &m.quote, rules)
                 .map_err(|e| format!("markets[{i}]: {e}"))?;
         }

@@ -16,7 +16,7 @@ mod trade_often;
 
 use arbline::config::Config;
 use arbline::engine::{self, Venues};
-use arbline::model::{Fixed, OrderType, Side, WalletType};
+use arbline::model::{Fixed, OrderType, Side, Symbol, WalletType};
 use arbline::secrets::Secrets;
 use arbline::sim::binance_ws::BinanceSim;
 use arbline::sim::max_account::{MaxAccount, NewVenueOrder, OrderKey};
@@ -42,20 +42,21 @@ fn venue() -> Venue {
 }
 
 fn venue_with(mut cfg: Config) -> Venue {
+    let sym = |s| Symbol::new(s).unwrap();
     let markets: Vec<SimMarket> = vec![
         SimMarket {
-            id: "btcusdt".into(),
-            base: "btc".into(),
-            quote: "usdt".into(),
+            id: sym("btcusdt"),
+            base: sym("btc"),
+            quote: sym("usdt"),
             base_precision: 6,
             quote_precision: 2,
             min_volume: arbline::model::Fixed::parse("0.0001").unwrap(),
             min_quote: arbline::model::Fixed::from_int(8),
         },
         SimMarket {
-            id: "btctwd".into(),
-            base: "btc".into(),
-            quote: "twd".into(),
+            id: sym("btctwd"),
+            base: sym("btc"),
+            quote: sym("twd"),
             base_precision: 8,
             quote_precision: 1,
             min_volume: arbline::model::Fixed::parse("0.0001").unwrap(),
@@ -190,7 +191,7 @@ fn orders_fill_over_the_private_websocket_and_a_fill_sent_twice_counts_once() {
         let sym = insts.get(p.instrument).symbol.to_lowercase();
         let net: i64 = venue_trades
             .iter()
-            .filter(|t| t.market.as_str() == sym)
+            .filter(|t| t.market.to_lowercase() == sym)
             .map(|t| match t.side {
                 arbline::model::Side::Buy => t.volume.raw(),
                 arbline::model::Side::Sell => -t.volume.raw(),

@@ -856,7 +856,7 @@ fn order_and_trade_writers_round_trip_through_the_parsers() {
     let o = MaxOrderFrame {
         id: 555,
         client_oid: &oid,
-        market_lower: "usdttwd",
+        market: "usdttwd",
         wallet: WalletType::Margin,
         side: Side::Sell,
         ord_type: OrderType::PostOnly,
@@ -900,7 +900,7 @@ fn order_and_trade_writers_round_trip_through_the_parsers() {
         id: 9,
         order_id: 555,
         client_oid: &oid,
-        market_lower: "usdttwd",
+        market: "usdttwd",
         wallet: WalletType::Spot,
         side: Side::Sell,
         price: fx("31.512"),
@@ -1249,7 +1249,7 @@ fn hot_paths_allocate_nothing_after_warm_up() {
     let order = MaxOrderFrame {
         id: 1,
         client_oid: &oid,
-        market_lower: "btcusdt",
+        market: "btcusdt",
         wallet: WalletType::Spot,
         side: Side::Buy,
         ord_type: OrderType::Limit,

@@ -423,7 +423,7 @@ fn trade_frame<'a>(
         id,
         order_id: 555,
         client_oid: oid,
-        market_lower: "usdttwd",
+        market: "usdttwd",
         wallet,
         side: Side::Sell,
         price: fx("31.512"),
@@ -444,7 +444,7 @@ fn order_frame<'a>(
     MaxOrderFrame {
         id,
         client_oid: oid,
-        market_lower: "btcusdt",
+        market: "btcusdt",
         wallet,
         side: Side::Buy,
         ord_type: OrderType::PostOnly,

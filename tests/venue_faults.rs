@@ -91,7 +91,7 @@ fn assert_positions_equal_the_venues(cfg: &Config, servers: &SimServers, r: &Run
         let sym = insts.get(p.instrument).symbol.to_lowercase();
         let venue: i64 = trades
             .iter()
-            .filter(|t| t.market.as_str() == sym)
+            .filter(|t| t.market.to_lowercase() == sym)
             .map(|t| match t.side {
                 Side::Buy => t.volume.raw(),
                 Side::Sell => -t.volume.raw(),

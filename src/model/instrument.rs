@@ -61,6 +61,16 @@ impl Symbol {
                 .zip(self.bytes.iter())
                 .all(|(a, b)| a.to_ascii_uppercase() == *b)
     }
+    /// Exact comparison with a name written lower case, as MAX writes it (`btcusdt` matches
+    /// `BTCUSDT`, `BtcUsdt` does not).
+    #[inline]
+    pub fn eq_lower(&self, wire: &[u8]) -> bool {
+        wire.len() == self.len as usize
+            && wire
+                .iter()
+                .zip(self.bytes.iter())
+                .all(|(a, b)| *a == b.to_ascii_lowercase())
+    }
     pub fn to_lowercase(&self) -> String {
         self.as_str().to_ascii_lowercase()
     }
@@ -77,7 +87,9 @@ impl fmt::Debug for Symbol {
     }
 }
 
-/// What the engine knows about one market.
+/// One market as the engine knows it: the engine's form, interned at start-up. The config
+/// file's text form is `config::MarketSpec`, MAX's wire form `venue::max::markets::MaxMarket`;
+/// both reach this type through [`MarketRules`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instrument {
     pub id: InstrumentId,
@@ -86,6 +98,12 @@ pub struct Instrument {
     /// Base and quote currencies, upper-case (`BTC`, `TWD`).
     pub base: Symbol,
     pub quote: Symbol,
+    pub rules: MarketRules,
+}
+
+/// Trading rules of a market, as configured or read from the venue's market list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketRules {
     /// Price increment (MAX: `10^-quote_unit_precision`).
     pub tick: Fixed,
     /// Quantity increment (MAX: `10^-base_unit_precision`).
@@ -93,15 +111,6 @@ pub struct Instrument {
     /// Smallest order quantity (MAX `min_base_amount`).
     pub min_qty: Fixed,
     /// Smallest order value in quote currency (MAX `min_quote_amount`).
-    pub min_notional: Fixed,
-}
-
-/// Trading rules of a market, as configured or read from the venue's market list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MarketRules {
-    pub tick: Fixed,
-    pub lot: Fixed,
-    pub min_qty: Fixed,
     pub min_notional: Fixed,
 }
 
@@ -179,10 +188,7 @@ impl Instruments {
             symbol: sym,
             base: Symbol::new(base).ok_or_else(|| format!("invalid base currency {base:?}"))?,
             quote: Symbol::new(quote).ok_or_else(|| format!("invalid quote currency {quote:?}"))?,
-            tick: rules.tick,
-            lot: rules.lot,
-            min_qty: rules.min_qty,
-            min_notional: rules.min_notional,
+            rules,
         });
         Ok(id)
     }
@@ -228,6 +234,8 @@ mod tests {
         assert_eq!(t.lookup(Venue::BinanceFutures, b"btcusdt"), Some(b));
         assert_eq!(t.lookup(Venue::BinanceSpot, b"btcusdt"), None);
         assert_eq!(t.get(a).quote.as_str(), "USDT");
+        let s = t.get(a).symbol;
+        assert!(s.eq_lower(b"btcusdt") && !s.eq_lower(b"BTCUSDT") && !s.eq_lower(b"btcusd"));
         assert!(t.intern(Venue::Max, "btc usdt", "btc", "usdt").is_err());
     }
 }

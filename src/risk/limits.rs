@@ -126,13 +126,13 @@ impl RiskLimits {
         }
         if price.raw() <= 0
             || qty.raw() <= 0
-            || !price.is_multiple_of(inst.tick)
-            || !qty.is_multiple_of(inst.lot)
+            || !price.is_multiple_of(inst.rules.tick)
+            || !qty.is_multiple_of(inst.rules.lot)
         {
             return Err(RiskReject::OffTick);
         }
         let notional = price.checked_mul(qty).ok_or(RiskReject::NotionalTooLarge)?;
-        if qty < inst.min_qty || notional < inst.min_notional {
+        if qty < inst.rules.min_qty || notional < inst.rules.min_notional {
             return Err(RiskReject::BelowMinimum);
         }
         let notional_usdt = notional.to_f64() * sig.quote_to_usdt;

@@ -156,18 +156,18 @@ impl Arbitrage {
         // a little before the order arrives; a resting order sits at the touch.
         let limit = match (side, self.order_type) {
             (Side::Buy, OrderType::IocLimit) => {
-                crate::model::Fixed::from_f64_floor(fair * (1.0 - self.threshold), inst.tick)
+                crate::model::Fixed::from_f64_floor(fair * (1.0 - self.threshold), inst.rules.tick)
                     .unwrap_or(touch.price)
                     .max(touch.price)
             }
             (Side::Sell, OrderType::IocLimit) => {
-                crate::model::Fixed::from_f64_ceil(fair * (1.0 + self.threshold), inst.tick)
+                crate::model::Fixed::from_f64_ceil(fair * (1.0 + self.threshold), inst.rules.tick)
                     .unwrap_or(touch.price)
                     .min(touch.price)
             }
             _ => touch.price,
         };
-        let price = on_tick(side, limit, inst.tick);
+        let price = on_tick(side, limit, inst.rules.tick);
         let r = room(side, position, self.max_position, self.allow_short);
         let qty = size(self.order_qty, touch.qty, r, price, inst).ok_or(Skip::NoRoom)?;
         self.cooldown.fire(now_ns);

@@ -79,13 +79,13 @@ pub fn room(side: Side, position: Qty, max_position: Qty, allow_short: bool) -> 
 #[inline]
 pub fn size(want: Qty, touch: Qty, room: Qty, price: Price, inst: &Instrument) -> Option<Qty> {
     let raw = want.raw().min(touch.raw()).min(room.raw());
-    let lot = inst.lot.raw().max(1);
+    let lot = inst.rules.lot.raw().max(1);
     let q = Fixed(raw - raw.rem_euclid(lot));
-    if q.raw() <= 0 || q < inst.min_qty {
+    if q.raw() <= 0 || q < inst.rules.min_qty {
         return None;
     }
     let notional = price.checked_mul(q)?;
-    (notional >= inst.min_notional).then_some(q)
+    (notional >= inst.rules.min_notional).then_some(q)
 }
 
 /// A limit price on the tick that never pays more than `touch` (buy) or takes less (sell).
@@ -102,7 +102,7 @@ pub fn on_tick(side: Side, touch: Price, tick: Fixed) -> Price {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{InstrumentId, Symbol, Venue};
+    use crate::model::{InstrumentId, MarketRules, Symbol, Venue};
 
     fn f(s: &str) -> Fixed {
         Fixed::parse(s).unwrap()
@@ -154,10 +154,12 @@ mod tests {
             symbol: Symbol::new("btcusdt").unwrap(),
             base: Symbol::new("btc").unwrap(),
             quote: Symbol::new("usdt").unwrap(),
-            tick: f("0.01"),
-            lot: f("0.0001"),
-            min_qty: f("0.0001"),
-            min_notional: f("8"),
+            rules: MarketRules {
+                tick: f("0.01"),
+                lot: f("0.0001"),
+                min_qty: f("0.0001"),
+                min_notional: f("8"),
+            },
         };
         assert_eq!(
             size(f("0.00123"), f("5"), f("1"), f("95000"), &inst),

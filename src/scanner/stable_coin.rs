@@ -120,7 +120,7 @@ impl StableCoin {
             return Err(Skip::Cooldown);
         }
         let inst = instruments.get(self.max);
-        let price = on_tick(side, touch.price, inst.tick);
+        let price = on_tick(side, touch.price, inst.rules.tick);
         let qty = size(
             self.order_qty,
             touch.qty,

@@ -19,43 +19,20 @@
 
 use crate::config::sim::SimConfig;
 use crate::model::{
-    ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, WalletType,
+    ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, Symbol, WalletType,
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-/// A market or currency name kept inline (lower case as MAX writes it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct MarketName {
-    len: u8,
-    bytes: [u8; 16],
-}
-
-impl MarketName {
-    pub fn new(s: &str) -> MarketName {
-        let mut bytes = [0u8; 16];
-        let n = s.len().min(16);
-        for (d, c) in bytes.iter_mut().zip(s.bytes()).take(n) {
-            *d = c.to_ascii_lowercase();
-        }
-        MarketName {
-            len: n as u8,
-            bytes,
-        }
-    }
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
-    }
-    /// The quote currency of a MAX market name (`btctwd` → `twd`).
-    pub fn quote(&self) -> MarketName {
-        let s = self.as_str();
-        for q in ["twd", "usdt", "usdc", "btc", "eth"] {
-            if s.len() > q.len() && s.ends_with(q) {
-                return MarketName::new(q);
-            }
-        }
-        MarketName::new("twd")
-    }
+/// The quote currency of a MAX market (`BTCTWD` → `TWD`), read off its name by MAX's quote
+/// currencies; `TWD` when none ends it.
+pub fn quote_of(market: Symbol) -> Symbol {
+    let s = market.as_str();
+    let q = ["TWD", "USDT", "USDC", "BTC", "ETH"]
+        .into_iter()
+        .find(|q| s.len() > q.len() && s.ends_with(q))
+        .unwrap_or("TWD");
+    Symbol::new(q).unwrap_or(market)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +40,7 @@ pub enum ExecOutput {
     Created {
         order_id: u64,
         client_oid: ClientOid,
-        market: MarketName,
+        market: Symbol,
         wallet: WalletType,
         side: Side,
         ord_type: OrderType,
@@ -81,7 +58,7 @@ pub enum ExecOutput {
     OrderUpdate {
         order_id: u64,
         client_oid: ClientOid,
-        market: MarketName,
+        market: Symbol,
         wallet: WalletType,
         side: Side,
         ord_type: OrderType,
@@ -105,13 +82,13 @@ pub struct VenueTrade {
     pub id: u64,
     pub order_id: u64,
     pub client_oid: ClientOid,
-    pub market: MarketName,
+    pub market: Symbol,
     pub wallet: WalletType,
     pub side: Side,
     pub price: Fixed,
     pub volume: Fixed,
     pub fee: Fixed,
-    pub fee_currency: MarketName,
+    pub fee_currency: Symbol,
     pub maker: bool,
     pub ts_ms: u64,
 }
@@ -122,7 +99,7 @@ impl VenueTrade {
             id: self.id,
             order_id: self.order_id,
             client_oid: &self.client_oid,
-            market_lower: self.market.as_str(),
+            market: self.market.as_str(),
             wallet: self.wallet,
             side: self.side,
             price: self.price,
@@ -139,7 +116,7 @@ impl VenueTrade {
 struct Pending {
     due_ns: u64,
     req: OrderRequest,
-    market: MarketName,
+    market: Symbol,
     /// The venue id of an order a REST front already accepted (0: not yet accepted; the venue
     /// may still reject it and will announce it with `Created`).
     accepted_id: u64,
@@ -149,7 +126,7 @@ struct Pending {
 struct Resting {
     id: u64,
     req: OrderRequest,
-    market: MarketName,
+    market: Symbol,
     executed: Fixed,
     notional: i128,
     trades: u32,
@@ -195,13 +172,19 @@ impl ExecVenue {
     }
 
     /// A request handed over by the gateway at simulated `t_ns`.
-    pub fn submit(&mut self, req: &OrderRequest, market: &str, t_ns: u64) {
+    pub fn submit(&mut self, req: &OrderRequest, market: Symbol, t_ns: u64) {
         self.enqueue(req, market, t_ns, 0);
     }
 
     /// An order a REST front has already accepted (HTTP 201) as `order_id`: it reaches
     /// matching after the venue latency, with no `Created` and no random reject.
-    pub fn submit_accepted(&mut self, req: &OrderRequest, market: &str, order_id: u64, t_ns: u64) {
+    pub fn submit_accepted(
+        &mut self,
+        req: &OrderRequest,
+        market: Symbol,
+        order_id: u64,
+        t_ns: u64,
+    ) {
         self.enqueue(req, market, t_ns, order_id);
     }
 
@@ -211,7 +194,7 @@ impl ExecVenue {
         self.rng.random::<f64>() < self.reject_p
     }
 
-    fn enqueue(&mut self, req: &OrderRequest, market: &str, t_ns: u64, accepted_id: u64) {
+    fn enqueue(&mut self, req: &OrderRequest, market: Symbol, t_ns: u64, accepted_id: u64) {
         let lat = if self.latency_max_ns > self.latency_min_ns {
             self.rng
                 .random_range(self.latency_min_ns..=self.latency_max_ns)
@@ -233,7 +216,7 @@ impl ExecVenue {
         self.pending.push(Pending {
             due_ns,
             req: *req,
-            market: MarketName::new(market),
+            market,
             accepted_id,
         });
     }
@@ -248,7 +231,8 @@ impl ExecVenue {
         Fixed::from_f64_ceil(notional * bps / 1e4, Fixed(1)).unwrap_or_default()
     }
 
-    /// Processes every request due by `t_ns` and fills resting orders the book now crosses.
+    /// Processes every request due by `t_ns` and fills resting orders the book now crosses;
+    /// `tops` gives a market's best bid and ask by its name (as [`Symbol`] keeps it: upper case).
     pub fn poll(
         &mut self,
         t_ns: u64,
@@ -437,7 +421,7 @@ impl ExecVenue {
             price,
             volume: qty,
             fee: self.fee(price, qty, maker),
-            fee_currency: r.market.quote(),
+            fee_currency: quote_of(r.market),
             maker,
             ts_ms: ms,
         });
@@ -477,6 +461,10 @@ impl ExecVenue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn btcusdt() -> Symbol {
+        Symbol::new("btcusdt").unwrap()
+    }
 
     fn venue(reject: f64) -> ExecVenue {
         let cfg = SimConfig {
@@ -537,7 +525,7 @@ mod tests {
                 "1",
                 "a",
             ),
-            "btcusdt",
+            btcusdt(),
             0,
         );
         assert!(run(&mut v, 49_999_999, top("100", "1", "101", "1")).is_empty());
@@ -558,7 +546,7 @@ mod tests {
                 "3",
                 "a",
             ),
-            "btcusdt",
+            btcusdt(),
             0,
         );
         let out = run(&mut v, 300_000_000, top("100", "1", "101", "2"));
@@ -583,7 +571,7 @@ mod tests {
                 "1",
                 "s",
             ),
-            "btcusdt",
+            btcusdt(),
             0,
         );
         run(&mut v, 300_000_000, top("100", "1", "101", "1"));
@@ -604,7 +592,7 @@ mod tests {
                 "1",
                 "s",
             ),
-            "btcusdt",
+            btcusdt(),
             310_000_000,
         );
         let out = run(&mut v, 600_000_000, top("106", "5", "107", "1"));
@@ -623,7 +611,7 @@ mod tests {
                 "1",
                 "p",
             ),
-            "btcusdt",
+            btcusdt(),
             0,
         );
         let out = run(&mut v, 300_000_000, top("100", "1", "101", "1"));
@@ -648,7 +636,7 @@ mod tests {
                 "1",
                 "r",
             ),
-            "btcusdt",
+            btcusdt(),
             0,
         );
         assert!(matches!(

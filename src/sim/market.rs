@@ -474,9 +474,13 @@ impl SyntheticMarket {
         self.maxes.iter().map(|m| m.market.as_str())
     }
 
-    /// MAX best bid and ask of `market` (the execution venue matches against it).
+    /// MAX best bid and ask of `market` (any case; the execution venue matches against it).
     pub fn max_top(&self, market: &str) -> Option<(Level, Level)> {
-        self.maxes.iter().find(|m| m.market == market)?.book.top()
+        self.maxes
+            .iter()
+            .find(|m| m.market.eq_ignore_ascii_case(market))?
+            .book
+            .top()
     }
 
     /// Leader mid and MAX mid of every pair, for tests.

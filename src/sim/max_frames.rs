@@ -7,7 +7,8 @@
 //! only, so it allocates nothing once `out` has the capacity of the largest frame written
 //! before. The REST object writers (`write_rest_trade`, `write_rest_account`) do not clear:
 //! they append one element, so a caller builds a list `[a,b,..]` around them.
-//! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`). Field order and key
+//! Decimals go through [`Fixed::write_to`] (canonical text, no `f64`); market and currency
+//! names of orders, trades and balances are written lower case, as MAX does. Field order and key
 //! names follow the WSDOC / V3SPEC examples in spec §3.4, §4.2, §4.3 and §2.2.
 //!
 //! One file: every writer of MAX's wire text shares the same field writers (decimals, levels,
@@ -30,7 +31,8 @@ pub struct MaxOrderFrame<'a> {
     pub id: u64,
     /// Empty writes `null`.
     pub client_oid: &'a ClientOid,
-    pub market_lower: &'a str,
+    /// Any case; written lower case, as MAX does.
+    pub market: &'a str,
     pub wallet: WalletType,
     pub side: Side,
     pub ord_type: OrderType,
@@ -53,12 +55,14 @@ pub struct MaxTradeFrame<'a> {
     pub order_id: u64,
     /// Empty leaves `ci` out.
     pub client_oid: &'a ClientOid,
-    pub market_lower: &'a str,
+    /// Any case; written lower case, as MAX does.
+    pub market: &'a str,
     pub wallet: WalletType,
     pub side: Side,
     pub price: Fixed,
     pub volume: Fixed,
     pub fee: Fixed,
+    /// Any case; written lower case.
     pub fee_currency: &'a str,
     pub maker: bool,
     pub ts_ms: u64,
@@ -95,6 +99,15 @@ fn push_dec(out: &mut Vec<u8>, v: Fixed) {
     out.push(b'"');
     out.extend_from_slice(v.write_to(&mut buf).as_bytes());
     out.push(b'"');
+}
+
+/// Appends `"<name>"` lower case: MAX writes market and currency names so (`btcusdt`, `twd`),
+/// whatever case the caller keeps them in (`Symbol` keeps upper case).
+fn push_name(out: &mut Vec<u8>, name: &str) {
+    let start = out.len();
+    push_json_str(out, name);
+    // Escapes are lower case already (`\n`, `\u001f`).
+    out[start..].make_ascii_lowercase();
 }
 
 fn push_levels(out: &mut Vec<u8>, levels: &[Level]) {
@@ -274,7 +287,7 @@ fn push_order_row(out: &mut Vec<u8>, o: &MaxOrderFrame) {
     out.extend_from_slice(b",\"S\":");
     push_json_str(out, o.state);
     out.extend_from_slice(b",\"M\":");
-    push_json_str(out, o.market_lower);
+    push_name(out, o.market);
     out.extend_from_slice(b",\"tc\":");
     push_u64(out, o.trades_count as u64);
     out.extend_from_slice(b",\"T\":");
@@ -302,7 +315,7 @@ fn push_trade_row(out: &mut Vec<u8>, t: &MaxTradeFrame) {
     out.extend_from_slice(b"{\"i\":");
     push_u64(out, t.id);
     out.extend_from_slice(b",\"M\":");
-    push_json_str(out, t.market_lower);
+    push_name(out, t.market);
     out.extend_from_slice(b",\"sd\":\"");
     out.extend_from_slice(t.side.ws().as_bytes());
     out.extend_from_slice(b"\",\"p\":");
@@ -312,7 +325,7 @@ fn push_trade_row(out: &mut Vec<u8>, t: &MaxTradeFrame) {
     out.extend_from_slice(b",\"f\":");
     push_dec(out, t.fee);
     out.extend_from_slice(b",\"fc\":");
-    push_json_str(out, t.fee_currency);
+    push_name(out, t.fee_currency);
     out.extend_from_slice(if fee_discounted(t) {
         b",\"fd\":true,\"fn\":"
     } else {
@@ -410,7 +423,7 @@ pub fn write_trade_snapshot_in(
 
 /// `{"c":"user","e":"account_snapshot"|"account_update"|"mwallet_…","B":[{"cu","av","l",
 /// "stk":null,"TU"}..],"T":ts}` (spec §4.4); each balance is `(currency, available, locked)`
-/// and carries `TU` = `ts_ms`. An update lists only the currencies that changed.
+/// (the currency written lower case) and carries `TU` = `ts_ms`. An update lists only the currencies that changed.
 pub fn write_account_event(
     out: &mut Vec<u8>,
     wallet: WalletType,
@@ -430,7 +443,7 @@ pub fn write_account_event(
             out.push(b',');
         }
         out.extend_from_slice(b"{\"cu\":");
-        push_json_str(out, currency);
+        push_name(out, currency);
         out.extend_from_slice(b",\"av\":");
         push_dec(out, *available);
         out.extend_from_slice(b",\"l\":");
@@ -460,13 +473,13 @@ pub fn write_rest_trade(out: &mut Vec<u8>, t: &MaxTradeFrame) {
     out.extend_from_slice(b",\"funds\":");
     push_dec(out, funds(t));
     out.extend_from_slice(b",\"market\":");
-    push_json_str(out, t.market_lower);
+    push_name(out, t.market);
     out.extend_from_slice(b",\"side\":\"");
     out.extend_from_slice(t.side.ws().as_bytes());
     out.extend_from_slice(b"\",\"fee\":");
     push_dec(out, t.fee);
     out.extend_from_slice(b",\"fee_currency\":");
-    push_json_str(out, t.fee_currency);
+    push_name(out, t.fee_currency);
     out.extend_from_slice(if fee_discounted(t) {
         b",\"fee_discounted\":true"
     } else {
@@ -481,11 +494,11 @@ pub fn write_rest_trade(out: &mut Vec<u8>, t: &MaxTradeFrame) {
     out.push(b'}');
 }
 
-/// One REST v3 Account object (spec §2.2) appended to `out` (no clear): `balance` is the
-/// available amount; `staked` is written `null`.
+/// One REST v3 Account object (spec §2.2) appended to `out` (no clear): `currency` written
+/// lower case, `balance` is the available amount; `staked` is written `null`.
 pub fn write_rest_account(out: &mut Vec<u8>, currency: &str, available: Fixed, locked: Fixed) {
     out.extend_from_slice(b"{\"currency\":");
-    push_json_str(out, currency);
+    push_name(out, currency);
     out.extend_from_slice(b",\"balance\":");
     push_dec(out, available);
     out.extend_from_slice(b",\"locked\":");
@@ -501,7 +514,7 @@ pub fn write_order_created(out: &mut Vec<u8>, o: &MaxOrderFrame) {
     out.extend_from_slice(b",\"wallet_type\":\"");
     out.extend_from_slice(o.wallet.wire().as_bytes());
     out.extend_from_slice(b"\",\"market\":");
-    push_json_str(out, o.market_lower);
+    push_name(out, o.market);
     out.extend_from_slice(b",\"client_oid\":");
     push_client_oid_or_null(out, o.client_oid);
     out.extend_from_slice(b",\"group_id\":null,\"side\":\"");
@@ -542,6 +555,32 @@ pub fn write_error(out: &mut Vec<u8>, code: u32, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_written_lower_case_whatever_case_they_are_kept_in() {
+        let oid = ClientOid::default();
+        let t = MaxTradeFrame {
+            id: 1,
+            order_id: 2,
+            client_oid: &oid,
+            market: "BTCTWD",
+            wallet: WalletType::Spot,
+            side: Side::Buy,
+            price: Fixed::ONE,
+            volume: Fixed::ONE,
+            fee: Fixed::ZERO,
+            fee_currency: "TWD",
+            maker: true,
+            ts_ms: 3,
+        };
+        let mut out = Vec::new();
+        write_rest_trade(&mut out, &t);
+        write_rest_account(&mut out, "USDT", Fixed::ONE, Fixed::ZERO);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#""market":"btctwd""#), "{text}");
+        assert!(text.contains(r#""fee_currency":"twd""#), "{text}");
+        assert!(text.contains(r#""currency":"usdt""#), "{text}");
+    }
 
     #[test]
     fn written_public_trades_parse_back() {

@@ -19,5 +19,5 @@ pub mod servers;
 pub mod synthetic_book;
 pub mod venue_ban;
 
-pub use exec_venue::{ExecOutput, ExecVenue, MarketName};
+pub use exec_venue::{ExecOutput, ExecVenue};
 pub use market::{MarketOutput, SyntheticMarket};

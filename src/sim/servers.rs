@@ -21,17 +21,6 @@ pub struct SimServers {
     pub binance: BinanceSim,
 }
 
-/// MAX's precision of a step: its decimals (negative above 1).
-fn precision(step: Fixed) -> i32 {
-    let mut p = 8;
-    let mut v = step.raw();
-    while v >= 10 && v % 10 == 0 {
-        v /= 10;
-        p -= 1;
-    }
-    p
-}
-
 impl SimServers {
     /// Starts the servers on `cfg.sim`'s addresses (port 0: any free port), serving `cfg`'s MAX
     /// markets and accepting the one key given.
@@ -40,15 +29,7 @@ impl SimServers {
         let markets: Vec<SimMarket> = instruments
             .iter()
             .filter(|i| i.venue == Venue::Max)
-            .map(|i| SimMarket {
-                id: i.symbol.to_lowercase(),
-                base: i.base.to_lowercase(),
-                quote: i.quote.to_lowercase(),
-                base_precision: precision(i.lot),
-                quote_precision: precision(i.tick),
-                min_volume: i.min_qty,
-                min_quote: i.min_notional,
-            })
+            .map(SimMarket::from_instrument)
             .collect();
         let account = MaxAccount::new(&cfg.sim)?;
         let keys = [(key, secret)];

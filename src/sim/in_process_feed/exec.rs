@@ -37,7 +37,7 @@ impl FeedIo {
                 let f = MaxOrderFrame {
                     id: order_id,
                     client_oid: &client_oid,
-                    market_lower: market.as_str(),
+                    market: market.as_str(),
                     wallet,
                     side,
                     ord_type,
@@ -122,7 +122,7 @@ impl FeedIo {
                 let f = MaxOrderFrame {
                     id: order_id,
                     client_oid: &client_oid,
-                    market_lower: market.as_str(),
+                    market: market.as_str(),
                     wallet,
                     side,
                     ord_type,

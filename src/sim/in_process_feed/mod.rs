@@ -82,19 +82,12 @@ pub struct SimFeed {
     resync: Arc<ResyncRequests>,
     shutdown: Shutdown,
     start_raw: u64,
-    /// Lower-case symbol per instrument, for the synthetic venue's lookups.
-    lower: Vec<String>,
     /// Replay mode: index of the next pre-generated frame.
     replay_at: usize,
 }
 
 impl SimFeed {
     pub fn new(p: SimFeedParts) -> Result<SimFeed, String> {
-        let lower = p
-            .instruments
-            .iter()
-            .map(|i| i.symbol.to_lowercase())
-            .collect();
         let start_raw = p.clock.raw();
         p.tele.send(Telemetry::System(SystemEvent {
             kind: SystemKind::FeedUp(FeedLink::InProcess),
@@ -127,7 +120,6 @@ impl SimFeed {
             resync: p.resync,
             shutdown: p.shutdown,
             start_raw,
-            lower,
             replay_at: 0,
         };
         if p.pregenerate_s > 0.0 {
@@ -183,15 +175,14 @@ impl Stage for SimFeed {
             for i in 0..self.io.instruments.len() {
                 let id = InstrumentId(i as u16);
                 if self.resync.take(id) {
-                    let venue = self.io.instruments.get(id).venue;
+                    let inst = *self.io.instruments.get(id);
                     let io = &mut self.io;
-                    match venue {
+                    match inst.venue {
                         Venue::Max => self
                             .market
-                            .max_snapshot(&self.lower[i], &mut |o| io.on_market(o)),
+                            .max_snapshot(inst.symbol.as_str(), &mut |o| io.on_market(o)),
                         Venue::BinanceSpot | Venue::BinanceFutures => {
-                            let sym = self.io.instruments.get(id).symbol;
-                            self.market.binance_snapshot(sym.as_str())
+                            self.market.binance_snapshot(inst.symbol.as_str())
                         }
                         Venue::RefRate => {}
                     }
@@ -201,9 +192,9 @@ impl Stage for SimFeed {
             self.market.poll(t_ns, &mut |o| io.on_market(o));
         }
         while let Some(req) = self.gateway.pop() {
-            let i = req.instrument.index();
-            if let Some(m) = self.lower.get(i) {
-                self.venue.submit(&req, m, t_ns);
+            if req.instrument.index() < self.io.instruments.len() {
+                let market = self.io.instruments.get(req.instrument).symbol;
+                self.venue.submit(&req, market, t_ns);
             }
         }
         let market = &self.market;

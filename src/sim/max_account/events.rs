@@ -4,8 +4,8 @@
 
 use super::holdings::base_of;
 use super::{Inner, MaxAccount, Outbox, VenueOrder, VenueTrade};
-use crate::model::{Fixed, Level, Side, WalletType};
-use crate::sim::exec_venue::{ExecOutput, MarketName};
+use crate::model::{Fixed, Level, Side, Symbol, WalletType};
+use crate::sim::exec_venue::{ExecOutput, quote_of};
 use crate::sim::max_frames::{
     MaxOrderFrame, MaxPublicTrade, MaxTradeFrame, write_account_event, write_order_snapshot_in,
     write_order_update, write_trade_snapshot_in, write_trade_update,
@@ -74,7 +74,7 @@ impl MaxAccount {
     pub fn poll_prints(
         &self,
         tops: impl Fn(&str) -> Option<(Level, Level)>,
-        mut print: impl FnMut(MarketName, MaxPublicTrade),
+        mut print: impl FnMut(Symbol, MaxPublicTrade),
     ) {
         let t = self.now_ns();
         let mut g = self.lock();
@@ -99,7 +99,7 @@ impl Inner {
 
     /// Records and broadcasts one output of the matching engine; a new trade is returned as
     /// its public print.
-    fn apply(&mut self, o: ExecOutput) -> Option<(MarketName, MaxPublicTrade)> {
+    fn apply(&mut self, o: ExecOutput) -> Option<(Symbol, MaxPublicTrade)> {
         match o {
             ExecOutput::OrderUpdate {
                 order_id,
@@ -160,7 +160,7 @@ impl Inner {
 
     /// `account_update` with the currencies a trade moved (only those, as MAX sends it).
     fn account_update(&mut self, t: &VenueTrade, ts_ms: u64) {
-        let moved = [base_of(t.market), t.market.quote(), t.fee_currency];
+        let moved = [base_of(t.market), quote_of(t.market), t.fee_currency];
         let all = self.balances(t.wallet);
         let rows: Vec<(&str, Fixed, Fixed)> = all
             .iter()

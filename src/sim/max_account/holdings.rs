@@ -2,13 +2,13 @@
 //! how a trade moves them.
 
 use super::Inner;
-use crate::model::{Fixed, Side, WalletType};
-use crate::sim::exec_venue::{MarketName, VenueTrade};
+use crate::model::{Fixed, Side, Symbol, WalletType};
+use crate::sim::exec_venue::{VenueTrade, quote_of};
 use std::collections::HashMap;
 
 impl Inner {
-    pub(super) fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
-        let mut locked: HashMap<MarketName, i128> = HashMap::new();
+    pub(super) fn balances(&self, wallet: WalletType) -> Vec<(Symbol, Fixed, Fixed)> {
+        let mut locked: HashMap<Symbol, i128> = HashMap::new();
         for o in self
             .orders
             .iter()
@@ -17,13 +17,13 @@ impl Inner {
             let remaining = (o.volume.raw() - o.executed.raw()) as i128;
             match o.side {
                 Side::Buy => {
-                    *locked.entry(o.market.quote()).or_default() +=
+                    *locked.entry(quote_of(o.market)).or_default() +=
                         remaining * o.price.raw() as i128 / crate::model::fixed::SCALE as i128
                 }
                 Side::Sell => *locked.entry(base_of(o.market)).or_default() += remaining,
             }
         }
-        let mut out: Vec<(MarketName, Fixed, Fixed)> = self
+        let mut out: Vec<(Symbol, Fixed, Fixed)> = self
             .totals
             .iter()
             .filter(|((w, _), _)| *w == wallet)
@@ -32,7 +32,8 @@ impl Inner {
                 (*c, Fixed(total.raw() - l), Fixed(l))
             })
             .collect();
-        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        // By the name as MAX writes it (lower case).
+        out.sort_by_key(|(c, _, _)| c.to_lowercase());
         out
     }
 
@@ -41,7 +42,7 @@ impl Inner {
         let notional = (t.price.raw() as i128 * t.volume.raw() as i128
             / crate::model::fixed::SCALE as i128)
             .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        let (base, quote) = (base_of(t.market), t.market.quote());
+        let (base, quote) = (base_of(t.market), quote_of(t.market));
         let (db, dq) = match t.side {
             Side::Buy => (t.volume.raw(), -notional),
             Side::Sell => (-t.volume.raw(), notional),
@@ -53,8 +54,10 @@ impl Inner {
     }
 }
 
-/// The base currency of a MAX market name (`usdttwd` → `usdt`).
-pub(super) fn base_of(m: MarketName) -> MarketName {
-    let (s, q) = (m.as_str(), m.quote());
-    MarketName::new(s.strip_suffix(q.as_str()).unwrap_or(s))
+/// The base currency of a MAX market name (`USDTTWD` → `USDT`).
+pub(super) fn base_of(m: Symbol) -> Symbol {
+    let s = m.as_str();
+    s.strip_suffix(quote_of(m).as_str())
+        .and_then(Symbol::new)
+        .unwrap_or(m)
 }

@@ -22,12 +22,14 @@
 mod events;
 mod holdings;
 
+use super::exec_venue::ExecVenue;
 pub use super::exec_venue::VenueTrade;
-use super::exec_venue::{ExecVenue, MarketName};
 use super::nonce_ledger::NonceLedger;
 use super::venue_ban::{RetryAfter, VenueBan};
 use crate::config::sim::SimConfig;
-use crate::model::{ClientOid, Fixed, GatewayCmdKind, OrderRequest, OrderType, Side, WalletType};
+use crate::model::{
+    ClientOid, Fixed, GatewayCmdKind, OrderRequest, OrderType, Side, Symbol, WalletType,
+};
 use crate::sim::max_frames::MaxOrderFrame;
 use crossbeam::channel::Sender;
 use std::collections::HashMap;
@@ -39,7 +41,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 pub struct VenueOrder {
     pub id: u64,
     pub client_oid: ClientOid,
-    pub market: MarketName,
+    pub market: Symbol,
     pub wallet: WalletType,
     pub side: Side,
     pub ord_type: OrderType,
@@ -63,7 +65,7 @@ impl VenueOrder {
         MaxOrderFrame {
             id: self.id,
             client_oid: &self.client_oid,
-            market_lower: self.market.as_str(),
+            market: self.market.as_str(),
             wallet: self.wallet,
             side: self.side,
             ord_type: self.ord_type,
@@ -110,7 +112,7 @@ struct Inner {
     orders: Vec<VenueOrder>,
     trades: Vec<VenueTrade>,
     /// Total holdings per (wallet, currency); what open orders lock is derived from them.
-    totals: HashMap<(WalletType, MarketName), Fixed>,
+    totals: HashMap<(WalletType, Symbol), Fixed>,
     listeners: Vec<Outbox>,
     next_id: u64,
     buf: Vec<u8>,
@@ -158,7 +160,9 @@ impl MaxAccount {
         let mut totals = HashMap::new();
         for w in [WalletType::Spot, WalletType::Margin] {
             for (c, v) in START_BALANCES {
-                totals.insert((w, MarketName::new(c)), Fixed::from_int(v));
+                if let Some(c) = Symbol::new(c) {
+                    totals.insert((w, c), Fixed::from_int(v));
+                }
             }
         }
         Ok(Arc::new(MaxAccount {
@@ -199,6 +203,9 @@ impl MaxAccount {
     pub fn create(&self, o: &NewVenueOrder) -> Result<VenueOrder, Refusal> {
         let (t, ms) = (self.now_ns(), self.now_ms());
         let mut g = self.lock();
+        let Some(market) = Symbol::new(o.market) else {
+            return Err((400, 1001, "market does not have a valid value"));
+        };
         if !o.client_oid.is_empty() && g.orders.iter().any(|x| x.client_oid == o.client_oid) {
             return Err((400, 2036, "client_oid already used"));
         }
@@ -210,7 +217,7 @@ impl MaxAccount {
         let order = VenueOrder {
             id,
             client_oid: o.client_oid,
-            market: MarketName::new(o.market),
+            market,
             wallet: o.wallet,
             side: o.side,
             ord_type: o.ord_type,
@@ -235,7 +242,7 @@ impl MaxAccount {
             wallet: o.wallet,
             ..Default::default()
         };
-        g.venue.submit_accepted(&req, o.market, id, t);
+        g.venue.submit_accepted(&req, market, id, t);
         Ok(order)
     }
 
@@ -256,7 +263,7 @@ impl MaxAccount {
             wallet: o.wallet,
             ..Default::default()
         };
-        g.venue.submit(&req, o.market.as_str(), t);
+        g.venue.submit(&req, o.market, t);
     }
 
     /// Queues a cancel (`{"success":true}`); the `cancel` state follows on the WebSocket
@@ -290,7 +297,7 @@ impl MaxAccount {
                 let o = &g.orders[i];
                 o.is_open()
                     && o.wallet == wallet
-                    && market.is_none_or(|m| o.market.as_str() == m)
+                    && market.is_none_or(|m| o.market.eq_lower(m.as_bytes()))
                     && side.is_none_or(|s| o.side == s)
             })
             .collect();
@@ -312,7 +319,9 @@ impl MaxAccount {
             .iter()
             .rev()
             .filter(|o| {
-                o.is_open() && o.wallet == wallet && market.is_none_or(|m| o.market.as_str() == m)
+                o.is_open()
+                    && o.wallet == wallet
+                    && market.is_none_or(|m| o.market.eq_lower(m.as_bytes()))
             })
             .copied()
             .collect()
@@ -323,7 +332,7 @@ impl MaxAccount {
         self.lock()
             .orders
             .iter()
-            .filter(|o| market.is_none_or(|m| o.market.as_str() == m))
+            .filter(|o| market.is_none_or(|m| o.market.eq_lower(m.as_bytes())))
             .copied()
             .collect()
     }
@@ -347,8 +356,9 @@ impl MaxAccount {
         limit: usize,
     ) -> Vec<VenueTrade> {
         let g = self.lock();
-        let keep =
-            |t: &&VenueTrade| t.wallet == wallet && market.is_none_or(|m| t.market.as_str() == m);
+        let keep = |t: &&VenueTrade| {
+            t.wallet == wallet && market.is_none_or(|m| t.market.eq_lower(m.as_bytes()))
+        };
         match from_id {
             Some(f) => g
                 .trades
@@ -384,7 +394,7 @@ impl MaxAccount {
     }
 
     /// (currency, available, locked) of every holding of `wallet`, by currency name.
-    pub fn balances(&self, wallet: WalletType) -> Vec<(MarketName, Fixed, Fixed)> {
+    pub fn balances(&self, wallet: WalletType) -> Vec<(Symbol, Fixed, Fixed)> {
         let g = self.lock();
         g.balances(wallet)
     }
@@ -482,7 +492,7 @@ mod tests {
         assert_eq!(acct.trades(WalletType::Spot, None, None, 50).len(), 1);
         assert_eq!(acct.duplicates_sent(), 1);
         let b = acct.balances(WalletType::Spot);
-        let btc = b.iter().find(|x| x.0.as_str() == "btc").unwrap();
+        let btc = b.iter().find(|x| x.0.to_lowercase() == "btc").unwrap();
         assert_eq!(btc.1, Fixed::from_int(12));
     }
 
@@ -499,7 +509,7 @@ mod tests {
         // The duplicate trade_update (probability 1) is not a second print.
         assert_eq!(prints.len(), 1, "{prints:?}");
         let (m, t) = prints[0];
-        assert_eq!(m.as_str(), "btcusdt");
+        assert_eq!(m.to_lowercase(), "btcusdt");
         assert_eq!(
             (t.price, t.volume),
             (Fixed::from_int(101), Fixed::from_int(2))
@@ -521,7 +531,7 @@ mod tests {
         let usdt_locked = |a: &MaxAccount| {
             a.balances(WalletType::Spot)
                 .into_iter()
-                .find(|x| x.0.as_str() == "usdt")
+                .find(|x| x.0.to_lowercase() == "usdt")
                 .unwrap()
                 .2
         };

@@ -3,7 +3,6 @@
 
 use super::query::url_pairs;
 use super::{Reply, State, error, now_ms};
-use crate::model::Fixed;
 use std::collections::HashMap;
 
 impl State {
@@ -21,8 +20,8 @@ impl State {
         };
         let Some(m) = q
             .get("market")
-            .and_then(|id| self.markets.iter().find(|m| &m.id == id))
-            .cloned()
+            .and_then(|id| self.markets.iter().find(|m| m.id.eq_lower(id.as_bytes())))
+            .copied()
         else {
             return error(400, 1001, "market does not have a valid value");
         };
@@ -47,16 +46,17 @@ impl State {
             },
             None => (now_s / step).saturating_sub(limit as u64 - 1) * step,
         };
-        let start = match self.kline_starts.get(&m.id) {
+        // The name as MAX writes it: the walk's seed and the k-line starts are keyed by it.
+        let id = m.id.to_lowercase();
+        let start = match self.kline_starts.get(&id) {
             Some(p) => *p,
-            None if m.id == "usdttwd" => self.ref_rate.to_f64(),
+            None if id == "usdttwd" => self.ref_rate.to_f64(),
             None => 100.0,
         };
-        let tick = Fixed::step_from_precision(m.quote_precision).unwrap_or(Fixed(1));
-        let lot = Fixed::step_from_precision(m.base_precision).unwrap_or(Fixed(1));
+        let r = m.rules();
         let rows = self
             .klines
-            .candles(&m.id, start, tick, lot, period, from, now_s, limit);
+            .candles(&id, start, r.tick, r.lot, period, from, now_s, limit);
         let mut b = Vec::with_capacity(rows.len() * 64 + 2);
         b.push(b'[');
         for (i, k) in rows.iter().enumerate() {

@@ -43,7 +43,7 @@ mod router;
 
 use super::klines::KlineSource;
 use super::max_account::{MaxAccount, Refusal};
-use crate::model::Fixed;
+use crate::model::{Fixed, Instrument, MarketRules, Symbol};
 use crate::sim::max_frames::write_error;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -54,29 +54,70 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A market the simulator accepts orders for, as `GET /api/v3/markets` describes it.
-#[derive(Clone, Debug)]
+/// A market of the simulated MAX: the simulator's one market type (what `GET /api/v3/markets`
+/// serves, names written lower case there; the execution venue and the account name a market
+/// by its `id`). The engine's form is [`Instrument`] ([`SimMarket::from_instrument`]), MAX's
+/// wire form as the engine reads it `venue::max::markets::MaxMarket`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SimMarket {
-    pub id: String,
-    pub base: String,
-    pub quote: String,
+    pub id: Symbol,
+    pub base: Symbol,
+    pub quote: Symbol,
     pub base_precision: i32,
     pub quote_precision: i32,
     pub min_volume: Fixed,
     pub min_quote: Fixed,
 }
 
+/// MAX's precision of a step: its decimals (negative above 1).
+fn precision(step: Fixed) -> i32 {
+    let mut p = 8;
+    let mut v = step.raw();
+    while v >= 10 && v % 10 == 0 {
+        v /= 10;
+        p -= 1;
+    }
+    p
+}
+
 impl SimMarket {
     /// MAX's usdttwd: 0.01 USDT steps, 0.001 TWD ticks, at least 8 USDT and 250 TWD.
     pub fn usdttwd() -> SimMarket {
+        let sym = |s| Symbol::new(s).unwrap_or_default();
         SimMarket {
-            id: "usdttwd".into(),
-            base: "usdt".into(),
-            quote: "twd".into(),
+            id: sym("usdttwd"),
+            base: sym("usdt"),
+            quote: sym("twd"),
             base_precision: 2,
             quote_precision: 3,
             min_volume: Fixed::from_int(8),
             min_quote: Fixed::from_int(250),
+        }
+    }
+
+    /// The market an engine's instrument describes (a step that is not a power of ten is
+    /// served as the power of ten at its last digit).
+    pub fn from_instrument(i: &Instrument) -> SimMarket {
+        SimMarket {
+            id: i.symbol,
+            base: i.base,
+            quote: i.quote,
+            base_precision: precision(i.rules.lot),
+            quote_precision: precision(i.rules.tick),
+            min_volume: i.rules.min_qty,
+            min_quote: i.rules.min_notional,
+        }
+    }
+
+    /// Its trading rules: tick `10^-quote_precision`, lot `10^-base_precision` (one unit of
+    /// 10⁻⁸ where the precision is out of range), and the minimums.
+    pub fn rules(&self) -> MarketRules {
+        let step = |p| Fixed::step_from_precision(p).unwrap_or(Fixed(1));
+        MarketRules {
+            tick: step(self.quote_precision),
+            lot: step(self.base_precision),
+            min_qty: self.min_volume,
+            min_notional: self.min_quote,
         }
     }
 }
@@ -328,4 +369,34 @@ struct HttpReply {
     body: Vec<u8>,
     content_type: &'static str,
     disposition: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_market_served_from_an_instrument_keeps_its_rules() {
+        let cfg = crate::config::Config::default();
+        let instruments = cfg.instruments().unwrap();
+        let max: Vec<_> = instruments
+            .iter()
+            .filter(|i| i.venue == crate::model::Venue::Max)
+            .collect();
+        assert_eq!(max.len(), 3);
+        for i in max {
+            let m = SimMarket::from_instrument(i);
+            assert_eq!(m.rules(), i.rules, "{}", i.symbol);
+            assert_eq!((m.id, m.base, m.quote), (i.symbol, i.base, i.quote));
+        }
+        let usdttwd = SimMarket::usdttwd();
+        assert_eq!(usdttwd.id.to_lowercase(), "usdttwd");
+        assert_eq!(
+            (usdttwd.rules().tick, usdttwd.rules().lot),
+            (
+                Fixed::parse("0.001").unwrap(),
+                Fixed::parse("0.01").unwrap()
+            )
+        );
+    }
 }

@@ -24,7 +24,10 @@ pub(super) fn trade_json(t: &crate::sim::max_account::VenueTrade) -> Vec<u8> {
 impl State {
     pub(super) fn create(&mut self, wallet: WalletType, p: &Map<String, Value>) -> Reply {
         let s = |k: &str| p.get(k).map(as_text);
-        let Some(market) = s("market").filter(|m| self.markets.iter().any(|x| &x.id == m)) else {
+        let Some((market, min)) = s("market").and_then(|m| {
+            let x = self.markets.iter().find(|x| x.id.eq_lower(m.as_bytes()))?;
+            Some((m, x.min_volume))
+        }) else {
             return error(400, 1001, "market does not have a valid value");
         };
         let Some(side) = s("side").and_then(|v| Side::from_wire(v.as_bytes())) else {
@@ -43,12 +46,6 @@ impl State {
         ) else {
             return error(400, 1001, "volume and price must be decimals");
         };
-        let min = self
-            .markets
-            .iter()
-            .find(|x| x.id == market)
-            .map(|x| x.min_volume)
-            .unwrap_or_default();
         if volume.raw() <= 0 || volume < min {
             return error(400, 2016, "amount too small");
         }

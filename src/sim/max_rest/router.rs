@@ -65,7 +65,9 @@ impl State {
                     self.account
                         .balances(w)
                         .into_iter()
-                        .filter(|(c, _, _)| currency.as_deref().is_none_or(|x| c.as_str() == x))
+                        .filter(|(c, _, _)| {
+                            currency.as_deref().is_none_or(|x| c.eq_lower(x.as_bytes()))
+                        })
                         .map(|(c, a, l)| {
                             let mut b = Vec::new();
                             write_rest_account(&mut b, c.as_str(), a, l);
@@ -105,16 +107,17 @@ impl State {
     }
 }
 
-/// `GET /api/v3/markets`: every market as MAX describes it, minimums as exact JSON numbers.
+/// `GET /api/v3/markets`: every market as MAX describes it, names lower case, minimums as exact
+/// JSON numbers.
 fn markets_reply(markets: &[SimMarket]) -> Reply {
     #[derive(serde::Serialize)]
-    struct Market<'a> {
-        id: &'a str,
+    struct Market {
+        id: String,
         status: &'static str,
-        base_unit: &'a str,
+        base_unit: String,
         base_unit_precision: i32,
         min_base_amount: Box<RawValue>,
-        quote_unit: &'a str,
+        quote_unit: String,
         quote_unit_precision: i32,
         min_quote_amount: Box<RawValue>,
         m_wallet_supported: bool,
@@ -125,12 +128,12 @@ fn markets_reply(markets: &[SimMarket]) -> Reply {
         .iter()
         .map(|m| {
             Ok::<_, serde_json::Error>(Market {
-                id: &m.id,
+                id: m.id.to_lowercase(),
                 status: "active",
-                base_unit: &m.base,
+                base_unit: m.base.to_lowercase(),
                 base_unit_precision: m.base_precision,
                 min_base_amount: number(m.min_volume)?,
-                quote_unit: &m.quote,
+                quote_unit: m.quote.to_lowercase(),
                 quote_unit_precision: m.quote_precision,
                 min_quote_amount: number(m.min_quote)?,
                 m_wallet_supported: true,

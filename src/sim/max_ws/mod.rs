@@ -268,7 +268,7 @@ impl MaxWsSim {
                                 |m| sim_market.max_top(m),
                                 |m, mut p| {
                                     p.ts_ms = now_ms;
-                                    tape.record(m.as_str(), p);
+                                    tape.record(&m.to_lowercase(), p);
                                 },
                             );
                             tape.take_updates(|m, trades| {

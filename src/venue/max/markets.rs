@@ -20,6 +20,9 @@ pub enum MarketStatus {
     CancelOnly,
 }
 
+/// One market of MAX's `GET /api/v3/markets`: the venue's wire form, read. Its rules are the
+/// engine's [`MarketRules`], as in [`crate::model::Instrument`] (the engine's form); the config
+/// file's text form is `config::MarketSpec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxMarket {
     pub id: Symbol,

@@ -4,10 +4,11 @@
 //! - `arbline`: the engine's own parser as the feeds call it (Binance `bookTicker` and
 //!   `depthUpdate` through the byte scanner, everything else serde_json with borrowed strings,
 //!   levels decoded straight into reused buffers, events emitted through a callback);
-//! - `arbline_general` (Binance WebSocket frames only): the same parser held to its general
-//!   serde path (`BinanceParser::general_only`), the fallback the byte scanner is checked against;
-//! - `serde_json_typed` (Binance WebSocket frames only): `serde_json::from_slice` into typed
-//!   structs with borrowed strings, then the same decimal reads — the plain way to write it;
+//! - `arbline_general` (Binance WebSocket frames and MAX book frames, which have a byte
+//!   scanner): the same parser held to its general serde path (`general_only`), the fallback
+//!   the byte scanner is checked against;
+//! - `serde_json_typed` (the same frames): `serde_json::from_slice` into typed structs with
+//!   borrowed strings, then the same decimal reads — the plain way to write it;
 //! - `simd_json_borrowed`: `simd_json::to_borrowed_value_with_buffers` with reused
 //!   `simd_json::Buffers` and a reused input copy (simd-json parses in place), then the same
 //!   fields read off the DOM and decoded the same way (instrument lookup, decimals to `Fixed`,
@@ -364,6 +365,25 @@ struct DepthUpdateMsg<'a> {
     a: Vec<(&'a str, &'a str)>,
 }
 
+#[derive(Deserialize)]
+struct MaxBookMsg<'a> {
+    #[serde(borrow)]
+    c: &'a str,
+    #[serde(borrow)]
+    e: &'a str,
+    #[serde(rename = "M", borrow)]
+    market: &'a str,
+    #[serde(borrow)]
+    a: Vec<(&'a str, &'a str)>,
+    #[serde(borrow)]
+    b: Vec<(&'a str, &'a str)>,
+    #[serde(rename = "T")]
+    ts: u64,
+    fi: u64,
+    li: u64,
+    v: u64,
+}
+
 fn typed_levels(l: &[(&str, &str)], out: &mut Vec<Level>) -> Option<()> {
     for (p, q) in l {
         out.push(Level {
@@ -403,6 +423,16 @@ fn typed(kind: Kind, frame: &[u8], ctx: &Ctx, lv: &mut Vec<Level>) -> Option<u64
             typed_levels(&d.a, lv)?;
             black_box((m.stream, inst, d.first_id, d.pu, d.event_ms, n_bids));
             Some(d.u.wrapping_add(lv_sum(lv)))
+        }
+        Kind::MaxBook => {
+            let m: MaxBookMsg = serde_json::from_slice(frame).ok()?;
+            let inst = lookup(ctx, Venue::Max, Some(m.market))?;
+            lv.clear();
+            typed_levels(&m.b, lv)?;
+            let n_bids = lv.len();
+            typed_levels(&m.a, lv)?;
+            black_box((m.c, m.e, inst, m.fi, m.v, m.ts, n_bids));
+            Some(m.li.wrapping_add(lv_sum(lv)))
         }
         _ => None,
     }
@@ -483,8 +513,7 @@ fn parse_fixtures(c: &mut Criterion) {
             acc.sum()
         })
     };
-    let max_public = || -> Own<'_> {
-        let mut p = MaxPublicParser::new();
+    let max_public = |mut p: MaxPublicParser| -> Own<'_> {
         Box::new(move |f: &[u8]| {
             let mut acc = MdAcc::default();
             p.parse(f, 1, t, |e| acc.add(e)).unwrap();
@@ -570,8 +599,8 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "max_book_snapshot",
                 frame: max_compact("max/ws_book_snapshot_doc.json"),
-                own: max_public(),
-                general: None,
+                own: max_public(MaxPublicParser::new()),
+                general: Some(max_public(MaxPublicParser::general_only())),
                 kind: Kind::MaxBook,
             },
             &fut_ctx,
@@ -580,8 +609,8 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "max_book_update",
                 frame: max_compact("max/ws_book_update_doc.json"),
-                own: max_public(),
-                general: None,
+                own: max_public(MaxPublicParser::new()),
+                general: Some(max_public(MaxPublicParser::general_only())),
                 kind: Kind::MaxBook,
             },
             &fut_ctx,
@@ -652,7 +681,7 @@ fn parse_fixtures(c: &mut Criterion) {
         if let Some(general) = case.general.as_mut() {
             assert_eq!(general(frame), own, "{}: general path differs", case.name);
         }
-        let typed_way = matches!(kind, Kind::BookTicker | Kind::DepthUpdate);
+        let typed_way = matches!(kind, Kind::BookTicker | Kind::DepthUpdate | Kind::MaxBook);
         if typed_way {
             let t = typed(kind, frame, ctx, &mut lv);
             assert_eq!(t, Some(own), "{}: typed serde_json differs", case.name);

@@ -962,9 +962,12 @@ impl Feed {
     ) -> Vec<SyncOutcome> {
         write_book(&mut self.out, kind, "btcusdt", fi, li, v, 1, bids, asks);
         let mut evs = Vec::new();
+        let scanned = self.parser.scanned_frames();
         self.parser
             .parse(&self.out, 0, &self.ins, |e| evs.push(*e))
             .unwrap();
+        // The simulator writes MAX's compact layout: its book frames take the byte scanner.
+        assert_eq!(self.parser.scanned_frames(), scanned + 1, "scanned");
         evs.iter()
             .map(|e| self.sync.on_event(e, &mut self.book))
             .collect()

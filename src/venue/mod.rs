@@ -2,6 +2,7 @@
 //! produce the same frames (for the synthetic venue and the simulator), signing.
 
 pub mod binance;
+pub(crate) mod byte_scan;
 pub mod chunks;
 pub mod max;
 pub mod parse_error;

@@ -171,6 +171,12 @@ fn binance_snapshot(data: &[u8]) {
 fn max_public(data: &[u8]) {
     let mut evs = Vec::new();
     let r = MaxPublicParser::new().parse(data, 0, instruments(), |e| evs.push(*e));
+    // The byte scanner and the general path agree on every input: same outcome or error, same
+    // events.
+    let mut general = Vec::new();
+    let g = MaxPublicParser::general_only().parse(data, 0, instruments(), |e| general.push(*e));
+    assert_eq!(r, g, "fast and general paths differ");
+    assert_eq!(evs, general, "fast and general paths emit different events");
     match r {
         Err(_) => assert!(evs.is_empty(), "a refused frame emitted events"),
         Ok(MaxPublicOutcome::Market { events }) => {

@@ -13,16 +13,16 @@
 //! the `binance_ws` fuzz target).
 
 use super::fields::{Event, Fields, Key};
-use crate::model::fixed::DECIMALS;
+use crate::model::Level;
 use crate::model::instrument::SYMBOL_CAP;
-use crate::model::{Fixed, Level, SCALE};
+use crate::venue::byte_scan::Cursor;
 
 /// Reads `json` if it is a frame of the fast path's shape; `None`: use the general path. The
 /// level buffers are cleared first and may hold partial levels after a `None`.
 pub(super) fn scan(json: &[u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) -> Option<Fields> {
     bids.clear();
     asks.clear();
-    let mut c = Cursor { b: json, i: 0 };
+    let mut c = Cursor::new(json);
     let mut f = Fields::default();
     const WRAPPER: &[u8] = br#"{"stream":""#;
     if json.starts_with(WRAPPER) {
@@ -35,7 +35,7 @@ pub(super) fn scan(json: &[u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) ->
     } else {
         payload(&mut c, &mut f, bids, asks)?;
     }
-    if c.i != json.len() {
+    if !c.at_end() {
         return None;
     }
     // Only the events this path is for; the general path handles every other one.
@@ -44,123 +44,6 @@ pub(super) fn scan(json: &[u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) ->
         // Spot bookTicker: `{u,s,b,B,a,A}` with no `e` (recognised after the walk).
         Event::None if f.symbol_len > 0 && f.last_id.is_some() => Some(f),
         _ => None,
-    }
-}
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl<'a> Cursor<'a> {
-    #[inline]
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    #[inline]
-    fn eat(&mut self, lit: &[u8]) -> Option<()> {
-        if self.b.get(self.i..self.i + lit.len())? == lit {
-            self.i += lit.len();
-            Some(())
-        } else {
-            None
-        }
-    }
-
-    /// The bytes of a string whose opening quote was just read, up to the closing quote:
-    /// printable ASCII only, as Binance writes them (escapes, control characters and other
-    /// bytes — which the general path must check for UTF-8 — are left to the general path).
-    #[inline]
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let start = self.i;
-        let rest = self.b.get(start..)?;
-        let len = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))?;
-        if rest[len] != b'"' {
-            return None;
-        }
-        self.i = start + len + 1;
-        Some(&rest[..len])
-    }
-
-    /// A quoted string.
-    #[inline]
-    fn quoted(&mut self) -> Option<&'a [u8]> {
-        self.eat(b"\"")?;
-        self.string()
-    }
-
-    /// An unsigned JSON integer that fits `u64`: digits, no leading zero, no fraction or
-    /// exponent (those are floats to the general path).
-    #[inline]
-    fn unsigned(&mut self) -> Option<u64> {
-        let rest = self.b.get(self.i..)?;
-        let len = rest
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if len == 0 || (len > 1 && rest[0] == b'0') {
-            return None;
-        }
-        if matches!(rest.get(len), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        let mut v: u64 = 0;
-        for &d in &rest[..len] {
-            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        }
-        self.i += len;
-        Some(v)
-    }
-
-    /// A plain scalar of a key this path does not use: a string, a number, `true`, `false` or
-    /// `null`. Numbers are checked for JSON syntax; nested values are not this path's.
-    fn skip_scalar(&mut self) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.quoted().map(|_| ()),
-            b't' => self.eat(b"true"),
-            b'f' => self.eat(b"false"),
-            b'n' => self.eat(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
-    }
-
-    /// A JSON number by the grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    fn number(&mut self) -> Option<()> {
-        let digits = |c: &mut Self| {
-            let n = c.b[c.i..].iter().take_while(|b| b.is_ascii_digit()).count();
-            c.i += n;
-            n
-        };
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        match self.peek()? {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => {
-                digits(self);
-            }
-            _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            if digits(self) == 0 {
-                return None;
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            if digits(self) == 0 {
-                return None;
-            }
-        }
-        Some(())
     }
 }
 
@@ -220,112 +103,18 @@ fn payload(
                     (&mut *asks, &mut f.has_asks)
                 };
                 *has = true;
-                levels(c, out)?;
+                c.levels(out, usize::MAX)?;
             }
-            Key::B => f.bid = Some(decimal(c)?),
-            Key::BidQty => f.bid_qty = Some(decimal(c)?),
-            Key::A => f.ask = Some(decimal(c)?),
-            Key::AskQty => f.ask_qty = Some(decimal(c)?),
+            Key::B => f.bid = Some(c.decimal()?),
+            Key::BidQty => f.bid_qty = Some(c.decimal()?),
+            Key::A => f.ask = Some(c.decimal()?),
+            Key::AskQty => f.ask_qty = Some(c.decimal()?),
             Key::Other => c.skip_scalar()?,
             _ => return None,
         }
         match c.peek()? {
             b',' => c.i += 1,
             b'}' => {
-                c.i += 1;
-                return Some(());
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// `10^(DECIMALS - digits)`: the scale of a fraction of `digits` digits.
-const FRACTION_SCALE: [u64; 9] = [
-    100_000_000,
-    10_000_000,
-    1_000_000,
-    100_000,
-    10_000,
-    1_000,
-    100,
-    10,
-    1,
-];
-
-/// Integer digits read at most: 10 digits times [`SCALE`] stay below `i64::MAX`.
-const MAX_INT_DIGITS: usize = 10;
-
-/// A quoted unsigned decimal, read exactly in the same pass that finds its end:
-/// `digits(.digits)?` (or `.digits`) with at most [`MAX_INT_DIGITS`] integer and [`DECIMALS`]
-/// fractional digits — every price and quantity Binance sends. Anything else (a sign, an
-/// exponent, a ninth fractional digit, a longer integer, an escape) is `None`, and the general
-/// path reads the frame with [`Fixed::read`], whose value this equals wherever both accept.
-#[inline]
-fn decimal(c: &mut Cursor) -> Option<Fixed> {
-    let b = c.b;
-    if b.get(c.i) != Some(&b'"') {
-        return None;
-    }
-    let mut i = c.i + 1;
-    let mut int: u64 = 0;
-    let start = i;
-    while let Some(&d) = b.get(i) {
-        if !d.is_ascii_digit() {
-            break;
-        }
-        int = int * 10 + u64::from(d - b'0');
-        i += 1;
-        if i - start > MAX_INT_DIGITS {
-            return None;
-        }
-    }
-    let int_digits = i - start;
-    let (mut frac, mut frac_digits) = (0u64, 0usize);
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&d) = b.get(i) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            if frac_digits == DECIMALS as usize {
-                return None;
-            }
-            frac = frac * 10 + u64::from(d - b'0');
-            frac_digits += 1;
-            i += 1;
-        }
-    }
-    if b.get(i) != Some(&b'"') || int_digits + frac_digits == 0 {
-        return None;
-    }
-    c.i = i + 1;
-    let raw = int * SCALE as u64 + frac * FRACTION_SCALE[frac_digits];
-    Some(Fixed(raw as i64))
-}
-
-/// `[["price","qty"],…]` of a diff: prices above zero, quantities above zero or zero (a zero
-/// removes the level).
-fn levels(c: &mut Cursor, out: &mut Vec<Level>) -> Option<()> {
-    out.clear();
-    c.eat(b"[")?;
-    if c.peek()? == b']' {
-        c.i += 1;
-        return Some(());
-    }
-    loop {
-        c.eat(b"[")?;
-        let price = decimal(c)?;
-        c.eat(b",")?;
-        let qty = decimal(c)?;
-        c.eat(b"]")?;
-        if price.raw() <= 0 || qty.raw() < 0 {
-            return None;
-        }
-        out.push(Level { price, qty });
-        match c.peek()? {
-            b',' => c.i += 1,
-            b']' => {
                 c.i += 1;
                 return Some(());
             }

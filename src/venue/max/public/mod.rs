@@ -5,6 +5,12 @@
 //! `unsubscribed` replies and `error` events (`"E":["E-1004: invalid action"]`). `ticker`,
 //! `kline`, `market_status` and `pool_quota` are recognised and ignored.
 //!
+//! Book frames exactly as MAX writes them (compact, no escapes, known keys in any order) go
+//! through a byte scanner ([`scan`]) that reads the decimal strings straight into fixed point;
+//! every other frame, and any book frame it does not recognise, goes through the general path
+//! below untouched, so no frame's correctness depends on the scanner (the differential check in
+//! `parser_properties` and the `max_public` fuzz target compare both paths on every input).
+//!
 //! Allocation: `serde_json` reads the frame in place; strings are borrowed, levels go into two
 //! vectors and trades into one, all owned by the parser and reserved at construction. Keys may
 //! come in any order (MAX puts `M` before the levels and `fi`/`li`/`v` after them), so the whole
@@ -12,6 +18,8 @@
 //!
 //! A frame's levels go out in chunks by the rule both venues share ([`crate::venue::chunks`]); a
 //! frame with no levels still emits one chunk: an empty MAX snapshot means "clear the book".
+
+mod scan;
 
 use super::json::{ErrSlot, ErrorsSeed, LevelsSeed, Seen, dec, fail, take_err};
 use crate::model::{Fixed, Instruments, Level, MdEvent, MdKind, Side, Venue};
@@ -55,6 +63,10 @@ pub struct MaxPublicParser {
     bids: Vec<Level>,
     asks: Vec<Level>,
     trades: Vec<PubTrade>,
+    /// Try the byte scanner ([`scan`]) before the general path.
+    fast: bool,
+    /// Frames the byte scanner read (the rest went through the general path).
+    scanned: u64,
 }
 
 impl Default for MaxPublicParser {
@@ -63,7 +75,7 @@ impl Default for MaxPublicParser {
     }
 }
 
-#[derive(Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Header<'de> {
     c: Option<&'de str>,
     e: Option<&'de str>,
@@ -261,12 +273,47 @@ impl<'de> Visitor<'de> for TradeSeed<'_> {
 }
 
 impl MaxPublicParser {
+    /// The general path: one serde walk over the frame.
+    fn walk<'f>(&mut self, frame: &'f [u8]) -> Result<Header<'f>, ParseError> {
+        let slot = ErrSlot::new(None);
+        self.bids.clear();
+        self.asks.clear();
+        let mut de = serde_json::Deserializer::from_slice(frame);
+        let h = FrameSeed {
+            bids: &mut self.bids,
+            asks: &mut self.asks,
+            trades: &mut self.trades,
+            slot: &slot,
+        }
+        .deserialize(&mut de)
+        .map_err(|_| take_err(&slot))?;
+        de.end().map_err(|_| ParseError::Json)?;
+        Ok(h)
+    }
+
     pub fn new() -> Self {
         MaxPublicParser {
             bids: Vec::with_capacity(512),
             asks: Vec::with_capacity(512),
             trades: Vec::with_capacity(128),
+            fast: true,
+            scanned: 0,
         }
+    }
+
+    /// A parser that always takes the general (serde) path: the reference the byte scanner is
+    /// checked against, in the differential tests and the fuzz target.
+    pub fn general_only() -> Self {
+        MaxPublicParser {
+            fast: false,
+            ..MaxPublicParser::new()
+        }
+    }
+
+    /// Frames the byte scanner read since this parser was made (a book frame that did not take
+    /// it costs the general path's time: MAX changed its layout).
+    pub fn scanned_frames(&self) -> u64 {
+        self.scanned
     }
 
     /// Parses one text frame and hands its events to `out` (nothing is emitted on error).
@@ -286,20 +333,19 @@ impl MaxPublicParser {
         instruments: &Instruments,
         mut out: F,
     ) -> Result<MaxPublicOutcome, ParseError> {
-        let slot = ErrSlot::new(None);
-        self.bids.clear();
-        self.asks.clear();
         self.trades.clear();
-        let mut de = serde_json::Deserializer::from_slice(frame);
-        let h = FrameSeed {
-            bids: &mut self.bids,
-            asks: &mut self.asks,
-            trades: &mut self.trades,
-            slot: &slot,
-        }
-        .deserialize(&mut de)
-        .map_err(|_| take_err(&slot))?;
-        de.end().map_err(|_| ParseError::Json)?;
+        let fast = if self.fast {
+            scan::book(frame, &mut self.bids, &mut self.asks)
+        } else {
+            None
+        };
+        let h = match fast {
+            Some(h) => {
+                self.scanned += 1;
+                h
+            }
+            None => self.walk(frame)?,
+        };
 
         let Some(channel) = h.c else {
             return match h.e {

@@ -1,0 +1,186 @@
+//! The fast path: a byte scanner for MAX book frames as MAX writes them —
+//! `{"c":"book","e":"snapshot"|"update","M":…,"a":[…],"b":[…],"T":…,"fi":…,"li":…,"v":…}`,
+//! compact, keys in any order — reading the decimal strings straight into fixed point.
+//!
+//! It accepts the strict subset [`Cursor`] reads (no whitespace, no escapes, plain integers,
+//! decimals as `digits(.digits)?`), only the keys a book frame carries plus unknown keys with a
+//! scalar value, each known key once, levels of exactly two strings, at most
+//! [`MAX_LEVELS_PER_SIDE`] per side. On anything else — a trade or any other channel, a reply,
+//! a nested unknown value, a refused number or decimal, trailing bytes — it answers "not mine"
+//! and the general path reads the frame from the start; where it does accept, it reads exactly
+//! the header and levels the general path reads (checked by the differential tests and the
+//! `max_public` fuzz target).
+
+use super::{Header, MAX_LEVELS_PER_SIDE};
+use crate::model::Level;
+use crate::venue::byte_scan::Cursor;
+
+/// The known keys, one bit each (duplicates go to the general path, which refuses them).
+const C: u32 = 1;
+const E: u32 = 1 << 1;
+const M: u32 = 1 << 2;
+const T: u32 = 1 << 3;
+const FI: u32 = 1 << 4;
+const LI: u32 = 1 << 5;
+const V: u32 = 1 << 6;
+const B: u32 = 1 << 7;
+const A: u32 = 1 << 8;
+
+/// Reads `json` if it is a book frame of MAX's layout; `None`: use the general path. The level
+/// buffers are cleared first and may hold partial levels after a `None`.
+pub(super) fn book<'f>(
+    json: &'f [u8],
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+) -> Option<Header<'f>> {
+    bids.clear();
+    asks.clear();
+    let mut c = Cursor::new(json);
+    let mut h = Header::default();
+    c.eat(b"{")?;
+    let mut seen = 0u32;
+    loop {
+        let key = c.quoted()?;
+        c.eat(b":")?;
+        let bit = match key {
+            b"c" => C,
+            b"e" => E,
+            b"M" => M,
+            b"T" => T,
+            b"fi" => FI,
+            b"li" => LI,
+            b"v" => V,
+            b"b" => B,
+            b"a" => A,
+            // Trades and error lists are the general path's.
+            b"t" | b"E" => return None,
+            _ => 0,
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        match bit {
+            C => h.c = Some(text(c.quoted()?)?),
+            E => h.e = Some(text(c.quoted()?)?),
+            M => h.m = Some(text(c.quoted()?)?),
+            T => h.t = Some(c.unsigned()?),
+            FI => h.fi = Some(c.unsigned()?),
+            LI => h.li = Some(c.unsigned()?),
+            V => h.v = Some(c.unsigned()?),
+            B => c.levels(bids, MAX_LEVELS_PER_SIDE)?,
+            A => c.levels(asks, MAX_LEVELS_PER_SIDE)?,
+            _ => c.skip_scalar()?,
+        }
+        match c.peek()? {
+            b',' => c.i += 1,
+            b'}' => {
+                c.i += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    if !c.at_end() || h.c != Some("book") || !matches!(h.e, Some("snapshot" | "update")) {
+        return None;
+    }
+    Some(h)
+}
+
+/// A string the cursor read (printable ASCII, so always UTF-8).
+#[inline]
+fn text(b: &[u8]) -> Option<&str> {
+    std::str::from_utf8(b).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::MaxPublicParser;
+    use super::*;
+
+    type Read = (String, Vec<Level>, Vec<Level>);
+
+    /// What the general path reads from `json`: its header and levels, or `None` on an error.
+    fn general(json: &[u8]) -> Option<Read> {
+        let mut p = MaxPublicParser::general_only();
+        let h = p.walk(json).ok()?;
+        Some((format!("{h:?}"), p.bids.clone(), p.asks.clone()))
+    }
+
+    fn fast(json: &[u8]) -> Option<Read> {
+        let (mut bids, mut asks) = (Vec::new(), Vec::new());
+        let h = book(json, &mut bids, &mut asks)?;
+        Some((format!("{h:?}"), bids, asks))
+    }
+
+    const FRAMES: &[&str] = &[
+        r#"{"c":"book","e":"snapshot","M":"btcusdt","a":[["5337.3","0.1"]],"b":[["5333.3","0.5"]],"T":1591869939634,"fi":12141725,"li":12141725,"v":1725602999632}"#,
+        r#"{"c":"book","e":"update","M":"btcusdt","a":[],"b":[["5333.3","0"],["5333.2","1.25"]],"T":1591869939635,"fi":12141726,"li":12141727,"v":1725602999632}"#,
+        r#"{"c":"book","e":"snapshot","M":"usdttwd","a":[],"b":[],"T":1,"fi":1,"li":1,"v":2,"x":null}"#,
+    ];
+
+    #[test]
+    fn the_fast_path_takes_book_frames_and_reads_what_the_general_path_reads() {
+        for frame in FRAMES {
+            let got = fast(frame.as_bytes()).unwrap_or_else(|| panic!("not taken: {frame}"));
+            assert_eq!(Some(got), general(frame.as_bytes()), "{frame}");
+        }
+    }
+
+    #[test]
+    fn it_leaves_everything_else_to_the_general_path() {
+        for frame in [
+            // A trade, a reply, an error, whitespace, an escape, a duplicate key, a float id,
+            // a nested unknown value, trailing bytes, a third level element, another event.
+            r#"{"c":"trade","e":"update","M":"btcusdt","t":[{"p":"1","v":"1","T":1,"tr":"up"}],"T":1}"#,
+            r#"{"e":"subscribed","s":[{"channel":"book","market":"btcusdt","depth":50}],"i":"x","T":1}"#,
+            r#"{"e":"error","E":["E-1004: invalid action"],"i":"","T":1}"#,
+            r#"{"c": "book","e":"update","M":"btcusdt","a":[],"b":[],"T":1,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"book","e":"update","M":"btc\u0075sdt","a":[],"b":[],"T":1,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"book","e":"update","M":"btcusdt","a":[],"a":[],"b":[],"T":1,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"book","e":"update","M":"btcusdt","a":[],"b":[],"T":1.5,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"book","e":"update","M":"btcusdt","a":[],"b":[],"x":[1],"T":1,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"book","e":"update","M":"btcusdt","a":[],"b":[],"T":1,"fi":1,"li":1,"v":1} "#,
+            r#"{"c":"book","e":"update","M":"btcusdt","a":[["1","1","x"]],"b":[],"T":1,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"book","e":"delta","M":"btcusdt","a":[],"b":[],"T":1,"fi":1,"li":1,"v":1}"#,
+            r#"{"c":"ticker","e":"update","M":"btcusdt","T":1}"#,
+        ] {
+            assert_eq!(fast(frame.as_bytes()), None, "taken: {frame}");
+        }
+    }
+
+    /// Every frame one edit away from a book frame: where the fast path takes it, it reads what
+    /// the general path reads, and it never takes a frame the general path refuses.
+    #[test]
+    fn on_every_single_byte_edit_the_two_paths_agree() {
+        let alphabet = b"0123456789-.eE\"{}[],:abcMTfilv \\x\x00\xc3";
+        let mut taken = 0;
+        for frame in FRAMES {
+            let base = frame.as_bytes();
+            for i in 0..base.len() {
+                let mut edits: Vec<Vec<u8>> = Vec::new();
+                let mut deleted = base.to_vec();
+                deleted.remove(i);
+                edits.push(deleted);
+                for &ch in alphabet {
+                    let mut replaced = base.to_vec();
+                    replaced[i] = ch;
+                    edits.push(replaced);
+                    let mut inserted = base.to_vec();
+                    inserted.insert(i, ch);
+                    edits.push(inserted);
+                }
+                for e in edits {
+                    if let Some(got) = fast(&e) {
+                        taken += 1;
+                        assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
+                    }
+                }
+            }
+        }
+        assert!(
+            taken > 1_000,
+            "only {taken} edited frames took the fast path"
+        );
+    }
+}

@@ -137,8 +137,16 @@ fn assert_top5(book: &L2Book, expected: &Value, name: &str) {
         .iter()
         .map(level)
         .collect();
-    assert_eq!(book.bids.top(5), &bids[..], "{name}: top-5 bids");
-    assert_eq!(book.asks.top(5), &asks[..], "{name}: top-5 asks");
+    assert_eq!(
+        book.bids.top(5).collect::<Vec<_>>(),
+        bids,
+        "{name}: top-5 bids"
+    );
+    assert_eq!(
+        book.asks.top(5).collect::<Vec<_>>(),
+        asks,
+        "{name}: top-5 asks"
+    );
 }
 
 /// Returns how many bookTicker cross-checks it made.
@@ -386,8 +394,8 @@ fn gap_then_recover(name: &str) {
             assert!(book.bids.is_empty() && book.asks.is_empty());
             gap_seen = true;
             // A fresh snapshot, taken now from the reference book (the venue's state).
-            let bids = ref_book.bids.top(usize::MAX).to_vec();
-            let asks = ref_book.asks.top(usize::MAX).to_vec();
+            let bids: Vec<Level> = ref_book.bids.iter().collect();
+            let asks: Vec<Level> = ref_book.asks.iter().collect();
             write_depth_snapshot(
                 &mut body,
                 market,
@@ -412,8 +420,8 @@ fn gap_then_recover(name: &str) {
     assert!(sync.is_live());
     assert_eq!(sync.last_update_id(), ref_sync.last_update_id());
     assert_top5(&book, &file["expected"], name);
-    assert_eq!(book.bids.top(usize::MAX), ref_book.bids.top(usize::MAX));
-    assert_eq!(book.asks.top(usize::MAX), ref_book.asks.top(usize::MAX));
+    assert!(book.bids.iter().eq(ref_book.bids.iter()), "bids");
+    assert!(book.asks.iter().eq(ref_book.asks.iter()), "asks");
 }
 
 #[test]
@@ -1043,8 +1051,8 @@ fn a_45_level_frame_splits_into_3_chunks_and_rebuilds_the_same_book() {
     let mut whole = L2Book::default();
     whole.apply(&snap_bids, &snap_asks);
     whole.apply(&bids, &asks);
-    assert_eq!(book.bids.top(usize::MAX), whole.bids.top(usize::MAX));
-    assert_eq!(book.asks.top(usize::MAX), whole.asks.top(usize::MAX));
+    assert!(book.bids.iter().eq(whole.bids.iter()), "bids");
+    assert!(book.asks.iter().eq(whole.asks.iter()), "asks");
     assert_eq!(sync.last_update_id(), 1010);
 }
 
@@ -1142,6 +1150,18 @@ fn parsing_and_sequencing_a_recorded_sequence_allocates_nothing() {
                     }
                 })
                 .unwrap();
+            // The top ten levels a side, best first, copied onto the stack.
+            let (mut bids, mut asks) = ([Level::default(); 10], [Level::default(); 10]);
+            let nb = bids
+                .iter_mut()
+                .zip(book.bids.top(10))
+                .map(|(d, l)| *d = l)
+                .count();
+            let na = asks
+                .iter_mut()
+                .zip(book.asks.top(10))
+                .map(|(d, l)| *d = l)
+                .count();
             write_depth_update(
                 &mut writer,
                 market,
@@ -1150,8 +1170,8 @@ fn parsing_and_sequencing_a_recorded_sequence_allocates_nothing() {
                 2,
                 0,
                 3,
-                book.bids.top(10),
-                book.asks.top(10),
+                &bids[..nb],
+                &asks[..na],
             );
         }
         let allocs = counting_alloc::allocations() - before;

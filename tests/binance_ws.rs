@@ -305,8 +305,8 @@ impl Rig {
                 };
                 let local = self.book.book(*id);
                 if !(self.book.status(*id) == BookStatus::Live
-                    && local.bids.top(1000) == bids.as_slice()
-                    && local.asks.top(1000) == asks.as_slice())
+                    && local.bids.top(1000).eq(bids.iter().copied())
+                    && local.asks.top(1000).eq(asks.iter().copied()))
                 {
                     all = false;
                     last = format!(

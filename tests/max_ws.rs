@@ -164,8 +164,8 @@ fn converge(r: &mut Rig, sim: &MaxWsSim, within: Duration) -> Result<(), String>
             };
             let local = r.book.book(*id);
             let ok = r.book.status(*id) == BookStatus::Live
-                && local.bids.top(1000) == bids.as_slice()
-                && local.asks.top(1000) == asks.as_slice();
+                && local.bids.top(1000).eq(bids.iter().copied())
+                && local.asks.top(1000).eq(asks.iter().copied());
             if !ok {
                 last = format!(
                     "{m}: status {:?}, {} / {} levels vs {} / {}",

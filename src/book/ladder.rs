@@ -1,7 +1,11 @@
-//! One side of an L2 book: price levels kept sorted best-first in a pre-allocated vector.
+//! One side of an L2 book: price levels kept sorted in a pre-allocated vector, **best last**.
 //!
-//! Updates touch the top of the book far more often than the tail, so levels are stored
-//! best-first and found by binary search; inserting shifts only the levels behind. Capacity is
+//! Updates touch the top of the book far more often than the tail. With the best level at the
+//! end of the vector, inserting or removing a level moves only the levels *better* than it —
+//! none for a new best price or a best level that empties — instead of every level behind it
+//! (the best-first layout moved the whole ladder on each top-of-book change: 1 000 levels for a
+//! new best bid in a 1 000-level book). Levels are found from the top: the first few by a
+//! backward scan (where nearly every update lands), the rest by binary search. Capacity is
 //! reserved up front (`with_capacity`), so applying updates allocates nothing unless a book
 //! grows past every size it has had before.
 
@@ -9,15 +13,19 @@ use crate::model::{Level, Price, Qty};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LadderSide {
-    /// Highest price first.
+    /// Highest price best.
     Bid,
-    /// Lowest price first.
+    /// Lowest price best.
     Ask,
 }
+
+/// Levels checked one by one from the top before a binary search over the rest.
+const SCAN_FROM_TOP: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct Ladder {
     side: LadderSide,
+    /// Worst first, best last: bids ascending, asks descending.
     levels: Vec<Level>,
 }
 
@@ -29,12 +37,35 @@ impl Ladder {
         }
     }
 
-    /// Position of `price`, or where it would be inserted, counting from the best level.
+    /// Whether `a` is better than `b` on this side.
+    #[inline]
+    fn better(&self, a: Price, b: Price) -> bool {
+        match self.side {
+            LadderSide::Bid => a > b,
+            LadderSide::Ask => a < b,
+        }
+    }
+
+    /// Index of `price` in `levels`, or where it would be inserted.
     #[inline]
     fn search(&self, price: Price) -> Result<usize, usize> {
+        let n = self.levels.len();
+        // From the top: the index just above the first level not better than `price`.
+        let scan = n.min(SCAN_FROM_TOP);
+        for k in 0..scan {
+            let i = n - 1 - k;
+            let p = self.levels[i].price;
+            if p == price {
+                return Ok(i);
+            }
+            if self.better(price, p) {
+                return Err(i + 1);
+            }
+        }
+        let rest = &self.levels[..n - scan];
         match self.side {
-            LadderSide::Bid => self.levels.binary_search_by(|l| price.cmp(&l.price)),
-            LadderSide::Ask => self.levels.binary_search_by(|l| l.price.cmp(&price)),
+            LadderSide::Bid => rest.binary_search_by(|l| l.price.cmp(&price)),
+            LadderSide::Ask => rest.binary_search_by(|l| price.cmp(&l.price)),
         }
     }
 
@@ -53,17 +84,23 @@ impl Ladder {
 
     #[inline]
     pub fn best(&self) -> Option<Level> {
-        self.levels.first().copied()
+        self.levels.last().copied()
+    }
+
+    /// Every level, best first.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Level> + DoubleEndedIterator + '_ {
+        self.levels.iter().rev().copied()
     }
 
     /// Best `n` levels, best first.
-    pub fn top(&self, n: usize) -> &[Level] {
-        &self.levels[..n.min(self.levels.len())]
+    pub fn top(&self, n: usize) -> impl ExactSizeIterator<Item = Level> + DoubleEndedIterator + '_ {
+        self.iter().take(n)
     }
 
     /// Keeps only the best `n` levels (depth-limited subscriptions trim themselves).
     pub fn truncate(&mut self, n: usize) {
-        self.levels.truncate(n);
+        let drop = self.levels.len().saturating_sub(n);
+        self.levels.drain(..drop);
     }
 
     pub fn clear(&mut self) {
@@ -100,7 +137,7 @@ mod tests {
         assert_eq!(b.best().unwrap().price, p("3.0"));
         assert_eq!(a.best().unwrap().price, p("1.0"));
         assert_eq!(
-            b.top(3).iter().map(|l| l.price).collect::<Vec<_>>(),
+            b.top(3).map(|l| l.price).collect::<Vec<_>>(),
             vec![p("3"), p("2"), p("1")]
         );
     }
@@ -121,5 +158,54 @@ mod tests {
         assert_eq!(b.len(), 1);
         b.set(p("2"), Fixed::ZERO);
         assert!(b.is_empty());
+    }
+
+    /// Against a `BTreeMap` model: random sets and removals, near the top and deep, on both
+    /// sides; the ladder holds the model's levels best first after every step, and `truncate`
+    /// keeps the best.
+    #[test]
+    fn random_updates_keep_the_ladder_equal_to_a_sorted_map() {
+        use std::collections::BTreeMap;
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for side in [LadderSide::Bid, LadderSide::Ask] {
+            let mut l = Ladder::with_capacity(side, 16);
+            let mut model: BTreeMap<i64, i64> = BTreeMap::new();
+            for step in 0..20_000 {
+                let price = 1_000 + (next() % 64) as i64;
+                let qty = if next() % 3 == 0 {
+                    0
+                } else {
+                    1 + (next() % 9) as i64
+                };
+                l.set(Fixed::from_int(price), Fixed::from_int(qty));
+                if qty == 0 {
+                    model.remove(&price);
+                } else {
+                    model.insert(price, qty);
+                }
+                let want: Vec<Level> = match side {
+                    LadderSide::Bid => model.iter().rev().map(|(p, q)| lvl(*p, *q)).collect(),
+                    LadderSide::Ask => model.iter().map(|(p, q)| lvl(*p, *q)).collect(),
+                };
+                assert_eq!(l.iter().collect::<Vec<_>>(), want, "{side:?} step {step}");
+                assert_eq!(l.best(), want.first().copied());
+            }
+            let best: Vec<Level> = l.top(5).collect();
+            l.truncate(5);
+            assert_eq!(l.iter().collect::<Vec<_>>(), best);
+        }
+    }
+
+    fn lvl(p: i64, q: i64) -> Level {
+        Level {
+            price: Fixed::from_int(p),
+            qty: Fixed::from_int(q),
+        }
     }
 }

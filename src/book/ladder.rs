@@ -1,15 +1,20 @@
-//! One side of an L2 book: price levels kept sorted in a pre-allocated vector, **best last**.
+//! One side of an L2 book: price levels kept sorted in a pre-allocated ring buffer
+//! (`VecDeque`), **best last**.
 //!
-//! Updates touch the top of the book far more often than the tail. With the best level at the
-//! end of the vector, inserting or removing a level moves only the levels *better* than it —
-//! none for a new best price or a best level that empties — instead of every level behind it
-//! (the best-first layout moved the whole ladder on each top-of-book change: 1 000 levels for a
-//! new best bid in a 1 000-level book). Levels are found from the top: the first few by a
-//! backward scan (where nearly every update lands), the rest by binary search. Capacity is
-//! reserved up front (`with_capacity`), so applying updates allocates nothing unless a book
-//! grows past every size it has had before.
+//! Updates touch the top of the book far more often than the tail. A `VecDeque` inserts or
+//! removes by moving the shorter side, so with the best level at the back a change at the top
+//! moves only the levels better than it — none for a new best price or a best level that
+//! empties — and a snapshot, which arrives best first, grows the ladder at its front without
+//! moving anything. (The best-first `Vec` before it moved the whole ladder on each
+//! top-of-book change: 1 000 levels for a new best bid in a 1 000-level book; a best-last `Vec`
+//! would do the same for every level of a snapshot.) Levels are found from the top: the first
+//! few by a backward scan (where nearly every update lands), a level worse than the worst at
+//! once (a snapshot's), the rest by binary search.
+//! Capacity is reserved up front (`with_capacity`), so applying updates allocates nothing unless
+//! a book grows past every size it has had before.
 
 use crate::model::{Level, Price, Qty};
+use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LadderSide {
@@ -26,14 +31,14 @@ const SCAN_FROM_TOP: usize = 8;
 pub struct Ladder {
     side: LadderSide,
     /// Worst first, best last: bids ascending, asks descending.
-    levels: Vec<Level>,
+    levels: VecDeque<Level>,
 }
 
 impl Ladder {
     pub fn with_capacity(side: LadderSide, cap: usize) -> Self {
         Ladder {
             side,
-            levels: Vec::with_capacity(cap),
+            levels: VecDeque::with_capacity(cap),
         }
     }
 
@@ -62,10 +67,14 @@ impl Ladder {
                 return Err(i + 1);
             }
         }
-        let rest = &self.levels[..n - scan];
+        // Worse than the worst: a snapshot, which arrives best first, grows the ladder here.
+        if scan < n && self.better(self.levels[0].price, price) {
+            return Err(0);
+        }
+        // Worse than the levels scanned: the search over the whole ladder lands below them.
         match self.side {
-            LadderSide::Bid => rest.binary_search_by(|l| l.price.cmp(&price)),
-            LadderSide::Ask => rest.binary_search_by(|l| price.cmp(&l.price)),
+            LadderSide::Bid => self.levels.binary_search_by(|l| l.price.cmp(&price)),
+            LadderSide::Ask => self.levels.binary_search_by(|l| price.cmp(&l.price)),
         }
     }
 
@@ -84,7 +93,7 @@ impl Ladder {
 
     #[inline]
     pub fn best(&self) -> Option<Level> {
-        self.levels.last().copied()
+        self.levels.back().copied()
     }
 
     /// Every level, best first.

@@ -27,7 +27,9 @@ use super::exec_venue::{ExecVenue, MarketName};
 use super::nonce_ledger::NonceLedger;
 use super::venue_ban::{RetryAfter, VenueBan};
 use crate::config::sim::SimConfig;
-use crate::model::{ClientOid, Fixed, GatewayCmdKind, OrderRequest, OrderType, Side, WalletType};
+use crate::model::{
+    ClientOid, Fixed, GatewayCmdKind, InvalidSetting, OrderRequest, OrderType, Side, WalletType,
+};
 use crate::sim::max_frames::MaxOrderFrame;
 use crossbeam::channel::Sender;
 use std::collections::HashMap;
@@ -149,7 +151,7 @@ const START_BALANCES: [(&str, i64); 4] = [
 impl MaxAccount {
     /// An account matching with `cfg`'s latency, fees, rejects and duplicate fills; its clock
     /// is the host's wall clock.
-    pub fn new(cfg: &SimConfig) -> Result<Arc<MaxAccount>, String> {
+    pub fn new(cfg: &SimConfig) -> Result<Arc<MaxAccount>, InvalidSetting> {
         let epoch_ms = wall_ms();
         let venue = ExecVenue::new(&SimConfig {
             epoch_ms,

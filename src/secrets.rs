@@ -129,11 +129,3 @@ mod tests {
         assert_eq!(full.max_keys().unwrap(), ("k", "s3cr3t-value"));
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<SecretsError> for String {
-    fn from(e: SecretsError) -> String {
-        e.to_string()
-    }
-}

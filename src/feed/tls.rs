@@ -194,11 +194,3 @@ mod tests {
         assert!(e.contains("certificate 1"), "{e}");
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<TlsCaError> for String {
-    fn from(e: TlsCaError) -> String {
-        e.to_string()
-    }
-}

@@ -24,11 +24,3 @@ pub enum LogError {
     #[error("logging: a global subscriber is already set ({0})")]
     AlreadySet(#[source] tracing::dispatcher::SetGlobalDefaultError),
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<LogError> for String {
-    fn from(e: LogError) -> String {
-        e.to_string()
-    }
-}

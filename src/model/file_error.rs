@@ -48,11 +48,3 @@ mod tests {
         assert!(std::error::Error::source(&e).is_some());
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<FileError> for String {
-    fn from(e: FileError) -> String {
-        e.to_string()
-    }
-}

@@ -43,11 +43,3 @@ mod tests {
         );
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<InvalidSetting> for String {
-    fn from(e: InvalidSetting) -> String {
-        e.to_string()
-    }
-}

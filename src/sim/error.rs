@@ -75,11 +75,3 @@ impl SimError {
         move |source| SimError::Spawn { thread, source }
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<SimError> for String {
-    fn from(e: SimError) -> String {
-        e.to_string()
-    }
-}

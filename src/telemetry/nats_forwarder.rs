@@ -281,11 +281,3 @@ impl EventSink for NatsForwarder {
         format!("nats {} stream {}", self.cfg.url, self.cfg.stream)
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<ForwarderError> for String {
-    fn from(e: ForwarderError) -> String {
-        e.to_string()
-    }
-}

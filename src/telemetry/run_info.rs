@@ -196,11 +196,3 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
-
-// Interim (issue 13): callers that still return `Result<_, String>` use `?` on it while the
-// layers above move to typed errors; removed once none is left.
-impl From<RunInfoError> for String {
-    fn from(e: RunInfoError) -> String {
-        e.to_string()
-    }
-}

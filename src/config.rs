@@ -3,9 +3,9 @@
 //! Unknown keys, wrong types and bad values fail at start with a message that names the key.
 //! Secrets are never read from this file: see [`crate::secrets`].
 
-use crate::feed::tls::TlsTrust;
+use crate::feed::tls::{TlsCaError, TlsTrust};
 pub use crate::feed::venue_config::{BinanceVenue, MaxVenue};
-use crate::model::{Fixed, Instruments, MarketRules, Venue};
+use crate::model::{FileError, Fixed, Instruments, InvalidSetting, MarketRules, Venue};
 use crate::order::config::OrderConfig;
 use crate::pipeline::RingSizes;
 use crate::pipeline::placement::{self, ResolvedThread, ThreadSpec};
@@ -17,10 +17,12 @@ use sim::SimConfig;
 use std::path::Path;
 
 pub mod duration;
+pub mod error;
 pub mod nats;
 pub mod sim;
 pub use crate::logging::config::{ConsoleMode, LogConfig};
 pub use duration::parse_duration;
+pub use error::ConfigError;
 pub use nats::NatsConfig;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,12 +53,12 @@ pub struct VenuesSection {
 
 impl VenuesSection {
     /// Whom MAX's `wss://` WebSockets trust; the error names `venues.max.tls_ca_file`.
-    pub fn max_tls(&self) -> Result<TlsTrust, String> {
+    pub fn max_tls(&self) -> Result<TlsTrust, TlsCaError> {
         TlsTrust::load("venues.max.tls_ca_file", &self.max.tls_ca_file)
     }
 
     /// Whom Binance's `wss://` WebSocket trusts; the error names `venues.binance.tls_ca_file`.
-    pub fn binance_tls(&self) -> Result<TlsTrust, String> {
+    pub fn binance_tls(&self) -> Result<TlsTrust, TlsCaError> {
         TlsTrust::load("venues.binance.tls_ca_file", &self.binance.tls_ca_file)
     }
 }
@@ -140,7 +142,7 @@ pub struct MarketSpec {
 
 impl MarketSpec {
     /// The trading rules, parsed; an error names the key under `at` (`markets[0]`).
-    pub fn rules(&self, at: &str) -> Result<MarketRules, String> {
+    pub fn rules(&self, at: &str) -> Result<MarketRules, InvalidSetting> {
         let k = |f: &str| format!("{at}.{f}");
         Ok(MarketRules {
             tick: decimal(&k("tick"), &self.tick)?,
@@ -267,24 +269,35 @@ impl Default for Config {
     }
 }
 
-fn decimal(key: &str, v: &str) -> Result<Fixed, String> {
-    Fixed::parse(v).map_err(|e| format!("{key}: {v:?} is not a valid decimal ({e})"))
+fn decimal(key: &str, v: &str) -> Result<Fixed, InvalidSetting> {
+    Fixed::parse(v)
+        .map_err(|e| InvalidSetting::new(key, format!("{v:?} is not a valid decimal ({e})")))
 }
 
 impl Config {
     /// Reads and validates `path`. Errors name the file and the key.
-    pub fn load(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(FileError::at("read", path))?;
+        Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Toml { path: None, source } => ConfigError::Toml {
+                path: Some(path.to_path_buf()),
+                source,
+            },
+            ConfigError::Invalid(e) => ConfigError::Invalid(e.within(&path.display().to_string())),
+            e => e,
+        })
     }
 
-    pub fn from_toml(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: None,
+            source: Box::new(e),
+        })?;
         cfg.validate()?;
         Ok(cfg)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let p = &self.pipeline;
         for (k, v) in [
             ("md_ring", p.md_ring),
@@ -293,64 +306,92 @@ impl Config {
             ("exec_ring", p.exec_ring),
         ] {
             if v < 2 || !v.is_power_of_two() {
-                return Err(format!("pipeline.{k}: must be a power of two ≥ 2, got {v}"));
+                return Err(InvalidSetting::new(
+                    format!("pipeline.{k}"),
+                    format!("must be a power of two ≥ 2, got {v}"),
+                )
+                .into());
             }
         }
         if p.batch == 0 {
-            return Err("pipeline.batch: must be > 0".into());
+            return Err(InvalidSetting::new("pipeline.batch", "must be > 0").into());
         }
         if p.gateway_queue == 0 || p.telemetry_queue == 0 {
-            return Err("pipeline.gateway_queue / telemetry_queue: must be > 0".into());
+            return Err(InvalidSetting::new(
+                "pipeline.gateway_queue / telemetry_queue",
+                "must be > 0",
+            )
+            .into());
         }
         placement::resolve(&p.threads, usize::MAX)?;
         if self.venues.max.reconcile_interval_ms < 200 {
-            return Err(format!(
-                "venues.max.reconcile_interval_ms: must be at least 200 ms, got {}",
-                self.venues.max.reconcile_interval_ms
-            ));
+            return Err(InvalidSetting::new(
+                "venues.max.reconcile_interval_ms",
+                format!(
+                    "must be at least 200 ms, got {}",
+                    self.venues.max.reconcile_interval_ms
+                ),
+            )
+            .into());
         }
         let m = &self.venues.max;
         if !(200..=120_000).contains(&m.liveness_timeout_ms) {
-            return Err(format!(
-                "venues.max.liveness_timeout_ms: must be in 200..=120000, got {}",
-                m.liveness_timeout_ms
-            ));
+            return Err(InvalidSetting::new(
+                "venues.max.liveness_timeout_ms",
+                format!("must be in 200..=120000, got {}", m.liveness_timeout_ms),
+            )
+            .into());
         }
         if !(100..=120_000).contains(&m.ping_interval_ms) {
-            return Err(format!(
-                "venues.max.ping_interval_ms: must be in 100..=120000 (MAX closes a connection \
-                 without a ping for 130 s), got {}",
-                m.ping_interval_ms
-            ));
+            return Err(InvalidSetting::new(
+                "venues.max.ping_interval_ms",
+                format!(
+                    "must be in 100..=120000 (MAX closes a connection without a ping for \
+                     130 s), got {}",
+                    m.ping_interval_ms
+                ),
+            )
+            .into());
         }
         let b = self.venues.binance.liveness_timeout_ms;
         if !(200..=600_000).contains(&b) {
-            return Err(format!(
-                "venues.binance.liveness_timeout_ms: must be in 200..=600000, got {b}"
-            ));
+            return Err(InvalidSetting::new(
+                "venues.binance.liveness_timeout_ms",
+                format!("must be in 200..=600000, got {b}"),
+            )
+            .into());
         }
         if self.engine.instance_id.is_empty() {
-            return Err("engine.instance_id: must not be empty".into());
+            return Err(InvalidSetting::new("engine.instance_id", "must not be empty").into());
         }
         if !(self.demo.duration_s.is_finite()
             && self.demo.duration_s > 0.0
             && std::time::Duration::try_from_secs_f64(self.demo.duration_s).is_ok())
         {
-            return Err(format!(
-                "demo.duration_s: must be a positive number of seconds, got {}",
-                self.demo.duration_s
-            ));
+            return Err(InvalidSetting::new(
+                "demo.duration_s",
+                format!(
+                    "must be a positive number of seconds, got {}",
+                    self.demo.duration_s
+                ),
+            )
+            .into());
         }
         let r = self.venues.binance.rotate_after_s;
         if r == 0 || r >= 86_400 {
-            return Err(format!(
-                "venues.binance.rotate_after_s: must be > 0 and < 86400 (Binance cuts a \
-                 connection at 24 h), got {r}"
-            ));
+            return Err(InvalidSetting::new(
+                "venues.binance.rotate_after_s",
+                format!("must be > 0 and < 86400 (Binance cuts a connection at 24 h), got {r}"),
+            )
+            .into());
         }
         let instruments = self.instruments()?;
         if !instruments.iter().any(|i| i.venue == Venue::Max) {
-            return Err("markets: at least one MAX market is needed to trade".into());
+            return Err(InvalidSetting::new(
+                "markets",
+                "at least one MAX market is needed to trade",
+            )
+            .into());
         }
         self.scanner.validate()?;
         self.order.validate()?;
@@ -380,10 +421,11 @@ impl Config {
             ),
         ] {
             if !schemes.iter().any(|s| u.starts_with(s)) {
-                return Err(format!(
-                    "{k}: expected a {} or {} URL, got {u:?}",
-                    schemes[0], schemes[1]
-                ));
+                return Err(InvalidSetting::new(
+                    k,
+                    format!("expected a {} or {} URL, got {u:?}", schemes[0], schemes[1]),
+                )
+                .into());
             }
         }
         self.venues.max_tls()?;
@@ -394,12 +436,12 @@ impl Config {
     }
 
     /// Interns every market in file order.
-    pub fn instruments(&self) -> Result<Instruments, String> {
+    pub fn instruments(&self) -> Result<Instruments, InvalidSetting> {
         let mut t = Instruments::new();
         for (i, m) in self.markets.iter().enumerate() {
             let rules = m.rules(&format!("markets[{i}]"))?;
             t.intern_with_rules(m.venue, &m.symbol, &m.base, &m.quote, rules)
-                .map_err(|e| format!("markets[{i}]: {e}"))?;
+                .map_err(|e| e.within(&format!("markets[{i}]")))?;
         }
         Ok(t)
     }
@@ -414,7 +456,7 @@ impl Config {
     }
 
     /// The thread plan for this host.
-    pub fn threads(&self) -> Result<Vec<ResolvedThread>, String> {
+    pub fn threads(&self) -> Result<Vec<ResolvedThread>, InvalidSetting> {
         let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
         placement::resolve(&self.pipeline.threads, cores)
     }

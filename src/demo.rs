@@ -6,7 +6,7 @@
 //! (`arbline demo --in-process`) remains for benchmarks: it has no sockets to measure.
 
 use crate::config::Config;
-use crate::engine::{self, DemoOptions, RunResult, Venues};
+use crate::engine::{self, DemoOptions, EngineError, RunResult, Venues};
 use crate::secrets::Secrets;
 use crate::sim::servers::SimServers;
 use rand::rngs::SmallRng;
@@ -29,7 +29,7 @@ fn run_key() -> (String, String) {
 }
 
 /// Starts the simulator on free loopback ports, points `cfg` at it and runs the engine.
-pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, EngineError> {
     run_over_sockets_until(cfg, opts, |_| false)
 }
 
@@ -38,7 +38,7 @@ pub fn run_over_sockets_until(
     cfg: &Config,
     opts: &DemoOptions,
     until: impl FnMut(&crate::telemetry::EngineCounters) -> bool,
-) -> Result<RunResult, String> {
+) -> Result<RunResult, EngineError> {
     let mut cfg = cfg.clone();
     cfg.sim.use_free_ports();
     let (key, secret) = run_key();

@@ -3,9 +3,36 @@
 use arbline::config::Config;
 use arbline::engine::{self, DemoOptions};
 use clap::{Parser, Subcommand};
+use std::error::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+/// What a command ends with: the library's typed errors, or one of this file's, boxed. The
+/// process prints it once and exits 1; nothing here decides on retries.
+type CliResult<T = ()> = Result<T, Box<dyn Error + Send + Sync>>;
+
+/// An error with what the command line was doing when it happened: `--period: …`.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+struct Context {
+    what: String,
+    #[source]
+    source: Box<dyn Error + Send + Sync>,
+}
+
+trait WithContext<T> {
+    fn context(self, what: impl Into<String>) -> Result<T, Context>;
+}
+
+impl<T, E: Into<Box<dyn Error + Send + Sync>>> WithContext<T> for Result<T, E> {
+    fn context(self, what: impl Into<String>) -> Result<T, Context> {
+        self.map_err(|e| Context {
+            what: what.into(),
+            source: e.into(),
+        })
+    }
+}
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -147,9 +174,9 @@ enum Command {
     },
 }
 
-fn load(config: Option<&PathBuf>) -> Result<Config, String> {
+fn load(config: Option<&PathBuf>) -> CliResult<Config> {
     match config {
-        Some(p) => Config::load(p),
+        Some(p) => Ok(Config::load(p)?),
         None => {
             let c = Config::default();
             c.validate()?;
@@ -158,19 +185,18 @@ fn load(config: Option<&PathBuf>) -> Result<Config, String> {
     }
 }
 
-fn run_sim(cfg: &Config) -> Result<(), String> {
+fn run_sim(cfg: &Config) -> CliResult {
     let secrets = arbline::secrets::Secrets::load()?;
-    let (key, secret) = match (secrets.max_api_key, secrets.max_secret_key) {
-        (Some(k), Some(s)) => (k, s),
-        _ => return Err("arbline sim: set MAX_API_KEY and MAX_SECRET_KEY (environment or .env): the simulator accepts that key".into()),
-    };
-    let servers = arbline::sim::servers::SimServers::start(cfg, &key, &secret)?;
+    let (key, secret) = secrets
+        .max_keys()
+        .context("arbline sim: the key it accepts")?;
+    let servers = arbline::sim::servers::SimServers::start(cfg, key, secret)?;
     println!("arbline sim: {}; Ctrl+C stops", servers.describe());
     tracing::info!("arbline sim: {}", servers.describe());
     let shutdown = arbline::pipeline::Shutdown::new();
     shutdown
         .install_signal_handlers()
-        .map_err(|e| format!("signal handlers: {e}"))?;
+        .context("signal handlers")?;
     while shutdown.phase() == arbline::pipeline::Phase::Running {
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -182,20 +208,20 @@ fn run_sim(cfg: &Config) -> Result<(), String> {
 
 /// Starts operator logging (`[log]`, `RUST_LOG` from the environment or `.env`); keep the
 /// guard for the command's life.
-fn start_logging(log: &arbline::config::LogConfig) -> Result<arbline::logging::LogGuard, String> {
+fn start_logging(log: &arbline::config::LogConfig) -> CliResult<arbline::logging::LogGuard> {
     arbline::secrets::load_dotenv()?;
-    arbline::logging::init(log)
+    Ok(arbline::logging::init(log)?)
 }
 
 /// `--nats URL`: publish to that server.
 /// `NATS_URL` from the environment or `.env`, when set and not empty.
-fn nats_env() -> Result<Option<String>, String> {
+fn nats_env() -> CliResult<Option<String>> {
     arbline::secrets::load_dotenv()?;
     Ok(std::env::var("NATS_URL").ok().filter(|u| !u.is_empty()))
 }
 
 /// `--nats URL` (else `NATS_URL`): publish to that server.
-fn with_nats(mut cfg: Config, url: Option<String>) -> Result<Config, String> {
+fn with_nats(mut cfg: Config, url: Option<String>) -> CliResult<Config> {
     let (url, from) = match url {
         Some(u) => (Some(u), "--nats"),
         None => (nats_env()?, "NATS_URL"),
@@ -203,7 +229,7 @@ fn with_nats(mut cfg: Config, url: Option<String>) -> Result<Config, String> {
     if let Some(url) = url {
         cfg.nats.url = url;
         cfg.nats.enabled = true;
-        cfg.nats.validate().map_err(|e| format!("{from}: {e}"))?;
+        cfg.nats.validate().map_err(|e| e.within(from))?;
     }
     Ok(cfg)
 }
@@ -214,7 +240,7 @@ fn run_record(
     pg_url: Option<String>,
     batch: usize,
     durable: String,
-) -> Result<(), String> {
+) -> CliResult {
     use arbline::record::{PgTarget, RecordOptions};
     arbline::secrets::load_dotenv()?;
     let pg = match pg_url {
@@ -230,10 +256,10 @@ fn run_record(
     opts.durable = durable;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, stop.clone())
-            .map_err(|e| format!("signal handlers: {e}"))?;
+        signal_hook::flag::register(sig, stop.clone()).context("signal handlers")?;
     }
-    arbline::record::run(&opts, &stop).map(|_| ())
+    arbline::record::run(&opts, &stop)?;
+    Ok(())
 }
 
 struct KlinesArgs {
@@ -245,16 +271,16 @@ struct KlinesArgs {
     rest_url: String,
 }
 
-fn run_klines(a: KlinesArgs) -> Result<(), String> {
+fn run_klines(a: KlinesArgs) -> CliResult {
+    use arbline::model::FileError;
     use arbline::venue::max::kline::{CSV_HEADER, check_period, csv_row, fetch_range, parse_time};
     use std::io::Write;
-    check_period(a.period).map_err(|e| format!("--period: {e}"))?;
-    let from = parse_time(&a.from).map_err(|e| format!("--from: {e}"))?;
+    check_period(a.period).context("--period")?;
+    let from = parse_time(&a.from).context("--from")?;
     let to = match &a.to {
-        Some(t) => parse_time(t).map_err(|e| format!("--to: {e}"))?,
+        Some(t) => parse_time(t).context("--to")?,
         None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| e.to_string())?
+            .duration_since(std::time::UNIX_EPOCH)?
             .as_secs(),
     };
     if from >= to {
@@ -262,7 +288,8 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
             "--from {} is not before --to {} (the end is exclusive)",
             a.from,
             a.to.as_deref().unwrap_or("now")
-        ));
+        )
+        .into());
     }
     let client = arbline::venue::max::rest_client::MaxRestClient::new(
         &a.rest_url,
@@ -271,7 +298,9 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
     );
     let mut sink: Box<dyn Write> = match &a.out {
         Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| format!("--out {}: {e}", p.display()))?,
+            std::fs::File::create(p)
+                .map_err(FileError::at("create", p))
+                .context("--out")?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
@@ -291,14 +320,18 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
             io_err = Some(e);
         }
     })
-    .map_err(|e| format!("klines {} from {}: {e}", a.market, a.rest_url))?;
+    .context(format!("klines {} from {}", a.market, a.rest_url))?;
     if let Some(e) = io_err {
-        return Err(format!("writing CSV: {e}"));
+        return Err(Context {
+            what: "writing CSV".into(),
+            source: e.into(),
+        }
+        .into());
     }
     if !header {
-        writeln!(sink, "{CSV_HEADER}").map_err(|e| format!("writing CSV: {e}"))?;
+        writeln!(sink, "{CSV_HEADER}").context("writing CSV")?;
     }
-    sink.flush().map_err(|e| format!("writing CSV: {e}"))?;
+    sink.flush().context("writing CSV")?;
     if let Some(p) = &a.out {
         eprintln!(
             "arbline klines: {n} candles of {} to {}",
@@ -311,7 +344,7 @@ fn run_klines(a: KlinesArgs) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result: CliResult = match cli.command {
         Command::Demo {
             config,
             duration,
@@ -328,7 +361,7 @@ fn main() -> ExitCode {
                 duration: Some(match duration {
                     Some(d) => d,
                     None => Duration::try_from_secs_f64(cfg.demo.duration_s)
-                        .map_err(|e| format!("demo.duration_s: {e}"))?,
+                        .context("demo.duration_s")?,
                 }),
                 quiet,
                 summary_json,
@@ -338,10 +371,11 @@ fn main() -> ExitCode {
                 venues_name: None,
             };
             if in_process {
-                engine::run_demo(&cfg, &opts).map(|_| ())
+                engine::run_demo(&cfg, &opts)?;
             } else {
-                arbline::demo::run_over_sockets(&cfg, &opts).map(|_| ())
+                arbline::demo::run_over_sockets(&cfg, &opts)?;
             }
+            Ok(())
         }),
         Command::Run {
             config,
@@ -364,7 +398,8 @@ fn main() -> ExitCode {
                 config_path: Some(config.clone()),
                 venues_name: None,
             };
-            engine::run_with(&cfg, &opts, engine::Venues::Live(secrets)).map(|_| ())
+            engine::run_with(&cfg, &opts, engine::Venues::Live(secrets))?;
+            Ok(())
         }),
         Command::Sim { config } => load(config.as_ref()).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
@@ -383,10 +418,12 @@ fn main() -> ExitCode {
         Command::Report { dirs, out, format } => {
             let _log = match start_logging(&arbline::config::LogConfig::default()) {
                 Ok(g) => g,
-                Err(e) => return fail(&e),
+                Err(e) => return fail(&*e),
             };
             let opts = arbline::report::ReportOptions { dirs, out, format };
-            arbline::report::report(&opts, &mut std::io::stdout()).map(|_| ())
+            arbline::report::report(&opts, &mut std::io::stdout())
+                .map(|_| ())
+                .map_err(Into::into)
         }
         Command::Klines {
             market,
@@ -430,11 +467,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
+        Err(e) => fail(&*e),
     }
 }
 
-fn fail(e: &str) -> ExitCode {
+/// Every error's text carries its causes already (`{what}: {source}`), so only the top one is
+/// printed.
+fn fail(e: &dyn Error) -> ExitCode {
     eprintln!("arbline: {e}");
     ExitCode::FAILURE
 }

@@ -23,9 +23,23 @@ impl Secrets {
     /// Loads `.env` from the working directory if present (variables already set in the
     /// environment win), then reads `MAX_API_KEY` and `MAX_SECRET_KEY`. A malformed `.env` is an
     /// error that names the file and line but never echoes its values.
-    pub fn load() -> Result<Secrets, String> {
+    pub fn load() -> Result<Secrets, SecretsError> {
         load_dotenv()?;
         Ok(Secrets::from_env())
+    }
+
+    /// MAX's key and secret, or [`SecretsError::Missing`] naming the variables not set.
+    pub fn max_keys(&self) -> Result<(&str, &str), SecretsError> {
+        match (self.max_api_key.as_deref(), self.max_secret_key.as_deref()) {
+            (Some(k), Some(s)) => Ok((k, s)),
+            (k, s) => Err(SecretsError::Missing(
+                [(k, "MAX_API_KEY"), (s, "MAX_SECRET_KEY")]
+                    .into_iter()
+                    .filter(|(v, _)| v.is_none())
+                    .map(|(_, name)| name)
+                    .collect(),
+            )),
+        }
     }
 
     pub fn from_env() -> Secrets {
@@ -37,18 +51,42 @@ impl Secrets {
     }
 }
 
+/// `url` without a `user:password@` part, for logs and error texts.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
 /// Loads `.env` from the working directory into the environment if present (variables already
 /// set win). A malformed `.env` is an error that names the file and the position but never
 /// echoes its values.
-pub fn load_dotenv() -> Result<(), String> {
+pub fn load_dotenv() -> Result<(), SecretsError> {
     match dotenvy::dotenv() {
         Ok(_) => Ok(()),
         Err(e) if e.not_found() => Ok(()),
-        Err(dotenvy::Error::LineParse(_, idx)) => {
-            Err(format!(".env: cannot parse the entry at byte {idx}"))
-        }
-        Err(_) => Err(".env: cannot be read".into()),
+        Err(dotenvy::Error::LineParse(_, index)) => Err(SecretsError::DotenvEntry { index }),
+        // The I/O error of the file, never its content.
+        Err(dotenvy::Error::Io(e)) => Err(SecretsError::DotenvUnreadable(Some(e))),
+        Err(_) => Err(SecretsError::DotenvUnreadable(None)),
     }
+}
+
+/// Why the secrets are not there. No variant holds a value read from the environment or from
+/// `.env` (a malformed line is named by its position only), so no error text can leak one. The
+/// caller must reject: an operator sets the variables or fixes the file.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// Variables that must be set and are not (or are blank).
+    #[error("{} must be set (environment or .env)", .0.join(" and "))]
+    Missing(Vec<&'static str>),
+    /// `.env` has an entry that is not `NAME=value`.
+    #[error(".env: cannot parse the entry at byte {index}")]
+    DotenvEntry { index: usize },
+    /// `.env` exists but cannot be read (or is not UTF-8).
+    #[error(".env: cannot be read")]
+    DotenvUnreadable(#[source] Option<std::io::Error>),
 }
 
 #[cfg(test)]
@@ -64,5 +102,30 @@ mod tests {
         let d = format!("{s:?}");
         assert!(!d.contains("AKIA") && !d.contains("s3cr3t"), "{d}");
         assert!(d.contains("<set>"));
+    }
+
+    #[test]
+    fn a_missing_key_is_named_and_no_error_shows_a_value() {
+        let s = Secrets {
+            max_api_key: Some("AKIA-very-real-key".into()),
+            max_secret_key: None,
+        };
+        let e = s.max_keys().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "MAX_SECRET_KEY must be set (environment or .env)"
+        );
+        let e = Secrets::default().max_keys().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "MAX_API_KEY and MAX_SECRET_KEY must be set (environment or .env)"
+        );
+        let e = SecretsError::DotenvEntry { index: 12 }.to_string();
+        assert!(!e.contains("AKIA"), "{e}");
+        let full = Secrets {
+            max_api_key: Some("k".into()),
+            max_secret_key: Some("s3cr3t-value".into()),
+        };
+        assert_eq!(full.max_keys().unwrap(), ("k", "s3cr3t-value"));
     }
 }

@@ -185,8 +185,7 @@ fn rig(sim: &BinanceSim, market: BinanceMarket, rotate_after: Option<Duration>) 
         tele: tx.clone(),
         shutdown: Shutdown::new(),
         rotate_after,
-    })
-    .unwrap();
+    });
     let book = BookStage::new(BookStageParts {
         md: tap_poll,
         out: book_prod,

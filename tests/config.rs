@@ -25,7 +25,7 @@ fn an_empty_file_means_the_defaults() {
 }
 
 fn err(toml: &str) -> String {
-    Config::from_toml(toml).unwrap_err()
+    Config::from_toml(toml).unwrap_err().to_string()
 }
 
 #[test]

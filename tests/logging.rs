@@ -129,9 +129,12 @@ fn rust_log_replaces_the_configured_filter_and_bad_filters_name_their_source() {
     assert!(read_prefix(&dir, "arbline").contains("info through RUST_LOG"));
     let e = logging::build(&log_cfg(&dir, "info"), Some("x=loud"))
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(e.starts_with("RUST_LOG"), "{e}");
-    let e = Config::from_toml("[log]\nconsole = \"rainbow\"\n").unwrap_err();
+    let e = Config::from_toml("[log]\nconsole = \"rainbow\"\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("log.console"), "{e}");
 }
 

@@ -649,7 +649,9 @@ fn taifex_skips_and_counts_a_bad_row_instead_of_failing() {
         (20240201, fx("31.338"), 10)
     );
     assert_eq!(taifex::parse(body).unwrap(), r.quote);
-    let e = taifex::parse(br#"[{"Date":1,"USD/NTD":2}]"#).unwrap_err();
+    let e = taifex::parse(br#"[{"Date":1,"USD/NTD":2}]"#)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("1 rows skipped"), "{e}");
     assert!(taifex::parse(br#"{"Date":"20240201"}"#).is_err());
 }
@@ -658,7 +660,7 @@ fn taifex_skips_and_counts_a_bad_row_instead_of_failing() {
 fn utc_offset_of_i32_min_is_refused_not_wrapped() {
     for v in ["-2147483648", "2147483647", "-2147483647", "841", "-841"] {
         let toml = format!("[scanner.trading_hours]\nutc_offset_minutes = {v}\n");
-        let e = Config::from_toml(&toml).unwrap_err();
+        let e = Config::from_toml(&toml).unwrap_err().to_string();
         assert!(e.contains("utc_offset_minutes"), "{v}: {e}");
     }
     let ok = "[scanner.trading_hours]\nutc_offset_minutes = -840\n";

@@ -7,7 +7,7 @@
 
 use arbline::config::NatsConfig;
 use arbline::record::schema::{ColType, TABLES};
-use arbline::record::{self, Counters, PgTarget, RecordOptions};
+use arbline::record::{self, Counters, PgTarget, RecordError, RecordOptions};
 use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -163,7 +163,7 @@ fn consumer_state(url: &str, nats: &NatsConfig, durable: &str) -> Option<(u64, u
 
 struct Running {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<Result<Counters, String>>>,
+    handle: Option<JoinHandle<Result<Counters, RecordError>>>,
 }
 
 fn start(opts: RecordOptions) -> Running {

@@ -127,9 +127,9 @@ fn taifex_fallback_takes_the_latest_usd_ntd() {
     let body = serde_json::to_vec(&d["parsed"]).unwrap();
     let q = taifex::parse(&body).unwrap();
     assert_eq!((q.date, q.mid), (20240202, f("31.243")));
-    let e = taifex::parse(b"[]").unwrap_err();
+    let e = taifex::parse(b"[]").unwrap_err().to_string();
     assert!(e.contains("no row with a USD/NTD rate"), "{e}");
-    let e = taifex::parse(b"<html>").unwrap_err();
+    let e = taifex::parse(b"<html>").unwrap_err().to_string();
     assert!(e.contains("TAIFEX JSON"), "{e}");
 }
 

@@ -69,7 +69,7 @@ fn bank_then_taifex_then_the_days_cache() {
         o => panic!("expected the cache, got {o:?}"),
     }
     // Another day: no cache to fall back on.
-    let e = p.fetch(20261125).unwrap_err();
+    let e = p.fetch(20261125).unwrap_err().to_string();
     assert!(
         e.contains("no USD/TWD reference rate") && e.contains("503"),
         "{e}"
@@ -82,7 +82,8 @@ fn bad_urls_are_config_errors() {
     let dir = temp("rate-cfg");
     let e = RefRateProvider::new(&cfg("ftp://x".into(), String::new(), &dir))
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(e.contains("refrate.url"), "{e}");
 }
 

@@ -246,11 +246,15 @@ fn bad_input_is_a_clear_error_not_a_panic() {
         format: Format::Png,
     };
     let missing = std::env::temp_dir().join("arbline-report-no-such-dir");
-    let e = report(&opts(&missing), &mut Vec::new()).unwrap_err();
+    let e = report(&opts(&missing), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no such run directory"), "{e}");
 
     let empty = temp_dir("empty");
-    let e = report(&opts(&empty), &mut Vec::new()).unwrap_err();
+    let e = report(&opts(&empty), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no latency data"), "{e}");
 
     let corrupt = temp_dir("corrupt");
@@ -270,20 +274,28 @@ fn bad_input_is_a_clear_error_not_a_panic() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&log, cut).unwrap();
-    let e = report(&opts(&corrupt), &mut Vec::new()).unwrap_err();
+    let e = report(&opts(&corrupt), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(FINAL_HLOG), "{e}");
     // Not a log at all.
     std::fs::write(corrupt.join(INTERVALS_HLOG), "garbage, not, a log\n").unwrap();
-    let e = parse_hlog(b"Tag=x,1.0,1.0,1.0,@@@notbase64@@@\n").unwrap_err();
+    let e = parse_hlog(b"Tag=x,1.0,1.0,1.0,@@@notbase64@@@\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not base64"), "{e}");
     std::fs::remove_file(&log).unwrap();
-    let e = report(&opts(&corrupt), &mut Vec::new()).unwrap_err();
+    let e = report(&opts(&corrupt), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(INTERVALS_HLOG), "{e}");
 
     let bad_json = temp_dir("badjson");
     write_run(&bad_json, "j", 1);
     std::fs::write(bad_json.join("run.json"), "{ not json").unwrap();
-    let e = report(&opts(&bad_json), &mut Vec::new()).unwrap_err();
+    let e = report(&opts(&bad_json), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("run.json"), "{e}");
 
     let bad_hgrm = temp_dir("badhgrm");
@@ -292,7 +304,9 @@ fn bad_input_is_a_clear_error_not_a_panic() {
         "1.0 0.5 3 2.0\nnot numbers here\n",
     )
     .unwrap();
-    let e = report(&opts(&bad_hgrm), &mut Vec::new()).unwrap_err();
+    let e = report(&opts(&bad_hgrm), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("parse.hgrm"), "{e}");
     for d in [empty, corrupt, bad_json, bad_hgrm] {
         std::fs::remove_dir_all(d).unwrap();

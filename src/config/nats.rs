@@ -3,6 +3,8 @@
 //! One JetStream stream holds every subject the engine publishes. Whoever starts first (the
 //! engine's forwarder or the recorder) creates it with [`NatsConfig::stream_subjects`].
 
+use crate::model::InvalidSetting;
+use crate::secrets::redact_url;
 use serde::Deserialize;
 
 /// The subject families of the stream, in the seed's convention
@@ -75,30 +77,42 @@ impl NatsConfig {
     }
 
     /// Errors name the key (`nats.url`, …).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         if !["nats://", "tls://"]
             .iter()
             .any(|s| self.url.starts_with(s))
         {
-            return Err(format!(
-                "nats.url: expected a nats:// or tls:// URL, got {:?}",
-                self.url
+            // Without its `user:password@`, if it has one.
+            return Err(InvalidSetting::new(
+                "nats.url",
+                format!(
+                    "expected a nats:// or tls:// URL, got {:?}",
+                    redact_url(&self.url)
+                ),
             ));
         }
         // JetStream stream names may not contain subject tokens' separators or wildcards.
         let bad = |c: char| c.is_whitespace() || matches!(c, '.' | '*' | '>' | '/' | '\\');
         if self.stream.is_empty() || self.stream.contains(bad) {
-            return Err(format!(
-                "nats.stream: must be a non-empty name without spaces, '.', '*', '>', '/' or '\\', \
-                 got {:?}",
-                self.stream
+            return Err(InvalidSetting::new(
+                "nats.stream",
+                format!(
+                    "must be a non-empty name without spaces, '.', '*', '>', '/' or '\\', got {:?}",
+                    self.stream
+                ),
             ));
         }
         if self.buffer_critical == 0 || self.buffer_md == 0 {
-            return Err("nats.buffer_critical / buffer_md: must be > 0".into());
+            return Err(InvalidSetting::new(
+                "nats.buffer_critical / buffer_md",
+                "must be > 0",
+            ));
         }
         if self.file_dir.is_empty() || self.file_max_mb == 0 {
-            return Err("nats.file_dir / file_max_mb: must be set (a directory, > 0 MB)".into());
+            return Err(InvalidSetting::new(
+                "nats.file_dir / file_max_mb",
+                "must be set (a directory, > 0 MB)",
+            ));
         }
         let p = &self.subject_prefix;
         if !p.is_empty()
@@ -107,9 +121,9 @@ impl NatsConfig {
                 || p.contains("..")
                 || p.contains(|c: char| c.is_whitespace() || c == '*' || c == '>'))
         {
-            return Err(format!(
-                "nats.subject_prefix: must be subject tokens joined by '.', without wildcards, \
-                 got {p:?}"
+            return Err(InvalidSetting::new(
+                "nats.subject_prefix",
+                format!("must be subject tokens joined by '.', without wildcards, got {p:?}"),
             ));
         }
         Ok(())
@@ -169,9 +183,19 @@ mod tests {
             ),
         ];
         for (name, c, key) in cases {
-            let e = c.validate().unwrap_err();
+            let e = c.validate().unwrap_err().to_string();
             assert!(e.starts_with(key), "{name}: {e}");
         }
         NatsConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn a_refused_url_is_shown_without_its_password() {
+        let c = NatsConfig {
+            url: "http://rec:hunter2-secret@bus:4222".into(),
+            ..NatsConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.starts_with("nats.url") && !e.contains("hunter2"), "{e}");
     }
 }

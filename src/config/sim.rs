@@ -1,6 +1,6 @@
 //! `[sim]`: the synthetic venue's price process, books and execution.
 
-use crate::model::{Fixed, Venue};
+use crate::model::{Fixed, InvalidSetting, Venue};
 use serde::Deserialize;
 
 /// One Binance leader and the MAX market that lags it.
@@ -155,10 +155,13 @@ impl Default for SimConfig {
     }
 }
 
-fn positive_decimal(key: &str, v: &str) -> Result<Fixed, String> {
+fn positive_decimal(key: &str, v: &str) -> Result<Fixed, InvalidSetting> {
     match Fixed::parse(v) {
         Ok(f) if f.raw() > 0 => Ok(f),
-        _ => Err(format!("{key}: expected a positive decimal, got {v:?}")),
+        _ => Err(InvalidSetting::new(
+            key,
+            format!("expected a positive decimal, got {v:?}"),
+        )),
     }
 }
 
@@ -175,16 +178,16 @@ impl SimConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.pairs.is_empty() {
-            return Err("sim.pairs: at least one pair".into());
+            return Err(InvalidSetting::new("sim.pairs", "at least one pair"));
         }
         for (i, p) in self.pairs.iter().enumerate() {
             let k = |f: &str| format!("sim.pairs[{i}].{f}");
             if !matches!(p.leader_venue, Venue::BinanceSpot | Venue::BinanceFutures) {
-                return Err(format!(
-                    "{}: must be binance_spot or binance_futures",
-                    k("leader_venue")
+                return Err(InvalidSetting::new(
+                    k("leader_venue"),
+                    "must be binance_spot or binance_futures",
                 ));
             }
             for (f, v) in [
@@ -196,10 +199,9 @@ impl SimConfig {
                 positive_decimal(&k(f), v)?;
             }
             if !p.conversion.is_empty() && p.conversion != self.usdttwd_symbol {
-                return Err(format!(
-                    "{}: only {:?} converts",
+                return Err(InvalidSetting::new(
                     k("conversion"),
-                    self.usdttwd_symbol
+                    format!("only {:?} converts", self.usdttwd_symbol),
                 ));
             }
         }
@@ -207,7 +209,7 @@ impl SimConfig {
         positive_decimal("sim.usdttwd_level_qty", &self.usdttwd_level_qty)?;
         positive_decimal("sim.ref_rate", &self.ref_rate)?;
         if self.depth_levels == 0 || self.depth_levels > 1000 {
-            return Err("sim.depth_levels: 1..=1000".into());
+            return Err(InvalidSetting::new("sim.depth_levels", "1..=1000"));
         }
         for (k, v) in [
             ("leader_tick_ms", self.leader_tick_ms),
@@ -223,13 +225,13 @@ impl SimConfig {
             ("binance_pong_timeout_ms", self.binance_pong_timeout_ms),
         ] {
             if v == 0 {
-                return Err(format!("sim.{k}: must be > 0"));
+                return Err(InvalidSetting::new(format!("sim.{k}"), "must be > 0"));
             }
         }
         if !(self.pregenerate_s.is_finite() && (0.0..=3600.0).contains(&self.pregenerate_s)) {
-            return Err(format!(
-                "sim.pregenerate_s: 0..=3600 seconds, got {}",
-                self.pregenerate_s
+            return Err(InvalidSetting::new(
+                "sim.pregenerate_s",
+                format!("0..=3600 seconds, got {}", self.pregenerate_s),
             ));
         }
         for (k, v) in [
@@ -237,11 +239,17 @@ impl SimConfig {
             ("max_ws_addr", &self.max_ws_addr),
         ] {
             if v.parse::<std::net::SocketAddr>().is_err() {
-                return Err(format!("sim.{k}: expected host:port, got {v:?}"));
+                return Err(InvalidSetting::new(
+                    format!("sim.{k}"),
+                    format!("expected host:port, got {v:?}"),
+                ));
             }
         }
         if self.latency_min_ms > self.latency_max_ms {
-            return Err("sim.latency_min_ms: must not exceed latency_max_ms".into());
+            return Err(InvalidSetting::new(
+                "sim.latency_min_ms",
+                "must not exceed latency_max_ms",
+            ));
         }
         for (k, v) in [
             ("reject_probability", self.reject_probability),
@@ -253,7 +261,10 @@ impl SimConfig {
             ("max_trade_probability", self.max_trade_probability),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("sim.{k}: must be within 0..=1, got {v}"));
+                return Err(InvalidSetting::new(
+                    format!("sim.{k}"),
+                    format!("must be within 0..=1, got {v}"),
+                ));
             }
         }
         for (k, v) in [
@@ -270,7 +281,10 @@ impl SimConfig {
             ("taker_fee_bps", self.taker_fee_bps),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("sim.{k}: must be a finite number ≥ 0, got {v}"));
+                return Err(InvalidSetting::new(
+                    format!("sim.{k}"),
+                    format!("must be a finite number ≥ 0, got {v}"),
+                ));
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 //! bus.
 
 use super::AnyStage;
+use super::error::EngineError;
 use crate::book::{BookStage, BookStageParts};
 use crate::config::Config;
 use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
@@ -32,7 +33,7 @@ fn bus(
     cfg: &Config,
     instruments: &Instruments,
     clock: &EngineClock,
-) -> Result<crate::telemetry::bus::Bus, String> {
+) -> Result<crate::telemetry::bus::Bus, EngineError> {
     use crate::telemetry::bus_message::Encoder;
     use crate::telemetry::event_sink::EventSink;
     let n = &cfg.nats;
@@ -93,12 +94,12 @@ pub enum Venues {
 }
 
 /// Builds rings and stages from `cfg`, all connected, in process with the synthetic venue.
-pub fn build(cfg: &Config, live: bool) -> Result<Built, String> {
+pub fn build(cfg: &Config, live: bool) -> Result<Built, EngineError> {
     build_for(cfg, live, Venues::Synthetic)
 }
 
 /// Builds rings and stages from `cfg` for `venues`.
-pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, String> {
+pub fn build_for(cfg: &Config, live: bool, venues: Venues) -> Result<Built, EngineError> {
     build_with_clock(cfg, live, venues, EngineClock::new())
 }
 
@@ -109,7 +110,7 @@ pub fn build_with_clock(
     live: bool,
     venues: Venues,
     clock: EngineClock,
-) -> Result<Built, String> {
+) -> Result<Built, EngineError> {
     let instruments = cfg.instruments()?;
     let shutdown = Shutdown::new();
     let counters = Arc::new(EngineCounters::default());
@@ -147,19 +148,11 @@ pub fn build_with_clock(
             tele: feed_tx,
             shutdown: shutdown.clone(),
             pregenerate_s: cfg.sim.pregenerate_s,
-        })?))],
+        })))],
         Venues::Live(secrets) => {
             let v = &cfg.venues;
             let (max_tls, binance_tls) = (v.max_tls()?, v.binance_tls()?);
-            let (Some(key), Some(secret)) = (
-                secrets.max_api_key.as_deref(),
-                secrets.max_secret_key.as_deref(),
-            ) else {
-                return Err(
-                    "MAX_API_KEY and MAX_SECRET_KEY must be set (environment or .env) to trade"
-                        .into(),
-                );
-            };
+            let (key, secret) = secrets.max_keys()?;
             // One signer per key: its clones share the key's one nonce sequence (REST, the
             // reconciler and the private WebSocket's auth alike).
             let signer = crate::venue::max::MaxSigner::new(key, secret);
@@ -246,7 +239,7 @@ pub fn build_with_clock(
                 tele: feed_tx,
                 shutdown: shutdown.clone(),
                 rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
-            })?
+            })
             .with_gate(binance_gate)
             .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms));
             let user = MaxUserFeed::new(MaxUserFeedParts {

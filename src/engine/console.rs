@@ -1,6 +1,7 @@
 //! What a run prints on the console: the start banner (venues, bus, threads) and the final
 //! summary.
 
+use super::error::EngineError;
 use super::{Built, DemoOptions, RunResult};
 use crate::config::Config;
 use crate::pipeline::ResolvedThread;
@@ -58,9 +59,9 @@ pub(super) fn print_start(
 }
 
 /// The run's summary and, with a bus, what became of its events.
-pub(super) fn print_summary(result: &RunResult) -> Result<(), String> {
+pub(super) fn print_summary(result: &RunResult) -> Result<(), EngineError> {
     let mut out = std::io::stdout();
-    result.summary.print(&mut out).map_err(|e| e.to_string())?;
+    result.summary.print(&mut out).map_err(EngineError::Print)?;
     if let Some(b) = result.bus {
         use std::io::Write;
         let _ = writeln!(

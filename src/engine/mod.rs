@@ -10,10 +10,12 @@
 
 mod build;
 mod console;
+mod error;
 mod run;
 
 pub use build::{Built, Venues, build, build_for, build_with_clock};
 pub use console::run_length;
+pub use error::EngineError;
 pub use run::{
     DemoOptions, RunResult, record_hist_dir, run, run_demo, run_until, run_with, run_with_until,
 };

@@ -3,9 +3,10 @@
 //! banner, the summary and the `--hist-dir` run directory.
 
 use super::console::{print_start, print_summary};
+use super::error::EngineError;
 use super::{AnyStage, Built, Venues, build_for};
 use crate::config::Config;
-use crate::model::PositionSnapshot;
+use crate::model::{FileError, PositionSnapshot};
 use crate::pipeline::thread::spawn_stage_thread;
 use crate::pipeline::{Phase, StageName};
 use crate::telemetry::hist_dir::HistDir;
@@ -45,13 +46,17 @@ pub struct RunResult {
 }
 
 /// Runs the demo for `opts.duration` (or until Ctrl+C / SIGTERM), prints the summary.
-pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, String> {
+pub fn run_demo(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, EngineError> {
     run_with(cfg, opts, Venues::Synthetic)
 }
 
 /// Runs the engine against `venues` for `opts.duration` (or until Ctrl+C / SIGTERM) and
 /// prints the summary.
-pub fn run_with(cfg: &Config, opts: &DemoOptions, venues: Venues) -> Result<RunResult, String> {
+pub fn run_with(
+    cfg: &Config,
+    opts: &DemoOptions,
+    venues: Venues,
+) -> Result<RunResult, EngineError> {
     run_with_until(cfg, opts, venues, |_| false)
 }
 
@@ -61,14 +66,14 @@ pub fn run_with_until(
     opts: &DemoOptions,
     venues: Venues,
     until: impl FnMut(&EngineCounters) -> bool,
-) -> Result<RunResult, String> {
+) -> Result<RunResult, EngineError> {
     let live = cfg.demo.live && !opts.quiet;
     let synthetic = matches!(venues, Venues::Synthetic);
     let mut built = build_for(cfg, live, venues)?;
     built
         .shutdown
         .install_signal_handlers()
-        .map_err(|e| format!("signal handlers: {e}"))?;
+        .map_err(EngineError::Signals)?;
     let threads = cfg.threads()?;
     print_start(cfg, opts, synthetic, &built, &threads);
     let hist_dir = match &opts.hist_dir {
@@ -97,7 +102,7 @@ pub fn run_with_until(
         result
             .summary
             .write_json(p)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+            .map_err(FileError::at("write", p))?;
         println!("\nsummary written to {}", p.display());
     }
     if let Some(d) = &hist_dir {
@@ -120,7 +125,7 @@ pub fn record_hist_dir(
     built: &mut Built,
     dir: &std::path::Path,
     info: &RunInfo,
-) -> Result<HistDir, String> {
+) -> Result<HistDir, EngineError> {
     let hist_dir = HistDir::create(dir, info)?;
     if let Some(bus) = built.side.bus.as_mut() {
         bus.set_interval_log(hist_dir.interval_log()?);
@@ -133,7 +138,7 @@ pub fn run(
     built: Built,
     threads: &[crate::pipeline::ResolvedThread],
     duration: Duration,
-) -> Result<RunResult, String> {
+) -> Result<RunResult, EngineError> {
     run_until(built, threads, duration, |_| false)
 }
 
@@ -145,7 +150,7 @@ pub fn run_until(
     threads: &[crate::pipeline::ResolvedThread],
     duration: Duration,
     mut until: impl FnMut(&EngineCounters) -> bool,
-) -> Result<RunResult, String> {
+) -> Result<RunResult, EngineError> {
     let Built {
         feeds,
         gateways,
@@ -163,13 +168,13 @@ pub fn run_until(
     let mut book = Some(AnyStage::Book(Box::new(book)));
     let mut scanner = Some(AnyStage::Scanner(Box::new(scanner)));
     let mut order = Some(AnyStage::Order(Box::new(order)));
-    let side_handle = side.spawn().map_err(|e| format!("side thread: {e}"))?;
+    let side_handle = side.spawn().map_err(EngineError::spawn("side"))?;
     let mut gateway_handles = Vec::new();
     for g in gateways {
-        gateway_handles.push(g.spawn().map_err(|e| format!("gateway thread: {e}"))?);
+        gateway_handles.push(g.spawn().map_err(EngineError::spawn("gateway"))?);
     }
     if let Some(r) = refrate {
-        gateway_handles.push(r.spawn().map_err(|e| format!("refrate thread: {e}"))?);
+        gateway_handles.push(r.spawn().map_err(EngineError::spawn("refrate"))?);
     }
     let start = Instant::now();
     let mut handles = Vec::new();
@@ -183,7 +188,8 @@ pub fn run_until(
                 StageName::Order => stages.extend(order.take()),
             }
         }
-        handles.push(spawn_stage_thread(t, stages).map_err(|e| format!("thread {}: {e}", t.name))?);
+        let handle = spawn_stage_thread(t, stages).map_err(EngineError::spawn(&t.name))?;
+        handles.push((t.name.as_str(), handle));
     }
 
     // Phase 0: run.
@@ -212,10 +218,10 @@ pub fn run_until(
     for h in gateway_handles {
         let _ = h.join();
     }
-    for h in handles {
-        let stages = h
-            .join()
-            .map_err(|_| "a stage thread panicked".to_string())?;
+    for (name, h) in handles {
+        let stages = h.join().map_err(|_| EngineError::Panicked {
+            thread: name.to_string(),
+        })?;
         for s in stages {
             match s {
                 AnyStage::Feed(f) => latency.merge(f.latency()),
@@ -234,9 +240,9 @@ pub fn run_until(
         }
     }
     side_stop.store(true, Ordering::Release);
-    let side_report = side_handle
-        .join()
-        .map_err(|_| "the side thread panicked".to_string())?;
+    let side_report = side_handle.join().map_err(|_| EngineError::Panicked {
+        thread: "side".into(),
+    })?;
     let c = &counters;
     let events = EventCounts {
         md: c.md.get(),

@@ -9,7 +9,45 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+/// A `tls_ca_file` that cannot be used, named by its configuration key and path. The caller
+/// must reject the configuration: the file has to be fixed or replaced.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {path:?}: {problem}")]
+pub struct TlsCaError {
+    pub key: String,
+    pub path: PathBuf,
+    #[source]
+    pub problem: CaProblem,
+}
+
+/// What is wrong with a CA file, or with the TLS setup built from it.
+#[derive(Debug, thiserror::Error)]
+pub enum CaProblem {
+    #[error(transparent)]
+    Read(std::io::Error),
+    /// The `index`th (from 1) PEM section is not a certificate.
+    #[error("certificate {index}: {source}")]
+    Pem {
+        index: usize,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("no PEM certificate (-----BEGIN CERTIFICATE-----) in the file")]
+    NoCertificate,
+    /// The `index`th certificate parses but cannot be a trust anchor.
+    #[error("certificate {index}: not a usable CA: {source}")]
+    UnusableCa {
+        index: usize,
+        #[source]
+        source: rustls::Error,
+    },
+    /// The ring provider refused the default protocol versions.
+    #[error(transparent)]
+    Protocols(rustls::Error),
+}
 
 /// The TLS client configuration of a venue's WebSockets, shared by its feeds (cheap to clone).
 #[derive(Clone)]
@@ -26,37 +64,46 @@ impl TlsTrust {
 
     /// Mozilla's roots plus every certificate in the PEM file `path`; "" means none. `key` is
     /// the configuration key, named in every error with the path.
-    pub fn load(key: &str, path: &str) -> Result<TlsTrust, String> {
+    pub fn load(key: &str, path: &str) -> Result<TlsTrust, TlsCaError> {
         if path.is_empty() {
             return Ok(Self::webpki());
         }
-        let bytes = std::fs::read(path).map_err(|e| format!("{key}: {path:?}: {e}"))?;
+        let fail = |problem| TlsCaError {
+            key: key.to_string(),
+            path: PathBuf::from(path),
+            problem,
+        };
+        let bytes = std::fs::read(path).map_err(|e| fail(CaProblem::Read(e)))?;
         let mut cas = Vec::new();
         for (i, c) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
-            let c = c.map_err(|e| format!("{key}: {path:?}: certificate {}: {e}", i + 1))?;
+            let c = c.map_err(|source| {
+                fail(CaProblem::Pem {
+                    index: i + 1,
+                    source,
+                })
+            })?;
             cas.push(c);
         }
         if cas.is_empty() {
-            return Err(format!(
-                "{key}: {path:?}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file"
-            ));
+            return Err(fail(CaProblem::NoCertificate));
         }
-        Self::build(cas).map_err(|e| format!("{key}: {path:?}: {e}"))
+        Self::build(cas).map_err(fail)
     }
 
-    fn build(cas: Vec<CertificateDer<'static>>) -> Result<TlsTrust, String> {
+    fn build(cas: Vec<CertificateDer<'static>>) -> Result<TlsTrust, CaProblem> {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         let extra_cas = cas.len();
         for (i, c) in cas.into_iter().enumerate() {
-            roots
-                .add(c)
-                .map_err(|e| format!("certificate {}: not a usable CA: {e}", i + 1))?;
+            roots.add(c).map_err(|source| CaProblem::UnusableCa {
+                index: i + 1,
+                source,
+            })?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .map_err(CaProblem::Protocols)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(TlsTrust {
@@ -109,7 +156,9 @@ mod tests {
 
     #[test]
     fn a_missing_file_names_the_key_and_the_path() {
-        let e = TlsTrust::load("venues.max.tls_ca_file", "/nonexistent/ca.pem").unwrap_err();
+        let e = TlsTrust::load("venues.max.tls_ca_file", "/nonexistent/ca.pem")
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("venues.max.tls_ca_file: \"/nonexistent/ca.pem\""),
             "{e}"
@@ -119,7 +168,9 @@ mod tests {
     #[test]
     fn a_file_without_certificates_is_refused() {
         let p = temp("empty.pem", b"not a certificate\n");
-        let e = TlsTrust::load("venues.binance.tls_ca_file", &p).unwrap_err();
+        let e = TlsTrust::load("venues.binance.tls_ca_file", &p)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("venues.binance.tls_ca_file") && e.contains(&p),
             "{e}"
@@ -133,7 +184,9 @@ mod tests {
             "garbage.pem",
             b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
         );
-        let e = TlsTrust::load("venues.max.tls_ca_file", &p).unwrap_err();
+        let e = TlsTrust::load("venues.max.tls_ca_file", &p)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("venues.max.tls_ca_file") && e.contains(&p),
             "{e}"

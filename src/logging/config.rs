@@ -1,6 +1,7 @@
 //! `[log]`: operator logging (console and daily files) and the signal log. See
 //! [`crate::logging`] for what writes them.
 
+use crate::model::InvalidSetting;
 use serde::Deserialize;
 
 /// Where the console log goes, and whether it is coloured.
@@ -48,33 +49,42 @@ impl Default for LogConfig {
 
 impl LogConfig {
     /// The parsed `console` key.
-    pub fn console_mode(&self) -> Result<ConsoleMode, String> {
+    pub fn console_mode(&self) -> Result<ConsoleMode, InvalidSetting> {
         match self.console.as_str() {
             "auto" => Ok(ConsoleMode::Auto),
             "always" => Ok(ConsoleMode::Always),
             "never" => Ok(ConsoleMode::Never),
             "off" => Ok(ConsoleMode::Off),
-            other => Err(format!(
-                "log.console: expected \"auto\", \"always\", \"never\" or \"off\", got {other:?}"
+            other => Err(InvalidSetting::new(
+                "log.console",
+                format!("expected \"auto\", \"always\", \"never\" or \"off\", got {other:?}"),
             )),
         }
     }
 
     /// Errors name the key (`log.filter`, …).
-    pub fn validate(&self) -> Result<(), String> {
-        tracing_subscriber::EnvFilter::try_new(&self.filter)
-            .map_err(|e| format!("log.filter: {:?} is not a valid filter ({e})", self.filter))?;
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        tracing_subscriber::EnvFilter::try_new(&self.filter).map_err(|e| {
+            InvalidSetting::new(
+                "log.filter",
+                format!("{:?} is not a valid filter ({e})", self.filter),
+            )
+        })?;
         if self.dir.is_empty() {
-            return Err("log.dir: must not be empty".into());
+            return Err(InvalidSetting::new("log.dir", "must not be empty"));
         }
         let p = &self.file_prefix;
         if p.is_empty() || p.contains(['/', '\\']) || p == "signals" {
-            return Err(format!(
-                "log.file_prefix: must be a non-empty file name other than \"signals\", got {p:?}"
+            return Err(InvalidSetting::new(
+                "log.file_prefix",
+                format!("must be a non-empty file name other than \"signals\", got {p:?}"),
             ));
         }
         if self.retention_days == 0 {
-            return Err("log.retention_days: must be at least 1".into());
+            return Err(InvalidSetting::new(
+                "log.retention_days",
+                "must be at least 1",
+            ));
         }
         self.console_mode()?;
         Ok(())
@@ -130,7 +140,7 @@ mod tests {
             ),
         ];
         for (name, c, key) in cases {
-            let e = c.validate().unwrap_err();
+            let e = c.validate().unwrap_err().to_string();
             assert!(e.starts_with(key), "{name}: {e}");
         }
         LogConfig::default().validate().unwrap();

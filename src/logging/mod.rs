@@ -12,11 +12,13 @@
 //! `retention_days` are deleted at [`init`] and then once a day ([`remove_expired`]).
 
 pub mod config;
+mod error;
 mod guard;
 mod retention;
 mod signal_log;
 mod subscriber;
 
+pub use error::LogError;
 pub use guard::LogGuard;
 pub use retention::remove_expired;
 pub use signal_log::{SIGNAL_PREFIX, SignalLog};

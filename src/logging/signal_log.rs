@@ -7,7 +7,8 @@
 //! (Binance for arbitrage, the reference rate for the stable-coin premium). Tops are sampled
 //! (`nats.md_interval_ms`), so they may be up to that old; `null` when none was seen yet.
 
-use crate::model::{BookTop, Instruments, Signal};
+use super::error::LogError;
+use crate::model::{BookTop, FileError, Instruments, Signal};
 use std::io::Write;
 use std::path::Path;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
@@ -27,14 +28,18 @@ pub struct SignalLog {
 
 impl SignalLog {
     /// Opens (creates) the daily signal log in `dir`.
-    pub fn open(dir: &Path) -> Result<SignalLog, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("log.dir {}: {e}", dir.display()))?;
+    pub fn open(dir: &Path) -> Result<SignalLog, LogError> {
+        std::fs::create_dir_all(dir).map_err(FileError::at("create", dir))?;
         let file = RollingFileAppender::builder()
             .rotation(Rotation::DAILY)
             .filename_prefix(SIGNAL_PREFIX)
             .filename_suffix("log")
             .build(dir)
-            .map_err(|e| format!("log.dir {}: signal log: {e}", dir.display()))?;
+            .map_err(|source| LogError::Open {
+                what: "signal log",
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         Ok(SignalLog {
             file,
             tops: Vec::new(),

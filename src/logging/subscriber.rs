@@ -1,7 +1,9 @@
 //! The subscriber: filter, console layer (stderr) and daily file layer.
 
 use super::config::{ConsoleMode, LogConfig};
+use super::error::LogError;
 use super::guard::{LogGuard, sweep};
+use crate::model::{FileError, InvalidSetting};
 use std::io::IsTerminal;
 use std::path::Path;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
@@ -14,21 +16,26 @@ use tracing_subscriber::{EnvFilter, fmt};
 pub fn build(
     cfg: &LogConfig,
     rust_log: Option<&str>,
-) -> Result<(tracing::Dispatch, LogGuard), String> {
+) -> Result<(tracing::Dispatch, LogGuard), LogError> {
     cfg.validate()?;
     let filter = match rust_log.filter(|s| !s.trim().is_empty()) {
-        Some(s) => EnvFilter::try_new(s).map_err(|e| format!("RUST_LOG: {s:?}: {e}"))?,
+        Some(s) => EnvFilter::try_new(s)
+            .map_err(|e| InvalidSetting::new("RUST_LOG", format!("{s:?}: {e}")))?,
         None => EnvFilter::try_new(&cfg.filter)
-            .map_err(|e| format!("log.filter: {:?}: {e}", cfg.filter))?,
+            .map_err(|e| InvalidSetting::new("log.filter", format!("{:?}: {e}", cfg.filter)))?,
     };
     let dir = Path::new(&cfg.dir);
-    std::fs::create_dir_all(dir).map_err(|e| format!("log.dir {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(FileError::at("create", dir))?;
     let file = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(&cfg.file_prefix)
         .filename_suffix("log")
         .build(dir)
-        .map_err(|e| format!("log.dir {}: {e}", dir.display()))?;
+        .map_err(|source| LogError::Open {
+            what: "daily log",
+            dir: dir.to_path_buf(),
+            source,
+        })?;
     let (writer, writer_guard) = tracing_appender::non_blocking(file);
     let console = match cfg.console_mode()? {
         ConsoleMode::Off => None,
@@ -71,10 +78,9 @@ pub fn build(
 
 /// Builds the subscriber for `cfg` (`RUST_LOG` from the environment) and installs it for the
 /// whole process. Keep the guard until exit.
-pub fn init(cfg: &LogConfig) -> Result<LogGuard, String> {
+pub fn init(cfg: &LogConfig) -> Result<LogGuard, LogError> {
     let rust_log = std::env::var("RUST_LOG").ok();
     let (dispatch, guard) = build(cfg, rust_log.as_deref())?;
-    tracing::dispatcher::set_global_default(dispatch)
-        .map_err(|e| format!("logging: a global subscriber is already set ({e})"))?;
+    tracing::dispatcher::set_global_default(dispatch).map_err(LogError::AlreadySet)?;
     Ok(guard)
 }

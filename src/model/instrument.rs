@@ -5,6 +5,7 @@
 //! hashing, no allocation) and everything downstream carries the [`InstrumentId`].
 
 use super::fixed::Fixed;
+use super::invalid_setting::InvalidSetting;
 use super::venue::Venue;
 use std::fmt;
 
@@ -147,12 +148,13 @@ impl Instruments {
         symbol: &str,
         base: &str,
         quote: &str,
-    ) -> Result<InstrumentId, String> {
+    ) -> Result<InstrumentId, InvalidSetting> {
         self.intern_with_rules(venue, symbol, base, quote, MarketRules::default())
     }
 
     /// Interns with trading rules (positive steps, non-negative minimums); returns the existing
-    /// id when `(venue, symbol)` is already present.
+    /// id when `(venue, symbol)` is already present. The error's key is the market's part at
+    /// fault (its symbol, `symbol`, `base`, `quote`, or `instruments` for one too many).
     pub fn intern_with_rules(
         &mut self,
         venue: Venue,
@@ -160,17 +162,19 @@ impl Instruments {
         base: &str,
         quote: &str,
         rules: MarketRules,
-    ) -> Result<InstrumentId, String> {
+    ) -> Result<InstrumentId, InvalidSetting> {
         if rules.tick.raw() <= 0
             || rules.lot.raw() <= 0
             || rules.min_qty.raw() < 0
             || rules.min_notional.raw() < 0
         {
-            return Err(format!(
-                "{symbol}: tick and lot must be positive, minimums not negative"
+            return Err(InvalidSetting::new(
+                symbol,
+                "tick and lot must be positive, minimums not negative",
             ));
         }
-        let sym = Symbol::new(symbol).ok_or_else(|| format!("invalid symbol {symbol:?}"))?;
+        let sym = Symbol::new(symbol)
+            .ok_or_else(|| InvalidSetting::new("symbol", format!("invalid symbol {symbol:?}")))?;
         if let Some(i) = self
             .list
             .iter()
@@ -179,15 +183,22 @@ impl Instruments {
             return Ok(i.id);
         }
         if self.list.len() >= MAX_INSTRUMENTS {
-            return Err(format!("more than {MAX_INSTRUMENTS} instruments"));
+            return Err(InvalidSetting::new(
+                "instruments",
+                format!("more than {MAX_INSTRUMENTS} instruments"),
+            ));
         }
         let id = InstrumentId(self.list.len() as u16);
         self.list.push(Instrument {
             id,
             venue,
             symbol: sym,
-            base: Symbol::new(base).ok_or_else(|| format!("invalid base currency {base:?}"))?,
-            quote: Symbol::new(quote).ok_or_else(|| format!("invalid quote currency {quote:?}"))?,
+            base: Symbol::new(base).ok_or_else(|| {
+                InvalidSetting::new("base", format!("invalid base currency {base:?}"))
+            })?,
+            quote: Symbol::new(quote).ok_or_else(|| {
+                InvalidSetting::new("quote", format!("invalid quote currency {quote:?}"))
+            })?,
             rules,
         });
         Ok(id)

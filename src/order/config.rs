@@ -1,5 +1,6 @@
 //! `[order]`: order lifecycle settings.
 
+use crate::model::InvalidSetting;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -21,12 +22,12 @@ impl Default for OrderConfig {
 }
 
 impl OrderConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.cancel_after_ms == 0 {
-            return Err("order.cancel_after_ms: must be > 0".into());
+            return Err(InvalidSetting::new("order.cancel_after_ms", "must be > 0"));
         }
         if !(1..=65_536).contains(&self.table_capacity) {
-            return Err("order.table_capacity: 1..=65536".into());
+            return Err(InvalidSetting::new("order.table_capacity", "1..=65536"));
         }
         Ok(())
     }

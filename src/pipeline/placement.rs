@@ -5,6 +5,7 @@
 //! or `yield`: two spinning threads on a 2-core machine starve everything else.
 
 use super::wait::WaitKind;
+use crate::model::InvalidSetting;
 use serde::{Deserialize, Serialize};
 
 /// The hot stages a thread can host.
@@ -100,9 +101,15 @@ pub struct ResolvedThread {
 }
 
 /// Checks that every stage runs exactly once and resolves cores for a host with `host_cores`.
-pub fn resolve(threads: &[ThreadSpec], host_cores: usize) -> Result<Vec<ResolvedThread>, String> {
+pub fn resolve(
+    threads: &[ThreadSpec],
+    host_cores: usize,
+) -> Result<Vec<ResolvedThread>, InvalidSetting> {
     if threads.is_empty() {
-        return Err("pipeline.threads: at least one thread is needed".into());
+        return Err(InvalidSetting::new(
+            "pipeline.threads",
+            "at least one thread is needed",
+        ));
     }
     for s in StageName::ALL {
         let n = threads
@@ -111,9 +118,12 @@ pub fn resolve(threads: &[ThreadSpec], host_cores: usize) -> Result<Vec<Resolved
             .filter(|x| **x == s)
             .count();
         if n != 1 {
-            return Err(format!(
-                "pipeline.threads: stage `{}` must be placed exactly once (found {n})",
-                s.as_str()
+            return Err(InvalidSetting::new(
+                "pipeline.threads",
+                format!(
+                    "stage `{}` must be placed exactly once (found {n})",
+                    s.as_str()
+                ),
             ));
         }
     }
@@ -121,30 +131,39 @@ pub fn resolve(threads: &[ThreadSpec], host_cores: usize) -> Result<Vec<Resolved
     let mut out = Vec::with_capacity(threads.len());
     for (i, t) in threads.iter().enumerate() {
         if t.name.is_empty() {
-            return Err(format!("pipeline.threads[{i}].name: must not be empty"));
+            return Err(InvalidSetting::new(
+                format!("pipeline.threads[{i}].name"),
+                "must not be empty",
+            ));
         }
         if t.stages.is_empty() {
-            return Err(format!("pipeline.threads[{i}].stages: must not be empty"));
+            return Err(InvalidSetting::new(
+                format!("pipeline.threads[{i}].stages"),
+                "must not be empty",
+            ));
         }
         let core = match &t.core {
             CoreSpec::Index(c) if *c < host_cores => Some(*c),
             CoreSpec::Index(c) => {
-                return Err(format!(
-                    "pipeline.threads[{i}].core: core {c} does not exist on this host ({host_cores} cores)"
+                return Err(InvalidSetting::new(
+                    format!("pipeline.threads[{i}].core"),
+                    format!("core {c} does not exist on this host ({host_cores} cores)"),
                 ));
             }
             CoreSpec::Named(n) if n == "none" => None,
             // Core 0 is left to the OS, interrupts and the side thread.
             CoreSpec::Named(n) if n == "auto" => auto_fits.then_some(i + 1),
             CoreSpec::Named(n) => {
-                return Err(format!(
-                    "pipeline.threads[{i}].core: expected a core number, \"auto\" or \"none\", got {n:?}"
+                return Err(InvalidSetting::new(
+                    format!("pipeline.threads[{i}].core"),
+                    format!("expected a core number, \"auto\" or \"none\", got {n:?}"),
                 ));
             }
         };
         if t.wait == WaitKind::Park && t.park_us == 0 {
-            return Err(format!(
-                "pipeline.threads[{i}].park_us: must be > 0 with wait = \"park\""
+            return Err(InvalidSetting::new(
+                format!("pipeline.threads[{i}].park_us"),
+                "must be > 0 with wait = \"park\"",
             ));
         }
         out.push(ResolvedThread {
@@ -177,18 +196,23 @@ mod tests {
     fn every_stage_exactly_once() {
         let mut t = default_threads();
         t[1].stages.pop();
-        assert!(resolve(&t, 4).unwrap_err().contains("`order`"));
+        assert!(resolve(&t, 4).unwrap_err().to_string().contains("`order`"));
         let mut t = default_threads();
         t[0].stages.push(StageName::Book);
-        assert!(resolve(&t, 4).unwrap_err().contains("`book`"));
+        assert!(resolve(&t, 4).unwrap_err().to_string().contains("`book`"));
     }
 
     #[test]
     fn bad_cores_are_named() {
         let mut t = default_threads();
         t[0].core = CoreSpec::Index(7);
-        assert!(resolve(&t, 2).unwrap_err().contains("threads[0].core"));
+        assert!(
+            resolve(&t, 2)
+                .unwrap_err()
+                .to_string()
+                .contains("threads[0].core")
+        );
         t[0].core = CoreSpec::Named("fast".into());
-        assert!(resolve(&t, 2).unwrap_err().contains("\"fast\""));
+        assert!(resolve(&t, 2).unwrap_err().to_string().contains("\"fast\""));
     }
 }

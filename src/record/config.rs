@@ -2,6 +2,8 @@
 //! the PostgreSQL connection whose password never reaches a log line or an error.
 
 use crate::config::NatsConfig;
+use crate::model::InvalidSetting;
+pub use crate::secrets::redact_url;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,21 +26,20 @@ impl fmt::Debug for PgTarget {
 impl PgTarget {
     /// From the environment (call [`crate::secrets::load_dotenv`] first to honour `.env`).
     /// Defaults: host `localhost`, port 5432, user `postgres`, database = the user, no password.
-    pub fn from_env() -> Result<PgTarget, String> {
+    pub fn from_env() -> Result<PgTarget, InvalidSetting> {
         PgTarget::from_vars(|k| std::env::var(k).ok())
     }
 
     /// As [`PgTarget::from_env`], reading variables through `get`.
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<PgTarget, String> {
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<PgTarget, InvalidSetting> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let mut c = tokio_postgres::Config::new();
         let user = get("PG_USER").unwrap_or_else(|| "postgres".into());
         c.host(get("PG_HOST").as_deref().unwrap_or("localhost"));
         if let Some(p) = get("PG_PORT") {
-            let port: u16 = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("PG_PORT: expected a port number, got {p:?}"))?;
+            let port: u16 = p.trim().parse().map_err(|_| {
+                InvalidSetting::new("PG_PORT", format!("expected a port number, got {p:?}"))
+            })?;
             c.port(port);
         }
         c.dbname(get("PG_NAME").as_deref().unwrap_or(&user));
@@ -51,13 +52,15 @@ impl PgTarget {
 
     /// From `postgresql://user:password@host:port/dbname?options` (or libpq's `key=value`
     /// form). The error never repeats the URL: it may hold the password.
-    pub fn from_url(url: &str) -> Result<PgTarget, String> {
+    pub fn from_url(url: &str) -> Result<PgTarget, InvalidSetting> {
+        // The driver's error is dropped: it may quote the URL.
         tokio_postgres::Config::from_str(url)
             .map(PgTarget::from_config)
             .map_err(|_| {
-                "--pg-url: not a PostgreSQL connection URL \
-                 (postgresql://user:password@host:port/dbname)"
-                    .to_string()
+                InvalidSetting::new(
+                    "--pg-url",
+                    "not a PostgreSQL connection URL (postgresql://user:password@host:port/dbname)",
+                )
             })
     }
 
@@ -90,14 +93,6 @@ impl PgTarget {
             c.get_user().unwrap_or("?"),
             c.get_dbname().unwrap_or("?")
         )
-    }
-}
-
-/// `url` without a `user:password@` part, for logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
     }
 }
 
@@ -143,24 +138,32 @@ impl RecordOptions {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         self.nats.validate()?;
         let bad = |c: char| c.is_whitespace() || matches!(c, '.' | '*' | '>' | '/' | '\\');
         if self.durable.is_empty() || self.durable.contains(bad) {
-            return Err(format!(
-                "--durable: must be a non-empty name without spaces, '.', '*', '>', '/' or '\\', \
-                 got {:?}",
-                self.durable
+            return Err(InvalidSetting::new(
+                "--durable",
+                format!(
+                    "must be a non-empty name without spaces, '.', '*', '>', '/' or '\\', got {:?}",
+                    self.durable
+                ),
             ));
         }
         if self.batch == 0 || self.batch as i64 > self.max_ack_pending {
-            return Err(format!(
-                "--batch: must be in 1..={} (the consumer's max ack pending), got {}",
-                self.max_ack_pending, self.batch
+            return Err(InvalidSetting::new(
+                "--batch",
+                format!(
+                    "must be in 1..={} (the consumer's max ack pending), got {}",
+                    self.max_ack_pending, self.batch
+                ),
             ));
         }
         if self.fetch_wait.is_zero() || self.ack_wait <= self.fetch_wait {
-            return Err("record: fetch_wait must be > 0 and below ack_wait".into());
+            return Err(InvalidSetting::new(
+                "record",
+                "fetch_wait must be > 0 and below ack_wait",
+            ));
         }
         Ok(())
     }
@@ -185,7 +188,9 @@ mod tests {
         assert!(!format!("{t:?}").contains("hunter2"));
         assert_eq!(t.config().get_password(), Some(&b"hunter2-secret"[..]));
 
-        let e = PgTarget::from_url("postgresql://u:hunter2-secret@h:notaport/db").unwrap_err();
+        let e = PgTarget::from_url("postgresql://u:hunter2-secret@h:notaport/db")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
         let u = PgTarget::from_url("postgresql://u:hunter2-secret@h:5433/db").unwrap();
         assert_eq!(u.describe(), "u@h:5433/db");
@@ -200,7 +205,9 @@ mod tests {
     fn defaults_follow_postgres_conventions() {
         let t = PgTarget::from_vars(|_| None).unwrap();
         assert_eq!(t.describe(), "postgres@localhost:5432/postgres");
-        let e = PgTarget::from_vars(|k| (k == "PG_PORT").then(|| "x".into())).unwrap_err();
+        let e = PgTarget::from_vars(|k| (k == "PG_PORT").then(|| "x".into()))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("PG_PORT"), "{e}");
     }
 }

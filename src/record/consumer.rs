@@ -6,6 +6,7 @@
 //! that share the durable name share the work.
 
 use super::config::{RecordOptions, redact_url};
+use super::error::RecordError;
 use crate::config::NatsConfig;
 use async_nats::jetstream::{self, Message, consumer, stream};
 use futures_util::StreamExt;
@@ -30,19 +31,26 @@ pub struct Source {
 }
 
 impl Source {
-    pub async fn connect(opts: &RecordOptions) -> Result<Source, String> {
+    pub async fn connect(opts: &RecordOptions) -> Result<Source, RecordError> {
         let url = redact_url(&opts.nats.url);
         let client = async_nats::ConnectOptions::new()
             .name("arbline-record")
             .connection_timeout(Duration::from_secs(5))
             .connect(opts.nats.url.as_str())
             .await
-            .map_err(|e| format!("NATS {url}: {e}"))?;
+            .map_err(|source| RecordError::NatsConnect {
+                url: url.clone(),
+                source,
+            })?;
         let js = jetstream::new(client.clone());
         let stream = js
             .get_or_create_stream(stream_config(&opts.nats))
             .await
-            .map_err(|e| format!("NATS {url}: stream {}: {e}", opts.nats.stream))?;
+            .map_err(|e| RecordError::Stream {
+                url: url.clone(),
+                stream: opts.nats.stream.clone(),
+                source: Box::new(e),
+            })?;
         let consumer = stream
             .get_or_create_consumer(
                 &opts.durable,
@@ -57,11 +65,11 @@ impl Source {
                 },
             )
             .await
-            .map_err(|e| {
-                format!(
-                    "NATS {url}: consumer {} on stream {}: {e}",
-                    opts.durable, opts.nats.stream
-                )
+            .map_err(|e| RecordError::Consumer {
+                url,
+                durable: opts.durable.clone(),
+                stream: opts.nats.stream.clone(),
+                source: Box::new(e),
             })?;
         Ok(Source { client, consumer })
     }
@@ -69,7 +77,7 @@ impl Source {
     /// Up to `max` messages: as soon as that many are there, or what arrived within `wait`.
     /// An error after some messages arrived returns those (they are written and acknowledged;
     /// the next fetch sees the error again if it persists).
-    pub async fn fetch(&self, max: usize, wait: Duration) -> Result<Vec<Message>, String> {
+    pub async fn fetch(&self, max: usize, wait: Duration) -> Result<Vec<Message>, RecordError> {
         let mut batch = self
             .consumer
             .batch()
@@ -77,12 +85,12 @@ impl Source {
             .expires(wait)
             .messages()
             .await
-            .map_err(|e| format!("fetch: {e}"))?;
+            .map_err(|e| RecordError::Fetch(Box::new(e)))?;
         let mut out = Vec::with_capacity(max.min(1024));
         while let Some(m) = batch.next().await {
             match m {
                 Ok(m) => out.push(m),
-                Err(e) if out.is_empty() => return Err(format!("fetch: {e}")),
+                Err(e) if out.is_empty() => return Err(RecordError::Fetch(e)),
                 Err(_) => break,
             }
         }
@@ -90,10 +98,13 @@ impl Source {
     }
 
     /// Acknowledges every message and flushes, so the acks have left before this returns.
-    pub async fn ack(&self, msgs: &[Message]) -> Result<(), String> {
+    pub async fn ack(&self, msgs: &[Message]) -> Result<(), RecordError> {
         for m in msgs {
-            m.ack().await.map_err(|e| format!("ack: {e}"))?;
+            m.ack().await.map_err(RecordError::Ack)?;
         }
-        self.client.flush().await.map_err(|e| format!("ack: {e}"))
+        self.client
+            .flush()
+            .await
+            .map_err(|e| RecordError::Ack(Box::new(e)))
     }
 }

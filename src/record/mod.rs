@@ -16,12 +16,13 @@
 //! let stop = AtomicBool::new(false); // raise it to stop after the current batch
 //! let counters = record::run(&opts, &stop)?;
 //! println!("{counters}");
-//! # Ok::<(), String>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod config;
 pub mod consumer;
 pub mod counters;
+pub mod error;
 pub mod event;
 pub mod recorder;
 pub mod schema;
@@ -30,16 +31,17 @@ pub mod writer;
 pub use config::{PgTarget, RecordOptions};
 pub use consumer::stream_config;
 pub use counters::Counters;
+pub use error::RecordError;
 
 use std::sync::atomic::AtomicBool;
 
 /// Runs the recorder on a current-thread tokio runtime of its own until `stop` is raised;
 /// blocks the calling thread. Returns the final counters.
-pub fn run(opts: &RecordOptions, stop: &AtomicBool) -> Result<Counters, String> {
+pub fn run(opts: &RecordOptions, stop: &AtomicBool) -> Result<Counters, RecordError> {
     opts.validate()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("record: cannot start the async runtime: {e}"))?;
+        .map_err(RecordError::Runtime)?;
     rt.block_on(recorder::Recorder::new(opts, stop).run())
 }

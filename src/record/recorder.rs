@@ -15,9 +15,10 @@
 //! acknowledged) first. If PostgreSQL is down when the stop comes, the batch is left
 //! unacknowledged, to be delivered again.
 
-use super::config::{PgTarget, RecordOptions, redact_url};
+use super::config::{RecordOptions, redact_url};
 use super::consumer::Source;
 use super::counters::Counters;
+use super::error::RecordError;
 use super::event;
 use super::writer::{Entry, WriteError, Writer, Written};
 use crate::pipeline::backoff::Backoff;
@@ -66,8 +67,11 @@ impl<'a> Recorder<'a> {
     }
 
     /// Runs until the stop flag is raised (or the crash hook fires); returns the counters.
-    /// Fails only on what retrying cannot mend (a table of another layout in the way).
-    pub async fn run(mut self) -> Result<Counters, String> {
+    /// Fails only on what retrying cannot mend (a table of another layout in the way). Every
+    /// NATS failure is retried, whatever [`RecordError::is_retryable`] says of it: the server,
+    /// its accounts and the stream can be fixed while the recorder waits, and each round logs
+    /// why it failed.
+    pub async fn run(mut self) -> Result<Counters, RecordError> {
         let o = self.opts;
         tracing::info!(
             "record: NATS {} stream {} durable {} -> PostgreSQL {} (batch {})",
@@ -151,7 +155,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// Ensures a PostgreSQL connection; `Ok(false)` when it failed and a retry was waited for.
-    async fn connect_pg(&mut self) -> Result<bool, String> {
+    async fn connect_pg(&mut self) -> Result<bool, RecordError> {
         if self.writer.as_ref().is_some_and(|w| !w.is_closed()) {
             return Ok(true);
         }
@@ -163,27 +167,38 @@ impl<'a> Recorder<'a> {
                 self.backoff.reset();
                 Ok(true)
             }
-            Err(WriteError::Terminal(m)) => Err(terminal(&self.opts.pg, &m)),
             Err(e) => {
-                let m = format!("PostgreSQL {}: {}", self.opts.pg.describe(), e.message());
-                self.retry_later(&m).await;
+                let e = self.postgres(e);
+                if !e.is_retryable() {
+                    return Err(e);
+                }
+                self.retry_later(&e).await;
                 Ok(false)
             }
         }
     }
 
+    fn postgres(&self, source: WriteError) -> RecordError {
+        RecordError::Postgres {
+            target: self.opts.pg.describe(),
+            source,
+        }
+    }
+
     /// Writes the batch, reconnecting to PostgreSQL as often as it takes; `None` if the stop
     /// flag was raised before the batch could be committed.
-    async fn write(&mut self, entries: &[Entry<'_>]) -> Result<Option<Written>, String> {
+    async fn write(&mut self, entries: &[Entry<'_>]) -> Result<Option<Written>, RecordError> {
         loop {
             if let Some(w) = self.writer.as_mut() {
                 match w.write(entries).await {
                     Ok(written) => return Ok(Some(written)),
-                    Err(WriteError::Terminal(m)) => return Err(terminal(&self.opts.pg, &m)),
                     Err(e) => {
+                        let e = self.postgres(e);
+                        if !e.is_retryable() {
+                            return Err(e);
+                        }
                         self.writer = None;
-                        let m = format!("PostgreSQL {}: {}", self.opts.pg.describe(), e.message());
-                        self.retry_later(&m).await;
+                        self.retry_later(&e).await;
                     }
                 }
             }
@@ -232,7 +247,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// Counts a failure, says so, and waits the backoff (less if the stop flag goes up).
-    async fn retry_later(&mut self, what: &str) {
+    async fn retry_later(&mut self, what: &dyn std::fmt::Display) {
         self.counters.reconnects += 1;
         let wait = self.backoff.next_wait();
         tracing::warn!("record: {what}; retrying in {} ms", wait.as_millis());
@@ -249,14 +264,6 @@ impl<'a> Recorder<'a> {
             self.last_stats = Instant::now();
         }
     }
-}
-
-fn terminal(pg: &PgTarget, m: &str) -> String {
-    format!(
-        "PostgreSQL {}: {m} (a table of another layout is in the way: migrate it, or record \
-         into another database or schema)",
-        pg.describe()
-    )
 }
 
 fn now_ms() -> u64 {

@@ -38,15 +38,19 @@ pub struct Written {
     pub refused: Vec<(u64, String)>,
 }
 
-/// Why a write failed, by what the caller must do.
-#[derive(Debug)]
+/// Why a write failed, by what the caller must do. The text is the server's (`code: message`)
+/// or the driver's with its cause.
+#[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     /// The connection is gone or the server is unavailable: reconnect (which re-creates
     /// missing tables) and write the same batch again.
+    #[error("{0}")]
     Reconnect(String),
     /// The database refused a value: write the batch row by row to find it.
+    #[error("{0}")]
     Data(String),
     /// The schema does not fit (a table of another layout is in the way): stop.
+    #[error("{0}")]
     Terminal(String),
 }
 

@@ -1,6 +1,7 @@
 //! What the charts share: the percentile axis on the "1/(1−p)" log scale, latency tick labels,
 //! colours, and one function that renders a chart to PNG and/or SVG.
 
+use super::error::ReportError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -13,14 +14,19 @@ pub enum Format {
     Both,
 }
 
+/// A `--format` other than png, svg or both.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--format: png, svg or both, not {0:?}")]
+pub struct UnknownFormat(pub String);
+
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Format, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
         match s {
             "png" => Ok(Format::Png),
             "svg" => Ok(Format::Svg),
             "both" => Ok(Format::Both),
-            _ => Err(format!("--format: png, svg or both, not {s:?}")),
+            _ => Err(UnknownFormat(s.to_string())),
         }
     }
 }
@@ -104,11 +110,17 @@ pub fn latency_label(us: f64) -> String {
     }
 }
 
-/// A drawing error, as text.
+/// A chart that could not be drawn. plotters' error is generic over the backend (bitmap, SVG),
+/// so its text is what is kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("drawing: {0}")]
+pub struct DrawingError(pub String);
+
+/// plotters' error, as a [`DrawingError`].
 pub fn drawing_error<E: std::error::Error + Send + Sync>(
     e: plotters::drawing::DrawingAreaErrorKind<E>,
-) -> String {
-    format!("drawing: {e}")
+) -> DrawingError {
+    DrawingError(e.to_string())
 }
 
 /// Draws one chart of `size` into `out/stem.png` and/or `out/stem.svg`; returns the files.
@@ -119,22 +131,24 @@ pub fn render<F, G>(
     size: (u32, u32),
     png: F,
     svg: G,
-) -> Result<Vec<PathBuf>, String>
+) -> Result<Vec<PathBuf>, ReportError>
 where
-    F: FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
-    G: FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>,
+    F: FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), DrawingError>,
+    G: FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), DrawingError>,
 {
+    let plot = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Plot { path, source }
+    };
     let mut files = Vec::new();
     if matches!(format, Format::Png | Format::Both) {
         let p = out.join(format!("{stem}.png"));
-        png(BitMapBackend::new(&p, size).into_drawing_area())
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        png(BitMapBackend::new(&p, size).into_drawing_area()).map_err(plot(&p))?;
         files.push(p);
     }
     if matches!(format, Format::Svg | Format::Both) {
         let p = out.join(format!("{stem}.svg"));
-        svg(SVGBackend::new(&p, size).into_drawing_area())
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        svg(SVGBackend::new(&p, size).into_drawing_area()).map_err(plot(&p))?;
         files.push(p);
     }
     Ok(files)

@@ -1,6 +1,7 @@
 //! Two or more runs side by side: one panel per stage, one line per run (legend: each run's
 //! label from `run.json`, e.g. "in-process park" against "loopback park").
 
+use super::axes::DrawingError;
 use super::axes::drawing_error;
 use super::font::FAMILY;
 use super::percentile_chart::{self, Curve};
@@ -29,7 +30,7 @@ pub fn size(stages: usize) -> (u32, u32) {
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     runs: &[(String, &RunData)],
-) -> Result<(), String> {
+) -> Result<(), DrawingError> {
     area.fill(&WHITE).map_err(drawing_error)?;
     let labels: Vec<&str> = runs.iter().map(|(l, _)| l.as_str()).collect();
     let body = area

@@ -2,6 +2,8 @@
 //! HdrHistogram implementation print it): the rows `Value Percentile TotalCount 1/(1-Percentile)`
 //! and the `#[Max = …, Total count = …]` footer.
 
+use super::error::ReportError;
+use crate::model::FileError;
 use std::path::Path;
 
 /// One `.hgrm` file: values in the file's unit (arbline writes µs).
@@ -24,12 +26,42 @@ impl PercentileDistribution {
     }
 }
 
-pub fn read_hgrm(path: &Path) -> Result<PercentileDistribution, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_hgrm(&text).map_err(|e| format!("{}: {e}", path.display()))
+/// What is wrong with `.hgrm` text; `line` counts from 1.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HgrmError {
+    #[error("line {line}: bad {field} {text:?}")]
+    BadFooter {
+        line: usize,
+        field: &'static str,
+        text: String,
+    },
+    #[error("line {line}: expected `value percentile count`")]
+    Columns { line: usize },
+    #[error("line {line}: {column} {text:?} is not a number")]
+    NotANumber {
+        line: usize,
+        column: &'static str,
+        text: String,
+    },
+    #[error("line {line}: percentile {percentile} or value {value} out of range")]
+    OutOfRange {
+        line: usize,
+        percentile: f64,
+        value: f64,
+    },
+    #[error("not an HdrHistogram percentile distribution (no rows or no `Total count` footer)")]
+    NotADistribution,
 }
 
-pub fn parse_hgrm(text: &str) -> Result<PercentileDistribution, String> {
+pub fn read_hgrm(path: &Path) -> Result<PercentileDistribution, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(FileError::at("read", path))?;
+    parse_hgrm(&text).map_err(|source| ReportError::Hgrm {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub fn parse_hgrm(text: &str) -> Result<PercentileDistribution, HgrmError> {
     let mut d = PercentileDistribution::default();
     let mut footer = false;
     for (n, line) in text.lines().enumerate() {
@@ -43,16 +75,15 @@ pub fn parse_hgrm(text: &str) -> Result<PercentileDistribution, String> {
                     continue;
                 };
                 let v = v.trim();
+                let footer_error = |field| HgrmError::BadFooter {
+                    line: n + 1,
+                    field,
+                    text: v.to_string(),
+                };
                 match k.trim() {
-                    "Max" => {
-                        d.max = v
-                            .parse()
-                            .map_err(|_| format!("line {}: bad Max {v:?}", n + 1))?
-                    }
+                    "Max" => d.max = v.parse().map_err(|_| footer_error("Max"))?,
                     "Total count" => {
-                        d.total_count = v
-                            .parse()
-                            .map_err(|_| format!("line {}: bad Total count {v:?}", n + 1))?;
+                        d.total_count = v.parse().map_err(|_| footer_error("Total count"))?;
                         footer = true;
                     }
                     _ => {}
@@ -62,27 +93,28 @@ pub fn parse_hgrm(text: &str) -> Result<PercentileDistribution, String> {
         }
         let mut cols = line.split_whitespace();
         let (Some(value), Some(pct)) = (cols.next(), cols.next()) else {
-            return Err(format!("line {}: expected `value percentile count`", n + 1));
+            return Err(HgrmError::Columns { line: n + 1 });
         };
-        let value: f64 = value
-            .parse()
-            .map_err(|_| format!("line {}: value {value:?} is not a number", n + 1))?;
-        let pct: f64 = pct
-            .parse()
-            .map_err(|_| format!("line {}: percentile {pct:?} is not a number", n + 1))?;
+        let number = |column, text: &str| {
+            text.parse::<f64>().map_err(|_| HgrmError::NotANumber {
+                line: n + 1,
+                column,
+                text: text.to_string(),
+            })
+        };
+        let value = number("value", value)?;
+        let pct = number("percentile", pct)?;
         if !(0.0..=1.0).contains(&pct) || !value.is_finite() {
-            return Err(format!(
-                "line {}: percentile {pct} or value {value} out of range",
-                n + 1
-            ));
+            return Err(HgrmError::OutOfRange {
+                line: n + 1,
+                percentile: pct,
+                value,
+            });
         }
         d.rows.push((pct, value));
     }
     if d.rows.is_empty() || !footer {
-        return Err(
-            "not an HdrHistogram percentile distribution (no rows or no `Total count` footer)"
-                .into(),
-        );
+        return Err(HgrmError::NotADistribution);
     }
     Ok(d)
 }

@@ -8,6 +8,7 @@
 
 pub mod axes;
 pub mod comparison_chart;
+pub mod error;
 pub mod font;
 pub mod hgrm;
 pub mod hlog;
@@ -17,8 +18,11 @@ pub mod table;
 pub mod timeline_chart;
 
 pub use axes::Format;
+pub use error::ReportError;
 pub use run_data::{RunData, StageLatency};
 
+use crate::model::FileError;
+use axes::DrawingError;
 use percentile_chart::Curve;
 use plotters::prelude::*;
 use std::io::Write;
@@ -41,9 +45,9 @@ pub struct Report {
 }
 
 /// Loads every run, prints the tables to `text`, writes the charts.
-pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, String> {
+pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, ReportError> {
     if opts.dirs.is_empty() {
-        return Err("arbline report: give at least one run directory".into());
+        return Err(ReportError::NoRuns);
     }
     let runs = opts
         .dirs
@@ -54,9 +58,9 @@ pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, Str
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.dirs[0]));
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(&out).map_err(FileError::at("create", &out))?;
     for r in &runs {
-        table::print_run(text, r).map_err(|e| e.to_string())?;
+        table::print_run(text, r).map_err(ReportError::Output)?;
     }
     font::ensure_registered()?;
     let labels = unique_labels(&runs);
@@ -106,7 +110,7 @@ pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, Str
             text,
             "\n(no intervals.hlog with tick_to_trade samples: no timeline)"
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(ReportError::Output)?;
     }
     if runs.len() > 1 {
         let size = comparison_chart::size(comparison_chart::stage_names(&labelled).len());
@@ -119,9 +123,9 @@ pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, Str
             |a| comparison_chart::draw(&a, &labelled),
         )?);
     }
-    writeln!(text, "\ncharts in {}:", out.display()).map_err(|e| e.to_string())?;
+    writeln!(text, "\ncharts in {}:", out.display()).map_err(ReportError::Output)?;
     for f in &files {
-        writeln!(text, "  {}", f.display()).map_err(|e| e.to_string())?;
+        writeln!(text, "  {}", f.display()).map_err(ReportError::Output)?;
     }
     Ok(Report { runs, out, files })
 }
@@ -129,8 +133,8 @@ pub fn report(opts: &ReportOptions, text: &mut impl Write) -> Result<Report, Str
 /// White background, `draw`, then write the file.
 fn whole<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
-    draw: impl FnOnce(&DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>,
-) -> Result<(), String> {
+    draw: impl FnOnce(&DrawingArea<DB, plotters::coord::Shift>) -> Result<(), DrawingError>,
+) -> Result<(), DrawingError> {
     area.fill(&WHITE).map_err(axes::drawing_error)?;
     draw(area)?;
     area.present().map_err(axes::drawing_error)

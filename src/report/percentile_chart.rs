@@ -2,8 +2,8 @@
 //! on log axes — x the percentile on the 1/(1−p) scale, y the latency.
 
 use super::axes::{
-    colour, drawing_error, inverse_tail, latency_axis, latency_label, percentile_axis,
-    percentile_label,
+    DrawingError, colour, drawing_error, inverse_tail, latency_axis, latency_label,
+    percentile_axis, percentile_label,
 };
 use super::font::FAMILY;
 use super::run_data::StageLatency;
@@ -24,7 +24,7 @@ pub fn draw<DB: DrawingBackend>(
     title: &str,
     curves: &[Curve<'_>],
     text: u32,
-) -> Result<(), String> {
+) -> Result<(), DrawingError> {
     let points: Vec<Vec<(f64, f64)>> = curves
         .iter()
         .map(|c| {

@@ -1,6 +1,7 @@
 //! One run directory as the report sees it: its description (`run.json`), each stage's latency
 //! (from `final.hlog`, else from the `.hgrm` files) and the interval series (`intervals.hlog`).
 
+use super::error::ReportError;
 use super::hgrm::{PercentileDistribution, read_hgrm};
 use super::hlog::read_hlog;
 use crate::telemetry::Segment;
@@ -80,9 +81,9 @@ pub struct RunData {
 }
 
 impl RunData {
-    pub fn load(dir: &Path) -> Result<RunData, String> {
+    pub fn load(dir: &Path) -> Result<RunData, ReportError> {
         if !dir.is_dir() {
-            return Err(format!("{}: no such run directory", dir.display()));
+            return Err(ReportError::NoRunDir(dir.to_path_buf()));
         }
         let (info, described) = if dir.join(RUN_JSON).exists() {
             (RunInfo::read(dir)?, true)
@@ -101,10 +102,7 @@ impl RunData {
         };
         let stages = load_stages(dir)?;
         if stages.is_empty() {
-            return Err(format!(
-                "{}: no latency data ({FINAL_HLOG} or <stage>.hgrm); was the run given --hist-dir?",
-                dir.display()
-            ));
+            return Err(ReportError::NoLatency(dir.to_path_buf()));
         }
         let intervals = dir.join(INTERVALS_HLOG);
         let tick_to_trade = if intervals.exists() {
@@ -137,7 +135,7 @@ impl RunData {
 }
 
 /// `final.hlog` when present (exact histograms), else one `.hgrm` per stage.
-fn load_stages(dir: &Path) -> Result<Vec<StageLatency>, String> {
+fn load_stages(dir: &Path) -> Result<Vec<StageLatency>, ReportError> {
     let mut stages = Vec::new();
     let final_log = dir.join(FINAL_HLOG);
     if final_log.exists() {
@@ -150,9 +148,11 @@ fn load_stages(dir: &Path) -> Result<Vec<StageLatency>, String> {
                 .iter_mut()
                 .find(|s: &&mut (String, Histogram<u64>)| s.0 == name)
             {
-                Some((_, acc)) => acc
-                    .add(&h.histogram)
-                    .map_err(|e| format!("{}: {name}: {e:?}", final_log.display()))?,
+                Some((_, acc)) => acc.add(&h.histogram).map_err(|source| ReportError::Merge {
+                    path: final_log.clone(),
+                    stage: name.clone(),
+                    source,
+                })?,
                 None => stages.push((name, h.histogram)),
             }
         }

@@ -1,7 +1,7 @@
 //! Latency over time: `tick_to_trade` p50 and p99 of every side-thread interval
 //! (`intervals.hlog`), one pair of lines per run.
 
-use super::axes::{colour, drawing_error, latency_axis, latency_label};
+use super::axes::{DrawingError, colour, drawing_error, latency_axis, latency_label};
 use super::font::FAMILY;
 use super::run_data::RunData;
 use plotters::coord::Shift;
@@ -11,7 +11,7 @@ use plotters::prelude::*;
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     runs: &[(String, &RunData)],
-) -> Result<(), String> {
+) -> Result<(), DrawingError> {
     let text = 16;
     let all = || runs.iter().flat_map(|(_, r)| r.tick_to_trade.iter());
     let max_t = all().map(|p| p.t_s).fold(1.0, f64::max);

@@ -1,7 +1,7 @@
 //! `[risk]`: allocations per strategy and market, order and portfolio limits, loss limits of
 //! the kill switch.
 
-use crate::model::{Fixed, Strategy};
+use crate::model::{Fixed, InvalidSetting, Strategy};
 use serde::Deserialize;
 
 /// How much of one MAX market one strategy may hold.
@@ -57,15 +57,18 @@ impl Default for RiskConfig {
     }
 }
 
-pub(crate) fn positive(key: &str, v: &str) -> Result<Fixed, String> {
+pub(crate) fn positive(key: &str, v: &str) -> Result<Fixed, InvalidSetting> {
     match Fixed::parse(v) {
         Ok(f) if f.raw() > 0 => Ok(f),
-        _ => Err(format!("{key}: expected a positive decimal, got {v:?}")),
+        _ => Err(InvalidSetting::new(
+            key,
+            format!("expected a positive decimal, got {v:?}"),
+        )),
     }
 }
 
 impl RiskConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         for (i, a) in self.allocations.iter().enumerate() {
             positive(
                 &format!("risk.allocations[{i}].max_position"),
@@ -76,8 +79,9 @@ impl RiskConfig {
                 &a.max_order_qty,
             )?;
             if a.instrument.is_empty() {
-                return Err(format!(
-                    "risk.allocations[{i}].instrument: must not be empty"
+                return Err(InvalidSetting::new(
+                    format!("risk.allocations[{i}].instrument"),
+                    "must not be empty",
                 ));
             }
         }
@@ -91,14 +95,20 @@ impl RiskConfig {
             ("reduce_only_loss_usdt", self.reduce_only_loss_usdt),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(format!("risk.{k}: must be a positive number, got {v}"));
+                return Err(InvalidSetting::new(
+                    format!("risk.{k}"),
+                    format!("must be a positive number, got {v}"),
+                ));
             }
         }
         if self.reduce_only_loss_usdt > self.max_loss_usdt {
-            return Err("risk.reduce_only_loss_usdt: must not exceed max_loss_usdt".into());
+            return Err(InvalidSetting::new(
+                "risk.reduce_only_loss_usdt",
+                "must not exceed max_loss_usdt",
+            ));
         }
         if self.max_open_orders == 0 {
-            return Err("risk.max_open_orders: must be > 0".into());
+            return Err(InvalidSetting::new("risk.max_open_orders", "must be > 0"));
         }
         Ok(())
     }

@@ -15,7 +15,8 @@
 
 use super::config::{RiskConfig, positive};
 use crate::model::{
-    Instrument, InstrumentId, Instruments, Price, Qty, Side, Signal, Strategy, TradingState, Venue,
+    Instrument, InstrumentId, Instruments, InvalidSetting, Price, Qty, Side, Signal, Strategy,
+    TradingState, Venue,
 };
 
 pub use crate::model::RiskReject;
@@ -56,16 +57,16 @@ pub struct RiskLimits {
 }
 
 impl RiskLimits {
-    pub fn new(cfg: &RiskConfig, instruments: &Instruments) -> Result<RiskLimits, String> {
+    pub fn new(cfg: &RiskConfig, instruments: &Instruments) -> Result<RiskLimits, InvalidSetting> {
         cfg.validate()?;
         let mut allocations = Vec::with_capacity(cfg.allocations.len());
         for (k, a) in cfg.allocations.iter().enumerate() {
             let instrument = instruments
                 .lookup(Venue::Max, a.instrument.as_bytes())
                 .ok_or_else(|| {
-                    format!(
-                        "risk.allocations[{k}].instrument: {:?} is not a configured MAX market",
-                        a.instrument
+                    InvalidSetting::new(
+                        format!("risk.allocations[{k}].instrument"),
+                        format!("{:?} is not a configured MAX market", a.instrument),
                     )
                 })?;
             allocations.push(AllocationLimit {

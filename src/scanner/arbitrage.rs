@@ -11,7 +11,8 @@ use super::config::ArbitrageConfig;
 use super::ewma::Ewma;
 use super::gates::{Cooldown, on_tick, room, size};
 use crate::model::{
-    BookTop, InstrumentId, Instruments, OrderType, Qty, Side, Signal, Strategy, WalletType,
+    BookTop, InstrumentId, Instruments, InvalidSetting, OrderType, Qty, Side, Signal, Strategy,
+    WalletType,
 };
 
 /// Why an evaluation produced no signal (counted by [`super::Scanners`]).
@@ -50,10 +51,13 @@ impl Arbitrage {
         cfg: &ArbitrageConfig,
         instruments: &Instruments,
         key: &str,
-    ) -> Result<Arbitrage, String> {
+    ) -> Result<Arbitrage, InvalidSetting> {
         let find = |venue, sym: &str, what: &str| {
             instruments.lookup(venue, sym.as_bytes()).ok_or_else(|| {
-                format!("{key}.{what}: {sym:?} is not among the configured markets of {venue}")
+                InvalidSetting::new(
+                    format!("{key}.{what}"),
+                    format!("{sym:?} is not among the configured markets of {venue}"),
+                )
             })
         };
         Ok(Arbitrage {

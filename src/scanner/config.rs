@@ -1,6 +1,6 @@
 //! `[scanner]`: the strategies' parameters.
 
-use crate::model::{Fixed, OrderType, Venue, WalletType};
+use crate::model::{Fixed, InvalidSetting, OrderType, Venue, WalletType};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,24 +156,30 @@ impl Default for ScannerConfig {
     }
 }
 
-pub(crate) fn positive(key: &str, v: &str) -> Result<Fixed, String> {
+pub(crate) fn positive(key: &str, v: &str) -> Result<Fixed, InvalidSetting> {
     match Fixed::parse(v) {
         Ok(f) if f.raw() > 0 => Ok(f),
-        _ => Err(format!("{key}: expected a positive decimal, got {v:?}")),
+        _ => Err(InvalidSetting::new(
+            key,
+            format!("expected a positive decimal, got {v:?}"),
+        )),
     }
 }
 
-fn finite_nonneg(key: &str, v: f64) -> Result<(), String> {
+fn finite_nonneg(key: &str, v: f64) -> Result<(), InvalidSetting> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(format!("{key}: must be a finite number ≥ 0, got {v}"))
+        Err(InvalidSetting::new(
+            key,
+            format!("must be a finite number ≥ 0, got {v}"),
+        ))
     }
 }
 
 /// `HH:MM` → minutes after midnight (`24:00` → 1440).
-pub(crate) fn hhmm(key: &str, s: &str) -> Result<u32, String> {
-    let bad = || format!("{key}: expected HH:MM, got {s:?}");
+pub(crate) fn hhmm(key: &str, s: &str) -> Result<u32, InvalidSetting> {
+    let bad = || InvalidSetting::new(key, format!("expected HH:MM, got {s:?}"));
     let (h, m) = s.split_once(':').ok_or_else(bad)?;
     let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
     if m >= 60 || h > 24 || (h == 24 && m != 0) {
@@ -183,7 +189,7 @@ pub(crate) fn hhmm(key: &str, s: &str) -> Result<u32, String> {
 }
 
 impl ScannerConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
         for (i, a) in self.arbitrage.iter().enumerate() {
             let k = |f: &str| format!("scanner.arbitrage[{i}].{f}");
             positive(&k("order_qty"), &a.order_qty)?;
@@ -191,16 +197,16 @@ impl ScannerConfig {
             finite_nonneg(&k("taker_fee_bps"), a.taker_fee_bps)?;
             finite_nonneg(&k("edge_bps"), a.edge_bps)?;
             if !(a.ewma_halflife_s.is_finite() && a.ewma_halflife_s > 0.0) {
-                return Err(format!("{}: must be > 0", k("ewma_halflife_s")));
+                return Err(InvalidSetting::new(k("ewma_halflife_s"), "must be > 0"));
             }
             if !matches!(a.leader_venue, Venue::BinanceSpot | Venue::BinanceFutures) {
-                return Err(format!(
-                    "{}: must be binance_spot or binance_futures",
-                    k("leader_venue")
+                return Err(InvalidSetting::new(
+                    k("leader_venue"),
+                    "must be binance_spot or binance_futures",
                 ));
             }
             if a.max_age_ms == 0 {
-                return Err(format!("{}: must be > 0", k("max_age_ms")));
+                return Err(InvalidSetting::new(k("max_age_ms"), "must be > 0"));
             }
         }
         let s = &self.stable_coin;
@@ -211,13 +217,16 @@ impl ScannerConfig {
                 && s.sell_above_bps.is_finite()
                 && s.buy_below_bps < s.sell_above_bps)
             {
-                return Err(
-                    "scanner.stable_coin.buy_below_bps: must be finite and below sell_above_bps"
-                        .into(),
-                );
+                return Err(InvalidSetting::new(
+                    "scanner.stable_coin.buy_below_bps",
+                    "must be finite and below sell_above_bps",
+                ));
             }
             if !(s.ewma_halflife_s.is_finite() && s.ewma_halflife_s > 0.0) {
-                return Err("scanner.stable_coin.ewma_halflife_s: must be > 0".into());
+                return Err(InvalidSetting::new(
+                    "scanner.stable_coin.ewma_halflife_s",
+                    "must be > 0",
+                ));
             }
         }
         let h = &self.trading_hours;
@@ -225,7 +234,10 @@ impl ScannerConfig {
         hhmm("scanner.trading_hours.end", &h.end)?;
         // `unsigned_abs`: `abs` of i32::MIN overflows (and wrapped to "ok" in release).
         if h.utc_offset_minutes.unsigned_abs() > 14 * 60 {
-            return Err("scanner.trading_hours.utc_offset_minutes: beyond ±14 h".into());
+            return Err(InvalidSetting::new(
+                "scanner.trading_hours.utc_offset_minutes",
+                "beyond ±14 h",
+            ));
         }
         Ok(())
     }

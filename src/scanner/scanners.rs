@@ -6,7 +6,9 @@ use super::arbitrage::{Arbitrage, Skip};
 use super::config::{self, ScannerConfig};
 use super::gates::{TradingHours, is_fresh};
 use super::stable_coin::StableCoin;
-use crate::model::{BookStatus, BookTop, InstrumentId, Instruments, MAX_INSTRUMENTS, Signal};
+use crate::model::{
+    BookStatus, BookTop, InstrumentId, Instruments, InvalidSetting, MAX_INSTRUMENTS, Signal,
+};
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::PositionBoard;
 
@@ -34,7 +36,7 @@ pub struct Scanners {
 }
 
 impl Scanners {
-    pub fn new(cfg: &ScannerConfig, instruments: &Instruments) -> Result<Scanners, String> {
+    pub fn new(cfg: &ScannerConfig, instruments: &Instruments) -> Result<Scanners, InvalidSetting> {
         cfg.validate()?;
         let arbitrage = cfg
             .arbitrage
@@ -561,6 +563,7 @@ mod tests {
         assert!(
             c.validate()
                 .unwrap_err()
+                .to_string()
                 .contains("scanner.arbitrage[0].edge_bps")
         );
         let mut c = ScannerConfig::default();
@@ -568,6 +571,7 @@ mod tests {
         assert!(
             c.validate()
                 .unwrap_err()
+                .to_string()
                 .contains("scanner.arbitrage[1].order_qty")
         );
         let mut c = ScannerConfig::default();
@@ -576,10 +580,16 @@ mod tests {
             Scanners::new(&c, &instruments())
                 .err()
                 .unwrap()
+                .to_string()
                 .contains("scanner.arbitrage[0].max_symbol")
         );
         let mut c = ScannerConfig::default();
         c.trading_hours.end = "25:00".into();
-        assert!(c.validate().unwrap_err().contains("trading_hours.end"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("trading_hours.end")
+        );
     }
 }

@@ -8,7 +8,8 @@ use super::config::{PremiumCenter, StableCoinConfig};
 use super::ewma::Ewma;
 use super::gates::{Cooldown, on_tick, room, size};
 use crate::model::{
-    BookTop, InstrumentId, Instruments, OrderType, Qty, Side, Signal, Strategy, Venue, WalletType,
+    BookTop, InstrumentId, Instruments, InvalidSetting, OrderType, Qty, Side, Signal, Strategy,
+    Venue, WalletType,
 };
 
 pub struct StableCoin {
@@ -29,21 +30,24 @@ pub struct StableCoin {
 }
 
 impl StableCoin {
-    pub fn new(cfg: &StableCoinConfig, instruments: &Instruments) -> Result<StableCoin, String> {
+    pub fn new(
+        cfg: &StableCoinConfig,
+        instruments: &Instruments,
+    ) -> Result<StableCoin, InvalidSetting> {
         let max = instruments
             .lookup(Venue::Max, cfg.max_symbol.as_bytes())
             .ok_or_else(|| {
-                format!(
-                    "scanner.stable_coin.max_symbol: {:?} is not a configured MAX market",
-                    cfg.max_symbol
+                InvalidSetting::new(
+                    "scanner.stable_coin.max_symbol",
+                    format!("{:?} is not a configured MAX market", cfg.max_symbol),
                 )
             })?;
         let reference = instruments
             .lookup(Venue::RefRate, cfg.ref_symbol.as_bytes())
             .ok_or_else(|| {
-                format!(
-                    "scanner.stable_coin.ref_symbol: {:?} is not a configured refrate market",
-                    cfg.ref_symbol
+                InvalidSetting::new(
+                    "scanner.stable_coin.ref_symbol",
+                    format!("{:?} is not a configured refrate market", cfg.ref_symbol),
                 )
             })?;
         Ok(StableCoin {

@@ -19,7 +19,8 @@
 
 use crate::config::sim::SimConfig;
 use crate::model::{
-    ClientOid, Fixed, GatewayCmdKind, Level, OrderRequest, OrderType, Side, Symbol, WalletType,
+    ClientOid, Fixed, GatewayCmdKind, InvalidSetting, Level, OrderRequest, OrderType, Side, Symbol,
+    WalletType,
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -149,7 +150,7 @@ pub struct ExecVenue {
 }
 
 impl ExecVenue {
-    pub fn new(cfg: &SimConfig) -> Result<Self, String> {
+    pub fn new(cfg: &SimConfig) -> Result<Self, InvalidSetting> {
         cfg.validate()?;
         Ok(ExecVenue {
             rng: SmallRng::seed_from_u64(cfg.seed ^ 0xe8ec_0de5),

@@ -14,7 +14,7 @@
 use super::price_process::{PriceProcess, ProcessParams, normal};
 use super::synthetic_book::{SeqStyle, SyntheticBook};
 use crate::config::sim::SimConfig;
-use crate::model::{Fixed, Level, Side, Venue};
+use crate::model::{Fixed, InvalidSetting, Level, Side, Venue};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -125,8 +125,8 @@ pub struct SyntheticMarket {
 /// The smallest volume a synthetic print has (the books' own quantity step).
 const PRINT_STEP: Fixed = Fixed(1_000);
 
-fn dec(s: &str) -> Result<Fixed, String> {
-    Fixed::parse(s).map_err(|e| format!("sim: {s:?}: {e}"))
+fn dec(s: &str) -> Result<Fixed, InvalidSetting> {
+    Fixed::parse(s).map_err(|e| InvalidSetting::new("sim", format!("{s:?}: {e}")))
 }
 
 /// A synthetic taker against `top` (bid, ask): its side, and the price and volume it prints
@@ -153,7 +153,7 @@ fn print_at_touch(top: Option<(Level, Level)>, rng: &mut SmallRng) -> Option<(Si
 }
 
 impl SyntheticMarket {
-    pub fn new(cfg: &SimConfig) -> Result<Self, String> {
+    pub fn new(cfg: &SimConfig) -> Result<Self, InvalidSetting> {
         cfg.validate()?;
         let mut leaders: Vec<LeaderBook> = Vec::new();
         let mut starts = Vec::new();

@@ -4,6 +4,7 @@
 
 pub mod binance_frames;
 pub mod binance_ws;
+pub mod error;
 pub mod exec_venue;
 pub mod in_process_feed;
 pub mod klines;
@@ -19,5 +20,6 @@ pub mod servers;
 pub mod synthetic_book;
 pub mod venue_ban;
 
+pub use error::SimError;
 pub use exec_venue::{ExecOutput, ExecVenue};
 pub use market::{MarketOutput, SyntheticMarket};

@@ -6,6 +6,7 @@
 //! ([`super::nonce_ledger`]) and one IP ban ([`super::venue_ban`]).
 
 use super::binance_ws::BinanceSim;
+use super::error::SimError;
 use super::max_account::MaxAccount;
 use super::max_rest::{MaxRestSim, SimMarket};
 use super::max_ws::MaxWsSim;
@@ -24,7 +25,7 @@ pub struct SimServers {
 impl SimServers {
     /// Starts the servers on `cfg.sim`'s addresses (port 0: any free port), serving `cfg`'s MAX
     /// markets and accepting the one key given.
-    pub fn start(cfg: &Config, key: &str, secret: &str) -> Result<SimServers, String> {
+    pub fn start(cfg: &Config, key: &str, secret: &str) -> Result<SimServers, SimError> {
         let instruments = cfg.instruments()?;
         let markets: Vec<SimMarket> = instruments
             .iter()

@@ -4,8 +4,9 @@
 
 use super::interval_log::{IntervalLog, write_final_log};
 use super::latency::LatencySet;
-use super::run_info::RunInfo;
+use super::run_info::{RunInfo, RunInfoError};
 use super::summary::write_hgrm_files;
+use crate::model::FileError;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,8 +20,8 @@ pub struct HistDir {
 
 impl HistDir {
     /// Creates `path` (and parents) and writes `info` as `run.json`.
-    pub fn create(path: &Path, info: &RunInfo) -> Result<HistDir, String> {
-        std::fs::create_dir_all(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn create(path: &Path, info: &RunInfo) -> Result<HistDir, RunInfoError> {
+        std::fs::create_dir_all(path).map_err(FileError::at("create", path))?;
         info.write(path)?;
         Ok(HistDir {
             path: path.to_path_buf(),
@@ -33,23 +34,24 @@ impl HistDir {
     }
 
     /// Opens `intervals.hlog` for the side thread.
-    pub fn interval_log(&self) -> Result<IntervalLog, String> {
+    pub fn interval_log(&self) -> Result<IntervalLog, FileError> {
         let p = self.path.join(INTERVALS_HLOG);
         IntervalLog::create(
             &p,
             self.start,
             "arbline: side thread intervals (tick_to_trade, frame_to_signal)",
         )
-        .map_err(|e| format!("{}: {e}", p.display()))
+        .map_err(FileError::at("create", &p))
     }
 
     /// At exit: `<stage>.hgrm` and `final.hlog` from the stages' own histograms.
-    pub fn finish(&self, latency: &LatencySet) -> Result<(), String> {
-        let at = |e: std::io::Error| format!("{}: {e}", self.path.display());
-        write_hgrm_files(&self.path, latency).map_err(at)?;
+    pub fn finish(&self, latency: &LatencySet) -> Result<(), FileError> {
+        write_hgrm_files(&self.path, latency).map_err(FileError::at("write", &self.path))?;
         let duration = SystemTime::now()
             .duration_since(self.start)
             .unwrap_or_default();
-        write_final_log(&self.path.join(FINAL_HLOG), latency, self.start, duration).map_err(at)
+        let final_log = self.path.join(FINAL_HLOG);
+        write_final_log(&final_log, latency, self.start, duration)
+            .map_err(FileError::at("write", &final_log))
     }
 }

@@ -5,6 +5,7 @@
 
 use super::bus_message::BusMessage;
 use super::event_sink::{EventSink, SinkStatus};
+use crate::model::FileError;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -23,8 +24,8 @@ pub struct JsonlFileSink {
 impl JsonlFileSink {
     /// Appends to `dir/events.jsonl` (created with its directory), rotating past `max_bytes`
     /// and keeping `keep` rotated files.
-    pub fn open(dir: &Path, max_bytes: u64, keep: usize) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    pub fn open(dir: &Path, max_bytes: u64, keep: usize) -> Result<Self, FileError> {
+        std::fs::create_dir_all(dir).map_err(FileError::at("create", dir))?;
         let mut s = JsonlFileSink {
             dir: dir.to_path_buf(),
             max_bytes: max_bytes.max(4096),
@@ -49,13 +50,13 @@ impl JsonlFileSink {
         self.dir.join(format!("events.{n}.jsonl"))
     }
 
-    fn reopen(&mut self) -> Result<(), String> {
+    fn reopen(&mut self) -> Result<(), FileError> {
         let p = self.path();
         let f = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&p)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+            .map_err(FileError::at("open", &p))?;
         self.written = f.metadata().map(|m| m.len()).unwrap_or(0);
         self.out = Some(BufWriter::with_capacity(64 * 1024, f));
         Ok(())

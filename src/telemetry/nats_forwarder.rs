@@ -17,6 +17,7 @@
 use super::bus_message::BusMessage;
 use super::event_sink::{EventSink, SinkStatus};
 use super::outbox::Outbox;
+use crate::secrets::redact_url;
 use async_nats::jetstream;
 use async_nats::jetstream::context::PublishError;
 use async_nats::jetstream::publish::PublishAck;
@@ -46,6 +47,38 @@ pub struct NatsForwarderConfig {
     pub md_cap: usize,
 }
 
+/// Why the forwarder did not start. A server that is down is not one of them: the client keeps
+/// trying in the background ([`NatsForwarder::start`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ForwarderError {
+    /// The tokio runtime could not be built (threads, timers): the host, not NATS.
+    #[error("nats forwarder runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The client refused to start: a URL it cannot parse, bad credentials, TLS setup. `url`
+    /// is shown without its `user:password@`.
+    #[error("nats {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: async_nats::ConnectError,
+    },
+}
+
+impl ForwarderError {
+    /// Whether starting again later can succeed as it is: a timeout, DNS or the network, not a
+    /// malformed URL, refused credentials, TLS setup or the runtime.
+    pub fn is_retryable(&self) -> bool {
+        use async_nats::ConnectErrorKind as K;
+        match self {
+            ForwarderError::Runtime(_) => false,
+            ForwarderError::Connect { source, .. } => matches!(
+                source.kind(),
+                K::TimedOut | K::Dns | K::Io | K::MaxReconnects
+            ),
+        }
+    }
+}
+
 pub struct NatsForwarder {
     rt: tokio::runtime::Runtime,
     cfg: NatsForwarderConfig,
@@ -66,11 +99,11 @@ pub struct NatsForwarder {
 impl NatsForwarder {
     /// Starts connecting to `cfg.url` in the background (a server that is down now is retried
     /// for as long as the engine runs); fails only on a malformed URL or runtime error.
-    pub fn start(cfg: NatsForwarderConfig) -> Result<Self, String> {
+    pub fn start(cfg: NatsForwarderConfig) -> Result<Self, ForwarderError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("nats forwarder runtime: {e}"))?;
+            .map_err(ForwarderError::Runtime)?;
         let disconnects = Arc::new(AtomicU64::new(0));
         let d = disconnects.clone();
         let client = rt
@@ -89,7 +122,10 @@ impl NatsForwarder {
                     })
                     .connect(cfg.url.as_str()),
             )
-            .map_err(|e| format!("nats {}: {e}", cfg.url))?;
+            .map_err(|source| ForwarderError::Connect {
+                url: redact_url(&cfg.url),
+                source,
+            })?;
         // The JetStream context starts tasks of its own: inside the runtime.
         let mut js = {
             let _in_runtime = rt.enter();

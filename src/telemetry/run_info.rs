@@ -1,10 +1,11 @@
 //! `run.json`: what a `--hist-dir` run was — host, CPU, thread placement and waits, build,
 //! command — so a latency report says what its numbers were measured on.
 
+use crate::model::FileError;
 pub use crate::model::calendar::format_utc as utc;
 use crate::pipeline::ResolvedThread;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The file name inside a run directory.
@@ -119,18 +120,36 @@ impl RunInfo {
             .join("; ")
     }
 
-    pub fn write(&self, dir: &Path) -> Result<(), String> {
+    pub fn write(&self, dir: &Path) -> Result<(), RunInfoError> {
         let path = dir.join(RUN_JSON);
-        let json = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
+        let json = serde_json::to_vec_pretty(self).map_err(RunInfoError::Encode)?;
+        std::fs::write(&path, json).map_err(FileError::at("write", &path))?;
+        Ok(())
     }
 
-    pub fn read(dir: &Path) -> Result<RunInfo, String> {
+    pub fn read(dir: &Path) -> Result<RunInfo, RunInfoError> {
         let path = dir.join(RUN_JSON);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{}: not a run description: {e}", path.display()))
+        let bytes = std::fs::read(&path).map_err(FileError::at("read", &path))?;
+        serde_json::from_slice(&bytes).map_err(|source| RunInfoError::Parse { path, source })
     }
+}
+
+/// `run.json` could not be written or read back. Not worth a retry: the directory or the file
+/// must be fixed (or the run recorded again).
+#[derive(Debug, thiserror::Error)]
+pub enum RunInfoError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The file is there but is not a run description.
+    #[error("{}: not a run description: {source}", .path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The description could not be encoded as JSON.
+    #[error("run.json: {0}")]
+    Encode(#[source] serde_json::Error),
 }
 
 fn host_name() -> String {

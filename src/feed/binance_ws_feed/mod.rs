@@ -145,7 +145,7 @@ pub struct BinanceWsFeed {
 }
 
 impl BinanceWsFeed {
-    pub fn new(p: BinanceWsFeedParts) -> Result<BinanceWsFeed, String> {
+    pub fn new(p: BinanceWsFeedParts) -> BinanceWsFeed {
         let venue = p.market.venue();
         let symbols: Vec<(InstrumentId, String)> = p
             .instruments
@@ -196,7 +196,7 @@ impl BinanceWsFeed {
             timeout: Duration::from_millis(defaults.liveness_timeout_ms),
             ping_every: PING_EVERY,
         };
-        Ok(BinanceWsFeed {
+        BinanceWsFeed {
             market: p.market,
             url,
             tls: p.tls,
@@ -236,7 +236,7 @@ impl BinanceWsFeed {
             connects: 0,
             rotations: 0,
             rotation_failures: 0,
-        })
+        }
     }
 
     pub fn latency(&self) -> &LatencySet {

@@ -17,8 +17,9 @@ use super::client_oid::ClientOidGen;
 use super::config::OrderConfig;
 use super::open_orders::{OpenOrder, OpenOrders};
 use crate::model::{
-    Fixed, GatewayCmdKind, InstrumentId, Instruments, OrderRequest, OrderState, PositionSnapshot,
-    Price, Signal, Strategy, SystemEvent, SystemKind, Telemetry, TradingState, Venue,
+    Fixed, GatewayCmdKind, InstrumentId, Instruments, InvalidSetting, OrderRequest, OrderState,
+    PositionSnapshot, Price, Signal, Strategy, SystemEvent, SystemKind, Telemetry, TradingState,
+    Venue,
 };
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::PositionBoard;
@@ -82,7 +83,7 @@ impl OrderManager {
         instruments: &Instruments,
         board: Arc<PositionBoard>,
         clock: EngineClock,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, InvalidSetting> {
         cfg.validate()?;
         Ok(OrderManager {
             cfg: cfg.clone(),

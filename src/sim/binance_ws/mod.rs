@@ -30,6 +30,7 @@
 
 mod conn;
 
+use super::error::SimError;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_ws::SimBook;
 use super::venue_ban::{RetryAfter, VenueBan, refuse_handshake};
@@ -113,17 +114,19 @@ fn market_of(v: Venue) -> BinanceMarket {
 }
 
 impl BinanceSim {
-    pub fn start(ws_addr: &str, rest_addr: &str, cfg: &SimConfig) -> Result<BinanceSim, String> {
-        let listener =
-            TcpListener::bind(ws_addr).map_err(|e| format!("sim Binance WS on {ws_addr}: {e}"))?;
-        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let ws_local = listener.local_addr().map_err(|e| e.to_string())?;
+    pub fn start(ws_addr: &str, rest_addr: &str, cfg: &SimConfig) -> Result<BinanceSim, SimError> {
+        let listener = TcpListener::bind(ws_addr).map_err(SimError::bind("Binance WS", ws_addr))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(SimError::socket("Binance WS"))?;
+        let ws_local = listener
+            .local_addr()
+            .map_err(SimError::socket("Binance WS"))?;
         let http = tiny_http::Server::http(rest_addr)
-            .map_err(|e| format!("sim Binance REST on {rest_addr}: {e}"))?;
-        let rest_local = http
-            .server_addr()
-            .to_ip()
-            .ok_or("sim Binance REST: not an IP address")?;
+            .map_err(SimError::bind_http("Binance REST", rest_addr))?;
+        let rest_local = http.server_addr().to_ip().ok_or(SimError::NotIp {
+            server: "Binance REST",
+        })?;
         let mut sim_market = SyntheticMarket::new(cfg)?;
         let stop = Arc::new(AtomicBool::new(false));
         let kick = Arc::new(AtomicU64::new(0));
@@ -229,7 +232,7 @@ impl BinanceSim {
                             std::thread::sleep(Duration::from_millis(1));
                         }
                     })
-                    .map_err(|e| e.to_string())?,
+                    .map_err(SimError::spawn("sim.binance.tick"))?,
             );
         }
         {
@@ -288,7 +291,7 @@ impl BinanceSim {
                             );
                         }
                     })
-                    .map_err(|e| e.to_string())?,
+                    .map_err(SimError::spawn("sim.binance.rest"))?,
             );
         }
         {
@@ -360,7 +363,7 @@ impl BinanceSim {
                             }
                         }
                     })
-                    .map_err(|e| e.to_string())?,
+                    .map_err(SimError::spawn("sim.binance.accept"))?,
             );
         }
         Ok(BinanceSim {

@@ -87,7 +87,7 @@ pub struct SimFeed {
 }
 
 impl SimFeed {
-    pub fn new(p: SimFeedParts) -> Result<SimFeed, String> {
+    pub fn new(p: SimFeedParts) -> SimFeed {
         let start_raw = p.clock.raw();
         p.tele.send(Telemetry::System(SystemEvent {
             kind: SystemKind::FeedUp(FeedLink::InProcess),
@@ -133,7 +133,7 @@ impl SimFeed {
         }
         // The clock starts when the feed is ready.
         feed.start_raw = feed.io.clock.raw();
-        Ok(feed)
+        feed
     }
 
     pub fn latency(&self) -> &LatencySet {

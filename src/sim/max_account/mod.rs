@@ -28,7 +28,8 @@ use super::nonce_ledger::NonceLedger;
 use super::venue_ban::{RetryAfter, VenueBan};
 use crate::config::sim::SimConfig;
 use crate::model::{
-    ClientOid, Fixed, GatewayCmdKind, OrderRequest, OrderType, Side, Symbol, WalletType,
+    ClientOid, Fixed, GatewayCmdKind, InvalidSetting, OrderRequest, OrderType, Side, Symbol,
+    WalletType,
 };
 use crate::sim::max_frames::MaxOrderFrame;
 use crossbeam::channel::Sender;
@@ -151,7 +152,7 @@ const START_BALANCES: [(&str, i64); 4] = [
 impl MaxAccount {
     /// An account matching with `cfg`'s latency, fees, rejects and duplicate fills; its clock
     /// is the host's wall clock.
-    pub fn new(cfg: &SimConfig) -> Result<Arc<MaxAccount>, String> {
+    pub fn new(cfg: &SimConfig) -> Result<Arc<MaxAccount>, InvalidSetting> {
         let epoch_ms = wall_ms();
         let venue = ExecVenue::new(&SimConfig {
             epoch_ms,

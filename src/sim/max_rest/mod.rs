@@ -41,6 +41,7 @@ mod query;
 mod reference_rate;
 mod router;
 
+use super::error::SimError;
 use super::klines::KlineSource;
 use super::max_account::{MaxAccount, Refusal};
 use crate::model::{Fixed, Instrument, MarketRules, Symbol};
@@ -181,7 +182,7 @@ impl MaxRestSim {
         addr: &str,
         keys: &[(&str, &str)],
         markets: Vec<SimMarket>,
-    ) -> Result<MaxRestSim, String> {
+    ) -> Result<MaxRestSim, SimError> {
         let account = MaxAccount::new(&crate::config::sim::SimConfig {
             reject_probability: 0.0,
             ..Default::default()
@@ -196,7 +197,7 @@ impl MaxRestSim {
         keys: &[(&str, &str)],
         markets: Vec<SimMarket>,
         account: Arc<MaxAccount>,
-    ) -> Result<MaxRestSim, String> {
+    ) -> Result<MaxRestSim, SimError> {
         Self::serve(addr, keys, markets, account, false)
     }
 
@@ -207,13 +208,12 @@ impl MaxRestSim {
         markets: Vec<SimMarket>,
         account: Arc<MaxAccount>,
         book_less: bool,
-    ) -> Result<MaxRestSim, String> {
-        let server =
-            tiny_http::Server::http(addr).map_err(|e| format!("sim REST on {addr}: {e}"))?;
+    ) -> Result<MaxRestSim, SimError> {
+        let server = tiny_http::Server::http(addr).map_err(SimError::bind_http("REST", addr))?;
         let local = server
             .server_addr()
             .to_ip()
-            .ok_or("sim REST: not an IP address")?;
+            .ok_or(SimError::NotIp { server: "REST" })?;
         let state = Arc::new(Mutex::new(State {
             keys: keys
                 .iter()
@@ -292,7 +292,7 @@ impl MaxRestSim {
                     let _ = req.respond(resp);
                 }
             })
-            .map_err(|e| format!("sim REST thread: {e}"))?;
+            .map_err(SimError::spawn("sim.max_rest"))?;
         Ok(MaxRestSim {
             addr: local,
             stop,

@@ -6,20 +6,28 @@ use super::{Channel, ConnCtx, Control, Private, Sub, market_name};
 use crate::sim::nonce_ledger::NonceRefusal;
 use std::collections::HashSet;
 
+/// A reply frame to a command, and whether the command authenticated the connection.
+enum Reply {
+    /// `authenticated`: the connection may now subscribe to private channels.
+    Authenticated(String),
+    /// Anything else: subscription answers and error frames alike.
+    Other(String),
+}
+
 /// A client command; the reply to send back and whether it authenticated the connection.
 pub(super) fn command(text: &str, cx: &ConnCtx<'_>) -> Option<(String, bool)> {
     command_reply(text, cx).map(|r| match r {
-        Ok(reply) => (reply, true),
-        Err(reply) => (reply, false),
+        Reply::Authenticated(reply) => (reply, true),
+        Reply::Other(reply) => (reply, false),
     })
 }
 
-/// The reply to a command: `Ok` when it authenticated the connection.
-fn command_reply(text: &str, cx: &ConnCtx<'_>) -> Option<Result<String, String>> {
+/// The reply to a command.
+fn command_reply(text: &str, cx: &ConnCtx<'_>) -> Option<Reply> {
     let v: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(_) => {
-            return Some(Err(
+            return Some(Reply::Other(
                 r#"{"e":"error","E":["E-1005: invalid json"],"i":"","T":0}"#.into(),
             ));
         }
@@ -34,7 +42,7 @@ fn command_reply(text: &str, cx: &ConnCtx<'_>) -> Option<Result<String, String>>
         return Some(auth(&v, &id, &cx.private));
     }
     let reply = subscription_reply(&v, &id, action, cx);
-    Some(Err(reply))
+    Some(Reply::Other(reply))
 }
 
 /// `sub` / `unsub` in either spelling; anything else is an invalid action.
@@ -93,7 +101,7 @@ fn subscription_reply(v: &serde_json::Value, id: &str, action: &str, cx: &ConnCt
 /// Private `auth` (spec max.md §4.1): `signature = hex(HMAC-SHA256(secret, decimal nonce))`
 /// under a known key (E-1007), then the nonce: within 30 s of server time (E-1006) and greater
 /// than the key's last accepted one, REST included (E-1012).
-fn auth(v: &serde_json::Value, id: &str, private: &Private) -> Result<String, String> {
+fn auth(v: &serde_json::Value, id: &str, private: &Private) -> Reply {
     let key = v.get("apiKey").and_then(|k| k.as_str()).unwrap_or("");
     let nonce = v.get("nonce").and_then(|n| n.as_u64()).unwrap_or(0);
     let signature = v.get("signature").and_then(|s| s.as_str()).unwrap_or("");
@@ -109,13 +117,15 @@ fn auth(v: &serde_json::Value, id: &str, private: &Private) -> Result<String, St
                 == 0
     });
     if !ok {
-        return Err(err("E-1007: authentication failed"));
+        return Reply::Other(err("E-1007: authentication failed"));
     }
     match private.account.nonce_ledger().accept(key, nonce, now) {
-        Ok(()) => Ok(serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string()),
-        Err(NonceRefusal::OutOfWindow) => Err(err(
+        Ok(()) => Reply::Authenticated(
+            serde_json::json!({"e": "authenticated", "i": id, "T": now}).to_string(),
+        ),
+        Err(NonceRefusal::OutOfWindow) => Reply::Other(err(
             "E-1006: invalid nonce (difference of 30 seconds or more)",
         )),
-        Err(NonceRefusal::Used) => Err(err("E-1012: nonce has already been used")),
+        Err(NonceRefusal::Used) => Reply::Other(err("E-1012: nonce has already been used")),
     }
 }

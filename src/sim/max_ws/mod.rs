@@ -47,6 +47,7 @@ mod commands;
 mod conn;
 mod frames;
 
+use super::error::SimError;
 use super::market::{MarketOutput, SyntheticMarket};
 use super::max_account::MaxAccount;
 use super::public_tape::PublicTape;
@@ -155,7 +156,7 @@ pub struct MaxWsSim {
 impl MaxWsSim {
     /// Serves on `addr` (port 0: any free port) until dropped.
     /// Serves on `addr` (port 0: any free port) until dropped; private `auth` always fails.
-    pub fn start(addr: &str, cfg: &SimConfig) -> Result<MaxWsSim, String> {
+    pub fn start(addr: &str, cfg: &SimConfig) -> Result<MaxWsSim, SimError> {
         Self::start_with_keys(addr, cfg, &[])
     }
 
@@ -166,7 +167,7 @@ impl MaxWsSim {
         addr: &str,
         cfg: &SimConfig,
         keys: &[(&str, &str)],
-    ) -> Result<MaxWsSim, String> {
+    ) -> Result<MaxWsSim, SimError> {
         Self::start_with_account(addr, cfg, keys, MaxAccount::new(cfg)?)
     }
 
@@ -177,15 +178,17 @@ impl MaxWsSim {
         cfg: &SimConfig,
         keys: &[(&str, &str)],
         account: Arc<MaxAccount>,
-    ) -> Result<MaxWsSim, String> {
+    ) -> Result<MaxWsSim, SimError> {
         let keys: Arc<HashMap<String, String>> = Arc::new(
             keys.iter()
                 .map(|(k, s)| (k.to_string(), s.to_string()))
                 .collect(),
         );
-        let listener = TcpListener::bind(addr).map_err(|e| format!("sim WS on {addr}: {e}"))?;
-        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let listener = TcpListener::bind(addr).map_err(SimError::bind("WS", addr))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(SimError::socket("WS"))?;
+        let local = listener.local_addr().map_err(SimError::socket("WS"))?;
         let mut sim_market = SyntheticMarket::new(cfg)?.with_public_trades(cfg);
         let stop = Arc::new(AtomicBool::new(false));
         let books: Arc<Mutex<HashMap<String, SimBook>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -348,7 +351,7 @@ impl MaxWsSim {
                             std::thread::sleep(Duration::from_millis(1));
                         }
                     })
-                    .map_err(|e| e.to_string())?,
+                    .map_err(SimError::spawn("sim.max_ws.tick"))?,
             );
         }
 
@@ -425,7 +428,7 @@ impl MaxWsSim {
                             }
                         }
                     })
-                    .map_err(|e| e.to_string())?,
+                    .map_err(SimError::spawn("sim.max_ws.accept"))?,
             );
         }
         Ok(MaxWsSim {

@@ -142,14 +142,17 @@ pub fn parse_klines(body: &[u8]) -> Result<Vec<Kline>, ParseError> {
     Ok(out)
 }
 
+/// A candle length MAX does not serve (minutes); refused before any request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("period {0} is not one of MAX's periods (minutes): {PERIODS:?}")]
+pub struct UnknownPeriod(pub u32);
+
 /// `Ok` when `period_min` is one MAX serves, else why not.
-pub fn check_period(period_min: u32) -> Result<(), String> {
+pub fn check_period(period_min: u32) -> Result<(), UnknownPeriod> {
     if PERIODS.contains(&period_min) {
         Ok(())
     } else {
-        Err(format!(
-            "period {period_min} is not one of MAX's periods (minutes): {PERIODS:?}"
-        ))
+        Err(UnknownPeriod(period_min))
     }
 }
 
@@ -166,7 +169,7 @@ pub fn fetch_range(
     page: u32,
     each: &mut impl FnMut(&Kline),
 ) -> Result<usize, RestError> {
-    check_period(period_min).map_err(RestError::Invalid)?;
+    check_period(period_min).map_err(|e| RestError::Invalid(e.to_string()))?;
     if from_s >= to_s {
         return Err(RestError::Invalid(format!(
             "empty range: from {from_s} is not before to {to_s}"
@@ -197,9 +200,14 @@ pub fn fetch_range(
     Ok(n)
 }
 
+/// A time [`parse_time`] cannot read (the text as given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}`: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds")]
+pub struct BadTime(pub String);
+
 /// `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM:SSZ` or Unix seconds → Unix seconds.
-pub fn parse_time(s: &str) -> Result<u64, String> {
-    let bad = || format!("`{s}`: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds");
+pub fn parse_time(s: &str) -> Result<u64, BadTime> {
+    let bad = || BadTime(s.to_string());
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse().map_err(|_| bad());
     }
@@ -207,7 +215,7 @@ pub fn parse_time(s: &str) -> Result<u64, String> {
         Some((d, t)) => (d, Some(t.strip_suffix('Z').ok_or_else(bad)?)),
         None => (s, None),
     };
-    let num = |p: &str, len: usize| -> Result<u32, String> {
+    let num = |p: &str, len: usize| -> Result<u32, BadTime> {
         if p.len() == len && p.bytes().all(|b| b.is_ascii_digit()) {
             p.parse().map_err(|_| bad())
         } else {

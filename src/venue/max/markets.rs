@@ -97,35 +97,73 @@ pub fn parse_markets(body: &[u8]) -> Result<Vec<MaxMarket>, ParseError> {
         .collect()
 }
 
+/// How an order breaks its market's rules. The caller must reject the order (resending it
+/// unchanged gets the same answer, from MAX as from here).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderRuleError {
+    #[error("{market}: market is {status:?}")]
+    NotActive {
+        market: Symbol,
+        status: MarketStatus,
+    },
+    #[error("{market}: price {price} is not on the tick {tick}")]
+    OffTick {
+        market: Symbol,
+        price: Fixed,
+        tick: Fixed,
+    },
+    #[error("{market}: volume {volume} is not on the step {step}")]
+    OffStep {
+        market: Symbol,
+        volume: Fixed,
+        step: Fixed,
+    },
+    #[error("{market}: volume {volume} below the minimum {min}")]
+    BelowMinVolume {
+        market: Symbol,
+        volume: Fixed,
+        min: Fixed,
+    },
+    #[error("{market}: value below the minimum {min}")]
+    BelowMinValue { market: Symbol, min: Fixed },
+}
+
 /// Why an order breaks a market's rules, checked before it is sent.
-pub fn check_order(m: &MaxMarket, price: Fixed, volume: Fixed) -> Result<(), String> {
+pub fn check_order(m: &MaxMarket, price: Fixed, volume: Fixed) -> Result<(), OrderRuleError> {
     let r = &m.rules;
+    let market = m.id;
     if m.status != MarketStatus::Active {
-        return Err(format!("{}: market is {:?}", m.id, m.status));
+        return Err(OrderRuleError::NotActive {
+            market,
+            status: m.status,
+        });
     }
     if !price.is_multiple_of(r.tick) {
-        return Err(format!(
-            "{}: price {price} is not on the tick {}",
-            m.id, r.tick
-        ));
+        return Err(OrderRuleError::OffTick {
+            market,
+            price,
+            tick: r.tick,
+        });
     }
     if !volume.is_multiple_of(r.lot) {
-        return Err(format!(
-            "{}: volume {volume} is not on the step {}",
-            m.id, r.lot
-        ));
+        return Err(OrderRuleError::OffStep {
+            market,
+            volume,
+            step: r.lot,
+        });
     }
     if volume < r.min_qty {
-        return Err(format!(
-            "{}: volume {volume} below the minimum {}",
-            m.id, r.min_qty
-        ));
+        return Err(OrderRuleError::BelowMinVolume {
+            market,
+            volume,
+            min: r.min_qty,
+        });
     }
     match price.checked_mul(volume) {
         Some(n) if n >= r.min_notional => Ok(()),
-        _ => Err(format!(
-            "{}: value below the minimum {}",
-            m.id, r.min_notional
-        )),
+        _ => Err(OrderRuleError::BelowMinValue {
+            market,
+            min: r.min_notional,
+        }),
     }
 }

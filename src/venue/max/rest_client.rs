@@ -388,7 +388,7 @@ impl MaxRestClient {
         from_s: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Kline>, RestError> {
-        check_period(period_min).map_err(RestError::Invalid)?;
+        check_period(period_min).map_err(|e| RestError::Invalid(e.to_string()))?;
         if !(1..=MAX_KLINE_LIMIT).contains(&limit) {
             return Err(RestError::Invalid(format!(
                 "limit {limit} outside 1..={MAX_KLINE_LIMIT}"
@@ -429,7 +429,7 @@ impl MaxRestClient {
                 .iter()
                 .find(|m| m.id.eq_wire(o.market.as_bytes()))
                 .ok_or_else(|| RestError::Invalid(format!("{}: not a MAX market", o.market)))?;
-            check_order(m, o.price, o.volume).map_err(RestError::Invalid)?;
+            check_order(m, o.price, o.volume).map_err(|e| RestError::Invalid(e.to_string()))?;
         }
         let (mut pb, mut vb) = ([0u8; 24], [0u8; 24]);
         let price = o.price.write_to(&mut pb).to_string();

@@ -176,9 +176,21 @@ impl<'de> Visitor<'de> for RowVisitor {
     }
 }
 
+/// Why a TAIFEX document gave no rate. Asking again returns the same document: not worth a
+/// retry before the source publishes another.
+#[derive(Debug, thiserror::Error)]
+pub enum TaifexError {
+    /// Not a JSON array of rows.
+    #[error("TAIFEX JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Rows, but none with a string `Date` and a USD/NTD rate.
+    #[error("TAIFEX JSON: no row with a USD/NTD rate ({skipped_rows} rows skipped)")]
+    NoRate { skipped_rows: usize },
+}
+
 /// The latest usable row of a document, and the count of rows skipped.
-pub fn parse_rates(body: &[u8]) -> Result<TaifexRates, String> {
-    let rows: Vec<Row> = serde_json::from_slice(body).map_err(|e| format!("TAIFEX JSON: {e}"))?;
+pub fn parse_rates(body: &[u8]) -> Result<TaifexRates, TaifexError> {
+    let rows: Vec<Row> = serde_json::from_slice(body)?;
     let mut best: Option<(u32, Fixed)> = None;
     let mut skipped_rows = 0;
     for Row(r) in rows {
@@ -190,9 +202,7 @@ pub fn parse_rates(body: &[u8]) -> Result<TaifexRates, String> {
             best = Some((date, v));
         }
     }
-    let (date, mid) = best.ok_or_else(|| {
-        format!("TAIFEX JSON: no row with a USD/NTD rate ({skipped_rows} rows skipped)")
-    })?;
+    let (date, mid) = best.ok_or(TaifexError::NoRate { skipped_rows })?;
     Ok(TaifexRates {
         quote: RefQuote {
             mid,
@@ -206,6 +216,6 @@ pub fn parse_rates(body: &[u8]) -> Result<TaifexRates, String> {
 }
 
 /// [`parse_rates`]' quote.
-pub fn parse(body: &[u8]) -> Result<RefQuote, String> {
+pub fn parse(body: &[u8]) -> Result<RefQuote, TaifexError> {
     parse_rates(body).map(|r| r.quote)
 }

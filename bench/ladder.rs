@@ -137,7 +137,7 @@ fn within_top_10(set: &mut dyn FnMut(Price, Qty), i: u64) {
     // A cheap deterministic mix: depth 0..10, every third draw a removal.
     let h = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
     let depth = (h % 10) as i64;
-    let qty = if h % 3 == 0 {
+    let qty = if h.is_multiple_of(3) {
         Fixed::ZERO
     } else {
         Fixed::from_int(1 + (h % 4) as i64)

@@ -8,7 +8,7 @@ use super::{AnyStage, Built, Venues, build_for};
 use crate::config::Config;
 use crate::model::{FileError, PositionSnapshot};
 use crate::pipeline::thread::spawn_stage_thread;
-use crate::pipeline::{Phase, StageName};
+use crate::pipeline::{Phase, StageName, WaitKind};
 use crate::telemetry::hist_dir::HistDir;
 use crate::telemetry::run_info::RunInfo;
 use crate::telemetry::{EngineCounters, EventCounts, LatencySet, Summary};
@@ -170,8 +170,17 @@ pub fn run_until(
     let mut order = Some(AnyStage::Order(Box::new(order)));
     let side_handle = side.spawn().map_err(EngineError::spawn("side"))?;
     let mut gateway_handles = Vec::new();
+    // The gateway waits the way the thread that runs the order stage does: it is that
+    // stage's egress.
+    let gateway_wait = threads
+        .iter()
+        .find(|t| t.stages.contains(&StageName::Order))
+        .map_or(WaitKind::Park, |t| t.wait);
     for g in gateways {
-        gateway_handles.push(g.spawn().map_err(EngineError::spawn("gateway"))?);
+        gateway_handles.push(
+            g.spawn(gateway_wait)
+                .map_err(EngineError::spawn("gateway"))?,
+        );
     }
     if let Some(r) = refrate {
         gateway_handles.push(r.spawn().map_err(EngineError::spawn("refrate"))?);

@@ -18,16 +18,25 @@
 //!
 //! Fills arrive on the private WebSocket (`feed.user`); the order stage applies each trade once
 //! whichever way it comes. The gateway is unpinned: it waits on the network by design.
+//!
+//! With nothing to send it waits like the order stage's thread: spinning, yielding, or parked
+//! on the queue, which the order stage's push unparks — a request never waits out a sleep.
+//! A parked gateway also wakes every [`IDLE_PARK`] to notice a reconcile round asked for, the
+//! minute's time sync, and shutdown.
 
 use super::reconciler::Reconciler;
 use crate::model::{ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState};
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::ExecProducer;
-use crate::pipeline::{EngineClock, Phase, Shutdown};
+use crate::pipeline::{EngineClock, Phase, Shutdown, WaitKind};
 use crate::venue::max::rest_client::{MaxRestClient, NewOrder, OrderRef, RestError};
 use disruptor::Producer;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// How long a parked gateway sleeps at most when no request comes: the delay before it notices
+/// a reconcile round asked for, the time sync or shutdown. Requests wake it at once.
+pub const IDLE_PARK: Duration = Duration::from_millis(1);
 
 pub struct Gateway {
     pub client: MaxRestClient,
@@ -43,10 +52,11 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn spawn(self) -> std::io::Result<JoinHandle<()>> {
+    /// Starts the gateway thread; `wait` is how it waits for requests.
+    pub fn spawn(self, wait: WaitKind) -> std::io::Result<JoinHandle<()>> {
         std::thread::Builder::new()
             .name("gateway.max".into())
-            .spawn(move || self.run())
+            .spawn(move || self.run(wait))
     }
 
     fn publish(&mut self, ev: ExecEvent) {
@@ -64,7 +74,7 @@ impl Gateway {
         }
     }
 
-    fn run(mut self) {
+    fn run(mut self, wait: WaitKind) {
         self.sync_time();
         let _ = self.client.load_markets();
         let mut last_sync = std::time::Instant::now();
@@ -94,7 +104,11 @@ impl Gateway {
                     }
                     continue;
                 }
-                std::thread::sleep(Duration::from_micros(200));
+                match wait {
+                    WaitKind::Spin => std::hint::spin_loop(),
+                    WaitKind::Yield => std::thread::yield_now(),
+                    WaitKind::Park => self.queue.park(IDLE_PARK),
+                }
                 continue;
             };
             match req.kind {

@@ -75,6 +75,12 @@ impl Gateway {
     }
 
     fn run(mut self, wait: WaitKind) {
+        // MAX's lower-case market names, written once: an order allocates none.
+        let markets: Vec<String> = self
+            .instruments
+            .iter()
+            .map(|i| i.symbol.to_lowercase())
+            .collect();
         self.sync_time();
         let _ = self.client.load_markets();
         let mut last_sync = std::time::Instant::now();
@@ -112,7 +118,7 @@ impl Gateway {
                 continue;
             };
             match req.kind {
-                GatewayCmdKind::New => self.create(&req),
+                GatewayCmdKind::New => self.create(&req, &markets[req.instrument.index()]),
                 GatewayCmdKind::Cancel => self.cancel(&req),
                 GatewayCmdKind::Query => self.query(&req),
             }
@@ -163,11 +169,10 @@ impl Gateway {
         }
     }
 
-    fn create(&mut self, req: &OrderRequest) {
-        let market = self.instruments.get(req.instrument).symbol.to_lowercase();
+    fn create(&mut self, req: &OrderRequest, market: &str) {
         let o = NewOrder {
             wallet: req.wallet,
-            market: &market,
+            market,
             side: req.side,
             ord_type: req.order_type,
             price: req.price,

@@ -7,9 +7,10 @@
 //! empties — and a snapshot, which arrives best first, grows the ladder at its front without
 //! moving anything. (The best-first `Vec` before it moved the whole ladder on each
 //! top-of-book change: 1 000 levels for a new best bid in a 1 000-level book; a best-last `Vec`
-//! would do the same for every level of a snapshot.) Levels are found from the top: the first
-//! few by a backward scan (where nearly every update lands), a level worse than the worst at
-//! once (a snapshot's), the rest by binary search.
+//! would do the same for every level of a snapshot.) The best level and a new best are found
+//! at once, and so is a level worse than the worst (a snapshot's); the rest by binary search.
+//! (Scanning the top eight levels one by one first cost more on the recorded Binance streams,
+//! whose diffs reach deep into the book: `bench/book_replay.rs`.)
 //! Capacity is reserved up front (`with_capacity`), so applying updates allocates nothing unless
 //! a book grows past every size it has had before.
 
@@ -23,9 +24,6 @@ pub enum LadderSide {
     /// Lowest price best.
     Ask,
 }
-
-/// Levels checked one by one from the top before a binary search over the rest.
-const SCAN_FROM_TOP: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct Ladder {
@@ -55,23 +53,20 @@ impl Ladder {
     #[inline]
     fn search(&self, price: Price) -> Result<usize, usize> {
         let n = self.levels.len();
-        // From the top: the index just above the first level not better than `price`.
-        let scan = n.min(SCAN_FROM_TOP);
-        for k in 0..scan {
-            let i = n - 1 - k;
-            let p = self.levels[i].price;
-            if p == price {
-                return Ok(i);
-            }
-            if self.better(price, p) {
-                return Err(i + 1);
-            }
+        let Some(top) = self.levels.back() else {
+            return Err(0);
+        };
+        // The best level, or a new best: where top-of-book changes land.
+        if top.price == price {
+            return Ok(n - 1);
+        }
+        if self.better(price, top.price) {
+            return Err(n);
         }
         // Worse than the worst: a snapshot, which arrives best first, grows the ladder here.
-        if scan < n && self.better(self.levels[0].price, price) {
+        if self.better(self.levels[0].price, price) {
             return Err(0);
         }
-        // Worse than the levels scanned: the search over the whole ladder lands below them.
         match self.side {
             LadderSide::Bid => self.levels.binary_search_by(|l| l.price.cmp(&price)),
             LadderSide::Ask => self.levels.binary_search_by(|l| price.cmp(&l.price)),

@@ -195,7 +195,7 @@ fn replay_snapshot_first(name: &str) -> usize {
         }
         if matches!(
             evs.first().map(|e| e.kind),
-            Some(MdKind::BookUpdate | MdKind::BookTicker)
+            Some(MdKind::BookUpdate | MdKind::BookTicker | MdKind::Trade)
         ) {
             hot_frames += 1;
         }
@@ -251,7 +251,8 @@ fn replay_snapshot_first(name: &str) -> usize {
     }
     assert_eq!(checked, checks.len(), "{name}: every cross-check visited");
     assert_eq!(resyncs, 0, "{name}: resyncs");
-    // Binance's own layout: every recorded bookTicker and depthUpdate takes the byte scanner.
+    // Binance's own layout: every recorded bookTicker, depthUpdate and trade takes the byte
+    // scanner.
     assert!(hot_frames > 0, "{name}: hot frames");
     assert_eq!(
         parser.scanned_frames(),

@@ -1,7 +1,7 @@
 //! The Binance market-data parser: WebSocket text frames and REST depth snapshots → [`MdEvent`]s.
 //!
 //! One parser serves spot and USDⓈ-M futures (spec `binance.md` §2). The hot frames —
-//! `bookTicker` and `depthUpdate`, raw or enveloped, exactly as Binance writes them — go through
+//! `bookTicker`, `depthUpdate` and the trades, raw or enveloped, exactly as Binance writes them — go through
 //! a byte scanner ([`scan`]: no whitespace, no escapes, known keys in any order) that reads the
 //! decimal strings straight into fixed point. Whatever it does not recognise it hands, untouched,
 //! to the general path, so no frame's correctness depends on it (the differential tests and the
@@ -119,7 +119,7 @@ impl BinanceParser {
     }
 
     /// One WebSocket text frame: the combined-stream wrapper `{"stream":..,"data":..}` or a raw
-    /// payload. `bookTicker` and `depthUpdate` in Binance's own layout take the byte scanner;
+    /// payload. `bookTicker`, `depthUpdate`, `aggTrade` and `trade` in Binance's own layout take the byte scanner;
     /// everything else, and anything the scanner does not recognise, the serde walk.
     ///
     /// * `bookTicker` → [`MdKind::BookTicker`] (`bids[0]`/`asks[0]`, `last_id = u`,

@@ -1,10 +1,11 @@
 //! The fast path: a byte scanner for the hot Binance frames as Binance writes them —
-//! `bookTicker` and `depthUpdate`, raw or in the combined-stream envelope
+//! `bookTicker`, `depthUpdate`, `aggTrade` and `trade`, raw or in the combined-stream envelope
 //! `{"stream":"…","data":{…}}` — that reads decimal strings straight into fixed point.
 //!
 //! It accepts a strict subset of JSON: no whitespace, no escapes, keys in any order, only the
-//! payload keys those two events carry (`e E T s U u pu b B a A`) plus unknown keys with a plain
-//! scalar value (`st`, `ps`, …), every value valid by the same rules as the general path. On
+//! payload keys those events carry (`e E s U u pu b B a A p q t m`) plus unknown keys with a
+//! plain scalar value (`T`, `st`, `ps`, `f`, `l`, `M`, …), every value valid by the same rules as
+//! the general path. On
 //! anything else — another event, a duplicate key, a nested value it does not expect, a number
 //! or decimal the general path would refuse, trailing bytes — it answers "not mine" and the
 //! general (serde) path parses the frame from the start, so correctness never depends on this
@@ -40,7 +41,7 @@ pub(super) fn scan(json: &[u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) ->
     }
     // Only the events this path is for; the general path handles every other one.
     match f.event {
-        Event::DepthUpdate | Event::BookTicker => Some(f),
+        Event::DepthUpdate | Event::BookTicker | Event::AggTrade | Event::Trade => Some(f),
         // Spot bookTicker: `{u,s,b,B,a,A}` with no `e` (recognised after the walk).
         Event::None if f.symbol_len > 0 && f.last_id.is_some() => Some(f),
         _ => None,
@@ -105,10 +106,22 @@ fn payload(
                 *has = true;
                 c.levels(out, usize::MAX)?;
             }
+            // `a` of an aggTrade: its id.
+            Key::A if c.peek()?.is_ascii_digit() => f.agg_id = Some(c.unsigned()?),
             Key::B => f.bid = Some(c.decimal()?),
             Key::BidQty => f.bid_qty = Some(c.decimal()?),
             Key::A => f.ask = Some(c.decimal()?),
             Key::AskQty => f.ask_qty = Some(c.decimal()?),
+            Key::Price => f.price = Some(c.decimal()?),
+            Key::Qty => f.qty = Some(c.decimal()?),
+            Key::TradeId => f.trade_id = Some(c.unsigned()?),
+            Key::BuyerMaker => {
+                f.buyer_maker = Some(match c.peek()? {
+                    b't' => c.eat(b"true").map(|_| true)?,
+                    b'f' => c.eat(b"false").map(|_| false)?,
+                    _ => return None,
+                })
+            }
             Key::Other => c.skip_scalar()?,
             _ => return None,
         }
@@ -147,6 +160,8 @@ mod tests {
         r#"{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1622371244693,"T":1622371244687,"s":"BTCUSDT","U":475776377463,"u":475776380184,"pu":475776377452,"b":[["35729.77","1.600"],["35750.00","0.000"]],"a":[]}}"#,
         r#"{"stream":"nknusdt@bookTicker","data":{"u":499869768,"s":"NKNUSDT","b":"0.35210000","B":"672.00000000","a":"0.35260000","A":"3199.00000000"}}"#,
         r#"{"e":"depthUpdate","E":1,"s":"BTCUSD_PERP","U":5,"u":7,"pu":-1,"b":[],"a":[["1.5","2"]],"st":"x","ps":null,"nq":1.5e3}"#,
+        r#"{"stream":"sushiusdt@aggTrade","data":{"e":"aggTrade","E":1626992744262,"a":87353230,"s":"SUSHIUSDT","p":"7.6120","q":"297","f":126902924,"l":126902924,"T":1626992744257,"m":false}}"#,
+        r#"{"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true}"#,
     ];
 
     #[test]
@@ -161,8 +176,10 @@ mod tests {
     fn it_leaves_everything_else_to_the_general_path() {
         for frame in [
             // Another event, a reply, whitespace, an escape, a duplicate key, a float id, a
-            // nested unknown value, trailing bytes, a bad decimal, a zero price, non-ASCII.
-            r#"{"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1","q":"1","m":true}"#,
+            // nested unknown value, trailing bytes, a bad decimal, a zero price, non-ASCII, a
+            // quoted boolean.
+            r#"{"e":"kline","E":1,"s":"BTCUSDT","k":{"t":1}}"#,
+            r#"{"e":"aggTrade","E":1,"s":"BTCUSDT","a":5,"p":"1","q":"1","m":"true"}"#,
             r#"{"result":null,"id":1}"#,
             r#"{"e": "bookTicker","u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"}"#,
             r#"{"e":"bookTicker","u":1,"s":"BTC\u0055SDT","b":"1","B":"1","a":"1","A":"1"}"#,

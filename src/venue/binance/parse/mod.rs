@@ -1,9 +1,9 @@
 //! The Binance market-data parser: WebSocket text frames and REST depth snapshots → [`MdEvent`]s.
 //!
 //! One parser serves spot and USDⓈ-M futures (spec `binance.md` §2). The hot frames —
-//! `bookTicker`, `depthUpdate` and the trades, raw or enveloped, exactly as Binance writes them — go through
-//! a byte scanner ([`scan`]: no whitespace, no escapes, known keys in any order) that reads the
-//! decimal strings straight into fixed point. Whatever it does not recognise it hands, untouched,
+//! `bookTicker`, `depthUpdate` and the trades, raw or enveloped, exactly as Binance writes them —
+//! go through a byte scanner ([`scan`]: no whitespace, no escapes, known keys in any order) that
+//! reads the decimal strings straight into fixed point. Whatever it does not recognise it hands, untouched,
 //! to the general path, so no frame's correctness depends on it (the differential tests and the
 //! fuzz target check that both paths agree on every input). The general path walks the JSON once
 //! with `serde_json` and a hand-written visitor, so nothing is collected per message:
@@ -119,8 +119,9 @@ impl BinanceParser {
     }
 
     /// One WebSocket text frame: the combined-stream wrapper `{"stream":..,"data":..}` or a raw
-    /// payload. `bookTicker`, `depthUpdate`, `aggTrade` and `trade` in Binance's own layout take the byte scanner;
-    /// everything else, and anything the scanner does not recognise, the serde walk.
+    /// payload. `bookTicker`, `depthUpdate`, `aggTrade` and `trade` in Binance's own layout take
+    /// the byte scanner; everything else, and anything the scanner does not recognise, the serde
+    /// walk.
     ///
     /// * `bookTicker` → [`MdKind::BookTicker`] (`bids[0]`/`asks[0]`, `last_id = u`,
     ///   `exch_ts_ms = E`, 0 on spot which sends no time);

@@ -3,10 +3,10 @@
 //! One parser serves spot and USDⓈ-M futures (spec `binance.md` §2). The hot frames —
 //! `bookTicker`, `depthUpdate` and the trades, raw or enveloped, exactly as Binance writes them —
 //! go through a byte scanner ([`scan`]: no whitespace, no escapes, known keys in any order) that
-//! reads the decimal strings straight into fixed point. Whatever it does not recognise it hands, untouched,
-//! to the general path, so no frame's correctness depends on it (the differential tests and the
-//! fuzz target check that both paths agree on every input). The general path walks the JSON once
-//! with `serde_json` and a hand-written visitor, so nothing is collected per message:
+//! reads the decimal strings straight into fixed point. Whatever it does not recognise it hands,
+//! untouched, to the general path, so no frame's correctness depends on it (the differential tests
+//! and the fuzz target check that both paths agree on every input). The general path walks the
+//! JSON once with `serde_json` and a hand-written visitor, so nothing is collected per message:
 //!
 //! * strings are read borrowed from the frame (an escaped string is unescaped into serde_json's
 //!   scratch, which only allocates if a frame ever carries an escape; Binance frames do not);

@@ -142,7 +142,13 @@ fn connect_speaks_tls_with_the_configured_ca_and_the_drain_does_not_block() {
     });
 
     let url = format!("wss://{addr}/ws");
-    let (mut ws, resp) = connect(&url, &pki.trust(), Duration::from_secs(5)).unwrap();
+    let (mut ws, resp) = connect(
+        &url,
+        &pki.trust(),
+        Duration::from_secs(5),
+        &EngineClock::new(),
+    )
+    .unwrap();
     assert_eq!(resp.status().as_u16(), 101);
     assert!(ws.get_ref().is_tls(), "wss:// is TLS");
     assert!(ws.get_ref().tcp().nodelay().unwrap(), "TCP_NODELAY on");
@@ -167,7 +173,9 @@ fn connect_speaks_tls_with_the_configured_ca_and_the_drain_does_not_block() {
     let mut closed = false;
     let arrived = poll_until(
         || {
-            let (_, c) = drain(&mut ws, &clock, |b, _| {
+            let (_, c) = drain(&mut ws, &clock, |b, ts| {
+                // Stamped when the socket read that brought the frame returned: before now.
+                assert!(ts > 0 && ts <= clock.raw(), "frame stamp {ts}");
                 got.push(String::from_utf8_lossy(b).into_owned())
             });
             closed |= c;
@@ -227,7 +235,13 @@ fn over_tls_the_readiness_wait_wakes_for_each_burst_and_leaves_nothing_buffered(
     });
 
     let url = format!("wss://{addr}/ws");
-    let (mut ws, _) = connect(&url, &pki.trust(), Duration::from_secs(5)).unwrap();
+    let (mut ws, _) = connect(
+        &url,
+        &pki.trust(),
+        Duration::from_secs(5),
+        &EngineClock::new(),
+    )
+    .unwrap();
     let clock = EngineClock::new();
     let mut ready = Readiness::new();
     let mut got = 0;
@@ -289,7 +303,7 @@ fn refused_certificates_say_why() {
         ),
     ];
     for (name, trust, url, want) in cases {
-        let e = connect(&url, &trust, Duration::from_secs(5)).err();
+        let e = connect(&url, &trust, Duration::from_secs(5), &EngineClock::new()).err();
         let Some(e @ ConnectError::Tls(msg)) = &e else {
             panic!("{name}: {e:?}");
         };
@@ -309,15 +323,22 @@ fn connect_refuses_urls_it_cannot_use() {
         ("wss:///ws", "bad WebSocket URL"),
         ("not a url", "bad WebSocket URL"),
     ] {
-        let e = connect(url, &t, Duration::from_secs(1)).err().unwrap();
+        let e = connect(url, &t, Duration::from_secs(1), &EngineClock::new())
+            .err()
+            .unwrap();
         assert!(
             matches!(e, ConnectError::Url(_)) && e.to_string().contains(want),
             "{url}: {e}"
         );
     }
-    let e = connect("wss://127.0.0.1:1/ws", &t, Duration::from_secs(1))
-        .err()
-        .unwrap();
+    let e = connect(
+        "wss://127.0.0.1:1/ws",
+        &t,
+        Duration::from_secs(1),
+        &EngineClock::new(),
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, ConnectError::Io(_)), "refused port: {e}");
 }
 

@@ -220,7 +220,7 @@ impl MaxWsFeed {
 
     /// Steps 1–2.
     fn connect(&mut self) -> Result<(), ConnectError> {
-        let (mut ws, _) = match connect(&self.url, &self.tls, CONNECT_TIMEOUT) {
+        let (mut ws, _) = match connect(&self.url, &self.tls, CONNECT_TIMEOUT, &self.clock) {
             Ok(x) => x,
             Err(e) => {
                 // MAX bans an IP that connects too often: 429 with `Retry-After` = the Unix time

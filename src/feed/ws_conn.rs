@@ -46,10 +46,52 @@ use tungstenite::{HandshakeError, Message, WebSocket};
 /// write of the TLS and WebSocket handshakes).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The TCP socket under a feed's WebSocket (and under its TLS), stamping each read that
+/// returns bytes with the engine clock: when the bytes of a frame left the kernel, before TLS
+/// decryption and WebSocket decoding. A frame's `ts_frame` is the stamp of the read that
+/// completed it (one stamp per read; frames that arrived in the same read share it).
+pub struct StampedTcp {
+    tcp: TcpStream,
+    clock: EngineClock,
+    last_read: u64,
+}
+
+impl StampedTcp {
+    pub fn new(tcp: TcpStream, clock: EngineClock) -> Self {
+        StampedTcp {
+            tcp,
+            clock,
+            last_read: 0,
+        }
+    }
+}
+
+impl Read for StampedTcp {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.tcp.read(buf)?;
+        if n > 0 {
+            self.last_read = self.clock.raw();
+        }
+        Ok(n)
+    }
+}
+
+impl Write for StampedTcp {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tcp.write(buf)
+    }
+    #[inline]
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 /// The bytes under a feed's WebSocket: plain TCP (`ws://`) or TLS over TCP (`wss://`).
 pub enum WsStream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(StampedTcp),
+    Tls(Box<StreamOwned<ClientConnection, StampedTcp>>),
 }
 
 /// A feed's WebSocket.
@@ -58,8 +100,17 @@ pub type Ws = WebSocket<WsStream>;
 impl WsStream {
     pub fn tcp(&self) -> &TcpStream {
         match self {
-            WsStream::Plain(s) => s,
-            WsStream::Tls(s) => s.get_ref(),
+            WsStream::Plain(s) => &s.tcp,
+            WsStream::Tls(s) => &s.get_ref().tcp,
+        }
+    }
+
+    /// The engine-clock stamp of the latest socket read that returned bytes (0: none yet).
+    #[inline]
+    pub fn last_read(&self) -> u64 {
+        match self {
+            WsStream::Plain(s) => s.last_read,
+            WsStream::Tls(s) => s.get_ref().last_read,
         }
     }
 
@@ -154,11 +205,13 @@ impl fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
-/// Steps 1–5: a connected, non-blocking WebSocket and the server's upgrade response.
+/// Steps 1–5: a connected, non-blocking WebSocket and the server's upgrade response; its socket
+/// reads are stamped with `clock` ([`StampedTcp`]).
 pub fn connect(
     url: &str,
     tls: &TlsTrust,
     timeout: Duration,
+    clock: &EngineClock,
 ) -> Result<(Ws, Response), ConnectError> {
     // Step 1.
     let request = url
@@ -181,7 +234,7 @@ pub fn connect(
         .ok_or_else(|| ConnectError::Url(format!("{url:?}: no host")))?;
     let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     // Step 2.
-    let tcp = open_tcp(&host, port, timeout)?;
+    let tcp = StampedTcp::new(open_tcp(&host, port, timeout)?, clock.clone());
     // Step 3.
     let stream = if secure {
         WsStream::Tls(Box::new(tls_handshake(tcp, &host, port, tls)?))
@@ -241,11 +294,11 @@ fn open_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Conne
 }
 
 fn tls_handshake(
-    mut tcp: TcpStream,
+    mut tcp: StampedTcp,
     host: &str,
     port: u16,
     tls: &TlsTrust,
-) -> Result<StreamOwned<ClientConnection, TcpStream>, ConnectError> {
+) -> Result<StreamOwned<ClientConnection, StampedTcp>, ConnectError> {
     let name = ServerName::try_from(host.to_string())
         .map_err(|_| ConnectError::Url(format!("{host:?}: not a DNS name or IP address")))?;
     let mut conn = ClientConnection::new(tls.client_config(), name)
@@ -345,7 +398,13 @@ pub fn drain_frames<F: FnMut(&[u8], u64)>(
             Ok(Message::Text(t)) => {
                 d.texts += 1;
                 d.frames += 1;
-                on_text(t.as_bytes(), clock.raw());
+                // When the read that completed the frame returned (below TLS and WebSocket
+                // decoding); the clock now only if no read was stamped.
+                let ts = match ws.get_ref().last_read() {
+                    0 => clock.raw(),
+                    t => t,
+                };
+                on_text(t.as_bytes(), ts);
             }
             Ok(Message::Close(_)) => {
                 d.closed = true;
@@ -417,5 +476,52 @@ impl FeedCounts {
         c.md.add_shared(self.md_events - m);
         c.parse_errors.add_shared(self.parse_errors - e);
         self.published = (self.frames, self.md_events, self.parse_errors);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    /// A read that returns bytes is stamped between the write and the return; one that finds
+    /// nothing leaves the stamp as it was.
+    #[test]
+    fn a_read_that_returns_bytes_is_stamped() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let clock = EngineClock::new();
+        let mut s = StampedTcp::new(ours, clock.clone());
+        let mut buf = [0u8; 16];
+        let e = s.read(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(s.last_read, 0, "nothing read, nothing stamped");
+
+        let before = clock.raw();
+        peer.write_all(b"frame").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let n = loop {
+            match s.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "the bytes never arrived");
+                    std::thread::yield_now();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let after = clock.raw();
+        assert_eq!(&buf[..n], b"frame");
+        assert!(
+            before <= s.last_read && s.last_read <= after,
+            "stamp {} outside [{before}, {after}]",
+            s.last_read
+        );
+        let stamped = s.last_read;
+        assert!(s.read(&mut buf).is_err(), "nothing more to read");
+        assert_eq!(s.last_read, stamped, "an empty read keeps the stamp");
     }
 }

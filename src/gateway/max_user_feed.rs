@@ -166,7 +166,7 @@ impl MaxUserFeed {
     }
 
     fn connect(&mut self) -> Result<(), ConnectError> {
-        let (ws, _) = match connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT) {
+        let (ws, _) = match connect(&self.p.url, &self.p.tls, CONNECT_TIMEOUT, &self.p.clock) {
             Ok(x) => x,
             Err(e) => {
                 // A ban holds for every MAX connection and REST call (spec max.md §3.5).

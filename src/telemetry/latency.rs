@@ -13,7 +13,8 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Segment {
-    /// Frame read → parsed event published on the md ring.
+    /// Frame read off the socket (TLS and WebSocket decoding included) → parsed event
+    /// published on the md ring.
     Parse = 0,
     /// Md event published → top of book published on the book ring.
     Book = 1,

@@ -5,6 +5,7 @@ use crate::feed::conn_upkeep::ConnUpkeep;
 use crate::feed::message_budget::Limit;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{CONNECT_TIMEOUT, ConnectError, Ws, connect};
+use crate::pipeline::EngineClock;
 use crate::venue::venue_gate::VenueGate;
 use crossbeam::channel::{Receiver, bounded};
 use std::sync::Arc;
@@ -42,8 +43,13 @@ impl UpkeepRules {
 
 /// Opens the combined stream at `url` (`ws://` or `wss://`), non-blocking after the handshake;
 /// a refusal with 429/418 sets the venue's ban.
-pub(super) fn open(url: &str, tls: &TlsTrust, gate: &VenueGate) -> Result<Ws, ConnectError> {
-    match connect(url, tls, CONNECT_TIMEOUT) {
+pub(super) fn open(
+    url: &str,
+    tls: &TlsTrust,
+    gate: &VenueGate,
+    clock: &EngineClock,
+) -> Result<Ws, ConnectError> {
+    match connect(url, tls, CONNECT_TIMEOUT, clock) {
         Ok((ws, _)) => {
             gate.succeeded();
             Ok(ws)
@@ -60,14 +66,15 @@ pub(super) fn open_in_background(
     url: &str,
     tls: &TlsTrust,
     gate: &Arc<VenueGate>,
+    clock: &EngineClock,
 ) -> Receiver<Result<Ws, ConnectError>> {
     let (tx, rx) = bounded(1);
-    let (url, tls, gate) = (url.to_string(), tls.clone(), gate.clone());
+    let (url, tls, gate, clock) = (url.to_string(), tls.clone(), gate.clone(), clock.clone());
     // A thread that cannot start drops the sender with it: the receiver then reports failure.
     let _ = std::thread::Builder::new()
         .name("feed.binance.open".into())
         .spawn(move || {
-            let _ = tx.send(open(&url, &tls, &gate));
+            let _ = tx.send(open(&url, &tls, &gate, &clock));
         });
     rx
 }

@@ -338,7 +338,7 @@ impl BinanceWsFeed {
             self.snapshot_thread = Some(thread);
         }
         let refused_before = self.gate.refusals();
-        let ws = match open(&self.url, &self.tls, &self.gate) {
+        let ws = match open(&self.url, &self.tls, &self.gate, &self.clock) {
             Ok(ws) => ws,
             Err(e) => {
                 if self.gate.refusals() > refused_before {

@@ -56,7 +56,7 @@ impl BinanceWsFeed {
             // A rotation is not urgent: it waits out a ban like any connection.
             if self.gate.wait(unix_ms()).is_none() {
                 self.opening = Some((
-                    open_in_background(&self.url, &self.tls, &self.gate),
+                    open_in_background(&self.url, &self.tls, &self.gate, &self.clock),
                     Instant::now(),
                 ));
             }

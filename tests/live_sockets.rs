@@ -135,6 +135,15 @@ fn the_engine_trades_against_the_simulator_over_sockets() {
     );
     assert_eq!(r.open_orders_at_exit, 0, "{:?}", r.order_stats);
     assert!(v.rest.order_count("cancel") > 0);
+    // Each acknowledged order's bytes were stamped leaving the REST client's socket: frame
+    // read → order written is measured for every answered order.
+    let w2w = r.summary.latency_ns["wire_to_wire"];
+    assert!(
+        w2w.count > 0 && w2w.count <= e.acks + e.rejects,
+        "wire_to_wire {w2w:?} for {} acks",
+        e.acks
+    );
+    assert!(w2w.p50 > 0);
 }
 
 #[test]

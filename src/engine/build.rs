@@ -167,7 +167,8 @@ pub fn build_with_clock(
                 signer.clone(),
                 std::time::Duration::from_millis(v.max.timeout_ms),
             )
-            .with_gate(max_gate.clone());
+            .with_gate(max_gate.clone())
+            .with_clock(clock.clone());
             if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
                 refrate = Some(crate::feed::refrate_feed::RefRateFeed {
                     provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,

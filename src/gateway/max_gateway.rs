@@ -179,12 +179,20 @@ impl Gateway {
             volume: req.qty,
             client_oid: &req.client_oid,
         };
-        let ev = match self.client.create_order(&o) {
+        let sent_before = self.client.last_sent();
+        let r = self.client.create_order(&o);
+        // When this request's bytes were written (0: refused before sending, or no stamp).
+        let ts_sent = match self.client.last_sent() {
+            t if t != sent_before => t,
+            _ => 0,
+        };
+        let ev = match r {
             Ok(order) => {
                 self.reconciler.remember(order.id, req.client_oid);
                 ExecEvent {
                     exchange_order_id: order.id,
                     state: OrderState::New,
+                    ts_sent,
                     ..self.base(req, ExecKind::Ack)
                 }
             }
@@ -202,6 +210,7 @@ impl Gateway {
                 ExecEvent {
                     reject_code: Self::code(&e),
                     state: OrderState::Rejected,
+                    ts_sent,
                     ..self.base(req, ExecKind::Reject)
                 }
             }

@@ -255,6 +255,9 @@ pub struct ExecEvent {
     pub venue_ts_ms: u64,
     /// TSC when the frame carrying this answer was read.
     pub ts_recv: u64,
+    /// On the live gateway's answer to a new order: TSC when the request's bytes were written
+    /// to the venue's socket; 0 when unknown (the in-process venue has no socket).
+    pub ts_sent: u64,
 }
 
 /// A position as the order stage keeps it, published on every change.

@@ -28,10 +28,14 @@ pub enum Segment {
     SignalToAck = 5,
     /// Signal → first fill seen by the order stage.
     SignalToFill = 6,
+    /// Frame read off the socket → the order's bytes written to the venue's socket: tick-to-
+    /// trade plus the hand-off to the gateway, building, signing and writing the request. Live
+    /// gateways only (the in-process venue has no socket).
+    WireToWire = 7,
 }
 
 impl Segment {
-    pub const ALL: [Segment; 7] = [
+    pub const ALL: [Segment; 8] = [
         Segment::Parse,
         Segment::Book,
         Segment::Scan,
@@ -39,6 +43,7 @@ impl Segment {
         Segment::TickToTrade,
         Segment::SignalToAck,
         Segment::SignalToFill,
+        Segment::WireToWire,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -49,6 +54,7 @@ impl Segment {
             Segment::TickToTrade => "tick_to_trade",
             Segment::SignalToAck => "signal_to_ack",
             Segment::SignalToFill => "signal_to_fill",
+            Segment::WireToWire => "wire_to_wire",
         }
     }
 }
@@ -62,7 +68,7 @@ fn new_histogram() -> Histogram<u64> {
 /// One histogram per [`Segment`]; a stage records only into its own entries.
 #[derive(Clone)]
 pub struct LatencySet {
-    h: [Histogram<u64>; 7],
+    h: [Histogram<u64>; Segment::ALL.len()],
 }
 
 impl Default for LatencySet {

@@ -64,6 +64,10 @@ impl OrderManager {
                             let ts = o.ts_signal;
                             self.latency
                                 .record(Segment::SignalToAck, self.clock.delta_ns(ts, now));
+                            if ev.ts_sent != 0 && o.ts_frame != 0 {
+                                let ns = self.clock.delta_ns(o.ts_frame, ev.ts_sent);
+                                self.latency.record(Segment::WireToWire, ns);
+                            }
                             tele(Telemetry::Exec(*ev));
                         }
                         let o = self.orders.get_mut(slot);
@@ -72,6 +76,11 @@ impl OrderManager {
                         }
                     }
                     ExecKind::Reject => {
+                        // Refused or not, a request the gateway wrote left the wire.
+                        if ev.ts_sent != 0 && o.ts_frame != 0 && !o.acked {
+                            let ns = self.clock.delta_ns(o.ts_frame, ev.ts_sent);
+                            self.latency.record(Segment::WireToWire, ns);
+                        }
                         o.state = OrderState::Rejected;
                         self.stats.rejects += 1;
                         close = true;

@@ -13,6 +13,8 @@ pub mod rate_limit;
 pub mod rest;
 #[cfg(feature = "full")]
 pub mod rest_client;
+#[cfg(feature = "full")]
+pub mod sent_stamp;
 pub mod sign;
 pub use crate::venue::wall_clock;
 

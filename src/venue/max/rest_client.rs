@@ -16,15 +16,19 @@ use super::rest::{
     ErrorAction, MaxAccountBalance, MaxApiError, MaxOrder, MaxTrade, classify_error,
     parse_accounts, parse_cancel_all, parse_order, parse_orders, parse_trades,
 };
+use super::sent_stamp::{SentStamp, StampConnector};
 use super::sign::{MaxSigner, ParamValue};
 use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
+use crate::pipeline::EngineClock;
 use crate::venue::ParseError;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 #[derive(Debug)]
 pub enum RestError {
@@ -120,6 +124,25 @@ pub struct MaxRestClient {
     /// MAX's ban, shared with the venue's WebSocket connections: no request before it ends,
     /// and a 429 here holds them back too.
     gate: Arc<VenueGate>,
+    timeout: Duration,
+    /// When each request's bytes were written, once [`MaxRestClient::with_clock`] gave a clock.
+    sent: Option<SentStamp>,
+}
+
+/// The agent: ureq's own transports, with [`StampConnector`] after them when stamping.
+fn agent(timeout: Duration, stamp: Option<StampConnector>) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build();
+    match stamp {
+        None => config.into(),
+        Some(stamp) => ureq::Agent::with_parts(
+            config,
+            DefaultConnector::new().chain(stamp),
+            DefaultResolver::default(),
+        ),
+    }
 }
 
 fn query_escape(out: &mut String, s: &str) {
@@ -135,13 +158,8 @@ fn query_escape(out: &mut String, s: &str) {
 impl MaxRestClient {
     /// `base_url` like `https://max-api.maicoin.com` or the simulator's `http://127.0.0.1:PORT`.
     pub fn new(base_url: &str, signer: MaxSigner, timeout: Duration) -> MaxRestClient {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
         MaxRestClient {
-            agent,
+            agent: agent(timeout, None),
             base: base_url.trim_end_matches('/').to_string(),
             signer,
             offset_ms: 0,
@@ -149,7 +167,29 @@ impl MaxRestClient {
             limiter: RateLimiter::new(1200, 20),
             max_limit_wait_ms: 2_000,
             gate: Arc::new(VenueGate::new()),
+            timeout,
+            sent: None,
         }
+    }
+
+    /// Stamps with `clock` when each request's bytes are written ([`Self::last_sent`]).
+    pub fn with_clock(mut self, clock: EngineClock) -> Self {
+        let stamp = SentStamp::default();
+        self.agent = agent(
+            self.timeout,
+            Some(StampConnector {
+                stamp: stamp.clone(),
+                clock,
+            }),
+        );
+        self.sent = Some(stamp);
+        self
+    }
+
+    /// When the latest request's bytes were written to the socket (engine clock; 0 without
+    /// [`Self::with_clock`] or before any request).
+    pub fn last_sent(&self) -> u64 {
+        self.sent.as_ref().map_or(0, SentStamp::last)
     }
 
     /// Shares MAX's ban with the venue's WebSocket connections.

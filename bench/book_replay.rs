@@ -27,16 +27,9 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-const SEQUENCES: [&str; 8] = [
-    "spot_depth_sequence_NKNUSDT_cryptofeed.json",
-    "spot_depth_sequence_BLZETH_cryptofeed.json",
-    "spot_depth_sequence_LRCBTC_cryptofeed.json",
-    "spot_depth_sequence_RUNEEUR_cryptofeed.json",
-    "futures_usdm_depth_sequence_SUSHIUSDT_cryptofeed.json",
-    "futures_usdm_depth_sequence_AKROUSDT_cryptofeed.json",
-    "futures_usdm_depth_sequence_KEEPUSDT_cryptofeed.json",
-    "futures_usdm_depth_sequence_CTKUSDT_cryptofeed.json",
-];
+#[path = "../tests/support/depth_sequences.rs"]
+mod depth_sequences;
+use depth_sequences::SEQUENCES;
 
 struct Sequence {
     name: &'static str,

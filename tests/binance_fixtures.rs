@@ -113,16 +113,9 @@ fn feed(sync: &mut BinanceSync, book: &mut L2Book, evs: &[MdEvent]) -> Vec<SyncO
 // Recorded sequences: snapshot first, then every message in receive order.
 // ------------------------------------------------------------------------------------------------
 
-const SEQUENCES: [&str; 8] = [
-    "spot_depth_sequence_NKNUSDT_cryptofeed.json",
-    "spot_depth_sequence_BLZETH_cryptofeed.json",
-    "spot_depth_sequence_LRCBTC_cryptofeed.json",
-    "spot_depth_sequence_RUNEEUR_cryptofeed.json",
-    "futures_usdm_depth_sequence_SUSHIUSDT_cryptofeed.json",
-    "futures_usdm_depth_sequence_AKROUSDT_cryptofeed.json",
-    "futures_usdm_depth_sequence_KEEPUSDT_cryptofeed.json",
-    "futures_usdm_depth_sequence_CTKUSDT_cryptofeed.json",
-];
+#[path = "support/depth_sequences.rs"]
+mod depth_sequences;
+use depth_sequences::SEQUENCES;
 
 fn assert_top5(book: &L2Book, expected: &Value, name: &str) {
     let bids: Vec<Level> = expected["final_top5_bids"]

@@ -233,3 +233,23 @@ impl<'a> Cursor<'a> {
         }
     }
 }
+
+/// Every frame one edit away from `base`: each byte deleted, and each byte of `alphabet` put in
+/// place of and before every byte. For the scanners' differential tests.
+#[cfg(test)]
+pub(crate) fn single_byte_edits<'a>(
+    base: &'a [u8],
+    alphabet: &'a [u8],
+) -> impl Iterator<Item = Vec<u8>> + 'a {
+    (0..base.len()).flat_map(move |i| {
+        let mut deleted = base.to_vec();
+        deleted.remove(i);
+        std::iter::once(deleted).chain(alphabet.iter().flat_map(move |&c| {
+            let mut replaced = base.to_vec();
+            replaced[i] = c;
+            let mut inserted = base.to_vec();
+            inserted.insert(i, c);
+            [replaced, inserted]
+        }))
+    })
+}

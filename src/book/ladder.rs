@@ -1,21 +1,23 @@
-//! One side of an L2 book: price levels kept sorted in a pre-allocated ring buffer
-//! (`VecDeque`), **best last**.
+//! One side of an L2 book: price levels kept sorted, **best last**, in one pre-allocated buffer
+//! with room at both ends of the live slice.
 //!
-//! Updates touch the top of the book far more often than the tail. A `VecDeque` inserts or
-//! removes by moving the shorter side, so with the best level at the back a change at the top
-//! moves only the levels better than it — none for a new best price or a best level that
-//! empties — and a snapshot, which arrives best first, grows the ladder at its front without
-//! moving anything. (The best-first `Vec` before it moved the whole ladder on each
-//! top-of-book change: 1 000 levels for a new best bid in a 1 000-level book; a best-last `Vec`
-//! would do the same for every level of a snapshot.) The best level and a new best are found
-//! at once, and so is a level worse than the worst (a snapshot's); the rest by binary search.
+//! Updates touch the top of the book far more often than the tail. Inserting or removing a
+//! level moves whichever part of the slice is shorter — the levels better than it or the ones
+//! worse — into the spare room on that side, so a change at the top moves none or a few levels
+//! (a new best price, a best level that empties), and a snapshot, which arrives best first,
+//! grows the slice at its front without moving anything. (The best-first `Vec` before it moved
+//! the whole ladder on each top-of-book change: 1 000 levels for a new best bid in a 1 000-level
+//! book; a best-last `Vec` does the same for every level of a snapshot; a `VecDeque` moves the
+//! shorter side too, but pays for its wrap-around on every access.) The levels stay one
+//! contiguous slice, so the search is a plain binary search: the best level and a new best are
+//! found at once, a level worse than the worst (a snapshot's) too, the rest by bisection.
 //! (Scanning the top eight levels one by one first cost more on the recorded Binance streams,
-//! whose diffs reach deep into the book: `bench/book_replay.rs`.)
-//! Capacity is reserved up front (`with_capacity`), so applying updates allocates nothing unless
-//! a book grows past every size it has had before.
+//! whose diffs reach deep into the book: `bench/book_replay.rs`.) When one end runs out of room
+//! the slice is moved back to the middle, or the buffer doubled; capacity is reserved up front
+//! (`with_capacity`), so applying updates allocates nothing unless a book grows past every size
+//! it has had before.
 
 use crate::model::{Level, Price, Qty};
-use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LadderSide {
@@ -28,16 +30,30 @@ pub enum LadderSide {
 #[derive(Clone, Debug)]
 pub struct Ladder {
     side: LadderSide,
-    /// Worst first, best last: bids ascending, asks descending.
-    levels: VecDeque<Level>,
+    /// The live levels are `buf[start..end]`, worst first, best last (bids ascending, asks
+    /// descending); the slots outside are spare room.
+    buf: Vec<Level>,
+    start: usize,
+    end: usize,
 }
 
 impl Ladder {
+    /// Room for `cap` levels with the live slice starting in the middle (`2 * cap` slots: a
+    /// snapshot can grow down and updates up without moving it back).
     pub fn with_capacity(side: LadderSide, cap: usize) -> Self {
+        let slots = 2 * cap;
         Ladder {
             side,
-            levels: VecDeque::with_capacity(cap),
+            buf: vec![Level::default(); slots],
+            start: slots / 2,
+            end: slots / 2,
         }
+    }
+
+    /// The live levels, worst first.
+    #[inline]
+    fn levels(&self) -> &[Level] {
+        &self.buf[self.start..self.end]
     }
 
     /// Whether `a` is better than `b` on this side.
@@ -49,11 +65,12 @@ impl Ladder {
         }
     }
 
-    /// Index of `price` in `levels`, or where it would be inserted.
+    /// Index of `price` in the live slice, or where it would be inserted.
     #[inline]
     fn search(&self, price: Price) -> Result<usize, usize> {
-        let n = self.levels.len();
-        let Some(top) = self.levels.back() else {
+        let levels = self.levels();
+        let n = levels.len();
+        let Some(top) = levels.last() else {
             return Err(0);
         };
         // The best level, or a new best: where top-of-book changes land.
@@ -64,12 +81,66 @@ impl Ladder {
             return Err(n);
         }
         // Worse than the worst: a snapshot, which arrives best first, grows the ladder here.
-        if self.better(self.levels[0].price, price) {
+        if self.better(levels[0].price, price) {
             return Err(0);
         }
         match self.side {
-            LadderSide::Bid => self.levels.binary_search_by(|l| l.price.cmp(&price)),
-            LadderSide::Ask => self.levels.binary_search_by(|l| price.cmp(&l.price)),
+            LadderSide::Bid => levels.binary_search_by(|l| l.price.cmp(&price)),
+            LadderSide::Ask => levels.binary_search_by(|l| price.cmp(&l.price)),
+        }
+    }
+
+    /// Moves the live slice to the middle of the buffer, doubling the buffer first when the
+    /// slice fills more than half of it.
+    #[cold]
+    fn make_room(&mut self) {
+        let n = self.end - self.start;
+        if 2 * (n + 1) > self.buf.len() {
+            let slots = (2 * self.buf.len()).max(2 * (n + 1)).max(16);
+            let mut buf = vec![Level::default(); slots];
+            let start = (slots - n) / 2;
+            buf[start..start + n].copy_from_slice(&self.buf[self.start..self.end]);
+            self.buf = buf;
+            self.start = start;
+        } else {
+            let start = (self.buf.len() - n) / 2;
+            self.buf.copy_within(self.start..self.end, start);
+            self.start = start;
+        }
+        self.end = self.start + n;
+    }
+
+    /// Inserts at `i` of the live slice, moving the shorter part into the spare room.
+    #[inline]
+    fn insert(&mut self, i: usize, level: Level) {
+        let n = self.end - self.start;
+        let front = i < n / 2;
+        if (front && self.start == 0) || (!front && self.end == self.buf.len()) {
+            self.make_room();
+        }
+        let at = self.start + i;
+        if front {
+            self.buf.copy_within(self.start..at, self.start - 1);
+            self.start -= 1;
+            self.buf[at - 1] = level;
+        } else {
+            self.buf.copy_within(at..self.end, at + 1);
+            self.end += 1;
+            self.buf[at] = level;
+        }
+    }
+
+    /// Removes `i` of the live slice, moving the shorter part over it.
+    #[inline]
+    fn remove(&mut self, i: usize) {
+        let n = self.end - self.start;
+        let at = self.start + i;
+        if i < n / 2 {
+            self.buf.copy_within(self.start..at, self.start + 1);
+            self.start += 1;
+        } else {
+            self.buf.copy_within(at + 1..self.end, at);
+            self.end -= 1;
         }
     }
 
@@ -77,23 +148,21 @@ impl Ladder {
     #[inline]
     pub fn set(&mut self, price: Price, qty: Qty) {
         match self.search(price) {
-            Ok(i) if qty.is_zero() => {
-                self.levels.remove(i);
-            }
-            Ok(i) => self.levels[i].qty = qty,
+            Ok(i) if qty.is_zero() => self.remove(i),
+            Ok(i) => self.buf[self.start + i].qty = qty,
             Err(_) if qty.is_zero() => {}
-            Err(i) => self.levels.insert(i, Level { price, qty }),
+            Err(i) => self.insert(i, Level { price, qty }),
         }
     }
 
     #[inline]
     pub fn best(&self) -> Option<Level> {
-        self.levels.back().copied()
+        self.levels().last().copied()
     }
 
     /// Every level, best first.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Level> + DoubleEndedIterator + '_ {
-        self.levels.iter().rev().copied()
+        self.levels().iter().rev().copied()
     }
 
     /// Best `n` levels, best first.
@@ -103,18 +172,19 @@ impl Ladder {
 
     /// Keeps only the best `n` levels (depth-limited subscriptions trim themselves).
     pub fn truncate(&mut self, n: usize) {
-        let drop = self.levels.len().saturating_sub(n);
-        self.levels.drain(..drop);
+        self.start = self.end - n.min(self.end - self.start);
     }
 
+    /// Empties the ladder; the live slice starts again in the middle.
     pub fn clear(&mut self) {
-        self.levels.clear();
+        self.start = self.buf.len() / 2;
+        self.end = self.start;
     }
     pub fn len(&self) -> usize {
-        self.levels.len()
+        self.end - self.start
     }
     pub fn is_empty(&self) -> bool {
-        self.levels.is_empty()
+        self.end == self.start
     }
     pub fn side(&self) -> LadderSide {
         self.side
@@ -178,10 +248,25 @@ mod tests {
             rng
         };
         for side in [LadderSide::Bid, LadderSide::Ask] {
-            let mut l = Ladder::with_capacity(side, 16);
+            // Small, so the live slice hits both ends of its buffer and the buffer grows.
+            let mut l = Ladder::with_capacity(side, 4);
             let mut model: BTreeMap<i64, i64> = BTreeMap::new();
             for step in 0..20_000 {
-                let price = 1_000 + (next() % 64) as i64;
+                // Now and then a snapshot: cleared, then 64 levels best first.
+                if step % 4_000 == 3_999 {
+                    l.clear();
+                    model.clear();
+                    for k in 0..64i64 {
+                        let price = match side {
+                            LadderSide::Bid => 1_063 - k,
+                            LadderSide::Ask => 1_000 + k,
+                        };
+                        l.set(Fixed::from_int(price), Fixed::from_int(1 + k % 5));
+                        model.insert(price, 1 + k % 5);
+                    }
+                }
+                // Drifting prices: the top moves, as a market's does.
+                let price = 1_000 + (step / 500) as i64 + (next() % 64) as i64;
                 let qty = if next() % 3 == 0 {
                     0
                 } else {

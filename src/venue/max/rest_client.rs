@@ -17,7 +17,7 @@ use super::rest::{
     parse_accounts, parse_cancel_all, parse_order, parse_orders, parse_trades,
 };
 use super::sent_stamp::{SentStamp, StampConnector};
-use super::sign::{MaxSigner, ParamValue};
+use super::sign::{MaxSigner, ParamValue, push_params_json};
 use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
 use crate::pipeline::EngineClock;
@@ -337,7 +337,7 @@ impl MaxRestClient {
             let _turn = self.signer.nonces().begin_rest();
             let nonce = self.signer.nonces().next(local_ms());
             let signed = self.signer.sign_rest(path, nonce, params);
-            let key = self.signer.access_key().to_string();
+            let key = self.signer.access_key();
             let url = format!("{}{}", self.base, path);
             let result = match method {
                 Method::Get => {
@@ -353,31 +353,25 @@ impl MaxRestClient {
                     }
                     self.agent
                         .get(format!("{url}?{q}"))
-                        .header("X-MAX-ACCESSKEY", &key)
+                        .header("X-MAX-ACCESSKEY", key)
                         .header("X-MAX-PAYLOAD", &signed.payload_b64)
                         .header("X-MAX-SIGNATURE", &signed.signature_hex)
                         .call()
                 }
                 Method::Post | Method::Delete => {
-                    let mut body = serde_json::Map::new();
-                    body.insert("nonce".into(), nonce.into());
-                    for (k, v) in params {
-                        let v = match v {
-                            ParamValue::Str(s) => serde_json::Value::from(*s),
-                            ParamValue::Int(i) => serde_json::Value::from(*i),
-                        };
-                        body.insert((*k).into(), v);
-                    }
-                    let body = serde_json::Value::Object(body).to_string();
+                    // The payload's object without its `path`: the same writer, no JSON tree.
+                    let mut body = Vec::with_capacity(48 + params.len() * 24);
+                    push_params_json(&mut body, nonce, params);
+                    body.push(b'}');
                     let r = match method {
                         Method::Post => self.agent.post(&url),
                         _ => self.agent.delete(&url).force_send_body(),
                     };
-                    r.header("X-MAX-ACCESSKEY", &key)
+                    r.header("X-MAX-ACCESSKEY", key)
                         .header("X-MAX-PAYLOAD", &signed.payload_b64)
                         .header("X-MAX-SIGNATURE", &signed.signature_hex)
                         .header("Content-Type", "application/json")
-                        .send(body.as_bytes())
+                        .send(&body[..])
                 }
             };
             let mut resp = result.map_err(|e| RestError::Transport(e.to_string()))?;

@@ -141,22 +141,7 @@ impl MaxSigner {
         params: &[(&str, ParamValue)],
     ) -> SignedRequest {
         let mut json: Vec<u8> = Vec::with_capacity(64 + path.len() + params.len() * 24);
-        json.extend_from_slice(b"{\"nonce\":");
-        push_u64(&mut json, nonce);
-        for (k, v) in params {
-            json.push(b',');
-            push_json_str(&mut json, k);
-            json.push(b':');
-            match v {
-                ParamValue::Str(s) => push_json_str(&mut json, s),
-                ParamValue::Int(i) => {
-                    if *i < 0 {
-                        json.push(b'-');
-                    }
-                    push_u64(&mut json, i.unsigned_abs());
-                }
-            }
-        }
+        push_params_json(&mut json, nonce, params);
         json.extend_from_slice(b",\"path\":");
         push_json_str(&mut json, path);
         json.push(b'}');
@@ -241,6 +226,27 @@ pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.push(b'"');
+}
+
+/// Appends `{"nonce":N,<params in the given order>` — an object left open: the signed payload
+/// adds `"path"` before closing it, a request body closes it as it is.
+pub fn push_params_json(out: &mut Vec<u8>, nonce: u64, params: &[(&str, ParamValue)]) {
+    out.extend_from_slice(b"{\"nonce\":");
+    push_u64(out, nonce);
+    for (k, v) in params {
+        out.push(b',');
+        push_json_str(out, k);
+        out.push(b':');
+        match v {
+            ParamValue::Str(s) => push_json_str(out, s),
+            ParamValue::Int(i) => {
+                if *i < 0 {
+                    out.push(b'-');
+                }
+                push_u64(out, i.unsigned_abs());
+            }
+        }
+    }
 }
 
 /// Appends the decimal digits of `v` (no allocation beyond `out`'s growth).

@@ -158,6 +158,16 @@ fn binance_snapshot(data: &[u8]) {
         0,
         |e| evs.push(*e),
     );
+    // The snapshot scanner and the general path agree on every input.
+    let mut general = Vec::new();
+    let g = BinanceParser::general_only(BinanceMarket::Spot).parse_depth_snapshot(
+        data,
+        snapshot_instrument(),
+        0,
+        |e| general.push(*e),
+    );
+    assert_eq!(r, g, "fast and general paths differ");
+    assert_eq!(evs, general, "fast and general paths emit different events");
     match r {
         Err(_) => assert!(evs.is_empty(), "a refused snapshot emitted events"),
         Ok(n) => {

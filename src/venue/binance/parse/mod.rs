@@ -281,7 +281,18 @@ impl BinanceParser {
         ts_frame: u64,
         mut out: F,
     ) -> Result<usize, ParseError> {
-        let f = self.walk(body)?;
+        let fast = if self.fast {
+            scan::snapshot(body, &mut self.bids, &mut self.asks)
+        } else {
+            None
+        };
+        let f = match fast {
+            Some(f) => {
+                self.scanned += 1;
+                f
+            }
+            None => self.walk(body)?,
+        };
         if f.has_code && f.last_update_id.is_none() {
             return Err(ParseError::BadValue("code"));
         }

@@ -48,6 +48,61 @@ pub(super) fn scan(json: &[u8], bids: &mut Vec<Level>, asks: &mut Vec<Level>) ->
     }
 }
 
+/// Reads a REST depth snapshot body (`{"lastUpdateId":…,"E":…,"T":…,"bids":[…],"asks":[…]}`,
+/// spot without the times) if it has exactly that shape, every level live (quantity above
+/// zero, as a snapshot's must be); `None`: use the general path. The level buffers are cleared
+/// first and may hold partial levels after a `None`.
+pub(super) fn snapshot(
+    json: &[u8],
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+) -> Option<Fields> {
+    bids.clear();
+    asks.clear();
+    let mut c = Cursor::new(json);
+    let mut f = Fields::default();
+    c.eat(b"{")?;
+    let mut seen: u32 = 0;
+    loop {
+        let key = Key::from_bytes(c.quoted()?);
+        c.eat(b":")?;
+        if key != Key::Other {
+            let bit = 1u32 << key as u32;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+        }
+        match key {
+            Key::LastUpdateId => f.last_update_id = Some(c.unsigned()?),
+            Key::EventTime => f.event_ms = Some(c.unsigned()?),
+            Key::Bids => {
+                f.has_bids_rest = true;
+                c.levels(bids, usize::MAX)?;
+            }
+            Key::Asks => {
+                f.has_asks_rest = true;
+                c.levels(asks, usize::MAX)?;
+            }
+            Key::Other => c.skip_scalar()?,
+            _ => return None,
+        }
+        match c.peek()? {
+            b',' => c.i += 1,
+            b'}' => {
+                c.i += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let live = |l: &Level| l.qty.raw() > 0;
+    if !c.at_end() || !bids.iter().all(live) || !asks.iter().all(live) {
+        return None;
+    }
+    Some(f)
+}
+
 /// `{…}`: the event's fields. Every known key once; a value of the wrong type, a refused
 /// decimal or number, or a key this path does not handle is `None`.
 fn payload(
@@ -195,6 +250,36 @@ mod tests {
         ] {
             assert_eq!(fast(frame.as_bytes()), None, "taken: {frame}");
         }
+    }
+
+    /// A REST snapshot, and every edit of one, reads as the general path reads it.
+    #[test]
+    fn snapshots_read_what_the_general_path_reads() {
+        let body = br#"{"lastUpdateId":1027024,"E":1589436922972,"T":1589436922959,"bids":[["4.00000000","431.00000000"],["3.9","1"]],"asks":[["4.00000200","12.00000000"]]}"#;
+        let fast_snapshot = |json: &[u8]| {
+            let (mut bids, mut asks) = (Vec::new(), Vec::new());
+            let f = snapshot(json, &mut bids, &mut asks)?;
+            Some((f, bids, asks))
+        };
+        assert_eq!(fast_snapshot(body), general(body), "the whole body");
+        assert!(fast_snapshot(body).is_some(), "taken");
+        let zero = br#"{"lastUpdateId":1,"bids":[["4","0"]],"asks":[]}"#;
+        assert_eq!(
+            fast_snapshot(zero),
+            None,
+            "a zero quantity is the general path's to refuse"
+        );
+        let mut taken = 0;
+        for e in crate::venue::byte_scan::single_byte_edits(body, b"0123456789-.\"{}[],:abdsx ") {
+            if let Some(got) = fast_snapshot(&e) {
+                taken += 1;
+                assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
+            }
+        }
+        assert!(
+            taken > 500,
+            "only {taken} edited snapshots took the fast path"
+        );
     }
 
     /// The one-pass decimal reader equals `Fixed::read` wherever it accepts, and leaves the

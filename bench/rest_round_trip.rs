@@ -27,7 +27,7 @@ fn main() {
     };
     let sim = MaxRestSim::start("127.0.0.1:0", &[("k", "s")], vec![SimMarket::usdttwd()]).unwrap();
     // The client-side rate limit is lifted: this measures the round trip, not the pacing.
-    let mut c = MaxRestClient::new(
+    let c = MaxRestClient::new(
         &sim.base_url(),
         MaxSigner::new("k", "s"),
         Duration::from_secs(5),

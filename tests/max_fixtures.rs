@@ -122,6 +122,12 @@ fn ws_trade_and_ticker_writers_match_the_doc_fixtures() {
     ] {
         write_public_trades(&mut out, "btctwd", snapshot, &[t], 123456789);
         assert_eq!(json(&out), json(&fixture(name)), "{name}");
+        // MAX's compact layout: the written trade frame takes the byte scanner.
+        let mut p = MaxPublicParser::new();
+        let mut evs = Vec::new();
+        p.parse(&out, 0, &instruments(), |e| evs.push(*e)).unwrap();
+        assert_eq!((p.scanned_frames(), evs.len()), (1, 1), "{name}");
+        assert_eq!((evs[0].side, evs[0].levels[0].price), (Side::Buy, t.price));
     }
     let tk = MaxTickerFrame {
         open: fx("280007.1"),

@@ -5,8 +5,8 @@
 //! `unsubscribed` replies and `error` events (`"E":["E-1004: invalid action"]`). `ticker`,
 //! `kline`, `market_status` and `pool_quota` are recognised and ignored.
 //!
-//! Book frames exactly as MAX writes them (compact, no escapes, known keys in any order) go
-//! through a byte scanner ([`scan`]) that reads the decimal strings straight into fixed point;
+//! Book and trade frames exactly as MAX writes them (compact, no escapes, known keys in any
+//! order) go through a byte scanner ([`scan`]) that reads the decimal strings straight into fixed point;
 //! every other frame, and any book frame it does not recognise, goes through the general path
 //! below untouched, so no frame's correctness depends on the scanner (the differential check in
 //! `parser_properties` and the `max_public` fuzz target compare both paths on every input).
@@ -50,7 +50,7 @@ pub enum MaxPublicOutcome {
     Ignored,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct PubTrade {
     price: Fixed,
     qty: Fixed,
@@ -335,7 +335,7 @@ impl MaxPublicParser {
     ) -> Result<MaxPublicOutcome, ParseError> {
         self.trades.clear();
         let fast = if self.fast {
-            scan::book(frame, &mut self.bids, &mut self.asks)
+            scan::frame(frame, &mut self.bids, &mut self.asks, &mut self.trades)
         } else {
             None
         };

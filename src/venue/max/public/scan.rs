@@ -1,18 +1,20 @@
-//! The fast path: a byte scanner for MAX book frames as MAX writes them —
-//! `{"c":"book","e":"snapshot"|"update","M":…,"a":[…],"b":[…],"T":…,"fi":…,"li":…,"v":…}`,
-//! compact, keys in any order — reading the decimal strings straight into fixed point.
+//! The fast path: a byte scanner for MAX book and trade frames as MAX writes them —
+//! `{"c":"book","e":"snapshot"|"update","M":…,"a":[…],"b":[…],"T":…,"fi":…,"li":…,"v":…}` and
+//! `{"c":"trade","e":…,"M":…,"t":[{"p":…,"v":…,"T":…,"tr":"up"|"down"},…],"T":…}`, compact,
+//! keys in any order — reading the decimal strings straight into fixed point.
 //!
 //! It accepts the strict subset [`Cursor`] reads (no whitespace, no escapes, plain integers,
 //! decimals as `digits(.digits)?`), only the keys a book frame carries plus unknown keys with a
 //! scalar value, each known key once, levels of exactly two strings, at most
-//! [`MAX_LEVELS_PER_SIDE`] per side. On anything else — a trade or any other channel, a reply,
+//! [`MAX_LEVELS_PER_SIDE`] per side, at most [`MAX_FRAME_TRADES`] trades each with a price,
+//! a volume and a side. On anything else — another channel, a reply,
 //! a nested unknown value, a refused number or decimal, trailing bytes — it answers "not mine"
 //! and the general path reads the frame from the start; where it does accept, it reads exactly
 //! the header and levels the general path reads (checked by the differential tests and the
 //! `max_public` fuzz target).
 
-use super::{Header, MAX_LEVELS_PER_SIDE};
-use crate::model::Level;
+use super::{Header, MAX_FRAME_TRADES, MAX_LEVELS_PER_SIDE, PubTrade};
+use crate::model::{Level, Side};
 use crate::venue::byte_scan::Cursor;
 
 /// The known keys, one bit each (duplicates go to the general path, which refuses them).
@@ -25,16 +27,19 @@ const LI: u32 = 1 << 5;
 const V: u32 = 1 << 6;
 const B: u32 = 1 << 7;
 const A: u32 = 1 << 8;
+const TRADES: u32 = 1 << 9;
 
-/// Reads `json` if it is a book frame of MAX's layout; `None`: use the general path. The level
-/// buffers are cleared first and may hold partial levels after a `None`.
-pub(super) fn book<'f>(
+/// Reads `json` if it is a book or trade frame of MAX's layout; `None`: use the general path.
+/// The buffers are cleared first and may hold partial rows after a `None`.
+pub(super) fn frame<'f>(
     json: &'f [u8],
     bids: &mut Vec<Level>,
     asks: &mut Vec<Level>,
+    trades: &mut Vec<PubTrade>,
 ) -> Option<Header<'f>> {
     bids.clear();
     asks.clear();
+    trades.clear();
     let mut c = Cursor::new(json);
     let mut h = Header::default();
     c.eat(b"{")?;
@@ -52,8 +57,9 @@ pub(super) fn book<'f>(
             b"v" => V,
             b"b" => B,
             b"a" => A,
-            // Trades and error lists are the general path's.
-            b"t" | b"E" => return None,
+            b"t" => TRADES,
+            // Error lists are the general path's.
+            b"E" => return None,
             _ => 0,
         };
         if seen & bit != 0 {
@@ -70,6 +76,7 @@ pub(super) fn book<'f>(
             V => h.v = Some(c.unsigned()?),
             B => c.levels(bids, MAX_LEVELS_PER_SIDE)?,
             A => c.levels(asks, MAX_LEVELS_PER_SIDE)?,
+            TRADES => trade_rows(&mut c, trades)?,
             _ => c.skip_scalar()?,
         }
         match c.peek()? {
@@ -81,10 +88,73 @@ pub(super) fn book<'f>(
             _ => return None,
         }
     }
-    if !c.at_end() || h.c != Some("book") || !matches!(h.e, Some("snapshot" | "update")) {
+    let fits = match h.c {
+        Some("book") => seen & TRADES == 0,
+        Some("trade") => seen & (B | A) == 0,
+        _ => false,
+    };
+    if !c.at_end() || !fits || !matches!(h.e, Some("snapshot" | "update")) {
         return None;
     }
     Some(h)
+}
+
+/// `[{"p":"…","v":"…","T":…,"tr":"up"|"down"},…]`: each key once, `p` and `v` above zero,
+/// `tr` present, scalar unknown keys skipped.
+fn trade_rows(c: &mut Cursor, out: &mut Vec<PubTrade>) -> Option<()> {
+    c.eat(b"[")?;
+    if c.peek()? == b']' {
+        c.i += 1;
+        return Some(());
+    }
+    loop {
+        c.eat(b"{")?;
+        let (mut p, mut v, mut side, mut ts) = (None, None, None, None);
+        loop {
+            let key = c.quoted()?;
+            c.eat(b":")?;
+            match key {
+                b"p" if p.is_none() => p = Some(c.decimal()?),
+                b"v" if v.is_none() => v = Some(c.decimal()?),
+                b"T" if ts.is_none() => ts = Some(c.unsigned()?),
+                b"tr" if side.is_none() => {
+                    side = Some(match c.quoted()? {
+                        b"up" => Side::Buy,
+                        b"down" => Side::Sell,
+                        _ => return None,
+                    })
+                }
+                b"p" | b"v" | b"T" | b"tr" => return None,
+                _ => c.skip_scalar()?,
+            }
+            match c.peek()? {
+                b',' => c.i += 1,
+                b'}' => {
+                    c.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        let (price, qty, side) = (p?, v?, side?);
+        if price.raw() <= 0 || qty.raw() <= 0 || out.len() >= MAX_FRAME_TRADES {
+            return None;
+        }
+        out.push(PubTrade {
+            price,
+            qty,
+            side,
+            ts: ts.unwrap_or(0),
+        });
+        match c.peek()? {
+            b',' => c.i += 1,
+            b']' => {
+                c.i += 1;
+                return Some(());
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// A string the cursor read (printable ASCII, so always UTF-8).
@@ -98,25 +168,33 @@ mod tests {
     use super::super::MaxPublicParser;
     use super::*;
 
-    type Read = (String, Vec<Level>, Vec<Level>);
+    type Read = (String, Vec<Level>, Vec<Level>, Vec<PubTrade>);
 
-    /// What the general path reads from `json`: its header and levels, or `None` on an error.
+    /// What the general path reads from `json`: its header, levels and trades, or `None` on an
+    /// error.
     fn general(json: &[u8]) -> Option<Read> {
         let mut p = MaxPublicParser::general_only();
+        p.trades.clear();
         let h = p.walk(json).ok()?;
-        Some((format!("{h:?}"), p.bids.clone(), p.asks.clone()))
+        Some((
+            format!("{h:?}"),
+            p.bids.clone(),
+            p.asks.clone(),
+            p.trades.clone(),
+        ))
     }
 
     fn fast(json: &[u8]) -> Option<Read> {
-        let (mut bids, mut asks) = (Vec::new(), Vec::new());
-        let h = book(json, &mut bids, &mut asks)?;
-        Some((format!("{h:?}"), bids, asks))
+        let (mut bids, mut asks, mut trades) = (Vec::new(), Vec::new(), Vec::new());
+        let h = frame(json, &mut bids, &mut asks, &mut trades)?;
+        Some((format!("{h:?}"), bids, asks, trades))
     }
 
     const FRAMES: &[&str] = &[
         r#"{"c":"book","e":"snapshot","M":"btcusdt","a":[["5337.3","0.1"]],"b":[["5333.3","0.5"]],"T":1591869939634,"fi":12141725,"li":12141725,"v":1725602999632}"#,
         r#"{"c":"book","e":"update","M":"btcusdt","a":[],"b":[["5333.3","0"],["5333.2","1.25"]],"T":1591869939635,"fi":12141726,"li":12141727,"v":1725602999632}"#,
         r#"{"c":"book","e":"snapshot","M":"usdttwd","a":[],"b":[],"T":1,"fi":1,"li":1,"v":2,"x":null}"#,
+        r#"{"c":"trade","e":"update","M":"btcusdt","t":[{"p":"5337.3","v":"0.1","T":1591869939634,"tr":"up"},{"p":"5337.2","v":"2","T":1591869939635,"tr":"down"}],"T":1591869939636}"#,
     ];
 
     #[test]
@@ -130,9 +208,11 @@ mod tests {
     #[test]
     fn it_leaves_everything_else_to_the_general_path() {
         for frame in [
-            // A trade, a reply, an error, whitespace, an escape, a duplicate key, a float id,
-            // a nested unknown value, trailing bytes, a third level element, another event.
-            r#"{"c":"trade","e":"update","M":"btcusdt","t":[{"p":"1","v":"1","T":1,"tr":"up"}],"T":1}"#,
+            // A trade without a side, a trade frame with levels, a reply, an error, whitespace,
+            // an escape, a duplicate key, a float id, a nested unknown value, trailing bytes, a
+            // third level element, another event.
+            r#"{"c":"trade","e":"update","M":"btcusdt","t":[{"p":"1","v":"1","T":1}],"T":1}"#,
+            r#"{"c":"trade","e":"update","M":"btcusdt","t":[],"b":[],"T":1}"#,
             r#"{"e":"subscribed","s":[{"channel":"book","market":"btcusdt","depth":50}],"i":"x","T":1}"#,
             r#"{"e":"error","E":["E-1004: invalid action"],"i":"","T":1}"#,
             r#"{"c": "book","e":"update","M":"btcusdt","a":[],"b":[],"T":1,"fi":1,"li":1,"v":1}"#,

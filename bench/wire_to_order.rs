@@ -11,6 +11,10 @@
 //! `park` (the default: unpinned, spin → yield → park) and, with `W2O_SPIN=1`, `spin` (feed
 //! pinned to core 0, book + scanner + order pinned to the last core). On a 2-core machine the
 //! simulator's own threads share those cores, so loopback figures include that contention.
+//! With `W2O_COOLDOWN_MS=N` every arbitrage strategy waits N ms between signals per market, so
+//! the orders stay within MAX's 1 200 requests per minute and `wire_to_wire` shows the
+//! engine's own path instead of the REST client's rate-limit queue (without it the strategy
+//! trades on nearly every top and the limiter binds).
 //! Run: `cargo bench --bench wire_to_order` (env `W2O_SECONDS`, default 10 per run).
 
 #[path = "common.rs"]
@@ -48,6 +52,14 @@ fn config(spin: bool) -> Config {
                 last,
             ),
         ];
+    }
+    if let Some(ms) = std::env::var("W2O_COOLDOWN_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        for a in &mut cfg.scanner.arbitrage {
+            a.cooldown_ms = ms;
+        }
     }
     cfg.sim.use_free_ports();
     cfg

@@ -20,7 +20,8 @@
 //! whichever way it comes. The gateway is unpinned: it waits on the network by design.
 //!
 //! With nothing to send it waits like the order stage's thread: spinning, yielding, or parked
-//! on the queue, which the order stage's push unparks — a request never waits out a sleep.
+//! on the queue, which the order stage's push unparks — a request never waits out a sleep. A
+//! spinning gateway needs a core of its own, like any spinning thread.
 //! A parked gateway also wakes every [`IDLE_PARK`] to notice a reconcile round asked for, the
 //! minute's time sync, and shutdown.
 

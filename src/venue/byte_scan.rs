@@ -199,57 +199,110 @@ impl<'a> Cursor<'a> {
         Some(Fixed(raw as i64))
     }
 
-    /// `[["price","qty"],…]` (cleared first): prices above zero, quantities above zero or zero (a
-    /// zero removes the level), exactly two strings per level, at most `cap` levels.
-    pub(crate) fn levels(&mut self, out: &mut Vec<Level>, cap: usize) -> Option<()> {
-        let c = self;
-        out.clear();
-        c.eat(b"[")?;
-        if c.peek()? == b']' {
-            c.i += 1;
+    /// `{"key":value,…}` (or `{}`): `field` gets each key with the cursor at its value, and
+    /// reads the value.
+    #[inline]
+    pub(crate) fn object(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b"{")?;
+        if self.peek()? == b'}' {
+            self.i += 1;
             return Some(());
         }
         loop {
-            c.eat(b"[")?;
-            let price = c.decimal()?;
-            c.eat(b",")?;
-            let qty = c.decimal()?;
-            c.eat(b"]")?;
-            if price.raw() <= 0 || qty.raw() < 0 {
-                return None;
-            }
-            if out.len() >= cap {
-                return None;
-            }
-            out.push(Level { price, qty });
-            match c.peek()? {
-                b',' => c.i += 1,
-                b']' => {
-                    c.i += 1;
+            let key = self.quoted()?;
+            self.eat(b":")?;
+            field(self, key)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
                     return Some(());
                 }
                 _ => return None,
             }
         }
     }
+
+    /// `[item,…]` (or `[]`): `item` reads each element.
+    #[inline]
+    pub(crate) fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b"[")?;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `[["price","qty"],…]` (cleared first): prices above zero, quantities above zero or zero (a
+    /// zero removes the level), exactly two strings per level, at most `cap` levels.
+    pub(crate) fn levels(&mut self, out: &mut Vec<Level>, cap: usize) -> Option<()> {
+        out.clear();
+        self.array(|c| {
+            c.eat(b"[")?;
+            let price = c.decimal()?;
+            c.eat(b",")?;
+            let qty = c.decimal()?;
+            c.eat(b"]")?;
+            if price.raw() <= 0 || qty.raw() < 0 || out.len() >= cap {
+                return None;
+            }
+            out.push(Level { price, qty });
+            Some(())
+        })
+    }
 }
 
-/// Every frame one edit away from `base`: each byte deleted, and each byte of `alphabet` put in
-/// place of and before every byte. For the scanners' differential tests.
+/// Marks the known key `bit` as met in `seen`; `None` when it was met before (a duplicate key is
+/// the general path's to refuse). A `bit` of 0 (an unknown key) is never a duplicate.
+#[inline]
+pub(crate) fn first_time(seen: &mut u32, bit: u32) -> Option<()> {
+    if *seen & bit != 0 {
+        return None;
+    }
+    *seen |= bit;
+    Some(())
+}
+
+/// Every frame one edit away from each of `frames` — each byte deleted, and each byte of
+/// `alphabet` put in place of and before every byte — read by both paths of a scanner: where
+/// `fast` reads one, `general` must read the same. Returns how many edits `fast` read, for the
+/// scanners' differential tests.
 #[cfg(test)]
-pub(crate) fn single_byte_edits<'a>(
-    base: &'a [u8],
-    alphabet: &'a [u8],
-) -> impl Iterator<Item = Vec<u8>> + 'a {
-    (0..base.len()).flat_map(move |i| {
-        let mut deleted = base.to_vec();
-        deleted.remove(i);
-        std::iter::once(deleted).chain(alphabet.iter().flat_map(move |&c| {
-            let mut replaced = base.to_vec();
-            replaced[i] = c;
-            let mut inserted = base.to_vec();
-            inserted.insert(i, c);
-            [replaced, inserted]
-        }))
-    })
+pub(crate) fn edits_agree<R: PartialEq + std::fmt::Debug>(
+    frames: &[&[u8]],
+    alphabet: &[u8],
+    fast: impl Fn(&[u8]) -> Option<R>,
+    general: impl Fn(&[u8]) -> Option<R>,
+) -> usize {
+    let mut taken = 0;
+    for base in frames {
+        for i in 0..base.len() {
+            let mut edits = vec![[&base[..i], &base[i + 1..]].concat()];
+            for &c in alphabet {
+                edits.push([&base[..i], &[c], &base[i + 1..]].concat());
+                edits.push([&base[..i], &[c], &base[i..]].concat());
+            }
+            for e in edits {
+                if let Some(got) = fast(&e) {
+                    taken += 1;
+                    assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
+                }
+            }
+        }
+    }
+    taken
 }

@@ -129,6 +129,14 @@ pub(super) enum Key {
 }
 
 impl Key {
+    /// Its bit in a set of keys met; 0 for [`Key::Other`], which may repeat.
+    pub(super) fn bit(self) -> u32 {
+        match self {
+            Key::Other => 0,
+            k => 1 << k as u32,
+        }
+    }
+
     pub(super) fn from_bytes(k: &[u8]) -> Key {
         match k {
             b"stream" => Key::Stream,

@@ -16,7 +16,7 @@
 use super::fields::{Event, Fields, Key};
 use crate::model::Level;
 use crate::model::instrument::SYMBOL_CAP;
-use crate::venue::byte_scan::Cursor;
+use crate::venue::byte_scan::{Cursor, first_time};
 
 /// Reads `json` if it is a frame of the fast path's shape; `None`: use the general path. The
 /// level buffers are cleared first and may hold partial levels after a `None`.
@@ -61,18 +61,10 @@ pub(super) fn snapshot(
     asks.clear();
     let mut c = Cursor::new(json);
     let mut f = Fields::default();
-    c.eat(b"{")?;
     let mut seen: u32 = 0;
-    loop {
-        let key = Key::from_bytes(c.quoted()?);
-        c.eat(b":")?;
-        if key != Key::Other {
-            let bit = 1u32 << key as u32;
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-        }
+    c.object(|c, key| {
+        let key = Key::from_bytes(key);
+        first_time(&mut seen, key.bit())?;
         match key {
             Key::LastUpdateId => f.last_update_id = Some(c.unsigned()?),
             Key::EventTime => f.event_ms = Some(c.unsigned()?),
@@ -87,15 +79,8 @@ pub(super) fn snapshot(
             Key::Other => c.skip_scalar()?,
             _ => return None,
         }
-        match c.peek()? {
-            b',' => c.i += 1,
-            b'}' => {
-                c.i += 1;
-                break;
-            }
-            _ => return None,
-        }
-    }
+        Some(())
+    })?;
     let live = |l: &Level| l.qty.raw() > 0;
     if !c.at_end() || !bids.iter().all(live) || !asks.iter().all(live) {
         return None;
@@ -111,22 +96,10 @@ fn payload(
     bids: &mut Vec<Level>,
     asks: &mut Vec<Level>,
 ) -> Option<()> {
-    c.eat(b"{")?;
-    if c.peek()? == b'}' {
-        c.i += 1;
-        return Some(());
-    }
     let mut seen: u32 = 0;
-    loop {
-        let key = Key::from_bytes(c.quoted()?);
-        c.eat(b":")?;
-        if key != Key::Other {
-            let bit = 1u32 << key as u32;
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-        }
+    c.object(|c, key| {
+        let key = Key::from_bytes(key);
+        first_time(&mut seen, key.bit())?;
         match key {
             Key::EventType => f.event = Event::from_name(c.quoted()?),
             Key::Symbol => {
@@ -180,15 +153,8 @@ fn payload(
             Key::Other => c.skip_scalar()?,
             _ => return None,
         }
-        match c.peek()? {
-            b',' => c.i += 1,
-            b'}' => {
-                c.i += 1;
-                return Some(());
-            }
-            _ => return None,
-        }
-    }
+        Some(())
+    })
 }
 
 #[cfg(test)]
@@ -196,6 +162,7 @@ mod tests {
     use super::super::BinanceParser;
     use super::*;
     use crate::venue::binance::BinanceMarket;
+    use crate::venue::byte_scan::edits_agree;
 
     /// What the general path reads from `json`: its fields and levels, or `None` on an error.
     fn general(json: &[u8]) -> Option<(Fields, Vec<Level>, Vec<Level>)> {
@@ -269,13 +236,12 @@ mod tests {
             None,
             "a zero quantity is the general path's to refuse"
         );
-        let mut taken = 0;
-        for e in crate::venue::byte_scan::single_byte_edits(body, b"0123456789-.\"{}[],:abdsx ") {
-            if let Some(got) = fast_snapshot(&e) {
-                taken += 1;
-                assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
-            }
-        }
+        let taken = edits_agree(
+            &[body],
+            b"0123456789-.\"{}[],:abdsx ",
+            fast_snapshot,
+            general,
+        );
         assert!(
             taken > 500,
             "only {taken} edited snapshots took the fast path"
@@ -328,15 +294,8 @@ mod tests {
     #[test]
     fn on_every_single_byte_edit_the_two_paths_agree() {
         let alphabet = b"0123456789-.eE\"{}[],:aAbBsuU \\x\x00\xc3";
-        let mut taken = 0;
-        for frame in FRAMES {
-            for e in crate::venue::byte_scan::single_byte_edits(frame.as_bytes(), alphabet) {
-                if let Some(got) = fast(&e) {
-                    taken += 1;
-                    assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
-                }
-            }
-        }
+        let frames: Vec<&[u8]> = FRAMES.iter().map(|f| f.as_bytes()).collect();
+        let taken = edits_agree(&frames, alphabet, fast, general);
         // Many edits keep a valid hot frame (another digit, another symbol letter).
         assert!(
             taken > 1_000,

@@ -15,7 +15,7 @@
 
 use super::{Header, MAX_FRAME_TRADES, MAX_LEVELS_PER_SIDE, PubTrade};
 use crate::model::{Level, Side};
-use crate::venue::byte_scan::Cursor;
+use crate::venue::byte_scan::{Cursor, first_time};
 
 /// The known keys, one bit each (duplicates go to the general path, which refuses them).
 const C: u32 = 1;
@@ -42,11 +42,8 @@ pub(super) fn frame<'f>(
     trades.clear();
     let mut c = Cursor::new(json);
     let mut h = Header::default();
-    c.eat(b"{")?;
     let mut seen = 0u32;
-    loop {
-        let key = c.quoted()?;
-        c.eat(b":")?;
+    c.object(|c, key| {
         let bit = match key {
             b"c" => C,
             b"e" => E,
@@ -62,10 +59,7 @@ pub(super) fn frame<'f>(
             b"E" => return None,
             _ => 0,
         };
-        if seen & bit != 0 {
-            return None;
-        }
-        seen |= bit;
+        first_time(&mut seen, bit)?;
         match bit {
             C => h.c = Some(text(c.quoted()?)?),
             E => h.e = Some(text(c.quoted()?)?),
@@ -76,18 +70,11 @@ pub(super) fn frame<'f>(
             V => h.v = Some(c.unsigned()?),
             B => c.levels(bids, MAX_LEVELS_PER_SIDE)?,
             A => c.levels(asks, MAX_LEVELS_PER_SIDE)?,
-            TRADES => trade_rows(&mut c, trades)?,
+            TRADES => trade_rows(c, trades)?,
             _ => c.skip_scalar()?,
         }
-        match c.peek()? {
-            b',' => c.i += 1,
-            b'}' => {
-                c.i += 1;
-                break;
-            }
-            _ => return None,
-        }
-    }
+        Some(())
+    })?;
     let fits = match h.c {
         Some("book") => seen & TRADES == 0,
         Some("trade") => seen & (B | A) == 0,
@@ -102,40 +89,35 @@ pub(super) fn frame<'f>(
 /// `[{"p":"…","v":"…","T":…,"tr":"up"|"down"},…]`: each key once, `p` and `v` above zero,
 /// `tr` present, scalar unknown keys skipped.
 fn trade_rows(c: &mut Cursor, out: &mut Vec<PubTrade>) -> Option<()> {
-    c.eat(b"[")?;
-    if c.peek()? == b']' {
-        c.i += 1;
-        return Some(());
-    }
-    loop {
-        c.eat(b"{")?;
+    c.array(|c| {
         let (mut p, mut v, mut side, mut ts) = (None, None, None, None);
-        loop {
-            let key = c.quoted()?;
-            c.eat(b":")?;
+        let mut seen = 0u32;
+        c.object(|c, key| {
             match key {
-                b"p" if p.is_none() => p = Some(c.decimal()?),
-                b"v" if v.is_none() => v = Some(c.decimal()?),
-                b"T" if ts.is_none() => ts = Some(c.unsigned()?),
-                b"tr" if side.is_none() => {
+                b"p" => {
+                    first_time(&mut seen, 1)?;
+                    p = Some(c.decimal()?)
+                }
+                b"v" => {
+                    first_time(&mut seen, 2)?;
+                    v = Some(c.decimal()?)
+                }
+                b"T" => {
+                    first_time(&mut seen, 4)?;
+                    ts = Some(c.unsigned()?)
+                }
+                b"tr" => {
+                    first_time(&mut seen, 8)?;
                     side = Some(match c.quoted()? {
                         b"up" => Side::Buy,
                         b"down" => Side::Sell,
                         _ => return None,
                     })
                 }
-                b"p" | b"v" | b"T" | b"tr" => return None,
                 _ => c.skip_scalar()?,
             }
-            match c.peek()? {
-                b',' => c.i += 1,
-                b'}' => {
-                    c.i += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
+            Some(())
+        })?;
         let (price, qty, side) = (p?, v?, side?);
         if price.raw() <= 0 || qty.raw() <= 0 || out.len() >= MAX_FRAME_TRADES {
             return None;
@@ -146,15 +128,8 @@ fn trade_rows(c: &mut Cursor, out: &mut Vec<PubTrade>) -> Option<()> {
             side,
             ts: ts.unwrap_or(0),
         });
-        match c.peek()? {
-            b',' => c.i += 1,
-            b']' => {
-                c.i += 1;
-                return Some(());
-            }
-            _ => return None,
-        }
-    }
+        Some(())
+    })
 }
 
 /// A string the cursor read (printable ASCII, so always UTF-8).
@@ -234,15 +209,8 @@ mod tests {
     #[test]
     fn on_every_single_byte_edit_the_two_paths_agree() {
         let alphabet = b"0123456789-.eE\"{}[],:abcMTfilv \\x\x00\xc3";
-        let mut taken = 0;
-        for frame in FRAMES {
-            for e in crate::venue::byte_scan::single_byte_edits(frame.as_bytes(), alphabet) {
-                if let Some(got) = fast(&e) {
-                    taken += 1;
-                    assert_eq!(Some(got), general(&e), "{}", String::from_utf8_lossy(&e));
-                }
-            }
-        }
+        let frames: Vec<&[u8]> = FRAMES.iter().map(|f| f.as_bytes()).collect();
+        let taken = crate::venue::byte_scan::edits_agree(&frames, alphabet, fast, general);
         assert!(
             taken > 1_000,
             "only {taken} edited frames took the fast path"

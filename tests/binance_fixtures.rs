@@ -13,6 +13,9 @@ use serde_json::Value;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/frames.rs"]
+mod frames;
+use frames::{Frame, chunks_for};
 
 fn fixture(name: &str) -> Value {
     serde_json::from_slice(&fixtures::bytes(&format!("binance/{name}"))).unwrap()
@@ -95,6 +98,11 @@ fn snapshot_events(
         .unwrap();
     assert_eq!(n, evs.len());
     evs
+}
+
+/// A REST snapshot as one merged frame.
+fn snapshot_frame(parser: &mut BinanceParser, body: &str, instrument: InstrumentId) -> Frame {
+    Frame::merge(&snapshot_events(parser, body, instrument))
 }
 
 fn market_of(file: &Value) -> BinanceMarket {
@@ -432,15 +440,21 @@ fn futures_skipped_depth_frame_resyncs_on_gap_and_a_fresh_snapshot_recovers() {
 // Single messages.
 // ------------------------------------------------------------------------------------------------
 
-fn one(market: BinanceMarket, frame: &str) -> MdEvent {
+/// One market frame, its chunks merged.
+fn one(market: BinanceMarket, frame: &str) -> Frame {
     let ins = instruments();
     let mut p = BinanceParser::new(market);
     let (r, evs) = parse_all(&mut p, frame, &ins);
-    assert_eq!(r, Ok(BinanceOutcome::Market { events: 1 }), "{frame}");
+    assert_eq!(
+        r,
+        Ok(BinanceOutcome::Market { events: evs.len() }),
+        "{frame}"
+    );
     assert_eq!(evs[0].ts_frame, 7);
     assert_eq!(evs[0].ts_parsed, 0);
-    assert!(evs[0].last_chunk && evs[0].chunk == 0);
-    evs[0]
+    let f = Frame::merge(&evs);
+    assert_eq!(f.chunks, chunks_for(f.bids().len() + f.asks().len()));
+    f
 }
 
 #[test]
@@ -550,7 +564,7 @@ fn futures_depth_update_doc_real_and_with_ps_st() {
         (ev.first_id, ev.last_id, ev.prev_id),
         (390497796, 390497878, 390497794)
     );
-    assert_eq!((ev.n_bids, ev.n_asks), (5, 5));
+    assert_eq!((ev.bids().len(), ev.asks().len()), (5, 5));
     assert_eq!(ev.bids()[4], lvl("7405.43", "2.562"));
     assert_eq!(ev.asks()[0], lvl("7405.96", "3.340"));
 }
@@ -664,10 +678,10 @@ fn rest_snapshots_spot_and_futures() {
     assert_eq!(evs[0].bids(), &[lvl("4", "431")]);
     assert_eq!(evs[0].asks(), &[lvl("4.000002", "12")]);
 
-    let evs = snapshot_events(&mut p, &raw("spot_depth_snapshot_real_nautilus.json"), btc);
-    assert_eq!(evs[0].last_id, 14527958487);
-    assert_eq!(evs[0].bids()[0], lvl("60650", "0.00213"));
-    assert_eq!(evs[0].asks()[0], lvl("60650.01", "0.61982"));
+    let f = snapshot_frame(&mut p, &raw("spot_depth_snapshot_real_nautilus.json"), btc);
+    assert_eq!(f.last_id, 14527958487);
+    assert_eq!(f.bids()[0], lvl("60650", "0.00213"));
+    assert_eq!(f.asks()[0], lvl("60650.01", "0.61982"));
 
     let mut p = BinanceParser::new(BinanceMarket::Futures);
     let btc = id(&ins, Venue::BinanceFutures, "BTCUSDT");
@@ -952,7 +966,7 @@ fn writers_round_trip_through_the_parser() {
             &asks,
         );
         let (_, evs) = parse_all(&mut p, std::str::from_utf8(&out).unwrap(), &ins);
-        assert_eq!(evs.len(), 1);
+        let evs = [Frame::merge(&evs)];
         assert_eq!(
             p.scanned_frames(),
             2,
@@ -969,14 +983,18 @@ fn writers_round_trip_through_the_parser() {
         assert_eq!((evs[0].bids(), evs[0].asks()), (&bids[..], &asks[..]));
 
         write_depth_snapshot(&mut out, market, 77, 5, &bids, &asks);
-        let evs = snapshot_events(&mut p, std::str::from_utf8(&out).unwrap(), instrument);
+        let evs = [snapshot_frame(
+            &mut p,
+            std::str::from_utf8(&out).unwrap(),
+            instrument,
+        )];
         assert_eq!(evs[0].last_id, 77);
         assert_eq!((evs[0].bids(), evs[0].asks()), (&bids[..], &asks[..]));
     }
 }
 
 #[test]
-fn a_45_level_frame_splits_into_3_chunks_and_rebuilds_the_same_book() {
+fn a_45_level_frame_splits_into_chunks_and_rebuilds_the_same_book() {
     let ins = instruments();
     let market = BinanceMarket::Futures;
     let instrument = id(&ins, market.venue(), "SUSHIUSDT");
@@ -987,13 +1005,9 @@ fn a_45_level_frame_splits_into_3_chunks_and_rebuilds_the_same_book() {
     let snap_asks = ladder("7.520", "0.001", 30, false);
     write_depth_snapshot(&mut out, market, 1000, 1, &snap_bids, &snap_asks);
     let snap = snapshot_events(&mut p, std::str::from_utf8(&out).unwrap(), instrument);
-    assert_eq!(snap.len(), 3, "60 levels: 20 + 20 + 20");
-    assert_eq!(
-        snap.iter()
-            .map(|e| (e.n_bids, e.n_asks))
-            .collect::<Vec<_>>(),
-        vec![(20, 0), (10, 10), (0, 20)]
-    );
+    assert_eq!(snap.len(), chunks_for(60));
+    let f = Frame::merge(&snap);
+    assert_eq!((f.bids(), f.asks()), (&snap_bids[..], &snap_asks[..]));
 
     // 25 bids (some removing levels) and 20 asks.
     let mut bids = ladder("7.510", "0.001", 25, true);
@@ -1011,13 +1025,10 @@ fn a_45_level_frame_splits_into_3_chunks_and_rebuilds_the_same_book() {
         &asks,
     );
     let (r, evs) = parse_all(&mut p, std::str::from_utf8(&out).unwrap(), &ins);
-    assert_eq!(r, Ok(BinanceOutcome::Market { events: 3 }));
-    assert_eq!(
-        evs.iter()
-            .map(|e| (e.chunk, e.last_chunk, e.n_bids, e.n_asks))
-            .collect::<Vec<_>>(),
-        vec![(0, false, 20, 0), (1, false, 5, 15), (2, true, 0, 5)]
-    );
+    let n = chunks_for(45);
+    assert_eq!(r, Ok(BinanceOutcome::Market { events: n }));
+    let f = Frame::merge(&evs);
+    assert_eq!((f.bids(), f.asks()), (&bids[..], &asks[..]));
     for e in &evs {
         assert_eq!(
             (e.kind, e.instrument, e.first_id, e.last_id, e.prev_id),
@@ -1033,14 +1044,9 @@ fn a_45_level_frame_splits_into_3_chunks_and_rebuilds_the_same_book() {
         feed(&mut sync, &mut book, &snap).last(),
         Some(&SyncOutcome::Synced)
     );
-    assert_eq!(
-        feed(&mut sync, &mut book, &evs),
-        vec![
-            SyncOutcome::Partial,
-            SyncOutcome::Partial,
-            SyncOutcome::Applied
-        ]
-    );
+    let mut want = vec![SyncOutcome::Partial; n - 1];
+    want.push(SyncOutcome::Applied);
+    assert_eq!(feed(&mut sync, &mut book, &evs), want);
 
     let mut whole = L2Book::default();
     whole.apply(&snap_bids, &snap_asks);

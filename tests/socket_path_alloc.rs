@@ -28,7 +28,8 @@ use wait::{PATIENCE, spin_within};
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 /// Polls `feed` on this thread until 500 md events (warm-up: connected, subscribed,
-/// snapshots in, buffers grown), then counts this thread's allocations over 1 000 more.
+/// snapshots in, buffers grown), then counts this thread's allocations over 1 000 more md
+/// events and 200 more frames.
 fn allocations_after_warm_up(
     feed: &mut impl Stage,
     md_poll: &mut MdPoller,
@@ -51,14 +52,14 @@ fn allocations_after_warm_up(
     assert!(
         spin_within(PATIENCE, || {
             round();
-            counters.md.get() > md0 + 1_000
+            counters.md.get() > md0 + 1_000 && counters.frames.get() > frames0 + 200
         }),
-        "gave up after {PATIENCE:?} waiting for 1 000 more md events"
+        "gave up after {PATIENCE:?} waiting for 1 000 more md events and 200 more frames"
     );
     let allocs = allocations() - before;
     let frames = counters.frames.get() - frames0;
     assert!(
-        frames > 50,
+        frames > 200,
         "frames were read in the measured window: {frames}"
     );
     assert_eq!(counters.parse_errors.get(), 0);

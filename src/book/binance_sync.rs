@@ -57,8 +57,9 @@ use crate::model::{BookStatus, MdEvent, MdKind};
 use crate::venue::binance::BinanceMarket;
 
 /// Update chunks kept while waiting for a snapshot. A REST snapshot takes a few hundred
-/// milliseconds; at 10 frames/s per symbol this is minutes of buffer.
-pub const BINANCE_PRE_SNAPSHOT_CHUNKS: usize = 4096;
+/// milliseconds; at 10 frames/s per symbol this is minutes of buffer (16 384 slots of 128 bytes,
+/// 2 MiB per market, about 49 000 levels).
+pub const BINANCE_PRE_SNAPSHOT_CHUNKS: usize = 16_384;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

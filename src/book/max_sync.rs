@@ -39,7 +39,8 @@ use super::sync::{ResyncReason, SyncOutcome};
 use crate::model::{BookStatus, MdEvent, MdKind};
 
 /// Update chunks kept while waiting for a snapshot (step 2); more is a `BufferOverflow`.
-pub const MAX_PRE_SNAPSHOT_CHUNKS: usize = 1024;
+/// 8 192 slots of 128 bytes (1 MiB per market), about 24 000 levels.
+pub const MAX_PRE_SNAPSHOT_CHUNKS: usize = 8192;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Frame {

@@ -24,8 +24,10 @@ pub struct Level {
     pub qty: Qty,
 }
 
-/// Levels carried by one [`MdEvent`] chunk (bids and asks together).
-pub const MD_LEVELS: usize = 20;
+/// Levels carried by one [`MdEvent`] chunk (bids and asks together): enough for a
+/// `bookTicker` (2) or a trade (1) in one slot, and what keeps the slot at 128 bytes (two
+/// cache lines) beside its 72-byte header. Deeper frames span several slots.
+pub const MD_LEVELS: usize = 3;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(u8)]
@@ -47,8 +49,10 @@ pub enum MdKind {
     FeedDown = 6,
 }
 
-/// Market data: feed → md ring → book.
+/// Market data: feed → md ring → book. One ring slot: 128 bytes, aligned to a cache line so a
+/// slot never shares a line with its neighbours (checked below).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(align(64))]
 pub struct MdEvent {
     pub kind: MdKind,
     pub venue: Venue,
@@ -79,6 +83,10 @@ pub struct MdEvent {
     /// `levels[..n_bids]` are bids, `levels[n_bids..n_bids + n_asks]` asks.
     pub levels: [Level; MD_LEVELS],
 }
+
+/// Bytes of one md ring slot.
+pub const MD_SLOT_BYTES: usize = 128;
+const _: () = assert!(std::mem::size_of::<MdEvent>() == MD_SLOT_BYTES);
 
 impl MdEvent {
     #[inline]

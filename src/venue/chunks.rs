@@ -71,26 +71,33 @@ mod tests {
 
     #[test]
     fn packs_bids_then_asks() {
-        assert_eq!(
-            MD_LEVELS, 20,
-            "the expectations below assume 20 levels per event"
+        const L: usize = MD_LEVELS;
+        assert!(
+            L >= 3,
+            "the expectations below need 3 levels per event or more"
         );
-        let (bids, asks) = (levels(25, 100), levels(20, 200));
+        // L + 2 bids and 2L asks: a full bid chunk, a mixed one, a full ask chunk, a short one.
+        let (bids, asks) = (levels(L + 2, 100), levels(2 * L, 200));
         let mut ev = MdEvent::default();
         let mut got = Vec::new();
         let n = emit_chunks(&mut ev, &bids, &asks, &mut |e: &MdEvent| got.push(*e)).unwrap();
-        assert_eq!(n, 3);
-        assert_eq!((got[0].n_bids, got[0].n_asks), (20, 0));
-        assert_eq!((got[1].n_bids, got[1].n_asks), (5, 15));
-        assert_eq!((got[2].n_bids, got[2].n_asks), (0, 5));
-        assert_eq!(got[1].levels[5], asks[0]);
-        assert_eq!(got.iter().map(|e| e.chunk).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(n, 4);
+        assert_eq!((got[0].n_bids, got[0].n_asks), (L as u8, 0));
+        assert_eq!((got[1].n_bids, got[1].n_asks), (2, L as u8 - 2));
+        assert_eq!((got[2].n_bids, got[2].n_asks), (0, L as u8));
+        assert_eq!((got[3].n_bids, got[3].n_asks), (0, 2));
+        assert_eq!(got[1].levels[2], asks[0]);
+        assert_eq!(got[3].asks(), &asks[2 * L - 2..]);
+        assert_eq!(
+            got.iter().map(|e| e.chunk).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
         assert_eq!(
             got.iter().map(|e| e.last_chunk).collect::<Vec<_>>(),
-            [false, false, true]
+            [false, false, false, true]
         );
         // The last chunk's unused slots are zeroed, not left from the chunk before.
-        assert!(got[2].levels[5..].iter().all(|l| *l == Level::default()));
+        assert!(got[3].levels[2..].iter().all(|l| *l == Level::default()));
     }
 
     #[test]

@@ -67,7 +67,7 @@ fn config(spin: bool) -> Config {
 
 fn loopback(cfg: &Config, secs: f64) -> RunResult {
     let (key, secret) = ("bench-key", "bench-secret");
-    let servers = SimServers::start(cfg, key, secret).expect("simulator");
+    let servers = SimServers::start(cfg, &[(key, secret)]).expect("simulator");
     let mut cfg = cfg.clone();
     servers.point(&mut cfg);
     cfg.refrate.cache_dir = std::env::temp_dir()
@@ -77,6 +77,7 @@ fn loopback(cfg: &Config, secs: f64) -> RunResult {
     let secrets = Secrets {
         max_api_key: Some(key.into()),
         max_secret_key: Some(secret.into()),
+        ..Secrets::default()
     };
     let threads = cfg.threads().expect("placement");
     let built = engine::build_for(&cfg, false, Venues::Live(secrets)).expect("engine");

@@ -335,6 +335,16 @@ impl Config {
             .into());
         }
         let m = &self.venues.max;
+        if !(60..=1140).contains(&m.order_requests_per_minute) {
+            return Err(InvalidSetting::new(
+                "venues.max.order_requests_per_minute",
+                format!(
+                    "must be in 60..=1140 (of MAX's 1 200 a minute, the rest for reads), got {}",
+                    m.order_requests_per_minute
+                ),
+            )
+            .into());
+        }
         if !(200..=120_000).contains(&m.liveness_timeout_ms) {
             return Err(InvalidSetting::new(
                 "venues.max.liveness_timeout_ms",

@@ -41,8 +41,11 @@ pub fn run_over_sockets_until(
 ) -> Result<RunResult, EngineError> {
     let mut cfg = cfg.clone();
     cfg.sim.use_free_ports();
+    // Two keys, as a live setup should have: the trading key for orders and cancels, the read
+    // key for the reconciler, order queries and the private WebSocket (`gateway::read_lane`).
     let (key, secret) = run_key();
-    let servers = SimServers::start(&cfg, &key, &secret)?;
+    let (read_key, read_secret) = run_key();
+    let servers = SimServers::start(&cfg, &[(&key, &secret), (&read_key, &read_secret)])?;
     servers.point(&mut cfg);
     cfg.refrate.cache_dir = std::env::temp_dir()
         .join(format!("arbline-demo-{}", std::process::id()))
@@ -55,6 +58,8 @@ pub fn run_over_sockets_until(
     let secrets = Secrets {
         max_api_key: Some(key),
         max_secret_key: Some(secret),
+        max_read_api_key: Some(read_key),
+        max_read_secret_key: Some(read_secret),
     };
     let mut opts = opts.clone();
     opts.venues_name.get_or_insert_with(|| "loopback".into());

@@ -190,7 +190,13 @@ fn run_sim(cfg: &Config) -> CliResult {
     let (key, secret) = secrets
         .max_keys()
         .context("arbline sim: the key it accepts")?;
-    let servers = arbline::sim::servers::SimServers::start(cfg, key, secret)?;
+    let mut keys = vec![(key, secret)];
+    keys.extend(
+        secrets
+            .max_read_keys()
+            .context("arbline sim: the read key it accepts")?,
+    );
+    let servers = arbline::sim::servers::SimServers::start(cfg, &keys)?;
     println!("arbline sim: {}; Ctrl+C stops", servers.describe());
     tracing::info!("arbline sim: {}", servers.describe());
     let shutdown = arbline::pipeline::Shutdown::new();

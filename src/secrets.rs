@@ -7,6 +7,12 @@ use std::fmt;
 pub struct Secrets {
     pub max_api_key: Option<String>,
     pub max_secret_key: Option<String>,
+    /// A second MAX key for everything but orders and cancels: the reconciler's reads, order
+    /// queries and the private WebSocket. With it, those run on their own thread and nonce
+    /// sequence and never delay an order (`gateway::read_lane`); without it they share the
+    /// trading key's thread.
+    pub max_read_api_key: Option<String>,
+    pub max_read_secret_key: Option<String>,
 }
 
 impl fmt::Debug for Secrets {
@@ -15,6 +21,8 @@ impl fmt::Debug for Secrets {
         f.debug_struct("Secrets")
             .field("max_api_key", &shown(&self.max_api_key))
             .field("max_secret_key", &shown(&self.max_secret_key))
+            .field("max_read_api_key", &shown(&self.max_read_api_key))
+            .field("max_read_secret_key", &shown(&self.max_read_secret_key))
             .finish()
     }
 }
@@ -30,16 +38,23 @@ impl Secrets {
 
     /// MAX's key and secret, or [`SecretsError::Missing`] naming the variables not set.
     pub fn max_keys(&self) -> Result<(&str, &str), SecretsError> {
-        match (self.max_api_key.as_deref(), self.max_secret_key.as_deref()) {
-            (Some(k), Some(s)) => Ok((k, s)),
-            (k, s) => Err(SecretsError::Missing(
-                [(k, "MAX_API_KEY"), (s, "MAX_SECRET_KEY")]
-                    .into_iter()
-                    .filter(|(v, _)| v.is_none())
-                    .map(|(_, name)| name)
-                    .collect(),
-            )),
+        pair(
+            (self.max_api_key.as_deref(), "MAX_API_KEY"),
+            (self.max_secret_key.as_deref(), "MAX_SECRET_KEY"),
+        )
+    }
+
+    /// The optional read key: `None` when neither `MAX_READ_API_KEY` nor
+    /// `MAX_READ_SECRET_KEY` is set, [`SecretsError::Missing`] when only one of them is.
+    pub fn max_read_keys(&self) -> Result<Option<(&str, &str)>, SecretsError> {
+        let (k, s) = (
+            self.max_read_api_key.as_deref(),
+            self.max_read_secret_key.as_deref(),
+        );
+        if k.is_none() && s.is_none() {
+            return Ok(None);
         }
+        pair((k, "MAX_READ_API_KEY"), (s, "MAX_READ_SECRET_KEY")).map(Some)
     }
 
     pub fn from_env() -> Secrets {
@@ -47,7 +62,26 @@ impl Secrets {
         Secrets {
             max_api_key: get("MAX_API_KEY"),
             max_secret_key: get("MAX_SECRET_KEY"),
+            max_read_api_key: get("MAX_READ_API_KEY"),
+            max_read_secret_key: get("MAX_READ_SECRET_KEY"),
         }
+    }
+}
+
+/// A key and its secret, or [`SecretsError::Missing`] naming the variables not set.
+fn pair<'a>(
+    key: (Option<&'a str>, &'static str),
+    secret: (Option<&'a str>, &'static str),
+) -> Result<(&'a str, &'a str), SecretsError> {
+    match (key.0, secret.0) {
+        (Some(k), Some(s)) => Ok((k, s)),
+        _ => Err(SecretsError::Missing(
+            [key, secret]
+                .into_iter()
+                .filter(|(v, _)| v.is_none())
+                .map(|(_, name)| name)
+                .collect(),
+        )),
     }
 }
 
@@ -98,8 +132,11 @@ mod tests {
         let s = Secrets {
             max_api_key: Some("AKIA-very-real-key".into()),
             max_secret_key: Some("s3cr3t-value".into()),
+            max_read_api_key: Some("AKIA-read-key".into()),
+            max_read_secret_key: Some("r3ad-s3cr3t".into()),
         };
         let d = format!("{s:?}");
+        assert!(!d.contains("r3ad"), "{d}");
         assert!(!d.contains("AKIA") && !d.contains("s3cr3t"), "{d}");
         assert!(d.contains("<set>"));
     }
@@ -108,7 +145,7 @@ mod tests {
     fn a_missing_key_is_named_and_no_error_shows_a_value() {
         let s = Secrets {
             max_api_key: Some("AKIA-very-real-key".into()),
-            max_secret_key: None,
+            ..Secrets::default()
         };
         let e = s.max_keys().unwrap_err();
         assert_eq!(
@@ -125,7 +162,27 @@ mod tests {
         let full = Secrets {
             max_api_key: Some("k".into()),
             max_secret_key: Some("s3cr3t-value".into()),
+            ..Secrets::default()
         };
         assert_eq!(full.max_keys().unwrap(), ("k", "s3cr3t-value"));
+    }
+
+    #[test]
+    fn the_read_key_is_optional_but_never_half_set() {
+        assert!(Secrets::default().max_read_keys().unwrap().is_none());
+        let half = Secrets {
+            max_read_api_key: Some("AKIA-read".into()),
+            ..Secrets::default()
+        };
+        assert_eq!(
+            half.max_read_keys().unwrap_err().to_string(),
+            "MAX_READ_SECRET_KEY must be set (environment or .env)"
+        );
+        let both = Secrets {
+            max_read_api_key: Some("r".into()),
+            max_read_secret_key: Some("rs".into()),
+            ..Secrets::default()
+        };
+        assert_eq!(both.max_read_keys().unwrap(), Some(("r", "rs")));
     }
 }

@@ -97,6 +97,16 @@ fn bad_input_names_the_key() {
             "venues.binance.rotate_after_s",
         ),
         (
+            "order lane's share of the rate limit leaves none for reads",
+            "[venues.max]\norder_requests_per_minute = 1200\n",
+            "venues.max.order_requests_per_minute",
+        ),
+        (
+            "no share of the rate limit for orders",
+            "[venues.max]\norder_requests_per_minute = 0\n",
+            "venues.max.order_requests_per_minute",
+        ),
+        (
             "negative duration",
             "[demo]\nduration_s = -1.0\n",
             "demo.duration_s",

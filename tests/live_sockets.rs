@@ -28,6 +28,8 @@ use wait::{PATIENCE, run_engine_until};
 
 const KEY: &str = "live-test-key";
 const SECRET: &str = "live-test-secret";
+const READ_KEY: &str = "live-test-read-key";
+const READ_SECRET: &str = "live-test-read-secret";
 
 struct Venue {
     account: std::sync::Arc<MaxAccount>,
@@ -41,7 +43,12 @@ fn venue() -> Venue {
     venue_with(Config::default())
 }
 
-fn venue_with(mut cfg: Config) -> Venue {
+fn venue_with(cfg: Config) -> Venue {
+    venue_with_keys(cfg, &[(KEY, SECRET)])
+}
+
+/// The simulated venue accepting `keys` (access key, secret).
+fn venue_with_keys(mut cfg: Config, keys: &[(&str, &str)]) -> Venue {
     let sym = |s| Symbol::new(s).unwrap();
     let markets: Vec<SimMarket> = vec![
         SimMarket {
@@ -66,11 +73,8 @@ fn venue_with(mut cfg: Config) -> Venue {
     ];
     let account = MaxAccount::new(&cfg.sim).unwrap();
     let rest =
-        MaxRestSim::start_with_account("127.0.0.1:0", &[(KEY, SECRET)], markets, account.clone())
-            .unwrap();
-    let ws =
-        MaxWsSim::start_with_account("127.0.0.1:0", &cfg.sim, &[(KEY, SECRET)], account.clone())
-            .unwrap();
+        MaxRestSim::start_with_account("127.0.0.1:0", keys, markets, account.clone()).unwrap();
+    let ws = MaxWsSim::start_with_account("127.0.0.1:0", &cfg.sim, keys, account.clone()).unwrap();
     let binance = BinanceSim::start("127.0.0.1:0", "127.0.0.1:0", &cfg.sim).unwrap();
     cfg.venues.max.rest_url = rest.base_url();
     cfg.venues.max.ws_url = ws.url();
@@ -106,6 +110,7 @@ fn secrets(secret: &str) -> Secrets {
     Secrets {
         max_api_key: Some(KEY.into()),
         max_secret_key: Some(secret.into()),
+        ..Secrets::default()
     }
 }
 
@@ -144,6 +149,84 @@ fn the_engine_trades_against_the_simulator_over_sockets() {
         e.acks
     );
     assert!(w2w.p50 > 0);
+}
+
+/// Runs the engine while every reply to the reconciler's list reads is held back 400 ms and a
+/// round is due every 200 ms (so a read is nearly always pending), until `acks` orders are
+/// acknowledged and `slow` replies were held back; returns the venue and the run.
+fn trade_while_reads_are_slow(
+    read_key: bool,
+    acks: u64,
+    slow: u64,
+    until_also: impl Fn(&MaxRestSim) -> bool + Send + Sync,
+) -> (Venue, arbline::engine::RunResult) {
+    let keys: &[(&str, &str)] = if read_key {
+        &[(KEY, SECRET), (READ_KEY, READ_SECRET)]
+    } else {
+        &[(KEY, SECRET)]
+    };
+    let mut v = venue_with_keys(Config::default(), keys);
+    v.cfg.venues.max.reconcile_interval_ms = 200;
+    v.rest.set_slow_reads(std::time::Duration::from_millis(400));
+    let mut s = secrets(SECRET);
+    if read_key {
+        s.max_read_api_key = Some(READ_KEY.into());
+        s.max_read_secret_key = Some(READ_SECRET.into());
+    }
+    let built = engine::build_for(&v.cfg, false, Venues::Live(s)).unwrap();
+    let rest = &v.rest;
+    let r = run_engine_until(
+        built,
+        &v.cfg.threads().unwrap(),
+        "acknowledged orders while the reconciler's reads were slow",
+        PATIENCE,
+        |c| c.acks.get() >= acks && rest.slow_reads_delayed() >= slow && until_also(rest),
+    );
+    (v, r)
+}
+
+#[test]
+fn with_a_read_key_orders_go_out_while_a_slow_reconcile_read_is_pending() {
+    let (v, r) =
+        trade_while_reads_are_slow(true, 5, 3, |rest| rest.orders_during_slow_reads() >= 3);
+    let e = &r.summary.events;
+    assert!(e.acks >= 5, "{e:?}");
+    assert!(v.rest.slow_reads_delayed() >= 3, "the reads were slow");
+    assert!(
+        v.rest.orders_during_slow_reads() >= 3,
+        "orders reached the venue while a read's answer was pending: {}",
+        v.rest.orders_during_slow_reads()
+    );
+    // The trading key signed the orders; the read key the reconciler's reads (and the private
+    // WebSocket's auth, which is not a REST request).
+    assert!(v.rest.signed_by(KEY) >= e.orders_sent, "{e:?}");
+    assert!(v.rest.signed_by(READ_KEY) >= 3);
+    // (Rejects may include orders the order lane refused at once for want of a rate-limit
+    // token: it never waits for one.)
+    assert_eq!(
+        v.account.nonce_ledger().refusals(),
+        0,
+        "no nonce refused on either key, though two threads sign at once: {e:?}"
+    );
+    assert!(
+        r.order_stats.reconcile_rounds > 0,
+        "rounds completed despite the slow reads: {:?}",
+        r.order_stats
+    );
+}
+
+#[test]
+fn with_one_key_a_slow_reconcile_read_holds_orders_back() {
+    // The contrast: one key, one thread, so no order is sent while a read waits for its answer.
+    let (v, r) = trade_while_reads_are_slow(false, 5, 3, |_| true);
+    let e = &r.summary.events;
+    assert!(e.acks >= 5 && v.rest.slow_reads_delayed() >= 3, "{e:?}");
+    assert_eq!(v.rest.signed_by(READ_KEY), 0);
+    assert_eq!(
+        v.rest.orders_during_slow_reads(),
+        0,
+        "one thread: an order waits until the read it follows is answered"
+    );
 }
 
 #[test]

@@ -205,7 +205,7 @@ fn no_secret_reaches_any_log_of_a_run_against_the_simulator() {
     let dir = scratch("secrets");
     let mut cfg = Config::default();
     cfg.sim.use_free_ports();
-    let servers = arbline::sim::servers::SimServers::start(&cfg, KEY, SECRET).unwrap();
+    let servers = arbline::sim::servers::SimServers::start(&cfg, &[(KEY, SECRET)]).unwrap();
     servers.point(&mut cfg);
     let toml = format!(
         "[venues.max]\nrest_url = {:?}\nws_url = {:?}\n\

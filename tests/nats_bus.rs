@@ -51,7 +51,7 @@ fn config(nats_url: &str) -> Config {
 /// The simulator's servers on free ports and the engine built against them over sockets,
 /// publishing to `cfg`'s NATS; the servers must outlive the run.
 fn build_engine(cfg: &Config) -> (SimServers, Config, Built) {
-    let servers = SimServers::start(cfg, KEY, SECRET).unwrap();
+    let servers = SimServers::start(cfg, &[(KEY, SECRET)]).unwrap();
     let mut cfg = cfg.clone();
     servers.point(&mut cfg);
     cfg.refrate.cache_dir = std::env::temp_dir()
@@ -61,6 +61,7 @@ fn build_engine(cfg: &Config) -> (SimServers, Config, Built) {
     let secrets = Secrets {
         max_api_key: Some(KEY.into()),
         max_secret_key: Some(SECRET.into()),
+        ..Secrets::default()
     };
     let built = engine::build_for(&cfg, false, Venues::Live(secrets)).unwrap();
     (servers, cfg, built)

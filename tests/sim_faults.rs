@@ -461,7 +461,7 @@ fn binance_silence_keeps_open_connections_unread_and_unwritten() {
 fn servers() -> SimServers {
     let mut cfg = Config::default();
     cfg.sim.use_free_ports();
-    SimServers::start(&cfg, KEY, SECRET).unwrap()
+    SimServers::start(&cfg, &[(KEY, SECRET)]).unwrap()
 }
 
 fn agent() -> ureq::Agent {

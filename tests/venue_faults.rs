@@ -61,6 +61,7 @@ fn run_with_faults(
     let secrets = Secrets {
         max_api_key: Some(KEY.into()),
         max_secret_key: Some(SECRET.into()),
+        ..Secrets::default()
     };
     let built = engine::build_for(cfg, false, Venues::Live(secrets)).unwrap();
     let threads = cfg.threads().unwrap();
@@ -109,7 +110,7 @@ fn assert_positions_equal_the_venues(cfg: &Config, servers: &SimServers, r: &Run
 }
 
 fn start(cfg: &mut Config) -> SimServers {
-    let servers = SimServers::start(cfg, KEY, SECRET).unwrap();
+    let servers = SimServers::start(cfg, &[(KEY, SECRET)]).unwrap();
     servers.point(cfg);
     servers
 }

@@ -153,22 +153,29 @@ pub fn build_with_clock(
             let v = &cfg.venues;
             let (max_tls, binance_tls) = (v.max_tls()?, v.binance_tls()?);
             let (key, secret) = secrets.max_keys()?;
-            // One signer per key: its clones share the key's one nonce sequence (REST, the
-            // reconciler and the private WebSocket's auth alike).
+            // One signer per key: its clones share the key's one nonce sequence. The trading
+            // key signs orders and cancels; a read key, if given, signs the reads and the
+            // private WebSocket's auth on a thread of their own (`gateway::read_lane`).
             let signer = crate::venue::max::MaxSigner::new(key, secret);
+            let read_signer = secrets
+                .max_read_keys()?
+                .map(|(k, s)| crate::venue::max::MaxSigner::new(k, s));
             // One ban per venue: a 429 on any MAX connection or REST call holds back every
             // other (they share the IP); Binance likewise for its hosts.
             let max_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
             let binance_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
             let max_liveness = Duration::from_millis(v.max.liveness_timeout_ms);
             let max_ping = Duration::from_millis(v.max.ping_interval_ms);
-            let client = crate::venue::max::rest_client::MaxRestClient::new(
-                &v.max.rest_url,
-                signer.clone(),
-                std::time::Duration::from_millis(v.max.timeout_ms),
-            )
-            .with_gate(max_gate.clone())
-            .with_clock(clock.clone());
+            let rest_client = |signer: &crate::venue::max::MaxSigner| {
+                crate::venue::max::rest_client::MaxRestClient::new(
+                    &v.max.rest_url,
+                    signer.clone(),
+                    std::time::Duration::from_millis(v.max.timeout_ms),
+                )
+                .with_gate(max_gate.clone())
+                .with_clock(clock.clone())
+            };
+            let client = rest_client(&signer);
             if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
                 refrate = Some(crate::feed::refrate_feed::RefRateFeed {
                     provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,
@@ -199,6 +206,54 @@ pub fn build_with_clock(
                 .collect();
             wallets.sort_by_key(|w| *w as u8);
             wallets.dedup();
+            let reconciler = crate::gateway::reconciler::Reconciler::new(
+                wallets,
+                std::time::Duration::from_millis(v.max.reconcile_interval_ms),
+                reconcile_now.clone(),
+            );
+            let reads = |reconciler, other_keys| crate::gateway::venue_reads::VenueReads {
+                reconciler,
+                exec: exec_prod.clone(),
+                instruments: instruments.clone(),
+                clock: clock.clone(),
+                halts: halts.clone(),
+                max_clock_drift_ms: v.max.max_clock_drift_ms,
+                other_keys,
+            };
+            use crate::gateway::max_gateway::Reads;
+            let (client, gateway_reads) = match &read_signer {
+                None => (
+                    client,
+                    Reads::Inline(Box::new(reads(reconciler, Vec::new()))),
+                ),
+                Some(read) => {
+                    // MAX's 1 200 private requests a minute, split between the lanes; the order
+                    // lane never waits for a token.
+                    let orders = v.max.order_requests_per_minute;
+                    let created = Arc::new(crossbeam::queue::ArrayQueue::new(
+                        crate::gateway::venue_reads::CREATED_QUEUE,
+                    ));
+                    let queries =
+                        crate::pipeline::gateway_queue::gateway_queue(cfg.pipeline.gateway_queue);
+                    let lane = crate::gateway::read_lane::ReadLane {
+                        client: rest_client(read).with_rate_limit(1200 - orders, 5, 2_000),
+                        reads: reads(
+                            reconciler.with_created_from(created.clone()),
+                            vec![signer.clone()],
+                        ),
+                        queue: queries.clone(),
+                        shutdown: shutdown.clone(),
+                    };
+                    (
+                        client.with_rate_limit(orders, 15, 0),
+                        Reads::Lane {
+                            queries,
+                            created,
+                            lane: Some(Box::new(lane)),
+                        },
+                    )
+                }
+            };
             gateways.push(Gateway {
                 client,
                 queue: gateway.clone(),
@@ -207,12 +262,7 @@ pub fn build_with_clock(
                 clock: clock.clone(),
                 shutdown: shutdown.clone(),
                 halts: halts.clone(),
-                max_clock_drift_ms: v.max.max_clock_drift_ms,
-                reconciler: crate::gateway::reconciler::Reconciler::new(
-                    wallets,
-                    std::time::Duration::from_millis(v.max.reconcile_interval_ms),
-                    reconcile_now.clone(),
-                ),
+                reads: gateway_reads,
             });
             let max = MaxWsFeed::new(MaxWsFeedParts {
                 url: v.max.ws_url.clone(),
@@ -246,7 +296,7 @@ pub fn build_with_clock(
             let user = MaxUserFeed::new(MaxUserFeedParts {
                 url: v.max.ws_url.clone(),
                 tls: max_tls,
-                signer,
+                signer: read_signer.unwrap_or(signer),
                 instruments: instruments.clone(),
                 exec: user_exec,
                 clock: clock.clone(),

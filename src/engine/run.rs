@@ -177,7 +177,7 @@ pub fn run_until(
         .find(|t| t.stages.contains(&StageName::Order))
         .map_or(WaitKind::Park, |t| t.wait);
     for g in gateways {
-        gateway_handles.push(
+        gateway_handles.extend(
             g.spawn(gateway_wait)
                 .map_err(EngineError::spawn("gateway"))?,
         );

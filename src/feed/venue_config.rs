@@ -18,6 +18,10 @@ pub struct MaxVenue {
     /// The reconciler compares local orders and fills with the venue's REST view this often
     /// (and at start and after every private WebSocket reconnect).
     pub reconcile_interval_ms: u64,
+    /// The order lane's share of MAX's 1 200 private requests a minute (orders and cancels);
+    /// the read lane has the rest. Used when a read key is configured (`MAX_READ_API_KEY`);
+    /// with one key, one limiter of 1 200 serves both. 60..=1140.
+    pub order_requests_per_minute: u32,
     /// A WebSocket (public or private) from which neither a frame nor the answer to a ping
     /// arrived for this long is dead: closed, reported and reconnected. Probe pings go out
     /// after half of it.
@@ -36,6 +40,7 @@ impl Default for MaxVenue {
             max_clock_drift_ms: 5000,
             tls_ca_file: String::new(),
             reconcile_interval_ms: 10_000,
+            order_requests_per_minute: 900,
             liveness_timeout_ms: 5_000,
             ping_interval_ms: 30_000,
         }

@@ -11,7 +11,13 @@
 //!   open list): its state as the venue reports it; an order the venue does not know (2004)
 //!   is a `Reject`.
 //!
-//! Between requests the gateway runs the [`Reconciler`] (same key, same nonce sequence).
+//! Reads — reconcile rounds, order queries, the read-back after a cancel, the minute's time
+//! sync — run on the read lane ([`super::read_lane`]) when a read key is configured: this
+//! thread then sends only orders and cancels, never waits for the rate limiter (a new order
+//! with no token left is rejected at once, a cancel is kept and sent as soon as a token comes),
+//! and no read delays an order. With one key the gateway runs those reads itself, between
+//! requests ([`Reads::Inline`]; same key, same nonce sequence), and waits for the rate limiter
+//! as the reads must.
 //!
 //! Time sync runs at start and every minute; an offset beyond `max_clock_drift_ms`, or a
 //! halt-class error (refused credentials or permissions), asks the order stage to halt.
@@ -25,54 +31,75 @@
 //! A parked gateway also wakes every [`IDLE_PARK`] to notice a reconcile round asked for, the
 //! minute's time sync, and shutdown.
 
-use super::reconciler::Reconciler;
+use super::read_lane::{ReadLane, TIME_SYNC_EVERY};
+use super::venue_reads::{CreatedOrders, VenueReads, answer, error_code};
 use crate::model::{ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState};
+use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::ExecProducer;
 use crate::pipeline::{EngineClock, Phase, Shutdown, WaitKind};
+use crate::venue::max::ErrorAction;
 use crate::venue::max::rest_client::{MaxRestClient, NewOrder, OrderRef, RestError};
 use disruptor::Producer;
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a parked gateway sleeps at most when no request comes: the delay before it notices
-/// a reconcile round asked for, the time sync or shutdown. Requests wake it at once.
+/// a reconcile round asked for, the time sync, a rate-limit token for a kept cancel, or
+/// shutdown. Requests wake it at once.
 pub const IDLE_PARK: Duration = Duration::from_millis(1);
 
+/// Cancels kept while the rate limiter has no token; past this many a cancel is refused
+/// locally (`CancelReject`, code 0) and the order stage's expiry asks again.
+pub const KEPT_CANCELS: usize = 1024;
+
+/// Where the gateway's reads run.
+pub enum Reads {
+    /// One key: on the gateway's thread, between requests.
+    Inline(Box<VenueReads>),
+    /// A read key: on the read lane, which takes queries on `queries` and the created orders on
+    /// `created`; `lane` is started with the gateway.
+    Lane {
+        queries: GatewayQueue,
+        created: CreatedOrders,
+        lane: Option<Box<ReadLane>>,
+    },
+}
+
 pub struct Gateway {
+    /// Signs with the trading key.
     pub client: MaxRestClient,
     pub queue: GatewayQueue,
     pub exec: ExecProducer,
     pub instruments: Instruments,
     pub clock: EngineClock,
     pub shutdown: Shutdown,
-    pub halts: std::sync::Arc<crate::pipeline::board::HaltRequests>,
-    /// Largest tolerated offset to the venue's clock, ms.
-    pub max_clock_drift_ms: u64,
-    pub reconciler: Reconciler,
+    pub halts: Arc<HaltRequests>,
+    pub reads: Reads,
 }
 
 impl Gateway {
-    /// Starts the gateway thread; `wait` is how it waits for requests.
-    pub fn spawn(self, wait: WaitKind) -> std::io::Result<JoinHandle<()>> {
-        std::thread::Builder::new()
-            .name("gateway.max".into())
-            .spawn(move || self.run(wait))
+    /// Starts the gateway thread (and its read lane, if it has one); `wait` is how the gateway
+    /// waits for requests.
+    pub fn spawn(mut self, wait: WaitKind) -> std::io::Result<Vec<JoinHandle<()>>> {
+        let mut handles = Vec::with_capacity(2);
+        if let Reads::Lane { lane, .. } = &mut self.reads
+            && let Some(l) = lane.take()
+        {
+            handles.push(l.spawn()?);
+        }
+        handles.push(
+            std::thread::Builder::new()
+                .name("gateway.max".into())
+                .spawn(move || self.run(wait))?,
+        );
+        Ok(handles)
     }
 
     fn publish(&mut self, ev: ExecEvent) {
         self.exec.publish(|slot| *slot = ev);
-    }
-
-    /// Time sync: measures the offset to the venue's clock and halts trading when it is beyond
-    /// the limit (nonces and freshness checks would be wrong).
-    fn sync_time(&mut self) {
-        if let Ok(offset) = self.client.sync_time()
-            && offset.unsigned_abs() > self.max_clock_drift_ms
-        {
-            self.halts
-                .request(crate::pipeline::board::HaltReason::ClockDrift);
-        }
     }
 
     fn run(mut self, wait: WaitKind) {
@@ -82,34 +109,53 @@ impl Gateway {
             .iter()
             .map(|i| i.symbol.to_lowercase())
             .collect();
-        self.sync_time();
+        // The trading key's nonces on the venue's clock before the first order (the read lane,
+        // if any, keeps them there afterwards).
+        match &mut self.reads {
+            Reads::Inline(r) => r.sync_time(&mut self.client),
+            Reads::Lane { .. } => {
+                let _ = self.client.sync_time();
+            }
+        }
         let _ = self.client.load_markets();
-        let mut last_sync = std::time::Instant::now();
+        let mut kept: VecDeque<OrderRequest> = VecDeque::with_capacity(KEPT_CANCELS);
+        let mut last_sync = Instant::now();
         let mut final_round_done = false;
         loop {
-            if last_sync.elapsed() >= Duration::from_secs(60) {
-                last_sync = std::time::Instant::now();
-                self.sync_time();
-            }
             // Done: the order stage has settled (or given up waiting); nothing sent now would be
             // waited for.
             if self.shutdown.phase() == Phase::Done {
                 return;
             }
+            if let Reads::Inline(r) = &mut self.reads
+                && last_sync.elapsed() >= TIME_SYNC_EVERY
+            {
+                last_sync = Instant::now();
+                r.sync_time(&mut self.client);
+            }
+            // A kept cancel goes first, once the rate limiter has a token for it.
+            if let Some(req) = kept.front().copied()
+                && self.cancel(&req) != Sent::RateLimited
+            {
+                kept.pop_front();
+                continue;
+            }
             let Some(req) = self.queue.pop() else {
-                if self.shutdown.phase() == Phase::Running && self.reconciler.due() {
-                    self.reconcile();
-                    continue;
-                }
-                // Shutting down and every order settled: one last round reads the fills the
-                // private WebSocket had not delivered yet (see `Shutdown`).
-                if !final_round_done && self.shutdown.orders_settled() {
-                    final_round_done = true;
-                    self.shutdown.set_final_round(self.reconciler.rounds() + 1);
-                    if !self.reconcile() {
-                        self.shutdown.set_reconciled();
+                if let Reads::Inline(r) = &mut self.reads {
+                    if self.shutdown.phase() == Phase::Running && r.reconciler.due() {
+                        r.reconcile(&mut self.client);
+                        continue;
                     }
-                    continue;
+                    // Shutting down and every order settled: one last round reads the fills
+                    // the private WebSocket had not delivered yet (see `Shutdown`).
+                    if !final_round_done && self.shutdown.orders_settled() {
+                        final_round_done = true;
+                        self.shutdown.set_final_round(r.reconciler.rounds() + 1);
+                        if !r.reconcile(&mut self.client) {
+                            self.shutdown.set_reconciled();
+                        }
+                        continue;
+                    }
                 }
                 match wait {
                     WaitKind::Spin => std::hint::spin_loop(),
@@ -120,53 +166,38 @@ impl Gateway {
             };
             match req.kind {
                 GatewayCmdKind::New => self.create(&req, &markets[req.instrument.index()]),
-                GatewayCmdKind::Cancel => self.cancel(&req),
+                GatewayCmdKind::Cancel => {
+                    if self.cancel(&req) == Sent::RateLimited {
+                        if kept.len() < KEPT_CANCELS {
+                            kept.push_back(req);
+                        } else {
+                            tracing::warn!(client_oid = %req.client_oid, "cancel refused locally: rate limit, {KEPT_CANCELS} cancels already kept");
+                            let ev = ExecEvent {
+                                state: OrderState::PendingCancel,
+                                ..answer(&req, ExecKind::CancelReject, &self.clock)
+                            };
+                            self.publish(ev);
+                        }
+                    }
+                }
                 GatewayCmdKind::Query => self.query(&req),
             }
         }
     }
 
-    /// One reconcile round; false when it failed.
-    fn reconcile(&mut self) -> bool {
-        let Gateway {
-            reconciler,
-            client,
-            instruments,
-            exec,
-            ..
-        } = self;
-        let r = reconciler.run_round(client, instruments, |ev| {
-            exec.publish(|slot| *slot = ev);
-        });
-        if let Err(e) = r {
-            if e.action() == crate::venue::max::ErrorAction::Halt {
-                tracing::error!("reconcile: credentials refused, halting trading: {e}");
-                self.halts
-                    .request(crate::pipeline::board::HaltReason::CredentialsRefused);
-            } else {
-                tracing::warn!("reconcile: round failed (retried next round): {e}");
+    /// Reads an order back: here with one key, on the read lane with two.
+    fn query(&mut self, req: &OrderRequest) {
+        match &mut self.reads {
+            Reads::Inline(r) => r.query(&mut self.client, req),
+            Reads::Lane { queries, .. } => {
+                let q = OrderRequest {
+                    kind: GatewayCmdKind::Query,
+                    ..*req
+                };
+                if queries.push(q).is_err() {
+                    tracing::warn!(client_oid = %req.client_oid, "order query not queued (read lane full; the next reconcile round asks again)");
+                }
             }
-            return false;
-        }
-        true
-    }
-
-    fn base(&self, req: &OrderRequest, kind: ExecKind) -> ExecEvent {
-        ExecEvent {
-            kind,
-            client_oid: req.client_oid,
-            exchange_order_id: req.exchange_order_id,
-            instrument: req.instrument,
-            side: req.side,
-            ts_recv: self.clock.raw(),
-            ..Default::default()
-        }
-    }
-
-    fn code(e: &RestError) -> u32 {
-        match e {
-            RestError::Api(a) => a.code.unwrap_or(0),
-            _ => 0,
         }
     }
 
@@ -189,94 +220,88 @@ impl Gateway {
         };
         let ev = match r {
             Ok(order) => {
-                self.reconciler.remember(order.id, req.client_oid);
+                match &mut self.reads {
+                    Reads::Inline(r) => r.reconciler.remember(order.id, req.client_oid),
+                    Reads::Lane { created, .. } => {
+                        // Full (the read lane is stuck): the oldest goes. Its fills read over
+                        // REST then carry no client id; the venue id still names the order.
+                        if let Some((id, _)) = created.force_push((order.id, req.client_oid)) {
+                            tracing::warn!(
+                                venue_order_id = id,
+                                "read lane behind: a created order's client id forgotten"
+                            );
+                        }
+                    }
+                }
                 ExecEvent {
                     exchange_order_id: order.id,
                     state: OrderState::New,
                     ts_sent,
-                    ..self.base(req, ExecKind::Ack)
+                    ..answer(req, ExecKind::Ack, &self.clock)
                 }
             }
             Err(e) => {
-                if e.action() == crate::venue::max::ErrorAction::Halt {
+                if e.action() == ErrorAction::Halt {
                     tracing::error!(
                         client_oid = %req.client_oid,
                         "order refused, credentials refused, halting trading: {e}"
                     );
-                    self.halts
-                        .request(crate::pipeline::board::HaltReason::CredentialsRefused);
+                    self.halts.request(HaltReason::CredentialsRefused);
                 } else {
                     tracing::warn!(client_oid = %req.client_oid, market = %market, "order rejected: {e}");
                 }
                 ExecEvent {
-                    reject_code: Self::code(&e),
+                    reject_code: error_code(&e),
                     state: OrderState::Rejected,
                     ts_sent,
-                    ..self.base(req, ExecKind::Reject)
+                    ..answer(req, ExecKind::Reject, &self.clock)
                 }
             }
         };
         self.publish(ev);
     }
 
-    fn query(&mut self, req: &OrderRequest) {
+    /// Sends a cancel and has the order read back; `RateLimited` when no rate-limit token was
+    /// left (nothing sent, nothing published: keep it and try again).
+    fn cancel(&mut self, req: &OrderRequest) -> Sent {
         let r = if req.exchange_order_id != 0 {
             OrderRef::Id(req.exchange_order_id)
         } else {
             OrderRef::ClientOid(&req.client_oid)
         };
-        let ev = match self.client.get_order(r) {
-            Ok(order) => ExecEvent {
-                exchange_order_id: order.id,
-                state: order.state,
-                ..self.base(
-                    req,
-                    if order.state == OrderState::Cancelled {
-                        ExecKind::Cancelled
-                    } else {
-                        ExecKind::StateUpdate
-                    },
-                )
-            },
-            Err(RestError::Api(a)) if a.code == Some(2004) => ExecEvent {
-                reject_code: 2004,
-                state: OrderState::Rejected,
-                ..self.base(req, ExecKind::Reject)
-            },
-            // Not answered: the next round asks again.
+        match self.client.cancel_order(r) {
+            Ok(()) => {}
+            Err(RestError::RateLimited { .. }) => return Sent::RateLimited,
             Err(e) => {
-                tracing::warn!(client_oid = %req.client_oid, "order query failed (asked again next round): {e}");
-                return;
-            }
-        };
-        self.publish(ev);
-    }
-
-    fn cancel(&mut self, req: &OrderRequest) {
-        let r = if req.exchange_order_id != 0 {
-            OrderRef::Id(req.exchange_order_id)
-        } else {
-            OrderRef::ClientOid(&req.client_oid)
-        };
-        if let Err(e) = self.client.cancel_order(r) {
-            if Self::code(&e) == 2003 {
-                tracing::debug!(client_oid = %req.client_oid, "cancel: order already finished");
-            } else {
-                tracing::warn!(client_oid = %req.client_oid, "cancel failed: {e}");
-            }
-            let ev = ExecEvent {
-                reject_code: Self::code(&e),
-                state: OrderState::PendingCancel,
-                ..self.base(req, ExecKind::CancelReject)
-            };
-            self.publish(ev);
-            // Refused because the order already finished (2003): say how, so the order stage
-            // closes it instead of asking again. Unknown there (2004): the create may still be
-            // on its way; the expiry timer or the reconciler asks again.
-            if Self::code(&e) != 2003 {
-                return;
+                let code = error_code(&e);
+                if code == 2003 {
+                    tracing::debug!(client_oid = %req.client_oid, "cancel: order already finished");
+                } else {
+                    tracing::warn!(client_oid = %req.client_oid, "cancel failed: {e}");
+                }
+                let ev = ExecEvent {
+                    reject_code: code,
+                    state: OrderState::PendingCancel,
+                    ..answer(req, ExecKind::CancelReject, &self.clock)
+                };
+                self.publish(ev);
+                // Refused because the order already finished (2003): say how, so the order
+                // stage closes it instead of asking again. Unknown there (2004): the create may
+                // still be on its way; the expiry timer or the reconciler asks again.
+                if code != 2003 {
+                    return Sent::Answered;
+                }
             }
         }
+        // The cancel is only queued at MAX: read the order back.
         self.query(req);
+        Sent::Answered
     }
+}
+
+/// What became of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    Answered,
+    RateLimited,
 }

@@ -1,8 +1,9 @@
 //! The reconciler: compares what the engine believes with what MAX's REST API says, at start,
 //! after every reconnect of the private WebSocket, and every `reconcile_interval_ms`.
 //!
-//! It runs on the gateway thread, between requests, because it signs with the same key: MAX
-//! accepts each nonce once per key, so one client (one nonce sequence) serves both. A round:
+//! It runs on the read lane's thread with its own key (`super::read_lane`), or, with one key,
+//! on the gateway thread between requests: MAX accepts each nonce once per key, so one client
+//! (one nonce sequence) must then serve both. A round:
 //!
 //! 1. Reads every open order of each traded wallet (`GET /api/v3/wallet/{w}/orders/open`) and
 //!    publishes each as a `VenueOpen` exec event. The order stage adopts an order it does not
@@ -21,6 +22,7 @@
 //! id, so the reconciler remembers the client id of each order the gateway created. That lets
 //! a fill be applied even before the order's ack has reached the order stage.
 
+use super::venue_reads::CreatedOrders;
 use crate::model::{ClientOid, ExecEvent, ExecKind, Instruments, OrderState, Venue, WalletType};
 use crate::venue::max::rest_client::{MaxRestClient, RestError};
 use crate::venue::max::wall_clock::local_ms;
@@ -45,6 +47,9 @@ pub struct Reconciler {
     trades_from: HashMap<WalletType, u64>,
     created: HashMap<u64, ClientOid>,
     created_order: VecDeque<u64>,
+    /// Orders created on another thread (the order lane, when reads have their own), taken
+    /// in before each round and before each page of trades is matched.
+    created_elsewhere: Option<CreatedOrders>,
     pub errors: u64,
 }
 
@@ -59,7 +64,24 @@ impl Reconciler {
             trades_from: HashMap::new(),
             created: HashMap::with_capacity(REMEMBERED),
             created_order: VecDeque::with_capacity(REMEMBERED),
+            created_elsewhere: None,
             errors: 0,
+        }
+    }
+
+    /// Takes the created orders from `q` (filled by the order lane) instead of
+    /// [`Reconciler::remember`] calls on this thread.
+    pub fn with_created_from(mut self, q: CreatedOrders) -> Self {
+        self.created_elsewhere = Some(q);
+        self
+    }
+
+    /// Remembers what the order lane created since the last call.
+    fn take_created(&mut self) {
+        if let Some(q) = self.created_elsewhere.clone() {
+            while let Some((id, oid)) = q.pop() {
+                self.remember(id, oid);
+            }
         }
     }
 
@@ -96,6 +118,7 @@ impl Reconciler {
         self.last = Some(Instant::now());
         let round = self.round + 1;
         let fetched_ms = local_ms();
+        self.take_created();
         let r = self.read_venue(client, instruments, round, &mut publish);
         if r.is_err() {
             self.errors += 1;
@@ -145,7 +168,8 @@ impl Reconciler {
                 });
             }
         }
-        for &w in &self.wallets {
+        for wi in 0..self.wallets.len() {
+            let w = self.wallets[wi];
             let Some(&from) = self.trades_from.get(&w) else {
                 // First round: only where the list stands.
                 let newest = client.trades(w, None, None, 1)?;
@@ -156,6 +180,8 @@ impl Reconciler {
             let mut from = from;
             loop {
                 let page = client.trades(w, None, Some(from + 1), TRADE_PAGE)?;
+                // An order acknowledged while this page was read may have a fill on it.
+                self.take_created();
                 for t in &page {
                     from = from.max(t.id);
                     let Some(instrument) = lookup(t.market.as_str()) else {

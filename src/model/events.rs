@@ -257,7 +257,8 @@ pub struct ExecEvent {
     pub qty: Qty,
     /// Fee of a fill, in quote currency.
     pub fee: Fixed,
-    /// Venue error code of a reject.
+    /// Venue error code of a reject; 429 when the gateway refused it before sending for want of
+    /// a rate-limit token, 0 for other refusals before sending.
     pub reject_code: u32,
     pub wallet: WalletType,
     pub venue_ts_ms: u64,

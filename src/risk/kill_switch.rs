@@ -80,6 +80,6 @@ mod tests {
             (k.state(), k.reason()),
             (TradingState::Halted, "loss limit")
         );
-        assert!(k.on_pnl(f64::NAN) == false && k.state() == TradingState::Halted);
+        assert!(!k.on_pnl(f64::NAN) && k.state() == TradingState::Halted);
     }
 }

@@ -21,8 +21,10 @@ use crate::model::{
 
 pub use crate::model::RiskReject;
 
-/// A signal that passed every check. Only [`RiskLimits::check`] makes one.
+/// A signal that passed every check. Only [`RiskLimits::check`] makes one (the private field
+/// keeps it so inside this crate too, which `#[non_exhaustive]` would not).
 #[derive(Clone, Copy, Debug)]
+#[allow(clippy::manual_non_exhaustive)]
 pub struct RiskApproved {
     pub price: Price,
     pub qty: Qty,

@@ -89,6 +89,7 @@ impl Positions {
     }
 
     /// Applies one fill and publishes the net position; returns the updated position.
+    #[allow(clippy::too_many_arguments)] // the fill's fields, each a different unit or key
     pub fn apply_fill(
         &mut self,
         s: Strategy,

@@ -24,8 +24,8 @@ pub struct SimServers {
 
 impl SimServers {
     /// Starts the servers on `cfg.sim`'s addresses (port 0: any free port), serving `cfg`'s MAX
-    /// markets and accepting the one key given.
-    pub fn start(cfg: &Config, key: &str, secret: &str) -> Result<SimServers, SimError> {
+    /// markets and accepting the keys given (access key, secret).
+    pub fn start(cfg: &Config, keys: &[(&str, &str)]) -> Result<SimServers, SimError> {
         let instruments = cfg.instruments()?;
         let markets: Vec<SimMarket> = instruments
             .iter()
@@ -33,13 +33,8 @@ impl SimServers {
             .map(SimMarket::from_instrument)
             .collect();
         let account = MaxAccount::new(&cfg.sim)?;
-        let keys = [(key, secret)];
-        let max_rest = MaxRestSim::start_with_account(
-            &cfg.sim.max_rest_addr,
-            &keys,
-            markets,
-            account.clone(),
-        )?;
+        let max_rest =
+            MaxRestSim::start_with_account(&cfg.sim.max_rest_addr, keys, markets, account.clone())?;
         // K-lines start where the price process does (TWD markets converted at the reference).
         let ref_rate = Fixed::parse(&cfg.sim.ref_rate).unwrap_or(Fixed::from_int(32));
         max_rest.set_kline_start(&cfg.sim.usdttwd_symbol, ref_rate);
@@ -56,7 +51,7 @@ impl SimServers {
             }
         }
         let max_ws =
-            MaxWsSim::start_with_account(&cfg.sim.max_ws_addr, &cfg.sim, &keys, account.clone())?;
+            MaxWsSim::start_with_account(&cfg.sim.max_ws_addr, &cfg.sim, keys, account.clone())?;
         let binance = BinanceSim::start(
             &cfg.sim.binance_ws_addr,
             &cfg.sim.binance_rest_addr,

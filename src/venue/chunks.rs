@@ -72,10 +72,12 @@ mod tests {
     #[test]
     fn packs_bids_then_asks() {
         const L: usize = MD_LEVELS;
-        assert!(
-            L >= 3,
-            "the expectations below need 3 levels per event or more"
-        );
+        const {
+            assert!(
+                L >= 3,
+                "the expectations below need 3 levels per event or more"
+            )
+        };
         // L + 2 bids and 2L asks: a full bid chunk, a mixed one, a full ask chunk, a short one.
         let (bids, asks) = (levels(L + 2, 100), levels(2 * L, 200));
         let mut ev = MdEvent::default();

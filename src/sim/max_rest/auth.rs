@@ -73,6 +73,7 @@ impl State {
         // Taken now that the request passed: a WebSocket `auth` may have taken a later one
         // meanwhile.
         ledger.accept(&key, nonce, server).map_err(nonce_error)?;
+        *self.signed_by.entry(key.clone()).or_default() += 1;
         Ok(key)
     }
 }

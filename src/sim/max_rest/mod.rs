@@ -50,7 +50,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -137,12 +137,41 @@ struct State {
     klines: KlineSource,
     /// Each market's price at the k-line epoch (default: the reference rate for usdttwd, else 100).
     kline_starts: HashMap<String, f64>,
+    /// Requests that passed authentication, per access key.
+    signed_by: HashMap<String, u64>,
+}
+
+/// A fault: the reconciler's list reads (`GET …/orders/open`, `GET …/trades`) answered late.
+/// Each is handled at once, in arrival order like every request, and its reply is held back
+/// for `delay` on a thread of its own, so the server goes on answering other requests.
+#[derive(Default)]
+struct SlowReads {
+    delay_ms: AtomicU64,
+    /// Replies held back now.
+    pending: AtomicU64,
+    /// Replies that were held back.
+    delayed: AtomicU64,
+    /// Order creations that arrived while a held-back reply was pending.
+    orders_meanwhile: AtomicU64,
+}
+
+impl SlowReads {
+    fn is_list_read(method: &str, url: &str) -> bool {
+        let path = url.split_once('?').map_or(url, |(p, _)| p);
+        method == "GET" && (path.ends_with("/orders/open") || path.ends_with("/trades"))
+    }
+
+    fn is_order_creation(method: &str, url: &str) -> bool {
+        let path = url.split_once('?').map_or(url, |(p, _)| p);
+        method == "POST" && path.ends_with("/order")
+    }
 }
 
 pub struct MaxRestSim {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     state: Arc<Mutex<State>>,
+    slow_reads: Arc<SlowReads>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -226,9 +255,11 @@ impl MaxRestSim {
             ref_down: false,
             klines: KlineSource::new(42),
             kline_starts: HashMap::new(),
+            signed_by: HashMap::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (state.clone(), stop.clone());
+        let slow_reads = Arc::new(SlowReads::default());
+        let (st, sp, slow) = (state.clone(), stop.clone(), slow_reads.clone());
         let thread = std::thread::Builder::new()
             .name("sim.max_rest".into())
             .spawn(move || {
@@ -241,6 +272,16 @@ impl MaxRestSim {
                     };
                     let mut body = Vec::new();
                     let _ = req.as_reader().take(1 << 20).read_to_end(&mut body);
+                    let method = req.method().as_str();
+                    if SlowReads::is_order_creation(method, req.url())
+                        && slow.pending.load(Ordering::Acquire) > 0
+                    {
+                        slow.orders_meanwhile.fetch_add(1, Ordering::AcqRel);
+                    }
+                    let delay_ms = match slow.delay_ms.load(Ordering::Acquire) {
+                        d if d > 0 && SlowReads::is_list_read(method, req.url()) => d,
+                        _ => 0,
+                    };
                     let mut retry_after = None;
                     let reply = match st.lock() {
                         Ok(mut s) => {
@@ -289,7 +330,20 @@ impl MaxRestSim {
                     {
                         resp = resp.with_header(h);
                     }
-                    let _ = req.respond(resp);
+                    if delay_ms == 0 {
+                        let _ = req.respond(resp);
+                        continue;
+                    }
+                    slow.pending.fetch_add(1, Ordering::AcqRel);
+                    slow.delayed.fetch_add(1, Ordering::AcqRel);
+                    let slow = slow.clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_millis(delay_ms));
+                        // Counted out before the reply can reach the client: a request the
+                        // client sends after reading it never sees this one pending.
+                        slow.pending.fetch_sub(1, Ordering::AcqRel);
+                        let _ = req.respond(resp);
+                    });
                 }
             })
             .map_err(SimError::spawn("sim.max_rest"))?;
@@ -297,6 +351,7 @@ impl MaxRestSim {
             addr: local,
             stop,
             state,
+            slow_reads,
             thread: Some(thread),
         })
     }
@@ -347,6 +402,32 @@ impl MaxRestSim {
         if let Some(a) = self.account() {
             a.venue_ban().ban_until(unix_s);
         }
+    }
+
+    /// Holds back every reply to the reconciler's list reads for `delay` (zero: none), see
+    /// [`SlowReads`].
+    pub fn set_slow_reads(&self, delay: Duration) {
+        self.slow_reads
+            .delay_ms
+            .store(delay.as_millis() as u64, Ordering::Release);
+    }
+
+    /// Replies held back by [`Self::set_slow_reads`] so far.
+    pub fn slow_reads_delayed(&self) -> u64 {
+        self.slow_reads.delayed.load(Ordering::Acquire)
+    }
+
+    /// Order creations that arrived while a held-back reply was pending.
+    pub fn orders_during_slow_reads(&self) -> u64 {
+        self.slow_reads.orders_meanwhile.load(Ordering::Acquire)
+    }
+
+    /// Requests that passed authentication with `key`.
+    pub fn signed_by(&self, key: &str) -> u64 {
+        self.state
+            .lock()
+            .map(|s| s.signed_by.get(key).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     /// The account behind the server.

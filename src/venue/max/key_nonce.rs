@@ -1,6 +1,6 @@
 //! One nonce sequence per MAX API key (spec max.md §1.3), shared lock-free by everything that
-//! signs with the key: the REST client on the gateway thread (orders, cancels, the
-//! reconciler's reads) and the private WebSocket's `auth` on a feed thread.
+//! signs with the key: a REST client (orders and cancels, or the reconciler's reads, or both
+//! with one key) and the private WebSocket's `auth` on a feed thread.
 //!
 //! MAX documents nonces as milliseconds of server time, within 30 s of it, each used once;
 //! production clients (bbgo) keep one strictly increasing sequence per key under a lock. Here a
@@ -21,8 +21,10 @@
 //! one. So the key also takes turns between its two kinds of signed message: an `auth` is sent
 //! only while no REST call is in flight ([`KeyNonce::try_begin_auth`]), and a REST call waits
 //! (on the gateway thread, whose job is waiting) while an `auth` is unanswered
-//! ([`KeyNonce::begin_rest`]). REST calls are one at a time on the gateway thread, so every
-//! signed message of the key reaches the venue in the order its nonce was taken. Two atomics,
+//! ([`KeyNonce::begin_rest`]). Each key's REST calls are one at a time on one thread (the
+//! gateway's with one key; with a read key, the order lane's for the trading key and the read
+//! lane's for the read key, which also signs the private `auth`), so every signed message of a
+//! key reaches the venue in the order its nonce was taken. Two atomics,
 //! checked in the order that makes the exclusion sound (each side raises its own flag, then
 //! looks at the other's).
 

@@ -41,6 +41,9 @@ pub enum RestError {
     /// Refused before sending: the order breaks the market's rules (tick, step, minimums,
     /// status), or a parameter is out of the endpoint's range (`limit`).
     Invalid(String),
+    /// Not sent: the client-side rate limiter had no token within the wait this client allows
+    /// (none on the order lane); the next one comes in `next_token_ms`.
+    RateLimited { next_token_ms: u64 },
 }
 
 impl fmt::Display for RestError {
@@ -50,6 +53,10 @@ impl fmt::Display for RestError {
             RestError::Transport(e) => write!(f, "MAX REST transport: {e}"),
             RestError::Parse(e) => write!(f, "MAX REST reply: {e}"),
             RestError::Invalid(e) => write!(f, "request not sent: {e}"),
+            RestError::RateLimited { next_token_ms } => write!(
+                f,
+                "request not sent: client-side rate limit (next token in {next_token_ms} ms)"
+            ),
         }
     }
 }
@@ -64,6 +71,7 @@ impl RestError {
             RestError::Transport(_) => ErrorAction::BackOff,
             RestError::Parse(_) => ErrorAction::Halt,
             RestError::Invalid(_) => ErrorAction::Reject,
+            RestError::RateLimited { .. } => ErrorAction::BackOff,
         }
     }
 }
@@ -242,7 +250,8 @@ impl MaxRestClient {
         self
     }
 
-    /// Waits for the rate limiter (this is a gateway thread: waiting is its job).
+    /// Takes a rate-limiter token, waiting for one at most as long as this client allows
+    /// (`with_rate_limit`; the order lane allows none).
     fn pace(&mut self) -> Result<(), RestError> {
         let mut waited = 0;
         loop {
@@ -252,14 +261,7 @@ impl MaxRestClient {
                     std::thread::sleep(Duration::from_millis(ms));
                     waited += ms;
                 }
-                Err(_) => {
-                    return Err(RestError::Api(MaxApiError {
-                        http_status: 429,
-                        code: None,
-                        message: "client-side rate limit: request not sent".into(),
-                        action: ErrorAction::BackOff,
-                    }));
-                }
+                Err(ms) => return Err(RestError::RateLimited { next_token_ms: ms }),
             }
         }
     }

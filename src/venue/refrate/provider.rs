@@ -46,8 +46,8 @@ impl RefRateConfig {
             ));
         }
         if !self.fallback_url.is_empty()
-            && !(self.fallback_url.starts_with("http://")
-                || self.fallback_url.starts_with("https://"))
+            && !self.fallback_url.starts_with("http://")
+            && !self.fallback_url.starts_with("https://")
         {
             return Err(InvalidSetting::new(
                 "refrate.fallback_url",

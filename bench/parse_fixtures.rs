@@ -2,11 +2,12 @@
 //! message type so they print side by side:
 //!
 //! - `arbline`: the engine's own parser as the feeds call it (Binance `bookTicker` and
-//!   `depthUpdate` through the byte scanner, everything else serde_json with borrowed strings,
-//!   levels decoded straight into reused buffers, events emitted through a callback);
-//! - `arbline_general` (Binance WebSocket frames and MAX book frames, which have a byte
-//!   scanner): the same parser held to its general serde path (`general_only`), the fallback
-//!   the byte scanner is checked against;
+//!   `depthUpdate`, MAX book frames and private order and trade updates through a byte scanner,
+//!   everything else serde_json with borrowed strings, levels decoded straight into reused
+//!   buffers, events emitted through a callback);
+//! - `arbline_general` (Binance WebSocket frames, MAX book frames and MAX private order and
+//!   trade frames, which have a byte scanner): the same parser held to its general serde path
+//!   (`general_only`), the fallback the byte scanner is checked against;
 //! - `serde_json_typed` (the same frames): `serde_json::from_slice` into typed structs with
 //!   borrowed strings, then the same decimal reads — the plain way to write it;
 //! - `simd_json_borrowed`: `simd_json::to_borrowed_value_with_buffers` with reused
@@ -22,7 +23,8 @@
 //! Messages (`tests/fixtures/`): Binance USD-M futures and spot `bookTicker` and a futures
 //! `depthUpdate` (real cryptofeed captures, combined-stream envelope, byte-exact), the futures
 //! REST depth snapshot (real, limit=1000, 1 998 levels, from the SUSHIUSDT recorded sequence);
-//! MAX WebSocket book snapshot/update and private `order_update`/`trade_update` (documentation
+//! MAX WebSocket book snapshot/update and private `order_update`/`trade_update`/
+//! `fast_trade_update` (documentation
 //! examples: no real MAX WebSocket recording exists among the fixtures; pretty-printed there,
 //! whitespace removed here as on the wire), and a real MAX v3 REST order (bbgo's recording of a
 //! create-order reply).
@@ -520,8 +522,7 @@ fn parse_fixtures(c: &mut Criterion) {
             acc.sum()
         })
     };
-    let max_private_own = || -> Own<'_> {
-        let mut p = MaxPrivateParser::new();
+    let max_private = |mut p: MaxPrivateParser| -> Own<'_> {
         Box::new(move |f: &[u8]| {
             let mut sum = 0u64;
             p.parse(
@@ -543,6 +544,17 @@ fn parse_fixtures(c: &mut Criterion) {
         })
     };
     let mut snap_parser = BinanceParser::new(BinanceMarket::Futures);
+    // The private frames below are measured on the byte scanner: they must take it.
+    for name in [
+        "ws_order_update_doc.json",
+        "ws_trade_update_private_doc.json",
+        "ws_fast_trade_update_doc.json",
+    ] {
+        let mut p = MaxPrivateParser::new();
+        p.parse(&max_compact(&format!("max/{name}")), 1, t, |_| {}, |_| {})
+            .unwrap();
+        assert_eq!(p.scanned_frames(), 1, "{name}: not scanned");
+    }
 
     let cases: Vec<(Case, &Ctx)> = vec![
         (
@@ -619,8 +631,8 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "max_order_update",
                 frame: max_compact("max/ws_order_update_doc.json"),
-                own: max_private_own(),
-                general: None,
+                own: max_private(MaxPrivateParser::new()),
+                general: Some(max_private(MaxPrivateParser::general_only())),
                 kind: Kind::MaxPrivate,
             },
             &fut_ctx,
@@ -629,8 +641,18 @@ fn parse_fixtures(c: &mut Criterion) {
             Case {
                 name: "max_trade_update",
                 frame: max_compact("max/ws_trade_update_private_doc.json"),
-                own: max_private_own(),
-                general: None,
+                own: max_private(MaxPrivateParser::new()),
+                general: Some(max_private(MaxPrivateParser::general_only())),
+                kind: Kind::MaxPrivate,
+            },
+            &fut_ctx,
+        ),
+        (
+            Case {
+                name: "max_fast_trade_update",
+                frame: max_compact("max/ws_fast_trade_update_doc.json"),
+                own: max_private(MaxPrivateParser::new()),
+                general: Some(max_private(MaxPrivateParser::general_only())),
                 kind: Kind::MaxPrivate,
             },
             &fut_ctx,

@@ -55,6 +55,13 @@ fn private(frame: &[u8]) -> Result<PrivOut, ParseError> {
     Ok((r, ex, bal))
 }
 
+/// Whether the private byte scanner read `frame` (else the general path did).
+fn private_scanned(frame: &[u8]) -> bool {
+    let mut p = MaxPrivateParser::new();
+    let _ = p.parse(frame, 7, &instruments(), |_| {}, |_| {});
+    p.scanned_frames() == 1
+}
+
 // ---------------------------------------------------------------- public WS fixtures
 
 #[test]
@@ -883,6 +890,8 @@ fn order_and_trade_writers_round_trip_through_the_parsers() {
     let mut out = Vec::new();
     write_order_update(&mut out, &o, 3);
     assert!(out.starts_with(br#"{"c":"user","e":"mwallet_order_update""#));
+    // MAX's compact layout: the written order frame takes the byte scanner.
+    assert!(private_scanned(&out));
     let (_, ex, _) = private(&out).unwrap();
     assert_eq!(
         (ex[0].kind, ex[0].state),
@@ -923,6 +932,7 @@ fn order_and_trade_writers_round_trip_through_the_parsers() {
     write_trade_update(&mut out, &t, 78);
     let text = std::str::from_utf8(&out).unwrap();
     assert!(text.contains(r#""fn":"1890.72""#), "{text}");
+    assert!(private_scanned(&out));
     let (_, ex, _) = private(&out).unwrap();
     assert_eq!(ex[0].kind, ExecKind::Fill);
     assert_eq!((ex[0].trade_id, ex[0].exchange_order_id), (9, 555));
@@ -931,6 +941,10 @@ fn order_and_trade_writers_round_trip_through_the_parsers() {
         (fx("31.512"), fx("60"), fx("0.0378144"))
     );
     assert_eq!((ex[0].client_oid, ex[0].venue_ts_ms), (oid, 77));
+    write_trade_snapshot(&mut out, &[t, t], 79);
+    assert!(private_scanned(&out));
+    write_order_snapshot(&mut out, &[o, o], 79);
+    assert!(private_scanned(&out));
 
     write_error(&mut out, 2018, "cannot lock funds");
     let e = classify_error(400, &out);
@@ -1273,6 +1287,20 @@ fn hot_paths_allocate_nothing_after_warm_up() {
         created_ms: 1,
         updated_ms: 1,
     };
+    let trade = MaxTradeFrame {
+        id: 2,
+        order_id: 1,
+        client_oid: &oid,
+        market: "btcusdt",
+        wallet: WalletType::Spot,
+        side: Side::Buy,
+        price: fx("1"),
+        volume: fx("1"),
+        fee: fx("0.001"),
+        fee_currency: "usdt",
+        maker: true,
+        ts_ms: 1,
+    };
     let mut run = |count: &mut u64| {
         for f in &public_frames {
             pubp.parse(f, 0, &ins, |e| {
@@ -1296,7 +1324,12 @@ fn hot_paths_allocate_nothing_after_warm_up() {
             &[],
         );
         pubp.parse(&out, 0, &ins, |_| *count += 1).unwrap();
+        // The simulator writes MAX's compact layout: its order and trade frames take the
+        // private byte scanner.
         write_order_update(&mut out, &order, 1);
+        privp.parse(&out, 0, &ins, |_| *count += 1, |_| {}).unwrap();
+        write_trade_update(&mut out, &trade, 2);
+        privp.parse(&out, 0, &ins, |_| *count += 1, |_| {}).unwrap();
         write_order_created(&mut out, &order);
         write_error(&mut out, 2018, "cannot lock funds");
     };
@@ -1312,6 +1345,11 @@ fn hot_paths_allocate_nothing_after_warm_up() {
         "no allocation per message after warm-up"
     );
     assert!(events > 10);
+    assert_eq!(
+        privp.scanned_frames(),
+        3 * 2,
+        "the simulator's frames took the scanner"
+    );
 }
 
 #[test]

@@ -158,6 +158,21 @@ impl<'a> Cursor<'a> {
     /// path reads the frame with [`Fixed::read`], whose value this equals wherever both accept.
     #[inline]
     pub(crate) fn decimal(&mut self) -> Option<Fixed> {
+        self.decimal_with::<false>()
+    }
+
+    /// [`Cursor::decimal`] for a computed quotient read under
+    /// [`crate::model::DecimalRule::UNSIGNED_TRUNCATING`] (MAX's average price `ap`, sent with up
+    /// to 27 fractional digits): fractional digits beyond the [`DECIMALS`]th must still be digits
+    /// and are dropped, toward zero, as [`Fixed::read`] drops them.
+    #[inline]
+    pub(crate) fn decimal_truncating(&mut self) -> Option<Fixed> {
+        self.decimal_with::<true>()
+    }
+
+    /// The reader behind [`Cursor::decimal`] and [`Cursor::decimal_truncating`].
+    #[inline(always)]
+    fn decimal_with<const TRUNCATE: bool>(&mut self) -> Option<Fixed> {
         let b = self.b;
         if b.get(self.i) != Some(&b'"') {
             return None;
@@ -184,10 +199,13 @@ impl<'a> Cursor<'a> {
                     break;
                 }
                 if frac_digits == DECIMALS as usize {
-                    return None;
+                    if !TRUNCATE {
+                        return None;
+                    }
+                } else {
+                    frac = frac * 10 + u64::from(d - b'0');
+                    frac_digits += 1;
                 }
-                frac = frac * 10 + u64::from(d - b'0');
-                frac_digits += 1;
                 i += 1;
             }
         }

@@ -211,8 +211,21 @@ fn max_public(data: &[u8]) {
 
 fn max_private(data: &[u8]) {
     let (mut ex, mut bal) = (Vec::new(), Vec::new());
-    let r =
-        MaxPrivateParser::new().parse(data, 0, instruments(), |e| ex.push(*e), |b| bal.push(*b));
+    let mut p = MaxPrivateParser::new();
+    let r = p.parse(data, 0, instruments(), |e| ex.push(*e), |b| bal.push(*b));
+    // The byte scanner and the general path agree on every input: same outcome or error, same
+    // events and balances, same rows skipped for an unknown market.
+    let (mut gex, mut gbal) = (Vec::new(), Vec::new());
+    let mut g = MaxPrivateParser::general_only();
+    let gr = g.parse(data, 0, instruments(), |e| gex.push(*e), |b| gbal.push(*b));
+    assert_eq!(r, gr, "fast and general paths differ");
+    assert_eq!(ex, gex, "fast and general paths emit different events");
+    assert_eq!(bal, gbal, "fast and general paths emit different balances");
+    assert_eq!(
+        p.skipped_unknown_market(),
+        g.skipped_unknown_market(),
+        "fast and general paths skip different rows"
+    );
     match r {
         Err(_) => assert!(
             ex.is_empty() && bal.is_empty(),

@@ -5,7 +5,8 @@
 //!
 //! Binance fixtures wrap the wire text in JSON (`"raw"`, and `messages[].raw` /
 //! `snapshot.raw` in the depth sequences): every `raw` string is one seed. MAX fixtures are the
-//! bodies and frames themselves. TAIFEX's sample keeps the rows under `parsed`.
+//! bodies and frames themselves, each WebSocket frame also compact (whitespace outside strings
+//! removed) as MAX sends it, the shape the byte scanners take. TAIFEX's sample keeps the rows under `parsed`.
 
 #![allow(dead_code)]
 
@@ -90,6 +91,26 @@ fn raws(v: &Value, out: &mut Vec<Vec<u8>>) {
     }
 }
 
+/// `json` with the whitespace outside strings removed.
+fn compact(json: &[u8]) -> Vec<u8> {
+    let (mut out, mut in_str, mut esc) = (Vec::with_capacity(json.len()), false, false);
+    for &c in json {
+        if in_str {
+            out.push(c);
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_str = c == b'"';
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The seeds of `target`; `root` is the crate root. Duplicates removed, order stable.
 pub fn seeds(root: &Path, target: Target) -> Vec<Vec<u8>> {
     let fx = root.join("tests/fixtures");
@@ -113,6 +134,9 @@ pub fn seeds(root: &Path, target: Target) -> Vec<Vec<u8>> {
                 let b = read(&p);
                 let error = b.windows(7).any(|w| w == b"\"error\"");
                 if error || private(&b) == (target == Target::MaxPrivate) {
+                    // MAX sends compact frames, the shape the byte scanners take; the fixtures
+                    // are pretty-printed: both, so mutations reach both paths.
+                    out.push(compact(&b));
                     out.push(b);
                 }
             }

@@ -37,7 +37,7 @@ pub(crate) fn dec<E: de::Error>(slot: &ErrSlot, field: &'static str, s: &str) ->
 /// The known keys already met in one JSON object, one bit each (the caller numbers them): a
 /// second occurrence is [`ParseError::DuplicateField`], so a frame is never read as its first,
 /// its last or (for arrays appended to) both copies of a key.
-#[derive(Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Seen(u32);
 
 impl Seen {
@@ -54,6 +54,12 @@ impl Seen {
         }
         self.0 |= b;
         Ok(())
+    }
+
+    /// Marks the key numbered `bit` as met, for a byte scanner that checks duplicates itself.
+    #[inline]
+    pub(crate) fn mark(&mut self, bit: u32) {
+        self.0 |= 1u32 << bit;
     }
 
     /// Whether the key numbered `bit` was met.

@@ -25,8 +25,18 @@
 //! skipped and counted ([`MaxPrivateParser::skipped_unknown_market`]); the rest of the frame is
 //! still delivered. Nothing is emitted for a frame that fails to parse.
 //!
-//! One file: one frame's single-pass deserializer. Its seeds nest (frame → rows → order, trade
-//! or balance) and share one context and error slot; splitting them would scatter one grammar.
+//! Two paths read a frame. Order and trade frames exactly as MAX writes them (compact, no
+//! escapes, each known key once, decimals it reads exactly) go through a byte scanner ([`scan`])
+//! that reads the decimal strings straight into fixed point; every other frame, and any order or
+//! trade frame it does not recognise, goes through the general path here, one single-pass serde
+//! deserializer whose seeds nest (frame → rows → order, trade or balance) and share one context
+//! and error slot. Both paths read an order or trade element into a [`Row`] and make its event
+//! with the same [`Row::exec`], and share the frame's checks in [`MaxPrivateParser::parse`], so
+//! each rule above is written once; no frame's correctness depends on the scanner (the
+//! differential check in `parser_properties` and the `max_private` fuzz target compare both
+//! paths on every input).
+
+mod scan;
 
 use super::json::{ErrSlot, ErrorsSeed, OptDecSeed, Seen, dec, fail, take_err};
 use crate::model::{
@@ -126,6 +136,10 @@ pub struct MaxPrivateParser {
     execs: Vec<ExecEvent>,
     balances: Vec<Balance>,
     skipped_unknown: u64,
+    /// Try the byte scanner ([`scan`]) before the general path.
+    fast: bool,
+    /// Frames the byte scanner read (the rest went through the general path).
+    scanned: u64,
 }
 
 impl Default for MaxPrivateParser {
@@ -134,7 +148,8 @@ impl Default for MaxPrivateParser {
     }
 }
 
-#[derive(Default)]
+/// What a frame said besides its rows, as either path reads it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Header<'de> {
     c: Option<&'de str>,
     e: Option<&'de str>,
@@ -142,6 +157,8 @@ struct Header<'de> {
     err_code: Option<u32>,
     /// Which row arrays the frame carried (`o`, `t`, `B`): each event takes only its own.
     seen: Seen,
+    /// Orders and trades skipped: their market is not an instrument.
+    skipped: u64,
 }
 
 /// Bits of the frame's keys in [`Header::seen`].
@@ -157,7 +174,7 @@ struct Ctx<'a> {
     slot: &'a ErrSlot,
     instruments: &'a Instruments,
     ts_recv: u64,
-    skipped: &'a mut u64,
+    skipped: u64,
 }
 
 struct FrameSeed<'a> {
@@ -231,6 +248,7 @@ impl<'de> Visitor<'de> for FrameSeed<'_> {
                 }
             }
         }
+        h.skipped = self.ctx.skipped;
         Ok(h)
     }
 }
@@ -277,7 +295,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_, '_> {
                     ctx: &*self.ctx,
                 })? {
                     Some(Some(ev)) => self.execs.push(ev),
-                    Some(None) => *self.ctx.skipped += 1,
+                    Some(None) => self.ctx.skipped += 1,
                     None => return Ok(()),
                 },
             }
@@ -298,11 +316,84 @@ impl<'de> DeserializeSeed<'de> for ExecSeed<'_, '_> {
     }
 }
 
-fn client_oid<E: de::Error>(slot: &ErrSlot, ci: Option<&str>) -> Result<ClientOid, E> {
-    match ci {
-        None | Some("") => Ok(ClientOid::default()),
-        Some(s) => ClientOid::from_bytes(s.as_bytes())
-            .ok_or_else(|| fail(slot, ParseError::BadValue("ci"))),
+/// One element of `o` or `t` as read, each field as its key carried it (absent or `null`:
+/// `None`; `T`/`TU` absent: 0), before the rules of [`Row::exec`]. Both paths fill it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Row<'de> {
+    id: Option<u64>,
+    oi: Option<u64>,
+    side: Option<Side>,
+    state: Option<MaxOrderState>,
+    market: Option<&'de [u8]>,
+    price: Option<Fixed>,
+    avg: Option<Fixed>,
+    vol: Option<Fixed>,
+    executed: Option<Fixed>,
+    fee: Option<Fixed>,
+    ci: Option<&'de [u8]>,
+    t: u64,
+    tu: u64,
+}
+
+impl Row<'_> {
+    /// The event of an order row (`order`) or a trade row, read at `ts_recv`; `Ok(None)` when
+    /// its market is not an instrument of ours.
+    fn exec(
+        &self,
+        order: bool,
+        ts_recv: u64,
+        instruments: &Instruments,
+    ) -> Result<Option<ExecEvent>, ParseError> {
+        let id = self.id.ok_or(ParseError::MissingField("i"))?;
+        let side = self.side.ok_or(ParseError::MissingField("sd"))?;
+        let market = self.market.ok_or(ParseError::MissingField("M"))?;
+        let client_oid = match self.ci {
+            None | Some(b"") => ClientOid::default(),
+            Some(s) => ClientOid::from_bytes(s).ok_or(ParseError::BadValue("ci"))?,
+        };
+        let mut ev = ExecEvent {
+            client_oid,
+            side,
+            ts_recv,
+            ..ExecEvent::default()
+        };
+        if order {
+            let state = self.state.ok_or(ParseError::MissingField("S"))?;
+            let executed = self.executed.ok_or(ParseError::MissingField("ev"))?;
+            // An order's volume, when sent, is positive and bounds what was executed.
+            if let Some(v) = self.vol {
+                if v.raw() <= 0 {
+                    return Err(ParseError::BadValue("v"));
+                }
+                if executed > v {
+                    return Err(ParseError::BadValue("ev"));
+                }
+            }
+            let (st, kind) = state.exec(executed);
+            ev.kind = kind;
+            ev.state = st;
+            ev.exchange_order_id = id;
+            ev.qty = executed;
+            ev.price = self.avg.unwrap_or(Fixed::ZERO);
+            ev.venue_ts_ms = if self.tu != 0 { self.tu } else { self.t };
+        } else {
+            ev.kind = ExecKind::Fill;
+            ev.trade_id = id;
+            ev.exchange_order_id = self.oi.ok_or(ParseError::MissingField("oi"))?;
+            ev.price = self.price.ok_or(ParseError::MissingField("p"))?;
+            ev.qty = self.vol.ok_or(ParseError::MissingField("v"))?;
+            if ev.price.raw() <= 0 || ev.qty.raw() <= 0 {
+                return Err(ParseError::BadValue("t"));
+            }
+            // fast_trade_update has no `f`: the fee is unknown here and reported as 0.
+            ev.fee = self.fee.unwrap_or(Fixed::ZERO);
+            ev.venue_ts_ms = if self.t != 0 { self.t } else { self.tu };
+        }
+        let instrument: Option<InstrumentId> = instruments.lookup(Venue::Max, market);
+        Ok(instrument.map(|i| {
+            ev.instrument = i;
+            ev
+        }))
     }
 }
 
@@ -313,35 +404,23 @@ impl<'de> Visitor<'de> for ExecSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let slot = self.ctx.slot;
-        let mut id: Option<u64> = None;
-        let mut oi: Option<u64> = None;
-        let mut side: Option<Side> = None;
-        let mut state: Option<MaxOrderState> = None;
-        let mut market: Option<&'de str> = None;
-        let mut price: Option<Fixed> = None;
-        let mut avg: Option<Fixed> = None;
-        let mut vol: Option<Fixed> = None;
-        let mut executed: Option<Fixed> = None;
-        let mut fee: Option<Fixed> = None;
-        let mut ci: Option<&'de str> = None;
-        let (mut t, mut tu) = (0u64, 0u64);
-        let order = self.kind == RowKind::Order;
+        let mut r = Row::default();
         let mut seen = Seen::default();
         let dec_seed = |field: &'static str, rule: DecimalRule| OptDecSeed { slot, field, rule };
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
                 "i" => {
                     seen.once(slot, 0, "i")?;
-                    id = Some(map.next_value()?)
+                    r.id = Some(map.next_value()?)
                 }
                 "oi" => {
                     seen.once(slot, 1, "oi")?;
-                    oi = Some(map.next_value()?)
+                    r.oi = Some(map.next_value()?)
                 }
                 "sd" => {
                     seen.once(slot, 2, "sd")?;
                     let s: &'de str = map.next_value()?;
-                    side = Some(
+                    r.side = Some(
                         Side::from_wire(s.as_bytes())
                             .ok_or_else(|| fail(slot, ParseError::BadValue("sd")))?,
                     );
@@ -349,100 +428,58 @@ impl<'de> Visitor<'de> for ExecSeed<'_, '_> {
                 "S" => {
                     seen.once(slot, 3, "S")?;
                     let s: &'de str = map.next_value()?;
-                    state = Some(
+                    r.state = Some(
                         MaxOrderState::from_wire(s.as_bytes())
                             .ok_or_else(|| fail(slot, ParseError::BadValue("S")))?,
                     );
                 }
                 "M" => {
                     seen.once(slot, 4, "M")?;
-                    market = Some(map.next_value()?)
+                    r.market = Some(map.next_value::<&'de str>()?.as_bytes())
                 }
                 "p" => {
                     seen.once(slot, 5, "p")?;
-                    price = map.next_value_seed(dec_seed("p", DecimalRule::UNSIGNED))?
+                    r.price = map.next_value_seed(dec_seed("p", DecimalRule::UNSIGNED))?
                 }
                 "ap" => {
                     seen.once(slot, 6, "ap")?;
-                    avg = map.next_value_seed(dec_seed("ap", DecimalRule::UNSIGNED_TRUNCATING))?
+                    r.avg = map.next_value_seed(dec_seed("ap", DecimalRule::UNSIGNED_TRUNCATING))?
                 }
                 "v" => {
                     seen.once(slot, 7, "v")?;
-                    vol = map.next_value_seed(dec_seed("v", DecimalRule::UNSIGNED))?
+                    r.vol = map.next_value_seed(dec_seed("v", DecimalRule::UNSIGNED))?
                 }
                 "ev" => {
                     seen.once(slot, 8, "ev")?;
-                    executed = map.next_value_seed(dec_seed("ev", DecimalRule::UNSIGNED))?
+                    r.executed = map.next_value_seed(dec_seed("ev", DecimalRule::UNSIGNED))?
                 }
                 "f" => {
                     seen.once(slot, 9, "f")?;
-                    fee = map.next_value_seed(dec_seed("f", DecimalRule::UNSIGNED))?
+                    r.fee = map.next_value_seed(dec_seed("f", DecimalRule::UNSIGNED))?
                 }
                 "ci" => {
                     seen.once(slot, 10, "ci")?;
-                    ci = map.next_value()?
+                    r.ci = map.next_value::<Option<&'de str>>()?.map(str::as_bytes)
                 }
                 "T" => {
                     seen.once(slot, 11, "T")?;
-                    t = map.next_value()?
+                    r.t = map.next_value()?
                 }
                 "TU" => {
                     seen.once(slot, 12, "TU")?;
-                    tu = map.next_value()?
+                    r.tu = map.next_value()?
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        let id = id.ok_or_else(|| fail(slot, ParseError::MissingField("i")))?;
-        let side = side.ok_or_else(|| fail(slot, ParseError::MissingField("sd")))?;
-        let market = market.ok_or_else(|| fail(slot, ParseError::MissingField("M")))?;
-        let client_oid = client_oid(slot, ci)?;
-        let mut ev = ExecEvent {
-            client_oid,
-            side,
-            ts_recv: self.ctx.ts_recv,
-            ..ExecEvent::default()
-        };
-        if order {
-            let state = state.ok_or_else(|| fail(slot, ParseError::MissingField("S")))?;
-            let executed = executed.ok_or_else(|| fail(slot, ParseError::MissingField("ev")))?;
-            // An order's volume, when sent, is positive and bounds what was executed.
-            if let Some(v) = vol {
-                if v.raw() <= 0 {
-                    return Err(fail(slot, ParseError::BadValue("v")));
-                }
-                if executed > v {
-                    return Err(fail(slot, ParseError::BadValue("ev")));
-                }
-            }
-            let (st, kind) = state.exec(executed);
-            ev.kind = kind;
-            ev.state = st;
-            ev.exchange_order_id = id;
-            ev.qty = executed;
-            ev.price = avg.unwrap_or(Fixed::ZERO);
-            ev.venue_ts_ms = if tu != 0 { tu } else { t };
-        } else {
-            ev.kind = ExecKind::Fill;
-            ev.trade_id = id;
-            ev.exchange_order_id = oi.ok_or_else(|| fail(slot, ParseError::MissingField("oi")))?;
-            ev.price = price.ok_or_else(|| fail(slot, ParseError::MissingField("p")))?;
-            ev.qty = vol.ok_or_else(|| fail(slot, ParseError::MissingField("v")))?;
-            if ev.price.raw() <= 0 || ev.qty.raw() <= 0 {
-                return Err(fail(slot, ParseError::BadValue("t")));
-            }
-            // fast_trade_update has no `f`: the fee is unknown here and reported as 0.
-            ev.fee = fee.unwrap_or(Fixed::ZERO);
-            ev.venue_ts_ms = if t != 0 { t } else { tu };
-        }
-        let instrument: Option<InstrumentId> =
-            self.ctx.instruments.lookup(Venue::Max, market.as_bytes());
-        Ok(instrument.map(|i| {
-            ev.instrument = i;
-            ev
-        }))
+        r.exec(
+            self.kind == RowKind::Order,
+            self.ctx.ts_recv,
+            self.ctx.instruments,
+        )
+        .map_err(|e| fail(slot, e))
     }
 }
 
@@ -534,12 +571,56 @@ impl MaxPrivateParser {
             execs: Vec::with_capacity(256),
             balances: Vec::with_capacity(64),
             skipped_unknown: 0,
+            fast: true,
+            scanned: 0,
         }
+    }
+
+    /// A parser that always takes the general (serde) path: the reference the byte scanner is
+    /// checked against, in the differential tests and the fuzz target.
+    pub fn general_only() -> Self {
+        MaxPrivateParser {
+            fast: false,
+            ..MaxPrivateParser::new()
+        }
+    }
+
+    /// Frames the byte scanner read since this parser was made (an order or trade frame that
+    /// did not take it costs the general path's time: MAX changed its layout).
+    pub fn scanned_frames(&self) -> u64 {
+        self.scanned
     }
 
     /// Orders and trades skipped so far because their market is not an instrument.
     pub fn skipped_unknown_market(&self) -> u64 {
         self.skipped_unknown
+    }
+
+    /// The general path: one serde walk over the frame, rows into `execs` and `balances`.
+    fn walk<'f>(
+        &mut self,
+        frame: &'f [u8],
+        ts_recv: u64,
+        instruments: &Instruments,
+    ) -> Result<Header<'f>, ParseError> {
+        let slot = ErrSlot::new(None);
+        self.execs.clear();
+        self.balances.clear();
+        let mut de = serde_json::Deserializer::from_slice(frame);
+        let h = FrameSeed {
+            execs: &mut self.execs,
+            balances: &mut self.balances,
+            ctx: Ctx {
+                slot: &slot,
+                instruments,
+                ts_recv,
+                skipped: 0,
+            },
+        }
+        .deserialize(&mut de)
+        .map_err(|_| take_err(&slot))?;
+        de.end().map_err(|_| ParseError::Json)?;
+        Ok(h)
     }
 
     /// Parses one private frame; see the module doc for the mapping.
@@ -551,24 +632,20 @@ impl MaxPrivateParser {
         mut on_exec: FE,
         mut on_balance: FB,
     ) -> Result<MaxPrivateOutcome, ParseError> {
-        let slot = ErrSlot::new(None);
         self.execs.clear();
         self.balances.clear();
-        let mut skipped = 0u64;
-        let mut de = serde_json::Deserializer::from_slice(frame);
-        let h = FrameSeed {
-            execs: &mut self.execs,
-            balances: &mut self.balances,
-            ctx: Ctx {
-                slot: &slot,
-                instruments,
-                ts_recv,
-                skipped: &mut skipped,
-            },
-        }
-        .deserialize(&mut de)
-        .map_err(|_| take_err(&slot))?;
-        de.end().map_err(|_| ParseError::Json)?;
+        let fast = if self.fast {
+            scan::frame(frame, ts_recv, instruments, &mut self.execs)
+        } else {
+            None
+        };
+        let h = match fast {
+            Some(h) => {
+                self.scanned += 1;
+                h
+            }
+            None => self.walk(frame, ts_recv, instruments)?,
+        };
 
         let e = h.e.ok_or(ParseError::MissingField("e"))?;
         match h.c {
@@ -601,7 +678,7 @@ impl MaxPrivateParser {
                 }
             }
         }
-        self.skipped_unknown += skipped;
+        self.skipped_unknown += h.skipped;
         match kind {
             UserEvent::Orders | UserEvent::Trades => {
                 for ev in &self.execs {

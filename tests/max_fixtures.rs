@@ -342,6 +342,26 @@ fn ws_mwallet_order_update_cancel_doc_with_nulls() {
     assert!(e.client_oid.is_empty(), "ci null");
     assert_eq!(e.exchange_order_id, 210233270);
     assert_eq!(e.qty, Fixed::ZERO);
+    assert_eq!(
+        e.wallet,
+        WalletType::Margin,
+        "mwallet_ events are the margin wallet's"
+    );
+}
+
+#[test]
+fn private_events_carry_their_wallet() {
+    for (name, wallet) in [
+        ("ws_order_update_doc.json", WalletType::Spot),
+        ("ws_trade_update_private_doc.json", WalletType::Spot),
+        ("ws_mwallet_order_snapshot_doc.json", WalletType::Margin),
+        ("ws_mwallet_trade_update_doc.json", WalletType::Margin),
+        ("ws_mwallet_fast_trade_update_doc.json", WalletType::Margin),
+    ] {
+        let (_, ex, _) = private(&fixture(name)).unwrap();
+        assert!(!ex.is_empty(), "{name}");
+        assert!(ex.iter().all(|e| e.wallet == wallet), "{name}: {ex:?}");
+    }
 }
 
 #[test]

@@ -47,7 +47,8 @@ use crate::venue::ParseError;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
-/// Rows accepted in one `o`, `t` or `B` array (MAX sends at most 100 trades in a snapshot).
+/// A frame must carry fewer rows than this (orders and trades counted together, balances
+/// apart); one with this many is `TooLarge`. MAX sends at most 100 trades in a snapshot.
 pub const MAX_PRIVATE_ROWS: usize = 4096;
 
 /// One currency of one wallet.
@@ -681,7 +682,9 @@ impl MaxPrivateParser {
         self.skipped_unknown += h.skipped;
         match kind {
             UserEvent::Orders | UserEvent::Trades => {
-                for ev in &self.execs {
+                // The wallet is the event's (`mwallet_` prefix), not a field of the rows.
+                for ev in &mut self.execs {
+                    ev.wallet = wallet;
                     on_exec(ev);
                 }
                 Ok(MaxPrivateOutcome::Exec {

@@ -68,9 +68,17 @@ pub struct BookState {
 }
 
 pub struct BookStage {
-    md: MdPoller,
+    /// One md ring per producing feed (a feed never contends with another for a slot); read in
+    /// turn, a batch from each. Each instrument's events come through one ring, in order.
+    md: Vec<MdRing>,
     batch: u64,
     state: BookState,
+}
+
+struct MdRing {
+    poller: MdPoller,
+    /// Its producers are gone and it is drained.
+    closed: bool,
 }
 
 /// What the book stage needs from the engine.
@@ -90,6 +98,15 @@ pub struct BookStageParts {
 }
 
 impl BookStage {
+    /// Reads one more md ring (another feed's), besides `BookStageParts::md`.
+    pub fn with_md_ring(mut self, poller: MdPoller) -> BookStage {
+        self.md.push(MdRing {
+            poller,
+            closed: false,
+        });
+        self
+    }
+
     pub fn new(p: BookStageParts) -> BookStage {
         let books = p
             .instruments
@@ -113,7 +130,10 @@ impl BookStage {
             })
             .collect();
         BookStage {
-            md: p.md,
+            md: vec![MdRing {
+                poller: p.md,
+                closed: false,
+            }],
             batch: p.batch,
             state: BookState {
                 out: Some(p.out),
@@ -167,24 +187,30 @@ impl Stage for BookStage {
         if self.state.out.is_none() {
             return Poll::Finished;
         }
-        match self.md.take(self.batch) {
-            Ok(mut events) => {
-                let mut n = 0;
-                for ev in &mut events {
-                    self.state.on_md(ev);
-                    n += 1;
+        let mut n = 0;
+        let mut open = 0;
+        for ring in self.md.iter_mut().filter(|r| !r.closed) {
+            match ring.poller.take(self.batch) {
+                Ok(mut events) => {
+                    open += 1;
+                    for ev in &mut events {
+                        self.state.on_md(ev);
+                        n += 1;
+                    }
                 }
-                Poll::Busy(n)
+                Err(Polling::NoEvents) => open += 1,
+                Err(Polling::Shutdown) => ring.closed = true,
             }
-            Err(Polling::NoEvents) => {
-                self.state.watchdog();
-                Poll::Idle
-            }
-            Err(Polling::Shutdown) => {
-                // Input closed and drained: close the output so the drain cascades.
-                self.state.out = None;
-                Poll::Finished
-            }
+        }
+        if n > 0 {
+            Poll::Busy(n)
+        } else if open > 0 {
+            self.state.watchdog();
+            Poll::Idle
+        } else {
+            // Every input closed and drained: close the output so the drain cascades.
+            self.state.out = None;
+            Poll::Finished
         }
     }
 }
@@ -408,6 +434,50 @@ fn mid_of(top: &BookTop) -> Option<Fixed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_every_feed_ring_and_finishes_when_all_are_closed() {
+        use crate::pipeline::ring::md_ring;
+        use disruptor::Producer;
+        let mut instruments = Instruments::new();
+        let usdtwd = instruments
+            .intern(Venue::RefRate, "USDTWD", "USD", "TWD")
+            .unwrap();
+        let (mut a, a_poll) = md_ring(64);
+        let (mut b, b_poll) = md_ring(64);
+        let (mut tops, out) =
+            disruptor::build_single_producer(64, BookTop::default, disruptor::BusySpin)
+                .new_event_poller();
+        let (tele, _rx) = crate::telemetry::telemetry_queue("t", 64);
+        let mut stage = BookStage::new(BookStageParts {
+            md: a_poll,
+            out: out.build(),
+            instruments,
+            binance_ticker_tops: false,
+            resync: Arc::new(ResyncRequests::default()),
+            mids: Arc::new(MidBoard::default()),
+            clock: EngineClock::new(),
+            counters: Arc::new(EngineCounters::default()),
+            tele,
+            batch: 16,
+            stale_after_ms: 0,
+        })
+        .with_md_ring(b_poll);
+        let rate = Fixed::parse("32.5").unwrap();
+        b.publish(|e| *e = crate::venue::refrate::ref_rate_event(usdtwd, rate, 1, 1));
+        assert_eq!(stage.poll(), Poll::Busy(1), "the second ring is read");
+        let mut got = Vec::new();
+        if let Ok(mut g) = tops.take(16) {
+            got.extend((&mut g).map(|t| t.bid.price));
+        }
+        assert_eq!(got, [rate]);
+        a.publish(|e| *e = crate::venue::refrate::ref_rate_event(usdtwd, rate, 2, 2));
+        assert_eq!(stage.poll(), Poll::Busy(1), "and the first");
+        drop(a);
+        assert_eq!(stage.poll(), Poll::Idle, "one ring still open");
+        drop(b);
+        assert_eq!(stage.poll(), Poll::Finished, "both closed and drained");
+    }
 
     #[test]
     fn the_mid_of_prices_near_the_limit_does_not_overflow() {

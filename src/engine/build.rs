@@ -128,6 +128,8 @@ pub fn build_with_clock(
     let batch = cfg.pipeline.batch;
 
     let (md_prod, md_poll) = rings.md;
+    // Live: Binance's feed (and its snapshot thread) gets an md ring of its own.
+    let mut more_md = Vec::new();
     let (book_prod, book_poll) = rings.book;
     let (sig_prod, sig_poll) = rings.signal;
     let (exec_prod, exec_poll) = rings.exec;
@@ -277,13 +279,15 @@ pub fn build_with_clock(
             })
             .with_gate(max_gate.clone())
             .with_liveness(max_liveness, max_ping);
+            let (binance_md, binance_poll) = crate::pipeline::ring::md_ring(cfg.pipeline.md_ring);
+            more_md.push(binance_poll);
             let binance = BinanceWsFeed::new(BinanceWsFeedParts {
                 market: v.binance.market,
                 ws_url: v.binance.ws_url.clone(),
                 tls: binance_tls,
                 rest_url: v.binance.rest_url.clone(),
                 instruments: instruments.clone(),
-                md: md_prod,
+                md: binance_md,
                 resync: resync.clone(),
                 clock: clock.clone(),
                 counters: counters.clone(),
@@ -329,6 +333,7 @@ pub fn build_with_clock(
         stale_after_ms: cfg.engine.stale_feed_ms,
     })
     .with_top_telemetry(cfg.nats.md_interval_ms);
+    let book = more_md.into_iter().fold(book, BookStage::with_md_ring);
     let scanner = ScannerStage::new(ScannerStageParts {
         input: book_poll,
         out: sig_prod,

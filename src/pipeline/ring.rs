@@ -3,10 +3,14 @@
 //!
 //! | ring | producers | consumer | event |
 //! |---|---|---|---|
-//! | md | every feed (multi-producer) | book | [`MdEvent`] |
+//! | md | one per feed: MAX (with the reference rate), Binance (with its snapshot thread), or the in-process venue | book | [`MdEvent`] |
 //! | book | book | scanner | [`BookTop`] |
 //! | signal | scanner | order | [`Signal`] |
 //! | exec | gateways and private feeds (multi-producer) | order | [`ExecEvent`] |
+//!
+//! The md rings are multi-producer rings, one per feed: the feeds never contend for a slot with
+//! each other, and the threads that share a feed's ring (Binance's snapshot thread, the
+//! reference rate) publish a few times a minute. The book stage reads them in turn.
 //!
 //! Slots are pre-allocated with `Default` events and overwritten in place. Sizes must be powers
 //! of two (checked by the config). When a ring is full, a feed waits (its consumer is on another
@@ -37,6 +41,13 @@ pub struct RingSizes {
     pub exec: usize,
 }
 
+/// Another feed's md ring, of `size` slots (a power of two). Build it before any thread is
+/// pinned, like [`Rings::new`].
+pub fn md_ring(size: usize) -> (MdProducer, MdPoller) {
+    let (poll, b) = build_multi_producer(size, MdEvent::default, BusySpin).new_event_poller();
+    (b.build(), poll)
+}
+
 /// Every ring of one engine, before the ends are handed to their threads.
 pub struct Rings {
     pub md: (MdProducer, MdPoller),
@@ -51,9 +62,7 @@ impl Rings {
     pub fn new(s: RingSizes) -> Rings {
         // The wait strategy passed to the builders only matters for managed processors; pollers
         // never block, their thread's own wait strategy applies.
-        let (md_poll, b) =
-            build_multi_producer(s.md, MdEvent::default, BusySpin).new_event_poller();
-        let md = (b.build(), md_poll);
+        let md = md_ring(s.md);
         let (book_poll, b) =
             build_single_producer(s.book, BookTop::default, BusySpin).new_event_poller();
         let book = (b.build(), book_poll);

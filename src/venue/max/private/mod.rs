@@ -35,6 +35,10 @@
 //! each rule above is written once; no frame's correctness depends on the scanner (the
 //! differential check in `parser_properties` and the `max_private` fuzz target compare both
 //! paths on every input).
+//!
+//! One file: the general path's single-pass deserializer. Its seeds nest (frame → rows → order,
+//! trade or balance) and share one context and error slot; splitting them would scatter one
+//! grammar.
 
 mod scan;
 

@@ -1,5 +1,5 @@
-//! `wss://` over real loopback sockets: a test CA (made here with rcgen) signs a certificate for
-//! 127.0.0.1 and a local rustls server speaks WebSocket over it.
+//! `wss://` over real loopback sockets: a test CA (made with rcgen, `support/tls_proxy.rs`) signs
+//! a certificate for 127.0.0.1 and a local rustls server speaks WebSocket over it.
 //!
 //! - With the CA in `tls_ca_file`, the shared connect speaks TLS, the non-blocking drain returns
 //!   at once when nothing has arrived, frames flow both ways, and a close is seen.
@@ -22,91 +22,17 @@ use arbline::pipeline::board::ResyncRequests;
 use arbline::pipeline::{EngineClock, Readiness, Rings, Shutdown, Stage};
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use tls_proxy::{Pki, TlsProxy, accept_tls, upstream};
 use tungstenite::Message;
 
+#[path = "support/tls_proxy.rs"]
+mod tls_proxy;
 #[path = "support/wait.rs"]
 mod wait;
 use wait::PATIENCE;
-
-const KEY: &str = "venues.max.tls_ca_file";
-
-/// A test CA, its PEM on disk, and a server certificate it signed for 127.0.0.1 and localhost.
-struct Pki {
-    ca_file: String,
-    server: Arc<ServerConfig>,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        Self::for_names(name, &["127.0.0.1", "localhost"])
-    }
-
-    fn for_names(name: &str, names: &[&str]) -> Pki {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, format!("arbline test CA {name}"));
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-        let leaf_key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let leaf = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&leaf_key, &ca)
-            .unwrap();
-        let ca_file = std::env::temp_dir()
-            .join(format!("arbline-ws-tls-{}-{name}.pem", std::process::id()))
-            .to_string_lossy()
-            .into_owned();
-        std::fs::write(&ca_file, ca.pem()).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let chain = vec![CertificateDer::from(leaf.der().to_vec())];
-        let server =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(chain, key)
-                .unwrap();
-        Pki {
-            ca_file,
-            server: Arc::new(server),
-        }
-    }
-
-    fn trust(&self) -> TlsTrust {
-        TlsTrust::load(KEY, &self.ca_file).unwrap()
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.ca_file);
-    }
-}
-
-type TlsServerStream = StreamOwned<ServerConnection, TcpStream>;
-
-/// Accepts one TCP connection and completes the TLS handshake (blocking); None if the client
-/// gave up on it (a refused certificate).
-fn accept_tls(listener: &TcpListener, cfg: &Arc<ServerConfig>) -> Option<TlsServerStream> {
-    let (mut tcp, _) = listener.accept().ok()?;
-    tcp.set_nonblocking(false).ok()?;
-    tcp.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut conn = ServerConnection::new(cfg.clone()).ok()?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).ok()?;
-    }
-    Some(StreamOwned::new(conn, tcp))
-}
 
 fn poll_until(mut done: impl FnMut() -> bool, within: Duration) -> bool {
     let end = Instant::now() + within;
@@ -342,111 +268,6 @@ fn connect_refuses_urls_it_cannot_use() {
     assert!(matches!(e, ConnectError::Io(_)), "refused port: {e}");
 }
 
-/// Terminates TLS for the feed and forwards bytes to the simulator's plain socket.
-struct TlsProxy {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    accept: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TlsProxy {
-    fn start(upstream: SocketAddr, cfg: Arc<ServerConfig>) -> TlsProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop2 = stop.clone();
-        let accept = std::thread::spawn(move || {
-            while !stop2.load(Ordering::Acquire) {
-                let Some(tls) = accept_tls(&listener, &cfg) else {
-                    continue;
-                };
-                let stop = stop2.clone();
-                std::thread::spawn(move || pump(tls, upstream, &stop));
-            }
-        });
-        TlsProxy {
-            addr,
-            stop,
-            accept: Some(accept),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("wss://{}/ws", self.addr)
-    }
-}
-
-impl Drop for TlsProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Copies bytes both ways until either side closes, then closes the other.
-fn pump(mut tls: TlsServerStream, upstream: SocketAddr, stop: &AtomicBool) {
-    let Ok(mut up) = TcpStream::connect(upstream) else {
-        return;
-    };
-    let _ = up.set_nodelay(true);
-    if tls.sock.set_nonblocking(true).is_err() || up.set_nonblocking(true).is_err() {
-        return;
-    }
-    let mut buf = vec![0u8; 64 * 1024];
-    let write_all = |w: &mut dyn Write, mut b: &[u8]| -> bool {
-        while !b.is_empty() {
-            match w.write(b) {
-                Ok(0) => return false,
-                Ok(n) => b = &b[n..],
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
-                Err(_) => return false,
-            }
-        }
-        loop {
-            match w.flush() {
-                Ok(()) => return true,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
-                Err(_) => return false,
-            }
-        }
-    };
-    while !stop.load(Ordering::Acquire) {
-        let mut moved = false;
-        match tls.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                moved = true;
-                if !write_all(&mut up, &buf[..n]) {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(_) => break,
-        }
-        match up.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                moved = true;
-                if !write_all(&mut tls, &buf[..n]) {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(_) => break,
-        }
-        if !moved {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    }
-    tls.conn.send_close_notify();
-    let _ = tls.flush();
-    let _ = tls.sock.shutdown(std::net::Shutdown::Both);
-    let _ = up.shutdown(std::net::Shutdown::Both);
-}
-
 struct Rig {
     feed: MaxWsFeed,
     book: BookStage,
@@ -542,17 +363,11 @@ fn converge(r: &mut Rig, sim: &MaxWsSim, within: Duration) -> Result<(), String>
     }
 }
 
-fn sim_addr(sim: &MaxWsSim) -> SocketAddr {
-    let url = sim.url();
-    let hostport = url.trim_start_matches("ws://").trim_end_matches("/ws");
-    hostport.parse().unwrap()
-}
-
 #[test]
 fn the_max_feed_builds_its_books_over_wss_and_reconnects() {
     let pki = Pki::new("feed");
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
-    let proxy = TlsProxy::start(sim_addr(&sim), pki.server.clone());
+    let proxy = TlsProxy::start(upstream(&sim.url()), pki.server.clone());
     let mut r = rig(proxy.url(), pki.trust());
     converge(&mut r, &sim, PATIENCE).expect("after start");
     assert_eq!(r.feed.connects, 1);
@@ -577,7 +392,7 @@ fn the_max_feed_builds_its_books_over_wss_and_reconnects() {
 fn without_the_ca_the_max_feed_reports_the_certificate_and_backs_off() {
     let pki = Pki::new("noca");
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
-    let proxy = TlsProxy::start(sim_addr(&sim), pki.server.clone());
+    let proxy = TlsProxy::start(upstream(&sim.url()), pki.server.clone());
     let mut r = rig(proxy.url(), TlsTrust::webpki());
     r.feed.poll();
     assert!(!r.feed.is_connected());
@@ -612,7 +427,7 @@ fn without_the_ca_the_max_feed_reports_the_certificate_and_backs_off() {
 fn a_429_over_wss_is_honoured_until_its_retry_after_time() {
     let pki = Pki::new("ban");
     let sim = MaxWsSim::start("127.0.0.1:0", &Default::default()).unwrap();
-    let proxy = TlsProxy::start(sim_addr(&sim), pki.server.clone());
+    let proxy = TlsProxy::start(upstream(&sim.url()), pki.server.clone());
     let mut r = rig(proxy.url(), pki.trust());
     converge(&mut r, &sim, PATIENCE).expect("after start");
     // Far enough out that the feed's retry is refused even on a slow machine.

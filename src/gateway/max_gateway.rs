@@ -33,7 +33,9 @@
 
 use super::read_lane::{ReadLane, TIME_SYNC_EVERY};
 use super::venue_reads::{CreatedOrders, VenueReads, answer, error_code};
-use crate::model::{ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState};
+use crate::model::{
+    ExecEvent, ExecKind, GatewayCmdKind, Instruments, OrderRequest, OrderState, Venue, WalletType,
+};
 use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::ExecProducer;
@@ -118,6 +120,16 @@ impl Gateway {
             }
         }
         let _ = self.client.load_markets();
+        // Each MAX market's create-order request, pre-built for both wallets: an order writes
+        // only its own fields.
+        let max_markets = self.instruments.iter().filter(|i| i.venue == Venue::Max);
+        let templates: Vec<(WalletType, &str)> = max_markets
+            .flat_map(|i| {
+                let m = markets[i.id.index()].as_str();
+                [(WalletType::Spot, m), (WalletType::Margin, m)]
+            })
+            .collect();
+        self.client.prepare_orders(templates);
         let mut kept: VecDeque<OrderRequest> = VecDeque::with_capacity(KEPT_CANCELS);
         let mut last_sync = Instant::now();
         let mut final_round_done = false;

@@ -7,6 +7,7 @@ mod json;
 pub mod key_nonce;
 pub mod kline;
 pub mod markets;
+pub mod order_template;
 pub mod private;
 pub mod public;
 pub mod rate_limit;

@@ -11,13 +11,14 @@
 
 use super::kline::{Kline, MAX_KLINE_LIMIT, check_period, parse_klines};
 use super::markets::{MaxMarket, check_order, parse_markets};
+use super::order_template::{OrderFields, OrderTemplate};
 use super::rate_limit::RateLimiter;
 use super::rest::{
     ErrorAction, MaxAccountBalance, MaxApiError, MaxOrder, MaxTrade, classify_error,
     parse_accounts, parse_cancel_all, parse_order, parse_orders, parse_trades,
 };
 use super::sent_stamp::{SentStamp, StampConnector};
-use super::sign::{MaxSigner, ParamValue, push_params_json};
+use super::sign::{MaxSigner, ParamValue, SignedBuffers, push_json_str, push_params_json};
 use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
 use crate::pipeline::EngineClock;
@@ -135,6 +136,27 @@ pub struct MaxRestClient {
     timeout: Duration,
     /// When each request's bytes were written, once [`MaxRestClient::with_clock`] gave a clock.
     sent: Option<SentStamp>,
+    /// Create-order requests pre-built per market and wallet ([`Self::prepare_orders`]).
+    order_templates: Vec<OrderTemplate>,
+    /// Each signed request's body, payload and signature headers, rewritten in place.
+    body: Vec<u8>,
+    payload: Vec<u8>,
+    signed: SignedBuffers,
+}
+
+/// What a signed request carries besides its nonce.
+#[derive(Clone, Copy)]
+enum Signed<'a> {
+    /// `path` and the parameters in the order they are signed.
+    Params {
+        path: &'a str,
+        params: &'a [(&'a str, ParamValue<'a>)],
+    },
+    /// A new order through the template at this index of `order_templates`.
+    Order {
+        template: usize,
+        fields: OrderFields<'a>,
+    },
 }
 
 /// The agent: ureq's own transports, with [`StampConnector`] after them when stamping.
@@ -177,6 +199,35 @@ impl MaxRestClient {
             gate: Arc::new(VenueGate::new()),
             timeout,
             sent: None,
+            order_templates: Vec::new(),
+            body: Vec::with_capacity(512),
+            payload: Vec::with_capacity(512),
+            signed: SignedBuffers::default(),
+        }
+    }
+
+    /// Pre-builds the create-order request of each `(wallet, market)` (markets as MAX writes
+    /// them), so that an order on them writes only its own fields. An order on another market
+    /// builds its template on first use.
+    pub fn prepare_orders<'m>(&mut self, orders: impl IntoIterator<Item = (WalletType, &'m str)>) {
+        for (w, m) in orders {
+            self.template(w, m);
+        }
+    }
+
+    /// The index of `(wallet, market)`'s template, built if new.
+    fn template(&mut self, wallet: WalletType, market: &str) -> usize {
+        match self
+            .order_templates
+            .iter()
+            .position(|t| t.is_for(wallet, market))
+        {
+            Some(i) => i,
+            None => {
+                self.order_templates
+                    .push(OrderTemplate::new(&self.base, wallet, market));
+                self.order_templates.len() - 1
+            }
         }
     }
 
@@ -331,6 +382,12 @@ impl MaxRestClient {
         path: &str,
         params: &[(&str, ParamValue)],
     ) -> Result<Vec<u8>, RestError> {
+        self.signed_call(method, Signed::Params { path, params })
+    }
+
+    /// Sends a signed request (a nonce refusal is retried once with a fresh nonce) and returns
+    /// the 2xx body.
+    fn signed_call(&mut self, method: Method, req: Signed) -> Result<Vec<u8>, RestError> {
         for attempt in 0..2 {
             self.gated()?;
             self.pace()?;
@@ -338,42 +395,64 @@ impl MaxRestClient {
             // this call in flight (and this call waits for an unanswered one).
             let _turn = self.signer.nonces().begin_rest();
             let nonce = self.signer.nonces().next(local_ms());
-            let signed = self.signer.sign_rest(path, nonce, params);
             let key = self.signer.access_key();
-            let url = format!("{}{}", self.base, path);
-            let result = match method {
-                Method::Get => {
-                    let mut q = format!("nonce={nonce}");
-                    for (k, v) in params {
-                        q.push('&');
-                        query_escape(&mut q, k);
-                        q.push('=');
-                        match v {
-                            ParamValue::Str(s) => query_escape(&mut q, s),
-                            ParamValue::Int(i) => q.push_str(&i.to_string()),
+            let result = match req {
+                Signed::Order { template, fields } => {
+                    let t = &self.order_templates[template];
+                    t.write(nonce, &fields, &mut self.body, &mut self.payload);
+                    self.signer.sign_into(&self.payload, &mut self.signed);
+                    self.agent
+                        .post(&t.url)
+                        .header("X-MAX-ACCESSKEY", key)
+                        .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
+                        .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
+                        .header("Content-Type", "application/json")
+                        .send(&self.body[..])
+                }
+                Signed::Params { path, params } => {
+                    // The payload: `{"nonce":N,<params>,"path":P}`; a body is the same object
+                    // without its `path`.
+                    self.payload.clear();
+                    push_params_json(&mut self.payload, nonce, params);
+                    self.body.clear();
+                    self.body.extend_from_slice(&self.payload);
+                    self.body.push(b'}');
+                    self.payload.extend_from_slice(b",\"path\":");
+                    push_json_str(&mut self.payload, path);
+                    self.payload.push(b'}');
+                    self.signer.sign_into(&self.payload, &mut self.signed);
+                    let url = format!("{}{}", self.base, path);
+                    match method {
+                        Method::Get => {
+                            let mut q = format!("nonce={nonce}");
+                            for (k, v) in params {
+                                q.push('&');
+                                query_escape(&mut q, k);
+                                q.push('=');
+                                match v {
+                                    ParamValue::Str(s) => query_escape(&mut q, s),
+                                    ParamValue::Int(i) => q.push_str(&i.to_string()),
+                                }
+                            }
+                            self.agent
+                                .get(format!("{url}?{q}"))
+                                .header("X-MAX-ACCESSKEY", key)
+                                .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
+                                .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
+                                .call()
+                        }
+                        Method::Post | Method::Delete => {
+                            let r = match method {
+                                Method::Post => self.agent.post(&url),
+                                _ => self.agent.delete(&url).force_send_body(),
+                            };
+                            r.header("X-MAX-ACCESSKEY", key)
+                                .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
+                                .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
+                                .header("Content-Type", "application/json")
+                                .send(&self.body[..])
                         }
                     }
-                    self.agent
-                        .get(format!("{url}?{q}"))
-                        .header("X-MAX-ACCESSKEY", key)
-                        .header("X-MAX-PAYLOAD", &signed.payload_b64)
-                        .header("X-MAX-SIGNATURE", &signed.signature_hex)
-                        .call()
-                }
-                Method::Post | Method::Delete => {
-                    // The payload's object without its `path`: the same writer, no JSON tree.
-                    let mut body = Vec::with_capacity(48 + params.len() * 24);
-                    push_params_json(&mut body, nonce, params);
-                    body.push(b'}');
-                    let r = match method {
-                        Method::Post => self.agent.post(&url),
-                        _ => self.agent.delete(&url).force_send_body(),
-                    };
-                    r.header("X-MAX-ACCESSKEY", key)
-                        .header("X-MAX-PAYLOAD", &signed.payload_b64)
-                        .header("X-MAX-SIGNATURE", &signed.signature_hex)
-                        .header("Content-Type", "application/json")
-                        .send(&body[..])
                 }
             };
             let mut resp = result.map_err(|e| RestError::Transport(e.to_string()))?;
@@ -467,21 +546,15 @@ impl MaxRestClient {
                 .ok_or_else(|| RestError::Invalid(format!("{}: not a MAX market", o.market)))?;
             check_order(m, o.price, o.volume).map_err(|e| RestError::Invalid(e.to_string()))?;
         }
-        let (mut pb, mut vb) = ([0u8; 24], [0u8; 24]);
-        let price = o.price.write_to(&mut pb).to_string();
-        let volume = o.volume.write_to(&mut vb).to_string();
-        let mut params = vec![
-            ("market", ParamValue::Str(o.market)),
-            ("side", ParamValue::Str(o.side.rest())),
-            ("volume", ParamValue::Str(&volume)),
-            ("price", ParamValue::Str(&price)),
-            ("ord_type", ParamValue::Str(o.ord_type.wire())),
-        ];
-        if !o.client_oid.is_empty() {
-            params.push(("client_oid", ParamValue::Str(o.client_oid.as_str())));
-        }
-        let path = format!("/api/v3/wallet/{}/order", o.wallet.wire());
-        let body = self.private(Method::Post, &path, &params)?;
+        let template = self.template(o.wallet, o.market);
+        let fields = OrderFields {
+            side: o.side,
+            volume: o.volume,
+            price: o.price,
+            ord_type: o.ord_type,
+            client_oid: o.client_oid,
+        };
+        let body = self.signed_call(Method::Post, Signed::Order { template, fields })?;
         parse_order(&body).map_err(RestError::Parse)
     }
 

@@ -36,6 +36,16 @@ pub enum ParamValue<'a> {
     Int(i64),
 }
 
+/// The signature headers of one request, rewritten in place for each request
+/// ([`MaxSigner::sign_into`]).
+#[derive(Debug, Default)]
+pub struct SignedBuffers {
+    /// `X-MAX-PAYLOAD`.
+    pub payload_b64: String,
+    /// `X-MAX-SIGNATURE` (lowercase hex).
+    pub signature_hex: String,
+}
+
 /// The three things a signed REST request carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedRequest {
@@ -117,6 +127,20 @@ impl MaxSigner {
 
     pub fn access_key(&self) -> &str {
         &self.access_key
+    }
+
+    /// Steps 3–4 into reused buffers: `out.payload_b64 = base64(payload)`, `out.signature_hex =
+    /// hex(HMAC(secret, payload_b64))`; allocates nothing once the buffers have grown.
+    pub fn sign_into(&self, payload: &[u8], out: &mut SignedBuffers) {
+        out.payload_b64.clear();
+        STANDARD.encode_string(payload, &mut out.payload_b64);
+        let mut mac = self.mac.clone();
+        mac.update(out.payload_b64.as_bytes());
+        out.signature_hex.clear();
+        for b in mac.finalize().into_bytes() {
+            out.signature_hex.push(HEX[(b >> 4) as usize] as char);
+            out.signature_hex.push(HEX[(b & 15) as usize] as char);
+        }
     }
 
     fn hmac_hex(&self, msg: &[u8]) -> String {

@@ -67,22 +67,7 @@ fn binance_raw(rel: &str) -> Vec<u8> {
 fn max_compact(rel: &str) -> Vec<u8> {
     let p = fixtures().join(rel);
     let b = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let (mut out, mut in_str, mut esc) = (Vec::with_capacity(b.len()), false, false);
-    for c in b {
-        if in_str {
-            out.push(c);
-            match (esc, c) {
-                (true, _) => esc = false,
-                (false, b'\\') => esc = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-        } else if !c.is_ascii_whitespace() {
-            in_str = c == b'"';
-            out.push(c);
-        }
-    }
-    out
+    arbline::venue::compact_json(&b)
 }
 
 /// The SUSHIUSDT futures recording: (REST snapshot body, the median-sized depthUpdate frame).

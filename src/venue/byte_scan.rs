@@ -299,6 +299,27 @@ pub(crate) fn first_time(seen: &mut u32, bit: u32) -> Option<()> {
 /// `alphabet` put in place of and before every byte — read by both paths of a scanner: where
 /// `fast` reads one, `general` must read the same. Returns how many edits `fast` read, for the
 /// scanners' differential tests.
+/// `json` with every whitespace byte outside strings removed: the compact layout exchanges send
+/// and the scanners read (pretty-printed documents made wire-like, for tests and benches).
+pub fn compact_json(json: &[u8]) -> Vec<u8> {
+    let (mut out, mut in_str, mut esc) = (Vec::with_capacity(json.len()), false, false);
+    for &c in json {
+        if in_str {
+            out.push(c);
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_str = c == b'"';
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 pub(crate) fn edits_agree<R: PartialEq + std::fmt::Debug>(
     frames: &[&[u8]],
@@ -323,4 +344,18 @@ pub(crate) fn edits_agree<R: PartialEq + std::fmt::Debug>(
         }
     }
     taken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_json_keeps_strings_whole() {
+        let pretty = b"{\n  \"a b\": [1, 2],\n  \"q\": \"x \\\" y\"\n}";
+        assert_eq!(
+            compact_json(pretty),
+            br#"{"a b":[1,2],"q":"x \" y"}"#.to_vec()
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod binance;
 pub(crate) mod byte_scan;
+pub use byte_scan::compact_json;
 pub mod chunks;
 pub mod max;
 pub mod parse_error;

@@ -91,26 +91,6 @@ fn raws(v: &Value, out: &mut Vec<Vec<u8>>) {
     }
 }
 
-/// `json` with the whitespace outside strings removed.
-fn compact(json: &[u8]) -> Vec<u8> {
-    let (mut out, mut in_str, mut esc) = (Vec::with_capacity(json.len()), false, false);
-    for &c in json {
-        if in_str {
-            out.push(c);
-            match (esc, c) {
-                (true, _) => esc = false,
-                (false, b'\\') => esc = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-        } else if !c.is_ascii_whitespace() {
-            in_str = c == b'"';
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The seeds of `target`; `root` is the crate root. Duplicates removed, order stable.
 pub fn seeds(root: &Path, target: Target) -> Vec<Vec<u8>> {
     let fx = root.join("tests/fixtures");
@@ -136,7 +116,7 @@ pub fn seeds(root: &Path, target: Target) -> Vec<Vec<u8>> {
                 if error || private(&b) == (target == Target::MaxPrivate) {
                     // MAX sends compact frames, the shape the byte scanners take; the fixtures
                     // are pretty-printed: both, so mutations reach both paths.
-                    out.push(compact(&b));
+                    out.push(arbline::venue::compact_json(&b));
                     out.push(b);
                 }
             }

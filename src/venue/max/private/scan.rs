@@ -234,23 +234,7 @@ mod tests {
     /// Fixture `name` (pretty-printed there) with the whitespace outside strings removed, as
     /// MAX sends it.
     fn compact(name: &str) -> Vec<u8> {
-        let b = std::fs::read(fixtures().join(name)).expect("fixture");
-        let (mut out, mut in_str, mut esc) = (Vec::new(), false, false);
-        for c in b {
-            if in_str {
-                out.push(c);
-                match (esc, c) {
-                    (true, _) => esc = false,
-                    (false, b'\\') => esc = true,
-                    (false, b'"') => in_str = false,
-                    _ => {}
-                }
-            } else if !c.is_ascii_whitespace() {
-                in_str = c == b'"';
-                out.push(c);
-            }
-        }
-        out
+        crate::venue::compact_json(&std::fs::read(fixtures().join(name)).expect("fixture"))
     }
 
     type Outcome = Result<MaxPrivateOutcome, ParseError>;

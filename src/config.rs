@@ -299,16 +299,17 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         let p = &self.pipeline;
-        for (k, v) in [
-            ("md_ring", p.md_ring),
-            ("book_ring", p.book_ring),
-            ("signal_ring", p.signal_ring),
-            ("exec_ring", p.exec_ring),
+        // The disruptor's multi-producer rings (md, exec) need 64 slots or more.
+        for (k, v, min) in [
+            ("md_ring", p.md_ring, 64),
+            ("book_ring", p.book_ring, 2),
+            ("signal_ring", p.signal_ring, 2),
+            ("exec_ring", p.exec_ring, 64),
         ] {
-            if v < 2 || !v.is_power_of_two() {
+            if v < min || !v.is_power_of_two() {
                 return Err(InvalidSetting::new(
                     format!("pipeline.{k}"),
-                    format!("must be a power of two ≥ 2, got {v}"),
+                    format!("must be a power of two ≥ {min}, got {v}"),
                 )
                 .into());
             }

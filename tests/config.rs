@@ -42,6 +42,11 @@ fn bad_input_names_the_key() {
             "pipeline.md_ring",
         ),
         (
+            "a multi-producer ring below the disruptor's 64 slots",
+            "[pipeline]\nexec_ring = 32\n",
+            "pipeline.exec_ring: must be a power of two ≥ 64, got 32",
+        ),
+        (
             "bad wait",
             "[[pipeline.threads]]\nname = \"a\"\nstages = [\"feed\",\"book\",\"scanner\",\"order\"]\nwait = \"sleepy\"\n",
             "sleepy",

@@ -35,7 +35,7 @@ use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
-    next_conn_id, publish_md, wait_fd,
+    next_conn_id, wait_fd,
 };
 use crate::model::{
     FeedLink, InstrumentId, Instruments, MdEvent, MdKind, SystemEvent, SystemKind, Telemetry, Venue,
@@ -46,6 +46,7 @@ use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::max::MaxPublicParser;
+use crate::venue::md_sink::RingSink;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use disruptor::Producer;
@@ -399,11 +400,13 @@ impl Stage for MaxWsFeed {
         if let Some(sock) = ws.as_mut() {
             let d = drain_frames(sock, clock, |bytes, ts| {
                 counts.frames += 1;
-                let ok = parser
-                    .parse(bytes, ts, instruments, |ev| {
-                        publish_md(md, clock, latency, &mut counts.md_events, ev)
-                    })
-                    .is_ok();
+                let sink = RingSink {
+                    md: md.as_mut(),
+                    clock,
+                    latency,
+                    count: &mut counts.md_events,
+                };
+                let ok = parser.parse_into(bytes, ts, instruments, sink).is_ok();
                 if !ok {
                     counts.parse_errors += 1;
                 }

@@ -26,10 +26,10 @@ use crate::feed::tls::TlsTrust;
 use crate::model::MdEvent;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, WaitFd};
-use crate::telemetry::{EngineCounters, LatencySet, Segment};
+use crate::telemetry::{EngineCounters, LatencySet};
+use crate::venue::md_sink::MdSink;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
-use disruptor::Producer;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use std::fmt;
@@ -438,9 +438,8 @@ pub fn send(ws: &mut Ws, msg: Message) -> Result<(), tungstenite::Error> {
     }
 }
 
-/// Publishes a parsed event, stamping when parsing finished and recording the parse latency
-/// once per frame (on its first chunk).
-#[inline]
+/// Publishes an event already built (the Binance feed's hand-over holds some back) through a
+/// [`RingSink`].
 pub fn publish_md(
     md: &mut Option<MdProducer>,
     clock: &EngineClock,
@@ -448,16 +447,13 @@ pub fn publish_md(
     count: &mut u64,
     ev: &MdEvent,
 ) {
-    let Some(md) = md.as_mut() else { return };
-    let now = clock.raw();
-    md.publish(|slot| {
-        *slot = *ev;
-        slot.ts_parsed = now;
-    });
-    *count += 1;
-    if ev.chunk == 0 {
-        latency.record(Segment::Parse, clock.delta_ns(ev.ts_frame, now));
+    crate::venue::md_sink::RingSink {
+        md: md.as_mut(),
+        clock,
+        latency,
+        count,
     }
+    .publish_md(|slot| *slot = *ev);
 }
 
 /// A feed's own counts, added to the engine's shared counters as they grow.

@@ -8,18 +8,20 @@
 
 use crate::model::{Level, MD_LEVELS, MdEvent};
 use crate::venue::ParseError;
+use crate::venue::md_sink::MdSink;
 
 /// The most levels one frame may carry: `chunk` is a `u16`.
 pub const MAX_CHUNKED_LEVELS: usize = MD_LEVELS * u16::MAX as usize;
 
-/// Emits `bids ++ asks` in chunks (see the module doc); `ev` carries the header and is reused
-/// as each chunk in turn. Returns the number of events emitted (at least one), or
-/// [`ParseError::TooLarge`] (nothing emitted) past [`MAX_CHUNKED_LEVELS`].
-pub fn emit_chunks<F: FnMut(&MdEvent)>(
-    ev: &mut MdEvent,
+/// Emits `bids ++ asks` in chunks (see the module doc) into `out`, each written straight into
+/// its slot with `header`'s fields (its levels are not read). Returns the number of events
+/// emitted (at least one), or [`ParseError::TooLarge`] (nothing emitted) past
+/// [`MAX_CHUNKED_LEVELS`].
+pub fn emit_chunks<S: MdSink>(
+    header: &MdEvent,
     bids: &[Level],
     asks: &[Level],
-    out: &mut F,
+    out: &mut S,
 ) -> Result<usize, ParseError> {
     let total = bids.len() + asks.len();
     if total > MAX_CHUNKED_LEVELS {
@@ -29,24 +31,26 @@ pub fn emit_chunks<F: FnMut(&MdEvent)>(
     let mut chunk = 0u16;
     loop {
         let end = (start + MD_LEVELS).min(total);
-        let (mut nb, mut na) = (0u8, 0u8);
-        for (slot, k) in (start..end).enumerate() {
-            ev.levels[slot] = if k < bids.len() {
-                nb += 1;
-                bids[k]
-            } else {
-                na += 1;
-                asks[k - bids.len()]
+        out.publish_md(|slot| {
+            *slot = MdEvent {
+                levels: [Level::default(); MD_LEVELS],
+                chunk,
+                last_chunk: end == total,
+                ..*header
             };
-        }
-        for l in &mut ev.levels[end - start..] {
-            *l = Level::default();
-        }
-        ev.chunk = chunk;
-        ev.n_bids = nb;
-        ev.n_asks = na;
-        ev.last_chunk = end == total;
-        out(ev);
+            let (mut nb, mut na) = (0u8, 0u8);
+            for (i, k) in (start..end).enumerate() {
+                slot.levels[i] = if k < bids.len() {
+                    nb += 1;
+                    bids[k]
+                } else {
+                    na += 1;
+                    asks[k - bids.len()]
+                };
+            }
+            slot.n_bids = nb;
+            slot.n_asks = na;
+        });
         if end == total {
             return Ok(chunk as usize + 1);
         }
@@ -80,9 +84,9 @@ mod tests {
         };
         // L + 2 bids and 2L asks: a full bid chunk, a mixed one, a full ask chunk, a short one.
         let (bids, asks) = (levels(L + 2, 100), levels(2 * L, 200));
-        let mut ev = MdEvent::default();
+        let ev = MdEvent::default();
         let mut got = Vec::new();
-        let n = emit_chunks(&mut ev, &bids, &asks, &mut |e: &MdEvent| got.push(*e)).unwrap();
+        let n = emit_chunks(&ev, &bids, &asks, &mut |e: &MdEvent| got.push(*e)).unwrap();
         assert_eq!(n, 4);
         assert_eq!((got[0].n_bids, got[0].n_asks), (L as u8, 0));
         assert_eq!((got[1].n_bids, got[1].n_asks), (2, L as u8 - 2));
@@ -110,7 +114,7 @@ mod tests {
         };
         ev.levels[0] = levels(1, 5)[0];
         let mut got = Vec::new();
-        let n = emit_chunks(&mut ev, &[], &[], &mut |e: &MdEvent| got.push(*e)).unwrap();
+        let n = emit_chunks(&ev, &[], &[], &mut |e: &MdEvent| got.push(*e)).unwrap();
         assert_eq!(n, 1);
         assert_eq!(got.len(), 1);
         assert!(got[0].last_chunk);
@@ -123,7 +127,7 @@ mod tests {
     fn too_many_levels_emit_nothing() {
         let bids = vec![Level::default(); MAX_CHUNKED_LEVELS + 1];
         let mut emitted = 0;
-        let r = emit_chunks(&mut MdEvent::default(), &bids, &[], &mut |_: &MdEvent| {
+        let r = emit_chunks(&MdEvent::default(), &bids, &[], &mut |_: &MdEvent| {
             emitted += 1
         });
         assert_eq!(r, Err(ParseError::TooLarge));

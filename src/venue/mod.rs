@@ -6,6 +6,7 @@ pub(crate) mod byte_scan;
 pub use byte_scan::compact_json;
 pub mod chunks;
 pub mod max;
+pub mod md_sink;
 pub mod parse_error;
 pub mod refrate;
 pub mod venue_gate;

@@ -18,7 +18,7 @@ mod exec;
 mod market;
 
 use crate::model::{
-    FeedLink, InstrumentId, Instruments, MdEvent, SystemEvent, SystemKind, Telemetry, Venue,
+    FeedLink, InstrumentId, Instruments, SystemEvent, SystemKind, Telemetry, Venue,
 };
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::gateway_queue::GatewayQueue;
@@ -26,11 +26,11 @@ use crate::pipeline::ring::{ExecProducer, MdProducer};
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage};
 use crate::sim::exec_venue::ExecVenue;
 use crate::sim::market::SyntheticMarket;
-use crate::telemetry::{EngineCounters, LatencySet, Segment, TelemetryTx};
+use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
+use crate::venue::md_sink::{MdSink, RingSink};
 use crate::venue::refrate::bot_csv;
-use disruptor::Producer;
 use std::sync::Arc;
 pub struct SimFeedParts {
     pub market: SyntheticMarket,
@@ -224,27 +224,6 @@ impl FeedIo {
         }));
     }
 
-    /// Publishes one parsed event, stamping when parsing finished.
-    fn publish(
-        md: &mut Option<MdProducer>,
-        clock: &EngineClock,
-        latency: &mut LatencySet,
-        count: &mut u64,
-        ev: &MdEvent,
-    ) {
-        let Some(md) = md.as_mut() else { return };
-        let now = clock.raw();
-        // The consumer (book) is always on another thread, so waiting for room is safe here.
-        md.publish(|slot| {
-            *slot = *ev;
-            slot.ts_parsed = now;
-        });
-        *count += 1;
-        if ev.chunk == 0 {
-            latency.record(Segment::Parse, clock.delta_ns(ev.ts_frame, now));
-        }
-    }
-
     /// A frame arrives: stamp it, parse it with the venue's parser, publish the events.
     /// Never inlined: `scripts/instructions` counts the feed's work by this symbol (one call per
     /// frame, so the call costs nothing measurable).
@@ -262,7 +241,12 @@ impl FeedIo {
             ..
         } = self;
         let ts = clock.raw();
-        let mut out = |ev: &MdEvent| Self::publish(md, clock, latency, md_events, ev);
+        let mut out = RingSink {
+            md: md.as_mut(),
+            clock,
+            latency,
+            count: md_events,
+        };
         let res: Result<(), Venue> = match src {
             FrameSource::Binance(m) => {
                 let p = if m == BinanceMarket::Futures {
@@ -270,7 +254,7 @@ impl FeedIo {
                 } else {
                     spot
                 };
-                p.parse_ws(bytes, ts, instruments, out)
+                p.parse_ws_into(bytes, ts, instruments, out)
                     .map(|_| ())
                     .map_err(|_| m.venue())
             }
@@ -280,19 +264,18 @@ impl FeedIo {
                 } else {
                     spot
                 };
-                p.parse_depth_snapshot(bytes, id, ts, out)
+                p.parse_depth_snapshot_into(bytes, id, ts, out)
                     .map(|_| ())
                     .map_err(|_| m.venue())
             }
             FrameSource::Max => max_public
-                .parse(bytes, ts, instruments, out)
+                .parse_into(bytes, ts, instruments, out)
                 .map(|_| ())
                 .map_err(|_| Venue::Max),
             FrameSource::BotBoard { instrument, ts_ms } => match bot_csv::parse(bytes, None) {
                 Ok(q) => {
-                    out(&crate::venue::refrate::ref_rate_event(
-                        instrument, q.mid, ts_ms, ts,
-                    ));
+                    let ev = crate::venue::refrate::ref_rate_event(instrument, q.mid, ts_ms, ts);
+                    out.publish_md(|slot| *slot = ev);
                     Ok(())
                 }
                 Err(_) => Err(Venue::RefRate),

@@ -36,6 +36,7 @@ mod visitor;
 use crate::model::{Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind, Side, Venue};
 use crate::venue::ParseError;
 use crate::venue::chunks::emit_chunks;
+use crate::venue::md_sink::MdSink;
 use fields::{Event, Fields};
 use serde::de::DeserializeSeed;
 use visitor::{Ctx, ObjectSeed};
@@ -140,7 +141,19 @@ impl BinanceParser {
         frame: &[u8],
         ts_frame: u64,
         instruments: &Instruments,
-        mut out: F,
+        out: F,
+    ) -> Result<BinanceOutcome, ParseError> {
+        self.parse_ws_into(frame, ts_frame, instruments, out)
+    }
+
+    /// As [`Self::parse_ws`], each event written straight into `out`'s slot (a feed's md
+    /// ring: `feed::ws_conn::RingSink`).
+    pub fn parse_ws_into<S: MdSink>(
+        &mut self,
+        frame: &[u8],
+        ts_frame: u64,
+        instruments: &Instruments,
+        mut out: S,
     ) -> Result<BinanceOutcome, ParseError> {
         let fast = if self.fast {
             scan::scan(frame, &mut self.bids, &mut self.asks)
@@ -178,7 +191,7 @@ impl BinanceParser {
                 if !f.has_asks {
                     return Err(ParseError::MissingField("a"));
                 }
-                let mut header = MdEvent {
+                let header = MdEvent {
                     kind: MdKind::BookUpdate,
                     venue,
                     instrument,
@@ -189,7 +202,7 @@ impl BinanceParser {
                     ts_frame,
                     ..MdEvent::default()
                 };
-                let events = emit_chunks(&mut header, &self.bids, &self.asks, &mut out)?;
+                let events = emit_chunks(&header, &self.bids, &self.asks, &mut out)?;
                 Ok(BinanceOutcome::Market { events })
             }
             Event::BookTicker => {
@@ -204,21 +217,23 @@ impl BinanceParser {
                     price: positive(f.ask, "a")?,
                     qty: positive(f.ask_qty, "A")?,
                 };
-                let mut ev = MdEvent {
-                    kind: MdKind::BookTicker,
-                    venue,
-                    instrument,
-                    last_chunk: true,
-                    last_id,
-                    exch_ts_ms: f.event_ms.unwrap_or(0),
-                    ts_frame,
-                    n_bids: 1,
-                    n_asks: 1,
-                    ..MdEvent::default()
-                };
-                ev.levels[0] = bid;
-                ev.levels[1] = ask;
-                out(&ev);
+                let exch_ts_ms = f.event_ms.unwrap_or(0);
+                out.publish_md(|slot| {
+                    *slot = MdEvent {
+                        kind: MdKind::BookTicker,
+                        venue,
+                        instrument,
+                        last_chunk: true,
+                        last_id,
+                        exch_ts_ms,
+                        ts_frame,
+                        n_bids: 1,
+                        n_asks: 1,
+                        ..MdEvent::default()
+                    };
+                    slot.levels[0] = bid;
+                    slot.levels[1] = ask;
+                });
                 Ok(BinanceOutcome::Market { events: 1 })
             }
             Event::AggTrade | Event::Trade => {
@@ -232,25 +247,27 @@ impl BinanceParser {
                     qty: positive(f.qty, "q")?,
                 };
                 let buyer_is_maker = f.buyer_maker.ok_or(ParseError::MissingField("m"))?;
-                let mut ev = MdEvent {
-                    kind: MdKind::Trade,
-                    venue,
-                    instrument,
-                    last_chunk: true,
-                    // `m`: "Is the buyer the market maker?" – then the seller took liquidity.
-                    side: if buyer_is_maker {
-                        Side::Sell
-                    } else {
-                        Side::Buy
-                    },
-                    last_id: trade_id,
-                    exch_ts_ms: f.event_ms.ok_or(ParseError::MissingField("E"))?,
-                    ts_frame,
-                    n_bids: 1,
-                    ..MdEvent::default()
-                };
-                ev.levels[0] = level;
-                out(&ev);
+                let exch_ts_ms = f.event_ms.ok_or(ParseError::MissingField("E"))?;
+                out.publish_md(|slot| {
+                    *slot = MdEvent {
+                        kind: MdKind::Trade,
+                        venue,
+                        instrument,
+                        last_chunk: true,
+                        // `m`: "Is the buyer the market maker?" – then the seller took liquidity.
+                        side: if buyer_is_maker {
+                            Side::Sell
+                        } else {
+                            Side::Buy
+                        },
+                        last_id: trade_id,
+                        exch_ts_ms,
+                        ts_frame,
+                        n_bids: 1,
+                        ..MdEvent::default()
+                    };
+                    slot.levels[0] = level;
+                });
                 Ok(BinanceOutcome::Market { events: 1 })
             }
             Event::Ignored => Ok(BinanceOutcome::Ignored),
@@ -279,7 +296,19 @@ impl BinanceParser {
         body: &[u8],
         instrument: InstrumentId,
         ts_frame: u64,
-        mut out: F,
+        out: F,
+    ) -> Result<usize, ParseError> {
+        self.parse_depth_snapshot_into(body, instrument, ts_frame, out)
+    }
+
+    /// As [`Self::parse_depth_snapshot`], each event written straight into `out`'s slot (a feed's md
+    /// ring: `feed::ws_conn::RingSink`).
+    pub fn parse_depth_snapshot_into<S: MdSink>(
+        &mut self,
+        body: &[u8],
+        instrument: InstrumentId,
+        ts_frame: u64,
+        mut out: S,
     ) -> Result<usize, ParseError> {
         let fast = if self.fast {
             scan::snapshot(body, &mut self.bids, &mut self.asks)
@@ -305,7 +334,7 @@ impl BinanceParser {
         if !f.has_asks_rest {
             return Err(ParseError::MissingField("asks"));
         }
-        let mut header = MdEvent {
+        let header = MdEvent {
             kind: MdKind::BookSnapshot,
             venue: self.market.venue(),
             instrument,
@@ -314,7 +343,7 @@ impl BinanceParser {
             ts_frame,
             ..MdEvent::default()
         };
-        emit_chunks(&mut header, &self.bids, &self.asks, &mut out)
+        emit_chunks(&header, &self.bids, &self.asks, &mut out)
     }
 
     /// Walks one JSON document, filling the level buffers and returning the scalar fields.

@@ -25,6 +25,7 @@ use super::json::{ErrSlot, ErrorsSeed, LevelsSeed, Seen, dec, fail, take_err};
 use crate::model::{Fixed, Instruments, Level, MdEvent, MdKind, Side, Venue};
 use crate::venue::ParseError;
 use crate::venue::chunks::emit_chunks;
+use crate::venue::md_sink::MdSink;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
 
@@ -331,7 +332,19 @@ impl MaxPublicParser {
         frame: &[u8],
         ts_frame: u64,
         instruments: &Instruments,
-        mut out: F,
+        out: F,
+    ) -> Result<MaxPublicOutcome, ParseError> {
+        self.parse_into(frame, ts_frame, instruments, out)
+    }
+
+    /// As [`Self::parse`], each event written straight into `out`'s slot (a feed's md
+    /// ring: `feed::ws_conn::RingSink`).
+    pub fn parse_into<S: MdSink>(
+        &mut self,
+        frame: &[u8],
+        ts_frame: u64,
+        instruments: &Instruments,
+        mut out: S,
     ) -> Result<MaxPublicOutcome, ParseError> {
         self.trades.clear();
         let fast = if self.fast {
@@ -388,19 +401,23 @@ impl MaxPublicParser {
             ..MdEvent::default()
         };
         if kind == MdKind::Trade {
-            ev.last_chunk = true;
             // As the Binance parser does: the trade is `levels[0]`, read as the one "bid".
-            ev.n_bids = 1;
             for t in &self.trades {
-                ev.side = t.side;
-                ev.levels[0] = Level {
+                let head = MdEvent {
+                    last_chunk: true,
+                    n_bids: 1,
+                    side: t.side,
+                    exch_ts_ms: if t.ts != 0 { t.ts } else { ev.exch_ts_ms },
+                    ..ev
+                };
+                let trade = Level {
                     price: t.price,
                     qty: t.qty,
                 };
-                if t.ts != 0 {
-                    ev.exch_ts_ms = t.ts;
-                }
-                out(&ev);
+                out.publish_md(move |slot| {
+                    *slot = head;
+                    slot.levels[0] = trade;
+                });
             }
             return Ok(MaxPublicOutcome::Market {
                 events: self.trades.len(),
@@ -412,7 +429,7 @@ impl MaxPublicParser {
             return Err(ParseError::BadValue("fi"));
         }
         ev.version = h.v.ok_or(ParseError::MissingField("v"))?;
-        let events = emit_chunks(&mut ev, &self.bids, &self.asks, &mut out)?;
+        let events = emit_chunks(&ev, &self.bids, &self.asks, &mut out)?;
         Ok(MaxPublicOutcome::Market { events })
     }
 }

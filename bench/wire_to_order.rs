@@ -66,8 +66,11 @@ fn config(spin: bool) -> Config {
 }
 
 fn loopback(cfg: &Config, secs: f64) -> RunResult {
+    // Two keys, as recommended live: reads never delay an order (`gateway::read_lane`).
     let (key, secret) = ("bench-key", "bench-secret");
-    let servers = SimServers::start(cfg, &[(key, secret)]).expect("simulator");
+    let (read_key, read_secret) = ("bench-read-key", "bench-read-secret");
+    let servers =
+        SimServers::start(cfg, &[(key, secret), (read_key, read_secret)]).expect("simulator");
     let mut cfg = cfg.clone();
     servers.point(&mut cfg);
     cfg.refrate.cache_dir = std::env::temp_dir()
@@ -77,7 +80,8 @@ fn loopback(cfg: &Config, secs: f64) -> RunResult {
     let secrets = Secrets {
         max_api_key: Some(key.into()),
         max_secret_key: Some(secret.into()),
-        ..Secrets::default()
+        max_read_api_key: Some(read_key.into()),
+        max_read_secret_key: Some(read_secret.into()),
     };
     let threads = cfg.threads().expect("placement");
     let built = engine::build_for(&cfg, false, Venues::Live(secrets)).expect("engine");

@@ -270,7 +270,11 @@ pub fn connect(
     Ok((ws, response))
 }
 
-fn open_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnectError> {
+pub(crate) fn open_tcp(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<TcpStream, ConnectError> {
     let addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
@@ -318,7 +322,7 @@ fn tls_handshake(
 }
 
 /// A failed TLS handshake, in words an operator can act on.
-fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
+pub(crate) fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
     use rustls::{CertificateError, Error as TlsError};
     let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) else {
         return match e.kind() {

@@ -72,7 +72,11 @@ fn creates_and_cancels_share_one_keep_alive_connection() {
         "one connection for 400 requests"
     );
     assert!(c.last_sent() >= before, "the lane stamps when it writes");
-    assert_eq!(sim.signed_by("k"), 400, "every request authenticated, none twice");
+    assert_eq!(
+        sim.signed_by("k"),
+        400,
+        "every request authenticated, none twice"
+    );
     // A cancel by client id, and a cancel of an unknown order: the venue's error, classified.
     let o = oid(1000);
     c.create_order(&order("usdttwd", &o)).unwrap();

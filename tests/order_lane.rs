@@ -125,6 +125,10 @@ enum Answer {
     Nothing,
     /// 429 with `Retry-After: 30`, keep-alive.
     TooMany,
+    /// Nothing for 2 s, then the connection closed.
+    Hang,
+    /// A nonce refusal (2006), then the order fixture, keep-alive.
+    NonceThenOrder,
 }
 
 /// One request read off `r`: its request line, and whether it came whole.
@@ -164,13 +168,26 @@ fn scripted(answer: Answer) -> (String, mpsc::Receiver<String>) {
             std::thread::spawn(move || {
                 let mut w = s.try_clone().unwrap();
                 let mut r = BufReader::new(s);
+                let mut seen = 0;
                 while let Some(line) = read_request(&mut r) {
+                    seen += 1;
                     let _ = tx.send(line);
                     let body = fixture("rest_v3_order_create_limit_buy_201_bbgo.json");
                     let (status, extra, body) = match answer {
                         Answer::OrderThenClose => ("201 Created", "Connection: close\r\n", body),
                         Answer::OrderThenSilentClose => ("201 Created", "", body),
                         Answer::Nothing => break,
+                        Answer::Hang => {
+                            std::thread::sleep(Duration::from_secs(2));
+                            break;
+                        }
+                        Answer::NonceThenOrder if seen == 1 => (
+                            "400 Bad Request",
+                            "",
+                            br#"{"success":false,"error":{"code":2006,"message":"nonce used"}}"#
+                                .to_vec(),
+                        ),
+                        Answer::NonceThenOrder => ("201 Created", "", body),
                         Answer::TooMany => (
                             "429 Too Many Requests",
                             "Retry-After: 30\r\n",
@@ -185,7 +202,7 @@ fn scripted(answer: Answer) -> (String, mpsc::Receiver<String>) {
                     );
                     let _ = w.write_all(head.as_bytes());
                     let _ = w.write_all(&body);
-                    if !matches!(answer, Answer::TooMany) {
+                    if !matches!(answer, Answer::TooMany | Answer::NonceThenOrder) {
                         break;
                     }
                 }
@@ -274,4 +291,42 @@ fn a_server_that_is_gone_is_a_transport_error() {
         c.cancel_order(OrderRef::Id(1)),
         Err(RestError::Transport(_))
     ));
+}
+
+#[test]
+fn a_create_unanswered_within_the_timeout_is_a_transport_error_and_is_not_resent() {
+    let (base, rx) = scripted(Answer::Hang);
+    let mut c = MaxRestClient::new(&base, MaxSigner::new("k", "s"), Duration::from_millis(300));
+    let o = oid(0);
+    let t0 = std::time::Instant::now();
+    match c.create_order(&order("btcusdt", &o)) {
+        Err(e @ RestError::Transport(_)) => {
+            let m = e.to_string();
+            assert!(m.contains("no complete response within 300ms"), "{m}");
+        }
+        other => panic!("expected a timeout: {other:?}"),
+    }
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "the timeout was honoured"
+    );
+    assert!(next(&rx).starts_with("POST "));
+    assert_eq!(next(&rx), "closed");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "the create was sent once"
+    );
+}
+
+#[test]
+fn a_nonce_refusal_on_the_lane_is_retried_once_on_the_same_connection() {
+    let (base, rx) = scripted(Answer::NonceThenOrder);
+    let mut c = client(&base);
+    let o = oid(0);
+    let placed = c.create_order(&order("btcusdt", &o));
+    assert!(placed.is_ok(), "{placed:?}");
+    assert!(next(&rx).starts_with("POST "));
+    assert!(next(&rx).starts_with("POST "));
+    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+    assert_eq!(c.order_lane_connects(), 1);
 }

@@ -32,7 +32,6 @@
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
 use crate::feed::resync_pacer::ResyncPacer;
-use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, publish_md, wait_fd,
@@ -46,6 +45,7 @@ use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::max::MaxPublicParser;
+use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use disruptor::Producer;

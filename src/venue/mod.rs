@@ -4,9 +4,13 @@
 pub mod binance;
 pub(crate) mod byte_scan;
 pub mod chunks;
+#[cfg(feature = "full")]
+pub mod connect;
 pub mod max;
 pub mod parse_error;
 pub mod refrate;
+#[cfg(feature = "full")]
+pub mod tls;
 pub mod venue_gate;
 pub mod wall_clock;
 

@@ -1,6 +1,7 @@
 //! A signed MAX REST order round trip over loopback: `POST /api/v3/wallet/spot/order` to the
 //! simulator's MAX REST server and the reply parsed (create), then `DELETE /api/v3/order`
-//! (cancel), with ureq keep-alive — what a gateway thread spends per order. The create is also
+//! (cancel), over the order lane's keep-alive connection (`venue::max::order_http`) — what a
+//! gateway thread spends per order. The create is also
 //! split at the moment its bytes were written (the REST client's transport stamp, as
 //! `wire_to_wire` uses it): `to_wire` = call → request written (checks, pacing, nonce, signing,
 //! building the request), `answer` = written → reply parsed. Percentiles from HdrHistogram.

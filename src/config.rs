@@ -3,7 +3,6 @@
 //! Unknown keys, wrong types and bad values fail at start with a message that names the key.
 //! Secrets are never read from this file: see [`crate::secrets`].
 
-use crate::feed::tls::{TlsCaError, TlsTrust};
 pub use crate::feed::venue_config::{BinanceVenue, MaxVenue};
 use crate::model::{FileError, Fixed, Instruments, InvalidSetting, MarketRules, Venue};
 use crate::order::config::OrderConfig;
@@ -12,6 +11,7 @@ use crate::pipeline::placement::{self, ResolvedThread, ThreadSpec};
 use crate::risk::config::RiskConfig;
 use crate::scanner::config::ScannerConfig;
 use crate::venue::refrate::provider::RefRateConfig;
+use crate::venue::tls::{TlsCaError, TlsTrust};
 use serde::Deserialize;
 use sim::SimConfig;
 use std::path::Path;

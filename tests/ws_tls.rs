@@ -14,7 +14,6 @@
 use arbline::book::{BookStage, BookStageParts};
 use arbline::config::Config;
 use arbline::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
-use arbline::feed::tls::TlsTrust;
 use arbline::feed::ws_conn::{ConnectError, connect, drain, flush_failed, send, wait_fd};
 use arbline::model::{BookStatus, Instruments, Venue};
 use arbline::pipeline::board::MidBoard;
@@ -22,6 +21,7 @@ use arbline::pipeline::board::ResyncRequests;
 use arbline::pipeline::{EngineClock, Readiness, Rings, Shutdown, Stage};
 use arbline::sim::max_ws::MaxWsSim;
 use arbline::telemetry::{EngineCounters, telemetry_queue};
+use arbline::venue::tls::TlsTrust;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

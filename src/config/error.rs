@@ -1,8 +1,8 @@
 //! [`ConfigError`]: why a configuration cannot be used. Every variant means the same to the
 //! caller: reject it, the operator fixes the file (or the option) and starts again.
 
-use crate::feed::tls::TlsCaError;
 use crate::model::{FileError, InvalidSetting};
+use crate::venue::tls::TlsCaError;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]

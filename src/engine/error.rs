@@ -3,13 +3,13 @@
 //! files) or a venue's setup must change first. What the venues answer while the engine runs is
 //! not here: the feeds and the gateway ride that out themselves.
 
-use crate::feed::tls::TlsCaError;
 use crate::logging::LogError;
 use crate::model::{FileError, InvalidSetting};
 use crate::secrets::SecretsError;
 use crate::sim::SimError;
 use crate::telemetry::nats_forwarder::ForwarderError;
 use crate::telemetry::run_info::RunInfoError;
+use crate::venue::tls::TlsCaError;
 use std::io;
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,5 @@ pub mod max_ws_feed;
 pub mod message_budget;
 pub mod refrate_feed;
 pub mod resync_pacer;
-pub mod tls;
 pub mod venue_config;
 pub mod ws_conn;

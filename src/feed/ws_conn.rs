@@ -22,19 +22,20 @@
 //! up once their own buffers hold no complete record or frame, so nothing read is left waiting
 //! for a new socket event.
 
-use crate::feed::tls::TlsTrust;
 use crate::model::MdEvent;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet};
+use crate::venue::connect::{NetError, open_tcp, tls_error};
 use crate::venue::md_sink::MdSink;
+use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -205,6 +206,15 @@ impl fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+impl From<NetError> for ConnectError {
+    fn from(e: NetError) -> ConnectError {
+        match e {
+            NetError::Io(m) => ConnectError::Io(m),
+            NetError::Tls(m) => ConnectError::Tls(m),
+        }
+    }
+}
+
 /// Steps 1–5: a connected, non-blocking WebSocket and the server's upgrade response; its socket
 /// reads are stamped with `clock` ([`StampedTcp`]).
 pub fn connect(
@@ -270,29 +280,6 @@ pub fn connect(
     Ok((ws, response))
 }
 
-fn open_tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ConnectError> {
-    let addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(tcp) => {
-                tcp.set_nodelay(true)
-                    .and_then(|_| tcp.set_read_timeout(Some(timeout)))
-                    .and_then(|_| tcp.set_write_timeout(Some(timeout)))
-                    .map_err(|e| ConnectError::Io(format!("{host}:{port}: {e}")))?;
-                return Ok(tcp);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(ConnectError::Io(match last {
-        Some(e) => format!("{host}:{port}: {e}"),
-        None => format!("{host}:{port}: the name resolves to no address"),
-    }))
-}
-
 fn tls_handshake(
     mut tcp: StampedTcp,
     host: &str,
@@ -311,34 +298,10 @@ fn tls_handshake(
                 )));
             }
             Ok(_) => {}
-            Err(e) => return Err(tls_error(host, port, e)),
+            Err(e) => return Err(tls_error(host, port, e).into()),
         }
     }
     Ok(StreamOwned::new(conn, tcp))
-}
-
-/// A failed TLS handshake, in words an operator can act on.
-fn tls_error(host: &str, port: u16, e: io::Error) -> ConnectError {
-    use rustls::{CertificateError, Error as TlsError};
-    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) else {
-        return match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                ConnectError::Io(format!("{host}:{port}: TLS handshake timed out"))
-            }
-            _ => ConnectError::Io(format!("{host}:{port}: TLS handshake: {e}")),
-        };
-    };
-    let hint = match tls {
-        TlsError::InvalidCertificate(CertificateError::UnknownIssuer) => {
-            " (the certificate is not signed by a trusted root; behind a TLS-inspecting proxy, \
-             add its CA with tls_ca_file)"
-        }
-        TlsError::InvalidCertificate(
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-        ) => " (the certificate is for another host)",
-        _ => "",
-    };
-    ConnectError::Tls(format!("{host}:{port}: {tls}{hint}"))
 }
 
 /// A number no other connection of this process had: a feed takes one per connection it opens,

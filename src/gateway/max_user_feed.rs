@@ -22,7 +22,6 @@
 
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
-use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
     next_conn_id, wait_fd, would_block,
@@ -35,6 +34,7 @@ use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, TelemetryTx};
 use crate::venue::max::wall_clock::local_ms;
 use crate::venue::max::{MaxPrivateOutcome, MaxPrivateParser, MaxSigner};
+use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use disruptor::Producer;

@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use arbline::feed::tls::TlsTrust;
+use arbline::venue::tls::TlsTrust;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};

@@ -3,9 +3,9 @@
 
 use crate::feed::conn_upkeep::ConnUpkeep;
 use crate::feed::message_budget::Limit;
-use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{CONNECT_TIMEOUT, ConnectError, Ws, connect};
 use crate::pipeline::EngineClock;
+use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crossbeam::channel::{Receiver, bounded};
 use std::sync::Arc;

@@ -40,7 +40,6 @@ use crate::feed::conn_upkeep::Upkeep;
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS};
 use crate::feed::resync_pacer::ResyncPacer;
-use crate::feed::tls::TlsTrust;
 use crate::feed::ws_conn::{
     ConnectError, FeedCounts, Ws, drain_frames, flush_failed, next_conn_id, publish_md, wait_fd,
 };
@@ -53,6 +52,7 @@ use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
+use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use conn::{Conn, UpkeepRules, open};

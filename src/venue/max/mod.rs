@@ -7,6 +7,8 @@ mod json;
 pub mod key_nonce;
 pub mod kline;
 pub mod markets;
+#[cfg(feature = "full")]
+pub mod order_http;
 pub mod order_template;
 pub mod private;
 pub mod public;

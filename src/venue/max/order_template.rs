@@ -19,6 +19,8 @@ pub struct OrderTemplate {
     pub wallet: WalletType,
     /// `{base}/api/v3/wallet/{wallet}/order`.
     pub url: String,
+    /// `/api/v3/wallet/{wallet}/order` (the order lane's request target).
+    pub path: String,
     /// `,"market":"btcusdt","side":"`
     market_side: Vec<u8>,
     /// `,"path":"/api/v3/wallet/spot/order"}`
@@ -49,6 +51,7 @@ impl OrderTemplate {
             market: market.to_string(),
             wallet,
             url: format!("{base_url}{path}"),
+            path,
             market_side,
             path_tail,
         }

@@ -17,6 +17,12 @@ impl SentStamp {
     pub fn last(&self) -> u64 {
         self.0.load(Ordering::Acquire)
     }
+
+    /// Records that output was written at engine-clock time `t` (the order lane's own
+    /// transport, `order_http.rs`).
+    pub fn store(&self, t: u64) {
+        self.0.store(t, Ordering::Release);
+    }
 }
 
 /// Wraps each transport the chain before it made.

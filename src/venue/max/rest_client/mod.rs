@@ -8,9 +8,18 @@
 //! for its nonce (2006, 2007) is retried once with a fresh nonce — safe, because MAX rejects
 //! those before the matching engine sees them. Errors come back classified by what the caller
 //! must do; no error text ever contains the secret or the signed headers.
+//!
+//! The order lane's two requests — create (`POST /api/v3/wallet/{w}/order`) and cancel
+//! (`DELETE /api/v3/order`) — go over [`OrderHttp`] (`order_http.rs`), a strict keep-alive
+//! HTTP/1.1 client that allocates nothing per request once warm; everything else uses ureq.
+//! A create whose bytes were written but whose answer was lost is a
+//! [`RestError::Transport`], never resent (the reconciler finds it by `client_oid`).
+
+mod endpoints;
 
 use super::kline::{Kline, MAX_KLINE_LIMIT, check_period, parse_klines};
 use super::markets::{MaxMarket, check_order, parse_markets};
+use super::order_http::{OrderHttp, Verb};
 use super::order_template::{OrderFields, OrderTemplate};
 use super::rate_limit::RateLimiter;
 use super::rest::{
@@ -23,6 +32,7 @@ use super::wall_clock::local_ms;
 use crate::model::{ClientOid, Fixed, OrderType, Side, WalletType};
 use crate::pipeline::EngineClock;
 use crate::venue::ParseError;
+use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use std::fmt;
@@ -142,6 +152,8 @@ pub struct MaxRestClient {
     body: Vec<u8>,
     payload: Vec<u8>,
     signed: SignedBuffers,
+    /// The connection that carries creates and cancels.
+    lane: OrderHttp,
 }
 
 /// What a signed request carries besides its nonce.
@@ -152,11 +164,76 @@ enum Signed<'a> {
         path: &'a str,
         params: &'a [(&'a str, ParamValue<'a>)],
     },
-    /// A new order through the template at this index of `order_templates`.
+    /// A new order through the template at this index of `order_templates` (order lane).
     Order {
         template: usize,
         fields: OrderFields<'a>,
     },
+    /// `DELETE /api/v3/order` with this one parameter (order lane).
+    Cancel { param: (&'a str, ParamValue<'a>) },
+}
+
+/// The cancel's path, signed and sent.
+const CANCEL_PATH: &str = "/api/v3/order";
+
+/// Reads a response's status: a 429/418 sets the venue's ban from its `Retry-After`, a success
+/// clears the run of refusals.
+fn note_status_code(gate: &VenueGate, status: u16, retry_after: Option<&str>) -> u16 {
+    if matches!(status, 429 | 418) {
+        let until = gate.refused(retry_after, unix_ms());
+        tracing::warn!(
+            status,
+            until_unix_ms = until,
+            "MAX refused a REST call: no request before the time given"
+        );
+    } else if (200..300).contains(&status) {
+        gate.succeeded();
+    }
+    status
+}
+
+/// Writes the payload `{"nonce":N,<params>,"path":P}` to sign and the body (the same object
+/// without its `path`) into reused buffers.
+fn write_params(
+    payload: &mut Vec<u8>,
+    body: &mut Vec<u8>,
+    nonce: u64,
+    path: &str,
+    params: &[(&str, ParamValue)],
+) {
+    payload.clear();
+    push_params_json(payload, nonce, params);
+    body.clear();
+    body.extend_from_slice(payload);
+    body.push(b'}');
+    payload.extend_from_slice(b",\"path\":");
+    push_json_str(payload, path);
+    payload.push(b'}');
+}
+
+/// What one attempt of a signed call came to.
+enum Attempt<T> {
+    Done(Result<T, RestError>),
+    /// Refused for its nonce: once more with a fresh one.
+    NewNonce,
+}
+
+/// A reply's status and body as the caller must take them: the 2xx body parsed, an error
+/// classified (a nonce refusal on the first attempt retried).
+fn settle<T>(
+    status: u16,
+    body: &[u8],
+    attempt: usize,
+    parse: &impl Fn(&[u8]) -> Result<T, RestError>,
+) -> Attempt<T> {
+    if (200..300).contains(&status) {
+        return Attempt::Done(parse(body));
+    }
+    let e = classify_error(status, body);
+    if e.action == ErrorAction::RetryWithNewNonce && attempt == 0 {
+        return Attempt::NewNonce;
+    }
+    Attempt::Done(Err(RestError::Api(e)))
 }
 
 /// The agent: ureq's own transports, with [`StampConnector`] after them when stamping.
@@ -203,7 +280,20 @@ impl MaxRestClient {
             body: Vec::with_capacity(512),
             payload: Vec::with_capacity(512),
             signed: SignedBuffers::default(),
+            lane: OrderHttp::new(base_url.trim_end_matches('/'), timeout),
         }
+    }
+
+    /// Whom the order lane's `https://` trusts (default: Mozilla's roots, as ureq's); ureq's
+    /// other requests keep Mozilla's roots.
+    pub fn with_tls(mut self, tls: TlsTrust) -> Self {
+        self.lane.set_tls(tls);
+        self
+    }
+
+    /// How many connections the order lane (creates and cancels) has opened.
+    pub fn order_lane_connects(&self) -> u64 {
+        self.lane.connects()
     }
 
     /// Pre-builds the create-order request of each `(wallet, market)` (markets as MAX writes
@@ -238,9 +328,10 @@ impl MaxRestClient {
             self.timeout,
             Some(StampConnector {
                 stamp: stamp.clone(),
-                clock,
+                clock: clock.clone(),
             }),
         );
+        self.lane.set_stamp(stamp.clone(), clock);
         self.sent = Some(stamp);
         self
     }
@@ -273,25 +364,13 @@ impl MaxRestClient {
         }
     }
 
-    /// Reads a response's status: a 429/418 sets the venue's ban from its `Retry-After`, a
-    /// success clears the run of refusals.
+    /// [`note_status_code`] of a ureq response.
     fn note_status(&self, resp: &ureq::http::Response<ureq::Body>) -> u16 {
-        let status = resp.status().as_u16();
-        if matches!(status, 429 | 418) {
-            let retry = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok());
-            let until = self.gate.refused(retry, unix_ms());
-            tracing::warn!(
-                status,
-                until_unix_ms = until,
-                "MAX refused a REST call: no request before the time given"
-            );
-        } else if (200..300).contains(&status) {
-            self.gate.succeeded();
-        }
-        status
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok());
+        note_status_code(&self.gate, resp.status().as_u16(), retry)
     }
 
     /// Replaces the default limit (MAX's 1 200 private requests per minute, bursts of 20).
@@ -382,12 +461,17 @@ impl MaxRestClient {
         path: &str,
         params: &[(&str, ParamValue)],
     ) -> Result<Vec<u8>, RestError> {
-        self.signed_call(method, Signed::Params { path, params })
+        self.signed_call(method, Signed::Params { path, params }, &|b| Ok(b.to_vec()))
     }
 
     /// Sends a signed request (a nonce refusal is retried once with a fresh nonce) and returns
-    /// the 2xx body.
-    fn signed_call(&mut self, method: Method, req: Signed) -> Result<Vec<u8>, RestError> {
+    /// its 2xx body through `parse`. Creates and cancels go over the order lane.
+    fn signed_call<T>(
+        &mut self,
+        method: Method,
+        req: Signed,
+        parse: &impl Fn(&[u8]) -> Result<T, RestError>,
+    ) -> Result<T, RestError> {
         for attempt in 0..2 {
             self.gated()?;
             self.pace()?;
@@ -396,270 +480,94 @@ impl MaxRestClient {
             let _turn = self.signer.nonces().begin_rest();
             let nonce = self.signer.nonces().next(local_ms());
             let key = self.signer.access_key();
-            let result = match req {
+            let (verb, path) = match req {
                 Signed::Order { template, fields } => {
                     let t = &self.order_templates[template];
                     t.write(nonce, &fields, &mut self.body, &mut self.payload);
-                    self.signer.sign_into(&self.payload, &mut self.signed);
-                    self.agent
-                        .post(&t.url)
-                        .header("X-MAX-ACCESSKEY", key)
-                        .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
-                        .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
-                        .header("Content-Type", "application/json")
-                        .send(&self.body[..])
+                    (Verb::Post, t.path.as_str())
+                }
+                Signed::Cancel { param } => {
+                    write_params(
+                        &mut self.payload,
+                        &mut self.body,
+                        nonce,
+                        CANCEL_PATH,
+                        &[param],
+                    );
+                    (Verb::Delete, CANCEL_PATH)
                 }
                 Signed::Params { path, params } => {
-                    // The payload: `{"nonce":N,<params>,"path":P}`; a body is the same object
-                    // without its `path`.
-                    self.payload.clear();
-                    push_params_json(&mut self.payload, nonce, params);
-                    self.body.clear();
-                    self.body.extend_from_slice(&self.payload);
-                    self.body.push(b'}');
-                    self.payload.extend_from_slice(b",\"path\":");
-                    push_json_str(&mut self.payload, path);
-                    self.payload.push(b'}');
+                    write_params(&mut self.payload, &mut self.body, nonce, path, params);
                     self.signer.sign_into(&self.payload, &mut self.signed);
-                    let url = format!("{}{}", self.base, path);
-                    match method {
-                        Method::Get => {
-                            let mut q = format!("nonce={nonce}");
-                            for (k, v) in params {
-                                q.push('&');
-                                query_escape(&mut q, k);
-                                q.push('=');
-                                match v {
-                                    ParamValue::Str(s) => query_escape(&mut q, s),
-                                    ParamValue::Int(i) => q.push_str(&i.to_string()),
-                                }
-                            }
-                            self.agent
-                                .get(format!("{url}?{q}"))
-                                .header("X-MAX-ACCESSKEY", key)
-                                .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
-                                .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
-                                .call()
-                        }
-                        Method::Post | Method::Delete => {
-                            let r = match method {
-                                Method::Post => self.agent.post(&url),
-                                _ => self.agent.delete(&url).force_send_body(),
-                            };
-                            r.header("X-MAX-ACCESSKEY", key)
-                                .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
-                                .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
-                                .header("Content-Type", "application/json")
-                                .send(&self.body[..])
-                        }
+                    let mut resp = self.ureq_call(method, path, nonce, params)?;
+                    let status = self.note_status(&resp);
+                    let body = resp
+                        .body_mut()
+                        .read_to_vec()
+                        .map_err(|e| RestError::Transport(e.to_string()))?;
+                    match settle(status, &body, attempt, parse) {
+                        Attempt::Done(r) => return r,
+                        Attempt::NewNonce => continue,
                     }
                 }
             };
-            let mut resp = result.map_err(|e| RestError::Transport(e.to_string()))?;
-            let status = self.note_status(&resp);
-            let body = resp
-                .body_mut()
-                .read_to_vec()
+            self.signer.sign_into(&self.payload, &mut self.signed);
+            let reply = self
+                .lane
+                .send(verb, path, key, &self.signed, &self.body)
                 .map_err(|e| RestError::Transport(e.to_string()))?;
-            if (200..300).contains(&status) {
-                return Ok(body);
+            let reader = self.lane.reader();
+            let status = note_status_code(&self.gate, reply.status, reader.retry_after(&reply));
+            match settle(status, reader.body(&reply), attempt, parse) {
+                Attempt::Done(r) => return r,
+                Attempt::NewNonce => continue,
             }
-            let e = classify_error(status, &body);
-            if e.action == ErrorAction::RetryWithNewNonce && attempt == 0 {
-                continue;
-            }
-            return Err(RestError::Api(e));
         }
         unreachable!("the loop returns on its second pass")
     }
 
-    /// `GET /api/v3/markets`: loads the rules every later order is checked against.
-    pub fn load_markets(&mut self) -> Result<&[MaxMarket], RestError> {
-        self.gated()?;
-        let mut resp = self
-            .agent
-            .get(format!("{}/api/v3/markets", self.base))
-            .call()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = self.note_status(&resp);
-        let body = resp
-            .body_mut()
-            .read_to_vec()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(RestError::Api(classify_error(status, &body)));
-        }
-        self.markets = parse_markets(&body).map_err(RestError::Parse)?;
-        Ok(&self.markets)
-    }
-
-    /// `GET /api/v3/k` (public): up to `limit` (1..=10000) candles of `period_min` minutes
-    /// (one of [`super::kline::PERIODS`]) starting at or after `from_s` (Unix seconds; without
-    /// it MAX answers the latest). A bad period or limit is [`RestError::Invalid`], unsent.
-    pub fn klines(
+    /// Sends the request signed into `self.signed` with ureq: parameters in the query (GET) or
+    /// the body (POST, DELETE).
+    fn ureq_call(
         &self,
-        market: &str,
-        period_min: u32,
-        from_s: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<Kline>, RestError> {
-        check_period(period_min).map_err(|e| RestError::Invalid(e.to_string()))?;
-        if !(1..=MAX_KLINE_LIMIT).contains(&limit) {
-            return Err(RestError::Invalid(format!(
-                "limit {limit} outside 1..={MAX_KLINE_LIMIT}"
-            )));
-        }
-        let mut url = format!("{}/api/v3/k?market=", self.base);
-        query_escape(&mut url, market);
-        url.push_str(&format!("&period={period_min}&limit={limit}"));
-        if let Some(ts) = from_s {
-            url.push_str(&format!("&timestamp={ts}"));
-        }
-        self.gated()?;
-        let mut resp = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = self.note_status(&resp);
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(RestError::Api(classify_error(status, &body)));
-        }
-        parse_klines(&body).map_err(RestError::Parse)
-    }
-
-    /// `POST /api/v3/wallet/{wallet}/order` (HTTP 201 with the order). With markets loaded, an
-    /// order off the tick or step, below the minimums or on a market that is not active is
-    /// refused here, without a request.
-    pub fn create_order(&mut self, o: &NewOrder) -> Result<MaxOrder, RestError> {
-        if !self.markets.is_empty() {
-            let m = self
-                .markets
-                .iter()
-                .find(|m| m.id.eq_wire(o.market.as_bytes()))
-                .ok_or_else(|| RestError::Invalid(format!("{}: not a MAX market", o.market)))?;
-            check_order(m, o.price, o.volume).map_err(|e| RestError::Invalid(e.to_string()))?;
-        }
-        let template = self.template(o.wallet, o.market);
-        let fields = OrderFields {
-            side: o.side,
-            volume: o.volume,
-            price: o.price,
-            ord_type: o.ord_type,
-            client_oid: o.client_oid,
+        method: Method,
+        path: &str,
+        nonce: u64,
+        params: &[(&str, ParamValue)],
+    ) -> Result<ureq::http::Response<ureq::Body>, RestError> {
+        let key = self.signer.access_key();
+        let url = format!("{}{}", self.base, path);
+        let result = match method {
+            Method::Get => {
+                let mut q = format!("nonce={nonce}");
+                for (k, v) in params {
+                    q.push('&');
+                    query_escape(&mut q, k);
+                    q.push('=');
+                    match v {
+                        ParamValue::Str(s) => query_escape(&mut q, s),
+                        ParamValue::Int(i) => q.push_str(&i.to_string()),
+                    }
+                }
+                self.agent
+                    .get(format!("{url}?{q}"))
+                    .header("X-MAX-ACCESSKEY", key)
+                    .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
+                    .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
+                    .call()
+            }
+            Method::Post | Method::Delete => {
+                let r = match method {
+                    Method::Post => self.agent.post(&url),
+                    _ => self.agent.delete(&url).force_send_body(),
+                };
+                r.header("X-MAX-ACCESSKEY", key)
+                    .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
+                    .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
+                    .header("Content-Type", "application/json")
+                    .send(&self.body[..])
+            }
         };
-        let body = self.signed_call(Method::Post, Signed::Order { template, fields })?;
-        parse_order(&body).map_err(RestError::Parse)
-    }
-
-    fn order_ref_params<'a>(r: &OrderRef<'a>) -> Vec<(&'static str, ParamValue<'a>)> {
-        match r {
-            OrderRef::Id(id) => vec![("id", ParamValue::Int(*id as i64))],
-            OrderRef::ClientOid(c) => vec![("client_oid", ParamValue::Str(c.as_str()))],
-        }
-    }
-
-    /// `DELETE /api/v3/order`: the cancel is queued at the venue; confirm through the order's
-    /// state.
-    pub fn cancel_order(&mut self, r: OrderRef) -> Result<(), RestError> {
-        self.private(Method::Delete, "/api/v3/order", &Self::order_ref_params(&r))
-            .map(|_| ())
-    }
-
-    /// `GET /api/v3/order`.
-    pub fn get_order(&mut self, r: OrderRef) -> Result<MaxOrder, RestError> {
-        let body = self.private(Method::Get, "/api/v3/order", &Self::order_ref_params(&r))?;
-        parse_order(&body).map_err(RestError::Parse)
-    }
-
-    /// `GET /api/v3/wallet/{wallet}/orders/open`.
-    pub fn open_orders(
-        &mut self,
-        wallet: WalletType,
-        market: &str,
-    ) -> Result<Vec<MaxOrder>, RestError> {
-        let path = format!("/api/v3/wallet/{}/orders/open", wallet.wire());
-        let body = self.private(Method::Get, &path, &[("market", ParamValue::Str(market))])?;
-        parse_orders(&body).map_err(RestError::Parse)
-    }
-
-    /// `GET /api/v3/wallet/{wallet}/orders/open` of every market (no `market` parameter), up to
-    /// [`MAX_LIST_LIMIT`] orders, newest first: what a restart or cancel-all must account for.
-    pub fn open_orders_all(&mut self, wallet: WalletType) -> Result<Vec<MaxOrder>, RestError> {
-        let path = format!("/api/v3/wallet/{}/orders/open", wallet.wire());
-        let limit = ParamValue::Int(i64::from(MAX_LIST_LIMIT));
-        let body = self.private(Method::Get, &path, &[("limit", limit)])?;
-        parse_orders(&body).map_err(RestError::Parse)
-    }
-
-    /// `GET /api/v3/wallet/{wallet}/trades`: our fills, of one market or all. Without
-    /// `from_id` MAX returns the newest `limit` trades, newest first; with it, the trades from
-    /// that id on in ascending order (`order=asc`), so a caller pages forward from the last id
-    /// it booked. `limit` must be 1..=1000 ([`RestError::Invalid`] otherwise, nothing sent).
-    pub fn trades(
-        &mut self,
-        wallet: WalletType,
-        market: Option<&str>,
-        from_id: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<MaxTrade>, RestError> {
-        let limit = list_limit(limit)?;
-        let mut params = Vec::with_capacity(4);
-        if let Some(m) = market {
-            params.push(("market", ParamValue::Str(m)));
-        }
-        if let Some(id) = from_id {
-            let id = i64::try_from(id)
-                .map_err(|_| RestError::Invalid(format!("from_id {id} out of range")))?;
-            params.push(("from_id", ParamValue::Int(id)));
-            params.push(("order", ParamValue::Str("asc")));
-        }
-        params.push(("limit", ParamValue::Int(limit)));
-        let path = format!("/api/v3/wallet/{}/trades", wallet.wire());
-        let body = self.private(Method::Get, &path, &params)?;
-        parse_trades(&body).map_err(RestError::Parse)
-    }
-
-    /// `GET /api/v3/order/trades` (by `order_id` or `client_oid`): the fills of one order,
-    /// e.g. to book an order the WebSocket reported `done` while its trades were missed.
-    pub fn order_trades(&mut self, r: OrderRef) -> Result<Vec<MaxTrade>, RestError> {
-        let params = match r {
-            OrderRef::Id(id) => vec![("order_id", ParamValue::Int(id as i64))],
-            OrderRef::ClientOid(c) => vec![("client_oid", ParamValue::Str(c.as_str()))],
-        };
-        let body = self.private(Method::Get, "/api/v3/order/trades", &params)?;
-        parse_trades(&body).map_err(RestError::Parse)
-    }
-
-    /// `GET /api/v3/wallet/{wallet}/accounts`: every currency's available, locked and staked
-    /// amounts.
-    pub fn accounts(&mut self, wallet: WalletType) -> Result<Vec<MaxAccountBalance>, RestError> {
-        let path = format!("/api/v3/wallet/{}/accounts", wallet.wire());
-        let body = self.private(Method::Get, &path, &[])?;
-        parse_accounts(&body).map_err(RestError::Parse)
-    }
-
-    /// `DELETE /api/v3/wallet/{wallet}/orders`: cancels every open order of the wallet, or of
-    /// one market. Each entry is `(error, order)`; the cancels are only *queued* (the orders
-    /// usually come back in state `wait`), so confirm through the WebSocket or
-    /// [`MaxRestClient::open_orders_all`].
-    pub fn cancel_all(
-        &mut self,
-        wallet: WalletType,
-        market: Option<&str>,
-    ) -> Result<Vec<(Option<String>, MaxOrder)>, RestError> {
-        let path = format!("/api/v3/wallet/{}/orders", wallet.wire());
-        let params: Vec<_> = market
-            .map(|m| ("market", ParamValue::Str(m)))
-            .into_iter()
-            .collect();
-        let body = self.private(Method::Delete, &path, &params)?;
-        parse_cancel_all(&body).map_err(RestError::Parse)
+        result.map_err(|e| RestError::Transport(e.to_string()))
     }
 }

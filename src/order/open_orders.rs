@@ -5,6 +5,7 @@
 use crate::model::{
     ClientOid, InstrumentId, OrderState, OrderType, Price, Qty, Side, Strategy, WalletType,
 };
+use std::collections::HashSet;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OpenOrder {
@@ -44,8 +45,11 @@ pub struct OpenOrders {
     live: usize,
     closed: Vec<OpenOrder>,
     closed_next: usize,
+    /// The last [`TRADE_IDS`] trade ids, oldest first from `trade_next` (a ring), and the same
+    /// ids as a set: a fill is checked in O(1), not against all 4 096.
     trade_ids: Vec<u64>,
     trade_next: usize,
+    trade_seen: HashSet<u64>,
 }
 
 impl OpenOrders {
@@ -57,6 +61,9 @@ impl OpenOrders {
             closed_next: 0,
             trade_ids: vec![0; TRADE_IDS],
             trade_next: 0,
+            // Twice the ids it holds: deletions then never make it grow (hashbrown rehashes in
+            // place while at most half its capacity is live), so no fill allocates.
+            trade_seen: HashSet::with_capacity(2 * TRADE_IDS),
         }
     }
 
@@ -119,12 +126,16 @@ impl OpenOrders {
             .copied()
     }
 
-    /// True the first time a trade id is seen (within the last 4096 trades).
+    /// True the first time a trade id is seen (within the last 4096 trades; 0 is not a trade
+    /// id and never counts as new).
     pub fn first_sighting(&mut self, trade_id: u64) -> bool {
-        if self.trade_ids.contains(&trade_id) {
+        if trade_id == 0 || !self.trade_seen.insert(trade_id) {
             return false;
         }
-        self.trade_ids[self.trade_next] = trade_id;
+        let evicted = std::mem::replace(&mut self.trade_ids[self.trade_next], trade_id);
+        if evicted != 0 {
+            self.trade_seen.remove(&evicted);
+        }
         self.trade_next = (self.trade_next + 1) % TRADE_IDS;
         true
     }
@@ -139,5 +150,26 @@ impl OpenOrders {
 
     pub fn get(&self, slot: usize) -> Option<&OpenOrder> {
         self.slots.get(slot).and_then(|s| s.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trade_id_counts_once_within_the_last_4096() {
+        let mut t = OpenOrders::new(8);
+        assert!(t.first_sighting(7));
+        assert!(!t.first_sighting(7), "seen");
+        assert!(!t.first_sighting(0), "0 is no trade id");
+        for id in 1_000..1_000 + TRADE_IDS as u64 - 1 {
+            assert!(t.first_sighting(id));
+        }
+        assert!(!t.first_sighting(7), "still among the last 4096");
+        assert!(t.first_sighting(99_999), "pushes 7 out");
+        assert!(t.first_sighting(7), "forgotten: new again");
+        assert!(!t.first_sighting(1_001), "a recent one is still known");
+        assert!(t.trade_seen.len() <= TRADE_IDS);
     }
 }

@@ -272,7 +272,13 @@ impl OrderManager {
         mut send: S,
         mut tele: T,
     ) {
-        for slot in 0..self.orders.capacity() {
+        // Most timer ticks find no order open: the table is not walked then.
+        let slots = if self.orders.is_empty() {
+            0
+        } else {
+            self.orders.capacity()
+        };
+        for slot in 0..slots {
             let Some(o) = self.orders.get(slot).copied() else {
                 continue;
             };

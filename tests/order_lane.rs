@@ -237,6 +237,40 @@ fn a_server_closing_between_requests_costs_a_connection_not_an_error() {
 }
 
 #[test]
+fn keeping_the_lane_warm_reopens_a_closed_connection_before_the_next_order() {
+    let (base, rx) = scripted(Answer::OrderThenClose);
+    let mut c = client(&base);
+    assert!(
+        c.keep_order_lane_warm().unwrap(),
+        "connects ahead of the first order"
+    );
+    assert!(
+        !c.keep_order_lane_warm().unwrap(),
+        "already open: nothing to do"
+    );
+    assert!(c.create_order(&order("btcusdt", &oid(0))).is_ok());
+    assert!(next(&rx).starts_with("POST "));
+    assert_eq!(next(&rx), "closed");
+    assert_eq!(
+        c.order_lane_connects(),
+        1,
+        "the order went on the warm connection"
+    );
+    assert!(
+        c.keep_order_lane_warm().unwrap(),
+        "the server closed it: reopened"
+    );
+    assert_eq!(c.order_lane_connects(), 2);
+    assert!(c.create_order(&order("btcusdt", &oid(1))).is_ok());
+    assert!(next(&rx).starts_with("POST "));
+    assert_eq!(
+        c.order_lane_connects(),
+        2,
+        "the next order paid for no connection"
+    );
+}
+
+#[test]
 fn a_create_whose_answer_is_lost_is_a_transport_error_and_is_not_resent() {
     let (base, rx) = scripted(Answer::Nothing);
     let mut c = client(&base);

@@ -53,6 +53,10 @@ use std::time::{Duration, Instant};
 /// shutdown. Requests wake it at once.
 pub const IDLE_PARK: Duration = Duration::from_millis(1);
 
+/// How often an idle gateway checks that the order lane's connection is still open (a peek on
+/// the socket) and reopens it if the venue closed it, so no order pays for a handshake.
+pub const KEEP_WARM_EVERY: Duration = Duration::from_secs(1);
+
 /// Cancels kept while the rate limiter has no token; past this many a cancel is refused
 /// locally (`CancelReject`, code 0) and the order stage's expiry asks again.
 pub const KEPT_CANCELS: usize = 1024;
@@ -130,6 +134,10 @@ impl Gateway {
             })
             .collect();
         self.client.prepare_orders(templates);
+        // The order lane's connection open before the first order, and kept so.
+        let mut warm_failing = false;
+        self.keep_warm(&mut warm_failing);
+        let mut last_warm = Instant::now();
         let mut kept: VecDeque<OrderRequest> = VecDeque::with_capacity(KEPT_CANCELS);
         let mut last_sync = Instant::now();
         let mut final_round_done = false;
@@ -169,6 +177,10 @@ impl Gateway {
                         continue;
                     }
                 }
+                if last_warm.elapsed() >= KEEP_WARM_EVERY {
+                    last_warm = Instant::now();
+                    self.keep_warm(&mut warm_failing);
+                }
                 match wait {
                     WaitKind::Spin => std::hint::spin_loop(),
                     WaitKind::Yield => std::thread::yield_now(),
@@ -193,6 +205,25 @@ impl Gateway {
                     }
                 }
                 GatewayCmdKind::Query => self.query(&req),
+            }
+        }
+    }
+
+    /// Reconnects the order lane if the venue closed its idle connection. A failure is logged
+    /// once until a connection succeeds again (`failing`); the next order connects anyway.
+    fn keep_warm(&mut self, failing: &mut bool) {
+        match self.client.keep_order_lane_warm() {
+            Ok(connected) => {
+                if connected {
+                    tracing::debug!("gateway: order lane connected ahead of the next order");
+                }
+                *failing = false;
+            }
+            Err(e) => {
+                if !*failing {
+                    tracing::warn!("gateway: order lane cannot connect ahead of orders: {e}");
+                }
+                *failing = true;
             }
         }
     }

@@ -235,6 +235,17 @@ impl OrderHttp {
         self.stamp = Some((stamp, clock));
     }
 
+    /// Opens the connection now if there is none or the server has closed it while idle, so
+    /// that the next request does not pay for TCP and TLS handshakes. True when it connected.
+    pub fn keep_warm(&mut self) -> Result<bool, HttpError> {
+        if self.conn.as_ref().is_some_and(Conn::idle_and_open) {
+            return Ok(false);
+        }
+        self.conn = None;
+        self.connect()?;
+        Ok(true)
+    }
+
     /// Connections opened so far.
     pub fn connects(&self) -> u64 {
         self.connects

@@ -291,6 +291,14 @@ impl MaxRestClient {
         self
     }
 
+    /// Opens the order lane's connection ahead of the next order if it is missing or was
+    /// closed by the server while idle (see `OrderHttp::keep_warm`); true when it connected.
+    pub fn keep_order_lane_warm(&mut self) -> Result<bool, RestError> {
+        self.lane
+            .keep_warm()
+            .map_err(|e| RestError::Transport(e.to_string()))
+    }
+
     /// How many connections the order lane (creates and cancels) has opened.
     pub fn order_lane_connects(&self) -> u64 {
         self.lane.connects()

@@ -266,6 +266,16 @@ fn a_venue_reject_frees_the_strategy_slot() {
     h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.001");
     assert_eq!(h.sent.len(), 2);
     assert_eq!(h.m.stats().rejects, 1);
+    assert_eq!(h.m.stats().rate_limited, 0, "a venue reject");
+    // The gateway had no rate-limit token: a reject of its own, counted apart.
+    h.exec(ExecEvent {
+        kind: ExecKind::Reject,
+        client_oid: h.last_oid(),
+        reject_code: arbline::model::REJECT_RATE_LIMITED,
+        state: OrderState::Rejected,
+        ..Default::default()
+    });
+    assert_eq!((h.m.stats().rejects, h.m.stats().rate_limited), (2, 1));
 }
 
 #[test]

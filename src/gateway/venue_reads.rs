@@ -4,7 +4,9 @@
 //! is given the REST client of the thread it runs on.
 
 use super::reconciler::Reconciler;
-use crate::model::{ClientOid, ExecEvent, ExecKind, Instruments, OrderRequest, OrderState};
+use crate::model::{
+    ClientOid, ExecEvent, ExecKind, Instruments, OrderRequest, OrderState, REJECT_RATE_LIMITED,
+};
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::{HaltReason, HaltRequests};
 use crate::pipeline::ring::ExecProducer;
@@ -47,16 +49,12 @@ pub fn answer(req: &OrderRequest, kind: ExecKind, clock: &EngineClock) -> ExecEv
     }
 }
 
-/// The reject code of an order refused before sending for want of a rate-limit token (MAX's
-/// own codes have four digits; this is HTTP's "too many requests").
-pub const LOCAL_RATE_LIMIT_CODE: u32 = 429;
-
-/// MAX's error code of a REST error: [`LOCAL_RATE_LIMIT_CODE`] for the client-side rate limit,
+/// MAX's error code of a REST error: [`REJECT_RATE_LIMITED`] for the client-side rate limit,
 /// 0 for other refusals before sending or no code.
 pub fn error_code(e: &RestError) -> u32 {
     match e {
         RestError::Api(a) => a.code.unwrap_or(0),
-        RestError::RateLimited { .. } => LOCAL_RATE_LIMIT_CODE,
+        RestError::RateLimited { .. } => REJECT_RATE_LIMITED,
         _ => 0,
     }
 }

@@ -240,6 +240,10 @@ pub enum ExecKind {
     VenueFill = 9,
 }
 
+/// `ExecEvent::reject_code` of an order the gateway refused before sending for want of a
+/// rate-limit token (MAX's own codes have four digits; this is HTTP's "too many requests").
+pub const REJECT_RATE_LIMITED: u32 = 429;
+
 /// Venue answers: gateway / private feed → exec ring → order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExecEvent {
@@ -257,8 +261,8 @@ pub struct ExecEvent {
     pub qty: Qty,
     /// Fee of a fill, in quote currency.
     pub fee: Fixed,
-    /// Venue error code of a reject; 429 when the gateway refused it before sending for want of
-    /// a rate-limit token, 0 for other refusals before sending.
+    /// Venue error code of a reject; [`REJECT_RATE_LIMITED`] when the gateway refused it before
+    /// sending for want of a rate-limit token, 0 for other refusals before sending.
     pub reject_code: u32,
     pub wallet: WalletType,
     pub venue_ts_ms: u64,

@@ -104,6 +104,7 @@ impl Parts {
         c.orders_sent.set(s.orders_sent);
         c.acks.set(s.acks);
         c.rejects.set(s.rejects);
+        c.rate_limited.set(s.rate_limited);
         c.risk_rejects.set(s.risk_rejects);
         c.fills.set(s.fills);
         c.duplicate_fills.set(s.duplicate_fills);

@@ -72,6 +72,8 @@ pub struct EngineCounters {
     pub acks: Counter,
     /// Venue rejects [order].
     pub rejects: Counter,
+    /// Of the rejects: refused by the gateway before sending, no rate-limit token [order].
+    pub rate_limited: Counter,
     /// Signals refused by pre-trade risk [order].
     pub risk_rejects: Counter,
     pub fills: Counter,

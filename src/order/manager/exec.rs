@@ -4,8 +4,8 @@
 
 use super::{OrderManager, RECONCILE_GRACE_MS};
 use crate::model::{
-    ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, OrderRequest, OrderState, Strategy,
-    SystemKind, Telemetry,
+    ExecEvent, ExecKind, Fixed, GatewayCmdKind, InstrumentId, OrderRequest, OrderState,
+    REJECT_RATE_LIMITED, Strategy, SystemKind, Telemetry,
 };
 use crate::order::client_oid::ClientOidGen;
 use crate::order::open_orders::OpenOrder;
@@ -83,6 +83,9 @@ impl OrderManager {
                         }
                         o.state = OrderState::Rejected;
                         self.stats.rejects += 1;
+                        if ev.reject_code == REJECT_RATE_LIMITED {
+                            self.stats.rate_limited += 1;
+                        }
                         close = true;
                         tele(Telemetry::Exec(*ev));
                     }

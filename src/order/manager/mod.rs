@@ -33,6 +33,8 @@ pub struct OrderStats {
     pub orders_sent: u64,
     pub acks: u64,
     pub rejects: u64,
+    /// Of `rejects`: refused by the gateway before sending, no rate-limit token left.
+    pub rate_limited: u64,
     pub risk_rejects: u64,
     pub fills: u64,
     pub duplicate_fills: u64,

@@ -12,7 +12,7 @@
 //!
 //! Layers, lowest first (a module imports only from itself and the modules before it; checked
 //! by `tests/layers.rs`, which reads the order from the line below):
-//! `model` → `secrets` → `pipeline` → `logging` → `telemetry` → `venue` → `feed` → `book` → `scanner` → `risk` → `order` → `gateway` → `config` → `sim` → `engine` → `demo` → `record` → `report`
+//! `model` → `secrets` → `pipeline` → `logging` → `telemetry` → `venue` → `capture` → `feed` → `book` → `scanner` → `risk` → `order` → `gateway` → `config` → `sim` → `engine` → `demo` → `record` → `report`
 //!
 //! `telemetry` sits below the stages because every stage writes into it (counters, latency
 //! histograms, the lossy queue to the side thread); the side thread itself depends on nothing
@@ -24,6 +24,8 @@
 // modules that need sockets, TLS, HTTP, tokio, NATS, PostgreSQL or plotting are left out.
 
 pub mod book;
+#[cfg(feature = "full")]
+pub mod capture;
 #[cfg(feature = "full")]
 pub mod config;
 #[cfg(feature = "full")]

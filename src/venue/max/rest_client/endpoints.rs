@@ -7,20 +7,7 @@ use super::*;
 impl MaxRestClient {
     /// `GET /api/v3/markets`: loads the rules every later order is checked against.
     pub fn load_markets(&mut self) -> Result<&[MaxMarket], RestError> {
-        self.gated()?;
-        let mut resp = self
-            .agent
-            .get(format!("{}/api/v3/markets", self.base))
-            .call()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = self.note_status(&resp);
-        let body = resp
-            .body_mut()
-            .read_to_vec()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(RestError::Api(classify_error(status, &body)));
-        }
+        let body = self.public_get(&format!("{}/api/v3/markets", self.base), 10 << 20)?;
         self.markets = parse_markets(&body).map_err(RestError::Parse)?;
         Ok(&self.markets)
     }
@@ -47,22 +34,7 @@ impl MaxRestClient {
         if let Some(ts) = from_s {
             url.push_str(&format!("&timestamp={ts}"));
         }
-        self.gated()?;
-        let mut resp = self
-            .agent
-            .get(url)
-            .call()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = self.note_status(&resp);
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(RestError::Api(classify_error(status, &body)));
-        }
+        let body = self.public_get(&url, 64 << 20)?;
         parse_klines(&body).map_err(RestError::Parse)
     }
 

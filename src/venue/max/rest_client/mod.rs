@@ -404,6 +404,28 @@ impl MaxRestClient {
         }
     }
 
+    /// An unsigned GET of `url` (public endpoints): its 2xx body (at most `limit` bytes), or the
+    /// venue's error classified. A 429/418 sets the venue's ban.
+    fn public_get(&self, url: &str, limit: u64) -> Result<Vec<u8>, RestError> {
+        self.gated()?;
+        let mut resp = self
+            .agent
+            .get(url)
+            .call()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        let status = self.note_status(&resp);
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(RestError::Api(classify_error(status, &body)));
+        }
+        Ok(body)
+    }
+
     /// The offset to the venue's clock last measured, ms (server − local).
     pub fn clock_offset_ms(&self) -> i64 {
         self.offset_ms
@@ -411,20 +433,7 @@ impl MaxRestClient {
 
     /// `GET /api/v3/timestamp` (seconds).
     pub fn server_time_s(&self) -> Result<u64, RestError> {
-        self.gated()?;
-        let mut resp = self
-            .agent
-            .get(format!("{}/api/v3/timestamp", self.base))
-            .call()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        let status = self.note_status(&resp);
-        let body = resp
-            .body_mut()
-            .read_to_vec()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(RestError::Api(classify_error(status, &body)));
-        }
+        let body = self.public_get(&format!("{}/api/v3/timestamp", self.base), 1 << 20)?;
         #[derive(serde::Deserialize)]
         struct Ts {
             timestamp: u64,

@@ -49,6 +49,19 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum CaptureCommand {
+    /// What a capture directory holds: time range, frames per venue and kind, files, blocks,
+    /// gaps, and where it is torn if it is.
+    Info {
+        /// The capture directory.
+        dir: PathBuf,
+        /// Report consecutive frames further apart than this (15s, 2m or seconds; default 5s).
+        #[arg(long, value_parser = arbline::config::parse_duration, default_value = "5s")]
+        gap: Duration,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the exchange simulator and the whole engine in one process, connected over real
     /// loopback sockets (no services, keys or configuration needed): live activity, then final
@@ -166,6 +179,11 @@ enum Command {
         /// MAX REST base URL (overrides the configuration), e.g. http://127.0.0.1:PORT for `arbline sim`.
         #[arg(long)]
         rest_url: Option<String>,
+    },
+    /// Captured frames (`src/capture`).
+    Capture {
+        #[command(subcommand)]
+        command: CaptureCommand,
     },
     /// Validate a configuration file and show the thread placement it gives on this host.
     CheckConfig {
@@ -450,6 +468,11 @@ fn main() -> ExitCode {
                 rest_url: rest_url.unwrap_or_else(|| cfg.venues.max.rest_url.clone()),
             })
         }),
+        Command::Capture {
+            command: CaptureCommand::Info { dir, gap },
+        } => arbline::capture::info(&dir, gap.as_nanos() as u64)
+            .map(|i| print!("{}: {i}", dir.display()))
+            .map_err(Into::into),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
             let threads = cfg.threads()?;

@@ -104,3 +104,64 @@ fn run_without_a_duration_says_until_ctrl_c() {
         "{banner}"
     );
 }
+
+#[test]
+fn capture_info_summarises_a_capture_and_names_a_tear() {
+    use arbline::capture::{CaptureOptions, CaptureWriter, CapturedFrame, FrameKind};
+    use arbline::model::Venue;
+    let dir = std::env::temp_dir().join(format!("arbline-cli-capture-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut w = CaptureWriter::new(CaptureOptions::new(&dir)).unwrap();
+    let t0 = 1_764_763_200_000_000_000u64; // 2025-12-03T12:00:00Z
+    for (i, dt) in [0u64, 1_000_000, 9_000_000_000].into_iter().enumerate() {
+        w.write(&CapturedFrame {
+            ts_utc_ns: t0 + dt,
+            ts_engine: dt,
+            venue: if i == 0 {
+                Venue::Max
+            } else {
+                Venue::BinanceFutures
+            },
+            conn: 1,
+            kind: FrameKind::WsText,
+            bytes: br#"{"e":"depthUpdate"}"#,
+        })
+        .unwrap();
+    }
+    let files = w.close().unwrap();
+    let out = arbline()
+        .args(["capture", "info", dir.to_str().unwrap(), "--gap", "5s"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("frames 3"), "{text}");
+    assert!(
+        text.contains("from 2025-12-03T12:00:00.000000000Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Max WsText: 1") && text.contains("BinanceFutures WsText: 2"),
+        "{text}"
+    );
+    assert!(text.contains("gaps: 1"), "{text}");
+    assert!(text.contains("torn: no"), "{text}");
+
+    // Cut the file inside its footer (a crash while closing): the block before it is still
+    // read whole, and the tear is named.
+    let bytes = std::fs::read(&files[0]).unwrap();
+    std::fs::write(&files[0], &bytes[..bytes.len() - 40]).unwrap();
+    let out = arbline()
+        .args(["capture", "info", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("frames 3"), "{text}");
+    assert!(text.contains("torn: torn capture"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

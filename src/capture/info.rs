@@ -65,6 +65,55 @@ pub fn info(dir: impl AsRef<Path>, gap_threshold_ns: u64) -> Result<CaptureInfo,
     Ok(out)
 }
 
+/// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` of a Unix-ns time.
+fn utc(ns: u64) -> String {
+    match crate::model::calendar::format_utc(ns / 1_000_000_000) {
+        Some(s) => format!("{}.{:09}Z", s.trim_end_matches('Z'), ns % 1_000_000_000),
+        None => format!("{ns} ns"),
+    }
+}
+
+/// What `arbline capture info` prints.
+impl std::fmt::Display for CaptureInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "files {}  blocks {}  frames {}  frame bytes {}",
+            self.files, self.blocks, self.records, self.frame_bytes
+        )?;
+        match (self.first_ts, self.last_ts) {
+            (Some(a), Some(b)) => writeln!(
+                f,
+                "from {} to {} ({:.3} s)",
+                utc(a),
+                utc(b),
+                (b - a) as f64 / 1e9
+            )?,
+            _ => writeln!(f, "no frames")?,
+        }
+        for ((venue, kind), n) in &self.per_venue_kind {
+            writeln!(f, "  {venue:?} {kind:?}: {n}")?;
+        }
+        writeln!(f, "gaps: {}", self.gaps.len())?;
+        for g in &self.gaps {
+            writeln!(
+                f,
+                "  {} -> {} ({:.3} s)",
+                utc(g.from_ts),
+                utc(g.to_ts),
+                (g.to_ts - g.from_ts) as f64 / 1e9
+            )?;
+        }
+        match &self.tear {
+            Some(t) => writeln!(
+                f,
+                "torn: {t} (the frames above are the ones before the tear)"
+            ),
+            None => writeln!(f, "torn: no"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

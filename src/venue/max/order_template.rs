@@ -1,4 +1,4 @@
-//! A pre-built `POST /api/v3/wallet/{wallet}/order` for one market: the URL and every constant
+//! A pre-built `POST /api/v3/wallet/{wallet}/order` for one market: the path and every constant
 //! byte of the body and the signed payload are written once, so an order writes only its nonce,
 //! side, volume, price, type and client id, into buffers that are reused (nothing allocated once
 //! they have grown).
@@ -17,8 +17,6 @@ pub struct OrderTemplate {
     /// Lower-case MAX market id (`btcusdt`).
     pub market: String,
     pub wallet: WalletType,
-    /// `{base}/api/v3/wallet/{wallet}/order`.
-    pub url: String,
     /// `/api/v3/wallet/{wallet}/order` (the order lane's request target).
     pub path: String,
     /// `,"market":"btcusdt","side":"`
@@ -38,8 +36,8 @@ pub struct OrderFields<'a> {
 }
 
 impl OrderTemplate {
-    /// `base_url` without a trailing `/` (the REST client's base), `market` as MAX writes it.
-    pub fn new(base_url: &str, wallet: WalletType, market: &str) -> OrderTemplate {
+    /// `market` as MAX writes it.
+    pub fn new(wallet: WalletType, market: &str) -> OrderTemplate {
         let path = format!("/api/v3/wallet/{}/order", wallet.wire());
         let mut market_side = b",\"market\":".to_vec();
         push_json_str(&mut market_side, market);
@@ -50,7 +48,6 @@ impl OrderTemplate {
         OrderTemplate {
             market: market.to_string(),
             wallet,
-            url: format!("{base_url}{path}"),
             path,
             market_side,
             path_tail,
@@ -106,11 +103,8 @@ mod tests {
 
     #[test]
     fn writes_spec_vector_r2_byte_for_byte() {
-        let t = OrderTemplate::new("https://max-api.maicoin.com", WalletType::Spot, "usdttwd");
-        assert_eq!(
-            t.url,
-            "https://max-api.maicoin.com/api/v3/wallet/spot/order"
-        );
+        let t = OrderTemplate::new(WalletType::Spot, "usdttwd");
+        assert_eq!(t.path, "/api/v3/wallet/spot/order");
         let oid = ClientOid::from_bytes(b"abc-1").unwrap();
         let (mut body, mut payload) = (Vec::new(), Vec::new());
         t.write(1700000000000, &fields(&oid), &mut body, &mut payload);
@@ -137,7 +131,7 @@ mod tests {
     #[test]
     fn agrees_with_the_general_path_and_reuses_its_buffers() {
         let signer = MaxSigner::new("k", "s3cret");
-        let t = OrderTemplate::new("http://127.0.0.1:1", WalletType::Margin, "btctwd");
+        let t = OrderTemplate::new(WalletType::Margin, "btctwd");
         let (mut body, mut payload, mut signed) =
             (Vec::new(), Vec::new(), SignedBuffers::default());
         let oids = [

@@ -58,7 +58,7 @@ impl MaxRestClient {
             ord_type: o.ord_type,
             client_oid: o.client_oid,
         };
-        self.signed_call(Method::Post, Signed::Order { template, fields }, &|b| {
+        self.signed_call(Signed::Order { template, fields }, &|b| {
             parse_order(b).map_err(RestError::Parse)
         })
     }
@@ -77,7 +77,7 @@ impl MaxRestClient {
             OrderRef::Id(id) => ("id", ParamValue::Int(id as i64)),
             OrderRef::ClientOid(c) => ("client_oid", ParamValue::Str(c.as_str())),
         };
-        self.signed_call(Method::Delete, Signed::Cancel { param }, &|_| Ok(()))
+        self.signed_call(Signed::Cancel { param }, &|_| Ok(()))
     }
 
     /// `GET /api/v3/order`.

@@ -126,7 +126,6 @@ const MAX_SERVER_TIME_S: u64 = 253_402_300_799;
 #[derive(Clone, Copy)]
 enum Method {
     Get,
-    Post,
     Delete,
 }
 
@@ -159,8 +158,9 @@ pub struct MaxRestClient {
 /// What a signed request carries besides its nonce.
 #[derive(Clone, Copy)]
 enum Signed<'a> {
-    /// `path` and the parameters in the order they are signed.
+    /// `path` and the parameters in the order they are signed, sent with ureq.
     Params {
+        method: Method,
         path: &'a str,
         params: &'a [(&'a str, ParamValue<'a>)],
     },
@@ -323,7 +323,7 @@ impl MaxRestClient {
             Some(i) => i,
             None => {
                 self.order_templates
-                    .push(OrderTemplate::new(&self.base, wallet, market));
+                    .push(OrderTemplate::new(wallet, market));
                 self.order_templates.len() - 1
             }
         }
@@ -478,14 +478,20 @@ impl MaxRestClient {
         path: &str,
         params: &[(&str, ParamValue)],
     ) -> Result<Vec<u8>, RestError> {
-        self.signed_call(method, Signed::Params { path, params }, &|b| Ok(b.to_vec()))
+        self.signed_call(
+            Signed::Params {
+                method,
+                path,
+                params,
+            },
+            &|b| Ok(b.to_vec()),
+        )
     }
 
     /// Sends a signed request (a nonce refusal is retried once with a fresh nonce) and returns
     /// its 2xx body through `parse`. Creates and cancels go over the order lane.
     fn signed_call<T>(
         &mut self,
-        method: Method,
         req: Signed,
         parse: &impl Fn(&[u8]) -> Result<T, RestError>,
     ) -> Result<T, RestError> {
@@ -513,7 +519,11 @@ impl MaxRestClient {
                     );
                     (Verb::Delete, CANCEL_PATH)
                 }
-                Signed::Params { path, params } => {
+                Signed::Params {
+                    method,
+                    path,
+                    params,
+                } => {
                     write_params(&mut self.payload, &mut self.body, nonce, path, params);
                     self.signer.sign_into(&self.payload, &mut self.signed);
                     let mut resp = self.ureq_call(method, path, nonce, params)?;
@@ -544,7 +554,7 @@ impl MaxRestClient {
     }
 
     /// Sends the request signed into `self.signed` with ureq: parameters in the query (GET) or
-    /// the body (POST, DELETE).
+    /// the body (DELETE; creates and cancels go over the order lane instead).
     fn ureq_call(
         &self,
         method: Method,
@@ -573,17 +583,15 @@ impl MaxRestClient {
                     .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
                     .call()
             }
-            Method::Post | Method::Delete => {
-                let r = match method {
-                    Method::Post => self.agent.post(&url),
-                    _ => self.agent.delete(&url).force_send_body(),
-                };
-                r.header("X-MAX-ACCESSKEY", key)
-                    .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
-                    .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
-                    .header("Content-Type", "application/json")
-                    .send(&self.body[..])
-            }
+            Method::Delete => self
+                .agent
+                .delete(&url)
+                .force_send_body()
+                .header("X-MAX-ACCESSKEY", key)
+                .header("X-MAX-PAYLOAD", &self.signed.payload_b64)
+                .header("X-MAX-SIGNATURE", &self.signed.signature_hex)
+                .header("Content-Type", "application/json")
+                .send(&self.body[..]),
         };
         result.map_err(|e| RestError::Transport(e.to_string()))
     }

@@ -8,11 +8,12 @@
 //! boards (`pipeline::board`), the only state that flows against the rings. [`config`] is the
 //! TOML file, built from each part's own section; [`engine`] only wires the stages. [`sim`] is
 //! the simulated venues (in-process and over sockets); [`demo`], [`record`] (`arbline record`:
-//! NATS JetStream → PostgreSQL) and [`report`] are the applications.
+//! NATS JetStream → PostgreSQL), [`report`] and [`replay`] (captured frames through the same
+//! stages against a simulated MAX execution venue) are the applications.
 //!
 //! Layers, lowest first (a module imports only from itself and the modules before it; checked
 //! by `tests/layers.rs`, which reads the order from the line below):
-//! `model` → `secrets` → `pipeline` → `logging` → `telemetry` → `venue` → `capture` → `feed` → `book` → `scanner` → `risk` → `order` → `gateway` → `config` → `sim` → `engine` → `demo` → `record` → `report`
+//! `model` → `secrets` → `pipeline` → `logging` → `telemetry` → `venue` → `capture` → `feed` → `book` → `scanner` → `risk` → `order` → `gateway` → `config` → `sim` → `engine` → `demo` → `record` → `report` → `replay`
 //!
 //! `telemetry` sits below the stages because every stage writes into it (counters, latency
 //! histograms, the lossy queue to the side thread); the side thread itself depends on nothing
@@ -42,6 +43,8 @@ pub mod order;
 pub mod pipeline;
 #[cfg(feature = "full")]
 pub mod record;
+#[cfg(feature = "full")]
+pub mod replay;
 #[cfg(feature = "full")]
 pub mod report;
 pub mod risk;

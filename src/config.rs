@@ -447,6 +447,16 @@ impl Config {
     }
 
     /// Interns every market in file order.
+    /// A hash of the whole effective configuration (defaults included), for capture headers and
+    /// replay summaries: equal hashes, equal settings. Stable for one build of arbline (it
+    /// hashes the `Debug` form with SipHash's fixed keys), not across versions.
+    pub fn hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        format!("{self:?}").hash(&mut h);
+        h.finish()
+    }
+
     pub fn instruments(&self) -> Result<Instruments, InvalidSetting> {
         let mut t = Instruments::new();
         for (i, m) in self.markets.iter().enumerate() {

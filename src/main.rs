@@ -92,6 +92,10 @@ enum Command {
         /// Publish every event to this NATS JetStream server (else: JSON lines in [nats] file_dir).
         #[arg(long)]
         nats: Option<String>,
+        /// Capture every frame the feeds read (and each order answer) into this directory,
+        /// for `arbline replay` (see `arbline capture info`).
+        #[arg(long)]
+        capture: Option<PathBuf>,
     },
     /// Run the engine against the venues in `[venues]` (real exchanges or `arbline sim`);
     /// keys from MAX_API_KEY / MAX_SECRET_KEY (environment or .env).
@@ -113,6 +117,10 @@ enum Command {
         /// Publish every event to this NATS JetStream server (else: JSON lines in [nats] file_dir).
         #[arg(long)]
         nats: Option<String>,
+        /// Capture every frame the feeds read (and each order answer) into this directory,
+        /// for `arbline replay` (see `arbline capture info`).
+        #[arg(long)]
+        capture: Option<PathBuf>,
     },
     /// Run the exchange simulator alone (MAX v3 REST with signature checks and the MAX book
     /// WebSocket, plus the reference-rate sources) until Ctrl+C or SIGTERM. It accepts the key in
@@ -378,6 +386,7 @@ fn main() -> ExitCode {
             quiet,
             in_process,
             nats,
+            capture,
         } => load(config.as_ref()).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
             let cfg = with_nats(cfg, nats)?;
@@ -393,6 +402,7 @@ fn main() -> ExitCode {
                 label,
                 config_path: config.clone(),
                 venues_name: None,
+                capture,
             };
             if in_process {
                 engine::run_demo(&cfg, &opts)?;
@@ -409,6 +419,7 @@ fn main() -> ExitCode {
             label,
             quiet,
             nats,
+            capture,
         } => load(Some(&config)).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
             let cfg = with_nats(cfg, nats)?;
@@ -421,6 +432,7 @@ fn main() -> ExitCode {
                 label,
                 config_path: Some(config.clone()),
                 venues_name: None,
+                capture,
             };
             engine::run_with(&cfg, &opts, engine::Venues::Live(secrets))?;
             Ok(())

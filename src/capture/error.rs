@@ -71,4 +71,8 @@ pub enum CaptureError {
     TimeOutOfRange(u64),
     #[error("capture: compress: {0}")]
     Compress(#[source] std::io::Error),
+    #[error("capture: cannot start its thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("capture: its thread panicked")]
+    Panicked,
 }

@@ -1,6 +1,7 @@
 //! Capture of the frames the feeds read, for deterministic replay and backtests (issue 15):
 //! the on-disk format, its writer ([`CaptureWriter`]) and its reader ([`CaptureReader`],
-//! [`info`]). Not yet wired into the engine.
+//! [`info`]), and the feeds' way into it: [`CaptureTx`] hands a frame to the capture
+//! thread ([`CaptureThread`]) without ever waiting.
 //!
 //! # Files
 //!
@@ -30,7 +31,8 @@
 //!           kind             u8   0 WsText, 1 WsBinary, 2 RestSnapshot, 3 RefRate,
 //!                                 4 OrderAnswer, 5 Private
 //!           conn             u32  connection id
-//!           bytes            n bytes, the frame exactly (n <= 16 MiB)
+//!           bytes            n bytes (n <= 16 MiB): the frame exactly, or for three
+//!                                 kinds the frame with what it does not say ([`payload`])
 //! index   = magic            u32 = "AIDX"
 //!           block_count      u32
 //!           records          u64
@@ -52,13 +54,18 @@
 pub mod error;
 pub mod format;
 pub mod info;
+pub mod payload;
+pub mod queue;
 pub mod reader;
 pub mod record;
+pub mod thread;
 pub mod writer;
 
 pub use error::{CaptureError, TearReason, TornBlock};
 pub use format::{FileHeader, Footer};
 pub use info::{CaptureInfo, Gap, info};
+pub use queue::{CaptureCounts, CaptureTx, capture_queue};
 pub use reader::CaptureReader;
 pub use record::{CapturedFrame, FrameKind, OwnedFrame, RecordError};
+pub use thread::{CaptureReport, CaptureThread};
 pub use writer::{CaptureOptions, CaptureWriter, capture_files};

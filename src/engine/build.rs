@@ -5,6 +5,7 @@
 use super::AnyStage;
 use super::error::EngineError;
 use crate::book::{BookStage, BookStageParts};
+use crate::capture::FrameKind;
 use crate::config::Config;
 use crate::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
 use crate::feed::max_ws_feed::{MaxWsFeed, MaxWsFeedParts};
@@ -83,6 +84,19 @@ pub struct Built {
     pub side: SideThread,
     pub side_stop: Arc<AtomicBool>,
     pub shutdown: Shutdown,
+    /// With [`Venues::External`]: the ring ends and queue a venue of the caller's connects to.
+    pub ends: Option<VenueEnds>,
+}
+
+/// What a venue outside the engine (a replay) connects to: market data in, orders out,
+/// answers in.
+pub struct VenueEnds {
+    pub md: crate::pipeline::ring::MdProducer,
+    pub exec: crate::pipeline::ring::ExecProducer,
+    pub gateway: crate::pipeline::gateway_queue::GatewayQueue,
+    pub resync: Arc<ResyncRequests>,
+    /// The feeds' telemetry queue (system events, feed counters).
+    pub tele: crate::telemetry::TelemetryTx,
 }
 
 /// Where the engine's market data and orders go.
@@ -91,6 +105,8 @@ pub enum Venues {
     Synthetic,
     /// The venues named in `[venues]` (real exchanges or `arbline sim`), with these keys.
     Live(crate::secrets::Secrets),
+    /// None: the caller connects its own venue to [`Built::ends`] (a replay).
+    External,
 }
 
 /// Builds rings and stages from `cfg`, all connected, in process with the synthetic venue.
@@ -110,6 +126,17 @@ pub fn build_with_clock(
     live: bool,
     venues: Venues,
     clock: EngineClock,
+) -> Result<Built, EngineError> {
+    build_capturing(cfg, live, venues, clock, None)
+}
+
+/// As [`build_with_clock`], the live feeds also handing every frame they read to `capture`.
+pub fn build_capturing(
+    cfg: &Config,
+    live: bool,
+    venues: Venues,
+    clock: EngineClock,
+    capture: Option<crate::capture::CaptureTx>,
 ) -> Result<Built, EngineError> {
     let instruments = cfg.instruments()?;
     let shutdown = Shutdown::new();
@@ -136,7 +163,18 @@ pub fn build_with_clock(
 
     let mut gateways = Vec::new();
     let mut refrate = None;
+    let mut ends = None;
     let feeds = match venues {
+        Venues::External => {
+            ends = Some(VenueEnds {
+                md: md_prod,
+                exec: exec_prod,
+                gateway: gateway.clone(),
+                resync: resync.clone(),
+                tele: feed_tx,
+            });
+            Vec::new()
+        }
         Venues::Synthetic => vec![AnyStage::Feed(Box::new(SimFeed::new(SimFeedParts {
             market: SyntheticMarket::new(&cfg.sim)?,
             venue: ExecVenue::new(&cfg.sim)?,
@@ -177,11 +215,31 @@ pub fn build_with_clock(
                 .with_gate(max_gate.clone())
                 .with_clock(clock.clone())
             };
-            let client = rest_client(&signer);
+            let answer_tap =
+                capture
+                    .clone()
+                    .map(|c| -> crate::venue::max::rest_client::AnswerTap {
+                        Box::new(move |sent, status, body| {
+                            let now = c.clock().raw();
+                            let sent_utc = if sent == 0 {
+                                0
+                            } else {
+                                c.clock().unix_ns(sent)
+                            };
+                            c.frame_with(Venue::Max, FrameKind::OrderAnswer, 0, now, |b| {
+                                crate::capture::payload::order_answer_record(
+                                    b, sent_utc, status, body,
+                                )
+                            });
+                        })
+                    });
+            let client = rest_client(&signer).with_answer_tap(answer_tap);
             if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
                 refrate = Some(crate::feed::refrate_feed::RefRateFeed {
                     provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,
                     instrument: inst.id,
+                    symbol: inst.symbol.to_string(),
+                    capture: capture.clone(),
                     md: md_prod.clone(),
                     clock: clock.clone(),
                     shutdown: shutdown.clone(),
@@ -278,7 +336,8 @@ pub fn build_with_clock(
                 shutdown: shutdown.clone(),
             })
             .with_gate(max_gate.clone())
-            .with_liveness(max_liveness, max_ping);
+            .with_liveness(max_liveness, max_ping)
+            .with_capture(capture.clone());
             let (binance_md, binance_poll) = crate::pipeline::ring::md_ring(cfg.pipeline.md_ring);
             more_md.push(binance_poll);
             let binance = BinanceWsFeed::new(BinanceWsFeedParts {
@@ -296,7 +355,8 @@ pub fn build_with_clock(
                 rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
             })
             .with_gate(binance_gate)
-            .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms));
+            .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms))
+            .with_capture(capture.clone());
             let user = MaxUserFeed::new(MaxUserFeedParts {
                 url: v.max.ws_url.clone(),
                 tls: max_tls,
@@ -311,7 +371,8 @@ pub fn build_with_clock(
                 reconcile_now,
             })
             .with_gate(max_gate)
-            .with_liveness(max_liveness, max_ping);
+            .with_liveness(max_liveness, max_ping)
+            .with_capture(capture.clone());
             vec![
                 AnyStage::MaxWs(Box::new(max)),
                 AnyStage::BinanceWs(Box::new(binance)),
@@ -393,5 +454,6 @@ pub fn build_with_clock(
         side,
         side_stop,
         shutdown,
+        ends,
     })
 }

@@ -53,6 +53,15 @@ pub enum EngineError {
     /// A thread panicked; its results are lost.
     #[error("the {thread} thread panicked")]
     Panicked { thread: String },
+    /// `--capture` with the in-process venue, whose frames never cross a feed.
+    #[error(
+        "--capture {}: the in-process venue is not captured; capture the socket demo \
+         (`arbline demo`, without --in-process) or `arbline run`", .0.display()
+    )]
+    CaptureInProcess(std::path::PathBuf),
+    /// The capture directory cannot be created or its thread started.
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
     /// The summary could not be printed (stdout closed).
     #[error("printing the summary: {0}")]
     Print(#[source] io::Error),

@@ -4,7 +4,7 @@
 
 use super::console::{print_start, print_summary};
 use super::error::EngineError;
-use super::{AnyStage, Built, Venues, build_for};
+use super::{AnyStage, Built, Venues};
 use crate::config::Config;
 use crate::model::{FileError, PositionSnapshot};
 use crate::pipeline::thread::spawn_stage_thread;
@@ -29,7 +29,13 @@ pub struct DemoOptions {
     pub config_path: Option<PathBuf>,
     /// How `run.json` names the venues (default: "in-process" or "live").
     pub venues_name: Option<String>,
+    /// Capture every frame the live feeds read into this directory (`--capture`).
+    pub capture: Option<PathBuf>,
 }
+
+/// Frames that can wait for the capture thread at once; a frame that finds the queue full
+/// is counted as not captured. 8 192 frames is several seconds of a busy feed.
+pub const CAPTURE_QUEUE: usize = 8192;
 
 /// The outcome of a run, beyond the printed summary.
 pub struct RunResult {
@@ -43,6 +49,8 @@ pub struct RunResult {
     pub bus: Option<crate::telemetry::event_sink::SinkStatus>,
     /// Why `intervals.hlog` stopped early, if it did.
     pub interval_log_error: Option<String>,
+    /// What `--capture` wrote.
+    pub capture: Option<crate::capture::CaptureReport>,
 }
 
 /// Runs the demo for `opts.duration` (or until Ctrl+C / SIGTERM), prints the summary.
@@ -69,7 +77,34 @@ pub fn run_with_until(
 ) -> Result<RunResult, EngineError> {
     let live = cfg.demo.live && !opts.quiet;
     let synthetic = matches!(venues, Venues::Synthetic);
-    let mut built = build_for(cfg, live, venues)?;
+    let clock = crate::pipeline::EngineClock::new();
+    let capture = match &opts.capture {
+        Some(dir) if synthetic => {
+            return Err(EngineError::CaptureInProcess(dir.clone()));
+        }
+        Some(dir) => {
+            let tx = crate::capture::capture_queue(CAPTURE_QUEUE, clock.clone());
+            let opts = crate::capture::CaptureOptions {
+                instruments: cfg
+                    .instruments()?
+                    .iter()
+                    .map(|i| format!("{:?}:{}", i.venue, i.symbol))
+                    .collect(),
+                config_hash: cfg.hash(),
+                ..crate::capture::CaptureOptions::new(dir)
+            };
+            let thread = crate::capture::CaptureThread::start(opts, &tx)?;
+            Some((tx, thread))
+        }
+        None => None,
+    };
+    let mut built = super::build::build_capturing(
+        cfg,
+        live,
+        venues,
+        clock,
+        capture.as_ref().map(|(tx, _)| tx.clone()),
+    )?;
     built
         .shutdown
         .install_signal_handlers()
@@ -91,13 +126,19 @@ pub fn run_with_until(
         }
         None => None,
     };
-    let result = run_until(
+    let mut result = run_until(
         built,
         &threads,
         opts.duration.unwrap_or(Duration::MAX),
         until,
     )?;
     print_summary(&result)?;
+    if let Some((tx, thread)) = capture {
+        drop(tx);
+        let report = thread.finish();
+        println!("\n{report}");
+        result.capture = Some(report);
+    }
     if let Some(p) = &opts.summary_json {
         result
             .summary
@@ -163,6 +204,7 @@ pub fn run_until(
         side,
         side_stop,
         shutdown,
+        ends: _,
     } = built;
     let mut feeds = Some(feeds);
     let mut book = Some(AnyStage::Book(Box::new(book)));
@@ -279,5 +321,6 @@ pub fn run_until(
         order_stats,
         bus: side_report.bus,
         interval_log_error: side_report.interval_log_error,
+        capture: None,
     })
 }

@@ -29,6 +29,7 @@
 //! [`crate::feed::ws_conn::connect`]. The socket is exposed to a parked thread's readiness wait
 //! ([`Stage::wait_fds`]).
 
+use crate::capture::{CaptureTx, FrameKind};
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
 use crate::feed::resync_pacer::ResyncPacer;
@@ -96,6 +97,8 @@ pub struct MaxWsFeed {
     published: (u64, u64, u64, u64),
     last_error: Option<ConnectError>,
     pub connects: u64,
+    /// Every frame read also goes here (`--capture`).
+    capture: Option<CaptureTx>,
 }
 
 impl MaxWsFeed {
@@ -135,7 +138,14 @@ impl MaxWsFeed {
             published: (0, 0, 0, 0),
             last_error: None,
             connects: 0,
+            capture: None,
         }
+    }
+
+    /// Hands every frame read to a capture as well.
+    pub fn with_capture(mut self, capture: Option<CaptureTx>) -> Self {
+        self.capture = capture;
+        self
     }
 
     /// The venue's ban, shared with MAX's other connections and its REST client.
@@ -394,12 +404,17 @@ impl Stage for MaxWsFeed {
             latency,
             counts,
             upkeep,
+            capture,
+            conn_id,
             ..
         } = self;
         let mut n = 0;
         if let Some(sock) = ws.as_mut() {
             let d = drain_frames(sock, clock, |bytes, ts| {
                 counts.frames += 1;
+                if let Some(c) = capture {
+                    c.frame(Venue::Max, FrameKind::WsText, *conn_id, ts, bytes);
+                }
                 let sink = RingSink {
                     md: md.as_mut(),
                     clock,

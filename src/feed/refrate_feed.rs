@@ -5,6 +5,8 @@
 //! the day's cache) publishes nothing and is reported; the scanner's freshness gate then keeps
 //! the strategy quiet instead of trading on an old rate.
 
+use crate::capture::payload::refrate_record;
+use crate::capture::{CaptureTx, FrameKind};
 use crate::model::{FeedLink, InstrumentId, SystemEvent, SystemKind, Telemetry, Venue};
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Shutdown};
@@ -19,6 +21,8 @@ use std::time::{Duration, Instant};
 pub struct RefRateFeed {
     pub provider: RefRateProvider,
     pub instrument: InstrumentId,
+    /// The instrument's name (`USDTWD`), for the capture.
+    pub symbol: String,
     pub md: MdProducer,
     pub clock: EngineClock,
     pub shutdown: Shutdown,
@@ -26,6 +30,8 @@ pub struct RefRateFeed {
     pub interval: Duration,
     /// Fetches that gave no rate at all.
     pub failures: u64,
+    /// Each rate published also goes here (`--capture`), as `SYMBOL MID MS`.
+    pub capture: Option<CaptureTx>,
 }
 
 impl RefRateFeed {
@@ -44,6 +50,11 @@ impl RefRateFeed {
                 let ts = self.clock.raw();
                 let exch_ms = q.board_time_ms.unwrap_or(now_ms);
                 let ev = ref_rate_event(self.instrument, q.mid, exch_ms, ts);
+                if let Some(c) = &self.capture {
+                    c.frame_with(Venue::RefRate, FrameKind::RefRate, 0, ts, |b| {
+                        refrate_record(b, &self.symbol, q.mid, exch_ms)
+                    });
+                }
                 self.md.publish(|slot| {
                     *slot = ev;
                     slot.ts_parsed = ts;

@@ -20,6 +20,7 @@
 //! `ws://` or `wss://` through [`crate::feed::ws_conn::connect`], trusting [`TlsTrust`]; the
 //! socket is exposed to a parked thread's readiness wait ([`Stage::wait_fds`]).
 
+use crate::capture::{CaptureTx, FrameKind};
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
 use crate::feed::message_budget::MAX_WS;
 use crate::feed::ws_conn::{
@@ -92,6 +93,8 @@ pub struct MaxUserFeed {
     /// Successful authentications, and connections opened.
     pub auths: u64,
     pub connects: u64,
+    /// Every frame read also goes here (`--capture`).
+    capture: Option<CaptureTx>,
 }
 
 impl MaxUserFeed {
@@ -123,7 +126,14 @@ impl MaxUserFeed {
             last_error_code: 0,
             auths: 0,
             connects: 0,
+            capture: None,
         }
+    }
+
+    /// Hands every frame read to a capture as well.
+    pub fn with_capture(mut self, capture: Option<CaptureTx>) -> Self {
+        self.capture = capture;
+        self
     }
 
     /// The venue's ban, shared with MAX's other connections and its REST client.
@@ -288,12 +298,17 @@ impl Stage for MaxUserFeed {
             parser,
             p,
             counts,
+            capture,
+            conn_id,
             ..
         } = self;
         let mut outcome_auth: Option<Result<(), u32>> = None;
         let d = match ws.as_mut() {
             Some(sock) => drain_frames(sock, &p.clock, |bytes, ts| {
                 counts.frames += 1;
+                if let Some(c) = capture {
+                    c.frame(Venue::Max, FrameKind::Private, *conn_id, ts, bytes);
+                }
                 let exec = &mut p.exec;
                 let r = parser.parse(
                     bytes,

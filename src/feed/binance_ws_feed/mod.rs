@@ -36,6 +36,7 @@ mod conn;
 mod rotation;
 mod snapshot_fetcher;
 
+use crate::capture::{CaptureTx, FrameKind};
 use crate::feed::conn_upkeep::Upkeep;
 use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
 use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS};
@@ -142,6 +143,8 @@ pub struct BinanceWsFeed {
     pub rotations: u64,
     /// Rotation attempts whose new connection failed (the old one kept serving).
     pub rotation_failures: u64,
+    /// Every frame read, and every snapshot body, also goes here (`--capture`).
+    capture: Option<CaptureTx>,
 }
 
 impl BinanceWsFeed {
@@ -184,6 +187,7 @@ impl BinanceWsFeed {
             md: p.md.clone(),
             clock: p.clock.clone(),
             errors: snapshot_errors.clone(),
+            capture: None,
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
         let defaults = crate::feed::venue_config::BinanceVenue::default();
@@ -236,7 +240,17 @@ impl BinanceWsFeed {
             connects: 0,
             rotations: 0,
             rotation_failures: 0,
+            capture: None,
         }
+    }
+
+    /// Hands every frame read and every snapshot body to a capture as well.
+    pub fn with_capture(mut self, capture: Option<CaptureTx>) -> Self {
+        if let Some(setup) = self.snapshot_setup.as_mut() {
+            setup.capture.clone_from(&capture);
+        }
+        self.capture = capture;
+        self
     }
 
     pub fn latency(&self) -> &LatencySet {
@@ -417,6 +431,8 @@ impl BinanceWsFeed {
             counts,
             handover,
             dead,
+            capture,
+            market,
             ..
         } = self;
         let mut dead_now = false;
@@ -428,8 +444,12 @@ impl BinanceWsFeed {
             return (0, false, false);
         };
         let mut announced = false;
+        let conn_id = conn.id;
         let d = drain_frames(&mut conn.ws, clock, |bytes, ts| {
             counts.frames += 1;
+            if let Some(c) = capture {
+                c.frame(market.venue(), FrameKind::WsText, conn_id, ts, bytes);
+            }
             let res = parser.parse_ws(bytes, ts, instruments, |ev| {
                 if handover.admit(from, ev) == Verdict::Publish {
                     publish_md(md, clock, latency, &mut counts.md_events, ev);

@@ -2,6 +2,7 @@
 //! (a round trip never blocks the socket reads) and published on the md ring like any frame,
 //! within the venue's ban.
 
+use crate::capture::{CaptureTx, FrameKind};
 use crate::model::InstrumentId;
 use crate::pipeline::EngineClock;
 use crate::pipeline::ring::MdProducer;
@@ -23,6 +24,8 @@ pub(super) struct SnapshotFetcher {
     pub(super) md: MdProducer,
     pub(super) clock: EngineClock,
     pub(super) errors: Arc<AtomicU64>,
+    /// Each snapshot body also goes here, as `SYMBOL body` (the body does not name its market).
+    pub(super) capture: Option<CaptureTx>,
 }
 
 impl SnapshotFetcher {
@@ -71,6 +74,12 @@ impl SnapshotFetcher {
                     };
                     let (md, clock) = (&mut self.md, &self.clock);
                     let ts = clock.raw();
+                    if let Some(c) = &self.capture {
+                        let venue = self.market.venue();
+                        c.frame_with(venue, FrameKind::RestSnapshot, 0, ts, |b| {
+                            crate::capture::payload::snapshot_record(b, &symbol, &body)
+                        });
+                    }
                     let res = parser.parse_depth_snapshot(&body, id, ts, |ev| {
                         let now = clock.raw();
                         md.publish(|slot| {

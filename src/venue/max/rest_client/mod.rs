@@ -129,6 +129,9 @@ enum Method {
     Delete,
 }
 
+/// What sees each create-order answer: (sent at, engine clock; HTTP status; body).
+pub type AnswerTap = Box<dyn FnMut(u64, u16, &[u8]) + Send>;
+
 pub struct MaxRestClient {
     agent: ureq::Agent,
     base: String,
@@ -153,6 +156,7 @@ pub struct MaxRestClient {
     signed: SignedBuffers,
     /// The connection that carries creates and cancels.
     lane: OrderHttp,
+    answer_tap: Option<AnswerTap>,
 }
 
 /// What a signed request carries besides its nonce.
@@ -281,7 +285,16 @@ impl MaxRestClient {
             payload: Vec::with_capacity(512),
             signed: SignedBuffers::default(),
             lane: OrderHttp::new(base_url.trim_end_matches('/'), timeout),
+            answer_tap: None,
         }
+    }
+
+    /// Shows `tap` every create-order answer the order lane reads: when the request's bytes
+    /// were written (engine clock, as [`Self::last_sent`]), the HTTP status and the body. The
+    /// capture (`--capture`) records them as ack-latency samples for replays.
+    pub fn with_answer_tap(mut self, tap: Option<AnswerTap>) -> Self {
+        self.answer_tap = tap;
+        self
     }
 
     /// Whom the order lane's `https://` trusts (default: Mozilla's roots, as ureq's); ureq's
@@ -544,6 +557,10 @@ impl MaxRestClient {
                 .send(verb, path, key, &self.signed, &self.body)
                 .map_err(|e| RestError::Transport(e.to_string()))?;
             let reader = self.lane.reader();
+            if let (Some(tap), Verb::Post) = (self.answer_tap.as_mut(), verb) {
+                let sent = self.sent.as_ref().map_or(0, SentStamp::last);
+                tap(sent, reply.status, reader.body(&reply));
+            }
             let status = note_status_code(&self.gate, reply.status, reader.retry_after(&reply));
             match settle(status, reader.body(&reply), attempt, parse) {
                 Attempt::Done(r) => return r,

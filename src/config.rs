@@ -19,6 +19,7 @@ use std::path::Path;
 pub mod duration;
 pub mod error;
 pub mod nats;
+pub mod replay;
 pub mod sim;
 pub use crate::logging::config::{ConsoleMode, LogConfig};
 pub use duration::parse_duration;
@@ -40,6 +41,7 @@ pub struct Config {
     pub nats: NatsConfig,
     pub log: LogConfig,
     pub demo: DemoSection,
+    pub replay: replay::ReplayConfig,
 }
 
 /// `[venues.max]` and `[venues.binance]`: where `arbline run` connects. Pointing the engine at
@@ -265,6 +267,7 @@ impl Default for Config {
             nats: NatsConfig::default(),
             log: LogConfig::default(),
             demo: DemoSection::default(),
+            replay: replay::ReplayConfig::default(),
         }
     }
 }
@@ -325,6 +328,7 @@ impl Config {
             .into());
         }
         placement::resolve(&p.threads, usize::MAX)?;
+        self.replay.validate()?;
         if self.venues.max.reconcile_interval_ms < 200 {
             return Err(InvalidSetting::new(
                 "venues.max.reconcile_interval_ms",

@@ -17,6 +17,10 @@ pub struct ScannerState {
     latency: LatencySet,
     counters: Arc<EngineCounters>,
     tele: TelemetryTx,
+    /// Warm-up: the strategies see every top (averages, gates) but no signal is published;
+    /// counted in `muted`. A replay's `--from` runs the frames before it muted.
+    muted: bool,
+    pub muted_signals: u64,
 }
 
 pub struct ScannerStage {
@@ -49,8 +53,24 @@ impl ScannerStage {
                 latency: LatencySet::default(),
                 counters: p.counters,
                 tele: p.tele,
+                muted: false,
+                muted_signals: 0,
             },
         }
+    }
+
+    /// Mutes (or unmutes) the stage: the strategies go on seeing every top, but their signals
+    /// are dropped and counted in [`Self::muted_signals`] instead of published.
+    pub fn set_muted(&mut self, muted: bool) {
+        self.state.muted = muted;
+    }
+
+    pub fn muted(&self) -> bool {
+        self.state.muted
+    }
+
+    pub fn muted_signals(&self) -> u64 {
+        self.state.muted_signals
     }
     pub fn latency(&self) -> &LatencySet {
         &self.state.latency
@@ -73,9 +93,15 @@ impl ScannerState {
             clock,
             counters,
             tele,
+            muted,
+            muted_signals,
             ..
         } = self;
         scanners.on_top(top, now, clock, board, |sig| {
+            if *muted {
+                *muted_signals += 1;
+                return;
+            }
             let Some(out) = out.as_mut() else { return };
             if out.try_publish(|slot| *slot = *sig).is_ok() {
                 counters.signals.add(1);

@@ -5,6 +5,7 @@
 pub mod binance_frames;
 pub mod binance_ws;
 pub mod error;
+pub mod exec_answers;
 pub mod exec_venue;
 pub mod in_process_feed;
 pub mod klines;

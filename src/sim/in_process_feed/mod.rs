@@ -28,7 +28,7 @@ use crate::sim::exec_venue::ExecVenue;
 use crate::sim::market::SyntheticMarket;
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::binance::{BinanceMarket, BinanceParser};
-use crate::venue::max::{MaxPrivateParser, MaxPublicParser};
+use crate::venue::max::MaxPublicParser;
 use crate::venue::md_sink::{MdSink, RingSink};
 use crate::venue::refrate::bot_csv;
 use std::sync::Arc;
@@ -58,7 +58,7 @@ struct FeedIo {
     spot: BinanceParser,
     futures: BinanceParser,
     max_public: MaxPublicParser,
-    max_private: MaxPrivateParser,
+    answers: crate::sim::exec_answers::ExecAnswers,
     frame: Vec<u8>,
     md: Option<MdProducer>,
     exec: Option<ExecProducer>,
@@ -102,7 +102,7 @@ impl SimFeed {
                 spot: BinanceParser::new(BinanceMarket::Spot),
                 futures: BinanceParser::new(BinanceMarket::Futures),
                 max_public: MaxPublicParser::new(),
-                max_private: MaxPrivateParser::new(),
+                answers: Default::default(),
                 frame: Vec::with_capacity(64 * 1024),
                 md: Some(p.md),
                 exec: Some(p.exec),

@@ -2,3 +2,6 @@
 //! scanners, order and risk stages, single-threaded on the capture's clock, against a
 //! simulated MAX execution venue: deterministic backtests, parameter sweeps and profiling on
 //! real market data (issue 15).
+
+pub mod error;
+pub mod latency_model;

@@ -5,3 +5,4 @@
 
 pub mod error;
 pub mod latency_model;
+pub mod queue_position;

@@ -3,6 +3,7 @@
 //! simulated MAX execution venue: deterministic backtests, parameter sweeps and profiling on
 //! real market data (issue 15).
 
+pub mod consumed_volume;
 pub mod error;
 pub mod latency_model;
 pub mod queue_position;

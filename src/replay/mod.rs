@@ -7,3 +7,4 @@ pub mod consumed_volume;
 pub mod error;
 pub mod latency_model;
 pub mod queue_position;
+pub mod venue_config;

@@ -6,5 +6,6 @@
 pub mod consumed_volume;
 pub mod error;
 pub mod latency_model;
+pub mod max_venue;
 pub mod queue_position;
 pub mod venue_config;

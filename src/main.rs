@@ -193,6 +193,33 @@ enum Command {
         #[command(subcommand)]
         command: CaptureCommand,
     },
+    /// Replay a capture (`--capture DIR` of run or demo) through the same parsers, books,
+    /// scanners, order and risk stages, single-threaded on the capture's clock, against a
+    /// simulated MAX execution venue ([replay] in the config): summary.json, orders.csv,
+    /// signals.csv, pnl.csv and the P&L chart in --out.
+    Replay {
+        /// The capture directory.
+        dir: PathBuf,
+        /// TOML configuration (defaults: arbline.example.toml's values).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Results start here (earlier frames warm up books and averages, no signal published):
+        /// YYYY-MM-DD (UTC), YYYY-MM-DDTHH:MM:SSZ or Unix seconds.
+        #[arg(long)]
+        from: Option<String>,
+        /// Frames after this are not replayed (same formats).
+        #[arg(long)]
+        to: Option<String>,
+        /// max (as fast as the stages go), 1x (real time) or a factor such as 10x.
+        #[arg(long, default_value = "max")]
+        speed: arbline::replay::run::Speed,
+        /// Where the outputs go (default: DIR/replay).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The P&L chart as png, svg or both.
+        #[arg(long, default_value = "both")]
+        format: arbline::report::Format,
+    },
     /// Validate a configuration file and show the thread placement it gives on this host.
     CheckConfig {
         #[arg(long)]
@@ -374,6 +401,45 @@ fn run_klines(a: KlinesArgs) -> CliResult {
     Ok(())
 }
 
+/// `--from` / `--to` as Unix ns.
+fn replay_time(flag: &str, t: Option<String>) -> CliResult<Option<u64>> {
+    t.map(|t| {
+        arbline::venue::max::kline::parse_time(&t)
+            .map(|s| s * 1_000_000_000)
+            .context(flag)
+    })
+    .transpose()
+    .map_err(Into::into)
+}
+
+fn run_replay(
+    cfg: &Config,
+    dir: &std::path::Path,
+    from: Option<String>,
+    to: Option<String>,
+    speed: arbline::replay::run::Speed,
+    out: Option<PathBuf>,
+    format: arbline::report::Format,
+) -> CliResult {
+    use arbline::replay::output::{ReplaySummary, print_summary, write_outputs};
+    let opts = arbline::replay::run::ReplayOptions {
+        from_ns: replay_time("--from", from)?,
+        to_ns: replay_time("--to", to)?,
+        speed,
+    };
+    let files = arbline::capture::capture_files(dir)?;
+    let run = arbline::replay::run::replay(cfg, dir, &opts)?;
+    let summary = ReplaySummary::new(&run, cfg, &files);
+    print_summary(&summary, &run, &mut std::io::stdout()).context("printing the summary")?;
+    let out = out.unwrap_or_else(|| dir.join("replay"));
+    let written = write_outputs(&run, &summary, &out, format)?;
+    println!("written to {}:", out.display());
+    for f in written {
+        println!("  {}", f.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: CliResult = match cli.command {
@@ -485,6 +551,18 @@ fn main() -> ExitCode {
         } => arbline::capture::info(&dir, gap.as_nanos() as u64)
             .map(|i| print!("{}: {i}", dir.display()))
             .map_err(Into::into),
+        Command::Replay {
+            dir,
+            config,
+            from,
+            to,
+            speed,
+            out,
+            format,
+        } => load(config.as_ref()).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
+            run_replay(&cfg, &dir, from, to, speed, out, format)
+        }),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
             let threads = cfg.threads()?;

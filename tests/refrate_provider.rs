@@ -103,17 +103,22 @@ fn the_refrate_feed_publishes_the_fetched_rate_on_the_md_ring_and_reports_a_dead
     let rings = Rings::new(arbline::config::Config::default().ring_sizes());
     let (md, mut md_poll) = rings.md;
     let (tx, rx) = arbline::telemetry::telemetry_queue("refrate", 16);
+    let clock = EngineClock::new();
+    let capture = arbline::capture::capture_queue(4, clock.clone());
     let mut feed = RefRateFeed {
         provider: RefRateProvider::new(&c).unwrap(),
         instrument: InstrumentId(4),
+        symbol: "USDTWD".into(),
+        capture: Some(capture.clone()),
         md,
-        clock: EngineClock::new(),
+        clock,
         shutdown: Shutdown::new(),
         tele: tx,
         interval: std::time::Duration::from_secs(60),
         failures: 0,
     };
     assert!(feed.fetch_once());
+    assert_eq!(capture.counts().captured, 1, "the published rate is captured");
     let mut got = Vec::new();
     if let Ok(mut evs) = md_poll.take(8) {
         for ev in &mut evs {

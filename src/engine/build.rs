@@ -338,8 +338,14 @@ pub fn build_capturing(
             .with_gate(max_gate.clone())
             .with_liveness(max_liveness, max_ping)
             .with_capture(capture.clone());
-            let (binance_md, binance_poll) = crate::pipeline::ring::md_ring(cfg.pipeline.md_ring);
-            more_md.push(binance_poll);
+            let binance_md = if cfg.pipeline.md_ring_per_feed {
+                let (binance_md, binance_poll) =
+                    crate::pipeline::ring::md_ring(cfg.pipeline.md_ring);
+                more_md.push(binance_poll);
+                binance_md
+            } else {
+                md_prod.clone()
+            };
             let binance = BinanceWsFeed::new(BinanceWsFeedParts {
                 market: v.binance.market,
                 ws_url: v.binance.ws_url.clone(),

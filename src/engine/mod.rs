@@ -13,7 +13,7 @@ mod console;
 mod error;
 mod run;
 
-pub use build::{Built, Venues, VenueEnds, build, build_capturing, build_for, build_with_clock};
+pub use build::{Built, VenueEnds, Venues, build, build_capturing, build_for, build_with_clock};
 pub use console::run_length;
 pub use error::EngineError;
 pub use run::{

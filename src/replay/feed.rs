@@ -158,13 +158,17 @@ impl ReplayFeed {
                 };
                 match kind {
                     FrameKind::RestSnapshot => match split_snapshot(f.bytes) {
-                        Ok((symbol, body)) => match instruments.lookup(f.venue, symbol.as_bytes()) {
-                            Some(id) => parser.parse_depth_snapshot_into(body, id, ts, sink).is_ok(),
-                            None => {
-                                counts.unknown_market += 1;
-                                return &self.effects;
+                        Ok((symbol, body)) => {
+                            match instruments.lookup(f.venue, symbol.as_bytes()) {
+                                Some(id) => {
+                                    parser.parse_depth_snapshot_into(body, id, ts, sink).is_ok()
+                                }
+                                None => {
+                                    counts.unknown_market += 1;
+                                    return &self.effects;
+                                }
                             }
-                        },
+                        }
                         Err(_) => false,
                     },
                     FrameKind::WsText | FrameKind::WsBinary => {

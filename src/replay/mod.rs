@@ -13,6 +13,8 @@ pub mod feed;
 pub mod journal;
 pub mod latency_model;
 pub mod max_venue;
+pub mod output;
+pub mod pnl_chart;
 pub mod queue_position;
 pub mod replay_error;
 pub mod run;

@@ -243,7 +243,8 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
             break;
         }
         if let Speed::Times(x) = opts.speed {
-            let due = Duration::from_secs_f64((f.ts_utc_ns.saturating_sub(r.first_ns)) as f64 / 1e9 / x);
+            let due =
+                Duration::from_secs_f64((f.ts_utc_ns.saturating_sub(r.first_ns)) as f64 / 1e9 / x);
             if let Some(wait) = due.checked_sub(wall.elapsed()) {
                 std::thread::sleep(wait);
             }
@@ -275,7 +276,10 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
             None => None,
         };
     }
-    r.finish(last_ns, cfg.engine.cancel_timeout_ms * 1_000_000 + END_GRACE_NS);
+    r.finish(
+        last_ns,
+        cfg.engine.cancel_timeout_ms * 1_000_000 + END_GRACE_NS,
+    );
     r.sample_pnl(true);
     let warmup_signals = r.scanner.muted_signals();
     let (realized_usdt, final_usdt) = r.pnl_now();
@@ -425,16 +429,18 @@ impl Replayer<'_> {
         let Some(exec) = self.exec.as_mut() else {
             return;
         };
-        self.answers.answer(o, &self.instruments, &self.clock, |ev| {
-            exec.publish(|slot| *slot = *ev)
-        });
+        self.answers
+            .answer(o, &self.instruments, &self.clock, |ev| {
+                exec.publish(|slot| *slot = *ev)
+            });
     }
 
     /// Polls the stages in turn, hands requests to the venue and reads the telemetry, until
     /// nothing moves.
     fn settle(&mut self) {
         loop {
-            let mut n = work(self.book.poll()) + work(self.scanner.poll()) + work(self.order.poll());
+            let mut n =
+                work(self.book.poll()) + work(self.scanner.poll()) + work(self.order.poll());
             while let Some(req) = self.gateway.pop() {
                 n += 1;
                 self.journal.request(self.now, &req);

@@ -40,7 +40,8 @@ impl Ewma {
             self.mean += alpha * d;
             self.var = (1.0 - alpha) * (self.var + alpha * d * d);
         }
-        self.last_ns = t_ns;
+        // Samples from two feeds may arrive a little out of order: time never runs back.
+        self.last_ns = self.last_ns.max(t_ns);
         self.samples += 1;
     }
 

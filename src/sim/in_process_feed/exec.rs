@@ -16,9 +16,7 @@ impl FeedIo {
             ..
         } = self;
         let Some(exec) = exec.as_mut() else { return };
-        let ok = answers.answer(o, instruments, clock, |ev| {
-            exec.publish(|slot| *slot = *ev)
-        });
+        let ok = answers.answer(o, instruments, clock, |ev| exec.publish(|slot| *slot = *ev));
         self.frames += 1;
         if !ok {
             self.parse_error(Venue::Max);

@@ -1,0 +1,213 @@
+//! `--capture` then `arbline replay`: a socket demo captured and replayed through the same
+//! stages (signals equal to the live run's), determinism (two replays, identical bytes) and a
+//! torn capture replayed up to its tear.
+
+#[path = "support/events_tail.rs"]
+mod events_tail;
+
+use arbline::capture::CaptureReader;
+use arbline::config::Config;
+use arbline::engine::DemoOptions;
+use arbline::replay::run::{ReplayOptions, ReplayRun, replay};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The live run's signals, as (seq, strategy, market, side, price, qty).
+type SignalRow = (u64, String, String, String, String, String);
+
+/// Positions and limits that never bind: a strategy's signals then depend on market data
+/// alone, which a replay reproduces. (Where they bind, fills decide the position, and the
+/// replay's simulated venue fills differently from the simulator's: its queue and latency
+/// models are not the simulator's matching engine, so later signals would differ.)
+fn non_binding(cfg: &mut Config) {
+    for a in &mut cfg.scanner.arbitrage {
+        a.max_position = "1000".into();
+        a.allow_short = true;
+    }
+    cfg.scanner.stable_coin.max_position = "100000000".into();
+    cfg.scanner.stable_coin.allow_short = true;
+    for a in &mut cfg.risk.allocations {
+        a.max_position = "100000000".into();
+        a.allow_short = true;
+    }
+    cfg.risk.max_portfolio_exposure_usdt = 1e12;
+    cfg.risk.max_loss_usdt = 1e12;
+    cfg.risk.reduce_only_loss_usdt = 1e12;
+    cfg.risk.max_open_orders = 10_000;
+    // One md ring: the book stage sees every venue's frames in the order the feeds read them,
+    // which is the order they were captured in (`pipeline.md_ring_per_feed`).
+    cfg.pipeline.md_ring_per_feed = false;
+}
+
+struct Captured {
+    cfg: Config,
+    dir: PathBuf,
+    live: Vec<SignalRow>,
+}
+
+/// One socket demo, captured, shared by the tests of this file.
+fn captured() -> &'static Captured {
+    static C: OnceLock<Captured> = OnceLock::new();
+    C.get_or_init(|| {
+        let root = std::env::temp_dir().join(format!("arbline-replay-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let mut cfg = Config::default();
+        non_binding(&mut cfg);
+        cfg.nats.file_dir = root.join("events").to_string_lossy().into_owned();
+        let dir = root.join("capture");
+        let opts = DemoOptions {
+            duration: Some(Duration::from_secs(120)),
+            quiet: true,
+            capture: Some(dir.clone()),
+            ..Default::default()
+        };
+        let r = arbline::demo::run_over_sockets_until(&cfg, &opts, |c| {
+            c.signals.get() >= 12 && c.acks.get() >= 4
+        })
+        .unwrap();
+        assert!(r.summary.events.signals >= 12, "{:?}", r.summary.events);
+        assert_eq!(
+            r.summary.events.telemetry_dropped, 0,
+            "every live signal reached the events file"
+        );
+        let report = r.capture.expect("the run captured");
+        assert!(report.error.is_none(), "{report}");
+        assert_eq!(report.counts.dropped, 0, "{report}");
+        let mut live = Vec::new();
+        let mut tail = events_tail::EventsTail::new(Path::new(&cfg.nats.file_dir));
+        tail.poll(|v| {
+            if v["kind"] == "signal" {
+                let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+                live.push((
+                    v["seq"].as_u64().unwrap(),
+                    s("strategy"),
+                    s("symbol"),
+                    s("side"),
+                    s("price"),
+                    s("qty"),
+                ));
+            }
+        });
+        assert_eq!(live.len() as u64, r.summary.events.signals);
+        Captured { cfg, dir, live }
+    })
+}
+
+fn signals_of(run: &ReplayRun) -> Vec<SignalRow> {
+    run.journal
+        .signals_csv()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[1].parse().unwrap(),
+                f[2].to_string(),
+                f[3].to_string(),
+                f[6].to_string(),
+                f[8].to_string(),
+                f[9].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_captured_demo_replays_to_the_signals_the_live_run_produced() {
+    let c = captured();
+    let run = replay(&c.cfg, &c.dir, &ReplayOptions::default()).unwrap();
+    assert!(run.tear.is_none());
+    assert_eq!(run.feed.parse_errors, 0, "{:?}", run.feed);
+    assert!(
+        run.feed.not_replayed > 0,
+        "private frames and order answers were captured"
+    );
+    let replayed = signals_of(&run);
+    assert!(!replayed.is_empty());
+    assert_eq!(replayed, c.live, "the replay's signals are the live run's");
+    // The simulated venue answered every order (the venue model decides fills, not signals).
+    let j = run.journal.counts();
+    assert!(j.orders > 0 && j.acks + j.rejects >= j.orders, "{j:?}");
+}
+
+fn outputs(run: &ReplayRun, cfg: &Config, dir: &Path, out: &Path) -> Vec<(String, Vec<u8>)> {
+    use arbline::replay::output::{ReplaySummary, write_outputs};
+    let files = arbline::capture::capture_files(dir).unwrap();
+    let summary = ReplaySummary::new(run, cfg, &files);
+    let written = write_outputs(run, &summary, out, arbline::report::Format::Svg).unwrap();
+    written
+        .iter()
+        .filter(|p| !p.ends_with("compute.json"))
+        .map(|p| {
+            let mut bytes = std::fs::read(p).unwrap();
+            if p.ends_with("summary.json") {
+                let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                v["run_id"] = serde_json::Value::Null;
+                bytes = serde_json::to_vec_pretty(&v).unwrap();
+            }
+            (p.file_name().unwrap().to_string_lossy().into_owned(), bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn two_replays_of_one_capture_write_identical_bytes() {
+    let c = captured();
+    let out = c.dir.with_file_name("determinism");
+    let a = replay(&c.cfg, &c.dir, &ReplayOptions::default()).unwrap();
+    let b = replay(&c.cfg, &c.dir, &ReplayOptions::default()).unwrap();
+    let (fa, fb) = (
+        outputs(&a, &c.cfg, &c.dir, &out.join("a")),
+        outputs(&b, &c.cfg, &c.dir, &out.join("b")),
+    );
+    assert!(a.journal.counts().orders > 0, "the replay traded");
+    assert_eq!(
+        fa.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        [
+            "summary.json",
+            "orders.csv",
+            "signals.csv",
+            "pnl.csv",
+            "pnl.svg"
+        ]
+    );
+    for ((name, x), (_, y)) in fa.iter().zip(&fb) {
+        assert!(x == y, "{name} differs between two replays");
+    }
+}
+
+#[test]
+fn a_torn_capture_replays_up_to_the_tear_and_says_where() {
+    let c = captured();
+    let torn = c.dir.with_file_name("torn");
+    let _ = std::fs::remove_dir_all(&torn);
+    std::fs::create_dir_all(&torn).unwrap();
+    let files = arbline::capture::capture_files(&c.dir).unwrap();
+    let last = files.last().unwrap();
+    for f in &files {
+        std::fs::copy(f, torn.join(f.file_name().unwrap())).unwrap();
+    }
+    // A crash mid-write: the last file loses its footer and the end of its last block.
+    let bytes = std::fs::read(last).unwrap();
+    let cut = bytes.len() * 2 / 3;
+    std::fs::write(torn.join(last.file_name().unwrap()), &bytes[..cut]).unwrap();
+    let whole: u64 = CaptureReader::open(&c.dir)
+        .unwrap()
+        .map(|f| f.map(|_| 1u64).unwrap())
+        .sum();
+    let mut cfg = c.cfg.clone();
+    cfg.replay.latency = "3ms".into();
+    let run = replay(&cfg, &torn, &ReplayOptions::default()).unwrap();
+    let tear = run.tear.as_ref().expect("the tear is reported");
+    assert!(
+        tear.to_string()
+            .contains(&*last.file_name().unwrap().to_string_lossy()),
+        "{tear}"
+    );
+    assert!(
+        run.frames > 0 && run.frames < whole,
+        "{} of {whole}",
+        run.frames
+    );
+}

@@ -118,7 +118,11 @@ fn the_refrate_feed_publishes_the_fetched_rate_on_the_md_ring_and_reports_a_dead
         failures: 0,
     };
     assert!(feed.fetch_once());
-    assert_eq!(capture.counts().captured, 1, "the published rate is captured");
+    assert_eq!(
+        capture.counts().captured,
+        1,
+        "the published rate is captured"
+    );
     let mut got = Vec::new();
     if let Ok(mut evs) = md_poll.take(8) {
         for ev in &mut evs {

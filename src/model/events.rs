@@ -137,6 +137,19 @@ pub struct BookTop {
 }
 
 impl BookTop {
+    /// The strategies' market time: when the frame that moved this top was read (`ts_frame`),
+    /// never after `now` (both raw clock readings). Averages, cooldowns and trading hours run
+    /// on it, so queueing on a busy host does not bend them and a replay of the frames
+    /// computes the same values; freshness stays on `now` (a top that waited is older).
+    #[inline]
+    pub fn market_raw(&self, now: u64) -> u64 {
+        if self.ts_frame == 0 {
+            now
+        } else {
+            self.ts_frame.min(now)
+        }
+    }
+
     /// Mid price as `f64`, `None` unless both sides exist.
     #[inline]
     pub fn mid_f64(&self) -> Option<f64> {

@@ -112,16 +112,7 @@ impl Scanners {
             return 0;
         }
         self.tops[idx] = Some(*top);
-        // Market time for the strategies' averages, cooldowns and hours: when the frame that
-        // moved this top was read, not when this thread got to it, so queueing on a busy host
-        // does not bend the averages, and a replay of the frames computes the same values.
-        // Freshness below stays on `now_raw`: a top that waited is older, not younger.
-        let market_raw = if top.ts_frame == 0 {
-            now_raw
-        } else {
-            top.ts_frame.min(now_raw)
-        };
-        let now_ns = clock.unix_ns(market_raw);
+        let now_ns = clock.unix_ns(top.market_raw(now_raw));
         let open = self.hours.is_open(now_ns);
         let mut n = 0;
         for k in 0..self.arbitrage.len() {

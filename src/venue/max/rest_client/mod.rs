@@ -16,6 +16,7 @@
 //! [`RestError::Transport`], never resent (the reconciler finds it by `client_oid`).
 
 mod endpoints;
+mod reply;
 
 use super::kline::{Kline, MAX_KLINE_LIMIT, check_period, parse_klines};
 use super::markets::{MaxMarket, check_order, parse_markets};
@@ -35,6 +36,7 @@ use crate::venue::ParseError;
 use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
+use reply::{Attempt, note_status_code, settle};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -180,22 +182,6 @@ enum Signed<'a> {
 /// The cancel's path, signed and sent.
 const CANCEL_PATH: &str = "/api/v3/order";
 
-/// Reads a response's status: a 429/418 sets the venue's ban from its `Retry-After`, a success
-/// clears the run of refusals.
-fn note_status_code(gate: &VenueGate, status: u16, retry_after: Option<&str>) -> u16 {
-    if matches!(status, 429 | 418) {
-        let until = gate.refused(retry_after, unix_ms());
-        tracing::warn!(
-            status,
-            until_unix_ms = until,
-            "MAX refused a REST call: no request before the time given"
-        );
-    } else if (200..300).contains(&status) {
-        gate.succeeded();
-    }
-    status
-}
-
 /// Writes the payload `{"nonce":N,<params>,"path":P}` to sign and the body (the same object
 /// without its `path`) into reused buffers.
 fn write_params(
@@ -213,31 +199,6 @@ fn write_params(
     payload.extend_from_slice(b",\"path\":");
     push_json_str(payload, path);
     payload.push(b'}');
-}
-
-/// What one attempt of a signed call came to.
-enum Attempt<T> {
-    Done(Result<T, RestError>),
-    /// Refused for its nonce: once more with a fresh one.
-    NewNonce,
-}
-
-/// A reply's status and body as the caller must take them: the 2xx body parsed, an error
-/// classified (a nonce refusal on the first attempt retried).
-fn settle<T>(
-    status: u16,
-    body: &[u8],
-    attempt: usize,
-    parse: &impl Fn(&[u8]) -> Result<T, RestError>,
-) -> Attempt<T> {
-    if (200..300).contains(&status) {
-        return Attempt::Done(parse(body));
-    }
-    let e = classify_error(status, body);
-    if e.action == ErrorAction::RetryWithNewNonce && attempt == 0 {
-        return Attempt::NewNonce;
-    }
-    Attempt::Done(Err(RestError::Api(e)))
 }
 
 /// The agent: ureq's own transports, with [`StampConnector`] after them when stamping.

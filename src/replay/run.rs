@@ -136,8 +136,22 @@ pub struct ReplayRun {
     /// Telemetry the replay could not read (its queues overflowed within one frame).
     pub telemetry_dropped: u64,
     pub compute: ComputeLatency,
+    /// Every book at the end, best levels first (at most [`FINAL_BOOK_LEVELS`] a side).
+    pub books: Vec<FinalBook>,
     /// Wall-clock seconds the replay took (not part of the results).
     pub wall_s: f64,
+}
+
+/// Levels per side kept of each book at the end of a replay.
+pub const FINAL_BOOK_LEVELS: usize = 20;
+
+/// A book as the replay left it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinalBook {
+    pub instrument: InstrumentId,
+    pub status: BookStatus,
+    pub bids: Vec<crate::model::Level>,
+    pub asks: Vec<crate::model::Level>,
 }
 
 /// The book stage as the venue reads it: a book only while it is live.
@@ -296,6 +310,18 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
     let open_orders_at_end = order.manager().open_order_count();
     let telemetry_dropped = r.rxs.iter().map(|q| q.dropped()).sum();
     let first_ns = r.first_ns;
+    let books = instruments
+        .iter()
+        .map(|i| {
+            let b = r.book.book(i.id);
+            FinalBook {
+                instrument: i.id,
+                status: r.book.status(i.id),
+                bids: b.bids.top(FINAL_BOOK_LEVELS).collect(),
+                asks: b.asks.top(FINAL_BOOK_LEVELS).collect(),
+            }
+        })
+        .collect();
     let Replayer { journal, feed, .. } = r;
     let c = &built.counters;
     Ok(ReplayRun {
@@ -319,6 +345,7 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
         open_orders_at_end,
         telemetry_dropped,
         compute,
+        books,
         wall_s: wall.elapsed().as_secs_f64(),
     })
 }

@@ -219,6 +219,16 @@ enum Command {
         /// The P&L chart as png, svg or both.
         #[arg(long, default_value = "both")]
         format: arbline::report::Format,
+        /// Sweep: KEY=V1,V2,… (a dotted configuration key; repeat for a grid). One replay per
+        /// combination, in parallel, and a table instead of the single replay's outputs.
+        #[arg(long = "set", value_name = "KEY=V1,V2")]
+        sets: Vec<arbline::replay::sweep::Setting>,
+        /// Sweep: also write the table as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Sweep: replays at once (default: the cores this process may use).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Validate a configuration file and show the thread placement it gives on this host.
     CheckConfig {
@@ -415,20 +425,13 @@ fn replay_time(flag: &str, t: Option<String>) -> CliResult<Option<u64>> {
 fn run_replay(
     cfg: &Config,
     dir: &std::path::Path,
-    from: Option<String>,
-    to: Option<String>,
-    speed: arbline::replay::run::Speed,
+    opts: &arbline::replay::run::ReplayOptions,
     out: Option<PathBuf>,
     format: arbline::report::Format,
 ) -> CliResult {
     use arbline::replay::output::{ReplaySummary, print_summary, write_outputs};
-    let opts = arbline::replay::run::ReplayOptions {
-        from_ns: replay_time("--from", from)?,
-        to_ns: replay_time("--to", to)?,
-        speed,
-    };
     let files = arbline::capture::capture_files(dir)?;
-    let run = arbline::replay::run::replay(cfg, dir, &opts)?;
+    let run = arbline::replay::run::replay(cfg, dir, opts)?;
     let summary = ReplaySummary::new(&run, cfg, &files);
     print_summary(&summary, &run, &mut std::io::stdout()).context("printing the summary")?;
     let out = out.unwrap_or_else(|| dir.join("replay"));
@@ -436,6 +439,32 @@ fn run_replay(
     println!("written to {}:", out.display());
     for f in written {
         println!("  {}", f.display());
+    }
+    Ok(())
+}
+
+fn run_sweep(
+    base: &str,
+    dir: &std::path::Path,
+    opts: &arbline::replay::run::ReplayOptions,
+    sets: &[arbline::replay::sweep::Setting],
+    csv: Option<PathBuf>,
+    jobs: Option<usize>,
+) -> CliResult {
+    use arbline::replay::sweep;
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+    });
+    let n = sweep::grid(sets).len();
+    eprintln!("arbline replay: sweeping {n} combinations on {jobs} thread(s)");
+    let rows = sweep::sweep(base, dir, opts, sets, jobs)?;
+    print!("{}", sweep::table(&rows));
+    if let Some(p) = csv {
+        std::fs::write(&p, sweep::csv(&rows))
+            .map_err(arbline::model::FileError::at("write", &p))?;
+        println!("table written to {}", p.display());
     }
     Ok(())
 }
@@ -559,9 +588,26 @@ fn main() -> ExitCode {
             speed,
             out,
             format,
+            sets,
+            csv,
+            jobs,
         } => load(config.as_ref()).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
-            run_replay(&cfg, &dir, from, to, speed, out, format)
+            let opts = arbline::replay::run::ReplayOptions {
+                from_ns: replay_time("--from", from)?,
+                to_ns: replay_time("--to", to)?,
+                speed,
+            };
+            if sets.is_empty() {
+                run_replay(&cfg, &dir, &opts, out, format)
+            } else {
+                let base = match &config {
+                    Some(p) => std::fs::read_to_string(p)
+                        .map_err(arbline::model::FileError::at("read", p))?,
+                    None => arbline::replay::sweep::DEFAULT_CONFIG_TOML.to_string(),
+                };
+                run_sweep(&base, &dir, &opts, &sets, csv, jobs)
+            }
         }),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;

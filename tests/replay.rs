@@ -211,3 +211,30 @@ fn a_torn_capture_replays_up_to_the_tear_and_says_where() {
         run.frames
     );
 }
+
+#[test]
+fn a_sweep_has_one_row_per_combination_each_equal_to_its_single_replay() {
+    use arbline::replay::sweep::{DEFAULT_CONFIG_TOML, Setting, SweepRow, config_for, grid, sweep};
+    let c = captured();
+    let sets: Vec<Setting> = vec![
+        "scanner.arbitrage.edge_bps=5,15".parse().unwrap(),
+        "replay.latency=1ms,20ms".parse().unwrap(),
+    ];
+    let opts = ReplayOptions::default();
+    let rows = sweep(DEFAULT_CONFIG_TOML, &c.dir, &opts, &sets, 2).unwrap();
+    let combos = grid(&sets);
+    assert_eq!(rows.len(), 4);
+    for (row, combo) in rows.iter().zip(&combos) {
+        assert_eq!(&row.combination, combo);
+        let cfg = config_for(DEFAULT_CONFIG_TOML, combo).unwrap();
+        let single = replay(&cfg, &c.dir, &opts).unwrap();
+        assert_eq!(row, &SweepRow::of(combo.clone(), &single), "{combo:?}");
+    }
+    assert!(rows.iter().any(|r| r.orders > 0), "{rows:?}");
+    assert!(
+        rows[0].signals >= rows[2].signals,
+        "a higher edge never finds more signals: {rows:?}"
+    );
+    let table = arbline::replay::sweep::table(&rows);
+    assert_eq!(table.lines().count(), 5, "{table}");
+}

@@ -18,4 +18,5 @@ pub mod pnl_chart;
 pub mod queue_position;
 pub mod replay_error;
 pub mod run;
+pub mod sweep;
 pub mod venue_config;

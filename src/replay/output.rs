@@ -20,6 +20,8 @@ pub struct PnlSummary {
     pub realized_usdt: f64,
     /// Realized plus unrealized at the end, positions marked at the last mids.
     pub final_usdt: f64,
+    /// Fees paid, in USDT.
+    pub fees_usdt: f64,
     /// Largest fall of the total from an earlier peak over the P&L samples.
     pub max_drawdown_usdt: f64,
     /// Orders with at least one fill, over orders sent.
@@ -134,6 +136,7 @@ impl ReplaySummary {
             pnl: PnlSummary {
                 realized_usdt: run.realized_usdt,
                 final_usdt: run.final_usdt,
+                fees_usdt: run.fees_usdt,
                 max_drawdown_usdt: run.journal.max_drawdown(),
                 hit_rate: if j.orders == 0 {
                     0.0

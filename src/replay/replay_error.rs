@@ -28,6 +28,10 @@ pub enum ReplayError {
     File(#[from] FileError),
     #[error(transparent)]
     Report(#[from] crate::report::error::ReportError),
+    #[error(transparent)]
+    Sweep(#[from] super::sweep::SweepError),
+    #[error("sweep: a replay thread stopped without a result")]
+    SweepIncomplete,
     #[error("replay: writing the summary: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -119,6 +119,8 @@ pub struct ReplayRun {
     pub positions: Vec<PositionRow>,
     pub realized_usdt: f64,
     pub final_usdt: f64,
+    /// Fees paid, in USDT (each market's quote currency converted as its P&L is).
+    pub fees_usdt: f64,
     /// Capture time of the first and the last frame replayed (Unix ns).
     pub first_ns: u64,
     pub last_ns: u64,
@@ -297,6 +299,15 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
     r.sample_pnl(true);
     let warmup_signals = r.scanner.muted_signals();
     let (realized_usdt, final_usdt) = r.pnl_now();
+    let fees_usdt = {
+        let book = r.order.manager().positions_book();
+        r.order
+            .manager()
+            .positions()
+            .iter()
+            .map(|p| p.fees.to_f64() * book.quote_to_usdt(p.instrument))
+            .sum()
+    };
     let order = &*r.order;
     let positions = crate::telemetry::Summary::new(
         0.0,
@@ -333,6 +344,7 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
         positions,
         realized_usdt,
         final_usdt,
+        fees_usdt,
         first_ns,
         last_ns,
         frames,

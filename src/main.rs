@@ -188,10 +188,22 @@ enum Command {
         #[arg(long)]
         rest_url: Option<String>,
     },
-    /// Captured frames (`src/capture`).
+    /// Capture the venues' public market data (MAX book and trades, Binance depth and tickers,
+    /// REST snapshots, the reference rate) for `arbline replay`: no keys, no orders (the
+    /// strategies run muted). `arbline capture info DIR` reads a capture back.
+    #[command(args_conflicts_with_subcommands = true)]
     Capture {
         #[command(subcommand)]
-        command: CaptureCommand,
+        command: Option<CaptureCommand>,
+        /// TOML configuration: the markets and [venues] to capture.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The capture directory.
+        #[arg(long, default_value = "capture")]
+        out: PathBuf,
+        /// How long: 15s, 2m, 1h30m or seconds; until Ctrl+C / SIGTERM when absent.
+        #[arg(long, value_parser = arbline::config::parse_duration)]
+        duration: Option<Duration>,
     },
     /// Replay a capture (`--capture DIR` of run or demo) through the same parsers, books,
     /// scanners, order and risk stages, single-threaded on the capture's clock, against a
@@ -576,10 +588,29 @@ fn main() -> ExitCode {
             })
         }),
         Command::Capture {
-            command: CaptureCommand::Info { dir, gap },
+            command: Some(CaptureCommand::Info { dir, gap }),
+            ..
         } => arbline::capture::info(&dir, gap.as_nanos() as u64)
             .map(|i| print!("{}: {i}", dir.display()))
             .map_err(Into::into),
+        Command::Capture {
+            command: None,
+            config,
+            out,
+            duration,
+        } => load(config.as_ref()).and_then(|cfg| {
+            let _log = start_logging(&cfg.log)?;
+            let opts = DemoOptions {
+                duration,
+                quiet: true,
+                config_path: config.clone(),
+                venues_name: Some("market data".into()),
+                capture: Some(out),
+                ..Default::default()
+            };
+            engine::run_with(&cfg, &opts, engine::Venues::MarketData)?;
+            Ok(())
+        }),
         Command::Replay {
             dir,
             config,

@@ -238,3 +238,54 @@ fn a_sweep_has_one_row_per_combination_each_equal_to_its_single_replay() {
     let table = arbline::replay::sweep::table(&rows);
     assert_eq!(table.lines().count(), 5, "{table}");
 }
+
+#[test]
+fn arbline_capture_records_market_data_only_and_the_capture_replays() {
+    use arbline::capture::FrameKind;
+    use arbline::model::Venue;
+    let root = std::env::temp_dir().join(format!("arbline-md-capture-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let mut cfg = Config::default();
+    cfg.sim.use_free_ports();
+    // The simulator wants a key for its private side; the capture never uses one.
+    let servers = arbline::sim::servers::SimServers::start(&cfg, &[("k", "s")]).unwrap();
+    servers.point(&mut cfg);
+    cfg.refrate.cache_dir = root.join("refrate").to_string_lossy().into_owned();
+    cfg.nats.file_dir = root.join("events").to_string_lossy().into_owned();
+    let dir = root.join("capture");
+    let opts = DemoOptions {
+        duration: Some(Duration::from_secs(120)),
+        quiet: true,
+        capture: Some(dir.clone()),
+        ..Default::default()
+    };
+    let r =
+        arbline::engine::run_with_until(&cfg, &opts, arbline::engine::Venues::MarketData, |c| {
+            c.md.get() >= 3000
+        })
+        .unwrap();
+    let e = &r.summary.events;
+    assert!(e.md >= 3000, "{e:?}");
+    assert_eq!((e.signals, e.orders_sent), (0, 0), "nothing trades: {e:?}");
+    let info = arbline::capture::info(&dir, 5_000_000_000).unwrap();
+    let count = |v, k| info.per_venue_kind.get(&(v, k)).copied().unwrap_or(0);
+    assert!(count(Venue::Max, FrameKind::WsText) > 0, "{info}");
+    assert!(
+        count(Venue::BinanceFutures, FrameKind::WsText) > 0,
+        "{info}"
+    );
+    assert!(
+        count(Venue::BinanceFutures, FrameKind::RestSnapshot) > 0,
+        "{info}"
+    );
+    assert!(count(Venue::RefRate, FrameKind::RefRate) > 0, "{info}");
+    assert_eq!(count(Venue::Max, FrameKind::Private), 0, "{info}");
+    assert_eq!(count(Venue::Max, FrameKind::OrderAnswer), 0, "{info}");
+    // No order answers to draw latencies from: the replay says so, then runs with a constant.
+    let e = replay(&cfg, &dir, &ReplayOptions::default()).err().unwrap();
+    assert!(e.to_string().contains("latency"), "{e}");
+    cfg.replay.latency = "2ms".into();
+    let run = replay(&cfg, &dir, &ReplayOptions::default()).unwrap();
+    assert_eq!(run.feed.parse_errors, 0);
+    assert!(run.md_events > 0 && run.book_tops > 0, "{:?}", run.feed);
+}

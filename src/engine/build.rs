@@ -105,6 +105,9 @@ pub enum Venues {
     Synthetic,
     /// The venues named in `[venues]` (real exchanges or `arbline sim`), with these keys.
     Live(crate::secrets::Secrets),
+    /// The live venues' public market data only (`arbline capture`): no keys, no gateway,
+    /// no private stream; orders have nowhere to go, so the caller mutes the scanners.
+    MarketData,
     /// None: the caller connects its own venue to [`Built::ends`] (a replay).
     External,
 }
@@ -189,51 +192,15 @@ pub fn build_capturing(
             shutdown: shutdown.clone(),
             pregenerate_s: cfg.sim.pregenerate_s,
         })))],
-        Venues::Live(secrets) => {
+        venues @ (Venues::Live(_) | Venues::MarketData) => {
             let v = &cfg.venues;
             let (max_tls, binance_tls) = (v.max_tls()?, v.binance_tls()?);
-            let (key, secret) = secrets.max_keys()?;
-            // One signer per key: its clones share the key's one nonce sequence. The trading
-            // key signs orders and cancels; a read key, if given, signs the reads and the
-            // private WebSocket's auth on a thread of their own (`gateway::read_lane`).
-            let signer = crate::venue::max::MaxSigner::new(key, secret);
-            let read_signer = secrets
-                .max_read_keys()?
-                .map(|(k, s)| crate::venue::max::MaxSigner::new(k, s));
             // One ban per venue: a 429 on any MAX connection or REST call holds back every
             // other (they share the IP); Binance likewise for its hosts.
             let max_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
             let binance_gate = Arc::new(crate::venue::venue_gate::VenueGate::new());
             let max_liveness = Duration::from_millis(v.max.liveness_timeout_ms);
             let max_ping = Duration::from_millis(v.max.ping_interval_ms);
-            let rest_client = |signer: &crate::venue::max::MaxSigner| {
-                crate::venue::max::rest_client::MaxRestClient::new(
-                    &v.max.rest_url,
-                    signer.clone(),
-                    std::time::Duration::from_millis(v.max.timeout_ms),
-                )
-                .with_gate(max_gate.clone())
-                .with_clock(clock.clone())
-            };
-            let answer_tap =
-                capture
-                    .clone()
-                    .map(|c| -> crate::venue::max::rest_client::AnswerTap {
-                        Box::new(move |sent, status, body| {
-                            let now = c.clock().raw();
-                            let sent_utc = if sent == 0 {
-                                0
-                            } else {
-                                c.clock().unix_ns(sent)
-                            };
-                            c.frame_with(Venue::Max, FrameKind::OrderAnswer, 0, now, |b| {
-                                crate::capture::payload::order_answer_record(
-                                    b, sent_utc, status, body,
-                                )
-                            });
-                        })
-                    });
-            let client = rest_client(&signer).with_answer_tap(answer_tap);
             if let Some(inst) = instruments.iter().find(|i| i.venue == Venue::RefRate) {
                 refrate = Some(crate::feed::refrate_feed::RefRateFeed {
                     provider: crate::venue::refrate::provider::RefRateProvider::new(&cfg.refrate)?,
@@ -248,82 +215,6 @@ pub fn build_capturing(
                     failures: 0,
                 });
             }
-            let user_exec = exec_prod.clone();
-            let user_tx = feed_tx.clone();
-            // The first round runs at start; every private (re)authentication asks for another.
-            let reconcile_now = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let mut wallets: Vec<crate::model::WalletType> = cfg
-                .scanner
-                .arbitrage
-                .iter()
-                .map(|a| a.wallet)
-                .chain(
-                    cfg.scanner
-                        .stable_coin
-                        .enabled
-                        .then_some(cfg.scanner.stable_coin.wallet),
-                )
-                .collect();
-            wallets.sort_by_key(|w| *w as u8);
-            wallets.dedup();
-            let reconciler = crate::gateway::reconciler::Reconciler::new(
-                wallets,
-                std::time::Duration::from_millis(v.max.reconcile_interval_ms),
-                reconcile_now.clone(),
-            );
-            let reads = |reconciler, other_keys| crate::gateway::venue_reads::VenueReads {
-                reconciler,
-                exec: exec_prod.clone(),
-                instruments: instruments.clone(),
-                clock: clock.clone(),
-                halts: halts.clone(),
-                max_clock_drift_ms: v.max.max_clock_drift_ms,
-                other_keys,
-            };
-            use crate::gateway::max_gateway::Reads;
-            let (client, gateway_reads) = match &read_signer {
-                None => (
-                    client,
-                    Reads::Inline(Box::new(reads(reconciler, Vec::new()))),
-                ),
-                Some(read) => {
-                    // MAX's 1 200 private requests a minute, split between the lanes; the order
-                    // lane never waits for a token.
-                    let orders = v.max.order_requests_per_minute;
-                    let created = Arc::new(crossbeam::queue::ArrayQueue::new(
-                        crate::gateway::venue_reads::CREATED_QUEUE,
-                    ));
-                    let queries =
-                        crate::pipeline::gateway_queue::gateway_queue(cfg.pipeline.gateway_queue);
-                    let lane = crate::gateway::read_lane::ReadLane {
-                        client: rest_client(read).with_rate_limit(1200 - orders, 5, 2_000),
-                        reads: reads(
-                            reconciler.with_created_from(created.clone()),
-                            vec![signer.clone()],
-                        ),
-                        queue: queries.clone(),
-                        shutdown: shutdown.clone(),
-                    };
-                    (
-                        client.with_rate_limit(orders, 15, 0),
-                        Reads::Lane {
-                            queries,
-                            created,
-                            lane: Some(Box::new(lane)),
-                        },
-                    )
-                }
-            };
-            gateways.push(Gateway {
-                client,
-                queue: gateway.clone(),
-                exec: exec_prod,
-                instruments: instruments.clone(),
-                clock: clock.clone(),
-                shutdown: shutdown.clone(),
-                halts: halts.clone(),
-                reads: gateway_reads,
-            });
             let max = MaxWsFeed::new(MaxWsFeedParts {
                 url: v.max.ws_url.clone(),
                 tls: max_tls.clone(),
@@ -356,34 +247,151 @@ pub fn build_capturing(
                 resync: resync.clone(),
                 clock: clock.clone(),
                 counters: counters.clone(),
-                tele: feed_tx,
+                tele: feed_tx.clone(),
                 shutdown: shutdown.clone(),
                 rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
             })
             .with_gate(binance_gate)
             .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms))
             .with_capture(capture.clone());
-            let user = MaxUserFeed::new(MaxUserFeedParts {
-                url: v.max.ws_url.clone(),
-                tls: max_tls,
-                signer: read_signer.unwrap_or(signer),
-                instruments: instruments.clone(),
-                exec: user_exec,
-                clock: clock.clone(),
-                counters: counters.clone(),
-                tele: user_tx,
-                shutdown: shutdown.clone(),
-                halts: halts.clone(),
-                reconcile_now,
-            })
-            .with_gate(max_gate)
-            .with_liveness(max_liveness, max_ping)
-            .with_capture(capture.clone());
-            vec![
+            let mut feeds = vec![
                 AnyStage::MaxWs(Box::new(max)),
                 AnyStage::BinanceWs(Box::new(binance)),
-                AnyStage::MaxUser(Box::new(user)),
-            ]
+            ];
+            // Market data only (`arbline capture`): no key, no gateway, no private stream.
+            if let Venues::Live(secrets) = venues {
+                let (key, secret) = secrets.max_keys()?;
+                // One signer per key: its clones share the key's one nonce sequence. The trading
+                // key signs orders and cancels; a read key, if given, signs the reads and the
+                // private WebSocket's auth on a thread of their own (`gateway::read_lane`).
+                let signer = crate::venue::max::MaxSigner::new(key, secret);
+                let read_signer = secrets
+                    .max_read_keys()?
+                    .map(|(k, s)| crate::venue::max::MaxSigner::new(k, s));
+                let rest_client = |signer: &crate::venue::max::MaxSigner| {
+                    crate::venue::max::rest_client::MaxRestClient::new(
+                        &v.max.rest_url,
+                        signer.clone(),
+                        std::time::Duration::from_millis(v.max.timeout_ms),
+                    )
+                    .with_gate(max_gate.clone())
+                    .with_clock(clock.clone())
+                };
+                let answer_tap =
+                    capture
+                        .clone()
+                        .map(|c| -> crate::venue::max::rest_client::AnswerTap {
+                            Box::new(move |sent, status, body| {
+                                let now = c.clock().raw();
+                                let sent_utc = if sent == 0 {
+                                    0
+                                } else {
+                                    c.clock().unix_ns(sent)
+                                };
+                                c.frame_with(Venue::Max, FrameKind::OrderAnswer, 0, now, |b| {
+                                    crate::capture::payload::order_answer_record(
+                                        b, sent_utc, status, body,
+                                    )
+                                });
+                            })
+                        });
+                let client = rest_client(&signer).with_answer_tap(answer_tap);
+                let user_exec = exec_prod.clone();
+                let user_tx = feed_tx.clone();
+                // The first round runs at start; every private (re)authentication asks for another.
+                let reconcile_now = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let mut wallets: Vec<crate::model::WalletType> = cfg
+                    .scanner
+                    .arbitrage
+                    .iter()
+                    .map(|a| a.wallet)
+                    .chain(
+                        cfg.scanner
+                            .stable_coin
+                            .enabled
+                            .then_some(cfg.scanner.stable_coin.wallet),
+                    )
+                    .collect();
+                wallets.sort_by_key(|w| *w as u8);
+                wallets.dedup();
+                let reconciler = crate::gateway::reconciler::Reconciler::new(
+                    wallets,
+                    std::time::Duration::from_millis(v.max.reconcile_interval_ms),
+                    reconcile_now.clone(),
+                );
+                let reads = |reconciler, other_keys| crate::gateway::venue_reads::VenueReads {
+                    reconciler,
+                    exec: exec_prod.clone(),
+                    instruments: instruments.clone(),
+                    clock: clock.clone(),
+                    halts: halts.clone(),
+                    max_clock_drift_ms: v.max.max_clock_drift_ms,
+                    other_keys,
+                };
+                use crate::gateway::max_gateway::Reads;
+                let (client, gateway_reads) = match &read_signer {
+                    None => (
+                        client,
+                        Reads::Inline(Box::new(reads(reconciler, Vec::new()))),
+                    ),
+                    Some(read) => {
+                        // MAX's 1 200 private requests a minute, split between the lanes; the order
+                        // lane never waits for a token.
+                        let orders = v.max.order_requests_per_minute;
+                        let created = Arc::new(crossbeam::queue::ArrayQueue::new(
+                            crate::gateway::venue_reads::CREATED_QUEUE,
+                        ));
+                        let queries = crate::pipeline::gateway_queue::gateway_queue(
+                            cfg.pipeline.gateway_queue,
+                        );
+                        let lane = crate::gateway::read_lane::ReadLane {
+                            client: rest_client(read).with_rate_limit(1200 - orders, 5, 2_000),
+                            reads: reads(
+                                reconciler.with_created_from(created.clone()),
+                                vec![signer.clone()],
+                            ),
+                            queue: queries.clone(),
+                            shutdown: shutdown.clone(),
+                        };
+                        (
+                            client.with_rate_limit(orders, 15, 0),
+                            Reads::Lane {
+                                queries,
+                                created,
+                                lane: Some(Box::new(lane)),
+                            },
+                        )
+                    }
+                };
+                gateways.push(Gateway {
+                    client,
+                    queue: gateway.clone(),
+                    exec: exec_prod,
+                    instruments: instruments.clone(),
+                    clock: clock.clone(),
+                    shutdown: shutdown.clone(),
+                    halts: halts.clone(),
+                    reads: gateway_reads,
+                });
+                let user = MaxUserFeed::new(MaxUserFeedParts {
+                    url: v.max.ws_url.clone(),
+                    tls: max_tls,
+                    signer: read_signer.unwrap_or(signer),
+                    instruments: instruments.clone(),
+                    exec: user_exec,
+                    clock: clock.clone(),
+                    counters: counters.clone(),
+                    tele: user_tx,
+                    shutdown: shutdown.clone(),
+                    halts: halts.clone(),
+                    reconcile_now,
+                })
+                .with_gate(max_gate)
+                .with_liveness(max_liveness, max_ping)
+                .with_capture(capture.clone());
+                feeds.push(AnyStage::MaxUser(Box::new(user)));
+            }
+            feeds
         }
     };
     let book = BookStage::new(BookStageParts {

@@ -77,6 +77,7 @@ pub fn run_with_until(
 ) -> Result<RunResult, EngineError> {
     let live = cfg.demo.live && !opts.quiet;
     let synthetic = matches!(venues, Venues::Synthetic);
+    let market_data = matches!(venues, Venues::MarketData);
     let clock = crate::pipeline::EngineClock::new();
     let capture = match &opts.capture {
         Some(dir) if synthetic => {
@@ -105,6 +106,8 @@ pub fn run_with_until(
         clock,
         capture.as_ref().map(|(tx, _)| tx.clone()),
     )?;
+    // Market data only: the strategies watch, but nothing may trade.
+    built.scanner.set_muted(market_data);
     built
         .shutdown
         .install_signal_handlers()
@@ -211,6 +214,8 @@ pub fn run_until(
     let mut scanner = Some(AnyStage::Scanner(Box::new(scanner)));
     let mut order = Some(AnyStage::Order(Box::new(order)));
     let side_handle = side.spawn().map_err(EngineError::spawn("side"))?;
+    // Only a gateway ends with a reconcile round to wait for (not `arbline capture`'s feeds).
+    let reconciles = !gateways.is_empty();
     let mut gateway_handles = Vec::new();
     // The gateway waits the way the thread that runs the order stage does: it is that
     // stage's egress.
@@ -254,7 +259,7 @@ pub fn run_until(
         std::thread::sleep(Duration::from_millis(5));
     }
     // With live venues, the gateway's last reconcile round (fills not delivered yet).
-    if !gateway_handles.is_empty() {
+    if reconciles {
         while !shutdown.reconciled() && Instant::now() < settle_limit {
             std::thread::sleep(Duration::from_millis(5));
         }

@@ -32,7 +32,7 @@ pub enum SweepError {
     Config {
         combo: String,
         #[source]
-        source: crate::config::ConfigError,
+        source: Box<crate::config::ConfigError>,
     },
 }
 
@@ -156,7 +156,7 @@ pub fn config_for(base: &str, combo: &Combination) -> Result<Config, SweepError>
     })?;
     Config::from_toml(&text).map_err(|source| SweepError::Config {
         combo: describe(combo),
-        source,
+        source: Box::new(source),
     })
 }
 

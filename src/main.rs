@@ -434,6 +434,8 @@ fn replay_time(flag: &str, t: Option<String>) -> CliResult<Option<u64>> {
     .map_err(Into::into)
 }
 
+use std::io::Write as _;
+
 fn run_replay(
     cfg: &Config,
     dir: &std::path::Path,
@@ -445,12 +447,14 @@ fn run_replay(
     let files = arbline::capture::capture_files(dir)?;
     let run = arbline::replay::run::replay(cfg, dir, opts)?;
     let summary = ReplaySummary::new(&run, cfg, &files);
-    print_summary(&summary, &run, &mut std::io::stdout()).context("printing the summary")?;
     let out = out.unwrap_or_else(|| dir.join("replay"));
     let written = write_outputs(&run, &summary, &out, format)?;
-    println!("written to {}:", out.display());
+    // Written before printing: a closed stdout (`| head`) loses the text, not the files.
+    let mut text = std::io::stdout().lock();
+    print_summary(&summary, &run, &mut text).context("printing the summary")?;
+    writeln!(text, "written to {}:", out.display()).context("printing")?;
     for f in written {
-        println!("  {}", f.display());
+        writeln!(text, "  {}", f.display()).context("printing")?;
     }
     Ok(())
 }
@@ -472,11 +476,13 @@ fn run_sweep(
     let n = sweep::grid(sets).len();
     eprintln!("arbline replay: sweeping {n} combinations on {jobs} thread(s)");
     let rows = sweep::sweep(base, dir, opts, sets, jobs)?;
-    print!("{}", sweep::table(&rows));
+    if let Some(p) = &csv {
+        std::fs::write(p, sweep::csv(&rows)).map_err(arbline::model::FileError::at("write", p))?;
+    }
+    let mut text = std::io::stdout().lock();
+    write!(text, "{}", sweep::table(&rows)).context("printing the table")?;
     if let Some(p) = csv {
-        std::fs::write(&p, sweep::csv(&rows))
-            .map_err(arbline::model::FileError::at("write", &p))?;
-        println!("table written to {}", p.display());
+        writeln!(text, "table written to {}", p.display()).context("printing")?;
     }
     Ok(())
 }

@@ -175,9 +175,10 @@ pub fn compute_json(run: &ReplayRun) -> serde_json::Value {
             "max_ns": h.max(),
         })
     };
-    let busy_s = run.wall_s.max(1e-9);
+    let busy_s = run.loop_s.max(1e-9);
     serde_json::json!({
         "wall_s": run.wall_s,
+        "loop_s": run.loop_s,
         "frames_per_s": run.frames as f64 / busy_s,
         "md_events_per_s": run.md_events as f64 / busy_s,
         "parse": pct(&run.compute.parse),

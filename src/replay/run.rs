@@ -140,8 +140,10 @@ pub struct ReplayRun {
     pub compute: ComputeLatency,
     /// Every book at the end, best levels first (at most [`FINAL_BOOK_LEVELS`] a side).
     pub books: Vec<FinalBook>,
-    /// Wall-clock seconds the replay took (not part of the results).
+    /// Wall-clock seconds the replay took (not part of the results): in all, and the frames'
+    /// loop alone (without building the engine and the latency model's first pass).
     pub wall_s: f64,
+    pub loop_s: f64,
 }
 
 /// Levels per side kept of each book at the end of a replay.
@@ -170,10 +172,13 @@ fn latency_model(cfg: &Config, dir: &Path) -> Result<LatencyModel, ReplayError> 
     match cfg.replay.latency()? {
         ReplayLatency::Constant(ns) => Ok(LatencyModel::Constant { ns }),
         ReplayLatency::Capture => {
-            // A first pass over the capture; a tear ends it like the replay.
-            let reader = CaptureReader::open(dir)?;
-            let frames: Vec<OwnedFrame> = reader.map_while(Result::ok).collect();
-            let samples = ack_latencies(frames.iter().map(OwnedFrame::as_frame));
+            // A first pass over the capture, keeping only the order answers; a tear ends it
+            // like the replay.
+            let answers: Vec<OwnedFrame> = CaptureReader::open(dir)?
+                .map_while(Result::ok)
+                .filter(|f| f.kind == crate::capture::FrameKind::OrderAnswer)
+                .collect();
+            let samples = ack_latencies(answers.iter().map(OwnedFrame::as_frame));
             if samples.is_empty() {
                 return Err(ReplayError::NoLatencySamples(dir.to_path_buf()));
             }
@@ -254,6 +259,7 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
     let (mut frames, mut warmup_frames, mut last_ns) = (0u64, 0u64, first.ts_utc_ns);
     let mut tear = None;
     let mut next = Some(first);
+    let loop_start = Instant::now();
     while let Some(f) = next.take() {
         if opts.to_ns.is_some_and(|to| f.ts_utc_ns > to) {
             break;
@@ -296,6 +302,7 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
         last_ns,
         cfg.engine.cancel_timeout_ms * 1_000_000 + END_GRACE_NS,
     );
+    let loop_s = loop_start.elapsed().as_secs_f64();
     r.sample_pnl(true);
     let warmup_signals = r.scanner.muted_signals();
     let (realized_usdt, final_usdt) = r.pnl_now();
@@ -359,6 +366,7 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
         compute,
         books,
         wall_s: wall.elapsed().as_secs_f64(),
+        loop_s,
     })
 }
 

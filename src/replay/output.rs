@@ -255,12 +255,12 @@ pub fn print_summary(
     )?;
     writeln!(
         text,
-        "  P&L: realized {:.4} USDT, final {:.4} USDT, max drawdown {:.4} USDT, hit rate {:.3}; fees {}",
+        "  P&L: realized {:.4} USDT, final {:.4} USDT, max drawdown {:.4} USDT, hit rate {:.3}; fees {:.4} USDT",
         s.pnl.realized_usdt,
         s.pnl.final_usdt,
         s.pnl.max_drawdown_usdt,
         s.pnl.hit_rate,
-        s.venue.fees
+        s.pnl.fees_usdt
     )?;
     writeln!(text, "  venue latency: {}", s.venue.latency_model)?;
     let f = &s.feed;

@@ -138,7 +138,7 @@ fn outputs(run: &ReplayRun, cfg: &Config, dir: &Path, out: &Path) -> Vec<(String
     let written = write_outputs(run, &summary, out, arbline::report::Format::Svg).unwrap();
     written
         .iter()
-        .filter(|p| !p.ends_with("compute.json"))
+        .filter(|p| !p.to_string_lossy().contains("compute"))
         .map(|p| {
             let mut bytes = std::fs::read(p).unwrap();
             if p.ends_with("summary.json") {

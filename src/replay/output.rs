@@ -3,7 +3,8 @@
 //! all from capture time and the stages' output, so two replays of one capture with one
 //! configuration write the same bytes (`summary.json` apart from its `run_id`). The engine's
 //! compute per frame, measured with the real clock, goes to `compute.json` and is the one
-//! output that differs from run to run.
+//! output that differs from run to run (with its histograms, `compute-parse.hgrm` and
+//! `compute-frame.hgrm`).
 
 use super::replay_error::ReplayError;
 use super::run::ReplayRun;
@@ -211,6 +212,18 @@ pub fn write_outputs(
     ] {
         let p = out.join(name);
         write(&p, &bytes)?;
+        files.push(p);
+    }
+    // The compute histograms whole, in the HdrHistogram text form (µs), beside compute.json.
+    for (name, h) in [
+        ("compute-parse.hgrm", &run.compute.parse),
+        ("compute-frame.hgrm", &run.compute.frame),
+    ] {
+        let p = out.join(name);
+        let mut text = Vec::new();
+        crate::telemetry::summary::write_hgrm(&mut text, h, 1000.0)
+            .map_err(FileError::at("write", &p))?;
+        write(&p, &text)?;
         files.push(p);
     }
     files.extend(super::pnl_chart::render_chart(run, out, format)?);

@@ -25,7 +25,10 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(3)
     };
-    println!("capture overhead, {} ({pairs} pairs of {secs} s)", common::cpu_model());
+    println!(
+        "capture overhead, {} ({pairs} pairs of {secs} s)",
+        common::cpu_model()
+    );
     let root = std::env::temp_dir().join(format!("arbline-bench-capture-{}", std::process::id()));
     let mut cfg = Config::default();
     common::trade_on_every_top(&mut cfg);

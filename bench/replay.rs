@@ -65,7 +65,10 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(5)
     };
-    println!("replay throughput, {} ({capture_s} s capture, {runs} replays)", common::cpu_model());
+    println!(
+        "replay throughput, {} ({capture_s} s capture, {runs} replays)",
+        common::cpu_model()
+    );
     let root = std::env::temp_dir().join(format!("arbline-bench-replay-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let dir = root.join("capture");

@@ -1,4 +1,7 @@
 //! `arbline`: the command line.
+//!
+//! One file: every subcommand's arguments (clap's derive) and the dispatch to the library that
+//! does the work; the arguments' help texts are most of its length.
 
 use arbline::config::Config;
 use arbline::engine::{self, DemoOptions};
@@ -434,59 +437,6 @@ fn replay_time(flag: &str, t: Option<String>) -> CliResult<Option<u64>> {
     .map_err(Into::into)
 }
 
-use std::io::Write as _;
-
-fn run_replay(
-    cfg: &Config,
-    dir: &std::path::Path,
-    opts: &arbline::replay::run::ReplayOptions,
-    out: Option<PathBuf>,
-    format: arbline::report::Format,
-) -> CliResult {
-    use arbline::replay::output::{ReplaySummary, print_summary, write_outputs};
-    let files = arbline::capture::capture_files(dir)?;
-    let run = arbline::replay::run::replay(cfg, dir, opts)?;
-    let summary = ReplaySummary::new(&run, cfg, &files);
-    let out = out.unwrap_or_else(|| dir.join("replay"));
-    let written = write_outputs(&run, &summary, &out, format)?;
-    // Written before printing: a closed stdout (`| head`) loses the text, not the files.
-    let mut text = std::io::stdout().lock();
-    print_summary(&summary, &run, &mut text).context("printing the summary")?;
-    writeln!(text, "written to {}:", out.display()).context("printing")?;
-    for f in written {
-        writeln!(text, "  {}", f.display()).context("printing")?;
-    }
-    Ok(())
-}
-
-fn run_sweep(
-    base: &str,
-    dir: &std::path::Path,
-    opts: &arbline::replay::run::ReplayOptions,
-    sets: &[arbline::replay::sweep::Setting],
-    csv: Option<PathBuf>,
-    jobs: Option<usize>,
-) -> CliResult {
-    use arbline::replay::sweep;
-    let jobs = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1)
-    });
-    let n = sweep::grid(sets).len();
-    eprintln!("arbline replay: sweeping {n} combinations on {jobs} thread(s)");
-    let rows = sweep::sweep(base, dir, opts, sets, jobs)?;
-    if let Some(p) = &csv {
-        std::fs::write(p, sweep::csv(&rows)).map_err(arbline::model::FileError::at("write", p))?;
-    }
-    let mut text = std::io::stdout().lock();
-    write!(text, "{}", sweep::table(&rows)).context("printing the table")?;
-    if let Some(p) = csv {
-        writeln!(text, "table written to {}", p.display()).context("printing")?;
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: CliResult = match cli.command {
@@ -635,16 +585,34 @@ fn main() -> ExitCode {
                 to_ns: replay_time("--to", to)?,
                 speed,
             };
+            let mut text = std::io::stdout().lock();
             if sets.is_empty() {
-                run_replay(&cfg, &dir, &opts, out, format)
+                arbline::replay::command::replay_command(
+                    &cfg, &dir, &opts, out, format, &mut text,
+                )?;
             } else {
                 let base = match &config {
                     Some(p) => std::fs::read_to_string(p)
                         .map_err(arbline::model::FileError::at("read", p))?,
                     None => arbline::replay::sweep::DEFAULT_CONFIG_TOML.to_string(),
                 };
-                run_sweep(&base, &dir, &opts, &sets, csv, jobs)
+                let jobs = jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+                eprintln!(
+                    "arbline replay: sweeping {} combinations on {jobs} thread(s)",
+                    arbline::replay::sweep::grid(&sets).len()
+                );
+                arbline::replay::command::sweep_command(
+                    &base,
+                    &dir,
+                    &opts,
+                    &sets,
+                    csv.as_deref(),
+                    jobs,
+                    &mut text,
+                )?;
             }
+            Ok(())
         }),
         Command::CheckConfig { config } => load(Some(&config)).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;

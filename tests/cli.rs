@@ -165,3 +165,47 @@ fn capture_info_summarises_a_capture_and_names_a_tear() {
     assert!(text.contains("torn: torn capture"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `arbline replay`: what it says when there is nothing to replay or a setting is wrong, each
+/// with exit status 1 or 2 and nothing written.
+#[test]
+fn replay_refuses_an_empty_capture_a_bad_setting_and_a_bad_speed_clearly() {
+    let dir = std::env::temp_dir().join(format!("arbline-cli-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = arbline()
+        .args(["replay", d, "--out", &format!("{d}/out")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no frame") || stderr.contains("capture"),
+        "{stderr}"
+    );
+    assert!(!dir.join("out").exists(), "nothing written");
+
+    let out = arbline()
+        .args(["replay", d, "--set", "scanner.arbitrage.edge_bsp=5,10"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("edge_bsp"),
+        "the unknown key is named: {stderr}"
+    );
+
+    for (args, named) in [
+        (vec!["--set", "edge_bps"], "--set"),
+        (vec!["--speed", "0x"], "--speed"),
+        (vec!["--from", "yesterday"], "--from"),
+    ] {
+        let out = arbline().arg("replay").arg(d).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,7 @@
 //! push, two relaxed counter adds. The pool's buffers keep their capacity when they come back,
 //! so once each has held a frame as large as the ones it gets, capturing allocates nothing.
 
-use super::record::{CapturedFrame, FrameKind};
+use super::record::{FrameKind, OwnedFrame};
 use crate::model::Venue;
 use crate::pipeline::EngineClock;
 use crossbeam::queue::ArrayQueue;
@@ -17,31 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Bytes reserved in each pool buffer at start: most frames fit without growing it.
 const RESERVED_FRAME_BYTES: usize = 2048;
 
-/// One frame on its way to the capture thread.
-pub struct QueuedFrame {
-    pub ts_utc_ns: u64,
-    pub ts_engine: u64,
-    pub venue: Venue,
-    pub kind: FrameKind,
-    pub conn: u32,
-    pub bytes: Vec<u8>,
-}
-
-impl QueuedFrame {
-    pub fn as_frame(&self) -> CapturedFrame<'_> {
-        CapturedFrame {
-            ts_utc_ns: self.ts_utc_ns,
-            ts_engine: self.ts_engine,
-            venue: self.venue,
-            conn: self.conn,
-            kind: self.kind,
-            bytes: &self.bytes,
-        }
-    }
-}
-
 pub(super) struct Shared {
-    pub(super) full: ArrayQueue<QueuedFrame>,
+    pub(super) full: ArrayQueue<OwnedFrame>,
     pub(super) free: ArrayQueue<Vec<u8>>,
     captured: AtomicU64,
     dropped: AtomicU64,
@@ -109,7 +86,7 @@ impl CaptureTx {
         };
         bytes.clear();
         fill(&mut bytes);
-        let q = QueuedFrame {
+        let q = OwnedFrame {
             ts_utc_ns: self.clock.unix_ns(ts),
             ts_engine: ts,
             venue,

@@ -43,6 +43,17 @@ pub struct JournalCounts {
     pub orders_filled: u64,
 }
 
+impl JournalCounts {
+    /// Orders with at least one fill, over orders sent (0 without orders).
+    pub fn hit_rate(&self) -> f64 {
+        if self.orders == 0 {
+            0.0
+        } else {
+            self.orders_filled as f64 / self.orders as f64
+        }
+    }
+}
+
 pub struct Journal {
     instruments: Instruments,
     orders_csv: String,

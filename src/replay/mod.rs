@@ -7,6 +7,7 @@
 //! simulated execution venue (with [`latency_model`], [`queue_position`] and
 //! [`consumed_volume`]); [`journal`] keeps what happened for the CSVs and the P&L.
 
+pub mod command;
 pub mod consumed_volume;
 pub mod error;
 pub mod feed;

@@ -139,11 +139,7 @@ impl ReplaySummary {
                 final_usdt: run.final_usdt,
                 fees_usdt: run.fees_usdt,
                 max_drawdown_usdt: run.journal.max_drawdown(),
-                hit_rate: if j.orders == 0 {
-                    0.0
-                } else {
-                    j.orders_filled as f64 / j.orders as f64
-                },
+                hit_rate: j.hit_rate(),
             },
             positions: run.positions.clone(),
             open_orders_at_end: run.open_orders_at_end,

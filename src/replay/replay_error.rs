@@ -32,6 +32,8 @@ pub enum ReplayError {
     Sweep(#[from] super::sweep::SweepError),
     #[error("sweep: a replay thread stopped without a result")]
     SweepIncomplete,
+    #[error("replay: printing: {0}")]
+    Print(#[source] std::io::Error),
     #[error("replay: writing the summary: {0}")]
     Json(#[from] serde_json::Error),
 }

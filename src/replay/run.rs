@@ -197,18 +197,18 @@ fn work(p: Poll) -> usize {
 /// Replays the capture in `dir` with `cfg`.
 pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRun, ReplayError> {
     let wall = Instant::now();
-    let latency = latency_model(cfg, dir)?;
-    let latency_name = latency.describe();
-    let mut cfg = cfg.clone();
-    // Nothing leaves the process: no bus, no signal log (the journal has every signal).
-    cfg.nats.enabled = false;
-    cfg.log.signal_log = false;
     let mut reader = CaptureReader::open(dir)?;
     let first = match reader.next() {
         Some(Ok(f)) => f,
         Some(Err(e)) => return Err(e.into()),
         None => return Err(ReplayError::Empty(dir.to_path_buf())),
     };
+    let latency = latency_model(cfg, dir)?;
+    let latency_name = latency.describe();
+    let mut cfg = cfg.clone();
+    // Nothing leaves the process: no bus, no signal log (the journal has every signal).
+    cfg.nats.enabled = false;
+    cfg.log.signal_log = false;
     let (clock, mock) = EngineClock::mock(first.ts_utc_ns);
     let mut built = build_capturing(&cfg, false, Venues::External, clock.clone(), None)?;
     let ends = built
@@ -267,7 +267,7 @@ pub fn replay(cfg: &Config, dir: &Path, opts: &ReplayOptions) -> Result<ReplayRu
         if let Speed::Times(x) = opts.speed {
             let due =
                 Duration::from_secs_f64((f.ts_utc_ns.saturating_sub(r.first_ns)) as f64 / 1e9 / x);
-            if let Some(wait) = due.checked_sub(wall.elapsed()) {
+            if let Some(wait) = due.checked_sub(loop_start.elapsed()) {
                 std::thread::sleep(wait);
             }
         }

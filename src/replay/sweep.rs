@@ -186,11 +186,7 @@ impl SweepRow {
             realized_usdt: run.realized_usdt,
             final_usdt: run.final_usdt,
             max_drawdown_usdt: run.journal.max_drawdown(),
-            hit_rate: if j.orders == 0 {
-                0.0
-            } else {
-                j.orders_filled as f64 / j.orders as f64
-            },
+            hit_rate: j.hit_rate(),
         }
     }
 }

@@ -18,6 +18,7 @@ use std::path::Path;
 
 pub mod duration;
 pub mod error;
+pub mod metrics;
 pub mod nats;
 pub mod replay;
 pub mod sim;
@@ -42,6 +43,7 @@ pub struct Config {
     pub log: LogConfig,
     pub demo: DemoSection,
     pub replay: replay::ReplayConfig,
+    pub metrics: metrics::MetricsConfig,
 }
 
 /// `[venues.max]` and `[venues.binance]`: where `arbline run` connects. Pointing the engine at
@@ -274,6 +276,7 @@ impl Default for Config {
             log: LogConfig::default(),
             demo: DemoSection::default(),
             replay: replay::ReplayConfig::default(),
+            metrics: metrics::MetricsConfig::default(),
         }
     }
 }
@@ -335,6 +338,7 @@ impl Config {
         }
         placement::resolve(&p.threads, usize::MAX)?;
         self.replay.validate()?;
+        self.metrics.validate()?;
         if self.venues.max.reconcile_interval_ms < 200 {
             return Err(InvalidSetting::new(
                 "venues.max.reconcile_interval_ms",

@@ -452,7 +452,16 @@ fn main() -> ExitCode {
             capture,
         } => load(config.as_ref()).and_then(|cfg| {
             let _log = start_logging(&cfg.log)?;
-            let cfg = with_nats(cfg, nats)?;
+            let mut cfg = with_nats(cfg, nats)?;
+            if cfg.metrics.addr.is_empty() {
+                // The demo shows its metrics: on the usual port, or any free one if taken.
+                let usual = "127.0.0.1:9464";
+                cfg.metrics.addr = if std::net::TcpListener::bind(usual).is_ok() {
+                    usual.into()
+                } else {
+                    "127.0.0.1:0".into()
+                };
+            }
             let opts = DemoOptions {
                 duration: Some(match duration {
                     Some(d) => d,

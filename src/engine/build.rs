@@ -437,7 +437,16 @@ pub fn build_capturing(
         halts,
     });
     let side_stop = Arc::new(AtomicBool::new(false));
+    let metrics = (!cfg.metrics.addr.is_empty()).then(|| {
+        crate::telemetry::metrics::Metrics::new(
+            counters.clone(),
+            instruments.clone(),
+            &cfg.engine.instance_id,
+            clock.clone(),
+        )
+    });
     let side = SideThread {
+        metrics,
         rxs: vec![feed_rx, book_rx, scan_rx, order_rx],
         counters: counters.clone(),
         instruments: instruments.clone(),

@@ -62,6 +62,9 @@ pub enum EngineError {
     /// The capture directory cannot be created or its thread started.
     #[error(transparent)]
     Capture(#[from] crate::capture::CaptureError),
+    /// `[metrics] addr` cannot be listened on.
+    #[error(transparent)]
+    Metrics(#[from] crate::telemetry::metrics_server::MetricsServerError),
     /// The summary could not be printed (stdout closed).
     #[error("printing the summary: {0}")]
     Print(#[source] io::Error),

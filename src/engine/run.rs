@@ -114,6 +114,18 @@ pub fn run_with_until(
         .map_err(EngineError::Signals)?;
     let threads = cfg.threads()?;
     print_start(cfg, opts, synthetic, &built, &threads);
+    // `/metrics` from the side thread's registry, for the run's life.
+    let metrics = match built.side.metrics.as_ref() {
+        Some(m) => {
+            let server = crate::telemetry::metrics_server::MetricsServer::start(
+                &cfg.metrics.addr,
+                m.registry(),
+            )?;
+            println!("  metrics → http://{}/metrics", server.addr());
+            Some(server)
+        }
+        None => None,
+    };
     let hist_dir = match &opts.hist_dir {
         Some(d) => {
             let venues = opts
@@ -135,6 +147,9 @@ pub fn run_with_until(
         opts.duration.unwrap_or(Duration::MAX),
         until,
     )?;
+    if let Some(m) = metrics {
+        m.stop();
+    }
     print_summary(&result)?;
     if let Some((tx, thread)) = capture {
         drop(tx);

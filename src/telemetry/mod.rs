@@ -10,6 +10,10 @@ pub mod interval_log;
 pub mod jsonl_file;
 pub mod latency;
 #[cfg(feature = "full")]
+pub mod metrics;
+#[cfg(feature = "full")]
+pub mod metrics_server;
+#[cfg(feature = "full")]
 pub mod nats_forwarder;
 pub mod outbox;
 pub mod queue;

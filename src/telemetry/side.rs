@@ -56,6 +56,9 @@ pub struct SideThread {
     pub bus: Option<Bus>,
     /// One JSON line per signal (`[log] signal_log`).
     pub signal_log: Option<SignalLog>,
+    /// The Prometheus metrics (`[metrics] addr`), kept from the same events.
+    #[cfg(feature = "full")]
+    pub metrics: Option<super::metrics::Metrics>,
 }
 
 /// How often the bus's connection state is looked at for the log.
@@ -110,6 +113,10 @@ impl SideThread {
                             _ => {}
                         }
                     }
+                    #[cfg(feature = "full")]
+                    if let Some(m) = self.metrics.as_mut() {
+                        m.on_telemetry(&t);
+                    }
                     if let Some(bus) = self.bus.as_mut() {
                         bus.on_telemetry(&t);
                     }
@@ -122,6 +129,8 @@ impl SideThread {
             let now = Instant::now();
             if now >= next_bus_check {
                 next_bus_check = now + BUS_CHECK;
+                #[cfg(feature = "full")]
+                self.metrics_tick();
                 if let Some(bus) = self.bus.as_ref() {
                     let up = bus.status().connected;
                     if up != bus_up {
@@ -207,6 +216,8 @@ impl SideThread {
             }
         }
         report.dropped = self.rxs.iter().map(|r| r.dropped()).sum();
+        #[cfg(feature = "full")]
+        self.metrics_tick();
         if let Some(log) = &self.signal_log
             && log.errors > 0
         {
@@ -229,6 +240,16 @@ impl SideThread {
             .and_then(|b| b.interval_log_error().map(str::to_string));
         report.positions = positions.into_values().collect();
         report
+    }
+
+    /// The metrics of what the side thread reads itself: queue drops, the bus's state.
+    #[cfg(feature = "full")]
+    fn metrics_tick(&mut self) {
+        if let Some(m) = self.metrics.as_mut() {
+            let dropped = self.rxs.iter().map(|r| r.dropped()).sum();
+            let bus = self.bus.as_ref().map(|b| b.status());
+            m.on_tick(dropped, bus.as_ref());
+        }
     }
 
     /// A system event as an operator log line, at the level it deserves.

@@ -147,9 +147,6 @@ pub fn run_with_until(
         opts.duration.unwrap_or(Duration::MAX),
         until,
     )?;
-    if let Some(m) = metrics {
-        m.stop();
-    }
     print_summary(&result)?;
     if let Some((tx, thread)) = capture {
         drop(tx);
@@ -173,6 +170,11 @@ pub fn run_with_until(
             "histograms written to {} (arbline report {0})",
             d.path().display()
         );
+    }
+    if let Some(m) = metrics {
+        // The final values, for one last scrape.
+        std::thread::sleep(Duration::from_millis(cfg.metrics.linger_ms));
+        m.stop();
     }
     Ok(result)
 }

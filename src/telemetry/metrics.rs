@@ -53,6 +53,13 @@ pub struct StateLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FeedLabel {
+    pub venue: String,
+    /// `market_data` or `private` (MAX's user stream).
+    pub stream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: String,
     pub instance: String,
@@ -157,6 +164,8 @@ pub struct Metrics {
     cancels: Family<StrategyMarket, Counter>,
     risk_rejects: Family<ReasonLabel, Counter>,
     trading_state: Family<StateLabel, Gauge>,
+    feed_up: Family<FeedLabel, Gauge>,
+    feed_downs: Family<FeedLabel, Counter>,
     position: Family<PositionLabels, FloatGauge>,
     realized: Family<PositionLabels, FloatGauge>,
     unrealized: Family<PositionLabels, FloatGauge>,
@@ -200,6 +209,8 @@ impl Metrics {
             cancels: Family::default(),
             risk_rejects: Family::default(),
             trading_state: Family::default(),
+            feed_up: Family::default(),
+            feed_downs: Family::default(),
             position: Family::default(),
             realized: Family::default(),
             unrealized: Family::default(),
@@ -272,6 +283,16 @@ impl Metrics {
             "trading_state",
             "The kill switch: 1 for the current state (active, reducing, halted)",
             m.trading_state.clone(),
+        );
+        r.register(
+            "feed_up",
+            "1 while the venue's feed is connected (from its up and down events)",
+            m.feed_up.clone(),
+        );
+        r.register(
+            "feed_downs",
+            "Times the venue's feed went down (lost, dead or refused connections)",
+            m.feed_downs.clone(),
         );
         r.register(
             "position",
@@ -348,6 +369,43 @@ impl Metrics {
         }
     }
 
+    /// Creates one series in every labelled family (at zero) and observes nothing: what a
+    /// scrape can hold, for checks such as the dashboard's (`tests/prometheus.rs`).
+    pub fn touch_every_family(&mut self) {
+        let sm = StrategyMarket {
+            strategy: "arbitrage".into(),
+            market: "BTCTWD".into(),
+        };
+        for f in [
+            &self.signals,
+            &self.orders,
+            &self.cancels_sent,
+            &self.acks,
+            &self.rejects,
+            &self.fills,
+            &self.cancels,
+        ] {
+            drop(f.get_or_create(&sm));
+        }
+        let v = FeedLabel {
+            venue: "max".into(),
+            stream: "market_data".into(),
+        };
+        drop(self.feed_up.get_or_create(&v));
+        drop(self.feed_downs.get_or_create(&v));
+        drop(self.risk_rejects.get_or_create(&ReasonLabel {
+            reason: "Halted".into(),
+        }));
+        let pl = PositionLabels {
+            strategy: "arbitrage".into(),
+            wallet: "spot".into(),
+            market: "BTCTWD".into(),
+        };
+        for f in [&self.position, &self.realized, &self.unrealized] {
+            drop(f.get_or_create(&pl));
+        }
+    }
+
     /// The registry the server thread encodes.
     pub fn registry(&self) -> Arc<Registry> {
         self.registry.clone()
@@ -386,6 +444,18 @@ impl Metrics {
                             reason: format!("{r:?}"),
                         })
                         .inc();
+                }
+                SystemKind::FeedUp(link) | SystemKind::FeedDown(link) => {
+                    let up = matches!(s.kind, SystemKind::FeedUp(_));
+                    let private = matches!(link, crate::model::FeedLink::PrivateStream);
+                    let l = FeedLabel {
+                        venue: s.venue.to_string(),
+                        stream: if private { "private" } else { "market_data" }.into(),
+                    };
+                    self.feed_up.get_or_create(&l).set(i64::from(up));
+                    if !up {
+                        self.feed_downs.get_or_create(&l).inc();
+                    }
                 }
                 SystemKind::TradingStateChanged => {
                     for st in [

@@ -87,10 +87,14 @@ fn pair<'a>(
 
 /// `url` without a `user:password@` part, for logs and error texts.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
-    }
+    // A cluster's comma-separated list: each URL on its own.
+    url.split(',')
+        .map(|url| match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+            _ => url.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Loads `.env` from the working directory into the environment if present (variables already
@@ -126,6 +130,15 @@ pub enum SecretsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_lose_their_credentials_each_one_of_a_cluster_list() {
+        assert_eq!(redact_url("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        assert_eq!(
+            redact_url("nats://user:pw@a:4222,nats://b:4222,tls://u:p@c:4443"),
+            "nats://***@a:4222,nats://b:4222,tls://***@c:4443"
+        );
+    }
 
     #[test]
     fn debug_never_shows_a_secret() {

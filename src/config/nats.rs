@@ -21,8 +21,13 @@ pub const SUBJECT_FAMILIES: [&str; 6] = [
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct NatsConfig {
-    /// The NATS server (`nats://host:port`).
+    /// The NATS server (`nats://host:port`), or several, comma-separated: the nodes of a
+    /// cluster (the client connects to one and moves to another when it fails; it also learns
+    /// the cluster's other nodes from the server).
     pub url: String,
+    /// Copies of the stream the cluster keeps (1 on a single server; 3 on a 3-node cluster, so
+    /// losing a node loses nothing). Used when the stream is created.
+    pub stream_replicas: usize,
     /// The JetStream stream that holds every subject below.
     pub stream: String,
     /// Put in front of every subject (with a `.`); "" = none. Lets several deployments share one
@@ -48,6 +53,7 @@ impl Default for NatsConfig {
     fn default() -> Self {
         NatsConfig {
             url: "nats://127.0.0.1:4222".into(),
+            stream_replicas: 1,
             stream: "ARBLINE".into(),
             subject_prefix: String::new(),
             enabled: false,
@@ -62,6 +68,11 @@ impl Default for NatsConfig {
 }
 
 impl NatsConfig {
+    /// The servers of [`Self::url`]: one, or a cluster's nodes.
+    pub fn servers(&self) -> Vec<String> {
+        crate::telemetry::nats_forwarder::servers(&self.url)
+    }
+
     /// `subject` with the configured prefix in front.
     pub fn subject(&self, subject: &str) -> String {
         if self.subject_prefix.is_empty() {
@@ -78,16 +89,27 @@ impl NatsConfig {
 
     /// Errors name the key (`nats.url`, …).
     pub fn validate(&self) -> Result<(), InvalidSetting> {
-        if !["nats://", "tls://"]
-            .iter()
-            .any(|s| self.url.starts_with(s))
+        if self.servers().is_empty()
+            || self
+                .servers()
+                .iter()
+                .any(|u| !["nats://", "tls://"].iter().any(|s| u.starts_with(s)))
         {
             // Without its `user:password@`, if it has one.
             return Err(InvalidSetting::new(
                 "nats.url",
                 format!(
-                    "expected a nats:// or tls:// URL, got {:?}",
+                    "expected nats:// or tls:// URLs (comma-separated for a cluster), got {:?}",
                     redact_url(&self.url)
+                ),
+            ));
+        }
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(InvalidSetting::new(
+                "nats.stream_replicas",
+                format!(
+                    "JetStream keeps 1 to 5 copies, got {}",
+                    self.stream_replicas
                 ),
             ));
         }

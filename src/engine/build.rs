@@ -48,6 +48,7 @@ fn bus(
         Box::new(crate::telemetry::nats_forwarder::NatsForwarder::start(
             crate::telemetry::nats_forwarder::NatsForwarderConfig {
                 url: n.url.clone(),
+                replicas: n.stream_replicas,
                 stream: n.stream.clone(),
                 subjects: n.stream_subjects(),
                 critical_cap: n.buffer_critical,

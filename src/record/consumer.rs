@@ -20,6 +20,7 @@ pub fn stream_config(nats: &NatsConfig) -> stream::Config {
         subjects: nats.stream_subjects(),
         storage: stream::StorageType::File,
         retention: stream::RetentionPolicy::Limits,
+        num_replicas: nats.stream_replicas,
         ..Default::default()
     }
 }
@@ -36,7 +37,7 @@ impl Source {
         let client = async_nats::ConnectOptions::new()
             .name("arbline-record")
             .connection_timeout(Duration::from_secs(5))
-            .connect(opts.nats.url.as_str())
+            .connect(opts.nats.servers().as_slice())
             .await
             .map_err(|source| RecordError::NatsConnect {
                 url: url.clone(),

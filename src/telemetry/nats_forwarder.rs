@@ -38,7 +38,10 @@ type AckFuture =
 const MAX_IN_FLIGHT: usize = 2048;
 
 pub struct NatsForwarderConfig {
+    /// One server, or a cluster's nodes, comma-separated.
     pub url: String,
+    /// Copies of the stream, when the forwarder creates it.
+    pub replicas: usize,
     pub stream: String,
     /// The stream's subjects (`NatsConfig::stream_subjects`).
     pub subjects: Vec<String>,
@@ -120,7 +123,7 @@ impl NatsForwarder {
                             }
                         }
                     })
-                    .connect(cfg.url.as_str()),
+                    .connect(servers(&cfg.url).as_slice()),
             )
             .map_err(|source| ForwarderError::Connect {
                 url: redact_url(&cfg.url),
@@ -175,6 +178,7 @@ impl NatsForwarder {
                 let config = jetstream::stream::Config {
                     name: cfg.stream.clone(),
                     subjects: cfg.subjects.clone(),
+                    num_replicas: cfg.replicas,
                     ..Default::default()
                 };
                 let left = until.saturating_duration_since(Instant::now());
@@ -280,4 +284,13 @@ impl EventSink for NatsForwarder {
     fn describe(&self) -> String {
         format!("nats {} stream {}", self.cfg.url, self.cfg.stream)
     }
+}
+
+/// The servers of a `nats.url`: comma-separated, blanks around them ignored.
+pub fn servers(url: &str) -> Vec<String> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect()
 }

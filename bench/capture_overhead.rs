@@ -33,7 +33,7 @@ fn main() {
     let mut cfg = Config::default();
     common::trade_on_every_top(&mut cfg);
     cfg.nats.file_dir = root.join("events").to_string_lossy().into_owned();
-    let mut rows: Vec<(bool, f64, f64, u64, u64)> = Vec::new();
+    let mut rows: Vec<common::PairRun> = Vec::new();
     for pair in 0..pairs {
         for on in [false, true] {
             let dir = root.join(format!("capture-{pair}"));
@@ -58,25 +58,14 @@ fn main() {
                 p.p50 as f64 / 1e3,
                 p.p99 as f64 / 1e3,
             );
-            rows.push((on, p.p50 as f64, p.p99 as f64, written, dropped));
+            rows.push(common::PairRun {
+                on,
+                p50: p.p50 as f64,
+                p99: p.p99 as f64,
+            });
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
-    let median = |on: bool, pick: fn(&(bool, f64, f64, u64, u64)) -> f64| {
-        let mut v: Vec<f64> = rows.iter().filter(|r| r.0 == on).map(pick).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (off50, on50) = (median(false, |r| r.1), median(true, |r| r.1));
-    let (off99, on99) = (median(false, |r| r.2), median(true, |r| r.2));
-    println!(
-        "\nmedian of runs: tick_to_trade p50 off {:.1} µs, on {:.1} µs: {:.3}×; p99 off {:.1} µs, on {:.1} µs: {:.3}× (goal p50 ≤ 1.05×)",
-        off50 / 1e3,
-        on50 / 1e3,
-        on50 / off50.max(1.0),
-        off99 / 1e3,
-        on99 / 1e3,
-        on99 / off99.max(1.0)
-    );
+    common::print_pair_medians(&rows, "goal p50 ≤ 1.05×");
     let _ = std::fs::remove_dir_all(&root);
 }

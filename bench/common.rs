@@ -35,3 +35,31 @@ pub fn seconds(quick: bool, env: &str, default: f64) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// One run of an on/off comparison: whether the thing measured was on, tick_to_trade p50 and
+/// p99 in ns.
+pub struct PairRun {
+    pub on: bool,
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// Prints the medians over the runs of tick_to_trade p50 and p99, off and on, and their ratio.
+pub fn print_pair_medians(rows: &[PairRun], goal: &str) {
+    let median = |on: bool, pick: fn(&PairRun) -> f64| {
+        let mut v: Vec<f64> = rows.iter().filter(|r| r.on == on).map(pick).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let (off50, on50) = (median(false, |r| r.p50), median(true, |r| r.p50));
+    let (off99, on99) = (median(false, |r| r.p99), median(true, |r| r.p99));
+    println!(
+        "\nmedian of runs: tick_to_trade p50 off {:.1} µs, on {:.1} µs: {:.3}×; p99 off {:.1} µs, on {:.1} µs: {:.3}× ({goal})",
+        off50 / 1e3,
+        on50 / 1e3,
+        on50 / off50.max(1.0),
+        off99 / 1e3,
+        on99 / 1e3,
+        on99 / off99.max(1.0)
+    );
+}

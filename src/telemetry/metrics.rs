@@ -6,7 +6,9 @@
 //! Names follow Prometheus conventions: the `arbline_` prefix, `_total` on counters, seconds for
 //! durations. Per strategy and market: signals, orders, acks, rejects, fills, cancels; per
 //! reason: risk rejects; per strategy, wallet and market: position, realized and unrealized
-//! P&L; the trading state; tick_to_trade, frame_to_signal and order_ack as histograms; and the
+//! P&L; per venue and stream: feeds up and down; per venue, market and reason: book resyncs;
+//! the trading state; tick_to_trade, frame_to_top (sampled tops), frame_to_signal and
+//! order_ack as histograms; and the
 //! engine totals (market data, parse errors, book tops, resyncs, reconnects, dead connections,
 //! venue refusals), the telemetry queues' drops, the bus's delivered, queued and dropped
 //! events, and build and instance as `arbline_build_info`.
@@ -57,6 +59,13 @@ pub struct FeedLabel {
     pub venue: String,
     /// `market_data` or `private` (MAX's user stream).
     pub stream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResyncLabels {
+    pub venue: String,
+    pub market: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -166,6 +175,8 @@ pub struct Metrics {
     trading_state: Family<StateLabel, Gauge>,
     feed_up: Family<FeedLabel, Gauge>,
     feed_downs: Family<FeedLabel, Counter>,
+    resyncs: Family<ResyncLabels, Counter>,
+    frame_to_top: Histogram,
     position: Family<PositionLabels, FloatGauge>,
     realized: Family<PositionLabels, FloatGauge>,
     unrealized: Family<PositionLabels, FloatGauge>,
@@ -211,6 +222,8 @@ impl Metrics {
             trading_state: Family::default(),
             feed_up: Family::default(),
             feed_downs: Family::default(),
+            resyncs: Family::default(),
+            frame_to_top: Histogram::new(latency_buckets()),
             position: Family::default(),
             realized: Family::default(),
             unrealized: Family::default(),
@@ -293,6 +306,17 @@ impl Metrics {
             "feed_downs",
             "Times the venue's feed went down (lost, dead or refused connections)",
             m.feed_downs.clone(),
+        );
+        r.register(
+            "book_resyncs",
+            "Books that lost sync, per venue, market and reason",
+            m.resyncs.clone(),
+        );
+        r.register_with_unit(
+            "frame_to_top",
+            "From the frame's read to its top of book (parse and book stages; the tops the book stage samples for the bus)",
+            prometheus_client::registry::Unit::Seconds,
+            m.frame_to_top.clone(),
         );
         r.register(
             "position",
@@ -393,6 +417,11 @@ impl Metrics {
         };
         drop(self.feed_up.get_or_create(&v));
         drop(self.feed_downs.get_or_create(&v));
+        drop(self.resyncs.get_or_create(&ResyncLabels {
+            venue: "max".into(),
+            market: "BTCTWD".into(),
+            reason: "Gap".into(),
+        }));
         drop(self.risk_rejects.get_or_create(&ReasonLabel {
             reason: "Halted".into(),
         }));
@@ -457,6 +486,14 @@ impl Metrics {
                         self.feed_downs.get_or_create(&l).inc();
                     }
                 }
+                SystemKind::Resync(reason) => {
+                    let l = ResyncLabels {
+                        venue: s.venue.to_string(),
+                        market: self.market(s.instrument),
+                        reason: format!("{reason:?}"),
+                    };
+                    self.resyncs.get_or_create(&l).inc();
+                }
                 SystemKind::TradingStateChanged => {
                     for st in [
                         TradingState::Active,
@@ -472,7 +509,11 @@ impl Metrics {
                 }
                 _ => {}
             },
-            Telemetry::Top(_) => {}
+            Telemetry::Top(top) => {
+                if let Some(secs) = self.seconds(top.ts_frame, top.ts_book) {
+                    self.frame_to_top.observe(secs);
+                }
+            }
         }
     }
 

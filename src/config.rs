@@ -492,7 +492,6 @@ impl Config {
 
     /// The thread plan for this host.
     pub fn threads(&self) -> Result<Vec<ResolvedThread>, InvalidSetting> {
-        let cores = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
-        placement::resolve(&self.pipeline.threads, cores)
+        placement::resolve(&self.pipeline.threads, placement::host_cores())
     }
 }

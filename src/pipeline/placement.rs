@@ -177,9 +177,38 @@ pub fn resolve(
     Ok(out)
 }
 
+/// The CPUs of this host, by number: every `cpuN` the kernel lists (online or not), else those
+/// the process may run on now. Not the process's affinity mask alone: a service started with
+/// `CPUAffinity=` (or on an `isolcpus=` host, where services start on the other cores) may pin
+/// its threads to cores outside its starting mask, and `core = N` must be accepted for them.
+pub fn host_cores() -> usize {
+    let listed = std::fs::read_dir("/sys/devices/system/cpu")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name();
+                    let n = name.to_str()?.strip_prefix("cpu")?.parse::<usize>().ok()?;
+                    Some(n + 1)
+                })
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0);
+    let allowed = core_affinity::get_core_ids()
+        .map(|c| c.iter().map(|c| c.id + 1).max().unwrap_or(0))
+        .unwrap_or(0);
+    listed.max(allowed).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_has_at_least_the_cores_this_process_may_use() {
+        let allowed = core_affinity::get_core_ids().map(|c| c.len()).unwrap_or(1);
+        assert!(host_cores() >= allowed, "{} < {allowed}", host_cores());
+    }
 
     #[test]
     fn auto_pins_only_with_cores_to_spare() {

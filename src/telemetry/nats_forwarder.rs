@@ -9,8 +9,9 @@
 //!   message id once within its duplicate window, so a message resent after a lost
 //!   acknowledgement is not stored twice.
 //! - A message counts as delivered only when JetStream acknowledges it. One that fails (NATS
-//!   down, ack timed out) goes back to the front of the [`Outbox`] and is sent again once the
-//!   client — which reconnects by itself — is back. The outbox is bounded: market data is
+//!   down, ack timed out, the stream without a leader) goes back to the front of the
+//!   [`Outbox`] and is sent again once the client — which reconnects by itself — is back, no
+//!   sooner than [`RETRY_PAUSE`] after the failure. The outbox is bounded: market data is
 //!   dropped first; orders, fills, positions and system events only past a much larger bound,
 //!   and every drop is counted.
 
@@ -36,6 +37,12 @@ type AckFuture =
 
 /// Messages published and not yet acknowledged, at most.
 const MAX_IN_FLIGHT: usize = 2048;
+
+/// After a publish that failed, how long nothing more is sent. JetStream refuses at once while
+/// a stream has no leader (a replicated stream just created, an election after a node's loss:
+/// "no stream found for given subject"); resending the outbox at once would loop, thousands
+/// of publishes a second, until it has one.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 pub struct NatsForwarderConfig {
     /// One server, or a cluster's nodes, comma-separated.
@@ -95,6 +102,8 @@ pub struct NatsForwarder {
     /// Times the connection was lost (the client reconnects by itself).
     disconnects: Arc<AtomicU64>,
     next_stream_try: Instant,
+    /// Nothing is published before this ([`RETRY_PAUSE`] after a failure).
+    next_publish: Instant,
     /// The last reason the stream could not be created, logged once per reason.
     stream_error: Option<String>,
 }
@@ -148,6 +157,7 @@ impl NatsForwarder {
             failures: 0,
             disconnects,
             next_stream_try: Instant::now(),
+            next_publish: Instant::now(),
             stream_error: None,
         })
     }
@@ -169,6 +179,7 @@ impl NatsForwarder {
             delivered,
             failures,
             next_stream_try,
+            next_publish,
             stream_error,
             ..
         } = self;
@@ -209,7 +220,7 @@ impl NatsForwarder {
                     }
                 }
             }
-            if connected && *stream_ready {
+            if connected && *stream_ready && Instant::now() >= *next_publish {
                 while in_flight.len() < MAX_IN_FLIGHT {
                     let Some(m) = outbox.pop() else { break };
                     let mut headers = async_nats::HeaderMap::new();
@@ -224,6 +235,7 @@ impl NatsForwarder {
                         }
                         Err(_) => {
                             *failures += 1;
+                            *next_publish = Instant::now() + RETRY_PAUSE;
                             outbox.push_front(m);
                             break;
                         }
@@ -238,6 +250,7 @@ impl NatsForwarder {
                     Ok(Some((m, Err(_)))) => {
                         // Lost or refused: again later, under the same message id.
                         *failures += 1;
+                        *next_publish = Instant::now() + RETRY_PAUSE;
                         outbox.push_front(m);
                     }
                     Ok(None) | Err(_) => break,

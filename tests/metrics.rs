@@ -120,6 +120,11 @@ fn a_running_demo_serves_metrics_prometheus_accepts() {
         "arbline_bus_delivered_total",
         "arbline_reconnects_total",
         "arbline_resyncs_total",
+        "arbline_feed_md_events_total",
+        "arbline_feed_parse_errors_total",
+        "arbline_market_md_events_total",
+        "arbline_telemetry_queued",
+        "arbline_feed_up",
     ] {
         assert!(
             second
@@ -140,6 +145,20 @@ fn a_running_demo_serves_metrics_prometheus_accepts() {
         assert!(sum(&second, name) >= sum(&first, name), "{name} went down");
     }
     assert!(sum(&second, "arbline_acks_total") >= 4.0);
+    // Per venue and market: both venues' books received market data.
+    for (venue, market) in [("max", "BTCUSDT"), ("binance_futures", "BTCUSDT")] {
+        let k = format!(r#"arbline_market_md_events_total{{venue="{venue}",market="{market}"}}"#);
+        assert!(
+            second.get(&k).copied().unwrap_or(0.0) > 0.0,
+            "{k} in:\n{}",
+            scrapes[1]
+        );
+    }
+    assert!(
+        second[r#"arbline_feed_md_events_total{venue="max",stream="market_data"}"#] > 0.0,
+        "{}",
+        scrapes[1]
+    );
     assert_eq!(
         second[r#"arbline_trading_state{state="active"}"#], 1.0,
         "trading is active"

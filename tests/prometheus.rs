@@ -145,6 +145,11 @@ fn prometheus_scrapes_the_demo_and_holds_the_values_of_its_summary() {
     // so an instant query of the metric itself is stale; a range over the run is not.)
     let expect = [
         ("sum(max_over_time(arbline_md_events_total[10m]))", e.md),
+        // The same count kept per venue by the feeds' running totals.
+        (
+            "sum(max_over_time(arbline_feed_md_events_total[10m]))",
+            e.md,
+        ),
         (
             "sum(max_over_time(arbline_orders_total[10m]))",
             e.orders_sent,
@@ -249,7 +254,7 @@ fn the_dashboard_asks_only_for_series_the_engine_exports() {
         "the dashboard asks for series the engine does not export: {unknown:?}\nexported: {exported:?}"
     );
     for must in [
-        "arbline_md_events_total",
+        "arbline_feed_md_events_total",
         "arbline_tick_to_trade_seconds_bucket",
         "arbline_trading_state",
         "arbline_fills_total",

@@ -19,7 +19,7 @@ use super::max_sync::MaxSync;
 use super::sync::{ResyncReason, SyncOutcome};
 use crate::model::{
     BookStatus, BookTop, FeedLink, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind,
-    SystemEvent, SystemKind, Telemetry, Venue,
+    SystemEvent, SystemKind, Tally, Telemetry, Venue,
 };
 use crate::pipeline::board::MidBoard;
 use crate::pipeline::board::ResyncRequests;
@@ -42,6 +42,8 @@ struct InstrumentBook {
     book: L2Book,
     seq: Sequencer,
     status: BookStatus,
+    /// Md events applied (handed to the metrics with the sampled tops: [`Tally::Book`]).
+    md_events: u64,
 }
 
 /// Everything the stage does, apart from owning its input poller.
@@ -127,6 +129,7 @@ impl BookStage {
                     Venue::RefRate => Sequencer::Direct,
                 },
                 status: BookStatus::Resyncing,
+                md_events: 0,
             })
             .collect();
         BookStage {
@@ -210,6 +213,12 @@ impl Stage for BookStage {
         } else {
             // Every input closed and drained: close the output so the drain cascades.
             self.state.out = None;
+            // The metrics' final per-instrument counts.
+            if self.state.top_sample.is_some() {
+                for i in 0..self.state.books.len() {
+                    self.state.tally(InstrumentId(i as u16));
+                }
+            }
             Poll::Finished
         }
     }
@@ -273,6 +282,7 @@ impl BookState {
         if idx >= self.books.len() {
             return;
         }
+        self.books[idx].md_events += 1;
         match ev.kind {
             MdKind::BookSnapshot | MdKind::BookUpdate => {
                 let ib = &mut self.books[idx];
@@ -377,6 +387,11 @@ impl BookState {
             if *last == 0 || self.clock.delta_ns(*last, now) >= every {
                 *last = now;
                 self.tele.send(Telemetry::Top(top));
+                let md_events = self.books[top.instrument.index()].md_events;
+                self.tele.send(Telemetry::Tally(Tally::Book {
+                    instrument: top.instrument,
+                    md_events,
+                }));
             }
         }
         if out.try_publish(|slot| *slot = top).is_ok() {
@@ -385,6 +400,16 @@ impl BookState {
                 .record(Segment::Book, self.clock.delta_ns(ts_parsed, now));
         } else {
             self.counters.ring_full_book.add(1);
+        }
+    }
+
+    /// The md events applied to `i` so far, for the metrics.
+    fn tally(&self, i: InstrumentId) {
+        if let Some(b) = self.books.get(i.index()) {
+            self.tele.send(Telemetry::Tally(Tally::Book {
+                instrument: i,
+                md_events: b.md_events,
+            }));
         }
     }
 

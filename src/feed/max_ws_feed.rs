@@ -330,6 +330,9 @@ impl MaxWsFeed {
 
     fn publish_counters(&mut self) {
         self.counts.publish(&self.counters);
+        let stopping = self.md.is_none();
+        self.counts
+            .tally(&self.tele, &self.clock, Venue::Max, false, stopping);
         let now = (
             self.upkeep.dead,
             self.upkeep.budget.deferred,
@@ -365,6 +368,8 @@ impl Stage for MaxWsFeed {
                 let _ = ws.flush();
             }
             self.md = None;
+            // The last running totals (the metrics' final values).
+            self.publish_counters();
             return Poll::Finished;
         }
         for (i, (id, _)) in self.markets.iter().enumerate() {

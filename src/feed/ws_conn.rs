@@ -22,10 +22,10 @@
 //! up once their own buffers hold no complete record or frame, so nothing read is left waiting
 //! for a new socket event.
 
-use crate::model::MdEvent;
+use crate::model::{MdEvent, Tally, Telemetry, Venue};
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, WaitFd};
-use crate::telemetry::{EngineCounters, LatencySet};
+use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
 use crate::venue::connect::{NetError, open_tcp, tls_error};
 use crate::venue::md_sink::MdSink;
 use crate::venue::tls::TlsTrust;
@@ -426,7 +426,13 @@ pub struct FeedCounts {
     pub md_events: u64,
     pub parse_errors: u64,
     published: (u64, u64, u64),
+    /// Engine clock of the last [`Tally`] sent, and the counts it carried.
+    tallied_at: u64,
+    tallied: (u64, u64, u64),
 }
+
+/// A feed's running totals go to the side thread (the metrics) at most this often.
+const TALLY_EVERY_NS: u64 = 100_000_000;
 
 impl FeedCounts {
     pub fn publish(&mut self, c: &EngineCounters) {
@@ -435,6 +441,37 @@ impl FeedCounts {
         c.md.add_shared(self.md_events - m);
         c.parse_errors.add_shared(self.parse_errors - e);
         self.published = (self.frames, self.md_events, self.parse_errors);
+    }
+
+    /// Hands the running totals to the side thread (per venue and stream, for the metrics) when
+    /// they changed and the last ones went at least 100 ms ago, or with `now_too` regardless
+    /// of the time (a feed that stops).
+    pub fn tally(
+        &mut self,
+        tele: &TelemetryTx,
+        clock: &EngineClock,
+        venue: Venue,
+        private: bool,
+        now_too: bool,
+    ) {
+        let counts = (self.frames, self.md_events, self.parse_errors);
+        if counts == self.tallied {
+            return;
+        }
+        let now = clock.raw();
+        if !now_too && self.tallied_at != 0 && clock.delta_ns(self.tallied_at, now) < TALLY_EVERY_NS
+        {
+            return;
+        }
+        self.tallied_at = now;
+        self.tallied = counts;
+        tele.send(Telemetry::Tally(Tally::Feed {
+            venue,
+            private,
+            frames: counts.0,
+            md_events: counts.1,
+            parse_errors: counts.2,
+        }));
     }
 }
 

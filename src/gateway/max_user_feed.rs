@@ -151,6 +151,9 @@ impl MaxUserFeed {
 
     fn publish_counters(&mut self) {
         self.counts.publish(&self.p.counters);
+        let stopping = self.p.shutdown.phase() >= crate::pipeline::Phase::StopFeeds;
+        self.counts
+            .tally(&self.p.tele, &self.p.clock, Venue::Max, true, stopping);
         let c = &self.p.counters;
         c.dead_connections
             .add_shared(self.upkeep.dead - self.published_dead);

@@ -302,6 +302,26 @@ pub struct PositionSnapshot {
     pub limit: Qty,
 }
 
+/// A stage's running totals, for the metrics: cumulative, so one lost in a full queue loses
+/// nothing. Sent at most every 100 ms per feed, and with each top the book stage samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tally {
+    /// A feed's frames read, md events published and frames its parser refused.
+    Feed {
+        venue: Venue,
+        /// MAX's private (user) stream rather than market data.
+        private: bool,
+        frames: u64,
+        md_events: u64,
+        parse_errors: u64,
+    },
+    /// The md events the book stage applied to one instrument.
+    Book {
+        instrument: InstrumentId,
+        md_events: u64,
+    },
+}
+
 /// What hot threads hand to the side thread through their lossy telemetry queues.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Telemetry {
@@ -312,4 +332,6 @@ pub enum Telemetry {
     Exec(ExecEvent),
     Position(PositionSnapshot),
     System(SystemEvent),
+    /// Running totals for the metrics; never published on the bus.
+    Tally(Tally),
 }

@@ -204,9 +204,10 @@ impl Encoder {
         }
     }
 
-    /// The kind a telemetry event will be published as (before encoding it).
-    pub fn kind_of(t: &Telemetry) -> Kind {
-        match t {
+    /// The kind a telemetry event will be published as (before encoding it); `None` for what
+    /// is never published (running totals).
+    pub fn kind_of(t: &Telemetry) -> Option<Kind> {
+        Some(match t {
             Telemetry::Top(_) => Kind::Md,
             Telemetry::Signal(_) => Kind::Signal,
             Telemetry::OrderSent(_) => Kind::Order,
@@ -216,7 +217,8 @@ impl Encoder {
             Telemetry::Exec(_) => Kind::Exec,
             Telemetry::Position(_) => Kind::Position,
             Telemetry::System(_) => Kind::System,
-        }
+            Telemetry::Tally(_) => return None,
+        })
     }
 
     /// A message for `t`; `None` for what is not published (internal reconcile bookkeeping).
@@ -228,6 +230,7 @@ impl Encoder {
             Telemetry::Exec(e) => self.exec(e, ts_ms),
             Telemetry::Position(p) => Some(self.position(p, ts_ms)),
             Telemetry::System(s) => Some(self.system(s, ts_ms)),
+            Telemetry::Tally(_) => None,
         }
     }
 

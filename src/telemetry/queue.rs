@@ -55,6 +55,15 @@ impl TelemetryRx {
     pub fn pop(&self) -> Option<Telemetry> {
         self.shared.q.pop()
     }
+    /// Events waiting now.
+    pub fn len(&self) -> usize {
+        self.shared.q.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shared.q.is_empty()
+    }
+
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
     }

@@ -247,8 +247,10 @@ impl SideThread {
     fn metrics_tick(&mut self) {
         if let Some(m) = self.metrics.as_mut() {
             let dropped = self.rxs.iter().map(|r| r.dropped()).sum();
+            let queued: Vec<(&'static str, usize)> =
+                self.rxs.iter().map(|r| (r.name(), r.len())).collect();
             let bus = self.bus.as_ref().map(|b| b.status());
-            m.on_tick(dropped, bus.as_ref());
+            m.on_tick(dropped, &queued, bus.as_ref());
         }
     }
 
@@ -385,7 +387,7 @@ impl SideThread {
                 }
                 _ => Ok(()),
             },
-            Telemetry::Position(_) | Telemetry::Top(_) => Ok(()),
+            Telemetry::Position(_) | Telemetry::Top(_) | Telemetry::Tally(_) => Ok(()),
             // A routine round is not news; what it found (adopted, missing, recovered) is.
             Telemetry::System(s) if s.code() == SystemCode::ReconcileDone => Ok(()),
             Telemetry::System(s) => {

@@ -288,6 +288,14 @@ impl BinanceWsFeed {
 
     fn publish_counters(&mut self) {
         self.counts.publish(&self.counters);
+        let stopping = self.md.is_none();
+        self.counts.tally(
+            &self.tele,
+            &self.clock,
+            self.market.venue(),
+            false,
+            stopping,
+        );
         let mut budget = self.budget;
         for c in [&self.live, &self.next].into_iter().flatten() {
             budget.0 += c.upkeep.budget.deferred;
@@ -496,7 +504,10 @@ impl BinanceWsFeed {
         if let Some(t) = self.snapshot_thread.take() {
             let _ = t.join();
         }
-        self.md = None;
+        if self.md.take().is_some() {
+            // The last running totals (the metrics' final values), once.
+            self.publish_counters();
+        }
     }
 }
 

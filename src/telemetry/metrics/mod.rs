@@ -7,22 +7,29 @@
 //! durations. Per strategy and market: signals, orders, acks, rejects, fills, cancels; per
 //! reason: risk rejects; per strategy, wallet and market: position, realized and unrealized
 //! P&L; per venue and stream: feeds up and down; per venue, market and reason: book resyncs;
+//! per venue and stream: the feeds' frames, md events and parse errors (their running totals,
+//! [`Tally`]); per venue and market: md events the book stage applied;
 //! the trading state; tick_to_trade, frame_to_top (sampled tops), frame_to_signal and
 //! order_ack as histograms; and the
 //! engine totals (market data, parse errors, book tops, resyncs, reconnects, dead connections,
-//! venue refusals), the telemetry queues' drops, the bus's delivered, queued and dropped
+//! venue refusals), the telemetry queues' depths and drops, the bus's delivered, queued and dropped
 //! events, and build and instance as `arbline_build_info`.
+
+mod engine_totals;
+mod labels;
+mod updates;
+
+use engine_totals::EngineTotals;
+pub use labels::*;
 
 use super::EngineCounters;
 use super::event_sink::SinkStatus;
 use crate::model::{
     ClientOid, ExecEvent, ExecKind, GatewayCmdKind, InstrumentId, Instruments, OrderRequest,
-    PositionSnapshot, Signal, Strategy, SystemKind, Telemetry, TradingState,
+    PositionSnapshot, Signal, Strategy, SystemKind, Tally, Telemetry, TradingState,
 };
 use crate::pipeline::EngineClock;
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -31,133 +38,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StrategyMarket {
-    pub strategy: String,
-    pub market: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct PositionLabels {
-    pub strategy: String,
-    pub wallet: String,
-    pub market: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ReasonLabel {
-    pub reason: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StateLabel {
-    pub state: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct FeedLabel {
-    pub venue: String,
-    /// `market_data` or `private` (MAX's user stream).
-    pub stream: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ResyncLabels {
-    pub venue: String,
-    pub market: String,
-    pub reason: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct BuildLabels {
-    pub version: String,
-    pub instance: String,
-}
-
 type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// Orders remembered to name the strategy and market of their answers (fills may come after an
 /// order's final state, so an order is forgotten only when this many newer ones were sent; a
 /// later answer then counts under strategy `unknown`).
 const ORDERS_REMEMBERED: usize = 65_536;
-
-/// The engine totals, read from [`EngineCounters`] at each scrape.
-struct EngineTotals(Arc<EngineCounters>);
-
-impl std::fmt::Debug for EngineTotals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EngineTotals")
-    }
-}
-
-impl Collector for EngineTotals {
-    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let c = &self.0;
-        for (name, help, v) in [
-            ("frames", "Frames read by the feeds", c.frames.get()),
-            (
-                "md_events",
-                "Market-data events published on the md ring",
-                c.md.get(),
-            ),
-            (
-                "parse_errors",
-                "Frames a parser refused",
-                c.parse_errors.get(),
-            ),
-            (
-                "book_tops",
-                "Tops of book published by the book stage",
-                c.book.get(),
-            ),
-            (
-                "resyncs",
-                "Books that lost sync and resynced",
-                c.resyncs.get(),
-            ),
-            (
-                "reconnects",
-                "Cold reconnects of the venue connections",
-                c.reconnects.get(),
-            ),
-            (
-                "dead_connections",
-                "Connections declared dead at their liveness deadline",
-                c.dead_connections.get(),
-            ),
-            (
-                "venue_refusals",
-                "Connections and calls the venues refused with 429/418",
-                c.venue_refusals.get(),
-            ),
-            (
-                "ring_full",
-                "Events lost because a stage's output ring was full",
-                c.ring_full_book.get() + c.ring_full_signal.get(),
-            ),
-            (
-                "rate_limited",
-                "Orders refused before sending for want of a rate-limit token",
-                c.rate_limited.get(),
-            ),
-            (
-                "duplicate_fills",
-                "Fills the venue sent twice, applied once",
-                c.duplicate_fills.get(),
-            ),
-            (
-                "reconcile_rounds",
-                "Reconciler rounds completed",
-                c.reconcile_rounds.get(),
-            ),
-        ] {
-            let counter = ConstCounter::new(v);
-            let m = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
-            counter.encode(m)?;
-        }
-        Ok(())
-    }
-}
 
 /// The side thread's metrics: it updates them, the server thread encodes them.
 pub struct Metrics {
@@ -176,6 +62,15 @@ pub struct Metrics {
     feed_up: Family<FeedLabel, Gauge>,
     feed_downs: Family<FeedLabel, Counter>,
     resyncs: Family<ResyncLabels, Counter>,
+    feed_frames: Family<FeedLabel, Counter>,
+    feed_md: Family<FeedLabel, Counter>,
+    feed_parse_errors: Family<FeedLabel, Counter>,
+    market_md: Family<VenueMarket, Counter>,
+    /// The running totals seen last, per feed and per instrument (counters grow by the
+    /// difference).
+    feed_seen: HashMap<FeedLabel, (u64, u64, u64)>,
+    market_seen: HashMap<InstrumentId, u64>,
+    queued: Family<QueueLabel, Gauge>,
     frame_to_top: Histogram,
     position: Family<PositionLabels, FloatGauge>,
     realized: Family<PositionLabels, FloatGauge>,
@@ -223,6 +118,13 @@ impl Metrics {
             feed_up: Family::default(),
             feed_downs: Family::default(),
             resyncs: Family::default(),
+            feed_frames: Family::default(),
+            feed_md: Family::default(),
+            feed_parse_errors: Family::default(),
+            market_md: Family::default(),
+            feed_seen: HashMap::new(),
+            market_seen: HashMap::new(),
+            queued: Family::default(),
             frame_to_top: Histogram::new(latency_buckets()),
             position: Family::default(),
             realized: Family::default(),
@@ -306,6 +208,31 @@ impl Metrics {
             "feed_downs",
             "Times the venue's feed went down (lost, dead or refused connections)",
             m.feed_downs.clone(),
+        );
+        r.register(
+            "feed_frames",
+            "Frames read, per venue and stream (market_data or private)",
+            m.feed_frames.clone(),
+        );
+        r.register(
+            "feed_md_events",
+            "Md events published, per venue and stream",
+            m.feed_md.clone(),
+        );
+        r.register(
+            "feed_parse_errors",
+            "Frames the parser refused, per venue and stream",
+            m.feed_parse_errors.clone(),
+        );
+        r.register(
+            "market_md_events",
+            "Md events the book stage applied, per venue and market (sent with the sampled tops: up to [nats] md_interval_ms behind)",
+            m.market_md.clone(),
+        );
+        r.register(
+            "telemetry_queued",
+            "Events waiting in each stage's queue to the side thread",
+            m.queued.clone(),
         );
         r.register(
             "book_resyncs",
@@ -416,6 +343,16 @@ impl Metrics {
             stream: "market_data".into(),
         };
         drop(self.feed_up.get_or_create(&v));
+        drop(self.feed_frames.get_or_create(&v));
+        drop(self.feed_md.get_or_create(&v));
+        drop(self.feed_parse_errors.get_or_create(&v));
+        drop(self.market_md.get_or_create(&VenueMarket {
+            venue: "max".into(),
+            market: "BTCTWD".into(),
+        }));
+        drop(self.queued.get_or_create(&QueueLabel {
+            queue: "feed".into(),
+        }));
         drop(self.feed_downs.get_or_create(&v));
         drop(self.resyncs.get_or_create(&ResyncLabels {
             venue: "max".into(),
@@ -438,175 +375,5 @@ impl Metrics {
     /// The registry the server thread encodes.
     pub fn registry(&self) -> Arc<Registry> {
         self.registry.clone()
-    }
-
-    fn market(&self, i: InstrumentId) -> String {
-        if i.index() < self.instruments.len() {
-            self.instruments.get(i).symbol.to_string()
-        } else {
-            "unknown".into()
-        }
-    }
-
-    fn labels(&self, s: Strategy, i: InstrumentId) -> StrategyMarket {
-        StrategyMarket {
-            strategy: s.id().into(),
-            market: self.market(i),
-        }
-    }
-
-    fn seconds(&self, from: u64, to: u64) -> Option<f64> {
-        (from != 0 && to > from).then(|| self.clock.delta_ns(from, to) as f64 / 1e9)
-    }
-
-    /// One telemetry event, as the side thread receives it.
-    pub fn on_telemetry(&mut self, t: &Telemetry) {
-        match t {
-            Telemetry::Signal(s) => self.on_signal(s),
-            Telemetry::OrderSent(o) => self.on_order(o),
-            Telemetry::Exec(e) => self.on_exec(e),
-            Telemetry::Position(p) => self.on_position(p),
-            Telemetry::System(s) => match s.kind {
-                SystemKind::RiskReject(r) => {
-                    self.risk_rejects
-                        .get_or_create(&ReasonLabel {
-                            reason: format!("{r:?}"),
-                        })
-                        .inc();
-                }
-                SystemKind::FeedUp(link) | SystemKind::FeedDown(link) => {
-                    let up = matches!(s.kind, SystemKind::FeedUp(_));
-                    let private = matches!(link, crate::model::FeedLink::PrivateStream);
-                    let l = FeedLabel {
-                        venue: s.venue.to_string(),
-                        stream: if private { "private" } else { "market_data" }.into(),
-                    };
-                    self.feed_up.get_or_create(&l).set(i64::from(up));
-                    if !up {
-                        self.feed_downs.get_or_create(&l).inc();
-                    }
-                }
-                SystemKind::Resync(reason) => {
-                    let l = ResyncLabels {
-                        venue: s.venue.to_string(),
-                        market: self.market(s.instrument),
-                        reason: format!("{reason:?}"),
-                    };
-                    self.resyncs.get_or_create(&l).inc();
-                }
-                SystemKind::TradingStateChanged => {
-                    for st in [
-                        TradingState::Active,
-                        TradingState::Reducing,
-                        TradingState::Halted,
-                    ] {
-                        self.trading_state
-                            .get_or_create(&StateLabel {
-                                state: format!("{st:?}").to_lowercase(),
-                            })
-                            .set(i64::from(st == s.trading_state));
-                    }
-                }
-                _ => {}
-            },
-            Telemetry::Top(top) => {
-                if let Some(secs) = self.seconds(top.ts_frame, top.ts_book) {
-                    self.frame_to_top.observe(secs);
-                }
-            }
-        }
-    }
-
-    fn on_signal(&mut self, s: &Signal) {
-        self.signals
-            .get_or_create(&self.labels(s.strategy, s.instrument))
-            .inc();
-        if let Some(secs) = self.seconds(s.ts_frame, s.ts_signal) {
-            self.frame_to_signal.observe(secs);
-        }
-    }
-
-    fn on_order(&mut self, o: &OrderRequest) {
-        let labels = self.labels(o.strategy, o.instrument);
-        match o.kind {
-            GatewayCmdKind::New => {
-                self.orders.get_or_create(&labels).inc();
-                if let Some(secs) = self.seconds(o.ts_frame, o.ts_handed) {
-                    self.tick_to_trade.observe(secs);
-                }
-                if self.order_age.len() >= ORDERS_REMEMBERED
-                    && let Some(old) = self.order_age.pop_front()
-                {
-                    self.order_names.remove(&old);
-                }
-                self.order_age.push_back(o.client_oid);
-                self.order_names
-                    .insert(o.client_oid, (o.strategy, o.instrument));
-            }
-            GatewayCmdKind::Cancel => {
-                self.cancels_sent.get_or_create(&labels).inc();
-            }
-            GatewayCmdKind::Query => {}
-        }
-    }
-
-    fn on_exec(&mut self, e: &ExecEvent) {
-        let known = self.order_names.get(&e.client_oid).copied();
-        let labels = match known {
-            Some((s, i)) => self.labels(s, i),
-            None => StrategyMarket {
-                strategy: "unknown".into(),
-                market: self.market(e.instrument),
-            },
-        };
-        match e.kind {
-            ExecKind::Ack => {
-                self.acks.get_or_create(&labels).inc();
-                if let Some(secs) = self.seconds(e.ts_sent, e.ts_recv) {
-                    self.order_ack.observe(secs);
-                }
-            }
-            ExecKind::Reject => {
-                self.rejects.get_or_create(&labels).inc();
-            }
-            ExecKind::Fill => {
-                self.fills.get_or_create(&labels).inc();
-            }
-            ExecKind::Cancelled => {
-                self.cancels.get_or_create(&labels).inc();
-            }
-            _ => {}
-        }
-    }
-
-    fn on_position(&mut self, p: &PositionSnapshot) {
-        let l = PositionLabels {
-            strategy: p.strategy.id().into(),
-            wallet: p.wallet.wire().into(),
-            market: self.market(p.instrument),
-        };
-        self.position.get_or_create(&l).set(p.qty.to_f64());
-        self.realized.get_or_create(&l).set(p.realized_pnl);
-        self.unrealized.get_or_create(&l).set(p.unrealized_pnl);
-    }
-
-    /// What the side thread reads itself: the telemetry queues' drops and the bus's state.
-    pub fn on_tick(&mut self, telemetry_dropped: u64, bus: Option<&SinkStatus>) {
-        let (dropped, delivered, bus_dropped) = self.seen;
-        self.telemetry_dropped
-            .inc_by(telemetry_dropped.saturating_sub(dropped));
-        let mut seen = (telemetry_dropped.max(dropped), delivered, bus_dropped);
-        if let Some(s) = bus {
-            let all_dropped = s.dropped_md + s.dropped_critical;
-            self.bus_delivered
-                .inc_by(s.delivered.saturating_sub(delivered));
-            self.bus_dropped
-                .inc_by(all_dropped.saturating_sub(bus_dropped));
-            self.bus_queued.set(s.queued as i64);
-            self.bus_connected.set(i64::from(s.connected));
-            seen.1 = s.delivered.max(delivered);
-            seen.2 = all_dropped.max(bus_dropped);
-        }
-        self.seen = seen;
     }
 }

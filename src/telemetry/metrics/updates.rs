@@ -1,0 +1,240 @@
+//! How the side thread's events move the metrics: each telemetry event, the stages' running
+//! totals, and what it reads itself (queue depths and drops, the bus's state).
+
+use super::*;
+
+impl Metrics {
+    fn market(&self, i: InstrumentId) -> String {
+        if i.index() < self.instruments.len() {
+            self.instruments.get(i).symbol.to_string()
+        } else {
+            "unknown".into()
+        }
+    }
+
+    fn labels(&self, s: Strategy, i: InstrumentId) -> StrategyMarket {
+        StrategyMarket {
+            strategy: s.id().into(),
+            market: self.market(i),
+        }
+    }
+
+    fn seconds(&self, from: u64, to: u64) -> Option<f64> {
+        (from != 0 && to > from).then(|| self.clock.delta_ns(from, to) as f64 / 1e9)
+    }
+
+    /// One telemetry event, as the side thread receives it.
+    pub fn on_telemetry(&mut self, t: &Telemetry) {
+        match t {
+            Telemetry::Signal(s) => self.on_signal(s),
+            Telemetry::OrderSent(o) => self.on_order(o),
+            Telemetry::Exec(e) => self.on_exec(e),
+            Telemetry::Position(p) => self.on_position(p),
+            Telemetry::System(s) => match s.kind {
+                SystemKind::RiskReject(r) => {
+                    self.risk_rejects
+                        .get_or_create(&ReasonLabel {
+                            reason: format!("{r:?}"),
+                        })
+                        .inc();
+                }
+                SystemKind::FeedUp(link) | SystemKind::FeedDown(link) => {
+                    let up = matches!(s.kind, SystemKind::FeedUp(_));
+                    let private = matches!(link, crate::model::FeedLink::PrivateStream);
+                    let l = FeedLabel {
+                        venue: s.venue.to_string(),
+                        stream: if private { "private" } else { "market_data" }.into(),
+                    };
+                    self.feed_up.get_or_create(&l).set(i64::from(up));
+                    if !up {
+                        self.feed_downs.get_or_create(&l).inc();
+                    }
+                }
+                SystemKind::Resync(reason) => {
+                    let l = ResyncLabels {
+                        venue: s.venue.to_string(),
+                        market: self.market(s.instrument),
+                        reason: format!("{reason:?}"),
+                    };
+                    self.resyncs.get_or_create(&l).inc();
+                }
+                SystemKind::TradingStateChanged => {
+                    for st in [
+                        TradingState::Active,
+                        TradingState::Reducing,
+                        TradingState::Halted,
+                    ] {
+                        self.trading_state
+                            .get_or_create(&StateLabel {
+                                state: format!("{st:?}").to_lowercase(),
+                            })
+                            .set(i64::from(st == s.trading_state));
+                    }
+                }
+                _ => {}
+            },
+            Telemetry::Tally(tally) => self.on_tally(tally),
+            Telemetry::Top(top) => {
+                if let Some(secs) = self.seconds(top.ts_frame, top.ts_book) {
+                    self.frame_to_top.observe(secs);
+                }
+            }
+        }
+    }
+
+    fn on_tally(&mut self, t: &Tally) {
+        match *t {
+            Tally::Feed {
+                venue,
+                private,
+                frames,
+                md_events,
+                parse_errors,
+            } => {
+                let l = FeedLabel {
+                    venue: venue.to_string(),
+                    stream: if private { "private" } else { "market_data" }.into(),
+                };
+                let seen = self.feed_seen.entry(l.clone()).or_default();
+                self.feed_frames
+                    .get_or_create(&l)
+                    .inc_by(frames.saturating_sub(seen.0));
+                self.feed_md
+                    .get_or_create(&l)
+                    .inc_by(md_events.saturating_sub(seen.1));
+                self.feed_parse_errors
+                    .get_or_create(&l)
+                    .inc_by(parse_errors.saturating_sub(seen.2));
+                *seen = (
+                    frames.max(seen.0),
+                    md_events.max(seen.1),
+                    parse_errors.max(seen.2),
+                );
+            }
+            Tally::Book {
+                instrument,
+                md_events,
+            } => {
+                let venue = if instrument.index() < self.instruments.len() {
+                    self.instruments.get(instrument).venue.to_string()
+                } else {
+                    "unknown".into()
+                };
+                let l = VenueMarket {
+                    venue,
+                    market: self.market(instrument),
+                };
+                let seen = self.market_seen.entry(instrument).or_default();
+                self.market_md
+                    .get_or_create(&l)
+                    .inc_by(md_events.saturating_sub(*seen));
+                *seen = md_events.max(*seen);
+            }
+        }
+    }
+
+    fn on_signal(&mut self, s: &Signal) {
+        self.signals
+            .get_or_create(&self.labels(s.strategy, s.instrument))
+            .inc();
+        if let Some(secs) = self.seconds(s.ts_frame, s.ts_signal) {
+            self.frame_to_signal.observe(secs);
+        }
+    }
+
+    fn on_order(&mut self, o: &OrderRequest) {
+        let labels = self.labels(o.strategy, o.instrument);
+        match o.kind {
+            GatewayCmdKind::New => {
+                self.orders.get_or_create(&labels).inc();
+                if let Some(secs) = self.seconds(o.ts_frame, o.ts_handed) {
+                    self.tick_to_trade.observe(secs);
+                }
+                if self.order_age.len() >= ORDERS_REMEMBERED
+                    && let Some(old) = self.order_age.pop_front()
+                {
+                    self.order_names.remove(&old);
+                }
+                self.order_age.push_back(o.client_oid);
+                self.order_names
+                    .insert(o.client_oid, (o.strategy, o.instrument));
+            }
+            GatewayCmdKind::Cancel => {
+                self.cancels_sent.get_or_create(&labels).inc();
+            }
+            GatewayCmdKind::Query => {}
+        }
+    }
+
+    fn on_exec(&mut self, e: &ExecEvent) {
+        let known = self.order_names.get(&e.client_oid).copied();
+        let labels = match known {
+            Some((s, i)) => self.labels(s, i),
+            None => StrategyMarket {
+                strategy: "unknown".into(),
+                market: self.market(e.instrument),
+            },
+        };
+        match e.kind {
+            ExecKind::Ack => {
+                self.acks.get_or_create(&labels).inc();
+                if let Some(secs) = self.seconds(e.ts_sent, e.ts_recv) {
+                    self.order_ack.observe(secs);
+                }
+            }
+            ExecKind::Reject => {
+                self.rejects.get_or_create(&labels).inc();
+            }
+            ExecKind::Fill => {
+                self.fills.get_or_create(&labels).inc();
+            }
+            ExecKind::Cancelled => {
+                self.cancels.get_or_create(&labels).inc();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_position(&mut self, p: &PositionSnapshot) {
+        let l = PositionLabels {
+            strategy: p.strategy.id().into(),
+            wallet: p.wallet.wire().into(),
+            market: self.market(p.instrument),
+        };
+        self.position.get_or_create(&l).set(p.qty.to_f64());
+        self.realized.get_or_create(&l).set(p.realized_pnl);
+        self.unrealized.get_or_create(&l).set(p.unrealized_pnl);
+    }
+
+    /// What the side thread reads itself: the telemetry queues' drops and the bus's state.
+    pub fn on_tick(
+        &mut self,
+        telemetry_dropped: u64,
+        queued: &[(&'static str, usize)],
+        bus: Option<&SinkStatus>,
+    ) {
+        for (queue, n) in queued {
+            self.queued
+                .get_or_create(&QueueLabel {
+                    queue: (*queue).into(),
+                })
+                .set(*n as i64);
+        }
+        let (dropped, delivered, bus_dropped) = self.seen;
+        self.telemetry_dropped
+            .inc_by(telemetry_dropped.saturating_sub(dropped));
+        let mut seen = (telemetry_dropped.max(dropped), delivered, bus_dropped);
+        if let Some(s) = bus {
+            let all_dropped = s.dropped_md + s.dropped_critical;
+            self.bus_delivered
+                .inc_by(s.delivered.saturating_sub(delivered));
+            self.bus_dropped
+                .inc_by(all_dropped.saturating_sub(bus_dropped));
+            self.bus_queued.set(s.queued as i64);
+            self.bus_connected.set(i64::from(s.connected));
+            seen.1 = s.delivered.max(delivered);
+            seen.2 = all_dropped.max(bus_dropped);
+        }
+        self.seen = seen;
+    }
+}

@@ -28,6 +28,12 @@ pub struct NatsConfig {
     /// Copies of the stream the cluster keeps (1 on a single server; 3 on a 3-node cluster, so
     /// losing a node loses nothing). Used when the stream is created.
     pub stream_replicas: usize,
+    /// Limits of the stream when it is created (0: none): messages older than this many
+    /// seconds, or past this many bytes, are discarded oldest first, recorded or not — pick
+    /// them longer than the longest recorder or PostgreSQL outage to ride out. Without them the
+    /// stream grows until a node's JetStream store is full and every new message is refused.
+    pub stream_max_age_s: u64,
+    pub stream_max_bytes: u64,
     /// The JetStream stream that holds every subject below.
     pub stream: String,
     /// Put in front of every subject (with a `.`); "" = none. Lets several deployments share one
@@ -54,6 +60,8 @@ impl Default for NatsConfig {
         NatsConfig {
             url: "nats://127.0.0.1:4222".into(),
             stream_replicas: 1,
+            stream_max_age_s: 0,
+            stream_max_bytes: 0,
             stream: "ARBLINE".into(),
             subject_prefix: String::new(),
             enabled: false,
@@ -68,6 +76,15 @@ impl Default for NatsConfig {
 }
 
 impl NatsConfig {
+    /// The stream's limits as JetStream takes them: (max age, max bytes; -1 for none).
+    pub fn stream_limits(&self) -> (std::time::Duration, i64) {
+        let bytes = match self.stream_max_bytes {
+            0 => -1,
+            b => i64::try_from(b).unwrap_or(i64::MAX),
+        };
+        (std::time::Duration::from_secs(self.stream_max_age_s), bytes)
+    }
+
     /// The servers of [`Self::url`]: one, or a cluster's nodes.
     pub fn servers(&self) -> Vec<String> {
         crate::telemetry::nats_forwarder::servers(&self.url)
@@ -102,6 +119,12 @@ impl NatsConfig {
                     "expected nats:// or tls:// URLs (comma-separated for a cluster), got {:?}",
                     redact_url(&self.url)
                 ),
+            ));
+        }
+        if self.stream_max_bytes > i64::MAX as u64 {
+            return Err(InvalidSetting::new(
+                "nats.stream_max_bytes",
+                format!("at most {}, got {}", i64::MAX, self.stream_max_bytes),
             ));
         }
         if !(1..=5).contains(&self.stream_replicas) {
@@ -166,6 +189,39 @@ mod tests {
             "prod.tw.order.max.filled.BTCUSDT"
         );
         assert_eq!(c.stream_subjects()[5], "prod.tw.system.>");
+    }
+
+    #[test]
+    fn a_cluster_list_and_the_stream_limits_read_as_the_client_and_jetstream_take_them() {
+        let c = NatsConfig {
+            url: "nats://a:4222, nats://b:4222,nats://c:4222".into(),
+            stream_max_age_s: 86_400,
+            ..Default::default()
+        };
+        c.validate().unwrap();
+        assert_eq!(
+            c.servers(),
+            ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
+        );
+        assert_eq!(
+            c.stream_limits(),
+            (std::time::Duration::from_secs(86_400), -1)
+        );
+        let bad = NatsConfig {
+            url: "nats://a:4222,http://b".into(),
+            ..Default::default()
+        };
+        assert!(bad.validate().unwrap_err().to_string().contains("nats.url"));
+        let bad = NatsConfig {
+            stream_replicas: 7,
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("stream_replicas")
+        );
     }
 
     #[test]

@@ -49,6 +49,8 @@ fn bus(
             crate::telemetry::nats_forwarder::NatsForwarderConfig {
                 url: n.url.clone(),
                 replicas: n.stream_replicas,
+                max_age: n.stream_limits().0,
+                max_bytes: n.stream_limits().1,
                 stream: n.stream.clone(),
                 subjects: n.stream_subjects(),
                 critical_cap: n.buffer_critical,

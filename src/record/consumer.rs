@@ -15,7 +15,10 @@ use std::time::Duration;
 /// The stream the engine publishes to, as the recorder creates it when missing: every subject
 /// family of [`NatsConfig::stream_subjects`], kept on file, nats-server 2.9 features only.
 pub fn stream_config(nats: &NatsConfig) -> stream::Config {
+    let (max_age, max_bytes) = nats.stream_limits();
     stream::Config {
+        max_age,
+        max_bytes,
         name: nats.stream.clone(),
         subjects: nats.stream_subjects(),
         storage: stream::StorageType::File,

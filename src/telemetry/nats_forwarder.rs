@@ -49,6 +49,9 @@ pub struct NatsForwarderConfig {
     pub url: String,
     /// Copies of the stream, when the forwarder creates it.
     pub replicas: usize,
+    /// Its limits then: max age (zero: none), max bytes (-1: none).
+    pub max_age: Duration,
+    pub max_bytes: i64,
     pub stream: String,
     /// The stream's subjects (`NatsConfig::stream_subjects`).
     pub subjects: Vec<String>,
@@ -190,6 +193,9 @@ impl NatsForwarder {
                     name: cfg.stream.clone(),
                     subjects: cfg.subjects.clone(),
                     num_replicas: cfg.replicas,
+                    max_age: cfg.max_age,
+                    max_bytes: cfg.max_bytes,
+                    storage: jetstream::stream::StorageType::File,
                     ..Default::default()
                 };
                 let left = until.saturating_duration_since(Instant::now());

@@ -206,7 +206,7 @@ impl Metrics {
         );
         r.register(
             "feed_downs",
-            "Times the venue's feed went down (lost, dead or refused connections)",
+            "Times the venue's feed went down (a connection lost, dead or refused, or its market data silent past engine.stale_feed_ms)",
             m.feed_downs.clone(),
         );
         r.register(

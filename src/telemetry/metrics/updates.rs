@@ -38,6 +38,8 @@ impl Metrics {
                         })
                         .inc();
                 }
+                // The book stage's reset after a lost connection is that same loss.
+                SystemKind::FeedDown(crate::model::FeedLink::BooksReset) => {}
                 SystemKind::FeedUp(link) | SystemKind::FeedDown(link) => {
                     let up = matches!(s.kind, SystemKind::FeedUp(_));
                     let private = matches!(link, crate::model::FeedLink::PrivateStream);

@@ -87,6 +87,8 @@ impl SideThread {
         let stdout = std::io::stdout();
         let mut next_bus_check = start;
         let mut bus_up = true;
+        // The bus's failed deliveries and deliveries at the last stats line.
+        let mut bus_last = (0u64, 0u64);
         loop {
             let stopping = self.stop.load(Ordering::Acquire);
             let mut n = 0;
@@ -153,11 +155,19 @@ impl SideThread {
                     Some(bus) => {
                         let t2t = bus.end_interval();
                         let s = bus.status();
+                        // Connected, yet every publish of the interval failed: e.g. a cluster
+                        // that lost its quorum (the connection to a node stays up).
+                        let failing = s.failures > bus_last.0 && s.delivered == bus_last.1;
+                        bus_last = (s.failures, s.delivered);
                         format!(
                             " | t2t p50 {:.1}µs p99 {:.1}µs | bus {} delivered {} queued {} dropped {}",
                             t2t.p50 as f64 / 1000.0,
                             t2t.p99 as f64 / 1000.0,
-                            if s.connected { "up" } else { "DOWN" },
+                            match (s.connected, failing) {
+                                (false, _) => "DOWN",
+                                (true, true) => "FAILING",
+                                (true, false) => "up",
+                            },
                             s.delivered,
                             s.queued,
                             s.dropped_md + s.dropped_critical

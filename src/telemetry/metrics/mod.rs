@@ -85,6 +85,10 @@ pub struct Metrics {
     bus_connected: Gauge,
     /// Last values seen of the totals mirrored as counters (they only grow).
     seen: (u64, u64, u64),
+    bus_failures: Counter,
+    bus_reconnects: Counter,
+    /// The bus's failures and reconnects seen last.
+    bus_seen: (u64, u64),
     order_names: HashMap<ClientOid, (Strategy, InstrumentId)>,
     order_age: std::collections::VecDeque<ClientOid>,
 }
@@ -135,6 +139,9 @@ impl Metrics {
             telemetry_dropped: Counter::default(),
             bus_delivered: Counter::default(),
             bus_dropped: Counter::default(),
+            bus_failures: Counter::default(),
+            bus_reconnects: Counter::default(),
+            bus_seen: (0, 0),
             bus_queued: Gauge::default(),
             bus_connected: Gauge::default(),
             seen: (0, 0, 0),
@@ -287,6 +294,16 @@ impl Metrics {
             "bus_delivered",
             "Events the bus delivered (NATS acknowledged, or written to the events file)",
             m.bus_delivered.clone(),
+        );
+        r.register(
+            "bus_failures",
+            "Deliveries the bus tried and failed, then retried (a cluster without quorum refuses every publish while the connection stays up)",
+            m.bus_failures.clone(),
+        );
+        r.register(
+            "bus_reconnects",
+            "Times the bus's connection was lost and regained",
+            m.bus_reconnects.clone(),
         );
         r.register(
             "bus_dropped",

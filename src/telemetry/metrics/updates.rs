@@ -236,6 +236,14 @@ impl Metrics {
             self.bus_connected.set(i64::from(s.connected));
             seen.1 = s.delivered.max(delivered);
             seen.2 = all_dropped.max(bus_dropped);
+            self.bus_failures
+                .inc_by(s.failures.saturating_sub(self.bus_seen.0));
+            self.bus_reconnects
+                .inc_by(s.reconnects.saturating_sub(self.bus_seen.1));
+            self.bus_seen = (
+                s.failures.max(self.bus_seen.0),
+                s.reconnects.max(self.bus_seen.1),
+            );
         }
         self.seen = seen;
     }

@@ -162,6 +162,29 @@ fn prometheus_scrapes_the_demo_and_holds_the_values_of_its_summary() {
             e.orders_sent,
         ),
     ];
+    // Each stage's own histogram: as many samples as the summary's latency table counts.
+    let stage_queries: Vec<(String, u64)> = [
+        ("parse", arbline::telemetry::Segment::Parse),
+        ("book", arbline::telemetry::Segment::Book),
+        ("scan", arbline::telemetry::Segment::Scan),
+        ("order", arbline::telemetry::Segment::Order),
+        ("tick_to_trade", arbline::telemetry::Segment::TickToTrade),
+    ]
+    .into_iter()
+    .map(|(stage, seg)| {
+        (
+            format!(
+                "sum(max_over_time(arbline_stage_latency_samples_total{{stage=\"{stage}\"}}[10m]))"
+            ),
+            r.latency.percentiles(seg).count,
+        )
+    })
+    .collect();
+    let expect: Vec<(&str, u64)> = expect
+        .iter()
+        .copied()
+        .chain(stage_queries.iter().map(|(q, n)| (q.as_str(), *n)))
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let got: Vec<Option<f64>> = expect.iter().map(|(q, _)| prometheus.query(q)).collect();
@@ -184,6 +207,11 @@ fn prometheus_scrapes_the_demo_and_holds_the_values_of_its_summary() {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+    // The book stage's p99 as the stage itself computed it: within the run's range.
+    let book_p99 = prometheus
+        .query(r#"max(max_over_time(arbline_stage_latency_p99_seconds{stage="book"}[10m]))"#)
+        .expect("the book stage's p99");
+    assert!(book_p99 > 0.0 && book_p99 < 10.0, "{book_p99}");
     // tick_to_trade's p50 as Prometheus computes it from the buckets: within the run's range.
     let p50 = prometheus
         .query("histogram_quantile(0.5, sum by (le) (max_over_time(arbline_tick_to_trade_seconds_bucket[10m])))")

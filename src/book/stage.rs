@@ -67,6 +67,8 @@ pub struct BookState {
     /// `None`: none.
     top_sample: Option<u64>,
     top_sent: Vec<u64>,
+    /// When the book latency next goes to the metrics.
+    latency_report: crate::telemetry::LatencyReport,
 }
 
 pub struct BookStage {
@@ -154,6 +156,7 @@ impl BookStage {
                 last_check: 0,
                 top_sample: None,
                 top_sent: Vec::new(),
+                latency_report: Default::default(),
             },
         }
     }
@@ -213,11 +216,20 @@ impl Stage for BookStage {
         } else {
             // Every input closed and drained: close the output so the drain cascades.
             self.state.out = None;
-            // The metrics' final per-instrument counts.
+            // The metrics' final per-instrument counts and latency.
             if self.state.top_sample.is_some() {
                 for i in 0..self.state.books.len() {
                     self.state.tally(InstrumentId(i as u16));
                 }
+                let st = &mut self.state;
+                st.latency_report.force();
+                st.latency.report(
+                    &mut st.latency_report,
+                    &st.clock,
+                    &st.tele,
+                    &[Segment::Book],
+                    None,
+                );
             }
             Poll::Finished
         }
@@ -392,6 +404,13 @@ impl BookState {
                     instrument: top.instrument,
                     md_events,
                 }));
+                self.latency.report(
+                    &mut self.latency_report,
+                    &self.clock,
+                    &self.tele,
+                    &[Segment::Book],
+                    None,
+                );
             }
         }
         if out.try_publish(|slot| *slot = top).is_ok() {

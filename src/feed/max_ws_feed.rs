@@ -99,6 +99,8 @@ pub struct MaxWsFeed {
     pub connects: u64,
     /// Every frame read also goes here (`--capture`).
     capture: Option<CaptureTx>,
+    /// When the parse latency next goes to the metrics.
+    latency_report: crate::telemetry::LatencyReport,
 }
 
 impl MaxWsFeed {
@@ -139,6 +141,7 @@ impl MaxWsFeed {
             last_error: None,
             connects: 0,
             capture: None,
+            latency_report: Default::default(),
         }
     }
 
@@ -333,6 +336,16 @@ impl MaxWsFeed {
         let stopping = self.md.is_none();
         self.counts
             .tally(&self.tele, &self.clock, Venue::Max, false, stopping);
+        if stopping {
+            self.latency_report.force();
+        }
+        self.latency.report(
+            &mut self.latency_report,
+            &self.clock,
+            &self.tele,
+            &[crate::telemetry::Segment::Parse],
+            Some(Venue::Max),
+        );
         let now = (
             self.upkeep.dead,
             self.upkeep.budget.deferred,

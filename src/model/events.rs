@@ -320,6 +320,18 @@ pub enum Tally {
         instrument: InstrumentId,
         md_events: u64,
     },
+    /// A stage's latency since start, from its own histogram, for one segment (the
+    /// `telemetry::Segment` code): samples, and ns at p50, p99, p99.9 and max. `source`: the
+    /// feed's venue for the parse segment, `None` for the engine's stages. Sent every second.
+    Latency {
+        segment: u8,
+        source: Option<Venue>,
+        count: u64,
+        p50: u64,
+        p99: u64,
+        p999: u64,
+        max: u64,
+    },
 }
 
 /// What hot threads hand to the side thread through their lossy telemetry queues.

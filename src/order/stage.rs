@@ -10,7 +10,7 @@ use crate::pipeline::board::MidBoard;
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecPoller, SignalPoller};
 use crate::pipeline::{EngineClock, Poll, Shutdown, Stage};
-use crate::telemetry::{EngineCounters, TelemetryTx};
+use crate::telemetry::{EngineCounters, Segment, TelemetryTx};
 use disruptor::Polling;
 use std::sync::Arc;
 
@@ -58,7 +58,18 @@ struct Parts {
     cancel_timeout_ms: u64,
     halts: Arc<crate::pipeline::board::HaltRequests>,
     batch: u64,
+    /// When the order stage's latency next goes to the metrics.
+    latency_report: crate::telemetry::LatencyReport,
 }
+
+/// The segments the order stage's histograms hold.
+const ORDER_SEGMENTS: [Segment; 5] = [
+    Segment::Order,
+    Segment::TickToTrade,
+    Segment::SignalToAck,
+    Segment::SignalToFill,
+    Segment::WireToWire,
+];
 
 impl OrderStage {
     pub fn new(p: OrderStageParts) -> OrderStage {
@@ -88,6 +99,7 @@ impl OrderStage {
                 cancel_timeout_ms: p.cancel_timeout_ms,
                 halts: p.halts,
                 batch: p.batch,
+                latency_report: Default::default(),
             },
         }
     }
@@ -116,7 +128,23 @@ impl Parts {
         c.reconcile_missing.set(s.reconcile_missing);
     }
 
+    /// The order stage's latency summaries for the metrics (once a second, or now with
+    /// `force`).
+    fn report_latency(&mut self, force: bool) {
+        if force {
+            self.latency_report.force();
+        }
+        self.manager.latency().report(
+            &mut self.latency_report,
+            &self.clock,
+            &self.tele,
+            &ORDER_SEGMENTS,
+            None,
+        );
+    }
+
     fn timer(&mut self) {
+        self.report_latency(false);
         if let Some(reason) = self.halts.take() {
             let tele = &self.tele;
             self.manager
@@ -229,6 +257,7 @@ impl Stage for OrderStage {
         }
         if exec_closed && self.signals_closed {
             self.p.publish_counters();
+            self.p.report_latency(true);
             self.p.shutdown.set_orders_settled();
             return Poll::Finished;
         }

@@ -21,6 +21,8 @@ pub struct ScannerState {
     /// counted in `muted`. A replay's `--from` runs the frames before it muted.
     muted: bool,
     pub muted_signals: u64,
+    /// When the scan latency next goes to the metrics.
+    latency_report: crate::telemetry::LatencyReport,
 }
 
 pub struct ScannerStage {
@@ -55,6 +57,7 @@ impl ScannerStage {
                 tele: p.tele,
                 muted: false,
                 muted_signals: 0,
+                latency_report: Default::default(),
             },
         }
     }
@@ -113,6 +116,13 @@ impl ScannerState {
         let done = self.clock.raw();
         self.latency
             .record(Segment::Scan, self.clock.delta_ns(top.ts_book, done));
+        self.latency.report(
+            &mut self.latency_report,
+            &self.clock,
+            &self.tele,
+            &[Segment::Scan],
+            None,
+        );
     }
 }
 
@@ -137,6 +147,15 @@ impl Stage for ScannerStage {
             Err(Polling::NoEvents) => Poll::Idle,
             Err(Polling::Shutdown) => {
                 self.state.out = None;
+                let st = &mut self.state;
+                st.latency_report.force();
+                st.latency.report(
+                    &mut st.latency_report,
+                    &st.clock,
+                    &st.tele,
+                    &[Segment::Scan],
+                    None,
+                );
                 Poll::Finished
             }
         }

@@ -4,6 +4,7 @@
 //! creation so `record` never allocates. At shutdown the stages hand them back and they are
 //! merged into one [`LatencySet`] for the report.
 
+use crate::model::Tally;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -115,6 +116,39 @@ impl LatencySet {
         }
     }
 
+    /// `stage`'s summary so far as a [`Tally::Latency`] for the metrics; `None` without a
+    /// sample.
+    pub fn tally(&self, stage: Segment, source: Option<crate::model::Venue>) -> Option<Tally> {
+        let h = &self.h[stage as usize];
+        (!h.is_empty()).then(|| Tally::Latency {
+            segment: stage as u8,
+            source,
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+        })
+    }
+
+    /// Sends the summaries of `stages` to the side thread when `every` says it is time.
+    pub fn report(
+        &self,
+        every: &mut LatencyReport,
+        clock: &crate::pipeline::EngineClock,
+        tele: &super::TelemetryTx,
+        stages: &[Segment],
+        source: Option<crate::model::Venue>,
+    ) {
+        if every.due(clock) {
+            for s in stages {
+                if let Some(t) = self.tally(*s, source) {
+                    tele.send(crate::model::Telemetry::Tally(t));
+                }
+            }
+        }
+    }
+
     pub fn percentiles(&self, stage: Segment) -> Percentiles {
         let h = &self.h[stage as usize];
         if h.is_empty() {
@@ -150,5 +184,36 @@ mod tests {
         assert!(p.max >= 4_990);
         assert_eq!(a.percentiles(Segment::Scan).count, 1);
         assert_eq!(a.percentiles(Segment::Order), Percentiles::default());
+    }
+}
+
+/// When a stage next hands its latency summaries to the side thread (for `/metrics`): once a
+/// second, and once more when it stops ([`LatencyReport::force`]). Reading the quantiles costs
+/// the stage a few microseconds each time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LatencyReport {
+    last: u64,
+    forced: bool,
+}
+
+/// How often a stage's latency summaries go to the side thread.
+pub const LATENCY_REPORT_NS: u64 = 1_000_000_000;
+
+impl LatencyReport {
+    /// True once a second (and on the first call after [`Self::force`]).
+    #[inline]
+    pub fn due(&mut self, clock: &crate::pipeline::EngineClock) -> bool {
+        let now = clock.raw();
+        if self.forced || self.last == 0 || clock.delta_ns(self.last, now) >= LATENCY_REPORT_NS {
+            self.last = now.max(1);
+            self.forced = false;
+            return true;
+        }
+        false
+    }
+
+    /// The next [`Self::due`] says yes whatever the time (a stage that stops).
+    pub fn force(&mut self) {
+        self.forced = true;
     }
 }

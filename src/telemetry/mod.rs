@@ -22,7 +22,7 @@ pub mod side;
 pub mod summary;
 
 pub use counters::{Counter, EngineCounters};
-pub use latency::{LatencySet, Percentiles, Segment};
+pub use latency::{LatencyReport, LatencySet, Percentiles, Segment};
 pub use queue::{TelemetryRx, TelemetryTx, telemetry_queue};
 pub use side::{SideConfig, SideReport, SideThread};
 pub use summary::{EventCounts, Summary};

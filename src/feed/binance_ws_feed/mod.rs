@@ -145,6 +145,8 @@ pub struct BinanceWsFeed {
     pub rotation_failures: u64,
     /// Every frame read, and every snapshot body, also goes here (`--capture`).
     capture: Option<CaptureTx>,
+    /// When the parse latency next goes to the metrics.
+    latency_report: crate::telemetry::LatencyReport,
 }
 
 impl BinanceWsFeed {
@@ -241,6 +243,7 @@ impl BinanceWsFeed {
             rotations: 0,
             rotation_failures: 0,
             capture: None,
+            latency_report: Default::default(),
         }
     }
 
@@ -295,6 +298,16 @@ impl BinanceWsFeed {
             self.market.venue(),
             false,
             stopping,
+        );
+        if stopping {
+            self.latency_report.force();
+        }
+        self.latency.report(
+            &mut self.latency_report,
+            &self.clock,
+            &self.tele,
+            &[crate::telemetry::Segment::Parse],
+            Some(self.market.venue()),
         );
         let mut budget = self.budget;
         for c in [&self.live, &self.next].into_iter().flatten() {

@@ -55,3 +55,12 @@ pub struct BuildLabels {
     pub version: String,
     pub instance: String,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    /// `parse`, `book`, `scan`, `order`, `tick_to_trade`, `signal_to_ack`, `signal_to_fill`,
+    /// `wire_to_wire`.
+    pub stage: String,
+    /// The feed's venue for `parse`, else `engine`.
+    pub source: String,
+}

@@ -9,7 +9,9 @@
 //! P&L; per venue and stream: feeds up and down; per venue, market and reason: book resyncs;
 //! per venue and stream: the feeds' frames, md events and parse errors (their running totals,
 //! [`Tally`]); per venue and market: md events the book stage applied;
-//! the trading state; tick_to_trade, frame_to_top (sampled tops), frame_to_signal and
+//! each stage's own latency (p50, p99, p99.9, max and samples of its histogram, reported by the
+//! stage once a second); the trading state; tick_to_trade, frame_to_top (sampled tops),
+//! frame_to_signal and
 //! order_ack as histograms; and the
 //! engine totals (market data, parse errors, book tops, resyncs, reconnects, dead connections,
 //! venue refusals), the telemetry queues' depths and drops, the bus's delivered, queued and dropped
@@ -71,6 +73,10 @@ pub struct Metrics {
     feed_seen: HashMap<FeedLabel, (u64, u64, u64)>,
     market_seen: HashMap<InstrumentId, u64>,
     queued: Family<QueueLabel, Gauge>,
+    /// p50, p99, p99.9 and max of each stage's own histogram.
+    stage_latency: [Family<StageLabels, FloatGauge>; 4],
+    stage_samples: Family<StageLabels, Counter>,
+    stage_seen: HashMap<StageLabels, u64>,
     frame_to_top: Histogram,
     position: Family<PositionLabels, FloatGauge>,
     realized: Family<PositionLabels, FloatGauge>,
@@ -129,6 +135,9 @@ impl Metrics {
             feed_seen: HashMap::new(),
             market_seen: HashMap::new(),
             queued: Family::default(),
+            stage_latency: Default::default(),
+            stage_samples: Family::default(),
+            stage_seen: HashMap::new(),
             frame_to_top: Histogram::new(latency_buckets()),
             position: Family::default(),
             realized: Family::default(),
@@ -235,6 +244,27 @@ impl Metrics {
             "market_md_events",
             "Md events the book stage applied, per venue and market (sent with the sampled tops: up to [nats] md_interval_ms behind)",
             m.market_md.clone(),
+        );
+        for (name, f) in [
+            "stage_latency_p50",
+            "stage_latency_p99",
+            "stage_latency_p999",
+            "stage_latency_max",
+        ]
+        .into_iter()
+        .zip(&m.stage_latency)
+        {
+            r.register_with_unit(
+                name,
+                "Each stage's own latency since start, from its histogram (the run's summary table), per stage and source; sent by the stage once a second",
+                prometheus_client::registry::Unit::Seconds,
+                f.clone(),
+            );
+        }
+        r.register(
+            "stage_latency_samples",
+            "Samples in each stage's latency histogram",
+            m.stage_samples.clone(),
         );
         r.register(
             "telemetry_queued",
@@ -367,6 +397,14 @@ impl Metrics {
             venue: "max".into(),
             market: "BTCTWD".into(),
         }));
+        let sl = StageLabels {
+            stage: "book".into(),
+            source: "engine".into(),
+        };
+        for f in &self.stage_latency {
+            drop(f.get_or_create(&sl));
+        }
+        drop(self.stage_samples.get_or_create(&sl));
         drop(self.queued.get_or_create(&QueueLabel {
             queue: "feed".into(),
         }));

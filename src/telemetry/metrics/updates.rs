@@ -113,6 +113,31 @@ impl Metrics {
                     parse_errors.max(seen.2),
                 );
             }
+            Tally::Latency {
+                segment,
+                source,
+                count,
+                p50,
+                p99,
+                p999,
+                max,
+            } => {
+                let Some(stage) = crate::telemetry::Segment::ALL.get(usize::from(segment)) else {
+                    return;
+                };
+                let l = StageLabels {
+                    stage: stage.name().into(),
+                    source: source.map_or_else(|| "engine".to_string(), |v| v.to_string()),
+                };
+                for (f, ns) in self.stage_latency.iter().zip([p50, p99, p999, max]) {
+                    f.get_or_create(&l).set(ns as f64 / 1e9);
+                }
+                let seen = self.stage_seen.entry(l.clone()).or_default();
+                self.stage_samples
+                    .get_or_create(&l)
+                    .inc_by(count.saturating_sub(*seen));
+                *seen = count.max(*seen);
+            }
             Tally::Book {
                 instrument,
                 md_events,

@@ -334,17 +334,13 @@ impl MaxWsFeed {
     fn publish_counters(&mut self) {
         self.counts.publish(&self.counters);
         let stopping = self.md.is_none();
-        self.counts
-            .tally(&self.tele, &self.clock, Venue::Max, false, stopping);
-        if stopping {
-            self.latency_report.force();
-        }
-        self.latency.report(
+        self.counts.report(
+            &self.latency,
             &mut self.latency_report,
-            &self.clock,
             &self.tele,
-            &[crate::telemetry::Segment::Parse],
-            Some(Venue::Max),
+            &self.clock,
+            Venue::Max,
+            stopping,
         );
         let now = (
             self.upkeep.dead,

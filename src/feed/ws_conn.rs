@@ -443,6 +443,30 @@ impl FeedCounts {
         self.published = (self.frames, self.md_events, self.parse_errors);
     }
 
+    /// The feed's running totals and its parse latency, for the metrics (see [`Self::tally`] and
+    /// [`LatencySet::report`]); `stopping`: now, whatever the time.
+    pub fn report(
+        &mut self,
+        latency: &LatencySet,
+        report: &mut crate::telemetry::LatencyReport,
+        tele: &TelemetryTx,
+        clock: &EngineClock,
+        venue: Venue,
+        stopping: bool,
+    ) {
+        self.tally(tele, clock, venue, false, stopping);
+        if stopping {
+            report.force();
+        }
+        latency.report(
+            report,
+            clock,
+            tele,
+            &[crate::telemetry::Segment::Parse],
+            Some(venue),
+        );
+    }
+
     /// Hands the running totals to the side thread (per venue and stream, for the metrics) when
     /// they changed and the last ones went at least 100 ms ago, or with `now_too` regardless
     /// of the time (a feed that stops).

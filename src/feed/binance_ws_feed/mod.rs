@@ -292,22 +292,13 @@ impl BinanceWsFeed {
     fn publish_counters(&mut self) {
         self.counts.publish(&self.counters);
         let stopping = self.md.is_none();
-        self.counts.tally(
+        self.counts.report(
+            &self.latency,
+            &mut self.latency_report,
             &self.tele,
             &self.clock,
             self.market.venue(),
-            false,
             stopping,
-        );
-        if stopping {
-            self.latency_report.force();
-        }
-        self.latency.report(
-            &mut self.latency_report,
-            &self.clock,
-            &self.tele,
-            &[crate::telemetry::Segment::Parse],
-            Some(self.market.venue()),
         );
         let mut budget = self.budget;
         for c in [&self.live, &self.next].into_iter().flatten() {

@@ -226,6 +226,7 @@ impl Stage for BookStage {
                 st.latency.report(
                     &mut st.latency_report,
                     &st.clock,
+                    st.clock.raw(),
                     &st.tele,
                     &[Segment::Book],
                     None,
@@ -407,6 +408,7 @@ impl BookState {
                 self.latency.report(
                     &mut self.latency_report,
                     &self.clock,
+                    now,
                     &self.tele,
                     &[Segment::Book],
                     None,

@@ -461,6 +461,7 @@ impl FeedCounts {
         latency.report(
             report,
             clock,
+            clock.raw(),
             tele,
             &[crate::telemetry::Segment::Parse],
             Some(venue),

@@ -137,6 +137,7 @@ impl Parts {
         self.manager.latency().report(
             &mut self.latency_report,
             &self.clock,
+            self.clock.raw(),
             &self.tele,
             &ORDER_SEGMENTS,
             None,

@@ -119,6 +119,7 @@ impl ScannerState {
         self.latency.report(
             &mut self.latency_report,
             &self.clock,
+            done,
             &self.tele,
             &[Segment::Scan],
             None,
@@ -152,6 +153,7 @@ impl Stage for ScannerStage {
                 st.latency.report(
                     &mut st.latency_report,
                     &st.clock,
+                    st.clock.raw(),
                     &st.tele,
                     &[Segment::Scan],
                     None,

@@ -131,16 +131,18 @@ impl LatencySet {
         })
     }
 
-    /// Sends the summaries of `stages` to the side thread when `every` says it is time.
+    /// Sends the summaries of `stages` to the side thread when `every` says it is time at
+    /// `now` (a clock reading the stage already took).
     pub fn report(
         &self,
         every: &mut LatencyReport,
         clock: &crate::pipeline::EngineClock,
+        now: u64,
         tele: &super::TelemetryTx,
         stages: &[Segment],
         source: Option<crate::model::Venue>,
     ) {
-        if every.due(clock) {
+        if every.due(clock, now) {
             for s in stages {
                 if let Some(t) = self.tally(*s, source) {
                     tele.send(crate::model::Telemetry::Tally(t));
@@ -200,10 +202,10 @@ pub struct LatencyReport {
 pub const LATENCY_REPORT_NS: u64 = 1_000_000_000;
 
 impl LatencyReport {
-    /// True once a second (and on the first call after [`Self::force`]).
+    /// True once a second (and on the first call after [`Self::force`]); `now` is a raw
+    /// reading of `clock`.
     #[inline]
-    pub fn due(&mut self, clock: &crate::pipeline::EngineClock) -> bool {
-        let now = clock.raw();
+    pub fn due(&mut self, clock: &crate::pipeline::EngineClock, now: u64) -> bool {
         if self.forced || self.last == 0 || clock.delta_ns(self.last, now) >= LATENCY_REPORT_NS {
             self.last = now.max(1);
             self.forced = false;

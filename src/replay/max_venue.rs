@@ -53,9 +53,9 @@ use crate::book::l2book::L2Book;
 use crate::book::ladder::Ladder;
 use crate::model::{
     Fixed, GatewayCmdKind, InstrumentId, Instruments, Level, OrderRequest, OrderType, Price, Qty,
-    SCALE, Side, Symbol, Venue,
+    Side, Symbol, Venue,
 };
-use crate::sim::exec_venue::{ExecOutput, VenueTrade, quote_of};
+use crate::sim::exec_venue::{ExecOutput, VenueTrade, fill_fee, quote_of};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use std::collections::BTreeMap;
@@ -549,14 +549,15 @@ impl ReplayMaxVenue {
     /// The fee of a fill: the rate of its kind times the notional, rounded up to 10⁻⁸ of the
     /// quote currency (saturating at [`Fixed::MAX`], far beyond any real fee).
     fn fee(&self, price: Price, qty: Qty, maker: bool) -> Fixed {
-        let bps = if maker {
-            self.maker_bps
-        } else {
-            self.taker_bps
-        };
-        let notional =
-            (price.raw() as i128 * qty.raw() as i128) as f64 / (SCALE as f64 * SCALE as f64);
-        Fixed::from_f64_ceil(notional * bps / 1e4, Fixed(1)).unwrap_or(Fixed::MAX)
+        fill_fee(
+            price,
+            qty,
+            if maker {
+                self.maker_bps
+            } else {
+                self.taker_bps
+            },
+        )
     }
 
     fn update(&self, r: &Resting, state: &'static str, ms: u64, out: &mut impl FnMut(ExecOutput)) {

@@ -36,6 +36,14 @@ pub fn quote_of(market: Symbol) -> Symbol {
     Symbol::new(q).unwrap_or(market)
 }
 
+/// A simulated venue's fee for a fill: `bps` of the notional (price × quantity), in the quote
+/// currency, rounded up to 10⁻⁸ (saturating at [`Fixed::MAX`], far beyond any real fee).
+pub fn fill_fee(price: Fixed, qty: Fixed, bps: f64) -> Fixed {
+    let scale = crate::model::SCALE as f64;
+    let notional = (price.raw() as i128 * qty.raw() as i128) as f64 / (scale * scale);
+    Fixed::from_f64_ceil(notional * bps / 1e4, Fixed(1)).unwrap_or(Fixed::MAX)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecOutput {
     Created {
@@ -223,13 +231,15 @@ impl ExecVenue {
     }
 
     fn fee(&self, price: Fixed, qty: Fixed, maker: bool) -> Fixed {
-        let bps = if maker {
-            self.maker_bps
-        } else {
-            self.taker_bps
-        };
-        let notional = price.checked_mul(qty).unwrap_or_default().to_f64();
-        Fixed::from_f64_ceil(notional * bps / 1e4, Fixed(1)).unwrap_or_default()
+        fill_fee(
+            price,
+            qty,
+            if maker {
+                self.maker_bps
+            } else {
+                self.taker_bps
+            },
+        )
     }
 
     /// Processes every request due by `t_ns` and fills resting orders the book now crosses;

@@ -35,7 +35,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Registry, Unit};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -170,41 +170,156 @@ impl Metrics {
             build,
         );
         r.register_collector(Box::new(EngineTotals(counters)));
-        r.register(
-            "signals",
-            "Signals published, per strategy and market",
-            m.signals.clone(),
-        );
-        r.register(
-            "orders",
-            "New orders handed to the gateway, per strategy and market",
-            m.orders.clone(),
-        );
-        r.register(
-            "cancel_requests",
-            "Cancels handed to the gateway, per strategy and market",
-            m.cancels_sent.clone(),
-        );
-        r.register(
-            "acks",
-            "Orders the venue accepted, per strategy and market",
-            m.acks.clone(),
-        );
-        r.register(
-            "rejects",
-            "Orders refused (by the venue or before sending), per strategy and market",
-            m.rejects.clone(),
-        );
-        r.register(
-            "fills",
-            "Fills applied, per strategy and market",
-            m.fills.clone(),
-        );
-        r.register(
-            "cancels",
-            "Orders the venue confirmed cancelled, per strategy and market",
-            m.cancels.clone(),
-        );
+        // Families registered by kind, each (name, help, family).
+        for (name, help, f) in [
+            ("signals", "Signals published", &m.signals),
+            ("orders", "New orders handed to the gateway", &m.orders),
+            (
+                "cancel_requests",
+                "Cancels handed to the gateway",
+                &m.cancels_sent,
+            ),
+            ("acks", "Orders the venue accepted", &m.acks),
+            (
+                "rejects",
+                "Orders refused (by the venue or before sending)",
+                &m.rejects,
+            ),
+            ("fills", "Fills applied", &m.fills),
+            (
+                "cancels",
+                "Orders the venue confirmed cancelled",
+                &m.cancels,
+            ),
+        ] {
+            r.register(name, format!("{help}, per strategy and market"), f.clone());
+        }
+        for (name, help, f) in [
+            (
+                "feed_downs",
+                "Times the venue's feed went down (a connection lost, dead or refused, or its market data silent past engine.stale_feed_ms)",
+                &m.feed_downs,
+            ),
+            (
+                "feed_frames",
+                "Frames read, per venue and stream (market_data or private)",
+                &m.feed_frames,
+            ),
+            (
+                "feed_md_events",
+                "Md events published, per venue and stream",
+                &m.feed_md,
+            ),
+            (
+                "feed_parse_errors",
+                "Frames the parser refused, per venue and stream",
+                &m.feed_parse_errors,
+            ),
+        ] {
+            r.register(name, help, f.clone());
+        }
+        for (name, help, f) in [
+            (
+                "position",
+                "Signed base quantity, per strategy, wallet and market",
+                &m.position,
+            ),
+            (
+                "realized_pnl",
+                "Realized P&L in the market's quote currency, fees included",
+                &m.realized,
+            ),
+            (
+                "unrealized_pnl",
+                "Unrealized P&L in the market's quote currency at the last mark",
+                &m.unrealized,
+            ),
+        ] {
+            r.register(name, help, f.clone());
+        }
+        for (name, help, f) in [
+            (
+                "tick_to_trade",
+                "From the frame's read to the order handed to the gateway",
+                &m.tick_to_trade,
+            ),
+            (
+                "frame_to_signal",
+                "From the frame's read to the signal",
+                &m.frame_to_signal,
+            ),
+            (
+                "order_ack",
+                "From the order's bytes written to the venue's acknowledgement read",
+                &m.order_ack,
+            ),
+            (
+                "frame_to_top",
+                "From the frame's read to its top of book (parse and book stages; the tops the book stage samples for the bus)",
+                &m.frame_to_top,
+            ),
+        ] {
+            r.register_with_unit(name, help, Unit::Seconds, f.clone());
+        }
+        for (name, f) in [
+            "stage_latency_p50",
+            "stage_latency_p99",
+            "stage_latency_p999",
+            "stage_latency_max",
+        ]
+        .into_iter()
+        .zip(&m.stage_latency)
+        {
+            r.register_with_unit(
+                name,
+                "Each stage's own latency since start, from its histogram (the run's summary table), per stage and source; sent by the stage once a second",
+                Unit::Seconds,
+                f.clone(),
+            );
+        }
+        for (name, help, f) in [
+            (
+                "telemetry_dropped",
+                "Telemetry events lost because a stage's queue to the side thread was full",
+                &m.telemetry_dropped,
+            ),
+            (
+                "bus_delivered",
+                "Events the bus delivered (NATS acknowledged, or written to the events file)",
+                &m.bus_delivered,
+            ),
+            (
+                "bus_failures",
+                "Deliveries the bus tried and failed, then retried (a cluster without quorum refuses every publish while the connection stays up)",
+                &m.bus_failures,
+            ),
+            (
+                "bus_reconnects",
+                "Times the bus's connection was lost and regained",
+                &m.bus_reconnects,
+            ),
+            (
+                "bus_dropped",
+                "Events the bus dropped while its buffer was full",
+                &m.bus_dropped,
+            ),
+        ] {
+            r.register(name, help, f.clone());
+        }
+        for (name, help, f) in [
+            (
+                "bus_queued",
+                "Events waiting in the bus's buffer",
+                &m.bus_queued,
+            ),
+            (
+                "bus_connected",
+                "1 while the bus is connected",
+                &m.bus_connected,
+            ),
+        ] {
+            r.register(name, help, f.clone());
+        }
         r.register(
             "risk_rejects",
             "Signals refused by pre-trade risk, per reason",
@@ -220,47 +335,7 @@ impl Metrics {
             "1 while the venue's feed is connected (from its up and down events)",
             m.feed_up.clone(),
         );
-        r.register(
-            "feed_downs",
-            "Times the venue's feed went down (a connection lost, dead or refused, or its market data silent past engine.stale_feed_ms)",
-            m.feed_downs.clone(),
-        );
-        r.register(
-            "feed_frames",
-            "Frames read, per venue and stream (market_data or private)",
-            m.feed_frames.clone(),
-        );
-        r.register(
-            "feed_md_events",
-            "Md events published, per venue and stream",
-            m.feed_md.clone(),
-        );
-        r.register(
-            "feed_parse_errors",
-            "Frames the parser refused, per venue and stream",
-            m.feed_parse_errors.clone(),
-        );
-        r.register(
-            "market_md_events",
-            "Md events the book stage applied, per venue and market (sent with the sampled tops: up to [nats] md_interval_ms behind)",
-            m.market_md.clone(),
-        );
-        for (name, f) in [
-            "stage_latency_p50",
-            "stage_latency_p99",
-            "stage_latency_p999",
-            "stage_latency_max",
-        ]
-        .into_iter()
-        .zip(&m.stage_latency)
-        {
-            r.register_with_unit(
-                name,
-                "Each stage's own latency since start, from its histogram (the run's summary table), per stage and source; sent by the stage once a second",
-                prometheus_client::registry::Unit::Seconds,
-                f.clone(),
-            );
-        }
+        r.register("market_md_events", "Md events the book stage applied, per venue and market (sent with the sampled tops: up to [nats] md_interval_ms behind)", m.market_md.clone());
         r.register(
             "stage_latency_samples",
             "Samples in each stage's latency histogram",
@@ -275,80 +350,6 @@ impl Metrics {
             "book_resyncs",
             "Books that lost sync, per venue, market and reason",
             m.resyncs.clone(),
-        );
-        r.register_with_unit(
-            "frame_to_top",
-            "From the frame's read to its top of book (parse and book stages; the tops the book stage samples for the bus)",
-            prometheus_client::registry::Unit::Seconds,
-            m.frame_to_top.clone(),
-        );
-        r.register(
-            "position",
-            "Signed base quantity, per strategy, wallet and market",
-            m.position.clone(),
-        );
-        r.register(
-            "realized_pnl",
-            "Realized P&L in the market's quote currency, fees included",
-            m.realized.clone(),
-        );
-        r.register(
-            "unrealized_pnl",
-            "Unrealized P&L in the market's quote currency at the last mark",
-            m.unrealized.clone(),
-        );
-        r.register_with_unit(
-            "tick_to_trade",
-            "From the frame's read to the order handed to the gateway",
-            prometheus_client::registry::Unit::Seconds,
-            m.tick_to_trade.clone(),
-        );
-        r.register_with_unit(
-            "frame_to_signal",
-            "From the frame's read to the signal",
-            prometheus_client::registry::Unit::Seconds,
-            m.frame_to_signal.clone(),
-        );
-        r.register_with_unit(
-            "order_ack",
-            "From the order's bytes written to the venue's acknowledgement read",
-            prometheus_client::registry::Unit::Seconds,
-            m.order_ack.clone(),
-        );
-        r.register(
-            "telemetry_dropped",
-            "Telemetry events lost because a stage's queue to the side thread was full",
-            m.telemetry_dropped.clone(),
-        );
-        r.register(
-            "bus_delivered",
-            "Events the bus delivered (NATS acknowledged, or written to the events file)",
-            m.bus_delivered.clone(),
-        );
-        r.register(
-            "bus_failures",
-            "Deliveries the bus tried and failed, then retried (a cluster without quorum refuses every publish while the connection stays up)",
-            m.bus_failures.clone(),
-        );
-        r.register(
-            "bus_reconnects",
-            "Times the bus's connection was lost and regained",
-            m.bus_reconnects.clone(),
-        );
-        r.register(
-            "bus_dropped",
-            "Events the bus dropped while its buffer was full",
-            m.bus_dropped.clone(),
-        );
-        r.register(
-            "bus_queued",
-            "Events waiting in the bus's buffer",
-            m.bus_queued.clone(),
-        );
-        r.register(
-            "bus_connected",
-            "1 while the bus is connected",
-            m.bus_connected.clone(),
         );
         for s in [
             TradingState::Active,

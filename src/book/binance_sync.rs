@@ -61,6 +61,11 @@ use crate::venue::binance::BinanceMarket;
 /// 2 MiB per market, about 49 000 levels).
 pub const BINANCE_PRE_SNAPSHOT_CHUNKS: usize = 16_384;
 
+/// Chunks reserved per market at start (32 KiB): a snapshot that comes in time needs no more.
+/// The buffer grows on demand up to [`BINANCE_PRE_SNAPSHOT_CHUNKS`] and keeps what it grew to,
+/// so a board of hundreds of markets does not hold 2 MiB each that it never uses.
+const PRE_SNAPSHOT_RESERVED: usize = 256;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// No book: updates are buffered (spot step 2, futures step 2).
@@ -100,7 +105,7 @@ impl BinanceSync {
             last: 0,
             first_pending: true,
             snapshot_id: 0,
-            buffer: Vec::with_capacity(BINANCE_PRE_SNAPSHOT_CHUNKS),
+            buffer: Vec::with_capacity(PRE_SNAPSHOT_RESERVED),
         }
     }
 
@@ -150,7 +155,7 @@ impl BinanceSync {
             // The tail of a frame whose head was not kept cannot be applied alone.
             return SyncOutcome::Dropped;
         }
-        if self.buffer.len() == self.buffer.capacity() {
+        if self.buffer.len() >= BINANCE_PRE_SNAPSHOT_CHUNKS {
             // Keep a contiguous run from a frame start: drop everything older.
             self.buffer.clear();
             if ev.chunk == 0 {

@@ -1,15 +1,18 @@
 //! Instruments interned to small integer ids at start-up.
 //!
 //! The hot path never compares symbol strings: a feed resolves the wire symbol once per frame
-//! through [`Instruments::lookup`] (a linear scan over a handful of fixed-size byte arrays, no
-//! hashing, no allocation) and everything downstream carries the [`InstrumentId`].
+//! through [`Instruments::lookup`] (one hash of the symbol's bytes into an open-addressed index,
+//! usually one comparison, no allocation: the same cost with 5 instruments or 500) and
+//! everything downstream carries the [`InstrumentId`], an index into per-instrument tables sized
+//! from the configuration at start.
 
 use super::fixed::Fixed;
 use super::invalid_setting::InvalidSetting;
 use super::venue::Venue;
 use std::fmt;
 
-/// Index into the [`Instruments`] table. Fits in a byte-sized slot of every event.
+/// Index into the [`Instruments`] table (and into every per-instrument table, all sized
+/// [`Instruments::len`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct InstrumentId(pub u16);
 
@@ -131,10 +134,28 @@ impl Default for MarketRules {
 #[derive(Clone, Debug, Default)]
 pub struct Instruments {
     list: Vec<Instrument>,
+    /// Open-addressed index of `list` by (venue, symbol): a power-of-two table at most half
+    /// full, [`EMPTY`] where free, rebuilt by `intern` (start-up only).
+    index: Vec<u16>,
 }
 
-/// Most instruments one engine tracks; per-instrument state is kept in fixed arrays of this size.
-pub const MAX_INSTRUMENTS: usize = 64;
+/// Most instruments one engine tracks: MAX's whole board and a Binance leader for each, with
+/// room to spare. Per-instrument tables are sized from the configured count, not from this.
+pub const MAX_INSTRUMENTS: usize = 1024;
+
+const EMPTY: u16 = u16::MAX;
+
+/// FNV-1a over the venue and the upper-cased symbol: the index's hash, the same for a wire
+/// symbol in any case.
+#[inline]
+fn symbol_hash(venue: Venue, symbol: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (venue as u64);
+    for &c in symbol {
+        h ^= c.to_ascii_uppercase() as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ (h >> 29)
+}
 
 impl Instruments {
     pub fn new() -> Self {
@@ -175,12 +196,8 @@ impl Instruments {
         }
         let sym = Symbol::new(symbol)
             .ok_or_else(|| InvalidSetting::new("symbol", format!("invalid symbol {symbol:?}")))?;
-        if let Some(i) = self
-            .list
-            .iter()
-            .find(|i| i.venue == venue && i.symbol == sym)
-        {
-            return Ok(i.id);
+        if let Some(id) = self.lookup(venue, sym.as_str().as_bytes()) {
+            return Ok(id);
         }
         if self.list.len() >= MAX_INSTRUMENTS {
             return Err(InvalidSetting::new(
@@ -201,16 +218,44 @@ impl Instruments {
             })?,
             rules,
         });
+        self.reindex();
         Ok(id)
     }
 
-    /// Resolves a wire symbol (any case) on a venue. Allocation-free.
+    /// Rebuilds the index, at most half full.
+    fn reindex(&mut self) {
+        let size = (2 * self.list.len()).next_power_of_two().max(8);
+        self.index = vec![EMPTY; size];
+        let mask = size - 1;
+        for inst in &self.list {
+            let mut k = symbol_hash(inst.venue, inst.symbol.as_str().as_bytes()) as usize & mask;
+            while self.index[k] != EMPTY {
+                k = (k + 1) & mask;
+            }
+            self.index[k] = inst.id.0;
+        }
+    }
+
+    /// Resolves a wire symbol (any case) on a venue: one hash and a probe or two, whatever the
+    /// number of instruments. Allocation-free.
     #[inline]
     pub fn lookup(&self, venue: Venue, wire_symbol: &[u8]) -> Option<InstrumentId> {
-        self.list
-            .iter()
-            .find(|i| i.venue == venue && i.symbol.eq_wire(wire_symbol))
-            .map(|i| i.id)
+        if self.index.is_empty() {
+            return None;
+        }
+        let mask = self.index.len() - 1;
+        let mut k = symbol_hash(venue, wire_symbol) as usize & mask;
+        loop {
+            let id = *self.index.get(k)?;
+            if id == EMPTY {
+                return None;
+            }
+            let i = self.list.get(id as usize)?;
+            if i.venue == venue && i.symbol.eq_wire(wire_symbol) {
+                return Some(i.id);
+            }
+            k = (k + 1) & mask;
+        }
     }
 
     #[inline]
@@ -248,5 +293,32 @@ mod tests {
         let s = t.get(a).symbol;
         assert!(s.eq_lower(b"btcusdt") && !s.eq_lower(b"BTCUSDT") && !s.eq_lower(b"btcusd"));
         assert!(t.intern(Venue::Max, "btc usdt", "btc", "usdt").is_err());
+    }
+
+    #[test]
+    fn a_full_board_resolves_every_symbol_and_nothing_else() {
+        let mut t = Instruments::new();
+        for i in 0..MAX_INSTRUMENTS / 2 {
+            t.intern(Venue::Max, &format!("c{i}twd"), "c", "twd")
+                .unwrap();
+            t.intern(Venue::BinanceSpot, &format!("C{i}USDT"), "c", "usdt")
+                .unwrap();
+        }
+        assert_eq!(t.len(), MAX_INSTRUMENTS);
+        for (k, inst) in t.iter().enumerate() {
+            assert_eq!(inst.id.index(), k);
+            let wire = inst.symbol.as_str().to_ascii_lowercase();
+            assert_eq!(t.lookup(inst.venue, wire.as_bytes()), Some(inst.id));
+        }
+        assert_eq!(t.lookup(Venue::Max, b"c0usdt"), None);
+        assert_eq!(t.lookup(Venue::BinanceFutures, b"C0USDT"), None);
+        assert_eq!(t.lookup(Venue::Max, b""), None);
+        let err = t.intern(Venue::Max, "onemore", "o", "twd").unwrap_err();
+        assert!(err.to_string().contains("instruments"), "{err}");
+        assert_eq!(
+            t.intern(Venue::Max, "C7TWD", "c", "twd").unwrap(),
+            t.lookup(Venue::Max, b"c7twd").unwrap(),
+            "already there: its id, even at capacity"
+        );
     }
 }

@@ -1,11 +1,16 @@
 //! The live orders of the engine, in a fixed table (no allocation while trading), plus a ring of
 //! recently closed orders so that a fill reported after the order's final state still finds its
 //! strategy and position, and a ring of recent trade ids so each fill is applied once.
+//!
+//! Every hot lookup is direct, whatever the table's size or the number of markets: an order by
+//! its client id (a hash map sized at start), a free slot (a stack), the orders of one
+//! (strategy, market) (a count per pair: the risk check walks the live orders only when that
+//! market has one), the live orders (a dense list of their slots, for the timer).
 
 use crate::model::{
     ClientOid, InstrumentId, OrderState, OrderType, Price, Qty, Side, Strategy, WalletType,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OpenOrder {
@@ -43,6 +48,15 @@ const TRADE_IDS: usize = 4096;
 pub struct OpenOrders {
     slots: Vec<Option<OpenOrder>>,
     live: usize,
+    /// Free slots, taken from the end.
+    free: Vec<u32>,
+    /// Occupied slots, densely, and each slot's place in it.
+    live_slots: Vec<u32>,
+    live_pos: Vec<u32>,
+    /// Slot of each live order with a client id.
+    by_oid: HashMap<ClientOid, u32>,
+    /// Live orders per (instrument, strategy).
+    per_market: Vec<u16>,
     closed: Vec<OpenOrder>,
     closed_next: usize,
     /// The last [`TRADE_IDS`] trade ids, oldest first from `trade_next` (a ring), and the same
@@ -52,11 +66,20 @@ pub struct OpenOrders {
     trade_seen: HashSet<u64>,
 }
 
+const STRATEGIES: usize = Strategy::ALL.len();
+
 impl OpenOrders {
-    pub fn new(capacity: usize) -> Self {
+    /// A table of `capacity` orders over `instruments` instruments (ids `0..instruments`).
+    pub fn new(capacity: usize, instruments: usize) -> Self {
         OpenOrders {
             slots: vec![None; capacity],
             live: 0,
+            free: (0..capacity as u32).rev().collect(),
+            live_slots: Vec::with_capacity(capacity),
+            live_pos: vec![u32::MAX; capacity],
+            // Twice the orders it can hold, so it never grows (no allocation while trading).
+            by_oid: HashMap::with_capacity(2 * capacity),
+            per_market: vec![0; instruments * STRATEGIES],
             closed: Vec::with_capacity(CLOSED),
             closed_next: 0,
             trade_ids: vec![0; TRADE_IDS],
@@ -74,26 +97,57 @@ impl OpenOrders {
         self.live == 0
     }
 
-    /// `false` when the table is full.
-    pub fn insert(&mut self, o: OpenOrder) -> bool {
-        match self.slots.iter_mut().find(|s| s.is_none()) {
-            Some(s) => {
-                *s = Some(o);
-                self.live += 1;
-                true
-            }
-            None => false,
-        }
+    #[inline]
+    fn market(o: &OpenOrder) -> usize {
+        o.instrument.index() * STRATEGIES + o.strategy.index()
     }
 
-    /// The slot of a live order, by client id when given, else by exchange id.
+    /// `false` when the table is full.
+    pub fn insert(&mut self, o: OpenOrder) -> bool {
+        let Some(slot) = self.free.pop() else {
+            return false;
+        };
+        if let Some(n) = self.per_market.get_mut(Self::market(&o)) {
+            *n += 1;
+        }
+        if !o.client_oid.is_empty() {
+            // Two live orders with one client id: the first keeps it, as a scan would find.
+            self.by_oid.entry(o.client_oid).or_insert(slot);
+        }
+        self.live_pos[slot as usize] = self.live_slots.len() as u32;
+        self.live_slots.push(slot);
+        self.slots[slot as usize] = Some(o);
+        self.live += 1;
+        true
+    }
+
+    /// The slot of a live order, by client id when given, else by exchange id (orders placed
+    /// outside the engine carry none: the live orders are walked then).
     pub fn find(&self, oid: &ClientOid, exchange_id: u64) -> Option<usize> {
-        self.slots.iter().position(|s| {
-            s.as_ref().is_some_and(|o| {
-                (!oid.is_empty() && o.client_oid == *oid)
-                    || (oid.is_empty() && exchange_id != 0 && o.exchange_id == exchange_id)
-            })
+        if !oid.is_empty() {
+            return self.by_oid.get(oid).map(|&s| s as usize);
+        }
+        if exchange_id == 0 {
+            return None;
+        }
+        self.live_slots.iter().map(|&s| s as usize).find(|&s| {
+            self.slots[s]
+                .as_ref()
+                .is_some_and(|o| o.exchange_id == exchange_id)
         })
+    }
+
+    /// Whether `strategy` has a live order in `instrument`: one read, not a walk.
+    #[inline]
+    pub fn any_in(&self, strategy: Strategy, instrument: InstrumentId) -> bool {
+        self.per_market
+            .get(instrument.index() * STRATEGIES + strategy.index())
+            .is_some_and(|&n| n > 0)
+    }
+
+    /// The slots of the live orders, in no particular order.
+    pub fn live_slots(&self) -> &[u32] {
+        &self.live_slots
     }
 
     pub fn get_mut(&mut self, slot: usize) -> &mut OpenOrder {
@@ -103,8 +157,21 @@ impl OpenOrders {
 
     /// Removes a finished order, remembering it for late fills.
     pub fn close(&mut self, slot: usize) -> Option<OpenOrder> {
-        let o = self.slots[slot].take()?;
+        let o = self.slots.get_mut(slot)?.take()?;
         self.live -= 1;
+        self.free.push(slot as u32);
+        let pos = self.live_pos[slot] as usize;
+        self.live_slots.swap_remove(pos);
+        if let Some(&moved) = self.live_slots.get(pos) {
+            self.live_pos[moved as usize] = pos as u32;
+        }
+        self.live_pos[slot] = u32::MAX;
+        if let Some(n) = self.per_market.get_mut(Self::market(&o)) {
+            *n -= 1;
+        }
+        if self.by_oid.get(&o.client_oid) == Some(&(slot as u32)) {
+            self.by_oid.remove(&o.client_oid);
+        }
         if self.closed.len() < CLOSED {
             self.closed.push(o);
         } else {
@@ -157,9 +224,58 @@ impl OpenOrders {
 mod tests {
     use super::*;
 
+    fn order(oid: &str, exchange_id: u64, strategy: Strategy, instrument: u16) -> OpenOrder {
+        OpenOrder {
+            client_oid: ClientOid::from_bytes(oid.as_bytes()).unwrap_or_default(),
+            exchange_id,
+            strategy,
+            instrument: InstrumentId(instrument),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn orders_are_found_by_client_id_exchange_id_and_market_as_they_come_and_go() {
+        let mut t = OpenOrders::new(3, 200);
+        let (a, e) = (Strategy::Arbitrage, Strategy::External);
+        assert!(t.insert(order("arb_spot_1", 0, a, 150)));
+        assert!(t.insert(order("arb_spot_2", 0, a, 7)));
+        assert!(t.insert(order("", 99, e, 7)));
+        assert!(!t.insert(order("arb_spot_3", 0, a, 1)), "full");
+        let oid = |s: &str| ClientOid::from_bytes(s.as_bytes()).unwrap();
+        let first = t.find(&oid("arb_spot_1"), 0).unwrap();
+        assert_eq!(t.get(first).unwrap().instrument, InstrumentId(150));
+        assert_eq!(
+            t.find(&ClientOid::default(), 99)
+                .map(|s| t.get(s).unwrap().strategy),
+            Some(e)
+        );
+        assert_eq!(t.find(&ClientOid::default(), 5), None);
+        assert_eq!(t.find(&oid("arb_spot_9"), 99), None, "a client id decides");
+        assert!(t.any_in(a, InstrumentId(150)) && t.any_in(a, InstrumentId(7)));
+        assert!(!t.any_in(e, InstrumentId(150)) && !t.any_in(a, InstrumentId(8)));
+        assert_eq!(t.close(first).unwrap().client_oid, oid("arb_spot_1"));
+        assert!(t.close(first).is_none(), "closed once");
+        assert!(!t.any_in(a, InstrumentId(150)));
+        assert_eq!(t.find(&oid("arb_spot_1"), 0), None);
+        assert!(t.find_closed(&oid("arb_spot_1"), 0).is_some());
+        assert_eq!((t.len(), t.live_slots().len()), (2, 2));
+        assert!(t.insert(order("arb_spot_4", 0, a, 150)), "the freed slot");
+        let mut live: Vec<_> = t
+            .live_slots()
+            .iter()
+            .map(|&s| t.get(s as usize).unwrap().client_oid)
+            .collect();
+        live.sort_by_key(|o| o.as_str().to_string());
+        assert_eq!(
+            live,
+            [ClientOid::default(), oid("arb_spot_2"), oid("arb_spot_4")]
+        );
+    }
+
     #[test]
     fn a_trade_id_counts_once_within_the_last_4096() {
-        let mut t = OpenOrders::new(8);
+        let mut t = OpenOrders::new(8, 1);
         assert!(t.first_sighting(7));
         assert!(!t.first_sighting(7), "seen");
         assert!(!t.first_sighting(0), "0 is no trade id");

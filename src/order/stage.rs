@@ -5,7 +5,7 @@
 //! reports the orders settled. It finishes when the exec ring closes.
 
 use super::OrderManager;
-use crate::model::{ExecKind, Instruments, OrderRequest, Telemetry, Venue};
+use crate::model::{ExecKind, Instruments, OrderRequest, Telemetry};
 use crate::pipeline::board::MidBoard;
 use crate::pipeline::gateway_queue::GatewayQueue;
 use crate::pipeline::ring::{ExecPoller, SignalPoller};
@@ -48,7 +48,6 @@ pub struct OrderStage {
 struct Parts {
     manager: OrderManager,
     gateway: GatewayQueue,
-    max_instruments: Vec<crate::model::InstrumentId>,
     mids: Arc<MidBoard>,
     clock: EngineClock,
     counters: Arc<EngineCounters>,
@@ -73,12 +72,6 @@ const ORDER_SEGMENTS: [Segment; 5] = [
 
 impl OrderStage {
     pub fn new(p: OrderStageParts) -> OrderStage {
-        let max_instruments = p
-            .instruments
-            .iter()
-            .filter(|i| i.venue == Venue::Max)
-            .map(|i| i.id)
-            .collect();
         let now = p.clock.raw();
         OrderStage {
             signals: p.signals,
@@ -89,7 +82,6 @@ impl OrderStage {
             p: Parts {
                 manager: p.manager,
                 gateway: p.gateway,
-                max_instruments,
                 mids: p.mids,
                 clock: p.clock,
                 counters: p.counters,
@@ -151,12 +143,9 @@ impl Parts {
             self.manager
                 .halt(reason.text(), |t: Telemetry| tele.send(t));
         }
-        for &i in &self.max_instruments {
-            let mid = self.mids.get(i);
-            if mid.raw() > 0 {
-                self.manager.mark(i, mid);
-            }
-        }
+        // Only the markets with a position need a mark: a tick costs the same whatever the
+        // number of markets configured.
+        self.manager.mark_held(&self.mids);
         let now_ms = self.clock.now_unix_ms();
         let Parts {
             manager,

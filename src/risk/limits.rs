@@ -53,6 +53,9 @@ pub struct Exposure {
 
 pub struct RiskLimits {
     allocations: Vec<AllocationLimit>,
+    /// `allocations`' index of each (instrument, strategy), `u32::MAX` if none: a signal's
+    /// allocation is found directly, whatever the number configured.
+    by_market: Vec<u32>,
     max_order_notional_usdt: f64,
     max_portfolio_exposure_usdt: f64,
     max_open_orders: usize,
@@ -85,8 +88,18 @@ impl RiskLimits {
                 allow_short: a.allow_short,
             });
         }
+        let strategies = crate::model::Strategy::ALL.len();
+        let mut by_market = vec![u32::MAX; instruments.len() * strategies];
+        for (k, a) in allocations.iter().enumerate() {
+            let slot = &mut by_market[a.instrument.index() * strategies + a.strategy.index()];
+            // The first of two allocations for one market stands, as the scan did.
+            if *slot == u32::MAX {
+                *slot = k as u32;
+            }
+        }
         Ok(RiskLimits {
             allocations,
+            by_market,
             max_order_notional_usdt: cfg.max_order_notional_usdt,
             max_portfolio_exposure_usdt: cfg.max_portfolio_exposure_usdt,
             max_open_orders: cfg.max_open_orders,
@@ -94,9 +107,10 @@ impl RiskLimits {
     }
 
     pub fn allocation(&self, s: Strategy, i: InstrumentId) -> Option<&AllocationLimit> {
-        self.allocations
-            .iter()
-            .find(|a| a.strategy == s && a.instrument == i)
+        let k = *self
+            .by_market
+            .get(i.index() * Strategy::ALL.len() + s.index())?;
+        self.allocations.get(k as usize)
     }
 
     pub fn check(

@@ -1,14 +1,13 @@
-//! [`Scanners`]: every strategy of the scanner stage run on each book top, with the latest
-//! Live top per instrument, the trading hours and the freshness gate they share, and the
-//! signals' sequence numbers and statistics.
+//! [`Scanners`]: the strategies of the scanner stage, each run on the book tops of the
+//! instruments it uses (an index by instrument built at start: a top costs the same with one
+//! pair configured or five hundred), with the latest Live top per instrument, the trading hours
+//! and the freshness gate they share, and the signals' sequence numbers and statistics.
 
 use super::arbitrage::{Arbitrage, Skip};
 use super::config::{self, ScannerConfig};
 use super::gates::{TradingHours, is_fresh};
 use super::stable_coin::StableCoin;
-use crate::model::{
-    BookStatus, BookTop, InstrumentId, Instruments, InvalidSetting, MAX_INSTRUMENTS, Signal,
-};
+use crate::model::{BookStatus, BookTop, InstrumentId, Instruments, InvalidSetting, Signal};
 use crate::pipeline::EngineClock;
 use crate::pipeline::board::PositionBoard;
 
@@ -27,8 +26,12 @@ pub struct ScannerStats {
 pub struct Scanners {
     instruments: Instruments,
     /// Latest Live top per instrument; `None` while the book is not Live.
-    tops: [Option<BookTop>; MAX_INSTRUMENTS],
+    tops: Vec<Option<BookTop>>,
     arbitrage: Vec<Arbitrage>,
+    /// The arbitrage strategies that use each instrument: those of instrument `i` are
+    /// `routes[route_start[i]..route_start[i + 1]]`.
+    route_start: Vec<u32>,
+    routes: Vec<u16>,
     stable: Option<StableCoin>,
     hours: TradingHours,
     seq: u64,
@@ -55,10 +58,13 @@ impl Scanners {
             config::hhmm("scanner.trading_hours.start", &h.start)?,
             config::hhmm("scanner.trading_hours.end", &h.end)?,
         );
+        let (route_start, routes) = routes_by_instrument(&arbitrage, instruments.len());
         Ok(Scanners {
             instruments: instruments.clone(),
-            tops: [None; MAX_INSTRUMENTS],
+            tops: vec![None; instruments.len()],
             arbitrage,
+            route_start,
+            routes,
             stable,
             hours,
             seq: 0,
@@ -103,7 +109,7 @@ impl Scanners {
     ) -> usize {
         self.stats.tops += 1;
         let idx = top.instrument.index();
-        if idx >= MAX_INSTRUMENTS {
+        if idx >= self.tops.len() {
             return 0;
         }
         if top.status != BookStatus::Live {
@@ -115,10 +121,9 @@ impl Scanners {
         let now_ns = clock.unix_ns(top.market_raw(now_raw));
         let open = self.hours.is_open(now_ns);
         let mut n = 0;
-        for k in 0..self.arbitrage.len() {
-            if !self.arbitrage[k].uses(top.instrument) {
-                continue;
-            }
+        let (first, end) = (self.route_start[idx], self.route_start[idx + 1]);
+        for r in first..end {
+            let k = self.routes[r as usize] as usize;
             let a = &self.arbitrage[k];
             let age = a.max_age_ns;
             let leader = self.fresh(a.leader, now_raw, clock, age).copied();
@@ -178,6 +183,19 @@ impl Scanners {
         n
     }
 
+    /// The arbitrage strategies that use instrument `i` (tests and reports).
+    pub fn routes(&self, i: InstrumentId) -> impl Iterator<Item = usize> + '_ {
+        let idx = i.index();
+        let (first, end) = if idx < self.tops.len() {
+            (self.route_start[idx], self.route_start[idx + 1])
+        } else {
+            (0, 0)
+        };
+        self.routes[first as usize..end as usize]
+            .iter()
+            .map(|&k| k as usize)
+    }
+
     #[inline]
     fn emit<F: FnMut(&Signal)>(&mut self, mut sig: Signal, now_raw: u64, out: &mut F) -> usize {
         self.seq += 1;
@@ -187,6 +205,24 @@ impl Scanners {
         out(&sig);
         1
     }
+}
+
+/// The index from instrument to the arbitrage strategies that use it, in configuration order
+/// (a strategy using an instrument twice is listed once).
+fn routes_by_instrument(arbitrage: &[Arbitrage], instruments: usize) -> (Vec<u32>, Vec<u16>) {
+    let mut route_start = Vec::with_capacity(instruments + 1);
+    let mut routes = Vec::new();
+    for i in 0..instruments {
+        route_start.push(routes.len() as u32);
+        let id = InstrumentId(i as u16);
+        routes.extend(
+            (0..arbitrage.len())
+                .filter(|&k| arbitrage[k].uses(id))
+                .map(|k| k as u16),
+        );
+    }
+    route_start.push(routes.len() as u32);
+    (route_start, routes)
 }
 
 #[cfg(test)]
@@ -554,6 +590,20 @@ mod tests {
             |g| sigs.push(*g),
         );
         assert_eq!((sigs[1].side, sigs[1].price), (Side::Sell, f("32.11")));
+    }
+
+    #[test]
+    fn a_top_reaches_only_the_strategies_that_use_its_instrument() {
+        let mut c = ScannerConfig::default();
+        c.stable_coin.enabled = false;
+        // [0] btcusdt ← BTCUSDT, [1] btctwd ← BTCUSDT × usdttwd.
+        let s = Scanners::new(&c, &instruments()).unwrap();
+        let routes = |i: u16| s.routes(InstrumentId(i)).collect::<Vec<_>>();
+        assert_eq!(routes(0), [0, 1], "the leader feeds both");
+        assert_eq!(routes(1), [0]);
+        assert_eq!(routes(2), [1]);
+        assert_eq!(routes(3), [1], "the conversion");
+        assert!(routes(4).is_empty() && routes(999).is_empty());
     }
 
     #[test]

@@ -92,8 +92,8 @@ impl OrderManager {
             instruments: instruments.clone(),
             limits: RiskLimits::new(risk, instruments)?,
             kill: KillSwitch::new(risk.max_loss_usdt, risk.reduce_only_loss_usdt),
-            positions: Positions::new(board),
-            orders: OpenOrders::new(cfg.table_capacity),
+            positions: Positions::new(board, instruments.len()),
+            orders: OpenOrders::new(cfg.table_capacity, instruments.len()),
             oids: ClientOidGen::new(),
             clock,
             latency: LatencySet::default(),
@@ -148,6 +148,11 @@ impl OrderManager {
             portfolio_usdt: self.positions.exposure_usdt(),
             ..Default::default()
         };
+        // The orders of this market are walked only when it has one (then the risk check
+        // refuses the signal as in flight anyway).
+        if !self.orders.any_in(sig.strategy, sig.instrument) {
+            return x;
+        }
         for o in self
             .orders
             .iter()
@@ -274,13 +279,10 @@ impl OrderManager {
         mut send: S,
         mut tele: T,
     ) {
-        // Most timer ticks find no order open: the table is not walked then.
-        let slots = if self.orders.is_empty() {
-            0
-        } else {
-            self.orders.capacity()
-        };
-        for slot in 0..slots {
+        // The live orders only (most ticks find none); nothing here closes one, so the list
+        // stands still while it is walked.
+        for k in 0..self.orders.live_slots().len() {
+            let slot = self.orders.live_slots()[k] as usize;
             let Some(o) = self.orders.get(slot).copied() else {
                 continue;
             };
@@ -323,6 +325,19 @@ impl OrderManager {
 
     pub fn mark(&mut self, instrument: InstrumentId, price: Price) {
         self.positions.mark(instrument, price);
+    }
+
+    /// Marks every market with a position at its latest mid, and recomputes the exposure from
+    /// scratch (the running total drifts by rounding only).
+    pub fn mark_held(&mut self, mids: &crate::pipeline::board::MidBoard) {
+        for k in 0..self.positions.held().len() {
+            let i = self.positions.held()[k];
+            let mid = mids.get(i);
+            if mid.raw() > 0 {
+                self.positions.mark(i, mid);
+            }
+        }
+        self.positions.recompute_exposure();
     }
 
     /// Shutdown: a cancel for every open order not already being cancelled.

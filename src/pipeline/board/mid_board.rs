@@ -1,22 +1,28 @@
 //! Latest mid price per instrument, published by the book stage for the order stage's marks
 //! (unrealized P&L and the kill switch), lock-free: one writer, Release/Acquire.
 
-use crate::model::{Fixed, InstrumentId, MAX_INSTRUMENTS};
+use crate::model::{Fixed, InstrumentId};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 pub struct MidBoard {
-    mids: [AtomicI64; MAX_INSTRUMENTS],
+    mids: Box<[AtomicI64]>,
 }
 
 impl Default for MidBoard {
+    /// Room for 64 instruments (tests and tools; the engine sizes it from its configuration).
     fn default() -> Self {
-        MidBoard {
-            mids: std::array::from_fn(|_| AtomicI64::new(0)),
-        }
+        Self::new(64)
     }
 }
 
 impl MidBoard {
+    /// A board for `instruments` instruments (ids `0..instruments`).
+    pub fn new(instruments: usize) -> Self {
+        MidBoard {
+            mids: (0..instruments).map(|_| AtomicI64::new(0)).collect(),
+        }
+    }
+
     /// Book stage only.
     #[inline]
     pub fn set(&self, i: InstrumentId, mid: Fixed) {

@@ -4,7 +4,7 @@
 //! position-aware without a lock or a message round trip. A scanner may see a position one fill
 //! late; the order stage's pre-trade risk check is the authority.
 
-use crate::model::{Fixed, InstrumentId, MAX_INSTRUMENTS, Strategy};
+use crate::model::{Fixed, InstrumentId, Strategy};
 use crossbeam::utils::CachePadded;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -12,21 +12,28 @@ const STRATEGIES: usize = Strategy::ALL.len();
 
 pub struct PositionBoard {
     slots: Box<[CachePadded<AtomicI64>]>,
+    instruments: usize,
 }
 
 impl Default for PositionBoard {
+    /// Room for 64 instruments (tests and tools; the engine sizes it from its configuration).
     fn default() -> Self {
-        let slots = (0..STRATEGIES * MAX_INSTRUMENTS)
-            .map(|_| CachePadded::new(AtomicI64::new(0)))
-            .collect();
-        PositionBoard { slots }
+        Self::new(64)
     }
 }
 
 impl PositionBoard {
+    /// A board for `instruments` instruments (ids `0..instruments`).
+    pub fn new(instruments: usize) -> Self {
+        let slots = (0..STRATEGIES * instruments)
+            .map(|_| CachePadded::new(AtomicI64::new(0)))
+            .collect();
+        PositionBoard { slots, instruments }
+    }
+
     #[inline]
     fn slot(&self, s: Strategy, i: InstrumentId) -> &AtomicI64 {
-        &self.slots[s.index() * MAX_INSTRUMENTS + i.index()]
+        &self.slots[s.index() * self.instruments + i.index()]
     }
     /// Net base quantity of `strategy` in `instrument` (summed over wallets).
     #[inline]

@@ -4,22 +4,28 @@
 //! instrument takes it (clearing it) and fetches a new snapshot (Binance: REST depth; MAX:
 //! resubscribe). Raising an already raised flag is harmless: one snapshot serves both.
 
-use crate::model::{InstrumentId, MAX_INSTRUMENTS};
+use crate::model::InstrumentId;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct ResyncRequests {
-    flags: [AtomicBool; MAX_INSTRUMENTS],
+    flags: Box<[AtomicBool]>,
 }
 
 impl Default for ResyncRequests {
+    /// Room for 64 instruments (tests and tools; the engine sizes it from its configuration).
     fn default() -> Self {
-        ResyncRequests {
-            flags: std::array::from_fn(|_| AtomicBool::new(false)),
-        }
+        Self::new(64)
     }
 }
 
 impl ResyncRequests {
+    /// Flags for `instruments` instruments (ids `0..instruments`).
+    pub fn new(instruments: usize) -> Self {
+        ResyncRequests {
+            flags: (0..instruments).map(|_| AtomicBool::new(false)).collect(),
+        }
+    }
+
     #[inline]
     pub fn request(&self, i: InstrumentId) {
         self.flags[i.index()].store(true, Ordering::Release);

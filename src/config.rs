@@ -81,6 +81,9 @@ pub struct EngineSection {
     /// Watchdog: a venue silent this long has its books marked stale (no trading on them);
     /// 0 turns it off.
     pub stale_feed_ms: u64,
+    /// A configured market whose book is not live this long after start is named in a warning
+    /// and a `market_not_live` system event; 0 turns it off.
+    pub live_timeout_ms: u64,
 }
 
 impl Default for EngineSection {
@@ -91,6 +94,7 @@ impl Default for EngineSection {
             cancel_on_shutdown: true,
             cancel_timeout_ms: 3000,
             stale_feed_ms: 5000,
+            live_timeout_ms: 15000,
         }
     }
 }

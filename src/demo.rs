@@ -28,6 +28,30 @@ fn run_key() -> (String, String) {
     (format!("demo-{}", hex(16)), hex(40))
 }
 
+/// The configured markets the simulator does not serve (no `[[sim.pairs]]` entry and not its
+/// USDT/TWD market or reference rate), as `venue SYMBOL`: their books can never go live.
+pub fn unserved_markets(cfg: &Config) -> Vec<String> {
+    cfg.markets
+        .iter()
+        .filter(|m| !cfg.sim.serves(m.venue, &m.symbol))
+        .map(|m| format!("{} {}", m.venue, m.symbol))
+        .collect()
+}
+
+/// Names, at start, the configured markets the simulator will not serve.
+pub fn warn_unserved(cfg: &Config) {
+    let unserved = unserved_markets(cfg);
+    if !unserved.is_empty() {
+        println!(
+            "arbline demo: WARNING: the simulator serves no data for {} configured market(s), \
+             whose books will never go live (add a [[sim.pairs]] entry for each): {}",
+            unserved.len(),
+            unserved.join(", ")
+        );
+        tracing::warn!(markets = %unserved.join(", "), "configured markets the simulator does not serve");
+    }
+}
+
 /// Starts the simulator on free loopback ports, points `cfg` at it and runs the engine.
 pub fn run_over_sockets(cfg: &Config, opts: &DemoOptions) -> Result<RunResult, EngineError> {
     run_over_sockets_until(cfg, opts, |_| false)

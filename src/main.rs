@@ -476,6 +476,7 @@ fn main() -> ExitCode {
                 venues_name: None,
                 capture,
             };
+            arbline::demo::warn_unserved(&cfg);
             if in_process {
                 engine::run_demo(&cfg, &opts)?;
             } else {

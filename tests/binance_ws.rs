@@ -198,6 +198,8 @@ fn rig(sim: &BinanceSim, market: BinanceMarket, rotate_after: Option<Duration>) 
         tele: tx,
         batch: 64,
         stale_after_ms: 5000,
+        live: Arc::new(arbline::pipeline::board::LiveBoard::new(64)),
+        live_timeout_ms: 0,
     });
     Rig {
         feed,

@@ -308,6 +308,8 @@ fn rig(url: String, tls: TlsTrust) -> Rig {
         tele: tx,
         batch: 64,
         stale_after_ms: 5000,
+        live: Arc::new(arbline::pipeline::board::LiveBoard::new(64)),
+        live_timeout_ms: 0,
     });
     Rig {
         feed,

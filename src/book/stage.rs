@@ -12,6 +12,10 @@
 //! - Staleness watchdog: a venue (other than the daily reference rate) whose feed has sent
 //!   nothing for `stale_after` gets `Stale` tops for all its books, so no strategy trades on
 //!   them, and a system event; the next applied update makes a book `Live` again.
+//! - A configured market whose book has not gone live `live_timeout` after the stage started
+//!   gets a `MarketNotLive` system event naming it (once), so a market nothing serves is never
+//!   silently dark. Which books are live goes to the [`LiveBoard`] (the stats line's `books
+//!   live/configured`).
 
 use super::binance_sync::BinanceSync;
 use super::l2book::L2Book;
@@ -21,8 +25,8 @@ use crate::model::{
     BookStatus, BookTop, FeedLink, Fixed, InstrumentId, Instruments, Level, MdEvent, MdKind,
     SystemEvent, SystemKind, Tally, Telemetry, Venue,
 };
-use crate::pipeline::board::MidBoard;
 use crate::pipeline::board::ResyncRequests;
+use crate::pipeline::board::{LiveBoard, MidBoard};
 use crate::pipeline::ring::{BookProducer, MdPoller};
 use crate::pipeline::{EngineClock, Poll, Stage};
 use crate::telemetry::{EngineCounters, LatencySet, Segment, TelemetryTx};
@@ -54,6 +58,12 @@ pub struct BookState {
     binance_ticker_tops: bool,
     resync: Arc<ResyncRequests>,
     mids: Arc<MidBoard>,
+    live: Arc<LiveBoard>,
+    /// When the stage first ran (clock raw; 0: not yet), and how long a book may take to go
+    /// live (ns; 0: no deadline) before its market is named; `live_checked` once that is done.
+    started: u64,
+    live_timeout_ns: u64,
+    live_checked: bool,
     clock: EngineClock,
     latency: LatencySet,
     counters: Arc<EngineCounters>,
@@ -99,6 +109,10 @@ pub struct BookStageParts {
     pub batch: u64,
     /// Silence after which a venue's books are marked `Stale` (0: never).
     pub stale_after_ms: u64,
+    /// Which books are live (written here).
+    pub live: Arc<LiveBoard>,
+    /// A book not live this long after start: its market is named (0: never).
+    pub live_timeout_ms: u64,
 }
 
 impl BookStage {
@@ -146,6 +160,10 @@ impl BookStage {
                 binance_ticker_tops: p.binance_ticker_tops,
                 resync: p.resync,
                 mids: p.mids,
+                live: p.live,
+                started: 0,
+                live_timeout_ns: p.live_timeout_ms * 1_000_000,
+                live_checked: false,
                 clock: p.clock,
                 latency: LatencySet::default(),
                 counters: p.counters,
@@ -193,6 +211,9 @@ impl Stage for BookStage {
         if self.state.out.is_none() {
             return Poll::Finished;
         }
+        if self.state.started == 0 {
+            self.state.started = self.state.clock.raw().max(1);
+        }
         let mut n = 0;
         let mut open = 0;
         for ring in self.md.iter_mut().filter(|r| !r.closed) {
@@ -238,9 +259,10 @@ impl Stage for BookStage {
 }
 
 impl BookState {
-    /// Marks the books of venues that have gone silent `Stale` (checked every 100 ms at most).
+    /// Names the markets not live by their deadline, and marks the books of venues that have
+    /// gone silent `Stale` (checked every 100 ms at most).
     fn watchdog(&mut self) {
-        if self.stale_after_ns == 0 {
+        if self.stale_after_ns == 0 && (self.live_checked || self.live_timeout_ns == 0) {
             return;
         }
         let now = self.clock.raw();
@@ -248,6 +270,10 @@ impl BookState {
             return;
         }
         self.last_check = now;
+        self.check_live_deadline(now);
+        if self.stale_after_ns == 0 {
+            return;
+        }
         for v in [Venue::Max, Venue::BinanceSpot, Venue::BinanceFutures] {
             let k = v as usize;
             if self.last_seen[k] == 0
@@ -264,7 +290,7 @@ impl BookState {
             );
             for i in 0..self.books.len() {
                 if self.books[i].venue == v && self.books[i].status == BookStatus::Live {
-                    self.books[i].status = BookStatus::Stale;
+                    self.set_status(InstrumentId(i as u16), BookStatus::Stale);
                     let ev = MdEvent {
                         venue: v,
                         instrument: InstrumentId(i as u16),
@@ -275,6 +301,41 @@ impl BookState {
                     self.publish(top, now);
                 }
             }
+        }
+    }
+
+    /// Once `live_timeout` has passed since start: a `MarketNotLive` event and a warning for
+    /// each configured market whose book has never been live.
+    fn check_live_deadline(&mut self, now: u64) {
+        if self.live_checked
+            || self.live_timeout_ns == 0
+            || self.started == 0
+            || self.clock.delta_ns(self.started, now) < self.live_timeout_ns
+        {
+            return;
+        }
+        self.live_checked = true;
+        let after_ms = self.live_timeout_ns / 1_000_000;
+        for i in 0..self.books.len() {
+            let id = InstrumentId(i as u16);
+            if !self.live.ever_live(id) {
+                self.system(
+                    SystemKind::MarketNotLive { after_ms },
+                    self.books[i].venue,
+                    id,
+                );
+            }
+        }
+    }
+
+    /// A book's new status, and the live board's when it enters or leaves `Live`.
+    #[inline]
+    fn set_status(&mut self, i: InstrumentId, status: BookStatus) {
+        let ib = &mut self.books[i.index()];
+        let was = ib.status == BookStatus::Live;
+        ib.status = status;
+        if was != (status == BookStatus::Live) {
+            self.live.set(i, !was);
         }
     }
 
@@ -308,7 +369,8 @@ impl BookState {
                 match outcome {
                     SyncOutcome::Partial | SyncOutcome::Buffered | SyncOutcome::Dropped => {}
                     SyncOutcome::Applied | SyncOutcome::Synced => {
-                        ib.status = ib.book.integrity();
+                        let status = ib.book.integrity();
+                        self.set_status(ev.instrument, status);
                         if outcome == SyncOutcome::Synced {
                             self.system(SystemKind::BookLive, ev.venue, ev.instrument);
                         }
@@ -327,7 +389,7 @@ impl BookState {
             }
             MdKind::RefRate => {
                 let rate = first(ev.bids());
-                self.books[idx].status = BookStatus::Live;
+                self.set_status(ev.instrument, BookStatus::Live);
                 let top = top_from(ev, BookStatus::Live, rate, rate);
                 self.publish(top, ev.ts_parsed);
             }
@@ -364,11 +426,11 @@ impl BookState {
             Sequencer::Binance(s) => s.reset(&mut ib.book),
             Sequencer::Direct => {}
         }
-        ib.status = BookStatus::Resyncing;
+        self.set_status(i, BookStatus::Resyncing);
     }
 
     fn lost_sync(&mut self, ev: &MdEvent, reason: ResyncReason) {
-        self.books[ev.instrument.index()].status = BookStatus::Resyncing;
+        self.set_status(ev.instrument, BookStatus::Resyncing);
         self.resync.request(ev.instrument);
         self.counters.resyncs.add(1);
         self.system(SystemKind::Resync(reason), ev.venue, ev.instrument);
@@ -507,6 +569,8 @@ mod tests {
             tele,
             batch: 16,
             stale_after_ms: 0,
+            live: Arc::new(crate::pipeline::board::LiveBoard::new(64)),
+            live_timeout_ms: 0,
         })
         .with_md_ring(b_poll);
         let rate = Fixed::parse("32.5").unwrap();

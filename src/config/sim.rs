@@ -178,6 +178,20 @@ impl SimConfig {
         }
     }
 
+    /// Whether the simulator generates market data for `(venue, symbol)`: each pair's leader
+    /// and MAX market, the USDT/TWD market, the reference rate.
+    pub fn serves(&self, venue: Venue, symbol: &str) -> bool {
+        let is = |s: &str| s.eq_ignore_ascii_case(symbol);
+        match venue {
+            Venue::BinanceSpot | Venue::BinanceFutures => self
+                .pairs
+                .iter()
+                .any(|p| p.leader_venue == venue && is(&p.leader_symbol)),
+            Venue::Max => is(&self.usdttwd_symbol) || self.pairs.iter().any(|p| is(&p.max_symbol)),
+            Venue::RefRate => is(&self.ref_symbol),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         if self.pairs.is_empty() {
             return Err(InvalidSetting::new("sim.pairs", "at least one pair"));

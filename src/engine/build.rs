@@ -83,6 +83,8 @@ pub struct Built {
     pub scanner: ScannerStage,
     pub order: OrderStage,
     pub instruments: Instruments,
+    /// Which books are live, which ever were (the summary names the markets never live).
+    pub books_live: Arc<crate::pipeline::board::LiveBoard>,
     pub counters: Arc<EngineCounters>,
     pub side: SideThread,
     pub side_stop: Arc<AtomicBool>,
@@ -148,9 +150,11 @@ pub fn build_capturing(
     let shutdown = Shutdown::new();
     let counters = Arc::new(EngineCounters::default());
     let rings = Rings::new(cfg.ring_sizes());
-    let resync = Arc::new(ResyncRequests::default());
-    let mids = Arc::new(MidBoard::default());
-    let board = Arc::new(PositionBoard::default());
+    // Per-instrument tables sized from the configuration.
+    let resync = Arc::new(ResyncRequests::new(instruments.len()));
+    let mids = Arc::new(MidBoard::new(instruments.len()));
+    let board = Arc::new(PositionBoard::new(instruments.len()));
+    let books_live = Arc::new(crate::pipeline::board::LiveBoard::new(instruments.len()));
     let gateway = gateway_queue(cfg.pipeline.gateway_queue);
     let halts = Arc::new(crate::pipeline::board::HaltRequests::default());
     let qcap = cfg.pipeline.telemetry_queue;
@@ -409,6 +413,8 @@ pub fn build_capturing(
         tele: book_tx,
         batch,
         stale_after_ms: cfg.engine.stale_feed_ms,
+        live: books_live.clone(),
+        live_timeout_ms: cfg.engine.live_timeout_ms,
     })
     .with_top_telemetry(cfg.nats.md_interval_ms);
     let book = more_md.into_iter().fold(book, BookStage::with_md_ring);
@@ -453,6 +459,7 @@ pub fn build_capturing(
         rxs: vec![feed_rx, book_rx, scan_rx, order_rx],
         counters: counters.clone(),
         instruments: instruments.clone(),
+        books_live: books_live.clone(),
         cfg: SideConfig {
             live,
             stats_interval: Duration::from_millis(cfg.demo.stats_interval_ms),
@@ -476,6 +483,7 @@ pub fn build_capturing(
         scanner,
         order,
         instruments,
+        books_live,
         counters,
         side,
         side_stop,

@@ -220,6 +220,7 @@ pub fn run_until(
         scanner,
         order,
         instruments,
+        books_live,
         counters,
         side,
         side_stop,
@@ -334,7 +335,8 @@ pub fn run_until(
         budget_deferred: c.budget_deferred.get(),
         budget_wait_ms: c.budget_wait_ms.get(),
     };
-    let summary = Summary::new(elapsed, events, &latency, &positions, &instruments);
+    let mut summary = Summary::new(elapsed, events, &latency, &positions, &instruments);
+    summary.books = crate::telemetry::summary::BookLiveness::from_board(&books_live, &instruments);
     Ok(RunResult {
         summary,
         latency,

@@ -28,6 +28,7 @@ pub enum SystemCode {
     ConnectionDead = 15,
     BudgetWait = 16,
     VenueBan = 17,
+    MarketNotLive = 18,
 }
 
 /// Which link a [`SystemKind::FeedUp`] / [`SystemKind::FeedDown`] is about.
@@ -130,6 +131,11 @@ pub enum SystemKind {
     VenueBan {
         until_unix_ms: u64,
     },
+    /// A configured market whose book has not gone live `after_ms` after start (`[engine]
+    /// live_timeout_ms`): nothing serves it, or its subscription or snapshot keeps failing.
+    MarketNotLive {
+        after_ms: u64,
+    },
 }
 
 impl SystemKind {
@@ -153,6 +159,7 @@ impl SystemKind {
             SystemKind::ConnectionDead { .. } => SystemCode::ConnectionDead,
             SystemKind::BudgetWait { .. } => SystemCode::BudgetWait,
             SystemKind::VenueBan { .. } => SystemCode::VenueBan,
+            SystemKind::MarketNotLive { .. } => SystemCode::MarketNotLive,
         }
     }
 
@@ -172,6 +179,7 @@ impl SystemKind {
             SystemKind::ConnectionDead { dead } => dead,
             SystemKind::BudgetWait { waited_ms } => waited_ms,
             SystemKind::VenueBan { until_unix_ms } => until_unix_ms,
+            SystemKind::MarketNotLive { after_ms } => after_ms,
             SystemKind::Started
             | SystemKind::Stopping
             | SystemKind::BookLive

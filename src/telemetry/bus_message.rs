@@ -124,6 +124,7 @@ pub fn system_event(c: SystemCode) -> &'static str {
         SystemCode::ConnectionDead => "connection_dead",
         SystemCode::BudgetWait => "budget_wait",
         SystemCode::VenueBan => "venue_ban",
+        SystemCode::MarketNotLive => "market_not_live",
     }
 }
 

@@ -50,6 +50,8 @@ pub struct SideThread {
     pub rxs: Vec<TelemetryRx>,
     pub counters: Arc<EngineCounters>,
     pub instruments: Instruments,
+    /// Which books are live (the stats line's `books live/configured`).
+    pub books_live: Arc<crate::pipeline::board::LiveBoard>,
     pub cfg: SideConfig,
     pub stop: Arc<AtomicBool>,
     pub clock: EngineClock,
@@ -175,12 +177,15 @@ impl SideThread {
                     }
                     None => String::new(),
                 };
+                let (books_live, books) = self.books_live.count();
                 let mut out = stdout.lock();
                 let _ = writeln!(
                     out,
-                    "[{:>6.1}s] {} | md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}{}",
+                    "[{:>6.1}s] {} | books {}/{} live | md {:>7.0}/s  tops {:>7.0}/s | signals {} orders {} acks {} fills {} rejects {} risk-rejects {} | resyncs {} parse-errors {} drops {}{}",
                     now.duration_since(start).as_secs_f64(),
                     format!("{trading_state:?}").to_lowercase(),
+                    books_live,
+                    books,
                     (md - last.0) as f64 / secs,
                     (book - last.1) as f64 / secs,
                     c.signals.get(),
@@ -298,6 +303,13 @@ impl SideThread {
             ),
             SystemKind::Resync(reason) => tracing::warn!(%venue, %sym, ?reason, "book resync"),
             SystemKind::BookLive => tracing::debug!(%venue, %sym, "book live"),
+            SystemKind::MarketNotLive { after_ms } => tracing::warn!(
+                %venue,
+                market = %sym,
+                after_ms,
+                "configured market not live: no book yet (nothing serves it, or its \
+                 subscription or snapshot keeps failing); no strategy trades on it"
+            ),
             SystemKind::ParseError => tracing::warn!(%venue, "parse error"),
             SystemKind::RiskReject(r) => tracing::debug!(%sym, reason = r.name(), "risk reject"),
             SystemKind::OrderExpired => tracing::debug!(%sym, "order expired"),
@@ -420,6 +432,7 @@ impl SideThread {
                     SystemCode::ConnectionDead => "connection dead (silent), reconnecting",
                     SystemCode::BudgetWait => "message budget wait (ms)",
                     SystemCode::VenueBan => "venue ban until (unix ms)",
+                    SystemCode::MarketNotLive => "MARKET NOT LIVE",
                 };
                 writeln!(
                     out,

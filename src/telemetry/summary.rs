@@ -3,6 +3,7 @@
 
 use super::latency::{LatencySet, Percentiles, Segment};
 use crate::model::{Instruments, PositionSnapshot};
+use crate::pipeline::board::LiveBoard;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,9 +45,35 @@ pub struct PositionRow {
     pub limit: String,
 }
 
+/// The configured markets' books over the run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BookLiveness {
+    pub configured: usize,
+    /// Books that were live at some point of the run.
+    pub went_live: usize,
+    /// The markets whose book never went live, as `venue SYMBOL`.
+    pub never_live: Vec<String>,
+}
+
+impl BookLiveness {
+    pub fn from_board(board: &LiveBoard, instruments: &Instruments) -> BookLiveness {
+        let never_live: Vec<String> = instruments
+            .iter()
+            .filter(|i| !board.ever_live(i.id))
+            .map(|i| format!("{} {}", i.venue, i.symbol))
+            .collect();
+        BookLiveness {
+            configured: instruments.len(),
+            went_live: instruments.len() - never_live.len(),
+            never_live,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub duration_s: f64,
+    pub books: BookLiveness,
     pub events: EventCounts,
     pub latency_ns: BTreeMap<&'static str, Percentiles>,
     pub positions: Vec<PositionRow>,
@@ -80,6 +107,7 @@ impl Summary {
             .collect();
         Summary {
             duration_s,
+            books: BookLiveness::default(),
             events,
             latency_ns,
             positions,
@@ -108,6 +136,17 @@ impl Summary {
             e.parse_errors,
             e.telemetry_dropped
         )?;
+        let b = &self.books;
+        if b.configured > 0 {
+            writeln!(
+                out,
+                "books: {} configured, {} went live",
+                b.configured, b.went_live
+            )?;
+        }
+        if !b.never_live.is_empty() {
+            writeln!(out, "NEVER LIVE: {}", b.never_live.join(", "))?;
+        }
         writeln!(
             out,
             "connections: reconnects {}  dead (silent) {}  refused by venue {}  messages held for budget {} ({} ms)",

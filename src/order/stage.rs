@@ -205,9 +205,17 @@ impl Stage for OrderStage {
                         manager,
                         gateway,
                         tele,
+                        mids,
                         ..
                     } = &mut self.p;
                     for sig in &mut sigs {
+                        // The market's mark before its order: a position opened by it is
+                        // valued from the start (the timer keeps the marks of the markets
+                        // held fresh).
+                        let mid = mids.get(sig.instrument);
+                        if mid.raw() > 0 {
+                            manager.mark(sig.instrument, mid);
+                        }
                         manager.on_signal(
                             sig,
                             |r: &OrderRequest| gateway.push(*r).is_ok(),

@@ -175,10 +175,7 @@ impl Positions {
                 if !self.held.contains(&i) {
                     self.held.push(i);
                 }
-                // Marked at its first fill until the order stage's timer marks it at the mid.
-                if self.marks[i.index()] <= 0.0 {
-                    self.marks[i.index()] = price.to_f64();
-                }
+
                 self.list.len() - 1
             }
         };

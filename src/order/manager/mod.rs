@@ -141,11 +141,28 @@ impl OrderManager {
         }
     }
 
+    /// What the live orders would add to the portfolio if they all filled, in USDT: counted
+    /// in the portfolio check, so that orders in flight on several markets, each checked
+    /// alone, cannot fill past the cap together. (A walk over the live orders, at most
+    /// `risk.max_open_orders`, not over the markets.)
+    fn open_notional_usdt(&self) -> f64 {
+        self.orders
+            .live_slots()
+            .iter()
+            .filter_map(|&s| self.orders.get(s as usize))
+            .map(|o| {
+                o.remaining().to_f64()
+                    * o.price.to_f64()
+                    * self.positions.quote_to_usdt(o.instrument)
+            })
+            .sum()
+    }
+
     fn exposure(&self, sig: &Signal) -> Exposure {
         let mut x = Exposure {
             position: self.positions.net(sig.strategy, sig.instrument),
             open_orders: self.orders.len(),
-            portfolio_usdt: self.positions.exposure_usdt(),
+            portfolio_usdt: self.positions.exposure_usdt() + self.open_notional_usdt(),
             ..Default::default()
         };
         // The orders of this market are walked only when it has one (then the risk check

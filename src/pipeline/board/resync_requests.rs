@@ -5,10 +5,13 @@
 //! resubscribe). Raising an already raised flag is harmless: one snapshot serves both.
 
 use crate::model::InstrumentId;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub struct ResyncRequests {
     flags: Box<[AtomicBool]>,
+    /// Requests made so far: a feed looks at its books' flags only when this moved since it
+    /// last looked, so an idle poll costs one load, not one per market.
+    requests: AtomicU64,
 }
 
 impl Default for ResyncRequests {
@@ -23,12 +26,28 @@ impl ResyncRequests {
     pub fn new(instruments: usize) -> Self {
         ResyncRequests {
             flags: (0..instruments).map(|_| AtomicBool::new(false)).collect(),
+            requests: AtomicU64::new(0),
         }
     }
 
     #[inline]
     pub fn request(&self, i: InstrumentId) {
         self.flags[i.index()].store(true, Ordering::Release);
+        // After the flag: a feed that sees the new count sees the flag. (A resync is rare: the
+        // locked add costs nothing that matters.)
+        self.requests.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether a request was made since `seen` (then updated): when false, no flag can be set
+    /// that the caller has not already taken.
+    #[inline]
+    pub fn any_since(&self, seen: &mut u64) -> bool {
+        let n = self.requests.load(Ordering::Acquire);
+        if n == *seen {
+            return false;
+        }
+        *seen = n;
+        true
     }
     /// True once per raised flag.
     #[inline]

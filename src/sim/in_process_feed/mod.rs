@@ -80,6 +80,8 @@ pub struct SimFeed {
     io: FeedIo,
     gateway: GatewayQueue,
     resync: Arc<ResyncRequests>,
+    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    resync_seen: u64,
     shutdown: Shutdown,
     start_raw: u64,
     /// Replay mode: index of the next pre-generated frame.
@@ -118,6 +120,7 @@ impl SimFeed {
             },
             gateway: p.gateway,
             resync: p.resync,
+            resync_seen: 0,
             shutdown: p.shutdown,
             start_raw,
             replay_at: 0,
@@ -171,7 +174,7 @@ impl Stage for SimFeed {
                 self.io.ingest(r.src, &store[r.start..r.end]);
                 self.io.store = store;
             }
-        } else if self.io.md.is_some() {
+        } else if self.io.md.is_some() && self.resync.any_since(&mut self.resync_seen) {
             for i in 0..self.io.instruments.len() {
                 let id = InstrumentId(i as u16);
                 if self.resync.take(id) {

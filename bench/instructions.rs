@@ -15,10 +15,17 @@
 //! `FeedIo::ingest` (parse + publish one frame) and the three `hot_*` wrappers below.
 //!
 //! Run: `cargo bench --bench instructions` (env `INSTR_STEPS`, default 20 000 steps = 20 s of
-//! simulated market; quick mode without `--bench`: 500 steps).
+//! simulated market; quick mode without `--bench`: 500 steps). `INSTR_PAIRS=N` (default 1)
+//! runs N arbitrage pairs: the example configuration's, plus N − 1 from
+//! `tests/support/many_pairs.rs`, each served by the synthetic market at the same message rates
+//! (`scripts/instructions --pairs 1,8,32,64` compares them). The run also prints its resident
+//! memory (VmRSS after the engine is built, VmHWM at the end), natively: under valgrind it
+//! means nothing.
 
 #[path = "common.rs"]
 mod common;
+#[path = "../tests/support/many_pairs.rs"]
+mod many_pairs;
 
 use arbline::config::Config;
 use arbline::engine::{self, AnyStage, Venues};
@@ -26,8 +33,9 @@ use arbline::pipeline::{EngineClock, Poll, Stage};
 use std::hint::black_box;
 use std::time::Duration;
 
-fn config() -> Config {
-    let mut cfg = Config::default();
+fn config(pairs: usize) -> Config {
+    let toml = many_pairs::with_pairs(&many_pairs::example_toml(), pairs.saturating_sub(1), true);
+    let mut cfg = Config::from_toml(&toml).expect("the many-pairs configuration");
     common::trade_on_every_top(&mut cfg);
     // The side thread is never started; its events file goes to the temp dir.
     cfg.nats.file_dir = std::env::temp_dir()
@@ -68,12 +76,17 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20_000)
     };
-    let cfg = config();
+    let pairs: usize = std::env::var("INSTR_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let cfg = config(pairs);
     // A fixed Unix anchor: timestamps the stages format have the same digits every run.
     let (clock, mock) = EngineClock::mock(1_767_225_600_000_000_000);
     mock.increment(1_000_000u64);
     let mut built =
         engine::build_with_clock(&cfg, false, Venues::Synthetic, clock).expect("engine");
+    let rss_built = proc_status_kb("VmRSS");
     let mut feed = match built.feeds.pop() {
         Some(AnyStage::Feed(f)) => f,
         _ => panic!("the synthetic venue has one feed"),
@@ -94,9 +107,10 @@ fn main() {
     let c = &built.counters;
     let (md, orders) = (c.md.get(), c.orders_sent.get());
     println!(
-        "instructions run: {steps} steps of 1 ms (seed {}), {} frames, {md} md events, {} book \
-         tops, {} signals, {orders} orders, {} acks, {} fills, {} parse errors; {rounds} \
-         engine rounds",
+        "instructions run: {pairs} pairs, {} instruments, {steps} steps of 1 ms (seed {}), {} \
+         frames, {md} md events, {} book tops, {} signals, {orders} orders, {} acks, {} fills, \
+         {} parse errors; {rounds} engine rounds",
+        built.instruments.len(),
         cfg.sim.seed,
         c.frames.get(),
         c.book.get(),
@@ -105,5 +119,25 @@ fn main() {
         c.fills.get(),
         c.parse_errors.get(),
     );
+    // Resident memory is not part of the deterministic output (the four callgrind runs are
+    // compared line by line): stderr.
+    eprintln!(
+        "resident memory: {} kB after the engine was built, {} kB peak",
+        rss_built,
+        proc_status_kb("VmHWM")
+    );
     black_box((feed, built));
+}
+
+/// A `kB` field of `/proc/self/status` (0 where there is none).
+fn proc_status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }

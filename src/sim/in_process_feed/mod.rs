@@ -174,8 +174,14 @@ impl Stage for SimFeed {
                 self.io.ingest(r.src, &store[r.start..r.end]);
                 self.io.store = store;
             }
-        } else if self.io.md.is_some() && self.resync.any_since(&mut self.resync_seen) {
-            for i in 0..self.io.instruments.len() {
+        } else if self.io.md.is_some() {
+            // The books' flags only after a new request (not one load per market per step).
+            let flagged = if self.resync.any_since(&mut self.resync_seen) {
+                self.io.instruments.len()
+            } else {
+                0
+            };
+            for i in 0..flagged {
                 let id = InstrumentId(i as u16);
                 if self.resync.take(id) {
                     let inst = *self.io.instruments.get(id);

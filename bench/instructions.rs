@@ -15,10 +15,10 @@
 //! `FeedIo::ingest` (parse + publish one frame) and the three `hot_*` wrappers below.
 //!
 //! Run: `cargo bench --bench instructions` (env `INSTR_STEPS`, default 20 000 steps = 20 s of
-//! simulated market; quick mode without `--bench`: 500 steps). `INSTR_PAIRS=N` (default 1)
-//! runs N arbitrage pairs: the example configuration's, plus N − 1 from
-//! `tests/support/many_pairs.rs`, each served by the synthetic market at the same message rates
-//! (`scripts/instructions --pairs 1,8,32,64` compares them). The run also prints its resident
+//! simulated market; quick mode without `--bench`: 500 steps). `INSTR_PAIRS=N` runs N
+//! arbitrage pairs from `tests/support/many_pairs.rs`, all alike and served by the synthetic
+//! market at the same message rates, in place of the example's BTC pairs
+//! (`scripts/instructions --pairs 1,8,32,64` compares them); unset, the example itself. The run also prints its resident
 //! memory (VmRSS after the engine is built, VmHWM at the end), natively: under valgrind it
 //! means nothing.
 
@@ -33,10 +33,27 @@ use arbline::pipeline::{EngineClock, Poll, Stage};
 use std::hint::black_box;
 use std::time::Duration;
 
-fn config(pairs: usize) -> Config {
-    let toml = many_pairs::with_pairs(&many_pairs::example_toml(), pairs.saturating_sub(1), true);
+/// `pairs` generated pairs, all alike, so that the message mix per pair is the same at every
+/// count; the example's BTC pairs are left out, its USDT/TWD market, reference rate and
+/// stable-coin strategy kept (the same in every run). `INSTR_PAIRS` unset: the example.
+fn config(pairs: Option<usize>) -> Config {
+    let Some(pairs) = pairs else {
+        let mut cfg = Config::default();
+        common::trade_on_every_top(&mut cfg);
+        return finish(cfg);
+    };
+    let toml = many_pairs::with_pairs(&many_pairs::example_toml(), pairs, true);
     let mut cfg = Config::from_toml(&toml).expect("the many-pairs configuration");
+    let btc = |s: &str| s.to_ascii_lowercase().starts_with("btc");
+    cfg.markets.retain(|m| !btc(&m.symbol));
+    cfg.scanner.arbitrage.retain(|a| !btc(&a.max_symbol));
+    cfg.risk.allocations.retain(|a| !btc(&a.instrument));
+    cfg.sim.pairs.retain(|p| !btc(&p.max_symbol));
     common::trade_on_every_top(&mut cfg);
+    finish(cfg)
+}
+
+fn finish(mut cfg: Config) -> Config {
     // The side thread is never started; its events file goes to the temp dir.
     cfg.nats.file_dir = std::env::temp_dir()
         .join("arbline-instructions-events")
@@ -76,10 +93,7 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20_000)
     };
-    let pairs: usize = std::env::var("INSTR_PAIRS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let pairs: Option<usize> = std::env::var("INSTR_PAIRS").ok().and_then(|v| v.parse().ok());
     let cfg = config(pairs);
     // A fixed Unix anchor: timestamps the stages format have the same digits every run.
     let (clock, mock) = EngineClock::mock(1_767_225_600_000_000_000);
@@ -107,9 +121,10 @@ fn main() {
     let c = &built.counters;
     let (md, orders) = (c.md.get(), c.orders_sent.get());
     println!(
-        "instructions run: {pairs} pairs, {} instruments, {steps} steps of 1 ms (seed {}), {} \
+        "instructions run: {} pairs, {} instruments, {steps} steps of 1 ms (seed {}), {} \
          frames, {md} md events, {} book tops, {} signals, {orders} orders, {} acks, {} fills, \
          {} parse errors; {rounds} engine rounds",
+        cfg.scanner.arbitrage.len(),
         built.instruments.len(),
         cfg.sim.seed,
         c.frames.get(),

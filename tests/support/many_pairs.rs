@@ -16,16 +16,16 @@ pub fn pair_symbols(i: usize) -> (String, String) {
     (format!("P{i:02}USDT"), format!("p{i:02}usdt"))
 }
 
-/// `n` extra pairs appended to `base`. With `served`, the simulator generates each pair's
-/// market; without it, the markets are configured but nothing serves them.
+/// `n` extra pairs appended to `base`, all alike (a price of 100 USDT, so an order of 0.5 is
+/// worth more than MAX's 8 USDT minimum; each pair's price path is its own). With `served`,
+/// the simulator generates each pair's market; without it, the markets are configured but
+/// nothing serves them.
 #[allow(dead_code)]
 pub fn with_pairs(base: &str, n: usize, served: bool) -> String {
     let mut s = base.to_string();
     s.push('\n');
     for i in 0..n {
         let (leader, max) = pair_symbols(i);
-        // Prices from 20 to ~300 USDT: an order of 0.5 is worth more than MAX's 8 USDT minimum.
-        let price = 20 + 4 * i;
         s.push_str(&format!(
             r#"
 [[markets]]
@@ -68,7 +68,7 @@ allow_short = true
 leader_venue = "binance_futures"
 leader_symbol = "{leader}"
 max_symbol = "{max}"
-start_price = "{price}"
+start_price = "100"
 leader_tick = "0.01"
 max_tick = "0.01"
 level_qty = "5"

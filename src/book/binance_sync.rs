@@ -61,10 +61,10 @@ use crate::venue::binance::BinanceMarket;
 /// 2 MiB per market, about 49 000 levels).
 pub const BINANCE_PRE_SNAPSHOT_CHUNKS: usize = 16_384;
 
-/// Chunks reserved per market at start (32 KiB): a snapshot that comes in time needs no more.
+/// Chunks reserved per market at start (8 KiB): a snapshot that comes in time needs few more.
 /// The buffer grows on demand up to [`BINANCE_PRE_SNAPSHOT_CHUNKS`] and keeps what it grew to,
 /// so a board of hundreds of markets does not hold 2 MiB each that it never uses.
-const PRE_SNAPSHOT_RESERVED: usize = 256;
+const PRE_SNAPSHOT_RESERVED: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

@@ -97,6 +97,16 @@ fn bad_input_names_the_key() {
             "venues.binance.rotate_after_s",
         ),
         (
+            "a simulator that allows no stream",
+            "[sim]\nbinance_max_streams_per_connection = 0\n",
+            "sim.binance_max_streams_per_connection",
+        ),
+        (
+            "a simulator that allows no subscription",
+            "[sim]\nmax_subscriptions_per_message = 0\n",
+            "sim.max_subscriptions_per_message",
+        ),
+        (
             "rotation after Binance's own 24 h cut",
             "[venues.binance]\nrotate_after_s = 86400\n",
             "venues.binance.rotate_after_s",

@@ -18,7 +18,14 @@
 //! incoming messages (text, ping and pong frames) in any second drop the connection without a
 //! word ([`BinanceSim::rate_limited_connections`]); the server pings every
 //! `binance_ping_interval_ms` and drops a connection that sent no pong (any payload) within
-//! `binance_pong_timeout_ms` of a ping ([`BinanceSim::closed_for_missing_pong`]).
+//! `binance_pong_timeout_ms` of a ping ([`BinanceSim::closed_for_missing_pong`]); a
+//! connection carries at most `binance_max_streams_per_connection` streams (Binance: 1024).
+//! Binance documents the stream limit but not how it refuses, so the simulator picks: a
+//! handshake URL naming more is answered `HTTP 400` with `{"code":2,"msg":"Invalid request:
+//! N streams, at most M per connection"}` and no WebSocket, and a live `SUBSCRIBE` that would go
+//! over subscribes nothing, gets `{"error":{"code":2,"msg":…},"id":N}` and the connection is
+//! closed; both are counted ([`BinanceSim::too_many_streams`]). tungstenite's handshake reads
+//! requests up to 64 KiB, so a URL with 1024 streams (about 25 KiB) is accepted.
 //!
 //! Faults a test injects besides: [`BinanceSim::silence`] (open connections stop being read and
 //! written but stay open) and [`BinanceSim::ban_until`] (429 with `Retry-After: <seconds from
@@ -60,9 +67,11 @@ struct ConnRules {
     refused: AtomicU64,
     /// Binance's limits, from the configuration.
     max_incoming_per_s: usize,
+    max_streams: usize,
     ping_interval: Duration,
     pong_timeout: Duration,
     rate_limited: AtomicU64,
+    too_many_streams: AtomicU64,
     missing_pong: AtomicU64,
     silenced: AtomicU64,
     /// Bumped by [`BinanceSim::silence`]: a connection opened before a bump goes silent.
@@ -79,9 +88,11 @@ impl ConnRules {
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             max_incoming_per_s: cfg.binance_max_incoming_per_s.max(1) as usize,
+            max_streams: cfg.binance_max_streams_per_connection.max(1) as usize,
             ping_interval: Duration::from_millis(cfg.binance_ping_interval_ms.max(1)),
             pong_timeout: Duration::from_millis(cfg.binance_pong_timeout_ms.max(1)),
             rate_limited: AtomicU64::new(0),
+            too_many_streams: AtomicU64::new(0),
             missing_pong: AtomicU64::new(0),
             silenced: AtomicU64::new(0),
             silence_gen: AtomicU64::new(0),
@@ -434,6 +445,12 @@ impl BinanceSim {
     /// second.
     pub fn rate_limited_connections(&self) -> u64 {
         self.rules.rate_limited.load(Ordering::Acquire)
+    }
+
+    /// Handshakes refused and connections closed for naming more than
+    /// `binance_max_streams_per_connection` streams (in the URL or by a live `SUBSCRIBE`).
+    pub fn too_many_streams(&self) -> u64 {
+        self.rules.too_many_streams.load(Ordering::Acquire)
     }
 
     /// Connections dropped for not answering a ping within `binance_pong_timeout_ms`.

@@ -97,6 +97,11 @@ fn bad_input_names_the_key() {
             "venues.binance.rotate_after_s",
         ),
         (
+            "a market's book and trade do not fit in one sub",
+            "[venues.max]\nsubscriptions_per_message = 1\n",
+            "venues.max.subscriptions_per_message",
+        ),
+        (
             "a simulator that allows no stream",
             "[sim]\nbinance_max_streams_per_connection = 0\n",
             "sim.binance_max_streams_per_connection",

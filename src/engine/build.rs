@@ -235,6 +235,7 @@ pub fn build_capturing(
             })
             .with_gate(max_gate.clone())
             .with_liveness(max_liveness, max_ping)
+            .with_subscriptions_per_message(v.max.subscriptions_per_message)
             .with_capture(capture.clone());
             let binance_md = if cfg.pipeline.md_ring_per_feed {
                 let (binance_md, binance_poll) =

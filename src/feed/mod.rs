@@ -8,6 +8,7 @@ pub mod binance_ws_feed;
 pub mod conn_upkeep;
 pub mod handover;
 pub mod liveness;
+pub mod max_sub_messages;
 pub mod max_ws_feed;
 pub mod message_budget;
 pub mod refrate_feed;

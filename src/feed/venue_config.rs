@@ -1,7 +1,9 @@
 //! `[venues.max]` and `[venues.binance]`: the connection settings of the socket feeds, the
-//! private user stream and the gateway (URLs, TLS trust, liveness and ping timing). They live
-//! with the feeds that read them; `crate::config` embeds them in the configuration file.
+//! private user stream and the gateway (URLs, TLS trust, liveness and ping timing, how the
+//! subscriptions are spread within the venues' limits). They live with the feeds that read
+//! them; `crate::config` embeds them in the configuration file.
 
+use crate::model::InvalidSetting;
 use crate::venue::binance::BinanceMarket;
 use serde::Deserialize;
 
@@ -29,6 +31,31 @@ pub struct MaxVenue {
     /// The longest time between two pings on every MAX connection (MAX closes one it has not
     /// heard a ping from in 130 s).
     pub ping_interval_ms: u64,
+    /// The most subscriptions (a market's `book` and its `trade` are two) one `sub` or `unsub`
+    /// message carries; a larger board is subscribed in several messages, within the
+    /// connection's 20 messages a second and 200 a minute. MAX documents no cap (spec max.md
+    /// §3.5 only asks for many subscriptions in one message): this bounds the size of one
+    /// request. At least 2 (one market's book and trade).
+    pub subscriptions_per_message: usize,
+}
+
+/// The default of `[venues.max] subscriptions_per_message`.
+pub const MAX_SUBSCRIPTIONS_PER_MESSAGE: usize = 100;
+
+impl MaxVenue {
+    /// The settings `crate::config` does not check itself.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if !(2..=10_000).contains(&self.subscriptions_per_message) {
+            return Err(InvalidSetting::new(
+                "venues.max.subscriptions_per_message",
+                format!(
+                    "must be in 2..=10000 (a market's book and trade fit in one message), got {}",
+                    self.subscriptions_per_message
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for MaxVenue {
@@ -43,6 +70,7 @@ impl Default for MaxVenue {
             order_requests_per_minute: 900,
             liveness_timeout_ms: 5_000,
             ping_interval_ms: 30_000,
+            subscriptions_per_message: MAX_SUBSCRIPTIONS_PER_MESSAGE,
         }
     }
 }

@@ -383,6 +383,7 @@ impl Config {
             .into());
         }
         m.validate()?;
+        self.venues.binance.validate()?;
         let b = self.venues.binance.liveness_timeout_ms;
         if !(200..=600_000).contains(&b) {
             return Err(InvalidSetting::new(

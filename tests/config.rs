@@ -97,6 +97,16 @@ fn bad_input_names_the_key() {
             "venues.binance.rotate_after_s",
         ),
         (
+            "more streams on a connection than Binance allows",
+            "[venues.binance]\nstreams_per_connection = 1025\n",
+            "venues.binance.streams_per_connection",
+        ),
+        (
+            "no room for one symbol's two streams",
+            "[venues.binance]\nstreams_per_connection = 1\n",
+            "venues.binance.streams_per_connection",
+        ),
+        (
             "a market's book and trade do not fit in one sub",
             "[venues.max]\nsubscriptions_per_message = 1\n",
             "venues.max.subscriptions_per_message",

@@ -42,10 +42,10 @@ use crate::feed::resync_pacer::ResyncPacer;
 use crate::feed::venue_config::MAX_SUBSCRIPTIONS_PER_MESSAGE;
 use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
-    next_conn_id, wait_fd,
+    next_conn_id, publish_feed_down, wait_fd,
 };
 use crate::model::{
-    FeedLink, InstrumentId, Instruments, MdEvent, MdKind, SystemEvent, SystemKind, Telemetry, Venue,
+    FeedLink, InstrumentId, Instruments, SystemEvent, SystemKind, Telemetry, Venue,
 };
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
@@ -57,7 +57,6 @@ use crate::venue::md_sink::RingSink;
 use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
-use disruptor::Producer;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,6 +83,8 @@ pub struct MaxWsFeed {
     tls: TlsTrust,
     instruments: Instruments,
     markets: Vec<(InstrumentId, String)>,
+    /// The books served, in the order of `markets` (what a lost connection resets).
+    books: Vec<InstrumentId>,
     /// The most subscriptions in one `sub` / `unsub` (`[venues.max] subscriptions_per_message`).
     subs_per_message: usize,
     /// The connection's `sub` messages not sent yet for want of budget (step 2).
@@ -129,6 +130,7 @@ impl MaxWsFeed {
             tls: p.tls,
             instruments: p.instruments,
             pacer: ResyncPacer::new(markets.len(), 0x51_7cc1_b727_220a),
+            books: markets.iter().map(|(id, _)| *id).collect(),
             markets,
             subs_per_message: MAX_SUBSCRIPTIONS_PER_MESSAGE,
             pending: VecDeque::new(),
@@ -281,6 +283,7 @@ impl MaxWsFeed {
         self.backoff.reset();
         self.system(SystemKind::FeedUp(FeedLink::Connection {
             connects: self.connects,
+            group: 0,
         }));
         Ok(())
     }
@@ -292,21 +295,11 @@ impl MaxWsFeed {
             let _ = ws.flush();
         }
         self.pending.clear();
-        if let Some(md) = self.md.as_mut() {
-            let now = self.clock.raw();
-            md.publish(|e| {
-                *e = MdEvent {
-                    kind: MdKind::FeedDown,
-                    venue: Venue::Max,
-                    last_chunk: true,
-                    ts_frame: now,
-                    ts_parsed: now,
-                    ..Default::default()
-                };
-            });
-        }
+        let now = self.clock.raw();
+        publish_feed_down(&mut self.md, Venue::Max, &self.books, now);
         self.system(SystemKind::FeedDown(FeedLink::Connection {
             connects: self.connects,
+            group: 0,
         }));
         // Exponential backoff with ±25 % jitter, capped; never before the venue's ban ends.
         let mut wait = self.backoff.next_wait();

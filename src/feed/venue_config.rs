@@ -91,6 +91,31 @@ pub struct BinanceVenue {
     /// A connection from which neither a frame nor the answer to a ping arrived for this long
     /// is dead: closed, reported and reconnected (its books resync).
     pub liveness_timeout_ms: u64,
+    /// The most streams one connection carries (each symbol has two: diff depth and
+    /// bookTicker). Binance allows 1024 (spec binance.md §1); more symbols than fit are spread
+    /// over several connections, each its own feed. 2..=1024.
+    pub streams_per_connection: usize,
+}
+
+/// Binance's limit of streams on one connection (spec binance.md §1.1, §1.2).
+pub const BINANCE_MAX_STREAMS_PER_CONNECTION: usize = 1024;
+
+impl BinanceVenue {
+    /// The settings `crate::config` does not check itself.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if !(2..=BINANCE_MAX_STREAMS_PER_CONNECTION).contains(&self.streams_per_connection) {
+            return Err(InvalidSetting::new(
+                "venues.binance.streams_per_connection",
+                format!(
+                    "must be in 2..={BINANCE_MAX_STREAMS_PER_CONNECTION} (a symbol has 2 \
+                     streams; Binance allows {BINANCE_MAX_STREAMS_PER_CONNECTION} a \
+                     connection), got {}",
+                    self.streams_per_connection
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for BinanceVenue {
@@ -102,6 +127,7 @@ impl Default for BinanceVenue {
             rotate_after_s: 23 * 3600,
             tls_ca_file: String::new(),
             liveness_timeout_ms: 10_000,
+            streams_per_connection: BINANCE_MAX_STREAMS_PER_CONNECTION,
         }
     }
 }

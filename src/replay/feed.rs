@@ -11,8 +11,9 @@
 //!   model's samples ([`ack_latencies`]).
 //!
 //! A Binance feed may hold two connections for a moment while it rotates them; the capture
-//! holds both streams. The replay follows the newest connection of each market and skips the
-//! frames of an older one once a newer one has delivered (counted in
+//! holds both streams. And a venue with many symbols is served by several connections at once,
+//! each with its own symbols. The replay follows the newest connection of each book and skips
+//! a frame of an older one once a newer one has delivered for that book (counted in
 //! [`ReplayFeedCounts::skipped_old_connection`]), leaving any gap to the book's sequencer as
 //! live. (The live feed's handover publishes the overlap exactly once; a capture of a rotation
 //! replays through a resync instead.)
@@ -55,7 +56,7 @@ pub struct ReplayFeedCounts {
     pub parse_errors: u64,
     /// Private frames and order answers: the simulated venue stands in for them.
     pub not_replayed: u64,
-    /// Binance frames of a connection a newer one had replaced.
+    /// Binance frames of a connection a newer one had replaced (for the frame's book).
     pub skipped_old_connection: u64,
     /// Frames of an instrument or market this configuration does not have.
     pub unknown_market: u64,
@@ -68,6 +69,35 @@ struct TeeSink<'a> {
     ts: u64,
     count: &'a mut u64,
     effects: &'a mut FrameEffects,
+}
+
+/// Skips the events of a Binance connection older than the newest one that delivered for their
+/// book; notes that connection as the newest otherwise.
+struct NewestConnection<'a, S> {
+    inner: S,
+    conn: u32,
+    /// Newest connection seen per instrument.
+    newest: &'a mut [Option<u32>],
+    skipped: &'a mut bool,
+}
+
+impl<S: MdSink> MdSink for NewestConnection<'_, S> {
+    #[inline]
+    fn publish_md(&mut self, write: impl FnOnce(&mut MdEvent)) {
+        let mut ev = MdEvent::default();
+        write(&mut ev);
+        if let Some(slot) = self.newest.get_mut(ev.instrument.index()) {
+            match *slot {
+                // Connection ids count up (and may wrap).
+                Some(c) if self.conn < c && c - self.conn < u32::MAX / 2 => {
+                    *self.skipped = true;
+                    return;
+                }
+                _ => *slot = Some(self.conn),
+            }
+        }
+        self.inner.publish_md(|slot| *slot = ev);
+    }
 }
 
 impl MdSink for TeeSink<'_> {
@@ -100,8 +130,8 @@ pub struct ReplayFeed {
     max: MaxPublicParser,
     spot: BinanceParser,
     futures: BinanceParser,
-    /// Newest connection seen per Binance market (spot, futures).
-    binance_conn: [Option<u32>; 2],
+    /// Newest Binance connection seen per instrument.
+    binance_conn: Vec<Option<u32>>,
     counts: ReplayFeedCounts,
     effects: FrameEffects,
 }
@@ -109,11 +139,11 @@ pub struct ReplayFeed {
 impl ReplayFeed {
     pub fn new(instruments: Instruments) -> ReplayFeed {
         ReplayFeed {
+            binance_conn: vec![None; instruments.len()],
             instruments,
             max: MaxPublicParser::new(),
             spot: BinanceParser::new(BinanceMarket::Spot),
             futures: BinanceParser::new(BinanceMarket::Futures),
-            binance_conn: [None; 2],
             counts: ReplayFeedCounts::default(),
             effects: FrameEffects::default(),
         }
@@ -151,10 +181,10 @@ impl ReplayFeed {
                 max.parse_into(f.bytes, ts, instruments, sink).is_ok()
             }
             (Venue::BinanceSpot | Venue::BinanceFutures, kind) => {
-                let (parser, slot) = if f.venue == Venue::BinanceSpot {
-                    (spot, &mut binance_conn[0])
+                let parser = if f.venue == Venue::BinanceSpot {
+                    spot
                 } else {
-                    (futures, &mut binance_conn[1])
+                    futures
                 };
                 match kind {
                     FrameKind::RestSnapshot => match split_snapshot(f.bytes) {
@@ -172,14 +202,19 @@ impl ReplayFeed {
                         Err(_) => false,
                     },
                     FrameKind::WsText | FrameKind::WsBinary => {
-                        match *slot {
-                            Some(c) if f.conn < c && c - f.conn < u32::MAX / 2 => {
-                                counts.skipped_old_connection += 1;
-                                return &self.effects;
-                            }
-                            _ => *slot = Some(f.conn),
+                        let mut skipped = false;
+                        let sink = NewestConnection {
+                            inner: sink,
+                            conn: f.conn,
+                            newest: binance_conn,
+                            skipped: &mut skipped,
+                        };
+                        let ok = parser.parse_ws_into(f.bytes, ts, instruments, sink).is_ok();
+                        if skipped {
+                            counts.skipped_old_connection += 1;
+                            return &self.effects;
                         }
-                        parser.parse_ws_into(f.bytes, ts, instruments, sink).is_ok()
+                        ok
                     }
                     _ => false,
                 }

@@ -43,11 +43,23 @@ impl Metrics {
                 SystemKind::FeedUp(link) | SystemKind::FeedDown(link) => {
                     let up = matches!(s.kind, SystemKind::FeedUp(_));
                     let private = matches!(link, crate::model::FeedLink::PrivateStream);
+                    let group = match link {
+                        crate::model::FeedLink::Connection { group, .. } => group,
+                        _ => 0,
+                    };
                     let l = FeedLabel {
                         venue: s.venue.to_string(),
                         stream: if private { "private" } else { "market_data" }.into(),
                     };
-                    self.feed_up.get_or_create(&l).set(i64::from(up));
+                    // Up while every connection of the venue's stream is (Binance may have
+                    // several).
+                    self.feed_links.insert((l.clone(), group), up);
+                    let all_up = self
+                        .feed_links
+                        .iter()
+                        .filter(|((k, _), _)| *k == l)
+                        .all(|(_, u)| *u);
+                    self.feed_up.get_or_create(&l).set(i64::from(all_up));
                     if !up {
                         self.feed_downs.get_or_create(&l).inc();
                     }
@@ -89,6 +101,7 @@ impl Metrics {
             Tally::Feed {
                 venue,
                 private,
+                group,
                 frames,
                 md_events,
                 parse_errors,
@@ -97,7 +110,7 @@ impl Metrics {
                     venue: venue.to_string(),
                     stream: if private { "private" } else { "market_data" }.into(),
                 };
-                let seen = self.feed_seen.entry(l.clone()).or_default();
+                let seen = self.feed_seen.entry((l.clone(), group)).or_default();
                 self.feed_frames
                     .get_or_create(&l)
                     .inc_by(frames.saturating_sub(seen.0));
@@ -116,6 +129,7 @@ impl Metrics {
             Tally::Latency {
                 segment,
                 source,
+                group,
                 count,
                 p50,
                 p99,
@@ -129,14 +143,24 @@ impl Metrics {
                     stage: stage.name().into(),
                     source: source.map_or_else(|| "engine".to_string(), |v| v.to_string()),
                 };
-                for (f, ns) in self.stage_latency.iter().zip([p50, p99, p999, max]) {
-                    f.get_or_create(&l).set(ns as f64 / 1e9);
-                }
-                let seen = self.stage_seen.entry(l.clone()).or_default();
+                let seen = self.stage_seen.entry((l.clone(), group)).or_default();
                 self.stage_samples
                     .get_or_create(&l)
-                    .inc_by(count.saturating_sub(*seen));
-                *seen = count.max(*seen);
+                    .inc_by(count.saturating_sub(seen.0));
+                seen.0 = count.max(seen.0);
+                seen.1 = [p50, p99, p999, max];
+                // With several feeds of one source, each gauge shows the largest of theirs.
+                let mut shown = [0u64; 4];
+                for ((k, _), (_, v)) in &self.stage_seen {
+                    if *k == l {
+                        for (s, x) in shown.iter_mut().zip(v) {
+                            *s = (*s).max(*x);
+                        }
+                    }
+                }
+                for (f, ns) in self.stage_latency.iter().zip(shown) {
+                    f.get_or_create(&l).set(ns as f64 / 1e9);
+                }
             }
             Tally::Book {
                 instrument,

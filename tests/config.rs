@@ -117,6 +117,11 @@ fn bad_input_names_the_key() {
             "sim.binance_max_streams_per_connection",
         ),
         (
+            "a simulator that allows no request weight",
+            "[sim]\nbinance_futures_request_weight = 0\n",
+            "sim.binance_futures_request_weight",
+        ),
+        (
             "a simulator that allows no subscription",
             "[sim]\nmax_subscriptions_per_message = 0\n",
             "sim.max_subscriptions_per_message",

@@ -4,7 +4,9 @@
 //!   whether named in the handshake URL or added by a live `SUBSCRIBE`; a URL with 1024 streams
 //!   (about 25 KiB) goes through the simulator's and the engine's handshakes;
 //! - MAX: at most `max_subscriptions_per_message` subscriptions in one `sub` (MAX documents no
-//!   cap; the simulator holds the engine to its own).
+//!   cap; the simulator holds the engine to its own);
+//! - Binance REST: depth requests charged their documented weight by `limit`, refused with 429
+//!   and code -1003 beyond the window's request weight.
 //!
 //! That the engine keeps within them with many markets is `tests/many_markets.rs`.
 
@@ -188,4 +190,52 @@ fn max_refuses_a_sub_with_more_subscriptions_than_its_cap_and_keeps_the_connecti
     assert!(book["M"] == "btcusdt" || book["M"] == "btctwd", "{book}");
     assert_eq!(sim.oversized_subs(), 1);
     assert_eq!(sim.rate_limited_connections(), 0);
+}
+
+#[test]
+fn binance_rest_refuses_depth_requests_beyond_the_request_weight() {
+    let cfg = SimConfig {
+        binance_futures_request_weight: 50,
+        binance_spot_request_weight: 100,
+        ..SimConfig::default()
+    };
+    let sim = BinanceSim::start("127.0.0.1:0", "127.0.0.1:0", &cfg).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let get = |path: &str, limit: u32| {
+        let mut r = agent
+            .get(format!("{}{path}?symbol=BTCUSDT&limit={limit}", sim.rest_base()))
+            .call()
+            .unwrap();
+        let header = |h: &str| {
+            r.headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (used, retry) = (header("X-MBX-USED-WEIGHT-1M"), header("Retry-After"));
+        let status = r.status().as_u16();
+        (status, used, retry, r.body_mut().read_to_string().unwrap())
+    };
+    // Futures: 1000 levels weigh 20; 50 a minute allows two.
+    for used in ["20", "40"] {
+        let (status, u, _, body) = get("/fapi/v1/depth", 1000);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(u.as_deref(), Some(used));
+    }
+    let (status, _, retry, body) = get("/fapi/v1/depth", 1000);
+    assert_eq!(status, 429, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["code"], -1003, "{body}");
+    let secs: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&secs), "{secs}");
+    assert_eq!(sim.weight_limited(), 1);
+    // Still room for a lighter request (limit 50 weighs 2), and spot counts on its own.
+    assert_eq!(get("/fapi/v1/depth", 50).0, 200);
+    assert_eq!(get("/api/v3/depth", 1000).0, 200, "spot: 50 of 100");
+    assert_eq!(get("/api/v3/depth", 1000).0, 200, "spot: 100 of 100");
+    assert_eq!(get("/api/v3/depth", 5).0, 429, "spot: none left");
+    assert_eq!(sim.weight_limited(), 2);
 }

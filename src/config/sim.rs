@@ -93,6 +93,12 @@ pub struct SimConfig {
     /// error frame and subscribes nothing. MAX documents no cap: this is the simulator's check
     /// that the engine bounds its messages (`[venues.max] subscriptions_per_message`).
     pub max_subscriptions_per_message: u32,
+    /// Binance REST: the request weight the depth endpoints accept per window (spec
+    /// binance.md §4.6: spot 6000, USDⓈ-M futures 2400 a minute); beyond it 429, code -1003.
+    pub binance_spot_request_weight: u32,
+    pub binance_futures_request_weight: u32,
+    /// ... per this many ms (Binance: a minute; tests scale it down).
+    pub binance_weight_window_ms: u64,
     /// `arbline sim`: where the MAX REST (and reference-rate) server listens.
     pub max_rest_addr: String,
     /// `arbline sim`: where the MAX WebSocket server listens.
@@ -157,6 +163,9 @@ impl Default for SimConfig {
             binance_pong_timeout_ms: 60_000,
             binance_max_streams_per_connection: 1024,
             max_subscriptions_per_message: 100,
+            binance_spot_request_weight: 6000,
+            binance_futures_request_weight: 2400,
+            binance_weight_window_ms: 60_000,
             max_rest_addr: "127.0.0.1:18080".into(),
             max_ws_addr: "127.0.0.1:18081".into(),
             binance_ws_addr: "127.0.0.1:18082".into(),
@@ -255,6 +264,15 @@ impl SimConfig {
                 "max_subscriptions_per_message",
                 u64::from(self.max_subscriptions_per_message),
             ),
+            (
+                "binance_spot_request_weight",
+                u64::from(self.binance_spot_request_weight),
+            ),
+            (
+                "binance_futures_request_weight",
+                u64::from(self.binance_futures_request_weight),
+            ),
+            ("binance_weight_window_ms", self.binance_weight_window_ms),
         ] {
             if v == 0 {
                 return Err(InvalidSetting::new(format!("sim.{k}"), "must be > 0"));

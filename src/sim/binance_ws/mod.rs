@@ -27,6 +27,11 @@
 //! closed; both are counted ([`BinanceSim::too_many_streams`]). tungstenite's handshake reads
 //! requests up to 64 KiB, so a URL with 1024 streams (about 25 KiB) is accepted.
 //!
+//! The REST depth endpoints charge each request its documented weight by `limit` and refuse
+//! one the window (`binance_weight_window_ms`, a minute) has no room for, with 429, code -1003
+//! and `Retry-After` ([`BinanceSim::weight_limited`]; see `weight.rs`): spot
+//! `binance_spot_request_weight` (6000), futures `binance_futures_request_weight` (2400).
+//!
 //! Faults a test injects besides: [`BinanceSim::silence`] (open connections stop being read and
 //! written but stay open) and [`BinanceSim::ban_until`] (429 with `Retry-After: <seconds from
 //! now>` on handshakes and REST depth requests, see [`super::venue_ban`]).
@@ -36,6 +41,7 @@
 //! connection (handshake, live `SUBSCRIBE`, limits, pings, the age cut, silencing).
 
 mod conn;
+mod weight;
 
 use super::error::SimError;
 use super::market::{MarketOutput, SyntheticMarket};
@@ -45,7 +51,9 @@ use crate::config::sim::SimConfig;
 use crate::model::Venue;
 use crate::sim::binance_frames::{write_book_ticker, write_depth_snapshot, write_depth_update};
 use crate::venue::binance::BinanceMarket;
+use crate::venue::binance::weight::depth_weight;
 use conn::{hold, serve};
+use weight::{WeightLimit, too_much_weight};
 use crossbeam::channel::unbounded;
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
@@ -112,6 +120,8 @@ pub struct BinanceSim {
     kick: Arc<AtomicU64>,
     rules: Arc<ConnRules>,
     ban: Arc<VenueBan>,
+    /// Depth requests refused for want of request weight.
+    weight_limited: Arc<AtomicU64>,
     books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -142,6 +152,7 @@ impl BinanceSim {
         let stop = Arc::new(AtomicBool::new(false));
         let kick = Arc::new(AtomicU64::new(0));
         let rules = Arc::new(ConnRules::new(cfg));
+        let weight_limited = Arc::new(AtomicU64::new(0));
         let ban = Arc::new(VenueBan::new(RetryAfter::DeltaSeconds));
         let books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>> =
             Arc::new(Mutex::new(HashMap::new()));
@@ -248,6 +259,8 @@ impl BinanceSim {
         }
         {
             let (stop, books, ban) = (stop.clone(), books.clone(), ban.clone());
+            let mut weight = WeightLimit::new(cfg);
+            let weight_limited = weight_limited.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.binance.rest".into())
@@ -275,6 +288,37 @@ impl BinanceSim {
                                 .find_map(|kv| kv.strip_prefix("symbol="))
                                 .unwrap_or("")
                                 .to_ascii_uppercase();
+                            // The request's weight, by its market and `limit`.
+                            let market = match path {
+                                "/api/v3/depth" => Some(BinanceMarket::Spot),
+                                "/fapi/v1/depth" => Some(BinanceMarket::Futures),
+                                _ => None,
+                            };
+                            let mut used = None;
+                            if let Some(m) = market {
+                                let limit = query
+                                    .split('&')
+                                    .find_map(|kv| kv.strip_prefix("limit="))
+                                    .and_then(|l| l.parse().ok());
+                                match weight.charge(m, depth_weight(m, limit), Instant::now()) {
+                                    Ok(u) => used = Some(u),
+                                    Err((limit, secs)) => {
+                                        weight_limited.fetch_add(1, Ordering::AcqRel);
+                                        let mut resp = tiny_http::Response::from_data(
+                                            too_much_weight(m, limit).into_bytes(),
+                                        )
+                                        .with_status_code(429);
+                                        if let Ok(h) = tiny_http::Header::from_bytes(
+                                            "Retry-After",
+                                            secs.to_string(),
+                                        ) {
+                                            resp = resp.with_header(h);
+                                        }
+                                        let _ = req.respond(resp);
+                                        continue;
+                                    }
+                                }
+                            }
                             let found = books.lock().ok().and_then(|b| b.get(&symbol).cloned());
                             let (status, body) = match (path, found) {
                                 (
@@ -297,9 +341,17 @@ impl BinanceSim {
                                 }
                                 _ => (404, br#"{"code":-1000,"msg":"Not found."}"#.to_vec()),
                             };
-                            let _ = req.respond(
-                                tiny_http::Response::from_data(body).with_status_code(status),
-                            );
+                            let mut resp =
+                                tiny_http::Response::from_data(body).with_status_code(status);
+                            if let Some(u) = used
+                                && let Ok(h) = tiny_http::Header::from_bytes(
+                                    "X-MBX-USED-WEIGHT-1M",
+                                    u.to_string(),
+                                )
+                            {
+                                resp = resp.with_header(h);
+                            }
+                            let _ = req.respond(resp);
                         }
                     })
                     .map_err(SimError::spawn("sim.binance.rest"))?,
@@ -384,6 +436,7 @@ impl BinanceSim {
             kick,
             rules,
             ban,
+            weight_limited,
             books,
             threads,
         })
@@ -451,6 +504,11 @@ impl BinanceSim {
     /// `binance_max_streams_per_connection` streams (in the URL or by a live `SUBSCRIBE`).
     pub fn too_many_streams(&self) -> u64 {
         self.rules.too_many_streams.load(Ordering::Acquire)
+    }
+
+    /// REST depth requests refused with 429 (-1003) for want of request weight.
+    pub fn weight_limited(&self) -> u64 {
+        self.weight_limited.load(Ordering::Acquire)
     }
 
     /// Connections dropped for not answering a ping within `binance_pong_timeout_ms`.

@@ -107,6 +107,11 @@ fn bad_input_names_the_key() {
             "venues.binance.streams_per_connection",
         ),
         (
+            "a request weight beyond any Binance limit",
+            "[venues.binance]\nrequest_weight_per_minute = 2000000\n",
+            "venues.binance.request_weight_per_minute",
+        ),
+        (
             "a market's book and trade do not fit in one sub",
             "[venues.max]\nsubscriptions_per_message = 1\n",
             "venues.max.subscriptions_per_message",

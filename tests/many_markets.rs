@@ -6,6 +6,8 @@
 //!   and neither venue refuses or rate-limits anything.
 //! - MAX's board at 2 subscriptions a message (67 messages, more than a connection may send in
 //!   a second): subscribed over several seconds within 20 messages a second and 200 a minute.
+//! - Binance's depth snapshots for every book at once, more request weight than one window
+//!   allows (the window scaled down to a second): spread over the windows, never refused.
 //!
 //! Each run lasts until what the test checks has happened, with a generous deadline.
 
@@ -144,6 +146,8 @@ fn sixty_four_pairs_go_live_within_the_venues_subscription_limits() {
     assert_eq!(m.oversized_subs(), 0, "a sub over the cap");
     assert_eq!(m.rate_limited_connections(), 0);
     assert_eq!(r.summary.events.venue_refusals, 0);
+    // Binance REST: every book's snapshot within the minute's request weight.
+    assert_eq!(b.weight_limited(), 0, "a snapshot over the request weight");
 }
 
 /// The MAX feed alone against the simulator, every message of a large board's subscription
@@ -293,4 +297,95 @@ fn a_lost_connection_resets_only_the_books_it_served() {
     assert_eq!(stage.status(books[0]), BookStatus::Resyncing);
     assert_eq!(stage.status(books[1]), BookStatus::Resyncing);
     assert_eq!(stage.status(books[2]), BookStatus::Live, "served by another connection");
+}
+
+/// Binance feeds alone against the simulator: every book's snapshot asked for at once, more
+/// weight than one window allows, through the venue's shared weight budget.
+#[test]
+fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
+    use arbline::feed::binance_ws_feed::{BinanceWsFeed, BinanceWsFeedParts};
+    use arbline::feed::weight_budget::WeightBudget;
+    use arbline::sim::binance_ws::BinanceSim;
+    use arbline::venue::binance::BinanceMarket;
+    // 20 snapshots of 1000 levels (weight 20) a second, on both sides.
+    const WEIGHT: u32 = 400;
+    let mut cfg = many_pairs_config();
+    cfg.sim.binance_futures_request_weight = WEIGHT;
+    cfg.sim.binance_weight_window_ms = 1_000;
+    let sim = BinanceSim::start("127.0.0.1:0", "127.0.0.1:0", &cfg.sim).unwrap();
+    let instruments = cfg.instruments().unwrap();
+    let books: Vec<InstrumentId> = instruments
+        .iter()
+        .filter(|i| i.venue == Venue::BinanceFutures)
+        .map(|i| i.id)
+        .collect();
+    assert!(books.len() * 20 > 2 * WEIGHT as usize, "{} books", books.len());
+    let budget = Arc::new(WeightBudget::new(WEIGHT, Duration::from_secs(1)));
+    let (tx, _rx) = telemetry_queue("t", 1 << 16);
+    let resync = Arc::new(ResyncRequests::new(instruments.len()));
+    let mut feeds = Vec::new();
+    let mut taps = Vec::new();
+    // Two connections, as the engine would open at 70 streams a connection.
+    for (g, group) in connection_groups(&books, books.len() + 4).iter().enumerate() {
+        let rings = Rings::new(cfg.ring_sizes());
+        let (md, tap) = rings.md;
+        taps.push(tap);
+        let parts = BinanceWsFeedParts {
+            market: BinanceMarket::Futures,
+            ws_url: sim.ws_base(),
+            tls: Default::default(),
+            rest_url: sim.rest_base(),
+            instruments: instruments.clone(),
+            md,
+            resync: resync.clone(),
+            clock: EngineClock::new(),
+            counters: Arc::new(EngineCounters::default()),
+            tele: tx.clone(),
+            shutdown: Shutdown::new(),
+            rotate_after: None,
+        };
+        feeds.push(
+            BinanceWsFeed::serving(parts, group, g as u16).with_weight_budget(budget.clone()),
+        );
+    }
+    assert_eq!(feeds.len(), 2);
+    let mut snapshotted: HashSet<InstrumentId> = HashSet::new();
+    let started = Instant::now();
+    let done = spin_within(PATIENCE, || {
+        for f in &mut feeds {
+            f.poll();
+        }
+        for tap in &mut taps {
+            while let Ok(mut batch) = tap.take(256) {
+                for ev in &mut batch {
+                    if ev.kind == MdKind::BookSnapshot {
+                        snapshotted.insert(ev.instrument);
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        snapshotted.len() == books.len()
+    });
+    let errors: u64 = feeds.iter().map(|f| f.snapshot_errors()).sum();
+    assert!(
+        done,
+        "{} of {} books snapshotted; {errors} snapshot errors; {} refused",
+        snapshotted.len(),
+        books.len(),
+        sim.weight_limited()
+    );
+    println!(
+        "{} snapshots of weight 20 at {WEIGHT} a second in {:?}; {} waited",
+        books.len(),
+        started.elapsed(),
+        budget.deferred()
+    );
+    assert_eq!(sim.weight_limited(), 0, "a snapshot over the request weight");
+    assert_eq!(errors, 0);
+    assert!(budget.deferred() > 0, "snapshots waited for the window");
+    // Each feed asked only for its own books.
+    for (f, group) in feeds.iter().zip(connection_groups(&books, books.len() + 4)) {
+        assert_eq!(f.books(), group.as_slice());
+    }
 }

@@ -251,6 +251,10 @@ pub fn build_capturing(
                 &binance_books,
                 v.binance.streams_per_connection,
             );
+            // The venue's REST weight is per IP: one budget for every feed's snapshots.
+            let binance_weight = Arc::new(crate::feed::weight_budget::WeightBudget::per_minute(
+                v.binance.weight_per_minute(),
+            ));
             for (g, books) in groups.iter().enumerate() {
                 let binance_md = if cfg.pipeline.md_ring_per_feed {
                     let (binance_md, binance_poll) =
@@ -278,6 +282,7 @@ pub fn build_capturing(
                 let group = u16::try_from(g).unwrap_or(u16::MAX);
                 let binance = BinanceWsFeed::serving(parts, books, group)
                     .with_gate(binance_gate.clone())
+                    .with_weight_budget(binance_weight.clone())
                     .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms))
                     .with_capture(capture.clone());
                 feeds.push(AnyStage::BinanceWs(Box::new(binance)));

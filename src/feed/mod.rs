@@ -14,4 +14,5 @@ pub mod message_budget;
 pub mod refrate_feed;
 pub mod resync_pacer;
 pub mod venue_config;
+pub mod weight_budget;
 pub mod ws_conn;

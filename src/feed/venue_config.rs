@@ -95,6 +95,10 @@ pub struct BinanceVenue {
     /// bookTicker). Binance allows 1024 (spec binance.md §1); more symbols than fit are spread
     /// over several connections, each its own feed. 2..=1024.
     pub streams_per_connection: usize,
+    /// The REST request weight the depth snapshots may spend a minute, all connections
+    /// together (Binance's `REQUEST_WEIGHT` is per IP: spot 6000, futures 2400, spec §4.6; a
+    /// snapshot costs 50 or 20). 0: the market's documented limit.
+    pub request_weight_per_minute: u32,
 }
 
 /// Binance's limit of streams on one connection (spec binance.md §1.1, §1.2).
@@ -114,7 +118,25 @@ impl BinanceVenue {
                 ),
             ));
         }
+        if self.request_weight_per_minute > 1_000_000 {
+            return Err(InvalidSetting::new(
+                "venues.binance.request_weight_per_minute",
+                format!(
+                    "must be at most 1000000 (0: the market's documented limit), got {}",
+                    self.request_weight_per_minute
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// The weight a minute the snapshots may spend: the setting, or the market's documented
+    /// limit when it is 0.
+    pub fn weight_per_minute(&self) -> u32 {
+        match self.request_weight_per_minute {
+            0 => crate::venue::binance::weight::weight_per_minute(self.market),
+            w => w,
+        }
     }
 }
 
@@ -128,6 +150,7 @@ impl Default for BinanceVenue {
             tls_ca_file: String::new(),
             liveness_timeout_ms: 10_000,
             streams_per_connection: BINANCE_MAX_STREAMS_PER_CONNECTION,
+            request_weight_per_minute: 0,
         }
     }
 }

@@ -23,6 +23,8 @@
 //!    count against the connection's budget (5 messages per second on spot, 10 on futures).
 //!    A `429`/`418` from the WebSocket handshake or the REST snapshot sets the venue's ban
 //!    ([`VenueGate`]): no connection and no snapshot request before the `Retry-After` it gives.
+//!    Snapshots spend the venue's REST request weight ([`WeightBudget`], shared by its feeds):
+//!    when the minute's weight is spent, the next snapshot waits for room.
 //! 5. Rotation: Binance closes a connection at 24 h, announcing it with `serverShutdown`
 //!    (spec §1.1). When the live connection reaches `rotate_after`, or the server announces the
 //!    cut, a second connection with the same streams is opened (off the feed's thread, so the
@@ -49,6 +51,7 @@ use crate::capture::CaptureTx;
 use crate::feed::handover::{Handover, HandoverCounts, Source};
 use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS};
 use crate::feed::resync_pacer::ResyncPacer;
+use crate::feed::weight_budget::WeightBudget;
 use crate::feed::ws_conn::{
     ConnectError, FeedCounts, Ws, next_conn_id, publish_feed_down, wait_fd,
 };
@@ -215,6 +218,9 @@ impl BinanceWsFeed {
             clock: p.clock.clone(),
             errors: snapshot_errors.clone(),
             capture: None,
+            weight: Arc::new(WeightBudget::per_minute(
+                crate::venue::binance::weight::weight_per_minute(p.market),
+            )),
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
         let defaults = crate::feed::venue_config::BinanceVenue::default();
@@ -316,6 +322,15 @@ impl BinanceWsFeed {
     /// `arbline run`, by nothing else: Binance is market data only). Before the first poll.
     pub fn with_gate(mut self, gate: Arc<VenueGate>) -> Self {
         self.gate = gate;
+        self
+    }
+
+    /// The venue's REST request-weight budget, shared by its feeds (default: a budget of this
+    /// feed's own at the market's documented limit). Before the first poll.
+    pub fn with_weight_budget(mut self, weight: Arc<WeightBudget>) -> Self {
+        if let Some(setup) = self.snapshot_setup.as_mut() {
+            setup.weight = weight;
+        }
         self
     }
 

@@ -221,6 +221,7 @@ impl BinanceWsFeed {
             weight: Arc::new(WeightBudget::per_minute(
                 crate::venue::binance::weight::weight_per_minute(p.market),
             )),
+            resync: p.resync.clone(),
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
         let defaults = crate::feed::venue_config::BinanceVenue::default();
@@ -313,7 +314,7 @@ impl BinanceWsFeed {
         self.last_error.as_ref()
     }
 
-    /// REST snapshots that failed (fetch or parse); each is asked again on the next resync.
+    /// REST snapshots that failed (fetch or parse); each is asked again, paced like a resync.
     pub fn snapshot_errors(&self) -> u64 {
         self.snapshot_errors.load(Ordering::Relaxed)
     }

@@ -7,6 +7,7 @@ use crate::capture::{CaptureTx, FrameKind};
 use crate::feed::weight_budget::WeightBudget;
 use crate::model::InstrumentId;
 use crate::pipeline::EngineClock;
+use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::MdProducer;
 use crate::venue::binance::weight::depth_weight;
 use crate::venue::binance::{BinanceMarket, BinanceParser};
@@ -34,6 +35,9 @@ pub(super) struct SnapshotFetcher {
     pub(super) capture: Option<CaptureTx>,
     /// The venue's request weight, shared with its other feeds' snapshot threads.
     pub(super) weight: Arc<WeightBudget>,
+    /// A snapshot that failed is asked for again through the feed's resync pacing (nothing
+    /// else would ask: the book waits for it).
+    pub(super) resync: Arc<ResyncRequests>,
 }
 
 impl SnapshotFetcher {
@@ -91,6 +95,7 @@ impl SnapshotFetcher {
                     };
                     let Some(body) = body else {
                         self.errors.fetch_add(1, Ordering::Relaxed);
+                        self.resync.request(id);
                         continue;
                     };
                     let (md, clock) = (&mut self.md, &self.clock);
@@ -110,6 +115,7 @@ impl SnapshotFetcher {
                     });
                     if res.is_err() {
                         self.errors.fetch_add(1, Ordering::Relaxed);
+                        self.resync.request(id);
                     }
                 }
             })

@@ -259,3 +259,62 @@ pub fn ack_latencies<'a>(frames: impl IntoIterator<Item = CapturedFrame<'a>>) ->
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticker(symbol: &str, u: u64) -> Vec<u8> {
+        let lower = symbol.to_lowercase();
+        format!(
+            r#"{{"stream":"{lower}@bookTicker","data":{{"e":"bookTicker","u":{u},"E":1,"T":1,"s":"{symbol}","b":"10.00","B":"1","a":"10.01","A":"1"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    /// Several connections of one market live at once (each with its own symbols) are all
+    /// replayed; an older connection is skipped only for a book a newer one has delivered.
+    #[test]
+    fn each_book_follows_its_newest_connection() {
+        let mut instruments = Instruments::new();
+        let a = instruments
+            .intern(Venue::BinanceFutures, "AAAUSDT", "aaa", "usdt")
+            .unwrap();
+        let b = instruments
+            .intern(Venue::BinanceFutures, "BBBUSDT", "bbb", "usdt")
+            .unwrap();
+        let (mut md, mut poll) = crate::pipeline::ring::md_ring(64);
+        let mut feed = ReplayFeed::new(instruments);
+        let frames = [
+            (1, "AAAUSDT", 1),
+            (2, "BBBUSDT", 1),
+            (1, "AAAUSDT", 2),
+            (2, "BBBUSDT", 2),
+        ];
+        // A rotation of AAAUSDT's connection: 3 replaces 1.
+        let rotated = [(3, "AAAUSDT", 3), (1, "AAAUSDT", 3), (2, "BBBUSDT", 3)];
+        for (conn, symbol, u) in frames.into_iter().chain(rotated) {
+            let bytes = ticker(symbol, u);
+            let f = CapturedFrame {
+                ts_utc_ns: 1,
+                ts_engine: 1,
+                venue: Venue::BinanceFutures,
+                conn,
+                kind: FrameKind::WsText,
+                bytes: &bytes,
+            };
+            feed.ingest(&f, 1, &mut md);
+        }
+        let mut got = Vec::new();
+        if let Ok(mut events) = poll.take(64) {
+            got.extend((&mut events).map(|e| (e.instrument, e.last_id)));
+        }
+        assert_eq!(
+            got,
+            [(a, 1), (b, 1), (a, 2), (b, 2), (a, 3), (b, 3)],
+            "both connections' books, and AAAUSDT's old connection skipped"
+        );
+        assert_eq!(feed.counts().skipped_old_connection, 1);
+        assert_eq!(feed.counts().parse_errors, 0);
+    }
+}

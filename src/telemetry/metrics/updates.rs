@@ -297,3 +297,70 @@ impl Metrics {
         self.seen = seen;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FeedLink, SystemEvent, Venue};
+
+    fn text(m: &Metrics) -> String {
+        let mut s = String::new();
+        prometheus_client::encoding::text::encode(&mut s, &m.registry()).unwrap();
+        s
+    }
+
+    /// The value of the sample whose line starts with `series`.
+    fn value(m: &Metrics, series: &str) -> f64 {
+        let t = text(m);
+        t.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {series} in\n{t}"))
+    }
+
+    /// A venue served by several connections (one feed each): its counters add up each feed's
+    /// running totals, and it is up while every connection is.
+    #[test]
+    fn several_feeds_of_one_venue_add_up_and_are_up_together() {
+        let mut m = Metrics::new(
+            Arc::new(EngineCounters::default()),
+            Instruments::new(),
+            "t",
+            EngineClock::new(),
+        );
+        let tally = |group: u16, frames: u64| {
+            Telemetry::Tally(Tally::Feed {
+                venue: Venue::BinanceFutures,
+                private: false,
+                group,
+                frames,
+                md_events: frames,
+                parse_errors: 0,
+            })
+        };
+        for t in [tally(0, 100), tally(1, 30), tally(0, 150), tally(1, 40)] {
+            m.on_telemetry(&t);
+        }
+        let frames = r#"arbline_feed_frames_total{venue="binance_futures",stream="market_data"}"#;
+        assert_eq!(value(&m, frames), 190.0, "150 + 40");
+        let link = |up: bool, group: u16| {
+            let l = FeedLink::Connection { connects: 1, group };
+            Telemetry::System(SystemEvent {
+                kind: if up {
+                    SystemKind::FeedUp(l)
+                } else {
+                    SystemKind::FeedDown(l)
+                },
+                venue: Venue::BinanceFutures,
+                ..Default::default()
+            })
+        };
+        let up = r#"arbline_feed_up{venue="binance_futures",stream="market_data"}"#;
+        m.on_telemetry(&link(true, 0));
+        m.on_telemetry(&link(true, 1));
+        assert_eq!(value(&m, up), 1.0);
+        m.on_telemetry(&link(false, 1));
+        assert_eq!(value(&m, up), 0.0, "one connection down");
+        m.on_telemetry(&link(true, 1));
+        assert_eq!(value(&m, up), 1.0);
+    }
+}

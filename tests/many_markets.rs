@@ -79,14 +79,22 @@ fn sixty_four_pairs_go_live_within_the_venues_subscription_limits() {
     let mut tail = EventsTail::new(&dir);
 
     let instruments = cfg.instruments().unwrap();
-    assert_eq!(instruments.len(), 5 + 2 * PAIRS, "the example's 5 markets and the pairs'");
+    assert_eq!(
+        instruments.len(),
+        5 + 2 * PAIRS,
+        "the example's 5 markets and the pairs'"
+    );
     let binance: Vec<InstrumentId> = instruments
         .iter()
         .filter(|i| i.venue == cfg.venues.binance.market.venue())
         .map(|i| i.id)
         .collect();
     let groups = connection_groups(&binance, BINANCE_STREAMS).len();
-    assert!(groups >= 2, "{} Binance symbols on {groups} connection(s)", binance.len());
+    assert!(
+        groups >= 2,
+        "{} Binance symbols on {groups} connection(s)",
+        binance.len()
+    );
 
     let secrets = Secrets {
         max_api_key: Some(KEY.into()),
@@ -129,7 +137,12 @@ fn sixty_four_pairs_go_live_within_the_venues_subscription_limits() {
     );
     let books = &r.summary.books;
     assert_eq!(books.configured, ids.len());
-    assert_eq!(books.went_live, ids.len(), "never live: {:?}", books.never_live);
+    assert_eq!(
+        books.went_live,
+        ids.len(),
+        "never live: {:?}",
+        books.never_live
+    );
     assert!(books.never_live.is_empty(), "{:?}", books.never_live);
     assert!(signalled.len() >= SIGNALLING_PAIRS, "{signalled:?}");
     // Binance: the symbols over several connections, each within the limit.
@@ -139,7 +152,11 @@ fn sixty_four_pairs_go_live_within_the_venues_subscription_limits() {
         "{} connections for {groups} groups",
         b.connections_accepted()
     );
-    assert_eq!(b.too_many_streams(), 0, "a connection over the stream limit");
+    assert_eq!(
+        b.too_many_streams(),
+        0,
+        "a connection over the stream limit"
+    );
     assert_eq!(b.rate_limited_connections(), 0);
     // MAX: the board in several messages, each within the cap, within the rate limit.
     let m = &sims.max_ws;
@@ -163,7 +180,11 @@ fn a_max_board_larger_than_a_seconds_budget_is_subscribed_within_the_rate_limit(
         .filter(|i| i.venue == Venue::Max)
         .map(|i| i.id)
         .collect();
-    assert!(max.len() > 20, "more markets than messages a second: {}", max.len());
+    assert!(
+        max.len() > 20,
+        "more markets than messages a second: {}",
+        max.len()
+    );
     let rings = Rings::new(cfg.ring_sizes());
     let (md, mut tap) = rings.md;
     let (tx, _rx) = telemetry_queue("t", 1 << 16);
@@ -240,9 +261,8 @@ fn a_lost_connection_resets_only_the_books_it_served() {
         .collect();
     let (md, md_poll) = md_ring(64);
     let mut md = Some(md);
-    let (_tops, out) =
-        disruptor::build_single_producer(64, Default::default, disruptor::BusySpin)
-            .new_event_poller();
+    let (_tops, out) = disruptor::build_single_producer(64, Default::default, disruptor::BusySpin)
+        .new_event_poller();
     let (tele, _rx) = telemetry_queue("t", 1024);
     let clock = EngineClock::new();
     let mut stage = BookStage::new(BookStageParts {
@@ -289,14 +309,22 @@ fn a_lost_connection_resets_only_the_books_it_served() {
     };
     drain(&mut stage);
     for &id in &books {
-        assert_eq!(stage.status(id), BookStatus::Live, "{id:?} after its snapshot");
+        assert_eq!(
+            stage.status(id),
+            BookStatus::Live,
+            "{id:?} after its snapshot"
+        );
     }
     // The connection serving the first two books is lost; the third's connection is not.
     publish_feed_down(&mut md, Venue::Max, &books[..2], clock.raw());
     drain(&mut stage);
     assert_eq!(stage.status(books[0]), BookStatus::Resyncing);
     assert_eq!(stage.status(books[1]), BookStatus::Resyncing);
-    assert_eq!(stage.status(books[2]), BookStatus::Live, "served by another connection");
+    assert_eq!(
+        stage.status(books[2]),
+        BookStatus::Live,
+        "served by another connection"
+    );
 }
 
 /// Binance feeds alone against the simulator: every book's snapshot asked for at once, more
@@ -319,14 +347,21 @@ fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
         .filter(|i| i.venue == Venue::BinanceFutures)
         .map(|i| i.id)
         .collect();
-    assert!(books.len() * 20 > 2 * WEIGHT as usize, "{} books", books.len());
+    assert!(
+        books.len() * 20 > 2 * WEIGHT as usize,
+        "{} books",
+        books.len()
+    );
     let budget = Arc::new(WeightBudget::new(WEIGHT, Duration::from_secs(1)));
     let (tx, _rx) = telemetry_queue("t", 1 << 16);
     let resync = Arc::new(ResyncRequests::new(instruments.len()));
     let mut feeds = Vec::new();
     let mut taps = Vec::new();
     // Two connections, as the engine would open at 70 streams a connection.
-    for (g, group) in connection_groups(&books, books.len() + 4).iter().enumerate() {
+    for (g, group) in connection_groups(&books, books.len() + 4)
+        .iter()
+        .enumerate()
+    {
         let rings = Rings::new(cfg.ring_sizes());
         let (md, tap) = rings.md;
         taps.push(tap);
@@ -381,7 +416,11 @@ fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
         started.elapsed(),
         budget.deferred()
     );
-    assert_eq!(sim.weight_limited(), 0, "a snapshot over the request weight");
+    assert_eq!(
+        sim.weight_limited(),
+        0,
+        "a snapshot over the request weight"
+    );
     assert_eq!(errors, 0);
     assert!(budget.deferred() > 0, "snapshots waited for the window");
     // Each feed asked only for its own books.

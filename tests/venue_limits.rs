@@ -106,7 +106,13 @@ fn binance_sim(max_streams: u32) -> BinanceSim {
 #[test]
 fn binance_takes_1024_streams_in_the_handshake_and_refuses_1025() {
     let sim = binance_sim(1024);
-    let url = |n: usize| format!("{}/public/stream?streams={}", sim.ws_base(), streams(n).join("/"));
+    let url = |n: usize| {
+        format!(
+            "{}/public/stream?streams={}",
+            sim.ws_base(),
+            streams(n).join("/")
+        )
+    };
     let full = url(1024);
     assert!(full.len() > 20_000, "a long URL: {} bytes", full.len());
     let mut ws = try_connect(&full).unwrap_or_else(|e| panic!("1024 streams refused: {e:?}"));
@@ -124,7 +130,7 @@ fn binance_takes_1024_streams_in_the_handshake_and_refuses_1025() {
     assert!(engine_side.is_ok(), "{:?}", engine_side.err());
     assert_eq!(sim.too_many_streams(), 0);
 
-    let (status, body) = try_connect(&url(1025)).err().expect("1025 streams accepted");
+    let (status, body) = try_connect(&url(1025)).expect_err("1025 streams accepted");
     assert_eq!(status, 400, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["code"], 2, "{body}");
@@ -142,13 +148,20 @@ fn binance_closes_a_connection_whose_subscribe_goes_over_the_limit() {
         ws.send(Message::text(m.to_string())).unwrap();
     };
     // Up to the limit, a stream already there counting once.
-    sub(&mut ws, &["btcusdt@bookTicker", "a@depth@100ms", "b@depth@100ms"], 1);
+    sub(
+        &mut ws,
+        &["btcusdt@bookTicker", "a@depth@100ms", "b@depth@100ms"],
+        1,
+    );
     let ok = next_where(&mut ws, |v| v["id"] == 1).expect("an answer");
     assert_eq!(ok, json!({"result": null, "id": 1}));
     sub(&mut ws, &["c@depth@100ms"], 2);
     let err = next_where(&mut ws, |v| v["id"] == 2).expect("an answer");
     assert_eq!(err["error"]["code"], 2, "{err}");
-    assert!(closed(&mut ws), "the connection is closed after the refusal");
+    assert!(
+        closed(&mut ws),
+        "the connection is closed after the refusal"
+    );
     assert_eq!(sim.too_many_streams(), 1);
     assert_eq!(sim.rate_limited_connections(), 0);
     // A handshake over the limit is refused too, and counted.
@@ -177,7 +190,8 @@ fn max_refuses_a_sub_with_more_subscriptions_than_its_cap_and_keeps_the_connecti
             .collect();
         Message::text(json!({"action": "sub", "subscriptions": subs, "id": id}).to_string())
     };
-    ws.send(sub(&["btcusdt", "btctwd", "usdttwd"], "big")).unwrap();
+    ws.send(sub(&["btcusdt", "btctwd", "usdttwd"], "big"))
+        .unwrap();
     let err = next_where(&mut ws, |v| v["i"] == "big").expect("an answer");
     assert_eq!(err["e"], "error", "{err}");
     assert!(err["E"][0].as_str().unwrap().starts_with("E-1030"), "{err}");
@@ -206,7 +220,10 @@ fn binance_rest_refuses_depth_requests_beyond_the_request_weight() {
         .into();
     let get = |path: &str, limit: u32| {
         let mut r = agent
-            .get(format!("{}{path}?symbol=BTCUSDT&limit={limit}", sim.rest_base()))
+            .get(format!(
+                "{}{path}?symbol=BTCUSDT&limit={limit}",
+                sim.rest_base()
+            ))
             .call()
             .unwrap();
         let header = |h: &str| {

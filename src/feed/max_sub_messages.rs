@@ -45,7 +45,12 @@ pub(crate) fn sub_message(action: &str, markets: &[&str], trades: bool) -> Strin
 
 /// [`sub_message`] for any number of markets: as many messages as it takes to
 /// carry at most `cap` subscriptions each (a market's book and trade stay together).
-pub(crate) fn sub_messages(action: &str, markets: &[&str], trades: bool, cap: usize) -> Vec<String> {
+pub(crate) fn sub_messages(
+    action: &str,
+    markets: &[&str],
+    trades: bool,
+    cap: usize,
+) -> Vec<String> {
     let per_market = if trades { 2 } else { 1 };
     let markets_per_message = (cap / per_market).max(1);
     markets
@@ -103,7 +108,11 @@ mod tests {
             for m in &msgs {
                 let v: serde_json::Value = serde_json::from_str(m).unwrap();
                 let subs = v["subscriptions"].as_array().unwrap();
-                assert!(subs.len() <= cap, "cap {cap}: {} in one message", subs.len());
+                assert!(
+                    subs.len() <= cap,
+                    "cap {cap}: {} in one message",
+                    subs.len()
+                );
                 for pair in subs.chunks(2) {
                     assert_eq!(pair[0]["channel"], "book");
                     assert_eq!(pair[1]["channel"], "trade");

@@ -116,7 +116,11 @@ mod tests {
         assert!(b.try_take(20, t0).is_ok());
         assert!(b.try_take(20, t0 + Duration::from_secs(10)).is_ok());
         let wait = b.try_take(20, t0 + Duration::from_secs(20)).unwrap_err();
-        assert_eq!(wait, Duration::from_secs(40) + WINDOW_MARGIN, "when the first leaves");
+        assert_eq!(
+            wait,
+            Duration::from_secs(40) + WINDOW_MARGIN,
+            "when the first leaves"
+        );
         let later = t0 + Duration::from_secs(20) + wait;
         assert!(b.try_take(20, later).is_ok());
         // Heavier than the limit: only into an empty window.

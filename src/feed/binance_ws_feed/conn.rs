@@ -11,8 +11,8 @@ use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, Ws, connect, drain_frames, flush_failed, publish_md,
 };
 use crate::model::MdKind;
-use crate::venue::binance::BinanceOutcome;
 use crate::pipeline::EngineClock;
+use crate::venue::binance::BinanceOutcome;
 use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crossbeam::channel::{Receiver, bounded};

@@ -185,7 +185,10 @@ pub(super) fn serve(
 /// The handshake's refusal of a URL naming more than `max` streams: HTTP 400 with an error
 /// body in Binance's shape (the simulator's choice: Binance documents the limit, not the
 /// answer).
-fn too_many_streams_response(named: usize, max: usize) -> tungstenite::handshake::server::ErrorResponse {
+fn too_many_streams_response(
+    named: usize,
+    max: usize,
+) -> tungstenite::handshake::server::ErrorResponse {
     let body = serde_json::json!({
         "code": 2,
         "msg": format!("Invalid request: {named} streams, at most {max} per connection"),

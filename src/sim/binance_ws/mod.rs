@@ -53,7 +53,6 @@ use crate::sim::binance_frames::{write_book_ticker, write_depth_snapshot, write_
 use crate::venue::binance::BinanceMarket;
 use crate::venue::binance::weight::depth_weight;
 use conn::{hold, serve};
-use weight::{WeightLimit, too_much_weight};
 use crossbeam::channel::unbounded;
 use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, TcpListener};
@@ -61,6 +60,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use weight::{WeightLimit, too_much_weight};
 /// Connection rules a test may change while the simulator runs.
 struct ConnRules {
     /// Close connections older than this, in ms (0: never): Binance's 24 h cut, scaled down.

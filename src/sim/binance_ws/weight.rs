@@ -61,7 +61,10 @@ impl WeightLimit {
                 break;
             }
         }
-        let secs = room_at.saturating_duration_since(now).as_millis().div_ceil(1000) as u64;
+        let secs = room_at
+            .saturating_duration_since(now)
+            .as_millis()
+            .div_ceil(1000) as u64;
         Err((limit, secs.max(1)))
     }
 }
@@ -98,7 +101,11 @@ mod tests {
         assert_eq!(w.charge(f, 20, t0), Ok(20));
         assert_eq!(w.charge(f, 20, t0), Ok(40));
         assert_eq!(w.charge(f, 20, t0), Err((50, 1)));
-        assert_eq!(w.charge(BinanceMarket::Spot, 50, t0), Ok(50), "spot counts apart");
+        assert_eq!(
+            w.charge(BinanceMarket::Spot, 50, t0),
+            Ok(50),
+            "spot counts apart"
+        );
         assert_eq!(w.charge(f, 20, t0 + Duration::from_millis(1_000)), Ok(20));
     }
 }

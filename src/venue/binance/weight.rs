@@ -40,7 +40,14 @@ mod tests {
     #[test]
     fn depth_weights_follow_the_documented_tables() {
         use BinanceMarket::{Futures, Spot};
-        for (limit, w) in [(5, 5), (100, 5), (101, 25), (500, 25), (1000, 50), (5000, 250)] {
+        for (limit, w) in [
+            (5, 5),
+            (100, 5),
+            (101, 25),
+            (500, 25),
+            (1000, 50),
+            (5000, 250),
+        ] {
             assert_eq!(depth_weight(Spot, Some(limit)), w, "spot {limit}");
         }
         assert_eq!(depth_weight(Spot, None), 5);

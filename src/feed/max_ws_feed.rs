@@ -95,6 +95,8 @@ pub struct MaxWsFeed {
     parser: MaxPublicParser,
     md: Option<MdProducer>,
     resync: Arc<ResyncRequests>,
+    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    resync_seen: u64,
     pacer: ResyncPacer,
     upkeep: ConnUpkeep,
     gate: Arc<VenueGate>,
@@ -139,6 +141,7 @@ impl MaxWsFeed {
             parser: MaxPublicParser::new(),
             md: Some(p.md),
             resync: p.resync,
+            resync_seen: 0,
             upkeep: ConnUpkeep::new(
                 &MAX_WS,
                 Duration::from_millis(defaults.liveness_timeout_ms),
@@ -401,9 +404,12 @@ impl Stage for MaxWsFeed {
             self.publish_counters();
             return Poll::Finished;
         }
-        for (i, (id, _)) in self.markets.iter().enumerate() {
-            if self.resync.take(*id) {
-                self.pacer.request(i);
+        // The books' flags only after a new request (one load per poll otherwise).
+        if self.resync.any_since(&mut self.resync_seen) {
+            for (i, (id, _)) in self.markets.iter().enumerate() {
+                if self.resync.take(*id) {
+                    self.pacer.request(i);
+                }
             }
         }
         if self.ws.is_none() {

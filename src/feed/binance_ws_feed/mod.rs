@@ -132,6 +132,8 @@ pub struct BinanceWsFeed {
     snapshot_stop: Arc<AtomicBool>,
     snapshot_errors: Arc<AtomicU64>,
     resync: Arc<ResyncRequests>,
+    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    resync_seen: u64,
     /// Per-book pacing of snapshot requests (indexed like `symbols`).
     pacer: ResyncPacer,
     rules: UpkeepRules,
@@ -258,6 +260,7 @@ impl BinanceWsFeed {
             snapshot_stop: Arc::new(AtomicBool::new(false)),
             snapshot_errors,
             resync: p.resync,
+            resync_seen: 0,
             pacer,
             rules,
             gate: Arc::new(VenueGate::new()),
@@ -518,9 +521,12 @@ impl Stage for BinanceWsFeed {
             self.finish();
             return Poll::Finished;
         }
-        for (i, (id, _)) in self.symbols.iter().enumerate() {
-            if self.resync.take(*id) {
-                self.pacer.request(i);
+        // The books' flags only after a new request (one load per poll otherwise).
+        if self.resync.any_since(&mut self.resync_seen) {
+            for (i, (id, _)) in self.symbols.iter().enumerate() {
+                if self.resync.take(*id) {
+                    self.pacer.request(i);
+                }
             }
         }
         if self.live.is_none() {

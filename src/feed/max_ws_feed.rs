@@ -25,8 +25,8 @@
 //!    connection's budget (20 per second, 200 per minute:
 //!    [`crate::feed::message_budget::MAX_WS`]): books due beyond what the budget allows now
 //!    wait for the next poll.
-//! 5. On a closed, failed or dead connection: publish `FeedDown` (the book stage marks the
-//!    venue's books `Resyncing`) and reconnect after an exponential backoff with jitter — and
+//! 5. On a closed, failed or dead connection: publish a `FeedDown` per book (the book stage
+//!    marks them `Resyncing`) and reconnect after an exponential backoff with jitter — and
 //!    never before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX), for
 //!    this connection or any other of the venue.
 //!

@@ -110,10 +110,11 @@ pub struct PipelineSection {
     pub telemetry_queue: usize,
     /// Most events a stage takes from one input per poll, so stages sharing a thread interleave.
     pub batch: u64,
-    /// Live venues: the Binance feed gets an md ring of its own (no contention between the
-    /// feeds for a slot). `false`: one md ring for every feed, so the book stage sees the
-    /// frames of all venues in the order the feeds read them, which is capture order: a
-    /// replay of a capture then evaluates the strategies on the same sequence of tops.
+    /// Live venues: each Binance feed (one per connection) gets an md ring of its own (no
+    /// contention between the feeds for a slot). `false`: one md ring for every feed, so the
+    /// book stage sees the frames of all venues in the order the feeds read them, which is
+    /// capture order: a replay of a capture then evaluates the strategies on the same sequence
+    /// of tops.
     pub md_ring_per_feed: bool,
     pub threads: Vec<ThreadSpec>,
 }
@@ -382,6 +383,8 @@ impl Config {
             )
             .into());
         }
+        m.validate()?;
+        self.venues.binance.validate()?;
         let b = self.venues.binance.liveness_timeout_ms;
         if !(200..=600_000).contains(&b) {
             return Err(InvalidSetting::new(

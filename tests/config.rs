@@ -97,6 +97,41 @@ fn bad_input_names_the_key() {
             "venues.binance.rotate_after_s",
         ),
         (
+            "more streams on a connection than Binance allows",
+            "[venues.binance]\nstreams_per_connection = 1025\n",
+            "venues.binance.streams_per_connection",
+        ),
+        (
+            "no room for one symbol's two streams",
+            "[venues.binance]\nstreams_per_connection = 1\n",
+            "venues.binance.streams_per_connection",
+        ),
+        (
+            "a request weight beyond any Binance limit",
+            "[venues.binance]\nrequest_weight_per_minute = 2000000\n",
+            "venues.binance.request_weight_per_minute",
+        ),
+        (
+            "a market's book and trade do not fit in one sub",
+            "[venues.max]\nsubscriptions_per_message = 1\n",
+            "venues.max.subscriptions_per_message",
+        ),
+        (
+            "a simulator that allows no stream",
+            "[sim]\nbinance_max_streams_per_connection = 0\n",
+            "sim.binance_max_streams_per_connection",
+        ),
+        (
+            "a simulator that allows no request weight",
+            "[sim]\nbinance_futures_request_weight = 0\n",
+            "sim.binance_futures_request_weight",
+        ),
+        (
+            "a simulator that allows no subscription",
+            "[sim]\nmax_subscriptions_per_message = 0\n",
+            "sim.max_subscriptions_per_message",
+        ),
+        (
             "rotation after Binance's own 24 h cut",
             "[venues.binance]\nrotate_after_s = 86400\n",
             "venues.binance.rotate_after_s",

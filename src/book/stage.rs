@@ -8,7 +8,8 @@
 //!   instrument's resync flag for its feed; it is `Live` again only after a new snapshot.
 //! - Binance tops come from `bookTicker` when the feed subscribes to it (faster than depth);
 //!   depth is still sequenced so gaps are caught.
-//! - A `FeedDown` event marks every book of that venue `Resyncing`.
+//! - A `FeedDown` event marks its book `Resyncing` (a feed sends one per book of the
+//!   connection it lost).
 //! - Staleness watchdog: a venue (other than the daily reference rate) whose feed has sent
 //!   nothing for `stale_after` gets `Stale` tops for all its books, so no strategy trades on
 //!   them, and a system event; the next applied update makes a book `Live` again.
@@ -394,26 +395,25 @@ impl BookState {
                 self.publish(top, ev.ts_parsed);
             }
             MdKind::FeedDown => {
-                for i in 0..self.books.len() {
-                    if self.books[i].venue == ev.venue {
-                        let id = InstrumentId(i as u16);
-                        self.reset_book(id);
-                        let mut e = *ev;
-                        e.instrument = id;
-                        let top = top_from(
-                            &e,
-                            BookStatus::Resyncing,
-                            Level::default(),
-                            Level::default(),
-                        );
-                        self.publish(top, ev.ts_parsed);
-                    }
+                // The book of the connection that was lost (another connection of the venue
+                // may still serve the others).
+                if self.books[idx].venue == ev.venue {
+                    self.reset_book(ev.instrument);
+                    let top = top_from(
+                        ev,
+                        BookStatus::Resyncing,
+                        Level::default(),
+                        Level::default(),
+                    );
+                    self.publish(top, ev.ts_parsed);
                 }
-                self.system(
-                    SystemKind::FeedDown(FeedLink::BooksReset),
-                    ev.venue,
-                    ev.instrument,
-                );
+                if ev.last_chunk {
+                    self.system(
+                        SystemKind::FeedDown(FeedLink::BooksReset),
+                        ev.venue,
+                        ev.instrument,
+                    );
+                }
             }
             MdKind::Trade | MdKind::None => {}
         }

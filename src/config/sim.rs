@@ -85,6 +85,20 @@ pub struct SimConfig {
     pub binance_ping_interval_ms: u64,
     /// ... and drops a connection that sent no pong within this many ms of a ping (spot: 1 min).
     pub binance_pong_timeout_ms: u64,
+    /// Binance WebSocket: the most streams one connection may carry (spec binance.md §1: 1024);
+    /// a handshake naming more is refused, a live `SUBSCRIBE` that would go over gets an error
+    /// and the connection is closed.
+    pub binance_max_streams_per_connection: u32,
+    /// MAX WebSocket: the most subscriptions one `sub` message may carry; a bigger one gets an
+    /// error frame and subscribes nothing. MAX documents no cap: this is the simulator's check
+    /// that the engine bounds its messages (`[venues.max] subscriptions_per_message`).
+    pub max_subscriptions_per_message: u32,
+    /// Binance REST: the request weight the depth endpoints accept per window (spec
+    /// binance.md §4.6: spot 6000, USDⓈ-M futures 2400 a minute); beyond it 429, code -1003.
+    pub binance_spot_request_weight: u32,
+    pub binance_futures_request_weight: u32,
+    /// ... per this many ms (Binance: a minute; tests scale it down).
+    pub binance_weight_window_ms: u64,
     /// `arbline sim`: where the MAX REST (and reference-rate) server listens.
     pub max_rest_addr: String,
     /// `arbline sim`: where the MAX WebSocket server listens.
@@ -147,6 +161,11 @@ impl Default for SimConfig {
             binance_max_incoming_per_s: 5,
             binance_ping_interval_ms: 20_000,
             binance_pong_timeout_ms: 60_000,
+            binance_max_streams_per_connection: 1024,
+            max_subscriptions_per_message: 100,
+            binance_spot_request_weight: 6000,
+            binance_futures_request_weight: 2400,
+            binance_weight_window_ms: 60_000,
             max_rest_addr: "127.0.0.1:18080".into(),
             max_ws_addr: "127.0.0.1:18081".into(),
             binance_ws_addr: "127.0.0.1:18082".into(),
@@ -237,6 +256,23 @@ impl SimConfig {
             ),
             ("binance_ping_interval_ms", self.binance_ping_interval_ms),
             ("binance_pong_timeout_ms", self.binance_pong_timeout_ms),
+            (
+                "binance_max_streams_per_connection",
+                u64::from(self.binance_max_streams_per_connection),
+            ),
+            (
+                "max_subscriptions_per_message",
+                u64::from(self.max_subscriptions_per_message),
+            ),
+            (
+                "binance_spot_request_weight",
+                u64::from(self.binance_spot_request_weight),
+            ),
+            (
+                "binance_futures_request_weight",
+                u64::from(self.binance_futures_request_weight),
+            ),
+            ("binance_weight_window_ms", self.binance_weight_window_ms),
         ] {
             if v == 0 {
                 return Err(InvalidSetting::new(format!("sim.{k}"), "must be > 0"));

@@ -165,7 +165,7 @@ pub fn build_capturing(
     let batch = cfg.pipeline.batch;
 
     let (md_prod, md_poll) = rings.md;
-    // Live: Binance's feed (and its snapshot thread) gets an md ring of its own.
+    // Live: each Binance feed (and its snapshot thread) gets an md ring of its own.
     let mut more_md = Vec::new();
     let (book_prod, book_poll) = rings.book;
     let (sig_prod, sig_poll) = rings.signal;
@@ -235,36 +235,58 @@ pub fn build_capturing(
             })
             .with_gate(max_gate.clone())
             .with_liveness(max_liveness, max_ping)
+            .with_subscriptions_per_message(v.max.subscriptions_per_message)
             .with_capture(capture.clone());
-            let binance_md = if cfg.pipeline.md_ring_per_feed {
-                let (binance_md, binance_poll) =
-                    crate::pipeline::ring::md_ring(cfg.pipeline.md_ring);
-                more_md.push(binance_poll);
-                binance_md
-            } else {
-                md_prod.clone()
-            };
-            let binance = BinanceWsFeed::new(BinanceWsFeedParts {
-                market: v.binance.market,
-                ws_url: v.binance.ws_url.clone(),
-                tls: binance_tls,
-                rest_url: v.binance.rest_url.clone(),
-                instruments: instruments.clone(),
-                md: binance_md,
-                resync: resync.clone(),
-                clock: clock.clone(),
-                counters: counters.clone(),
-                tele: feed_tx.clone(),
-                shutdown: shutdown.clone(),
-                rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
-            })
-            .with_gate(binance_gate)
-            .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms))
-            .with_capture(capture.clone());
-            let mut feeds = vec![
-                AnyStage::MaxWs(Box::new(max)),
-                AnyStage::BinanceWs(Box::new(binance)),
-            ];
+            let mut feeds = vec![AnyStage::MaxWs(Box::new(max))];
+            // Binance: as many connections as its streams-per-connection limit requires, a
+            // feed each (they all run on the thread that hosts the `feed` stage), each book on
+            // exactly one of them, and through that feed's md ring only.
+            let binance_venue = v.binance.market.venue();
+            let binance_books: Vec<crate::model::InstrumentId> = instruments
+                .iter()
+                .filter(|i| i.venue == binance_venue)
+                .map(|i| i.id)
+                .collect();
+            let groups = crate::feed::binance_ws_feed::connection_groups(
+                &binance_books,
+                v.binance.streams_per_connection,
+            );
+            // The venue's REST weight is per IP: one budget for every feed's snapshots.
+            let binance_weight = Arc::new(crate::feed::weight_budget::WeightBudget::per_minute(
+                v.binance.weight_per_minute(),
+            ));
+            for (g, books) in groups.iter().enumerate() {
+                let binance_md = if cfg.pipeline.md_ring_per_feed {
+                    let (binance_md, binance_poll) =
+                        crate::pipeline::ring::md_ring(cfg.pipeline.md_ring);
+                    more_md.push(binance_poll);
+                    binance_md
+                } else {
+                    md_prod.clone()
+                };
+                let parts = BinanceWsFeedParts {
+                    market: v.binance.market,
+                    ws_url: v.binance.ws_url.clone(),
+                    tls: binance_tls.clone(),
+                    rest_url: v.binance.rest_url.clone(),
+                    instruments: instruments.clone(),
+                    md: binance_md,
+                    resync: resync.clone(),
+                    clock: clock.clone(),
+                    counters: counters.clone(),
+                    tele: feed_tx.clone(),
+                    shutdown: shutdown.clone(),
+                    rotate_after: Some(std::time::Duration::from_secs(v.binance.rotate_after_s)),
+                };
+                // At most 1024 / 2 symbols a connection: fewer than 65 536 groups.
+                let group = u16::try_from(g).unwrap_or(u16::MAX);
+                let binance = BinanceWsFeed::serving(parts, books, group)
+                    .with_gate(binance_gate.clone())
+                    .with_weight_budget(binance_weight.clone())
+                    .with_liveness(Duration::from_millis(v.binance.liveness_timeout_ms))
+                    .with_capture(capture.clone());
+                feeds.push(AnyStage::BinanceWs(Box::new(binance)));
+            }
             // Market data only (`arbline capture`): no key, no gateway, no private stream.
             if let Venues::Live(secrets) = venues {
                 let (key, secret) = secrets.max_keys()?;

@@ -5,8 +5,11 @@
 //! 1. Connect and complete the WebSocket handshake (blocking, before the socket turns
 //!    non-blocking: a feed is not live until it is subscribed) — never before the time the
 //!    venue's ban names ([`VenueGate`], shared with the private connection and REST).
-//! 2. Send one `sub` with a `book` and a `trade` subscription per market (MAX rate-limits
-//!    request messages, so everything goes in one message).
+//! 2. Subscribe a `book` and a `trade` per market, as few `sub` messages as
+//!    `[venues.max] subscriptions_per_message` allows (MAX rate-limits request messages and
+//!    asks for many subscriptions in one; it documents no cap on one message, the setting
+//!    bounds its size). The messages go out through the connection's budget: a board too large
+//!    for the 20 messages of one second is subscribed over the next ones, never faster.
 //! 3. Poll: read every frame buffered on the socket, parse, publish (book events, and public
 //!    trades as [`MdKind::Trade`]). Every frame, pong included, tells the connection is alive;
 //!    a connection quiet for half of `liveness_timeout` gets a probe ping, one quiet for all
@@ -17,11 +20,13 @@
 //!    answers with a fresh book snapshot, and the market's `trade` subscription, untouched,
 //!    neither stops nor repeats its snapshot. Requests are paced per book ([`ResyncPacer`]:
 //!    once per growing back-off step, so an empty snapshot answered again and again by empty
-//!    snapshots cannot start a storm), the books due together share one `unsub` and one `sub`,
-//!    and every message goes through the connection's budget (20 per second, 200 per minute:
-//!    [`crate::feed::message_budget::MAX_WS`]).
-//! 5. On a closed, failed or dead connection: publish `FeedDown` (the book stage marks the
-//!    venue's books `Resyncing`) and reconnect after an exponential backoff with jitter — and
+//!    snapshots cannot start a storm), the books due together share one `unsub` and one `sub`
+//!    (a pair per `subscriptions_per_message` books), and every message goes through the
+//!    connection's budget (20 per second, 200 per minute:
+//!    [`crate::feed::message_budget::MAX_WS`]): books due beyond what the budget allows now
+//!    wait for the next poll.
+//! 5. On a closed, failed or dead connection: publish a `FeedDown` per book (the book stage
+//!    marks them `Resyncing`) and reconnect after an exponential backoff with jitter — and
 //!    never before the time a `429`'s `Retry-After` names (an absolute Unix time at MAX), for
 //!    this connection or any other of the venue.
 //!
@@ -31,14 +36,16 @@
 
 use crate::capture::{CaptureTx, FrameKind};
 use crate::feed::conn_upkeep::{ConnUpkeep, Upkeep};
+use crate::feed::max_sub_messages::{sub_message, sub_messages};
 use crate::feed::message_budget::MAX_WS;
 use crate::feed::resync_pacer::ResyncPacer;
+use crate::feed::venue_config::MAX_SUBSCRIPTIONS_PER_MESSAGE;
 use crate::feed::ws_conn::{
     CONNECT_TIMEOUT, ConnectError, FeedCounts, Ws, connect, drain_frames, flush_failed,
-    next_conn_id, wait_fd,
+    next_conn_id, publish_feed_down, wait_fd,
 };
 use crate::model::{
-    FeedLink, InstrumentId, Instruments, MdEvent, MdKind, SystemEvent, SystemKind, Telemetry, Venue,
+    FeedLink, InstrumentId, Instruments, SystemEvent, SystemKind, Telemetry, Venue,
 };
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
@@ -50,7 +57,7 @@ use crate::venue::md_sink::RingSink;
 use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
-use disruptor::Producer;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tungstenite::Message;
@@ -76,12 +83,20 @@ pub struct MaxWsFeed {
     tls: TlsTrust,
     instruments: Instruments,
     markets: Vec<(InstrumentId, String)>,
+    /// The books served, in the order of `markets` (what a lost connection resets).
+    books: Vec<InstrumentId>,
+    /// The most subscriptions in one `sub` / `unsub` (`[venues.max] subscriptions_per_message`).
+    subs_per_message: usize,
+    /// The connection's `sub` messages not sent yet for want of budget (step 2).
+    pending: VecDeque<String>,
     ws: Option<Ws>,
     /// [`next_conn_id`] of `ws`.
     conn_id: u64,
     parser: MaxPublicParser,
     md: Option<MdProducer>,
     resync: Arc<ResyncRequests>,
+    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    resync_seen: u64,
     pacer: ResyncPacer,
     upkeep: ConnUpkeep,
     gate: Arc<VenueGate>,
@@ -117,12 +132,16 @@ impl MaxWsFeed {
             tls: p.tls,
             instruments: p.instruments,
             pacer: ResyncPacer::new(markets.len(), 0x51_7cc1_b727_220a),
+            books: markets.iter().map(|(id, _)| *id).collect(),
             markets,
+            subs_per_message: MAX_SUBSCRIPTIONS_PER_MESSAGE,
+            pending: VecDeque::new(),
             ws: None,
             conn_id: 0,
             parser: MaxPublicParser::new(),
             md: Some(p.md),
             resync: p.resync,
+            resync_seen: 0,
             upkeep: ConnUpkeep::new(
                 &MAX_WS,
                 Duration::from_millis(defaults.liveness_timeout_ms),
@@ -164,8 +183,21 @@ impl MaxWsFeed {
         self
     }
 
+    /// The most subscriptions one `sub` or `unsub` carries (config `[venues.max]
+    /// subscriptions_per_message`; at least 2, a market's book and trade).
+    pub fn with_subscriptions_per_message(mut self, n: usize) -> Self {
+        self.subs_per_message = n.max(2);
+        self
+    }
+
     pub fn latency(&self) -> &LatencySet {
         &self.latency
+    }
+
+    /// `sub` messages of the current connection still waiting for budget (0: every market
+    /// has been asked for).
+    pub fn pending_subscriptions(&self) -> usize {
+        self.pending.len()
     }
 
     /// When the feed will try to connect next.
@@ -191,45 +223,25 @@ impl MaxWsFeed {
         }));
     }
 
-    /// `{"action":…,"subscriptions":[…],"id":"arbline"}`: every market's `book` (depth 50)
-    /// and, with `trades`, its `trade` channel.
-    fn sub_message(action: &str, markets: &[&str], trades: bool) -> String {
-        /// One subscription, fields in the order MAX documents them.
-        #[derive(serde::Serialize)]
-        struct Sub<'a> {
-            channel: &'static str,
-            market: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            depth: Option<u32>,
-        }
-        #[derive(serde::Serialize)]
-        struct SubMessage<'a> {
-            action: &'a str,
-            subscriptions: Vec<Sub<'a>>,
-            id: &'static str,
-        }
-        let mut subscriptions = Vec::with_capacity(markets.len() * 2);
-        for &market in markets {
-            subscriptions.push(Sub {
-                channel: "book",
-                market,
-                depth: Some(50),
-            });
-            if trades {
-                subscriptions.push(Sub {
-                    channel: "trade",
-                    market,
-                    depth: None,
-                });
+    /// Sends the connection's pending `sub` messages the budget allows now (step 2). Returns
+    /// false when the connection failed.
+    fn send_pending(&mut self, now: Instant) -> bool {
+        let Some(ws) = self.ws.as_mut() else {
+            return true;
+        };
+        while let Some(sub) = self.pending.front() {
+            match self
+                .upkeep
+                .send_control(ws, Message::text(sub.as_str()), now)
+            {
+                Ok(true) => {
+                    self.pending.pop_front();
+                }
+                Ok(false) => return true,
+                Err(_) => return false,
             }
         }
-        let msg = SubMessage {
-            action,
-            subscriptions,
-            id: "arbline",
-        };
-        // Serializing strings and integers into a String cannot fail.
-        serde_json::to_string(&msg).unwrap_or_default()
+        true
     }
 
     /// Steps 1–2.
@@ -251,11 +263,19 @@ impl MaxWsFeed {
         let now = Instant::now();
         self.upkeep.opened(now);
         let markets: Vec<&str> = self.markets.iter().map(|(_, m)| m.as_str()).collect();
-        let sub = Message::text(Self::sub_message("sub", &markets, true));
-        // A fresh connection has its whole budget: the subscription always fits.
-        self.upkeep
-            .send_control(&mut ws, sub, now)
-            .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
+        self.pending = sub_messages("sub", &markets, true, self.subs_per_message).into();
+        // A fresh connection has its whole budget: the first 20 messages go now, the rest as
+        // the budget allows (`poll`).
+        while let Some(sub) = self.pending.front() {
+            let sent = self
+                .upkeep
+                .send_control(&mut ws, Message::text(sub.as_str()), now)
+                .map_err(|e| ConnectError::Io(format!("sending the subscription: {e}")))?;
+            if !sent {
+                break;
+            }
+            self.pending.pop_front();
+        }
         self.pacer.asked_all(now);
         self.ws = Some(ws);
         self.conn_id = next_conn_id();
@@ -266,6 +286,7 @@ impl MaxWsFeed {
         self.backoff.reset();
         self.system(SystemKind::FeedUp(FeedLink::Connection {
             connects: self.connects,
+            group: 0,
         }));
         Ok(())
     }
@@ -276,21 +297,12 @@ impl MaxWsFeed {
             let _ = ws.close(None);
             let _ = ws.flush();
         }
-        if let Some(md) = self.md.as_mut() {
-            let now = self.clock.raw();
-            md.publish(|e| {
-                *e = MdEvent {
-                    kind: MdKind::FeedDown,
-                    venue: Venue::Max,
-                    last_chunk: true,
-                    ts_frame: now,
-                    ts_parsed: now,
-                    ..Default::default()
-                };
-            });
-        }
+        self.pending.clear();
+        let now = self.clock.raw();
+        publish_feed_down(&mut self.md, Venue::Max, &self.books, now);
         self.system(SystemKind::FeedDown(FeedLink::Connection {
             connects: self.connects,
+            group: 0,
         }));
         // Exponential backoff with ±25 % jitter, capped; never before the venue's ban ends.
         let mut wait = self.backoff.next_wait();
@@ -300,29 +312,40 @@ impl MaxWsFeed {
         self.next_attempt = Instant::now() + wait;
     }
 
-    /// Step 4: the books due for a snapshot, in one `unsub` and one `sub`, if the budget has
-    /// room for both. Returns false when the connection failed.
+    /// Step 4: the books due for a snapshot, an `unsub` and a `sub` per
+    /// `subscriptions_per_message` of them, as many pairs as the budget has room for now (the
+    /// other books stay due). Returns false when the connection failed.
     fn resubscribe(&mut self, now: Instant) -> bool {
+        // The connection's own subscription first.
+        if !self.pending.is_empty() {
+            return true;
+        }
         let Some(ws) = self.ws.as_mut() else {
             return true;
         };
         if !self.pacer.any_due(now) {
             return true;
         }
-        if self.upkeep.budget.remaining(now) < 2 {
+        let pairs = self.upkeep.budget.remaining(now) as usize / 2;
+        if pairs == 0 {
             self.upkeep.budget.defer(now);
             return true;
         }
         let markets = &self.markets;
+        let cap = self.subs_per_message;
         let mut due: Vec<&str> = Vec::new();
         self.pacer
-            .take_due(now, |i| due.push(markets[i].1.as_str()));
-        // The book only: the market's `trade` subscription stays as it is.
-        let unsub = Message::text(Self::sub_message("unsub", &due, false));
-        let sub = Message::text(Self::sub_message("sub", &due, false));
+            .take_due_up_to(now, pairs * cap, |i| due.push(markets[i].1.as_str()));
         let waited_before = self.upkeep.budget.waited;
-        let ok = self.upkeep.send_control(ws, unsub, now).is_ok()
-            && self.upkeep.send_control(ws, sub, now).is_ok();
+        // The book only: the market's `trade` subscription stays as it is.
+        let mut ok = true;
+        for chunk in due.chunks(cap) {
+            let unsub = Message::text(sub_message("unsub", chunk, false));
+            let sub = Message::text(sub_message("sub", chunk, false));
+            ok = ok
+                && self.upkeep.send_control(ws, unsub, now).is_ok()
+                && self.upkeep.send_control(ws, sub, now).is_ok();
+        }
         // A resubscription that had to wait for budget: the operator hears of it.
         if self.upkeep.budget.waited > waited_before {
             let ms = self.upkeep.budget.waited.as_millis() as u64;
@@ -381,9 +404,12 @@ impl Stage for MaxWsFeed {
             self.publish_counters();
             return Poll::Finished;
         }
-        for (i, (id, _)) in self.markets.iter().enumerate() {
-            if self.resync.take(*id) {
-                self.pacer.request(i);
+        // The books' flags only after a new request (one load per poll otherwise).
+        if self.resync.any_since(&mut self.resync_seen) {
+            for (i, (id, _)) in self.markets.iter().enumerate() {
+                if self.resync.take(*id) {
+                    self.pacer.request(i);
+                }
             }
         }
         if self.ws.is_none() {
@@ -407,7 +433,7 @@ impl Stage for MaxWsFeed {
             }
         }
         let now = Instant::now();
-        let mut failed = !self.resubscribe(now);
+        let mut failed = !self.send_pending(now) || !self.resubscribe(now);
         // Step 3.
         let MaxWsFeed {
             ws,
@@ -464,43 +490,5 @@ impl Stage for MaxWsFeed {
         }
         self.publish_counters();
         if n == 0 { Poll::Idle } else { Poll::Busy(n) }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_sub_carries_book_and_trade_and_a_resubscribe_only_the_book() {
-        let sub = MaxWsFeed::sub_message("sub", &["btcusdt", "usdttwd"], true);
-        let v: serde_json::Value = serde_json::from_str(&sub).unwrap();
-        let subs: Vec<(String, String)> = v["subscriptions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["channel"].as_str().unwrap().to_string(),
-                    s["market"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        let want = |c: &str, m: &str| (c.to_string(), m.to_string());
-        assert_eq!(
-            subs,
-            [
-                want("book", "btcusdt"),
-                want("trade", "btcusdt"),
-                want("book", "usdttwd"),
-                want("trade", "usdttwd"),
-            ]
-        );
-        assert_eq!(v["action"], "sub");
-        let resub = MaxWsFeed::sub_message("unsub", &["btcusdt"], false);
-        assert_eq!(
-            resub,
-            r#"{"action":"unsub","subscriptions":[{"channel":"book","market":"btcusdt","depth":50}],"id":"arbline"}"#
-        );
     }
 }

@@ -91,9 +91,23 @@ impl ResyncPacer {
 
     /// Hands every book that is owed a snapshot and allowed one now to `ask` (in index order)
     /// and records the ask; returns how many.
-    pub fn take_due(&mut self, now: Instant, mut ask: impl FnMut(usize)) -> usize {
+    pub fn take_due(&mut self, now: Instant, ask: impl FnMut(usize)) -> usize {
+        self.take_due_up_to(now, usize::MAX, ask)
+    }
+
+    /// [`ResyncPacer::take_due`] for at most `limit` books (what the connection's budget has
+    /// room for); the others stay due.
+    pub fn take_due_up_to(
+        &mut self,
+        now: Instant,
+        limit: usize,
+        mut ask: impl FnMut(usize),
+    ) -> usize {
         let mut n = 0;
         for (i, b) in self.books.iter_mut().enumerate() {
+            if n >= limit {
+                break;
+            }
             if b.owed && now >= b.next_allowed {
                 Self::ask(b, now);
                 ask(i);

@@ -22,7 +22,7 @@
 //! up once their own buffers hold no complete record or frame, so nothing read is left waiting
 //! for a new socket event.
 
-use crate::model::{MdEvent, Tally, Telemetry, Venue};
+use crate::model::{InstrumentId, MdEvent, MdKind, Tally, Telemetry, Venue};
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
@@ -419,9 +419,39 @@ pub fn publish_md(
     .publish_md(|slot| *slot = *ev);
 }
 
+/// A feed lost its connection: one `FeedDown` per book the connection served (`last_chunk` on
+/// the last), so the book stage resets those books and no other feed's (a venue's books may be
+/// spread over several connections).
+pub fn publish_feed_down(
+    md: &mut Option<MdProducer>,
+    venue: Venue,
+    books: &[InstrumentId],
+    now: u64,
+) {
+    use disruptor::Producer;
+    let Some(md) = md.as_mut() else {
+        return;
+    };
+    for (i, &instrument) in books.iter().enumerate() {
+        md.publish(|e| {
+            *e = MdEvent {
+                kind: MdKind::FeedDown,
+                venue,
+                instrument,
+                last_chunk: i + 1 == books.len(),
+                ts_frame: now,
+                ts_parsed: now,
+                ..Default::default()
+            };
+        });
+    }
+}
+
 /// A feed's own counts, added to the engine's shared counters as they grow.
 #[derive(Default)]
 pub struct FeedCounts {
+    /// Which of the venue's feeds these are (0 with one): the metrics add up each feed's totals.
+    pub group: u16,
     pub frames: u64,
     pub md_events: u64,
     pub parse_errors: u64,
@@ -435,6 +465,14 @@ pub struct FeedCounts {
 const TALLY_EVERY_NS: u64 = 100_000_000;
 
 impl FeedCounts {
+    /// The counts of the venue's `group`-th feed.
+    pub fn for_group(group: u16) -> FeedCounts {
+        FeedCounts {
+            group,
+            ..FeedCounts::default()
+        }
+    }
+
     pub fn publish(&mut self, c: &EngineCounters) {
         let (f, m, e) = self.published;
         c.frames.add_shared(self.frames - f);
@@ -458,13 +496,14 @@ impl FeedCounts {
         if stopping {
             report.force();
         }
-        latency.report(
+        latency.report_group(
             report,
             clock,
             clock.raw(),
             tele,
             &[crate::telemetry::Segment::Parse],
             Some(venue),
+            self.group,
         );
     }
 
@@ -493,6 +532,7 @@ impl FeedCounts {
         tele.send(Telemetry::Tally(Tally::Feed {
             venue,
             private,
+            group: self.group,
             frames: counts.0,
             md_events: counts.1,
             parse_errors: counts.2,

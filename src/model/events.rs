@@ -45,7 +45,8 @@ pub enum MdKind {
     Trade = 4,
     /// A reference rate (USD/TWD): `levels[0].price` is the rate.
     RefRate = 5,
-    /// The feed lost its connection or was told to resync: books of this venue are stale.
+    /// The feed serving `instrument` lost its connection: that book is stale until its next
+    /// snapshot. A feed sends one per book it served, `last_chunk` on the last.
     FeedDown = 6,
 }
 
@@ -311,6 +312,8 @@ pub enum Tally {
         venue: Venue,
         /// MAX's private (user) stream rather than market data.
         private: bool,
+        /// Which of the venue's feeds (0 with one): each sends its own running totals.
+        group: u16,
         frames: u64,
         md_events: u64,
         parse_errors: u64,
@@ -326,6 +329,8 @@ pub enum Tally {
     Latency {
         segment: u8,
         source: Option<Venue>,
+        /// Which of the source's feeds (0 with one, and for the engine's stages).
+        group: u16,
         count: u64,
         p50: u64,
         p99: u64,

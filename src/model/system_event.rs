@@ -39,8 +39,10 @@ pub enum FeedLink {
     MarketDataSilence,
     /// The MAX private (user) stream.
     PrivateStream,
-    /// A market-data connection closed (down) or opened (up); the feed's connections so far.
-    Connection { connects: u64 },
+    /// A market-data connection closed (down) or opened (up); the feed's connections so far,
+    /// and which of the venue's feeds it is (`group`: 0 with one; Binance spreads many symbols
+    /// over several connections, one feed each).
+    Connection { connects: u64, group: u16 },
     /// The book stage reset the venue's books because its feed reported the connection lost.
     BooksReset,
     /// The reference-rate source: every provider failed, `failures` polls in a row.
@@ -68,7 +70,7 @@ impl FeedLink {
         match self {
             FeedLink::MarketDataSilence => 1,
             FeedLink::PrivateStream => 2,
-            FeedLink::Connection { connects } => connects,
+            FeedLink::Connection { connects, .. } => connects,
             FeedLink::ReferenceRate { failures } => failures,
             FeedLink::BooksReset | FeedLink::InProcess => 0,
         }
@@ -230,7 +232,13 @@ mod tests {
         let cases = [
             (SystemKind::FeedDown(FeedLink::MarketDataSilence), 1),
             (SystemKind::FeedUp(FeedLink::PrivateStream), 2),
-            (SystemKind::FeedUp(FeedLink::Connection { connects: 7 }), 7),
+            (
+                SystemKind::FeedUp(FeedLink::Connection {
+                    connects: 7,
+                    group: 2,
+                }),
+                7,
+            ),
             (SystemKind::FeedDown(FeedLink::BooksReset), 0),
             (SystemKind::Resync(ResyncReason::Crossed), 4),
             (SystemKind::RiskReject(RiskReject::Halted), 1),

@@ -11,8 +11,9 @@
 //!   model's samples ([`ack_latencies`]).
 //!
 //! A Binance feed may hold two connections for a moment while it rotates them; the capture
-//! holds both streams. The replay follows the newest connection of each market and skips the
-//! frames of an older one once a newer one has delivered (counted in
+//! holds both streams. And a venue with many symbols is served by several connections at once,
+//! each with its own symbols. The replay follows the newest connection of each book and skips
+//! a frame of an older one once a newer one has delivered for that book (counted in
 //! [`ReplayFeedCounts::skipped_old_connection`]), leaving any gap to the book's sequencer as
 //! live. (The live feed's handover publishes the overlap exactly once; a capture of a rotation
 //! replays through a resync instead.)
@@ -55,7 +56,7 @@ pub struct ReplayFeedCounts {
     pub parse_errors: u64,
     /// Private frames and order answers: the simulated venue stands in for them.
     pub not_replayed: u64,
-    /// Binance frames of a connection a newer one had replaced.
+    /// Binance frames of a connection a newer one had replaced (for the frame's book).
     pub skipped_old_connection: u64,
     /// Frames of an instrument or market this configuration does not have.
     pub unknown_market: u64,
@@ -68,6 +69,35 @@ struct TeeSink<'a> {
     ts: u64,
     count: &'a mut u64,
     effects: &'a mut FrameEffects,
+}
+
+/// Skips the events of a Binance connection older than the newest one that delivered for their
+/// book; notes that connection as the newest otherwise.
+struct NewestConnection<'a, S> {
+    inner: S,
+    conn: u32,
+    /// Newest connection seen per instrument.
+    newest: &'a mut [Option<u32>],
+    skipped: &'a mut bool,
+}
+
+impl<S: MdSink> MdSink for NewestConnection<'_, S> {
+    #[inline]
+    fn publish_md(&mut self, write: impl FnOnce(&mut MdEvent)) {
+        let mut ev = MdEvent::default();
+        write(&mut ev);
+        if let Some(slot) = self.newest.get_mut(ev.instrument.index()) {
+            match *slot {
+                // Connection ids count up (and may wrap).
+                Some(c) if self.conn < c && c - self.conn < u32::MAX / 2 => {
+                    *self.skipped = true;
+                    return;
+                }
+                _ => *slot = Some(self.conn),
+            }
+        }
+        self.inner.publish_md(|slot| *slot = ev);
+    }
 }
 
 impl MdSink for TeeSink<'_> {
@@ -100,8 +130,8 @@ pub struct ReplayFeed {
     max: MaxPublicParser,
     spot: BinanceParser,
     futures: BinanceParser,
-    /// Newest connection seen per Binance market (spot, futures).
-    binance_conn: [Option<u32>; 2],
+    /// Newest Binance connection seen per instrument.
+    binance_conn: Vec<Option<u32>>,
     counts: ReplayFeedCounts,
     effects: FrameEffects,
 }
@@ -109,11 +139,11 @@ pub struct ReplayFeed {
 impl ReplayFeed {
     pub fn new(instruments: Instruments) -> ReplayFeed {
         ReplayFeed {
+            binance_conn: vec![None; instruments.len()],
             instruments,
             max: MaxPublicParser::new(),
             spot: BinanceParser::new(BinanceMarket::Spot),
             futures: BinanceParser::new(BinanceMarket::Futures),
-            binance_conn: [None; 2],
             counts: ReplayFeedCounts::default(),
             effects: FrameEffects::default(),
         }
@@ -151,10 +181,10 @@ impl ReplayFeed {
                 max.parse_into(f.bytes, ts, instruments, sink).is_ok()
             }
             (Venue::BinanceSpot | Venue::BinanceFutures, kind) => {
-                let (parser, slot) = if f.venue == Venue::BinanceSpot {
-                    (spot, &mut binance_conn[0])
+                let parser = if f.venue == Venue::BinanceSpot {
+                    spot
                 } else {
-                    (futures, &mut binance_conn[1])
+                    futures
                 };
                 match kind {
                     FrameKind::RestSnapshot => match split_snapshot(f.bytes) {
@@ -172,14 +202,19 @@ impl ReplayFeed {
                         Err(_) => false,
                     },
                     FrameKind::WsText | FrameKind::WsBinary => {
-                        match *slot {
-                            Some(c) if f.conn < c && c - f.conn < u32::MAX / 2 => {
-                                counts.skipped_old_connection += 1;
-                                return &self.effects;
-                            }
-                            _ => *slot = Some(f.conn),
+                        let mut skipped = false;
+                        let sink = NewestConnection {
+                            inner: sink,
+                            conn: f.conn,
+                            newest: binance_conn,
+                            skipped: &mut skipped,
+                        };
+                        let ok = parser.parse_ws_into(f.bytes, ts, instruments, sink).is_ok();
+                        if skipped {
+                            counts.skipped_old_connection += 1;
+                            return &self.effects;
                         }
-                        parser.parse_ws_into(f.bytes, ts, instruments, sink).is_ok()
+                        ok
                     }
                     _ => false,
                 }
@@ -223,4 +258,63 @@ pub fn ack_latencies<'a>(frames: impl IntoIterator<Item = CapturedFrame<'a>>) ->
                 .then(|| f.ts_utc_ns - sent)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticker(symbol: &str, u: u64) -> Vec<u8> {
+        let lower = symbol.to_lowercase();
+        format!(
+            r#"{{"stream":"{lower}@bookTicker","data":{{"e":"bookTicker","u":{u},"E":1,"T":1,"s":"{symbol}","b":"10.00","B":"1","a":"10.01","A":"1"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    /// Several connections of one market live at once (each with its own symbols) are all
+    /// replayed; an older connection is skipped only for a book a newer one has delivered.
+    #[test]
+    fn each_book_follows_its_newest_connection() {
+        let mut instruments = Instruments::new();
+        let a = instruments
+            .intern(Venue::BinanceFutures, "AAAUSDT", "aaa", "usdt")
+            .unwrap();
+        let b = instruments
+            .intern(Venue::BinanceFutures, "BBBUSDT", "bbb", "usdt")
+            .unwrap();
+        let (mut md, mut poll) = crate::pipeline::ring::md_ring(64);
+        let mut feed = ReplayFeed::new(instruments);
+        let frames = [
+            (1, "AAAUSDT", 1),
+            (2, "BBBUSDT", 1),
+            (1, "AAAUSDT", 2),
+            (2, "BBBUSDT", 2),
+        ];
+        // A rotation of AAAUSDT's connection: 3 replaces 1.
+        let rotated = [(3, "AAAUSDT", 3), (1, "AAAUSDT", 3), (2, "BBBUSDT", 3)];
+        for (conn, symbol, u) in frames.into_iter().chain(rotated) {
+            let bytes = ticker(symbol, u);
+            let f = CapturedFrame {
+                ts_utc_ns: 1,
+                ts_engine: 1,
+                venue: Venue::BinanceFutures,
+                conn,
+                kind: FrameKind::WsText,
+                bytes: &bytes,
+            };
+            feed.ingest(&f, 1, &mut md);
+        }
+        let mut got = Vec::new();
+        if let Ok(mut events) = poll.take(64) {
+            got.extend((&mut events).map(|e| (e.instrument, e.last_id)));
+        }
+        assert_eq!(
+            got,
+            [(a, 1), (b, 1), (a, 2), (b, 2), (a, 3), (b, 3)],
+            "both connections' books, and AAAUSDT's old connection skipped"
+        );
+        assert_eq!(feed.counts().skipped_old_connection, 1);
+        assert_eq!(feed.counts().parse_errors, 0);
+    }
 }

@@ -118,11 +118,18 @@ impl LatencySet {
 
     /// `stage`'s summary so far as a [`Tally::Latency`] for the metrics; `None` without a
     /// sample.
-    pub fn tally(&self, stage: Segment, source: Option<crate::model::Venue>) -> Option<Tally> {
+    /// `group`: which of the source's feeds (0 with one).
+    pub fn tally(
+        &self,
+        stage: Segment,
+        source: Option<crate::model::Venue>,
+        group: u16,
+    ) -> Option<Tally> {
         let h = &self.h[stage as usize];
         (!h.is_empty()).then(|| Tally::Latency {
             segment: stage as u8,
             source,
+            group,
             count: h.len(),
             p50: h.value_at_quantile(0.5),
             p99: h.value_at_quantile(0.99),
@@ -142,9 +149,24 @@ impl LatencySet {
         stages: &[Segment],
         source: Option<crate::model::Venue>,
     ) {
+        self.report_group(every, clock, now, tele, stages, source, 0);
+    }
+
+    /// [`LatencySet::report`] for one of several feeds of `source` (`group`: which).
+    #[allow(clippy::too_many_arguments)]
+    pub fn report_group(
+        &self,
+        every: &mut LatencyReport,
+        clock: &crate::pipeline::EngineClock,
+        now: u64,
+        tele: &super::TelemetryTx,
+        stages: &[Segment],
+        source: Option<crate::model::Venue>,
+        group: u16,
+    ) {
         if every.due(clock, now) {
             for s in stages {
-                if let Some(t) = self.tally(*s, source) {
+                if let Some(t) = self.tally(*s, source, group) {
                     tele.send(crate::model::Telemetry::Tally(t));
                 }
             }

@@ -1,6 +1,12 @@
 //! The Binance market-data feed (spot or USDⓈ-M futures): one combined-stream WebSocket with
-//! `<symbol>@depth@100ms` and `<symbol>@bookTicker` for every instrument, and the REST depth
-//! snapshots the book sync needs (spec binance.md §1, §3).
+//! `<symbol>@depth@100ms` and `<symbol>@bookTicker` for every instrument it serves, and the
+//! REST depth snapshots the book sync needs (spec binance.md §1, §3).
+//!
+//! A connection carries at most 1024 streams (two a symbol): a venue with more symbols than
+//! `[venues.binance] streams_per_connection` allows is served by several feeds, one per group
+//! of symbols ([`connection_groups`]), each with its own connection, snapshot thread, resync
+//! pacing and rotation, all sharing the venue's ban. A feed handles its own symbols only, and a
+//! lost connection resets only its books (one `FeedDown` per book).
 //!
 //! Protocol:
 //! 1. Connect to `{ws_url}/stream?streams=…` (spot) or `{ws_url}/public/stream?streams=…`
@@ -17,6 +23,8 @@
 //!    count against the connection's budget (5 messages per second on spot, 10 on futures).
 //!    A `429`/`418` from the WebSocket handshake or the REST snapshot sets the venue's ban
 //!    ([`VenueGate`]): no connection and no snapshot request before the `Retry-After` it gives.
+//!    Snapshots spend the venue's REST request weight ([`WeightBudget`], shared by its feeds):
+//!    when the minute's weight is spent, the next snapshot waits for room.
 //! 5. Rotation: Binance closes a connection at 24 h, announcing it with `serverShutdown`
 //!    (spec §1.1). When the live connection reaches `rotate_after`, or the server announces the
 //!    cut, a second connection with the same streams is opened (off the feed's thread, so the
@@ -33,32 +41,32 @@
 //! picked up at the next poll (within `park_us`).
 
 mod conn;
+mod groups;
 mod rotation;
 mod snapshot_fetcher;
 
-use crate::capture::{CaptureTx, FrameKind};
-use crate::feed::conn_upkeep::Upkeep;
-use crate::feed::handover::{Handover, HandoverCounts, Source, Verdict};
+pub use groups::{STREAMS_PER_SYMBOL, connection_groups};
+
+use crate::capture::CaptureTx;
+use crate::feed::handover::{Handover, HandoverCounts, Source};
 use crate::feed::message_budget::{BINANCE_FUTURES_WS, BINANCE_SPOT_WS};
 use crate::feed::resync_pacer::ResyncPacer;
+use crate::feed::weight_budget::WeightBudget;
 use crate::feed::ws_conn::{
-    ConnectError, FeedCounts, Ws, drain_frames, flush_failed, next_conn_id, publish_md, wait_fd,
+    ConnectError, FeedCounts, Ws, next_conn_id, publish_feed_down, wait_fd,
 };
-use crate::model::{
-    FeedLink, InstrumentId, Instruments, MdEvent, MdKind, SystemEvent, SystemKind, Telemetry,
-};
+use crate::model::{FeedLink, InstrumentId, Instruments, SystemEvent, SystemKind, Telemetry};
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::board::ResyncRequests;
 use crate::pipeline::ring::MdProducer;
 use crate::pipeline::{EngineClock, Phase, Poll, Shutdown, Stage, WaitFd};
 use crate::telemetry::{EngineCounters, LatencySet, TelemetryTx};
-use crate::venue::binance::{BinanceMarket, BinanceOutcome, BinanceParser};
+use crate::venue::binance::{BinanceMarket, BinanceParser};
 use crate::venue::tls::TlsTrust;
 use crate::venue::venue_gate::VenueGate;
 use crate::venue::wall_clock::local_ms as unix_ms;
 use conn::{Conn, UpkeepRules, open};
 use crossbeam::channel::{Receiver, Sender, unbounded};
-use disruptor::Producer;
 use snapshot_fetcher::SnapshotFetcher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -98,6 +106,11 @@ pub struct BinanceWsFeed {
     url: String,
     tls: TlsTrust,
     symbols: Vec<(InstrumentId, String)>,
+    /// The books served, in the order of `symbols` (what a lost connection resets).
+    books: Vec<InstrumentId>,
+    /// Which of the venue's feeds this is (0 with one; the one that reports the shared ban's
+    /// refusals).
+    group: u16,
     instruments: Instruments,
     live: Option<Conn>,
     /// The connection being handed over to during a rotation.
@@ -119,6 +132,8 @@ pub struct BinanceWsFeed {
     snapshot_stop: Arc<AtomicBool>,
     snapshot_errors: Arc<AtomicU64>,
     resync: Arc<ResyncRequests>,
+    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    resync_seen: u64,
     /// Per-book pacing of snapshot requests (indexed like `symbols`).
     pacer: ResyncPacer,
     rules: UpkeepRules,
@@ -150,12 +165,27 @@ pub struct BinanceWsFeed {
 }
 
 impl BinanceWsFeed {
+    /// One feed for every instrument of the market's venue (on one connection: as many
+    /// streams as that takes).
     pub fn new(p: BinanceWsFeedParts) -> BinanceWsFeed {
+        let venue = p.market.venue();
+        let books: Vec<InstrumentId> = p
+            .instruments
+            .iter()
+            .filter(|i| i.venue == venue)
+            .map(|i| i.id)
+            .collect();
+        Self::serving(p, &books, 0)
+    }
+
+    /// A feed for `books` only (one of [`connection_groups`]; ids of another venue or not in
+    /// the table are left out), the venue's `group`-th.
+    pub fn serving(p: BinanceWsFeedParts, books: &[InstrumentId], group: u16) -> BinanceWsFeed {
         let venue = p.market.venue();
         let symbols: Vec<(InstrumentId, String)> = p
             .instruments
             .iter()
-            .filter(|i| i.venue == venue)
+            .filter(|i| i.venue == venue && books.contains(&i.id))
             .map(|i| (i.id, i.symbol.to_string()))
             .collect();
         let streams: Vec<String> = symbols
@@ -190,6 +220,10 @@ impl BinanceWsFeed {
             clock: p.clock.clone(),
             errors: snapshot_errors.clone(),
             capture: None,
+            weight: Arc::new(WeightBudget::per_minute(
+                crate::venue::binance::weight::weight_per_minute(p.market),
+            )),
+            resync: p.resync.clone(),
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
         let defaults = crate::feed::venue_config::BinanceVenue::default();
@@ -206,6 +240,8 @@ impl BinanceWsFeed {
             market: p.market,
             url,
             tls: p.tls,
+            books: depth,
+            group,
             symbols,
             instruments: p.instruments,
             live: None,
@@ -224,6 +260,7 @@ impl BinanceWsFeed {
             snapshot_stop: Arc::new(AtomicBool::new(false)),
             snapshot_errors,
             resync: p.resync,
+            resync_seen: 0,
             pacer,
             rules,
             gate: Arc::new(VenueGate::new()),
@@ -236,8 +273,12 @@ impl BinanceWsFeed {
             tele: p.tele,
             shutdown: p.shutdown,
             next_attempt: Instant::now(),
-            backoff: Backoff::new(BACKOFF_MIN, BACKOFF_MAX, 0x2545_f491_4f6c_dd1d),
-            counts: FeedCounts::default(),
+            backoff: Backoff::new(
+                BACKOFF_MIN,
+                BACKOFF_MAX,
+                0x2545_f491_4f6c_dd1d ^ u64::from(group),
+            ),
+            counts: FeedCounts::for_group(group),
             last_error: None,
             connects: 0,
             rotations: 0,
@@ -265,13 +306,18 @@ impl BinanceWsFeed {
         self.handover.counts()
     }
 
+    /// The books this feed serves.
+    pub fn books(&self) -> &[InstrumentId] {
+        &self.books
+    }
+
     /// Why the latest connection attempt (cold or for a rotation) failed (cleared by a
     /// successful one).
     pub fn last_connect_error(&self) -> Option<&ConnectError> {
         self.last_error.as_ref()
     }
 
-    /// REST snapshots that failed (fetch or parse); each is asked again on the next resync.
+    /// REST snapshots that failed (fetch or parse); each is asked again, paced like a resync.
     pub fn snapshot_errors(&self) -> u64 {
         self.snapshot_errors.load(Ordering::Relaxed)
     }
@@ -280,6 +326,15 @@ impl BinanceWsFeed {
     /// `arbline run`, by nothing else: Binance is market data only). Before the first poll.
     pub fn with_gate(mut self, gate: Arc<VenueGate>) -> Self {
         self.gate = gate;
+        self
+    }
+
+    /// The venue's REST request-weight budget, shared by its feeds (default: a budget of this
+    /// feed's own at the market's documented limit). Before the first poll.
+    pub fn with_weight_budget(mut self, weight: Arc<WeightBudget>) -> Self {
+        if let Some(setup) = self.snapshot_setup.as_mut() {
+            setup.weight = weight;
+        }
         self
     }
 
@@ -309,7 +364,13 @@ impl BinanceWsFeed {
             self.dead,
             budget.0,
             budget.1.as_millis() as u64,
-            self.gate.refusals(),
+            // The venue's refusals, whichever feed met them: the first feed reports the
+            // shared gate's count.
+            if self.group == 0 {
+                self.gate.refusals()
+            } else {
+                0
+            },
         );
         let c = &self.counters;
         c.dead_connections.add_shared(now.0 - self.published.0);
@@ -390,6 +451,7 @@ impl BinanceWsFeed {
         self.backoff.reset();
         self.system(SystemKind::FeedUp(FeedLink::Connection {
             connects: self.connects,
+            group: self.group,
         }));
         for (id, s) in &self.symbols {
             self.request_snapshot(*id, s);
@@ -404,96 +466,17 @@ impl BinanceWsFeed {
         self.retire(next);
         self.opening = None;
         self.handover.reset();
-        let venue = self.market.venue();
-        if let Some(md) = self.md.as_mut() {
-            let now = self.clock.raw();
-            md.publish(|e| {
-                *e = MdEvent {
-                    kind: MdKind::FeedDown,
-                    venue,
-                    last_chunk: true,
-                    ts_frame: now,
-                    ts_parsed: now,
-                    ..Default::default()
-                }
-            });
-        }
+        let now = self.clock.raw();
+        publish_feed_down(&mut self.md, self.market.venue(), &self.books, now);
         self.system(SystemKind::FeedDown(FeedLink::Connection {
             connects: self.connects,
+            group: self.group,
         }));
         let mut wait = self.backoff.next_wait();
         if let Some(ban) = self.gate.wait(unix_ms()) {
             wait = wait.max(ban);
         }
         self.next_attempt = Instant::now() + wait;
-    }
-
-    /// Reads every frame buffered on one connection and publishes what the handover admits.
-    /// Returns the frames read, whether the connection failed, and whether it failed because it
-    /// went silent past the liveness deadline.
-    fn read(&mut self, from: Source) -> (usize, bool, bool) {
-        let BinanceWsFeed {
-            live,
-            next,
-            parser,
-            md,
-            instruments,
-            clock,
-            latency,
-            counts,
-            handover,
-            dead,
-            capture,
-            market,
-            ..
-        } = self;
-        let mut dead_now = false;
-        let conn = match from {
-            Source::Live => live,
-            Source::Next => next,
-        };
-        let Some(conn) = conn.as_mut() else {
-            return (0, false, false);
-        };
-        let mut announced = false;
-        let conn_id = conn.id;
-        let d = drain_frames(&mut conn.ws, clock, |bytes, ts| {
-            counts.frames += 1;
-            if let Some(c) = capture {
-                c.frame(market.venue(), FrameKind::WsText, conn_id, ts, bytes);
-            }
-            let res = parser.parse_ws(bytes, ts, instruments, |ev| {
-                if handover.admit(from, ev) == Verdict::Publish {
-                    publish_md(md, clock, latency, &mut counts.md_events, ev);
-                }
-                if ev.kind == MdKind::BookUpdate && ev.last_chunk {
-                    handover.release(ev.instrument, |h| {
-                        publish_md(md, clock, latency, &mut counts.md_events, h)
-                    });
-                }
-            });
-            match res {
-                Ok(BinanceOutcome::ServerShutdown) => announced = true,
-                Ok(_) => {}
-                Err(_) => counts.parse_errors += 1,
-            }
-        });
-        conn.shutdown_announced |= announced;
-        let now = Instant::now();
-        conn.upkeep.after_read(&d, now);
-        let mut failed = d.closed;
-        if !failed {
-            match conn.upkeep.tick(&mut conn.ws, now) {
-                Upkeep::Alive => {}
-                Upkeep::Failed => failed = true,
-                Upkeep::Dead => {
-                    failed = true;
-                    *dead += 1;
-                    dead_now = true;
-                }
-            }
-        }
-        (d.texts, failed || flush_failed(&mut conn.ws), dead_now)
     }
 
     fn finish(&mut self) {
@@ -538,9 +521,12 @@ impl Stage for BinanceWsFeed {
             self.finish();
             return Poll::Finished;
         }
-        for (i, (id, _)) in self.symbols.iter().enumerate() {
-            if self.resync.take(*id) {
-                self.pacer.request(i);
+        // The books' flags only after a new request (one load per poll otherwise).
+        if self.resync.any_since(&mut self.resync_seen) {
+            for (i, (id, _)) in self.symbols.iter().enumerate() {
+                if self.resync.take(*id) {
+                    self.pacer.request(i);
+                }
             }
         }
         if self.live.is_none() {

@@ -1,6 +1,7 @@
 //! One connection's thread: the handshake names the streams, live `SUBSCRIBE` /
-//! `UNSUBSCRIBE` change them; frames go out (lagged when asked), with Binance's incoming-message
-//! limit, pings and pong timeout, and the 24 h cut (scaled down) enforced.
+//! `UNSUBSCRIBE` change them; frames go out (lagged when asked), with Binance's limits on
+//! streams and incoming messages, pings and pong timeout, and the 24 h cut (scaled down)
+//! enforced.
 
 use super::{ConnRules, Control};
 use crate::sim::binance_frames::write_server_shutdown;
@@ -44,14 +45,25 @@ pub(super) fn serve(
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     let s2 = streams.clone();
+    let max_streams = rules.max_streams;
     // The error type is tungstenite's `Callback` contract, not ours to box.
     #[allow(clippy::result_large_err)]
     let cb = move |req: &tungstenite::handshake::server::Request, resp| {
         if let Some(q) = req.uri().query()
             && let Some(list) = q.split('&').find_map(|kv| kv.strip_prefix("streams="))
-            && let Ok(mut s) = s2.lock()
         {
-            s.extend(list.split('/').map(|x| x.to_ascii_lowercase()));
+            let named: HashSet<String> = list
+                .split('/')
+                .filter(|x| !x.is_empty())
+                .map(|x| x.to_ascii_lowercase())
+                .collect();
+            if named.len() > max_streams {
+                rules.too_many_streams.fetch_add(1, Ordering::AcqRel);
+                return Err(too_many_streams_response(named.len(), max_streams));
+            }
+            if let Ok(mut s) = s2.lock() {
+                s.extend(named);
+            }
         }
         Ok(resp)
     };
@@ -126,8 +138,10 @@ pub(super) fn serve(
                 }
                 match msg {
                     Message::Text(t) => {
-                        let reply = control_reply(t.as_str(), &streams);
-                        if ws.send(Message::text(reply)).is_err() {
+                        let (reply, close) = control_reply(t.as_str(), &streams, rules);
+                        if ws.send(Message::text(reply)).is_err() || close {
+                            let _ = ws.close(None);
+                            let _ = ws.flush();
                             return None;
                         }
                     }
@@ -168,8 +182,30 @@ pub(super) fn serve(
     }
 }
 
-/// The reply to a live `SUBSCRIBE` / `UNSUBSCRIBE` (anything else: `Invalid request`).
-fn control_reply(text: &str, streams: &Mutex<HashSet<String>>) -> String {
+/// The handshake's refusal of a URL naming more than `max` streams: HTTP 400 with an error
+/// body in Binance's shape (the simulator's choice: Binance documents the limit, not the
+/// answer).
+fn too_many_streams_response(
+    named: usize,
+    max: usize,
+) -> tungstenite::handshake::server::ErrorResponse {
+    let body = serde_json::json!({
+        "code": 2,
+        "msg": format!("Invalid request: {named} streams, at most {max} per connection"),
+    });
+    let mut r = tungstenite::handshake::server::ErrorResponse::new(Some(body.to_string()));
+    *r.status_mut() = tungstenite::http::StatusCode::BAD_REQUEST;
+    r
+}
+
+/// The reply to a live `SUBSCRIBE` / `UNSUBSCRIBE` (anything else: `Invalid request`), and
+/// whether the connection is closed after it: a `SUBSCRIBE` that would take the connection
+/// over `max_streams` subscribes nothing, is answered with an error and closes it.
+fn control_reply(
+    text: &str,
+    streams: &Mutex<HashSet<String>>,
+    rules: &ConnRules,
+) -> (String, bool) {
     let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
     let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
     let params: Vec<String> = v
@@ -184,6 +220,16 @@ fn control_reply(text: &str, streams: &Mutex<HashSet<String>>) -> String {
     let reply = match v.get("method").and_then(|m| m.as_str()) {
         Some("SUBSCRIBE") => {
             if let Ok(mut s) = streams.lock() {
+                let after = s.len() + params.iter().filter(|p| !s.contains(*p)).count();
+                if after > rules.max_streams {
+                    rules.too_many_streams.fetch_add(1, Ordering::AcqRel);
+                    let msg = format!(
+                        "Invalid request: {after} streams, at most {} per connection",
+                        rules.max_streams
+                    );
+                    let err = serde_json::json!({"error": {"code": 2, "msg": msg}, "id": id});
+                    return (err.to_string(), true);
+                }
                 s.extend(params);
             }
             serde_json::json!({"result": null, "id": id})
@@ -198,7 +244,7 @@ fn control_reply(text: &str, streams: &Mutex<HashSet<String>>) -> String {
         }
         _ => serde_json::json!({"code": 2, "msg": "Invalid request", "id": id}),
     };
-    reply.to_string()
+    (reply.to_string(), false)
 }
 
 enum AgeLimit {

@@ -18,7 +18,19 @@
 //! incoming messages (text, ping and pong frames) in any second drop the connection without a
 //! word ([`BinanceSim::rate_limited_connections`]); the server pings every
 //! `binance_ping_interval_ms` and drops a connection that sent no pong (any payload) within
-//! `binance_pong_timeout_ms` of a ping ([`BinanceSim::closed_for_missing_pong`]).
+//! `binance_pong_timeout_ms` of a ping ([`BinanceSim::closed_for_missing_pong`]); a
+//! connection carries at most `binance_max_streams_per_connection` streams (Binance: 1024).
+//! Binance documents the stream limit but not how it refuses, so the simulator picks: a
+//! handshake URL naming more is answered `HTTP 400` with `{"code":2,"msg":"Invalid request:
+//! N streams, at most M per connection"}` and no WebSocket, and a live `SUBSCRIBE` that would go
+//! over subscribes nothing, gets `{"error":{"code":2,"msg":…},"id":N}` and the connection is
+//! closed; both are counted ([`BinanceSim::too_many_streams`]). tungstenite's handshake reads
+//! requests up to 64 KiB, so a URL with 1024 streams (about 25 KiB) is accepted.
+//!
+//! The REST depth endpoints charge each request its documented weight by `limit` and refuse
+//! one the window (`binance_weight_window_ms`, a minute) has no room for, with 429, code -1003
+//! and `Retry-After` ([`BinanceSim::weight_limited`]; see `weight.rs`): spot
+//! `binance_spot_request_weight` (6000), futures `binance_futures_request_weight` (2400).
 //!
 //! Faults a test injects besides: [`BinanceSim::silence`] (open connections stop being read and
 //! written but stay open) and [`BinanceSim::ban_until`] (429 with `Retry-After: <seconds from
@@ -29,6 +41,7 @@
 //! connection (handshake, live `SUBSCRIBE`, limits, pings, the age cut, silencing).
 
 mod conn;
+mod weight;
 
 use super::error::SimError;
 use super::market::{MarketOutput, SyntheticMarket};
@@ -38,6 +51,7 @@ use crate::config::sim::SimConfig;
 use crate::model::Venue;
 use crate::sim::binance_frames::{write_book_ticker, write_depth_snapshot, write_depth_update};
 use crate::venue::binance::BinanceMarket;
+use crate::venue::binance::weight::depth_weight;
 use conn::{hold, serve};
 use crossbeam::channel::unbounded;
 use std::collections::{HashMap, HashSet};
@@ -46,6 +60,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use weight::{WeightLimit, too_much_weight};
 /// Connection rules a test may change while the simulator runs.
 struct ConnRules {
     /// Close connections older than this, in ms (0: never): Binance's 24 h cut, scaled down.
@@ -60,9 +75,11 @@ struct ConnRules {
     refused: AtomicU64,
     /// Binance's limits, from the configuration.
     max_incoming_per_s: usize,
+    max_streams: usize,
     ping_interval: Duration,
     pong_timeout: Duration,
     rate_limited: AtomicU64,
+    too_many_streams: AtomicU64,
     missing_pong: AtomicU64,
     silenced: AtomicU64,
     /// Bumped by [`BinanceSim::silence`]: a connection opened before a bump goes silent.
@@ -79,9 +96,11 @@ impl ConnRules {
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             max_incoming_per_s: cfg.binance_max_incoming_per_s.max(1) as usize,
+            max_streams: cfg.binance_max_streams_per_connection.max(1) as usize,
             ping_interval: Duration::from_millis(cfg.binance_ping_interval_ms.max(1)),
             pong_timeout: Duration::from_millis(cfg.binance_pong_timeout_ms.max(1)),
             rate_limited: AtomicU64::new(0),
+            too_many_streams: AtomicU64::new(0),
             missing_pong: AtomicU64::new(0),
             silenced: AtomicU64::new(0),
             silence_gen: AtomicU64::new(0),
@@ -101,6 +120,8 @@ pub struct BinanceSim {
     kick: Arc<AtomicU64>,
     rules: Arc<ConnRules>,
     ban: Arc<VenueBan>,
+    /// Depth requests refused for want of request weight.
+    weight_limited: Arc<AtomicU64>,
     books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>>,
     threads: Vec<JoinHandle<()>>,
 }
@@ -131,6 +152,7 @@ impl BinanceSim {
         let stop = Arc::new(AtomicBool::new(false));
         let kick = Arc::new(AtomicU64::new(0));
         let rules = Arc::new(ConnRules::new(cfg));
+        let weight_limited = Arc::new(AtomicU64::new(0));
         let ban = Arc::new(VenueBan::new(RetryAfter::DeltaSeconds));
         let books: Arc<Mutex<HashMap<String, (Venue, SimBook)>>> =
             Arc::new(Mutex::new(HashMap::new()));
@@ -237,6 +259,8 @@ impl BinanceSim {
         }
         {
             let (stop, books, ban) = (stop.clone(), books.clone(), ban.clone());
+            let mut weight = WeightLimit::new(cfg);
+            let weight_limited = weight_limited.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name("sim.binance.rest".into())
@@ -264,6 +288,37 @@ impl BinanceSim {
                                 .find_map(|kv| kv.strip_prefix("symbol="))
                                 .unwrap_or("")
                                 .to_ascii_uppercase();
+                            // The request's weight, by its market and `limit`.
+                            let market = match path {
+                                "/api/v3/depth" => Some(BinanceMarket::Spot),
+                                "/fapi/v1/depth" => Some(BinanceMarket::Futures),
+                                _ => None,
+                            };
+                            let mut used = None;
+                            if let Some(m) = market {
+                                let limit = query
+                                    .split('&')
+                                    .find_map(|kv| kv.strip_prefix("limit="))
+                                    .and_then(|l| l.parse().ok());
+                                match weight.charge(m, depth_weight(m, limit), Instant::now()) {
+                                    Ok(u) => used = Some(u),
+                                    Err((limit, secs)) => {
+                                        weight_limited.fetch_add(1, Ordering::AcqRel);
+                                        let mut resp = tiny_http::Response::from_data(
+                                            too_much_weight(m, limit).into_bytes(),
+                                        )
+                                        .with_status_code(429);
+                                        if let Ok(h) = tiny_http::Header::from_bytes(
+                                            "Retry-After",
+                                            secs.to_string(),
+                                        ) {
+                                            resp = resp.with_header(h);
+                                        }
+                                        let _ = req.respond(resp);
+                                        continue;
+                                    }
+                                }
+                            }
                             let found = books.lock().ok().and_then(|b| b.get(&symbol).cloned());
                             let (status, body) = match (path, found) {
                                 (
@@ -286,9 +341,17 @@ impl BinanceSim {
                                 }
                                 _ => (404, br#"{"code":-1000,"msg":"Not found."}"#.to_vec()),
                             };
-                            let _ = req.respond(
-                                tiny_http::Response::from_data(body).with_status_code(status),
-                            );
+                            let mut resp =
+                                tiny_http::Response::from_data(body).with_status_code(status);
+                            if let Some(u) = used
+                                && let Ok(h) = tiny_http::Header::from_bytes(
+                                    "X-MBX-USED-WEIGHT-1M",
+                                    u.to_string(),
+                                )
+                            {
+                                resp = resp.with_header(h);
+                            }
+                            let _ = req.respond(resp);
                         }
                     })
                     .map_err(SimError::spawn("sim.binance.rest"))?,
@@ -373,6 +436,7 @@ impl BinanceSim {
             kick,
             rules,
             ban,
+            weight_limited,
             books,
             threads,
         })
@@ -434,6 +498,17 @@ impl BinanceSim {
     /// second.
     pub fn rate_limited_connections(&self) -> u64 {
         self.rules.rate_limited.load(Ordering::Acquire)
+    }
+
+    /// Handshakes refused and connections closed for naming more than
+    /// `binance_max_streams_per_connection` streams (in the URL or by a live `SUBSCRIBE`).
+    pub fn too_many_streams(&self) -> u64 {
+        self.rules.too_many_streams.load(Ordering::Acquire)
+    }
+
+    /// REST depth requests refused with 429 (-1003) for want of request weight.
+    pub fn weight_limited(&self) -> u64 {
+        self.weight_limited.load(Ordering::Acquire)
     }
 
     /// Connections dropped for not answering a ping within `binance_pong_timeout_ms`.

@@ -5,6 +5,7 @@ use super::conn::unix_ms;
 use super::{Channel, ConnCtx, Control, Private, Sub, market_name};
 use crate::sim::nonce_ledger::NonceRefusal;
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 
 /// A reply frame to a command, and whether the command authenticated the connection.
 enum Reply {
@@ -64,6 +65,15 @@ fn subscription_reply(v: &serde_json::Value, id: &str, action: &str, cx: &ConnCt
             );
         }
     };
+    let cap = cx.shared.max_subs_per_message;
+    if sub && subs.len() > cap {
+        cx.shared.oversized_subs.fetch_add(1, Ordering::AcqRel);
+        let e = format!(
+            "E-1030: too many subscriptions ({}, at most {cap} per message)",
+            subs.len()
+        );
+        return serde_json::json!({"e": "error", "E": [e], "i": id, "T": unix_ms()}).to_string();
+    }
     // Channels this simulator does not serve (kline, market_status, ...) are acknowledged and
     // send nothing.
     let served: Vec<Sub> = subs

@@ -70,13 +70,17 @@ pub struct Metrics {
     market_md: Family<VenueMarket, Counter>,
     /// The running totals seen last, per feed and per instrument (counters grow by the
     /// difference).
-    feed_seen: HashMap<FeedLabel, (u64, u64, u64)>,
+    feed_seen: HashMap<(FeedLabel, u16), (u64, u64, u64)>,
+    /// Whether each feed (of a venue and stream, by group) is up: `feed_up` is 1 when all are.
+    feed_links: HashMap<(FeedLabel, u16), bool>,
     market_seen: HashMap<InstrumentId, u64>,
     queued: Family<QueueLabel, Gauge>,
     /// p50, p99, p99.9 and max of each stage's own histogram.
     stage_latency: [Family<StageLabels, FloatGauge>; 4],
     stage_samples: Family<StageLabels, Counter>,
-    stage_seen: HashMap<StageLabels, u64>,
+    /// Per feed of a source (by group): the samples seen and the last p50, p99, p99.9 and max
+    /// (the gauges show the largest among the source's feeds).
+    stage_seen: HashMap<(StageLabels, u16), (u64, [u64; 4])>,
     frame_to_top: Histogram,
     position: Family<PositionLabels, FloatGauge>,
     realized: Family<PositionLabels, FloatGauge>,
@@ -133,6 +137,7 @@ impl Metrics {
             feed_parse_errors: Family::default(),
             market_md: Family::default(),
             feed_seen: HashMap::new(),
+            feed_links: HashMap::new(),
             market_seen: HashMap::new(),
             queued: Family::default(),
             stage_latency: Default::default(),

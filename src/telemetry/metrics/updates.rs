@@ -43,11 +43,23 @@ impl Metrics {
                 SystemKind::FeedUp(link) | SystemKind::FeedDown(link) => {
                     let up = matches!(s.kind, SystemKind::FeedUp(_));
                     let private = matches!(link, crate::model::FeedLink::PrivateStream);
+                    let group = match link {
+                        crate::model::FeedLink::Connection { group, .. } => group,
+                        _ => 0,
+                    };
                     let l = FeedLabel {
                         venue: s.venue.to_string(),
                         stream: if private { "private" } else { "market_data" }.into(),
                     };
-                    self.feed_up.get_or_create(&l).set(i64::from(up));
+                    // Up while every connection of the venue's stream is (Binance may have
+                    // several).
+                    self.feed_links.insert((l.clone(), group), up);
+                    let all_up = self
+                        .feed_links
+                        .iter()
+                        .filter(|((k, _), _)| *k == l)
+                        .all(|(_, u)| *u);
+                    self.feed_up.get_or_create(&l).set(i64::from(all_up));
                     if !up {
                         self.feed_downs.get_or_create(&l).inc();
                     }
@@ -89,6 +101,7 @@ impl Metrics {
             Tally::Feed {
                 venue,
                 private,
+                group,
                 frames,
                 md_events,
                 parse_errors,
@@ -97,7 +110,7 @@ impl Metrics {
                     venue: venue.to_string(),
                     stream: if private { "private" } else { "market_data" }.into(),
                 };
-                let seen = self.feed_seen.entry(l.clone()).or_default();
+                let seen = self.feed_seen.entry((l.clone(), group)).or_default();
                 self.feed_frames
                     .get_or_create(&l)
                     .inc_by(frames.saturating_sub(seen.0));
@@ -116,6 +129,7 @@ impl Metrics {
             Tally::Latency {
                 segment,
                 source,
+                group,
                 count,
                 p50,
                 p99,
@@ -129,14 +143,24 @@ impl Metrics {
                     stage: stage.name().into(),
                     source: source.map_or_else(|| "engine".to_string(), |v| v.to_string()),
                 };
-                for (f, ns) in self.stage_latency.iter().zip([p50, p99, p999, max]) {
-                    f.get_or_create(&l).set(ns as f64 / 1e9);
-                }
-                let seen = self.stage_seen.entry(l.clone()).or_default();
+                let seen = self.stage_seen.entry((l.clone(), group)).or_default();
                 self.stage_samples
                     .get_or_create(&l)
-                    .inc_by(count.saturating_sub(*seen));
-                *seen = count.max(*seen);
+                    .inc_by(count.saturating_sub(seen.0));
+                seen.0 = count.max(seen.0);
+                seen.1 = [p50, p99, p999, max];
+                // With several feeds of one source, each gauge shows the largest of theirs.
+                let mut shown = [0u64; 4];
+                for ((k, _), (_, v)) in &self.stage_seen {
+                    if *k == l {
+                        for (s, x) in shown.iter_mut().zip(v) {
+                            *s = (*s).max(*x);
+                        }
+                    }
+                }
+                for (f, ns) in self.stage_latency.iter().zip(shown) {
+                    f.get_or_create(&l).set(ns as f64 / 1e9);
+                }
             }
             Tally::Book {
                 instrument,
@@ -271,5 +295,72 @@ impl Metrics {
             );
         }
         self.seen = seen;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FeedLink, SystemEvent, Venue};
+
+    fn text(m: &Metrics) -> String {
+        let mut s = String::new();
+        prometheus_client::encoding::text::encode(&mut s, &m.registry()).unwrap();
+        s
+    }
+
+    /// The value of the sample whose line starts with `series`.
+    fn value(m: &Metrics, series: &str) -> f64 {
+        let t = text(m);
+        t.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {series} in\n{t}"))
+    }
+
+    /// A venue served by several connections (one feed each): its counters add up each feed's
+    /// running totals, and it is up while every connection is.
+    #[test]
+    fn several_feeds_of_one_venue_add_up_and_are_up_together() {
+        let mut m = Metrics::new(
+            Arc::new(EngineCounters::default()),
+            Instruments::new(),
+            "t",
+            EngineClock::new(),
+        );
+        let tally = |group: u16, frames: u64| {
+            Telemetry::Tally(Tally::Feed {
+                venue: Venue::BinanceFutures,
+                private: false,
+                group,
+                frames,
+                md_events: frames,
+                parse_errors: 0,
+            })
+        };
+        for t in [tally(0, 100), tally(1, 30), tally(0, 150), tally(1, 40)] {
+            m.on_telemetry(&t);
+        }
+        let frames = r#"arbline_feed_frames_total{venue="binance_futures",stream="market_data"}"#;
+        assert_eq!(value(&m, frames), 190.0, "150 + 40");
+        let link = |up: bool, group: u16| {
+            let l = FeedLink::Connection { connects: 1, group };
+            Telemetry::System(SystemEvent {
+                kind: if up {
+                    SystemKind::FeedUp(l)
+                } else {
+                    SystemKind::FeedDown(l)
+                },
+                venue: Venue::BinanceFutures,
+                ..Default::default()
+            })
+        };
+        let up = r#"arbline_feed_up{venue="binance_futures",stream="market_data"}"#;
+        m.on_telemetry(&link(true, 0));
+        m.on_telemetry(&link(true, 1));
+        assert_eq!(value(&m, up), 1.0);
+        m.on_telemetry(&link(false, 1));
+        assert_eq!(value(&m, up), 0.0, "one connection down");
+        m.on_telemetry(&link(true, 1));
+        assert_eq!(value(&m, up), 1.0);
     }
 }

@@ -93,7 +93,9 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20_000)
     };
-    let pairs: Option<usize> = std::env::var("INSTR_PAIRS").ok().and_then(|v| v.parse().ok());
+    let pairs: Option<usize> = std::env::var("INSTR_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let cfg = config(pairs);
     // A fixed Unix anchor: timestamps the stages format have the same digits every run.
     let (clock, mock) = EngineClock::mock(1_767_225_600_000_000_000);

@@ -26,11 +26,18 @@ impl MidBoard {
     /// Book stage only.
     #[inline]
     pub fn set(&self, i: InstrumentId, mid: Fixed) {
-        self.mids[i.index()].store(mid.raw(), Ordering::Release);
+        if let Some(m) = self.mids.get(i.index()) {
+            m.store(mid.raw(), Ordering::Release);
+        }
     }
     /// Zero until the first two-sided top.
     #[inline]
     pub fn get(&self, i: InstrumentId) -> Fixed {
-        Fixed(self.mids[i.index()].load(Ordering::Acquire))
+        // An id beyond the board (sized for fewer instruments): no mid.
+        Fixed(
+            self.mids
+                .get(i.index())
+                .map_or(0, |m| m.load(Ordering::Acquire)),
+        )
     }
 }

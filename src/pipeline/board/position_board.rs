@@ -31,19 +31,28 @@ impl PositionBoard {
         PositionBoard { slots, instruments }
     }
 
+    /// `None` for an id beyond the board (sized for fewer instruments): it must not reach
+    /// another strategy's slot.
     #[inline]
-    fn slot(&self, s: Strategy, i: InstrumentId) -> &AtomicI64 {
-        &self.slots[s.index() * self.instruments + i.index()]
+    fn slot(&self, s: Strategy, i: InstrumentId) -> Option<&AtomicI64> {
+        if i.index() >= self.instruments {
+            return None;
+        }
+        self.slots
+            .get(s.index() * self.instruments + i.index())
+            .map(|c| &**c)
     }
-    /// Net base quantity of `strategy` in `instrument` (summed over wallets).
     #[inline]
     pub fn get(&self, strategy: Strategy, instrument: InstrumentId) -> Fixed {
-        Fixed(self.slot(strategy, instrument).load(Ordering::Acquire))
+        Fixed(
+            self.slot(strategy, instrument)
+                .map_or(0, |a| a.load(Ordering::Acquire)),
+        )
     }
-    /// Order stage only.
     #[inline]
     pub fn set(&self, strategy: Strategy, instrument: InstrumentId, qty: Fixed) {
-        self.slot(strategy, instrument)
-            .store(qty.raw(), Ordering::Release);
+        if let Some(a) = self.slot(strategy, instrument) {
+            a.store(qty.raw(), Ordering::Release);
+        }
     }
 }

@@ -32,7 +32,12 @@ impl ResyncRequests {
 
     #[inline]
     pub fn request(&self, i: InstrumentId) {
-        self.flags[i.index()].store(true, Ordering::Release);
+        // An id beyond the table (a board sized for fewer instruments) has no flag: nothing
+        // to raise, and no panic.
+        let Some(flag) = self.flags.get(i.index()) else {
+            return;
+        };
+        flag.store(true, Ordering::Release);
         // After the flag: a feed that sees the new count sees the flag. (A resync is rare: the
         // locked add costs nothing that matters.)
         self.requests.fetch_add(1, Ordering::Release);
@@ -52,7 +57,8 @@ impl ResyncRequests {
     /// True once per raised flag.
     #[inline]
     pub fn take(&self, i: InstrumentId) -> bool {
-        self.flags[i.index()].load(Ordering::Relaxed)
-            && self.flags[i.index()].swap(false, Ordering::AcqRel)
+        self.flags
+            .get(i.index())
+            .is_some_and(|f| f.load(Ordering::Relaxed) && f.swap(false, Ordering::AcqRel))
     }
 }

@@ -37,6 +37,36 @@ impl Inner {
         out
     }
 
+    /// Whether `wallet` holds, unlocked, what a new limit order would lock: the quote for a
+    /// buy (price × volume), the base for a sell. MAX refuses an order it cannot lock funds
+    /// for (2018, "cannot lock funds"); the M-wallet borrows, so only the spot wallet is held
+    /// to it, and a market order (no price) is checked on its sells only.
+    pub(super) fn can_lock(
+        &self,
+        wallet: WalletType,
+        market: Symbol,
+        side: Side,
+        price: Fixed,
+        volume: Fixed,
+    ) -> bool {
+        if wallet != WalletType::Spot {
+            return true;
+        }
+        let (currency, need) = match side {
+            Side::Buy => (
+                quote_of(market),
+                price.raw() as i128 * volume.raw() as i128 / crate::model::fixed::SCALE as i128,
+            ),
+            Side::Sell => (base_of(market), volume.raw() as i128),
+        };
+        let available = self
+            .balances(wallet)
+            .iter()
+            .find(|(c, _, _)| *c == currency)
+            .map_or(0, |(_, free, _)| free.raw() as i128);
+        need <= available
+    }
+
     /// Moves the holdings for a trade: base and quote, less the fee in its currency.
     pub(super) fn settle(&mut self, t: &VenueTrade) {
         let notional = (t.price.raw() as i128 * t.volume.raw() as i128

@@ -200,7 +200,8 @@ impl MaxAccount {
     }
 
     /// Accepts an order (the REST 201) and queues it for matching. A client id already used
-    /// is refused with MAX's 2036; `reject_probability` refuses with 2002.
+    /// is refused with MAX's 2036, a spot order the wallet cannot lock funds for with 2018;
+    /// `reject_probability` refuses with 2002.
     pub fn create(&self, o: &NewVenueOrder) -> Result<VenueOrder, Refusal> {
         let (t, ms) = (self.now_ns(), self.now_ms());
         let mut g = self.lock();
@@ -209,6 +210,9 @@ impl MaxAccount {
         };
         if !o.client_oid.is_empty() && g.orders.iter().any(|x| x.client_oid == o.client_oid) {
             return Err((400, 2036, "client_oid already used"));
+        }
+        if !g.can_lock(o.wallet, market, o.side, o.price, o.volume) {
+            return Err((400, 2018, "cannot lock funds"));
         }
         if g.venue.roll_reject() {
             return Err((400, 2002, "Failed to create order"));
@@ -495,6 +499,30 @@ mod tests {
         let b = acct.balances(WalletType::Spot);
         let btc = b.iter().find(|x| x.0.to_lowercase() == "btc").unwrap();
         assert_eq!(btc.1, Fixed::from_int(12));
+    }
+
+    #[test]
+    fn a_spot_order_the_wallet_cannot_fund_is_refused() {
+        let acct = MaxAccount::new(&cfg()).unwrap();
+        // 10 BTC and 300 000 USDT to start.
+        let refused = |r: Result<VenueOrder, Refusal>| r.err().map(|e| e.1);
+        assert_eq!(
+            refused(acct.create(&order(Side::Sell, OrderType::Limit, 100, 11, "s1"))),
+            Some(2018)
+        );
+        assert!(
+            acct.create(&order(Side::Sell, OrderType::Limit, 100, 10, "s2"))
+                .is_ok()
+        );
+        assert_eq!(
+            refused(acct.create(&order(Side::Sell, OrderType::Limit, 100, 1, "s3"))),
+            Some(2018),
+            "the 10 are locked by s2"
+        );
+        assert_eq!(
+            refused(acct.create(&order(Side::Buy, OrderType::Limit, 100_000, 4, "b1"))),
+            Some(2018)
+        );
     }
 
     #[test]

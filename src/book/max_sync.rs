@@ -31,8 +31,10 @@
 //! resyncs.
 //!
 //! A frame arrives as consecutive chunks (`chunk` 0.., `last_chunk`), all with the same header;
-//! a snapshot's chunk 0 clears the book and its last chunk completes it. No allocation after
-//! construction: the pre-snapshot buffer is a fixed ring of [`MAX_PRE_SNAPSHOT_CHUNKS`] events.
+//! a snapshot's chunk 0 clears the book and its last chunk completes it. The pre-snapshot
+//! buffer reserves a few chunks and grows on demand up to [`MAX_PRE_SNAPSHOT_CHUNKS`], keeping
+//! what it grew to (a board of hundreds of markets does not hold 1 MiB each it never uses); no
+//! allocation once a book has buffered the most it ever will.
 
 use super::l2book::L2Book;
 use super::sync::{ResyncReason, SyncOutcome};
@@ -41,6 +43,10 @@ use crate::model::{BookStatus, MdEvent, MdKind};
 /// Update chunks kept while waiting for a snapshot (step 2); more is a `BufferOverflow`.
 /// 8 192 slots of 128 bytes (1 MiB per market), about 24 000 levels.
 pub const MAX_PRE_SNAPSHOT_CHUNKS: usize = 8192;
+
+/// Chunks reserved per market at start (8 KiB): MAX sends the snapshot right after the
+/// subscription, so few updates wait for it.
+const PRE_SNAPSHOT_RESERVED: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Frame {
@@ -83,7 +89,7 @@ impl MaxSync {
             last_id: 0,
             version: 0,
             frame: Frame::Idle,
-            buffer: Vec::with_capacity(MAX_PRE_SNAPSHOT_CHUNKS),
+            buffer: Vec::with_capacity(PRE_SNAPSHOT_RESERVED),
             frame_ids: (0, 0, 0),
         }
     }

@@ -24,6 +24,12 @@
 
 #[path = "common.rs"]
 mod common;
+
+/// The arbline binary's allocator, so that the resident memory printed is what the product
+/// holds (glibc's malloc maps large reservations lazily; mimalloc commits them).
+#[cfg(feature = "full")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "../tests/support/many_pairs.rs"]
 mod many_pairs;
 

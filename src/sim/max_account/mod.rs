@@ -149,6 +149,9 @@ const START_BALANCES: [(&str, i64); 4] = [
     ("eth", 100),
 ];
 
+/// Start balance of a pair's base currency not in [`START_BALANCES`].
+const PAIR_BASE_BALANCE: i64 = 1_000;
+
 impl MaxAccount {
     /// An account matching with `cfg`'s latency, fees, rejects and duplicate fills; its clock
     /// is the host's wall clock.
@@ -163,6 +166,14 @@ impl MaxAccount {
             for (c, v) in START_BALANCES {
                 if let Some(c) = Symbol::new(c) {
                     totals.insert((w, c), Fixed::from_int(v));
+                }
+            }
+            // A desk holds some of every coin it trades: each pair's base currency.
+            for p in &cfg.pairs {
+                if let Some(m) = Symbol::new(&p.max_symbol) {
+                    totals
+                        .entry((w, holdings::base_of(m)))
+                        .or_insert(Fixed::from_int(PAIR_BASE_BALANCE));
                 }
             }
         }

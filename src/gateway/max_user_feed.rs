@@ -324,7 +324,17 @@ impl Stage for MaxUserFeed {
                     Ok(MaxPrivateOutcome::Authenticated) => outcome_auth = Some(Ok(())),
                     Ok(MaxPrivateOutcome::Error { code }) => outcome_auth = Some(Err(code)),
                     Ok(_) => {}
-                    Err(_) => counts.parse_errors += 1,
+                    Err(e) => {
+                        counts.parse_errors += 1;
+                        // Counted, and said: which frame and why (no secret is in a private
+                        // frame; balances and orders are the account's own).
+                        let head = &bytes[..bytes.len().min(300)];
+                        tracing::warn!(
+                            error = %e,
+                            frame = %String::from_utf8_lossy(head),
+                            "MAX private frame refused"
+                        );
+                    }
                 }
             }),
             None => Default::default(),

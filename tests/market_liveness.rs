@@ -123,3 +123,97 @@ fn the_demo_names_the_markets_its_simulator_does_not_serve() {
     .unwrap();
     assert!(arbline::demo::unserved_markets(&served).is_empty());
 }
+
+/// As a user runs it: `arbline demo` with a pair its simulator does not serve names that
+/// pair's markets at start, again in a warning (log file) and on the console once the deadline
+/// has passed, and in the final summary; the other markets go live.
+#[test]
+fn the_demo_warns_of_a_dark_market_at_start_at_its_deadline_and_in_the_summary() {
+    let dir = std::env::temp_dir().join(format!("arbline-dark-market-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = many_pairs::with_pairs(&many_pairs::example_toml(), 1, false)
+        .replace("live_timeout_ms = 15000", "live_timeout_ms = 1500")
+        .replace("dir = \"logs\"", &format!("dir = {:?}", dir.join("logs")))
+        .replace(
+            "file_dir = \"events\"",
+            &format!("file_dir = {:?}", dir.join("events")),
+        )
+        .replace("console = \"auto\"", "console = \"never\"");
+    let cfg_path = dir.join("dark.toml");
+    std::fs::write(&cfg_path, &toml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_arbline"))
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .args(["demo", "--in-process", "--duration", "4s", "--config"])
+        .arg(&cfg_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (leader, max) = many_pairs::pair_symbols(0);
+    // At start: the simulator serves neither.
+    let start = stdout
+        .lines()
+        .find(|l| l.contains("serves no data"))
+        .unwrap_or_else(|| panic!("no start warning:\n{stdout}"));
+    assert!(
+        start.contains(&format!("binance_futures {leader}"))
+            && start.contains(&format!("max {max}")),
+        "{start}"
+    );
+    // At the deadline: a system event on the console for each, with its venue.
+    for (venue, sym) in [
+        ("binance_futures", leader.clone()),
+        ("max", max.to_uppercase()),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains("MARKET NOT LIVE") && l.contains(venue) && l.contains(&sym)),
+            "no MARKET NOT LIVE line for {venue} {sym}:\n{stdout}"
+        );
+    }
+    // The summary: every other book went live; these two never did.
+    assert!(
+        stdout.contains("books: 7 configured, 5 went live"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "NEVER LIVE: binance_futures {leader}, max {}",
+            max.to_uppercase()
+        )),
+        "{stdout}"
+    );
+    // The warning in the log file names the market and its venue.
+    let logs: String = std::fs::read_dir(dir.join("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("arbline"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    let warned: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("configured market not live"))
+        .collect();
+    assert_eq!(warned.len(), 2, "{logs}");
+    assert!(
+        warned
+            .iter()
+            .any(|l| l.contains("venue=binance_futures") && l.contains(&format!("market={leader}"))),
+        "{warned:?}"
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|l| l.contains("venue=max")
+                && l.contains(&format!("market={}", max.to_uppercase()))),
+        "{warned:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -130,6 +130,13 @@ impl Inner {
                 } else {
                     self.trades.push(t);
                     self.settle(&t);
+                    // The order's own update follows the trade: count the volume as executed
+                    // now, so the account update below does not lock what was just sold (the
+                    // available balance went negative for a moment otherwise).
+                    if let Some(rec) = self.orders.iter_mut().find(|x| x.id == t.order_id) {
+                        rec.executed =
+                            Fixed((rec.executed.raw() + t.volume.raw()).min(rec.volume.raw()));
+                    }
                 }
                 write_trade_update(&mut self.buf, &t.frame(), ts_ms);
                 self.broadcast();

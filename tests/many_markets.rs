@@ -359,6 +359,7 @@ fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
     let (tx, _rx) = telemetry_queue("t", 1 << 16);
     let resync = Arc::new(ResyncRequests::new(instruments.len()));
     let mut feeds = Vec::new();
+    let counters = Arc::new(EngineCounters::default());
     let mut taps = Vec::new();
     // Two connections, as the engine would open at 70 streams a connection.
     for (g, group) in connection_groups(&books, books.len() + 4)
@@ -377,7 +378,7 @@ fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
             md,
             resync: resync.clone(),
             clock: EngineClock::new(),
-            counters: Arc::new(EngineCounters::default()),
+            counters: counters.clone(),
             tele: tx.clone(),
             shutdown: Shutdown::new(),
             rotate_after: None,
@@ -426,6 +427,11 @@ fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
     );
     assert_eq!(errors, 0);
     assert!(budget.deferred() > 0, "snapshots waited for the window");
+    assert_eq!(
+        counters.weight_waits.get(),
+        budget.deferred(),
+        "the summary's count of snapshots held for weight"
+    );
     // Each feed asked only for its own books.
     for (f, group) in feeds.iter().zip(connection_groups(&books, books.len() + 4)) {
         assert_eq!(f.books(), group.as_slice());

@@ -334,6 +334,7 @@ pub fn run_until(
         venue_refusals: c.venue_refusals.get(),
         budget_deferred: c.budget_deferred.get(),
         budget_wait_ms: c.budget_wait_ms.get(),
+        weight_waits: c.weight_waits.get(),
     };
     let mut summary = Summary::new(elapsed, events, &latency, &positions, &instruments);
     summary.books = crate::telemetry::summary::BookLiveness::from_board(&books_live, &instruments);

@@ -60,6 +60,9 @@ pub struct EngineCounters {
     /// they waited [feeds].
     pub budget_deferred: Counter,
     pub budget_wait_ms: Counter,
+    /// REST requests (Binance depth snapshots) that waited for the venue's request-weight
+    /// budget [snapshot threads].
+    pub weight_waits: Counter,
     /// Connections and calls the venues refused with 429/418 [feeds, gateways].
     pub venue_refusals: Counter,
     /// Events lost because a stage's output ring was full [each stage; summed].

@@ -29,6 +29,8 @@ pub struct EventCounts {
     pub venue_refusals: u64,
     pub budget_deferred: u64,
     pub budget_wait_ms: u64,
+    /// REST snapshots that waited for the venue's request weight.
+    pub weight_waits: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -149,8 +151,13 @@ impl Summary {
         }
         writeln!(
             out,
-            "connections: reconnects {}  dead (silent) {}  refused by venue {}  messages held for budget {} ({} ms)",
-            e.reconnects, e.dead_connections, e.venue_refusals, e.budget_deferred, e.budget_wait_ms
+            "connections: reconnects {}  dead (silent) {}  refused by venue {}  messages held for budget {} ({} ms)  snapshots held for REST weight {}",
+            e.reconnects,
+            e.dead_connections,
+            e.venue_refusals,
+            e.budget_deferred,
+            e.budget_wait_ms,
+            e.weight_waits
         )?;
         writeln!(
             out,

@@ -224,6 +224,7 @@ impl BinanceWsFeed {
                 crate::venue::binance::weight::weight_per_minute(p.market),
             )),
             resync: p.resync.clone(),
+            counters: p.counters.clone(),
         };
         let pacer = ResyncPacer::new(symbols.len(), 0x2b99_2ddf_a232_49d6);
         let defaults = crate::feed::venue_config::BinanceVenue::default();

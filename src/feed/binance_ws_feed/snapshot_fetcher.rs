@@ -38,6 +38,8 @@ pub(super) struct SnapshotFetcher {
     /// A snapshot that failed is asked for again through the feed's resync pacing (nothing
     /// else would ask: the book waits for it).
     pub(super) resync: Arc<ResyncRequests>,
+    /// `weight_waits`: snapshots that waited for the request weight (the summary's count).
+    pub(super) counters: Arc<crate::telemetry::EngineCounters>,
 }
 
 impl SnapshotFetcher {
@@ -70,6 +72,7 @@ impl SnapshotFetcher {
                     while let Err(w) = self.weight.try_take(weight, Instant::now()) {
                         if !waited {
                             self.weight.note_deferred();
+                            self.counters.weight_waits.add_shared(1);
                             waited = true;
                         }
                         if stop.load(Ordering::Acquire) {

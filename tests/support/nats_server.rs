@@ -19,11 +19,22 @@ pub struct NatsServer {
     node: Option<(PathBuf, u16)>,
 }
 
+/// A port free now and never handed out before in this process: a server a test killed to
+/// restart leaves its port free for a moment, and another test of the binary must not take it
+/// (it did: a tap connected to the other test's server as it was killed).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 impl NatsServer {

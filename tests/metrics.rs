@@ -120,6 +120,7 @@ fn a_running_demo_serves_metrics_prometheus_accepts() {
         "arbline_bus_delivered_total",
         "arbline_reconnects_total",
         "arbline_resyncs_total",
+        "arbline_rest_weight_waits_total",
         "arbline_feed_md_events_total",
         "arbline_feed_parse_errors_total",
         "arbline_market_md_events_total",

@@ -57,6 +57,11 @@ impl Collector for EngineTotals {
                 c.venue_refusals.get(),
             ),
             (
+                "rest_weight_waits",
+                "REST requests (Binance depth snapshots) that waited for the venue's request weight",
+                c.weight_waits.get(),
+            ),
+            (
                 "ring_full",
                 "Events lost because a stage's output ring was full",
                 c.ring_full_book.get() + c.ring_full_signal.get(),

@@ -88,10 +88,13 @@ struct Harness {
 
 impl Harness {
     fn new(allow_short: bool) -> Harness {
+        Self::with_risk(risk(allow_short))
+    }
+    fn with_risk(risk: RiskConfig) -> Harness {
         let board = Arc::new(PositionBoard::default());
         let m = OrderManager::new(
             &OrderConfig::default(),
-            &risk(allow_short),
+            &risk,
             &instruments(),
             board.clone(),
             EngineClock::new(),
@@ -389,6 +392,30 @@ fn orders_off_the_grid_or_too_small_are_refused() {
             RiskReject::NoAllocation
         ]
     );
+}
+
+#[test]
+fn orders_in_flight_on_two_markets_cannot_pass_the_portfolio_cap_together() {
+    // Each order alone is under the cap; the two together are not.
+    let mut h = Harness::with_risk(RiskConfig {
+        max_portfolio_exposure_usdt: 700.0,
+        ..risk(true)
+    });
+    h.signal(Strategy::Arbitrage, BTC, Side::Buy, "95000", "0.005");
+    assert_eq!(h.sent.len(), 1, "475 USDT alone: {:?}", h.risk_rejects());
+    h.signal(Strategy::StableCoin, USDT, Side::Buy, "31", "500");
+    assert_eq!(h.sent.len(), 1, "484 USDT more while 475 are in flight");
+    assert_eq!(h.risk_rejects(), vec![RiskReject::PortfolioExposure]);
+    // Once the first is cancelled, the second fits.
+    let oid = h.sent[0].client_oid;
+    h.exec(ExecEvent {
+        kind: ExecKind::Cancelled,
+        client_oid: oid,
+        state: OrderState::Cancelled,
+        ..Default::default()
+    });
+    h.signal(Strategy::StableCoin, USDT, Side::Buy, "31", "500");
+    assert_eq!(h.sent.len(), 2, "{:?}", h.risk_rejects());
 }
 
 fn first_open(h: &Harness) -> Option<arbline::order::open_orders::OpenOrder> {

@@ -141,15 +141,18 @@ impl OrderManager {
         }
     }
 
-    /// What the live orders would add to the portfolio if they all filled, in USDT: counted
-    /// in the portfolio check, so that orders in flight on several markets, each checked
-    /// alone, cannot fill past the cap together. (A walk over the live orders, at most
-    /// `risk.max_open_orders`, not over the markets.)
+    /// What the engine's live orders would add to the portfolio if they all filled, in USDT:
+    /// counted in the portfolio check, so that orders in flight on several markets, each
+    /// checked alone, cannot fill past the cap together. (A walk over the live orders, at most
+    /// `order.table_capacity`, not over the markets.) Orders adopted from the venue are left
+    /// out: no signal gave their market's conversion to USDT, and a TWD price taken as USDT
+    /// would block all trading.
     fn open_notional_usdt(&self) -> f64 {
         self.orders
             .live_slots()
             .iter()
             .filter_map(|&s| self.orders.get(s as usize))
+            .filter(|o| o.strategy != Strategy::External)
             .map(|o| {
                 o.remaining().to_f64()
                     * o.price.to_f64()

@@ -243,16 +243,8 @@ impl Stage for BookStage {
                 for i in 0..self.state.books.len() {
                     self.state.tally(InstrumentId(i as u16));
                 }
-                let st = &mut self.state;
-                st.latency_report.force();
-                st.latency.report(
-                    &mut st.latency_report,
-                    &st.clock,
-                    st.clock.raw(),
-                    &st.tele,
-                    &[Segment::Book],
-                    None,
-                );
+                let st = &self.state;
+                st.latency.report_now(&st.tele, &[Segment::Book], None);
             }
             Poll::Finished
         }

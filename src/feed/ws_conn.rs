@@ -493,18 +493,12 @@ impl FeedCounts {
         stopping: bool,
     ) {
         self.tally(tele, clock, venue, false, stopping);
+        let (stages, source) = (&[crate::telemetry::Segment::Parse], Some((venue, self.group)));
         if stopping {
-            report.force();
+            latency.report_now(tele, stages, source);
+        } else {
+            latency.report(report, clock, clock.raw(), tele, stages, source);
         }
-        latency.report_group(
-            report,
-            clock,
-            clock.raw(),
-            tele,
-            &[crate::telemetry::Segment::Parse],
-            Some(venue),
-            self.group,
-        );
     }
 
     /// Hands the running totals to the side thread (per venue and stream, for the metrics) when

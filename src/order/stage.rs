@@ -120,20 +120,22 @@ impl Parts {
         c.reconcile_missing.set(s.reconcile_missing);
     }
 
-    /// The order stage's latency summaries for the metrics (once a second, or now with
-    /// `force`).
-    fn report_latency(&mut self, force: bool) {
-        if force {
-            self.latency_report.force();
+    /// The order stage's latency summaries for the metrics (once a second, or now when
+    /// `stopping`).
+    fn report_latency(&mut self, stopping: bool) {
+        let latency = self.manager.latency();
+        if stopping {
+            latency.report_now(&self.tele, &ORDER_SEGMENTS, None);
+        } else {
+            latency.report(
+                &mut self.latency_report,
+                &self.clock,
+                self.clock.raw(),
+                &self.tele,
+                &ORDER_SEGMENTS,
+                None,
+            );
         }
-        self.manager.latency().report(
-            &mut self.latency_report,
-            &self.clock,
-            self.clock.raw(),
-            &self.tele,
-            &ORDER_SEGMENTS,
-            None,
-        );
     }
 
     fn timer(&mut self) {

@@ -148,16 +148,8 @@ impl Stage for ScannerStage {
             Err(Polling::NoEvents) => Poll::Idle,
             Err(Polling::Shutdown) => {
                 self.state.out = None;
-                let st = &mut self.state;
-                st.latency_report.force();
-                st.latency.report(
-                    &mut st.latency_report,
-                    &st.clock,
-                    st.clock.raw(),
-                    &st.tele,
-                    &[Segment::Scan],
-                    None,
-                );
+                let st = &self.state;
+                st.latency.report_now(&st.tele, &[Segment::Scan], None);
                 Poll::Finished
             }
         }

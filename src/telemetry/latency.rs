@@ -139,7 +139,8 @@ impl LatencySet {
     }
 
     /// Sends the summaries of `stages` to the side thread when `every` says it is time at
-    /// `now` (a clock reading the stage already took).
+    /// `now` (a clock reading the stage already took). `source`: the feed's venue and which of
+    /// its feeds (0 with one); `None` for the engine's stages.
     pub fn report(
         &self,
         every: &mut LatencyReport,
@@ -147,28 +148,24 @@ impl LatencySet {
         now: u64,
         tele: &super::TelemetryTx,
         stages: &[Segment],
-        source: Option<crate::model::Venue>,
-    ) {
-        self.report_group(every, clock, now, tele, stages, source, 0);
-    }
-
-    /// [`LatencySet::report`] for one of several feeds of `source` (`group`: which).
-    #[allow(clippy::too_many_arguments)]
-    pub fn report_group(
-        &self,
-        every: &mut LatencyReport,
-        clock: &crate::pipeline::EngineClock,
-        now: u64,
-        tele: &super::TelemetryTx,
-        stages: &[Segment],
-        source: Option<crate::model::Venue>,
-        group: u16,
+        source: Option<(crate::model::Venue, u16)>,
     ) {
         if every.due(clock, now) {
-            for s in stages {
-                if let Some(t) = self.tally(*s, source, group) {
-                    tele.send(crate::model::Telemetry::Tally(t));
-                }
+            self.report_now(tele, stages, source);
+        }
+    }
+
+    /// [`Self::report`] whatever the time: a stage that stops sends its final summaries.
+    pub fn report_now(
+        &self,
+        tele: &super::TelemetryTx,
+        stages: &[Segment],
+        source: Option<(crate::model::Venue, u16)>,
+    ) {
+        let (venue, group) = (source.map(|s| s.0), source.map_or(0, |s| s.1));
+        for s in stages {
+            if let Some(t) = self.tally(*s, venue, group) {
+                tele.send(crate::model::Telemetry::Tally(t));
             }
         }
     }
@@ -217,27 +214,19 @@ mod tests {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LatencyReport {
     last: u64,
-    forced: bool,
 }
 
 /// How often a stage's latency summaries go to the side thread.
 pub const LATENCY_REPORT_NS: u64 = 1_000_000_000;
 
 impl LatencyReport {
-    /// True once a second (and on the first call after [`Self::force`]); `now` is a raw
-    /// reading of `clock`.
+    /// True once a second; `now` is a raw reading of `clock`.
     #[inline]
     pub fn due(&mut self, clock: &crate::pipeline::EngineClock, now: u64) -> bool {
-        if self.forced || self.last == 0 || clock.delta_ns(self.last, now) >= LATENCY_REPORT_NS {
+        if self.last == 0 || clock.delta_ns(self.last, now) >= LATENCY_REPORT_NS {
             self.last = now.max(1);
-            self.forced = false;
             return true;
         }
         false
-    }
-
-    /// The next [`Self::due`] says yes whatever the time (a stage that stops).
-    pub fn force(&mut self) {
-        self.forced = true;
     }
 }

@@ -493,7 +493,10 @@ impl FeedCounts {
         stopping: bool,
     ) {
         self.tally(tele, clock, venue, false, stopping);
-        let (stages, source) = (&[crate::telemetry::Segment::Parse], Some((venue, self.group)));
+        let (stages, source) = (
+            &[crate::telemetry::Segment::Parse],
+            Some((venue, self.group)),
+        );
         if stopping {
             latency.report_now(tele, stages, source);
         } else {

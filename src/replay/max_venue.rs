@@ -55,7 +55,7 @@ use crate::model::{
     Fixed, GatewayCmdKind, InstrumentId, Instruments, Level, OrderRequest, OrderType, Price, Qty,
     Side, Symbol, Venue,
 };
-use crate::sim::exec_venue::{ExecOutput, VenueTrade, fill_fee, quote_of};
+use crate::sim::exec_venue::{ExecOutput, FeeRates, VenueTrade, quote_of};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use std::collections::BTreeMap;
@@ -125,8 +125,7 @@ impl Resting {
 pub struct ReplayMaxVenue {
     rng: SmallRng,
     latency: LatencyModel,
-    maker_bps: f64,
-    taker_bps: f64,
+    fees: FeeRates,
     /// The MAX market name of each instrument id (`None`: not a MAX market).
     markets: Vec<Option<Symbol>>,
     /// Requests on their way, by (arrival ns, submission sequence).
@@ -159,8 +158,10 @@ impl ReplayMaxVenue {
         Ok(ReplayMaxVenue {
             rng: SmallRng::seed_from_u64(cfg.seed),
             latency: cfg.latency,
-            maker_bps: cfg.maker_fee_bps,
-            taker_bps: cfg.taker_fee_bps,
+            fees: FeeRates {
+                maker_bps: cfg.maker_fee_bps,
+                taker_bps: cfg.taker_fee_bps,
+            },
             markets,
             pending: BTreeMap::new(),
             next_seq: 0,
@@ -522,7 +523,7 @@ impl ReplayMaxVenue {
             .notional
             .saturating_add(price.raw() as i128 * qty.raw() as i128);
         r.trades = r.trades.saturating_add(1);
-        let fee = self.fee(price, qty, maker);
+        let fee = self.fees.fee(price, qty, maker);
         self.stats.fills += 1;
         if maker {
             self.stats.maker_fills += 1;
@@ -544,20 +545,6 @@ impl ReplayMaxVenue {
             maker,
             ts_ms: ms,
         }));
-    }
-
-    /// The fee of a fill: the rate of its kind times the notional, rounded up to 10⁻⁸ of the
-    /// quote currency (saturating at [`Fixed::MAX`], far beyond any real fee).
-    fn fee(&self, price: Price, qty: Qty, maker: bool) -> Fixed {
-        fill_fee(
-            price,
-            qty,
-            if maker {
-                self.maker_bps
-            } else {
-                self.taker_bps
-            },
-        )
     }
 
     fn update(&self, r: &Resting, state: &'static str, ms: u64, out: &mut impl FnMut(ExecOutput)) {

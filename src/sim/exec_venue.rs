@@ -36,12 +36,27 @@ pub fn quote_of(market: Symbol) -> Symbol {
     Symbol::new(q).unwrap_or(market)
 }
 
-/// A simulated venue's fee for a fill: `bps` of the notional (price × quantity), in the quote
-/// currency, rounded up to 10⁻⁸ (saturating at [`Fixed::MAX`], far beyond any real fee).
-pub fn fill_fee(price: Fixed, qty: Fixed, bps: f64) -> Fixed {
-    let scale = crate::model::SCALE as f64;
-    let notional = (price.raw() as i128 * qty.raw() as i128) as f64 / (scale * scale);
-    Fixed::from_f64_ceil(notional * bps / 1e4, Fixed(1)).unwrap_or(Fixed::MAX)
+/// A simulated venue's fees, in bps of a fill's notional: the in-process venue's and the
+/// replay's use the one rule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FeeRates {
+    pub maker_bps: f64,
+    pub taker_bps: f64,
+}
+
+impl FeeRates {
+    /// The fee of a fill: its kind's rate times the notional (price × quantity), in the quote
+    /// currency, rounded up to 10⁻⁸ (saturating at [`Fixed::MAX`], far beyond any real fee).
+    pub fn fee(&self, price: Fixed, qty: Fixed, maker: bool) -> Fixed {
+        let bps = if maker {
+            self.maker_bps
+        } else {
+            self.taker_bps
+        };
+        let scale = crate::model::SCALE as f64;
+        let notional = (price.raw() as i128 * qty.raw() as i128) as f64 / (scale * scale);
+        Fixed::from_f64_ceil(notional * bps / 1e4, Fixed(1)).unwrap_or(Fixed::MAX)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,8 +163,7 @@ pub struct ExecVenue {
     latency_max_ns: u64,
     reject_p: f64,
     dup_p: f64,
-    maker_bps: f64,
-    taker_bps: f64,
+    fees: FeeRates,
     epoch_ms: u64,
     pending: Vec<Pending>,
     resting: Vec<Resting>,
@@ -166,8 +180,10 @@ impl ExecVenue {
             latency_max_ns: cfg.latency_max_ms * 1_000_000,
             reject_p: cfg.reject_probability,
             dup_p: cfg.duplicate_fill_probability,
-            maker_bps: cfg.maker_fee_bps,
-            taker_bps: cfg.taker_fee_bps,
+            fees: FeeRates {
+                maker_bps: cfg.maker_fee_bps,
+                taker_bps: cfg.taker_fee_bps,
+            },
             epoch_ms: cfg.epoch_ms,
             pending: Vec::with_capacity(256),
             resting: Vec::with_capacity(256),
@@ -228,18 +244,6 @@ impl ExecVenue {
             market,
             accepted_id,
         });
-    }
-
-    fn fee(&self, price: Fixed, qty: Fixed, maker: bool) -> Fixed {
-        fill_fee(
-            price,
-            qty,
-            if maker {
-                self.maker_bps
-            } else {
-                self.taker_bps
-            },
-        )
     }
 
     /// Processes every request due by `t_ns` and fills resting orders the book now crosses;
@@ -431,7 +435,7 @@ impl ExecVenue {
             side: r.req.side,
             price,
             volume: qty,
-            fee: self.fee(price, qty, maker),
+            fee: self.fees.fee(price, qty, maker),
             fee_currency: quote_of(r.market),
             maker,
             ts_ms: ms,

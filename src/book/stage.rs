@@ -290,8 +290,7 @@ impl BookState {
                         ts_frame: now,
                         ..Default::default()
                     };
-                    let top = top_from(&ev, BookStatus::Stale, Level::default(), Level::default());
-                    self.publish(top, now);
+                    self.publish_without_levels(&ev, BookStatus::Stale, now);
                 }
             }
         }
@@ -391,13 +390,7 @@ impl BookState {
                 // may still serve the others).
                 if self.books[idx].venue == ev.venue {
                     self.reset_book(ev.instrument);
-                    let top = top_from(
-                        ev,
-                        BookStatus::Resyncing,
-                        Level::default(),
-                        Level::default(),
-                    );
-                    self.publish(top, ev.ts_parsed);
+                    self.publish_without_levels(ev, BookStatus::Resyncing, ev.ts_parsed);
                 }
                 if ev.last_chunk {
                     self.system(
@@ -426,13 +419,14 @@ impl BookState {
         self.resync.request(ev.instrument);
         self.counters.resyncs.add(1);
         self.system(SystemKind::Resync(reason), ev.venue, ev.instrument);
-        let top = top_from(
-            ev,
-            BookStatus::Resyncing,
-            Level::default(),
-            Level::default(),
-        );
-        self.publish(top, ev.ts_parsed);
+        self.publish_without_levels(ev, BookStatus::Resyncing, ev.ts_parsed);
+    }
+
+    /// A top with no levels: the book of `ev.instrument` is `status` (not Live), no strategy
+    /// may trade on it.
+    fn publish_without_levels(&mut self, ev: &MdEvent, status: BookStatus, ts_parsed: u64) {
+        let top = top_from(ev, status, Level::default(), Level::default());
+        self.publish(top, ts_parsed);
     }
 
     fn publish_book_top(&mut self, ev: &MdEvent) {

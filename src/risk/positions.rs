@@ -92,6 +92,18 @@ impl Positions {
         &self.held
     }
 
+    /// Marks every market with a position at `mid` (none where it is not positive), then
+    /// recomputes the exposure from scratch (the running total drifts by rounding only).
+    pub fn mark_held(&mut self, mid: impl Fn(InstrumentId) -> Price) {
+        for &i in &self.held {
+            let m = mid(i);
+            if m.raw() > 0 {
+                self.marks[i.index()] = m.to_f64();
+            }
+        }
+        self.recompute_exposure();
+    }
+
     pub fn get(&self, s: Strategy, w: WalletType, i: InstrumentId) -> Position {
         self.find(s, w, i)
             .map(|k| self.list[k])

@@ -350,14 +350,7 @@ impl OrderManager {
     /// Marks every market with a position at its latest mid, and recomputes the exposure from
     /// scratch (the running total drifts by rounding only).
     pub fn mark_held(&mut self, mids: &crate::pipeline::board::MidBoard) {
-        for k in 0..self.positions.held().len() {
-            let i = self.positions.held()[k];
-            let mid = mids.get(i);
-            if mid.raw() > 0 {
-                self.positions.mark(i, mid);
-            }
-        }
-        self.positions.recompute_exposure();
+        self.positions.mark_held(|i| mids.get(i));
     }
 
     /// Shutdown: a cancel for every open order not already being cancelled.

@@ -95,7 +95,7 @@ pub struct MaxWsFeed {
     parser: MaxPublicParser,
     md: Option<MdProducer>,
     resync: Arc<ResyncRequests>,
-    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    /// The resync requests already looked at ([`ResyncRequests::take_new`]).
     resync_seen: u64,
     pacer: ResyncPacer,
     upkeep: ConnUpkeep,
@@ -404,14 +404,12 @@ impl Stage for MaxWsFeed {
             self.publish_counters();
             return Poll::Finished;
         }
-        // The books' flags only after a new request (one load per poll otherwise).
-        if self.resync.any_since(&mut self.resync_seen) {
-            for (i, (id, _)) in self.markets.iter().enumerate() {
-                if self.resync.take(*id) {
-                    self.pacer.request(i);
-                }
-            }
-        }
+        let pacer = &mut self.pacer;
+        self.resync.take_new(
+            &mut self.resync_seen,
+            self.markets.iter().map(|(id, _)| *id),
+            |i| pacer.request(i),
+        );
         if self.ws.is_none() {
             let now = Instant::now();
             if now < self.next_attempt {

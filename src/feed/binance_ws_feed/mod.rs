@@ -132,7 +132,7 @@ pub struct BinanceWsFeed {
     snapshot_stop: Arc<AtomicBool>,
     snapshot_errors: Arc<AtomicU64>,
     resync: Arc<ResyncRequests>,
-    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    /// The resync requests already looked at ([`ResyncRequests::take_new`]).
     resync_seen: u64,
     /// Per-book pacing of snapshot requests (indexed like `symbols`).
     pacer: ResyncPacer,
@@ -522,14 +522,12 @@ impl Stage for BinanceWsFeed {
             self.finish();
             return Poll::Finished;
         }
-        // The books' flags only after a new request (one load per poll otherwise).
-        if self.resync.any_since(&mut self.resync_seen) {
-            for (i, (id, _)) in self.symbols.iter().enumerate() {
-                if self.resync.take(*id) {
-                    self.pacer.request(i);
-                }
-            }
-        }
+        let pacer = &mut self.pacer;
+        self.resync.take_new(
+            &mut self.resync_seen,
+            self.symbols.iter().map(|(id, _)| *id),
+            |i| pacer.request(i),
+        );
         if self.live.is_none() {
             let now = Instant::now();
             if now < self.next_attempt {

@@ -43,10 +43,29 @@ impl ResyncRequests {
         self.requests.fetch_add(1, Ordering::Release);
     }
 
+    /// Takes the raised flags among `ids`, calling `f(k)` for the `k`-th of them, and only if
+    /// a request was made since `seen` (then updated): an idle poll costs one load, not one
+    /// per market.
+    #[inline]
+    pub fn take_new(
+        &self,
+        seen: &mut u64,
+        ids: impl Iterator<Item = InstrumentId>,
+        mut f: impl FnMut(usize),
+    ) {
+        if self.any_since(seen) {
+            for (k, id) in ids.enumerate() {
+                if self.take(id) {
+                    f(k);
+                }
+            }
+        }
+    }
+
     /// Whether a request was made since `seen` (then updated): when false, no flag can be set
     /// that the caller has not already taken.
     #[inline]
-    pub fn any_since(&self, seen: &mut u64) -> bool {
+    fn any_since(&self, seen: &mut u64) -> bool {
         let n = self.requests.load(Ordering::Acquire);
         if n == *seen {
             return false;

@@ -80,7 +80,7 @@ pub struct SimFeed {
     io: FeedIo,
     gateway: GatewayQueue,
     resync: Arc<ResyncRequests>,
-    /// The resync requests already looked at ([`ResyncRequests::any_since`]).
+    /// The resync requests already looked at ([`ResyncRequests::take_new`]).
     resync_seen: u64,
     shutdown: Shutdown,
     start_raw: u64,
@@ -175,28 +175,24 @@ impl Stage for SimFeed {
                 self.io.store = store;
             }
         } else if self.io.md.is_some() {
-            // The books' flags only after a new request (not one load per market per step).
-            let flagged = if self.resync.any_since(&mut self.resync_seen) {
-                self.io.instruments.len()
-            } else {
-                0
-            };
-            for i in 0..flagged {
-                let id = InstrumentId(i as u16);
-                if self.resync.take(id) {
-                    let inst = *self.io.instruments.get(id);
-                    let io = &mut self.io;
+            let (market, io) = (&mut self.market, &mut self.io);
+            let n = io.instruments.len();
+            self.resync.take_new(
+                &mut self.resync_seen,
+                (0..n).map(|i| InstrumentId(i as u16)),
+                |i| {
+                    let inst = *io.instruments.get(InstrumentId(i as u16));
                     match inst.venue {
-                        Venue::Max => self
-                            .market
-                            .max_snapshot(inst.symbol.as_str(), &mut |o| io.on_market(o)),
+                        Venue::Max => {
+                            market.max_snapshot(inst.symbol.as_str(), &mut |o| io.on_market(o))
+                        }
                         Venue::BinanceSpot | Venue::BinanceFutures => {
-                            self.market.binance_snapshot(inst.symbol.as_str())
+                            market.binance_snapshot(inst.symbol.as_str())
                         }
                         Venue::RefRate => {}
                     }
-                }
-            }
+                },
+            );
             let io = &mut self.io;
             self.market.poll(t_ns, &mut |o| io.on_market(o));
         }

@@ -319,7 +319,7 @@ fn a_lost_connection_resets_only_the_books_it_served() {
         );
     }
     // The connection serving the first two books is lost; the third's connection is not.
-    publish_feed_down(&mut md, Venue::Max, &books[..2], clock.raw());
+    publish_feed_down(&mut md, Venue::Max, books[..2].iter().copied(), clock.raw());
     drain(&mut stage);
     assert_eq!(stage.status(books[0]), BookStatus::Resyncing);
     assert_eq!(stage.status(books[1]), BookStatus::Resyncing);
@@ -434,6 +434,6 @@ fn binance_snapshots_for_every_book_keep_within_the_request_weight() {
     );
     // Each feed asked only for its own books.
     for (f, group) in feeds.iter().zip(connection_groups(&books, books.len() + 4)) {
-        assert_eq!(f.books(), group.as_slice());
+        assert_eq!(f.books().collect::<Vec<_>>(), group);
     }
 }

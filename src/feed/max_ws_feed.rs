@@ -83,8 +83,6 @@ pub struct MaxWsFeed {
     tls: TlsTrust,
     instruments: Instruments,
     markets: Vec<(InstrumentId, String)>,
-    /// The books served, in the order of `markets` (what a lost connection resets).
-    books: Vec<InstrumentId>,
     /// The most subscriptions in one `sub` / `unsub` (`[venues.max] subscriptions_per_message`).
     subs_per_message: usize,
     /// The connection's `sub` messages not sent yet for want of budget (step 2).
@@ -132,7 +130,6 @@ impl MaxWsFeed {
             tls: p.tls,
             instruments: p.instruments,
             pacer: ResyncPacer::new(markets.len(), 0x51_7cc1_b727_220a),
-            books: markets.iter().map(|(id, _)| *id).collect(),
             markets,
             subs_per_message: MAX_SUBSCRIPTIONS_PER_MESSAGE,
             pending: VecDeque::new(),
@@ -299,7 +296,8 @@ impl MaxWsFeed {
         }
         self.pending.clear();
         let now = self.clock.raw();
-        publish_feed_down(&mut self.md, Venue::Max, &self.books, now);
+        let books = self.markets.iter().map(|(id, _)| *id);
+        publish_feed_down(&mut self.md, Venue::Max, books, now);
         self.system(SystemKind::FeedDown(FeedLink::Connection {
             connects: self.connects,
             group: 0,

@@ -425,20 +425,21 @@ pub fn publish_md(
 pub fn publish_feed_down(
     md: &mut Option<MdProducer>,
     venue: Venue,
-    books: &[InstrumentId],
+    books: impl ExactSizeIterator<Item = InstrumentId>,
     now: u64,
 ) {
     use disruptor::Producer;
     let Some(md) = md.as_mut() else {
         return;
     };
-    for (i, &instrument) in books.iter().enumerate() {
+    let n = books.len();
+    for (i, instrument) in books.enumerate() {
         md.publish(|e| {
             *e = MdEvent {
                 kind: MdKind::FeedDown,
                 venue,
                 instrument,
-                last_chunk: i + 1 == books.len(),
+                last_chunk: i + 1 == n,
                 ts_frame: now,
                 ts_parsed: now,
                 ..Default::default()

@@ -106,8 +106,6 @@ pub struct BinanceWsFeed {
     url: String,
     tls: TlsTrust,
     symbols: Vec<(InstrumentId, String)>,
-    /// The books served, in the order of `symbols` (what a lost connection resets).
-    books: Vec<InstrumentId>,
     /// Which of the venue's feeds this is (0 with one; the one that reports the shared ban's
     /// refusals).
     group: u16,
@@ -241,7 +239,6 @@ impl BinanceWsFeed {
             market: p.market,
             url,
             tls: p.tls,
-            books: depth,
             group,
             symbols,
             instruments: p.instruments,
@@ -308,8 +305,8 @@ impl BinanceWsFeed {
     }
 
     /// The books this feed serves.
-    pub fn books(&self) -> &[InstrumentId] {
-        &self.books
+    pub fn books(&self) -> impl ExactSizeIterator<Item = InstrumentId> + '_ {
+        self.symbols.iter().map(|(id, _)| *id)
     }
 
     /// Why the latest connection attempt (cold or for a rotation) failed (cleared by a
@@ -468,7 +465,8 @@ impl BinanceWsFeed {
         self.opening = None;
         self.handover.reset();
         let now = self.clock.raw();
-        publish_feed_down(&mut self.md, self.market.venue(), &self.books, now);
+        let books = self.symbols.iter().map(|(id, _)| *id);
+        publish_feed_down(&mut self.md, self.market.venue(), books, now);
         self.system(SystemKind::FeedDown(FeedLink::Connection {
             connects: self.connects,
             group: self.group,
